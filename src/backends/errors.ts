@@ -1,0 +1,92 @@
+/**
+ * The one error type both backends raise for a failed API call, so the reconciler never
+ * branches on which client it used. Built from the HTTP status and the error envelope
+ * (API-SEMANTICS §1.4); the message never contains the API key.
+ */
+import { AgentformError, ExitCode } from "../errors.js";
+
+export interface BackendErrorInit {
+  /** HTTP status; undefined when no response arrived (connection reset, timeout). */
+  status?: number | undefined;
+  /** `error.type` of the envelope, e.g. "invalid_request_error". */
+  type?: string | undefined;
+  /** `error.details.error_code` when present, e.g. "environment_archived". */
+  errorCode?: string | undefined;
+  requestId?: string | undefined;
+  /** Seconds from a `retry-after` header, when the server sent one. */
+  retryAfterSeconds?: number | undefined;
+  /** What was being done, e.g. `update agent "triage" (agent_011…)`. */
+  operation: string;
+  /** The server's message (or the transport error's), already free of secrets. */
+  serverMessage: string;
+  cause?: unknown;
+}
+
+export class BackendError extends AgentformError {
+  readonly status: number | undefined;
+  readonly type: string | undefined;
+  readonly errorCode: string | undefined;
+  readonly requestId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly operation: string;
+
+  constructor(init: BackendErrorInit) {
+    const where = init.status === undefined ? "no response" : `HTTP ${init.status}`;
+    const code = init.errorCode ?? init.type ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
+    super(
+      `api.${code}`,
+      `${init.operation} failed (${where}): ${init.serverMessage}${init.requestId ? ` [request ${init.requestId}]` : ""}`,
+      init.status === 409 ? ExitCode.refused : ExitCode.error,
+      { cause: init.cause, hint: hintFor(init) },
+    );
+    this.status = init.status;
+    this.type = init.type;
+    this.errorCode = init.errorCode;
+    this.requestId = init.requestId;
+    this.retryAfterSeconds = init.retryAfterSeconds;
+    this.operation = init.operation;
+  }
+
+  /** 409: the resource changed under us (version mismatch, duplicate environment name). */
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+  /**
+   * No response at all: the server may or may not have committed the write. Creates that fail
+   * this way must be reconciled by listing, never blindly retried.
+   */
+  get isAmbiguous(): boolean {
+    return this.status === undefined;
+  }
+  /** Transient: worth retrying with backoff (429 rate limits, 5xx, 408, no response). */
+  get isRetryable(): boolean {
+    if (this.status === undefined) return true;
+    // Spend and ramp limits are 429s that a retry will not fix (API-SEMANTICS §1.4).
+    if (this.status === 429) return !SPEND_LIMIT_CODES.has(this.errorCode ?? "");
+    return this.status === 408 || this.status >= 500;
+  }
+}
+
+const SPEND_LIMIT_CODES = new Set(["enforced_spend_limit_reached", "contract_spend_limit_reached", "ramp_limit_exceeded"]);
+
+function hintFor(init: BackendErrorInit): string | undefined {
+  switch (init.status) {
+    case undefined:
+      return "Check the network and the target's base_url; agentform retries transient failures itself.";
+    case 401:
+      return "The API key was rejected: check the environment variable named by the target's api_key_env.";
+    case 403:
+      return "The key lacks permission for this workspace or operation.";
+    case 404:
+      return "The resource no longer exists; run `agentform plan` again.";
+    case 409:
+      return "It changed since it was read; run `agentform plan` again.";
+    case 429:
+      return "Rate limited; lower --concurrency or the target's writes_per_minute.";
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The ControlPlane interface (DESIGN.md "Backends"): the only way the reconciler talks to the
+ * Managed Agents API. Two implementations share one contract test suite: `sdk.ts`
+ * (@anthropic-ai/sdk) and `ant.ts` (the official `ant` CLI).
+ *
+ * Live resources are returned exactly as the API sent them (parsed JSON); normalizing them is
+ * the job of `src/normalize`, never of a backend.
+ */
+import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents";
+import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
+
+export type ResourceKind = "agent" | "environment";
+
+export type LiveAgent = BetaManagedAgentsAgent;
+export type LiveEnvironment = BetaEnvironment;
+export type LiveOf<K extends ResourceKind> = K extends "agent" ? LiveAgent : LiveEnvironment;
+
+/** A JSON request body: exactly what goes on the wire (snake_case, API shapes). */
+export type RequestBody = Record<string, unknown>;
+
+export interface ListOptions {
+  includeArchived?: boolean;
+}
+
+export interface ControlPlane {
+  /** "sdk" or "ant"; shown in messages. */
+  readonly backend: "sdk" | "ant";
+  /** The base URL requests go to (never includes credentials). */
+  readonly baseUrl: string;
+
+  /** Every resource of a kind, following all pages (agents: 100 per page; environments: 1000). */
+  list<K extends ResourceKind>(kind: K, options?: ListOptions): Promise<LiveOf<K>[]>;
+  /** One resource; for agents `version` reads an exact historical version. */
+  get<K extends ResourceKind>(kind: K, id: string, options?: { version?: number }): Promise<LiveOf<K>>;
+  create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>>;
+  /**
+   * Partial update (API-SEMANTICS §2.4, §3.3). For agents `expectedVersion` is sent as the
+   * body's `version`, the optimistic lock; a mismatch raises a BackendError with status 409.
+   */
+  update<K extends ResourceKind>(
+    kind: K,
+    id: string,
+    body: RequestBody,
+    options?: { expectedVersion?: number },
+  ): Promise<LiveOf<K>>;
+  archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>>;
+  /** Environments only; agents cannot be deleted. */
+  delete(kind: "environment", id: string): Promise<void>;
+  /** Every version of an agent, oldest first. */
+  listVersions(agentId: string): Promise<LiveAgent[]>;
+}
+
+/** Connection settings for a target, resolved from agentform.yaml and the environment. */
+export interface ConnectionSettings {
+  baseUrl: string;
+  /** The credential itself; held in memory only, never logged or written. */
+  apiKey: string;
+  workspaceId?: string | undefined;
+}

@@ -1,0 +1,62 @@
+/**
+ * The only place output decisions are made: colour (TTY and NO_COLOR), and how an error is
+ * shown (message, hint, code; never a stack trace unless AGENTFORM_DEBUG is set).
+ */
+import { AgentformError, ExitCode, redactSecrets } from "../errors.js";
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/** Colour only on a TTY, never with NO_COLOR (any value) or FORCE_COLOR=0. */
+export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.FORCE_COLOR === "0") return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "") return true;
+  return stream.isTTY === true;
+}
+
+export interface Paint {
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+  bold(s: string): string;
+  dim(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+export const colors: Paint = {
+  red: wrap(31, 39),
+  green: wrap(32, 39),
+  yellow: wrap(33, 39),
+  cyan: wrap(36, 39),
+  bold: wrap(1, 22),
+  dim: wrap(2, 22),
+};
+const identity = (s: string) => s;
+export const noColors: Paint = { red: identity, green: identity, yellow: identity, cyan: identity, bold: identity, dim: identity };
+
+export function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Paint {
+  return useColor(stream, env) ? colors : noColors;
+}
+
+/** Print an error the way users should see it and return the exit code to use. */
+export function reportError(err: unknown, io: Io): number {
+  const paint = paintFor(io.stderr, io.env);
+  if (err instanceof AgentformError) {
+    io.stderr.write(`${paint.red("error")} ${err.message} ${paint.dim(`[${err.code}]`)}\n`);
+    if (err.hint) io.stderr.write(`  ${paint.bold("hint:")} ${err.hint}\n`);
+    if (io.env.AGENTFORM_DEBUG && err.stack) io.stderr.write(redactSecrets(err.stack) + "\n");
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`${paint.red("error")} internal error: ${redactSecrets(message)} ${paint.dim("[internal]")}\n`);
+  io.stderr.write(`  ${paint.bold("hint:")} this is a bug in agentform; rerun with AGENTFORM_DEBUG=1 and report it.\n`);
+  if (io.env.AGENTFORM_DEBUG && err instanceof Error && err.stack) io.stderr.write(redactSecrets(err.stack) + "\n");
+  return ExitCode.error;
+}

@@ -1,0 +1,84 @@
+/**
+ * Error classes shared by every module. Each error carries a stable `code` (for machines and
+ * docs), a message that names the file or resource, a `hint` that tells the user the fix, and
+ * the process exit code DESIGN.md assigns to its category. Only `src/cli` turns them into
+ * output and exit codes; the core just throws them.
+ */
+
+/** Exit codes, DESIGN.md "Plan and exit codes". */
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  changes: 2,
+  refused: 3,
+  invalid: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface AgentformErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Extra structured data for `--format json` output (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class AgentformError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, exitCode: ExitCode, options: AgentformErrorOptions = {}) {
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint === undefined ? undefined : redactSecrets(options.hint);
+    this.exitCode = exitCode;
+    this.details = options.details;
+  }
+}
+
+/** Invalid manifests, project config or command-line usage (exit 4). */
+export class ConfigError extends AgentformError {
+  constructor(code: string, message: string, options?: AgentformErrorOptions) {
+    super(code, message, ExitCode.invalid, options);
+  }
+}
+
+/**
+ * Refused by a safety rule (exit 3): stale saved plan, version conflict, duplicate or
+ * foreign-owned name, unapproved security broadening, drift under --fail-on-drift.
+ */
+export class SafetyError extends AgentformError {
+  constructor(code: string, message: string, options?: AgentformErrorOptions) {
+    super(code, message, ExitCode.refused, options);
+  }
+}
+
+/** API, network or internal failure (exit 1). */
+export class OperationalError extends AgentformError {
+  constructor(code: string, message: string, options?: AgentformErrorOptions) {
+    super(code, message, ExitCode.error, options);
+  }
+}
+
+// Shapes of credentials that must never appear in output. Kept deliberately broad: a false
+// positive costs a few redacted characters, a false negative leaks a key.
+const SECRET_PATTERNS: RegExp[] = [
+  /sk-ant-[A-Za-z0-9_-]{8,}/g,
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+  /\bBearer\s+[A-Za-z0-9._~+/-]{8,}=*/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+];
+
+/** Replace anything shaped like a credential with `[REDACTED]`. */
+export function redactSecrets(text: string, extraSecrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of extraSecrets) {
+    if (secret.length >= 4) out = out.split(secret).join("[REDACTED]");
+  }
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "[REDACTED]");
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Data shapes produced by manifest loading and validation (src/manifest) and consumed by the
+ * planner. Everything here is plain data except `locate`, a lookup into the source positions
+ * of the parsed file.
+ */
+import type { ResourceKind } from "../backends/types.js";
+
+/** 1-based line and column in a source file. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export type Severity = "error" | "warning";
+
+/**
+ * One problem found in a manifest or in the project config. Sorted by file, line, column
+ * when reported. `code` is stable (documented in docs/diagnostics.md), e.g. "AF-SCHEMA",
+ * "AF-REF-UNKNOWN".
+ */
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  /** Path relative to the project root, with forward slashes. */
+  file: string;
+  line: number;
+  column: number;
+  /** Human path into the document, e.g. `tools[0].configs[2].name`; "" for the document itself. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+/** The `agentform:` block of a manifest: reconciler settings, never sent to the API. */
+export interface ManifestSettings {
+  /** Earlier names: a live resource found under one of them is renamed in place. */
+  previous_names: string[];
+  /** Take over an existing unmanaged resource of the same name. */
+  adopt: boolean;
+  /** JSON pointers (into the API body) left to someone else: never diffed, never sent on update. */
+  ignore: string[];
+}
+
+/**
+ * A roster or predefined_agents entry that names another manifest instead of an id. Resolved
+ * by the planner to `{type: "agent", id, version}`.
+ */
+export interface AgentRef {
+  type: "agent";
+  ref: string;
+  version?: number;
+}
+
+export interface LoadedManifest {
+  kind: ResourceKind;
+  /** The manifest's `name`, its identity within the kind. */
+  name: string;
+  /** Path relative to the project root, with forward slashes. */
+  file: string;
+  /**
+   * The API create body (snake_case), without the `agentform:` block. For `.md` agents the
+   * trimmed Markdown body is `system`. Roster entries may be AgentRef.
+   */
+  spec: Record<string, unknown>;
+  settings: ManifestSettings;
+  /** Source position of a JSON pointer into `spec` (or into the file), falling back to the document start. */
+  locate(pointer: string): Position;
+}
+
+export interface TargetConfig {
+  base_url?: string;
+  /** Name of the environment variable that holds the API key; default ANTHROPIC_API_KEY. */
+  api_key_env?: string;
+  workspace_id?: string;
+  /** Use the embedded local control plane (no key needed). */
+  local?: boolean;
+  /** Local control plane state file, relative to the project root (local targets only). */
+  state_file?: string;
+  backend?: "sdk" | "ant";
+  /** Write pacing (DESIGN.md cost model). */
+  writes_per_minute?: number;
+  environment_concurrency?: number;
+}
+
+export interface ProjectConfig {
+  /** Ownership marker value: [a-z0-9-], at most 40 characters. */
+  project: string;
+  /** Directories scanned for manifests, relative to the project root. */
+  paths: { agents: string; environments: string };
+  /** Always at least one target; "default" when the file declares none. */
+  targets: Record<string, TargetConfig>;
+  /** Absolute path of the project root (the folder holding agentform.yaml). */
+  root: string;
+  /** agentform.yaml relative to root, for diagnostics. */
+  file: string;
+}
+
+/** What loading a project yields: manifests that parsed, plus every problem found. */
+export interface LoadResult {
+  config: ProjectConfig;
+  agents: LoadedManifest[];
+  environments: LoadedManifest[];
+  diagnostics: Diagnostic[];
+}
+
+/** The metadata key that marks ownership (DESIGN.md). */
+export const OWNERSHIP_KEY = "agentform.project";

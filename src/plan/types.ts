@@ -1,0 +1,140 @@
+/**
+ * The plan document (DESIGN.md "Plan and exit codes"; schema in schemas/plan.schema.json).
+ * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
+ * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
+ */
+import type { ResourceKind } from "../backends/types.js";
+
+export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "noop" | "archive" | "delete";
+
+/**
+ * How far-reaching a change is, in increasing order (a resource's impact is its worst change's).
+ * - none: nothing happens
+ * - create: a new resource, nothing existing is touched
+ * - new-version: an agent gets a new version; running sessions keep their pinned version
+ * - in-place: an environment changes for containers created afterwards
+ * - archive: the resource becomes read-only and unusable by new sessions (one-way)
+ * - delete: the resource is removed
+ */
+export type Impact = "none" | "create" | "new-version" | "in-place" | "archive" | "delete";
+export const IMPACT_ORDER: readonly Impact[] = ["none", "create", "new-version", "in-place", "archive", "delete"];
+
+/** One field-level change, addressed by a JSON pointer into the canonical (normalized) form. */
+export interface FieldChange {
+  pointer: string;
+  op: "add" | "remove" | "replace";
+  /** Canonical value before (absent for add). */
+  before?: unknown;
+  /** Canonical value after (absent for remove). The string "(known after apply)" marks re-pinned versions. */
+  after?: unknown;
+}
+
+export const KNOWN_AFTER_APPLY = "(known after apply)";
+
+export type SecurityCategory =
+  | "tool-enabled"
+  | "permission-loosened"
+  | "mcp-server-added"
+  | "mcp-toolset-added"
+  | "custom-tool-added"
+  | "skill-added"
+  | "network-opened"
+  | "hosts-added"
+  | "network-flag-enabled"
+  | "packages-added"
+  | "domains-widened"
+  | "execution-identity-changed"
+  | "multiagent-enabled"
+  | "system-prompt-changed";
+
+export interface SecurityFinding {
+  category: SecurityCategory;
+  /** "broadening" widens what the agent can do or reach; "notable" deserves a reviewer's eye. */
+  severity: "broadening" | "notable";
+  pointer: string;
+  message: string;
+}
+
+/** What a resource's plan entry was computed from; apply refuses when live no longer matches. */
+export type PlanBasis =
+  | { kind: "agent"; version: number; liveDigest: string }
+  | { kind: "environment"; liveDigest: string }
+  | null;
+
+export interface DriftInfo {
+  /** Live differs from what the lockfile recorded after the last apply. */
+  detected: boolean;
+  lockedVersion?: number;
+  liveVersion?: number;
+  lockedLiveDigest?: string;
+  liveDigest?: string;
+  /** Filled by `--explain`: locked version vs live, as field changes. */
+  changes?: FieldChange[];
+}
+
+/**
+ * The request apply will send. Roster entries whose target is created or changed in the same
+ * plan stay `{type: "agent", ref, version?}` and are resolved by apply from earlier results.
+ */
+export interface PlannedRequest {
+  method: "create" | "update" | "archive" | "delete";
+  body?: Record<string, unknown>;
+  /** Agents: the optimistic lock sent as `version` (the version observed at plan time). */
+  expectedVersion?: number;
+}
+
+export interface PlannedResource {
+  /** Stable identifier within a plan, e.g. "agent.triage", "environment.python-sandbox". */
+  address: string;
+  kind: ResourceKind;
+  /** Desired name (or the live name, for archive/delete). */
+  name: string;
+  action: PlanAction;
+  /** Live id, or null when the resource will be created. */
+  id: string | null;
+  /** The manifest file this entry comes from (null for prune entries). */
+  file: string | null;
+  basis: PlanBasis;
+  /** Field changes of the canonical form, sorted by pointer. */
+  changes: FieldChange[];
+  /** Pointers ignored through `agentform.ignore` that differ (shown, never applied). */
+  ignored: FieldChange[];
+  drift: DriftInfo | null;
+  impact: Impact;
+  security: SecurityFinding[];
+  /** Addresses this entry must wait for (roster targets changed in this plan). */
+  dependsOn: string[];
+  /** Why a repin happens: the addresses (or names) of roster targets that moved. */
+  repinReasons?: string[];
+  /** Previous name, for `rename`. */
+  renamedFrom?: string;
+  request: PlannedRequest | null;
+  /** Canonical digest of the desired spec, as it will be recorded in the lockfile. */
+  specDigest: string | null;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  repin: number;
+  adopt: number;
+  rename: number;
+  noop: number;
+  archive: number;
+  delete: number;
+}
+
+export interface Plan {
+  formatVersion: 1;
+  agentformVersion: string;
+  project: string;
+  target: string;
+  origin: { baseUrl: string; workspaceId: string | null };
+  summary: PlanSummary;
+  /** Entries in execution (dependency) order. */
+  resources: PlannedResource[];
+  /** True when any entry has drift.detected. */
+  driftDetected: boolean;
+  /** Set by `plan --out`: digest of manifests, config, lockfile and agentform version. */
+  inputsDigest?: string;
+}

@@ -1,0 +1,2 @@
+/** agentform's own version; a test keeps it equal to package.json's. */
+export const AGENTFORM_VERSION = "0.1.0";

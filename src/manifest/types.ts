@@ -101,6 +101,8 @@ export interface LoadResult {
   agents: LoadedManifest[];
   environments: LoadedManifest[];
   diagnostics: Diagnostic[];
+  /** Every input file read (config and manifests) with the sha256 of its bytes, sorted by file; for saved-plan staleness checks. */
+  sources: Array<{ file: string; sha256: string }>;
 }
 
 /** The metadata key that marks ownership (DESIGN.md). */

@@ -3,7 +3,9 @@
  * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */
-import type { ResourceKind } from "../backends/types.js";
+import type { LiveAgent, LiveEnvironment, ResourceKind } from "../backends/types.js";
+import type { Lockfile } from "../lock/types.js";
+import type { LoadedManifest } from "../manifest/types.js";
 
 export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "noop" | "archive" | "delete";
 
@@ -135,6 +137,46 @@ export interface Plan {
   resources: PlannedResource[];
   /** True when any entry has drift.detected. */
   driftDetected: boolean;
+  /**
+   * Safety-rule violations found while matching (duplicate live names, unmarked resource
+   * without adopt, foreign-owned name, prune of everything without allowEmpty). Non-empty ⇒
+   * the CLI exits 3 and apply writes nothing.
+   */
+  refusals: Refusal[];
   /** Set by `plan --out`: digest of manifests, config, lockfile and agentform version. */
   inputsDigest?: string;
+}
+
+export interface Refusal {
+  /** Address of the manifest concerned, e.g. "agent.triage". */
+  address: string;
+  /** Stable code, e.g. "duplicate-live-name", "unmanaged-needs-adopt", "foreign-owner", "prune-everything". */
+  code: string;
+  message: string;
+  hint: string;
+  /** Live ids involved (e.g. both duplicates). */
+  ids?: string[];
+}
+
+export interface PlanOptions {
+  /** --adopt: take over unmarked live resources with a manifest's name. */
+  adopt: boolean;
+  /** --prune: archive inventory resources (lockfile + this project's marker) with no manifest. */
+  prune: boolean;
+  /** --allow-empty: permit a prune that would archive every managed resource. */
+  allowEmpty: boolean;
+  agentformVersion: string;
+}
+
+/** Everything the pure planner needs, already read from disk and from the API. */
+export interface PlanInput {
+  project: string;
+  target: string;
+  origin: { baseUrl: string; workspaceId: string | null };
+  agents: LoadedManifest[];
+  environments: LoadedManifest[];
+  /** Live resources from list calls (archived ones excluded). */
+  live: { agents: LiveAgent[]; environments: LiveEnvironment[] };
+  lock: Lockfile | null;
+  options: PlanOptions;
 }

@@ -1,5 +1,242 @@
-import type { Command } from "commander";
+/**
+ * `agentform apply [plan.json]`: load → refresh → plan (or check a saved plan) → show it →
+ * confirm → execute → lockfile. Applies exactly what was shown: a saved plan is re-checked
+ * against a fresh plan and refused when any input or live basis moved.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Command, Option } from "commander";
+import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
+import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
+import { checkSavedPlan } from "../apply/saved-plan.js";
+import { emptyLock, writeLock } from "../lock/io.js";
+import type { Plan, PlanAction } from "../plan/types.js";
+import { renderText } from "../render/index.js";
 import type { CommandContext } from "./main.js";
+import { paintFor, useColor } from "./output.js";
+import { planInputsDigest } from "./plan.js";
+import { computePlan, openWorkspace, planHasChanges, type Workspace } from "./workflow.js";
 
-// Placeholder: the `apply` command lands with its issue.
-export function registerApply(_program: Command, _ctx: CommandContext): void {}
+export interface ApplyFlags {
+  target?: string;
+  config?: string;
+  backend?: "sdk" | "ant";
+  autoApprove?: boolean;
+  prune?: boolean;
+  adopt?: boolean;
+  allowEmpty?: boolean;
+  requireApproval?: "broadening";
+  approve?: boolean;
+  concurrency?: string;
+  failOnDrift?: boolean;
+}
+
+export function registerApply(program: Command, ctx: CommandContext): void {
+  program
+    .command("apply")
+    .description("Apply the manifests to the live workspace (or apply a plan saved by `agentform plan --out`), then write the lockfile.")
+    .argument("[plan]", "a plan saved by `agentform plan --out`; applied exactly, or refused if anything moved since")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
+    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .option("--auto-approve", "apply without asking (required when stdin is not a terminal, unless a saved plan is given)")
+    .option("--adopt", "take over unmanaged live resources that have a manifest's name")
+    .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
+    .option("--allow-empty", "with --prune, allow archiving every managed resource")
+    .addOption(new Option("--require-approval <what>", "refuse security-broadening changes unless --approve is given").choices(["broadening"]))
+    .option("--approve", "approve the security-broadening changes in this plan")
+    .option("--concurrency <n>", "resources written in parallel (default 4)")
+    .option("--fail-on-drift", "refuse (exit 3) when live resources changed outside agentform since the lockfile")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 applied (or nothing to do), 3 refused by a safety rule (stale saved plan, version
+conflict, unapproved broadening, drift under --fail-on-drift), 4 invalid manifests or usage, 1 other errors.
+
+Examples:
+  agentform apply                                   # show the plan, ask, apply
+  agentform apply --auto-approve                    # CI: apply on merge
+  agentform plan --out plan.json && agentform apply plan.json
+  agentform apply --prune --require-approval broadening --auto-approve`,
+    )
+    .action(async (planFile: string | undefined, flags: ApplyFlags) => {
+      ctx.exitCode = await runApply(planFile, flags, ctx);
+    });
+}
+
+const DONE_VERB: Record<PlanAction, string> = {
+  create: "created",
+  update: "updated",
+  repin: "re-pinned",
+  adopt: "adopted",
+  rename: "renamed",
+  noop: "unchanged",
+  archive: "archived",
+  delete: "deleted",
+};
+const MARKER: Record<PlanAction, string> = { create: "+", update: "~", repin: "~", adopt: "~", rename: "~", noop: " ", archive: "-", delete: "-" };
+
+export async function runApply(planFile: string | undefined, flags: ApplyFlags, ctx: CommandContext): Promise<number> {
+  const concurrency = parseConcurrency(flags.concurrency);
+  const interactive = process.stdin.isTTY === true;
+  if (!planFile && !flags.autoApprove && !interactive) {
+    throw new ConfigError("approval-required", "apply needs confirmation, but stdin is not a terminal.", {
+      hint: "Pass --auto-approve, or save a reviewed plan with `agentform plan --out plan.json` and run `agentform apply plan.json`.",
+    });
+  }
+  const saved = planFile ? await readSavedPlan(path.resolve(planFile)) : null;
+  const paint = paintFor(ctx.io.stderr, ctx.io.env);
+
+  const ws = await openWorkspace(
+    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
+    {
+      env: ctx.io.env,
+      onRetry: (info) =>
+        ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
+    },
+  );
+  try {
+    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
+    ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
+
+    if (plan.refusals.length > 0) {
+      throw new SafetyError("plan-refused", `Refused: ${plan.refusals.length} safety rule(s) stop this plan; nothing was written.`, {
+        hint: plan.refusals[0]?.hint ?? "Fix the refusals listed above and run again.",
+      });
+    }
+    if (flags.failOnDrift && plan.driftDetected) {
+      throw new SafetyError("drift-detected", "Live resources changed outside agentform since the lockfile (--fail-on-drift); nothing was written.", {
+        hint: "Review the drift above; bring the manifests in line (or run without --fail-on-drift to overwrite it).",
+      });
+    }
+    const broadening = plan.resources.flatMap((r) => r.security.filter((f) => f.severity === "broadening").map(() => r.address));
+    if (flags.requireApproval === "broadening" && broadening.length > 0 && !flags.approve) {
+      const where = [...new Set(broadening)].join(", ");
+      throw new SafetyError("approval-required-broadening", `This plan broadens what agents can do or reach (${where}); nothing was written.`, {
+        hint: "Have the security changes above reviewed, then rerun with --approve.",
+      });
+    }
+
+    if (planHasChanges(plan) && !saved && !flags.autoApprove) {
+      if (!(await confirm(ctx))) {
+        ctx.io.stderr.write("Apply cancelled; nothing was written.\n");
+        return ExitCode.ok;
+      }
+    }
+
+    const result = await applyPlan(plan, ws.target.backend, {
+      project: ws.config.project,
+      concurrency,
+      lock: ws.lock ?? emptyLock(ws.config.project, ws.target.name, ws.target.origin),
+      saveLock: (lock) => writeLock(ws.lockPath, lock),
+      onEvent: (event) => progress(event, ctx),
+    });
+    return report(result, ws, ctx);
+  } finally {
+    await ws.close();
+  }
+}
+
+function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty">) {
+  return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false };
+}
+
+function parseConcurrency(value: string | undefined): number {
+  if (value === undefined) return 4;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new ConfigError("invalid-concurrency", `--concurrency must be a whole number from 1 to 64, not "${value}".`, {
+      hint: "The API allows about one create per second; more than a few in parallel only queues.",
+    });
+  }
+  return n;
+}
+
+async function readSavedPlan(file: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError("saved-plan-unreadable", `Cannot read the saved plan ${file}: ${(err as Error).message}`, {
+      hint: "Pass the file written by `agentform plan --out`.",
+    });
+  }
+  let plan: Plan;
+  try {
+    plan = JSON.parse(text) as Plan;
+  } catch {
+    throw new ConfigError("saved-plan-invalid", `${file} is not valid JSON.`, { hint: "Pass the file written by `agentform plan --out`." });
+  }
+  if (plan === null || typeof plan !== "object" || plan.formatVersion !== 1 || !Array.isArray(plan.resources) || !Array.isArray(plan.refusals)) {
+    throw new ConfigError("saved-plan-invalid", `${file} is not an agentform plan (formatVersion 1).`, {
+      hint: "Pass the file written by `agentform plan --out` with this version of agentform.",
+    });
+  }
+  return plan;
+}
+
+/**
+ * Re-plan now and compare with the saved plan. The options a plan was saved with (adopt,
+ * prune, allow-empty) are part of its inputs digest; we find the combination that reproduces
+ * the digest, so `apply plan.json` needs no flags repeated. No match means the inputs moved.
+ */
+async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): Promise<Plan> {
+  const candidates = [planOptions(flags)];
+  for (const adopt of [false, true]) for (const prune of [false, true]) for (const allowEmpty of [false, true]) candidates.push({ adopt, prune, allowEmpty });
+  const options = candidates.find((o) => planInputsDigest(ws, o) === saved.inputsDigest) ?? candidates[0]!;
+  const { plan: current } = await computePlan(ws, options);
+  const refusals = checkSavedPlan(saved, { ...current, inputsDigest: planInputsDigest(ws, options) });
+  if (refusals.length > 0) {
+    const reasons = refusals.slice(0, 5).map((r) => r.message).join("; ") + (refusals.length > 5 ? `; and ${refusals.length - 5} more` : "");
+    throw new SafetyError("saved-plan-stale", `the saved plan is stale: ${reasons}; run plan again`, {
+      hint: refusals[0]?.hint ?? "Run `agentform plan --out <file>` again and apply the new plan.",
+      details: { refusals },
+    });
+  }
+  return saved;
+}
+
+async function confirm(ctx: CommandContext): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: ctx.io.stderr });
+  try {
+    const answer = await rl.question("Apply these changes? Only 'y' or 'yes' applies. [y/N] ");
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+function progress(event: ApplyEvent, ctx: CommandContext): void {
+  const paint = paintFor(ctx.io.stdout, ctx.io.env);
+  switch (event.type) {
+    case "done": {
+      const version = event.version !== undefined && event.action !== "archive" ? ` (v${event.version})` : "";
+      ctx.io.stdout.write(`[${event.completed}/${event.total}] ${MARKER[event.action]} ${event.address} ${DONE_VERB[event.action]}${version}\n`);
+      return;
+    }
+    case "failed":
+      ctx.io.stderr.write(`${paint.red("✗")} ${event.address} failed: ${event.error.message} ${paint.dim(`[${event.error.code}]`)}\n`);
+      if (event.error.hint) ctx.io.stderr.write(`    hint: ${event.error.hint}\n`);
+      return;
+    case "skipped":
+      ctx.io.stderr.write(`${paint.yellow("-")} ${event.address} skipped: ${event.reason}\n`);
+      return;
+    case "start":
+      return;
+  }
+}
+
+function report(result: ApplyResult, ws: Workspace, ctx: CommandContext): number {
+  const lockName = path.relative(ws.config.root, ws.lockPath) || ws.lockPath;
+  if (result.failed.length === 0) {
+    if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
+    return ExitCode.ok;
+  }
+  ctx.io.stderr.write(
+    `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${result.failed.length} failed, ${result.skipped.length} skipped.\n`,
+  );
+  // Refusals (a basis that moved) are exit 3 only when nothing else went wrong.
+  const all3 = result.failed.every(({ error }) => error instanceof AgentformError && error.exitCode === ExitCode.refused);
+  return all3 ? ExitCode.refused : ExitCode.error;
+}

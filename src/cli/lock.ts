@@ -1,5 +1,143 @@
-import type { Command } from "commander";
+/**
+ * `agentform lock verify` (can a runtime trust the lockfile?) and `agentform lock get` (the pin
+ * a runtime uses, as JSON, for services not written in Node).
+ */
+import path from "node:path";
+import { Argument, Command, Option } from "commander";
+import { ConfigError, ExitCode } from "../errors.js";
+import { BackendError } from "../backends/errors.js";
+import type { Lockfile } from "../lock/types.js";
+import { lockfileName } from "../lock/types.js";
+import { readLock } from "../lock/io.js";
+import { verifyLock, type LockFinding } from "../lock/verify.js";
+import { loadConfig } from "../manifest/index.js";
 import type { CommandContext } from "./main.js";
+import { paintFor } from "./output.js";
+import { selectTarget } from "./target.js";
+import { openWorkspace } from "./workflow.js";
 
-// Placeholder: the `lock` command lands with its issue.
-export function registerLock(_program: Command, _ctx: CommandContext): void {}
+interface LockFlags {
+  target?: string;
+  config?: string;
+  backend?: "sdk" | "ant";
+  format?: "text" | "json";
+}
+
+export function registerLock(program: Command, ctx: CommandContext): void {
+  const lock = program.command("lock").description("Check the lockfile, or read pins from it.");
+
+  lock
+    .command("verify")
+    .description("Check lockfile ↔ manifests ↔ live: ids exist, pinned versions exist, nothing archived, digests match.")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-c, --config <file>", "path to agentform.yaml")
+    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText("after", "\nExit codes: 0 the lockfile is sound (warnings allowed), 3 errors found, 4 no or invalid lockfile, 1 other errors.")
+    .action(async (flags: LockFlags) => {
+      ctx.exitCode = await runLockVerify(flags, ctx);
+    });
+
+  lock
+    .command("get")
+    .description("Print a pin from the lockfile as JSON: agent → {type, id, version}; environment → {id}.")
+    .addArgument(new Argument("<kind>", "what to look up").choices(["agent", "environment"]))
+    .argument("<name>", "the manifest name")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-c, --config <file>", "path to agentform.yaml")
+    .addHelpText("after", "\nExample:\n  agentform lock get agent triage   # {\"type\":\"agent\",\"id\":\"agent_…\",\"version\":7}")
+    .action(async (kind: string, name: string, flags: LockFlags) => {
+      ctx.exitCode = await runLockGet(kind, name, flags, ctx);
+    });
+}
+
+async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: CommandContext): Promise<number> {
+  if (kind !== "agent" && kind !== "environment") {
+    throw new ConfigError("invalid-kind", `lock get takes "agent" or "environment", not "${kind}".`, { hint: "e.g. `agentform lock get agent triage`." });
+  }
+  const config = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
+  const [target] = selectTarget(config, flags.target);
+  const file = path.join(config.root, lockfileName(target));
+  const lock = await requireLock(file);
+  const table: Record<string, { id: string; version?: number }> = kind === "agent" ? lock.agents : lock.environments;
+  const entry = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+  if (!entry) {
+    const known = Object.keys(table).sort();
+    throw new ConfigError("lock-unknown-name", `${path.basename(file)} has no ${kind} named "${name}".`, {
+      hint: known.length > 0 ? `It has: ${known.join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
+    });
+  }
+  const out = kind === "agent" ? { type: "agent", id: entry.id, version: entry.version } : { id: entry.id };
+  ctx.io.stdout.write(`${JSON.stringify(out)}\n`);
+  return ExitCode.ok;
+}
+
+async function requireLock(file: string): Promise<Lockfile> {
+  const lock = await readLock(file);
+  if (!lock) {
+    throw new ConfigError("lockfile-missing", `There is no lockfile at ${file}.`, {
+      hint: "Run `agentform apply` to create it (and commit it).",
+    });
+  }
+  return lock;
+}
+
+async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<number> {
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env });
+  try {
+    if (!ws.lock) {
+      throw new ConfigError("lockfile-missing", `There is no lockfile at ${ws.lockPath}.`, { hint: "Run `agentform apply` to create it (and commit it)." });
+    }
+    const backend = ws.target.backend;
+    // Archived resources are listed too, so "archived" can be told apart from "gone".
+    const [agents, environments] = await Promise.all([
+      backend.list("agent", { includeArchived: true }),
+      backend.list("environment", { includeArchived: true }),
+    ]);
+    const byId = new Map(agents.map((a) => [a.id, a]));
+    const versionsExist: Record<string, boolean> = {};
+    await Promise.all(
+      Object.entries(ws.lock.agents).map(async ([name, entry]) => {
+        const live = byId.get(entry.id);
+        if (!live) return;
+        // Versions only go up, so a live agent at the locked version proves it exists: no request.
+        if (live.version === entry.version) {
+          versionsExist[name] = true;
+          return;
+        }
+        try {
+          await backend.get("agent", entry.id, { version: entry.version });
+          versionsExist[name] = true;
+        } catch (err) {
+          if (err instanceof BackendError && (err.isNotFound || err.status === 400)) versionsExist[name] = false;
+          else throw err;
+        }
+      }),
+    );
+    const findings = verifyLock({ lock: ws.lock, agents: ws.load.agents, environments: ws.load.environments, live: { agents, environments }, versionsExist });
+    printFindings(findings, ws.lock, flags, ctx);
+    return findings.some((f) => f.severity === "error") ? ExitCode.refused : ExitCode.ok;
+  } finally {
+    await ws.close();
+  }
+}
+
+function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags, ctx: CommandContext): void {
+  if (flags.format === "json") {
+    ctx.io.stdout.write(`${JSON.stringify({ ok: !findings.some((f) => f.severity === "error"), findings }, null, 2)}\n`);
+    return;
+  }
+  const paint = paintFor(ctx.io.stdout, ctx.io.env);
+  for (const f of findings) {
+    const tag = f.severity === "error" ? paint.red("error  ") : paint.yellow("warning");
+    ctx.io.stdout.write(`${tag} ${f.address}: ${f.message} ${paint.dim(`[${f.code}]`)}\n    hint: ${f.hint}\n`);
+  }
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.length - errors;
+  const counted = `${Object.keys(lock.agents).length} agent(s), ${Object.keys(lock.environments).length} environment(s)`;
+  ctx.io.stdout.write(
+    errors > 0
+      ? `Lockfile has problems: ${errors} error(s), ${warnings} warning(s) across ${counted}.\n`
+      : `Lockfile OK: ${counted} verified${warnings > 0 ? ` (${warnings} warning(s))` : ""}.\n`,
+  );
+}

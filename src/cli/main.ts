@@ -11,7 +11,6 @@ import { registerLocal } from "./local.js";
 import { registerPlan } from "./plan.js";
 import { registerApply } from "./apply.js";
 import { registerLock } from "./lock.js";
-import { registerQuickstart } from "./quickstart.js";
 
 /** Shared by every command: where to print, and the exit code the command chose. */
 export interface CommandContext {
@@ -37,7 +36,6 @@ export function buildProgram(ctx: CommandContext): Command {
   registerApply(program, ctx);
   registerLock(program, ctx);
   registerLocal(program, ctx);
-  registerQuickstart(program, ctx);
   return program;
 }
 

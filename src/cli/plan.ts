@@ -1,5 +1,151 @@
-import type { Command } from "commander";
+/**
+ * `agentform plan`: load → validate → refresh → plan → render (→ save). Reads only: list
+ * calls for the whole workspace, plus one GET per drifted agent under --explain.
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { ConfigError, ExitCode } from "../errors.js";
+import type { LiveAgent } from "../backends/types.js";
+import type { Plan } from "../plan/types.js";
+import { explainDrift } from "../plan/index.js";
+import { renderJson, renderMarkdown, renderText } from "../render/index.js";
+import { inputsDigest } from "../apply/saved-plan.js";
+import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
+import { useColor } from "./output.js";
+import { computePlan, openWorkspace, planHasChanges, type LiveState, type Workspace } from "./workflow.js";
 
-// Placeholder: the `plan` command lands with its issue.
-export function registerPlan(_program: Command, _ctx: CommandContext): void {}
+export interface PlanFlags {
+  target?: string;
+  config?: string;
+  backend?: "sdk" | "ant";
+  out?: string;
+  format: "text" | "json" | "markdown";
+  detailedExitcode?: boolean;
+  failOnDrift?: boolean;
+  explain?: boolean;
+  adopt?: boolean;
+  prune?: boolean;
+  allowEmpty?: boolean;
+}
+
+export function registerPlan(program: Command, ctx: CommandContext): void {
+  program
+    .command("plan")
+    .description("Compare the manifests with the live workspace and show what apply would change.")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
+    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .option("-o, --out <file>", "save the plan (with a digest of its inputs) for `agentform apply <file>`")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
+    .option("--detailed-exitcode", "exit 2 when there are changes, 0 when there are none")
+    .option("--fail-on-drift", "exit 3 when live resources changed outside agentform since the lockfile")
+    .option("--explain", "show what changed in drifted agents (one extra GET each) and which fields are ignored")
+    .option("--adopt", "take over unmanaged live resources that have a manifest's name")
+    .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
+    .option("--allow-empty", "with --prune, allow archiving every managed resource")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 2 changes (--detailed-exitcode),
+3 refused by a safety rule or drift under --fail-on-drift, 4 invalid manifests or config, 1 other errors.
+
+Examples:
+  agentform plan                                  # text plan for the default target
+  agentform plan --format markdown > plan.md      # pull-request comment
+  agentform plan --out plan.json                  # save for \`agentform apply plan.json\`
+  agentform plan --detailed-exitcode --fail-on-drift --target production`,
+    )
+    .action(async (flags: PlanFlags) => {
+      ctx.exitCode = await runPlan(flags, ctx);
+    });
+}
+
+export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<number> {
+  const ws = await openWorkspace(
+    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
+    { env: ctx.io.env },
+  );
+  try {
+    const { plan: basePlan, live } = await computePlan(ws, {
+      adopt: flags.adopt ?? false,
+      prune: flags.prune ?? false,
+      allowEmpty: flags.allowEmpty ?? false,
+    });
+    let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;
+    if (flags.out) {
+      plan = { ...plan, inputsDigest: planInputsDigest(ws, flags) };
+      await writeFileAtomic(path.resolve(flags.out), renderJson(plan));
+    }
+    ctx.io.stdout.write(render(plan, flags, ctx));
+    if (flags.out) ctx.io.stderr.write(`Saved the plan to ${flags.out}; apply it with \`agentform apply ${flags.out}\`.\n`);
+    return planExitCode(plan, flags);
+  } finally {
+    await ws.close();
+  }
+}
+
+/** The digest a saved plan carries; apply recomputes it and refuses when anything moved. */
+export function planInputsDigest(ws: Workspace, flags: Pick<PlanFlags, "adopt" | "prune" | "allowEmpty">): string {
+  return inputsDigest({
+    sources: ws.load.sources,
+    lockText: ws.lockText,
+    agentformVersion: AGENTFORM_VERSION,
+    target: ws.target.name,
+    options: {
+      adopt: flags.adopt ?? false,
+      prune: flags.prune ?? false,
+      allowEmpty: flags.allowEmpty ?? false,
+      agentformVersion: AGENTFORM_VERSION,
+    },
+  });
+}
+
+function render(plan: Plan, flags: PlanFlags, ctx: CommandContext): string {
+  switch (flags.format) {
+    case "json":
+      return renderJson(plan);
+    case "markdown":
+      return renderMarkdown(plan);
+    default:
+      return renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env), explain: flags.explain ?? false });
+  }
+}
+
+export function planExitCode(plan: Plan, flags: Pick<PlanFlags, "failOnDrift" | "detailedExitcode">): number {
+  if (plan.refusals.length > 0) return ExitCode.refused;
+  if (flags.failOnDrift && plan.driftDetected) return ExitCode.refused;
+  if (flags.detailedExitcode && planHasChanges(plan)) return ExitCode.changes;
+  return ExitCode.ok;
+}
+
+/** Extra GETs only for drifted agents: the locked version, to diff against live. */
+async function withDriftExplained(ws: Workspace, plan: Plan, live: LiveState): Promise<Plan> {
+  const locked: Record<string, LiveAgent> = {};
+  const drifted = plan.resources.filter((r) => r.kind === "agent" && r.drift?.detected && r.id && r.drift.lockedVersion !== undefined);
+  await Promise.all(
+    drifted.map(async (r) => {
+      try {
+        locked[r.name] = await ws.target.backend.get("agent", r.id as string, { version: r.drift?.lockedVersion as number });
+      } catch {
+        // The locked version may be gone (another workspace, or history pruned); the plan still
+        // reports the drift, just without field detail.
+      }
+    }),
+  );
+  return explainDrift(plan, locked, live.agents);
+}
+
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, "utf8");
+    await rename(tmp, file);
+  } catch (err) {
+    throw new ConfigError("plan-out-unwritable", `Cannot write the plan to ${file}: ${(err as Error).message}`, {
+      hint: "Check that the folder exists and is writable.",
+    });
+  }
+}

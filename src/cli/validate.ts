@@ -1,5 +1,61 @@
-import type { Command } from "commander";
+/**
+ * `agentform validate [paths…]`: load → schema → rules → report. Offline: no API call, no key.
+ * Reports every problem in one run, sorted by file and line; exit 0 when clean, 4 otherwise.
+ */
+import { Option, type Command } from "commander";
+import { ExitCode } from "../errors.js";
+import { formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject } from "../manifest/index.js";
 import type { CommandContext } from "./main.js";
+import { paintFor, useColor } from "./output.js";
 
-// Placeholder: the `validate` command lands with its issue.
-export function registerValidate(_program: Command, _ctx: CommandContext): void {}
+interface ValidateFlags {
+  format: "text" | "json";
+  config?: string;
+}
+
+export function registerValidate(program: Command, ctx: CommandContext): void {
+  program
+    .command("validate")
+    .description("Check agent and environment manifests offline: YAML, JSON Schema and agentform's rules.")
+    .argument("[paths...]", "manifest files or folders to check (default: the folders in agentform.yaml)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
+    .addHelpText(
+      "after",
+      `
+Every problem is reported as file:line:column, the path inside the manifest, what is wrong and
+a hint. Codes are explained in docs/diagnostics.md. Nothing is sent to the API.
+
+Exit codes: 0 all manifests valid, 4 problems found (or agentform.yaml missing or invalid).
+
+Examples:
+  agentform validate                         # everything under agents/ and environments/
+  agentform validate agents/triage.yaml      # one file (the rest of the project is read for references)
+  agentform validate --format json           # {"valid": false, "diagnostics": [...]} for CI tools`,
+    )
+    .action(async (paths: string[], flags: ValidateFlags) => {
+      const cwd = process.cwd();
+      const config = await loadConfig({ cwd, configPath: flags.config });
+      const result = await loadProject(config, { paths, cwd });
+      const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+      ctx.exitCode = errors > 0 ? ExitCode.invalid : ExitCode.ok;
+      if (flags.format === "json") {
+        ctx.io.stdout.write(formatDiagnosticsJson(result.diagnostics));
+        return;
+      }
+      const paint = paintFor(ctx.io.stdout, ctx.io.env);
+      ctx.io.stdout.write(formatDiagnostics(result.diagnostics, { color: useColor(ctx.io.stdout, ctx.io.env) }));
+      const checked = `${plural(result.agents.length, "agent")} and ${plural(result.environments.length, "environment")}`;
+      if (errors === 0) {
+        const warnings = result.diagnostics.length;
+        ctx.io.stdout.write(`${paint.green("✓")} ${checked} valid${warnings > 0 ? ` (${plural(warnings, "warning")})` : ""}\n`);
+      } else {
+        const files = new Set(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.file)).size;
+        ctx.io.stdout.write(`${paint.red("✗")} ${plural(errors, "problem")} in ${plural(files, "file")}; ${checked} valid\n`);
+      }
+    });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

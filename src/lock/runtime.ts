@@ -1,5 +1,134 @@
 /**
- * agentform/runtime: the data-plane reader of the lockfile. Imports nothing but node built-ins.
- * (Reserved entry point; the reader lands with the apply issue.)
+ * agentform/runtime: the data-plane reader of the lockfile. Runtime services use it to create
+ * sessions pinned to the exact agent version a reviewed apply produced, never "latest":
+ *
+ * ```ts
+ * import { loadLock } from "agentform/runtime";
+ * const lock = loadLock();
+ * await client.beta.sessions.create({ agent: lock.agent("triage"), environment_id: lock.environmentId("python-sandbox") });
+ * ```
+ *
+ * It imports nothing but node built-ins so it stays cheap to load and safe to bundle; it must
+ * not import the rest of agentform (a static test enforces this).
  */
-export {};
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** A session's agent reference, pinned to one version. */
+export interface AgentPin {
+  type: "agent";
+  id: string;
+  version: number;
+}
+
+export interface RuntimeLock {
+  /** The pin for an agent by its manifest name; throws when the lockfile has no such agent. */
+  agent(name: string): AgentPin;
+  /** The id of an environment by its manifest name; throws when the lockfile has no such environment. */
+  environmentId(name: string): string;
+  readonly project: string;
+  readonly target: string;
+}
+
+/** Why the lockfile could not be used; `code` is stable, the message says what to do. */
+export class RuntimeLockError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "RuntimeLockError";
+    this.code = code;
+  }
+}
+
+const SUPPORTED_MAJOR = 1;
+const DEFAULT_FILE = "agentform.lock.json";
+
+interface RawEntry {
+  id?: unknown;
+  version?: unknown;
+}
+
+/**
+ * Read the lockfile once and return a reader over it. The path defaults to
+ * `agentform.lock.json` in the current directory; the AGENTFORM_LOCKFILE environment variable
+ * overrides the default (an explicit argument wins over both).
+ */
+export function loadLock(file?: string): RuntimeLock {
+  const resolved = path.resolve(file ?? process.env.AGENTFORM_LOCKFILE ?? DEFAULT_FILE);
+  let text: string;
+  try {
+    text = readFileSync(resolved, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RuntimeLockError(
+      "lockfile-missing",
+      code === "ENOENT"
+        ? `No lockfile at ${resolved}. Run \`agentform apply\` and commit the lockfile it writes, or point AGENTFORM_LOCKFILE at it.`
+        : `Cannot read the lockfile ${resolved} (${code ?? "error"}). Check the path and its permissions.`,
+    );
+  }
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new RuntimeLockError(
+      "lockfile-invalid",
+      `The lockfile ${resolved} is not valid JSON. Restore it from git or rerun \`agentform apply\`.`,
+    );
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new RuntimeLockError("lockfile-invalid", `The lockfile ${resolved} is not a JSON object. Restore it from git.`);
+  }
+  const version = data.lockfileVersion;
+  if (typeof version !== "number" || Math.floor(version) !== SUPPORTED_MAJOR) {
+    throw new RuntimeLockError(
+      "lockfile-version-unsupported",
+      `The lockfile ${resolved} has lockfileVersion ${JSON.stringify(version)}, but this reader understands version ${SUPPORTED_MAJOR}. Upgrade the agentform package this service depends on to the version that wrote the lockfile.`,
+    );
+  }
+  const agents = asRecord(data.agents);
+  const environments = asRecord(data.environments);
+  const project = typeof data.project === "string" ? data.project : "";
+  const target = typeof data.target === "string" ? data.target : "";
+
+  return {
+    project,
+    target,
+    agent(name: string): AgentPin {
+      const entry = own(agents, name);
+      if (!entry || typeof entry.id !== "string" || typeof entry.version !== "number") {
+        throw new RuntimeLockError(
+          "unknown-agent",
+          `The lockfile ${resolved} has no agent named "${name}"${known(agents)}. Add a manifest for it and run \`agentform apply\`, or fix the name.`,
+        );
+      }
+      return { type: "agent", id: entry.id, version: entry.version };
+    },
+    environmentId(name: string): string {
+      const entry = own(environments, name);
+      if (!entry || typeof entry.id !== "string") {
+        throw new RuntimeLockError(
+          "unknown-environment",
+          `The lockfile ${resolved} has no environment named "${name}"${known(environments)}. Add a manifest for it and run \`agentform apply\`, or fix the name.`,
+        );
+      }
+      return entry.id;
+    },
+  };
+}
+
+function asRecord(value: unknown): Record<string, RawEntry> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, RawEntry>) : {};
+}
+
+// Own properties only, so names like "constructor" or "__proto__" are just unknown names.
+function own(record: Record<string, RawEntry>, name: string): RawEntry | undefined {
+  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
+}
+
+function known(record: Record<string, RawEntry>): string {
+  const names = Object.keys(record).sort();
+  if (names.length === 0) return " (it lists none)";
+  const shown = names.slice(0, 10).join(", ");
+  return ` (it has: ${shown}${names.length > 10 ? ", …" : ""})`;
+}

@@ -1,0 +1,30 @@
+/**
+ * `npm run bench`: every benchmark, one report. Figures are printed, never asserted: timing
+ * belongs here, not in the test suite. `BENCH_SIZES=100,1000` limits the plan/apply sizes.
+ */
+import { benchValidate } from "./validate.js";
+import { benchLocal } from "./local.js";
+import { benchPlanApply } from "./plan-apply.js";
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+const sizes = (process.env.BENCH_SIZES ?? "100,1000,5000").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
+
+console.log("# agentform benchmarks\n");
+console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+
+console.log("## validate (5,000 generated manifests)");
+console.log(JSON.stringify(await benchValidate(), null, 2));
+
+console.log("\n## local control plane (10,000 agents, list page latency in-process)");
+console.log(JSON.stringify(await benchLocal(), null, 2));
+
+console.log("\n## plan / apply against the local control plane (20 ms injected latency)");
+console.log("| agents | envs | step | requests (reads/writes) | wall | exit |");
+console.log("|---:|---:|---|---:|---:|---:|");
+for (const f of await benchPlanApply(sizes)) {
+  console.log(`| ${f.agents} | ${f.environments} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${f.exitCode} |`);
+}
+console.log(`\npeak RSS: ${mib(process.resourceUsage().maxRSS * 1024)}`);

@@ -1,0 +1,198 @@
+/**
+ * `npm run schemas`: regenerate schemas/agent.schema.json and schemas/environment.schema.json
+ * from the installed SDK's own type definitions (AgentCreateParams, EnvironmentCreateParams),
+ * then layer agentform's additions on top (`{type: agent, ref}` roster entries and the
+ * `agentform:` block). Generating instead of hand-writing means an SDK upgrade is one command,
+ * and tests/manifest/schemas.test.ts fails while the committed files lag behind the SDK.
+ *
+ * project.schema.json and lockfile.schema.json describe agentform's own formats and are
+ * hand-written; this script does not touch them.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createGenerator } from "ts-json-schema-generator";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const sdkDir = path.join(repoRoot, "node_modules", "@anthropic-ai", "sdk");
+const sdkBeta = path.join(sdkDir, "resources", "beta");
+
+interface Source {
+  file: string;
+  type: string;
+  title: string;
+  kind: "agent" | "environment";
+}
+
+const SOURCES: Source[] = [
+  { file: "agent.schema.json", type: "AgentCreateParams", title: "agentform agent manifest", kind: "agent" },
+  { file: "environment.schema.json", type: "EnvironmentCreateParams", title: "agentform environment manifest", kind: "environment" },
+];
+
+const TYPE_FILES: Record<string, string> = {
+  AgentCreateParams: path.join(sdkBeta, "agents", "agents.d.ts"),
+  EnvironmentCreateParams: path.join(sdkBeta, "environments", "environments.d.ts"),
+};
+
+// Roster and predefined_agents unions that also accept agentform's by-name reference.
+const REF_UNIONS = ["BetaManagedAgentsMultiagentRosterEntryParams", "BetaManagedAgentsMultiagentPredefinedAgentParams"];
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sdkVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(sdkDir, "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The SDK's params types mix the request body with header params (`betas`, `workspace_id`);
+ * only the body belongs in a manifest. The SDK marks each with a "Header param:" /
+ * "Body param:" description prefix, which is more robust than a list of names.
+ */
+function keepBodyParams(schema: JsonObject): void {
+  const properties = schema.properties;
+  if (!isObject(properties)) throw new Error("expected an object schema with properties");
+  const dropped: string[] = [];
+  for (const [key, prop] of Object.entries(properties)) {
+    if (!isObject(prop)) continue;
+    const description = typeof prop.description === "string" ? prop.description : "";
+    if (/^(Header|Query|Path) param:/.test(description)) {
+      delete properties[key];
+      dropped.push(key);
+    } else if (description.startsWith("Body param: ")) {
+      prop.description = description.slice("Body param: ".length);
+    }
+  }
+  if (Array.isArray(schema.required)) schema.required = schema.required.filter((k) => !dropped.includes(k as string));
+}
+
+function agentformBlock(kind: "agent" | "environment"): JsonObject {
+  return {
+    type: "object",
+    description: `Reconciler settings for this ${kind}; never sent to the API.`,
+    additionalProperties: false,
+    properties: {
+      previous_names: {
+        type: "array",
+        description: "Earlier names of this resource: a live resource found under one of them is renamed in place instead of orphaned.",
+        items: { type: "string", minLength: 1 },
+      },
+      adopt: {
+        type: "boolean",
+        description: "Take over an existing resource of the same name that agentform did not create.",
+      },
+      ignore: {
+        type: "array",
+        description: "JSON pointers into the API body (e.g. /description) left to someone else: never diffed, never sent on update.",
+        items: { type: "string", pattern: "^(/([^~]|~[01])*)+$" },
+      },
+    },
+  };
+}
+
+const AGENT_REF: JsonObject = {
+  type: "object",
+  description: "agentform reference by name: resolved to {type: agent, id, version}. Without `version` it follows the referenced agent's latest version.",
+  additionalProperties: false,
+  required: ["type", "ref"],
+  properties: {
+    type: { type: "string", const: "agent" },
+    ref: { type: "string", minLength: 1, description: "The `name` of another agent manifest in this project." },
+    version: { type: "integer", minimum: 1, description: "Pin this exact version instead of following the latest." },
+  },
+};
+
+function collectRefs(node: Json, out: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectRefs(item, out);
+  } else if (isObject(node)) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string") out.add(value.replace("#/definitions/", ""));
+      else collectRefs(value, out);
+    }
+  }
+}
+
+/** Drop definitions nothing points at any more (e.g. AnthropicBeta, once `betas` is gone). */
+function pruneDefinitions(schema: JsonObject): void {
+  const definitions = schema.definitions;
+  if (!isObject(definitions)) return;
+  const reachable = new Set<string>();
+  const queue: string[] = [];
+  const rootRefs = new Set<string>();
+  collectRefs({ ...schema, definitions: {} }, rootRefs);
+  for (const name of rootRefs) queue.push(name);
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (reachable.has(name)) continue;
+    reachable.add(name);
+    const found = new Set<string>();
+    collectRefs(definitions[name] ?? null, found);
+    for (const next of found) if (!reachable.has(next)) queue.push(next);
+  }
+  for (const name of Object.keys(definitions)) if (!reachable.has(name)) delete definitions[name];
+}
+
+/** Recursively sorted keys, so the committed file only changes when the content does. */
+function sortKeys(node: Json): Json {
+  if (Array.isArray(node)) return node.map(sortKeys);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const key of Object.keys(node).sort()) out[key] = sortKeys(node[key]!);
+  return out;
+}
+
+/** Serialize the way every schema in schemas/ is written: sorted keys, 2-space indent, trailing newline. */
+export function serializeSchema(schema: unknown): string {
+  return JSON.stringify(sortKeys(schema as Json), null, 2) + "\n";
+}
+
+function generateOne(source: Source, version: string): string {
+  const generator = createGenerator({
+    path: TYPE_FILES[source.type]!,
+    type: source.type,
+    skipTypeCheck: true,
+    expose: "export",
+    topRef: false,
+    jsDoc: "extended",
+    additionalProperties: false,
+  });
+  const schema = generator.createSchema(source.type) as unknown as JsonObject;
+  keepBodyParams(schema);
+  const properties = schema.properties as JsonObject;
+  properties.agentform = agentformBlock(source.kind);
+  const definitions = (schema.definitions ?? {}) as JsonObject;
+  if (source.kind === "agent") {
+    definitions.AgentformAgentRef = AGENT_REF;
+    for (const union of REF_UNIONS) {
+      const def = definitions[union];
+      if (!isObject(def) || !Array.isArray(def.anyOf)) throw new Error(`SDK type ${union} is no longer a union; update scripts/gen-schemas.ts`);
+      def.anyOf.push({ $ref: "#/definitions/AgentformAgentRef" });
+    }
+  }
+  schema.definitions = definitions;
+  pruneDefinitions(schema);
+  schema.title = source.title;
+  schema.$comment = `Generated by scripts/gen-schemas.ts from @anthropic-ai/sdk ${version} ${source.type}; do not edit by hand (run npm run schemas).`;
+  return serializeSchema(schema);
+}
+
+/** Generate the SDK-derived schemas in memory: file name (under schemas/) → file content. */
+export function generateSchemas(): Record<string, string> {
+  const version = sdkVersion();
+  const out: Record<string, string> = {};
+  for (const source of SOURCES) out[source.file] = generateOne(source, version);
+  return out;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  for (const [file, content] of Object.entries(generateSchemas())) {
+    writeFileSync(path.join(repoRoot, "schemas", file), content);
+    console.log(`wrote schemas/${file}`);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The apply executor: runs a Plan against a backend and keeps the lockfile in step.
+ *
+ * - Entries run in plan order, each after the entries it `dependsOn`, at most `concurrency` at
+ *   a time. A failed entry stops its dependents (they are reported as skipped); independent
+ *   branches carry on.
+ * - Agent updates carry the version observed when the plan was made (the optimistic lock, never
+ *   a fresh read). Environments have no version, so each one is re-read just before it is
+ *   written and its digest compared with the plan's basis. Either mismatch is a SafetyError
+ *   "stale-basis" (exit 3).
+ * - After every successful write the lockfile is saved, so a crash loses at most the write in
+ *   flight, which the next plan finds by name and marker.
+ * - The executor never prints: it emits ApplyEvents for the CLI.
+ */
+import { AgentformError, OperationalError, SafetyError } from "../errors.js";
+import { BackendError } from "../backends/errors.js";
+import type { ControlPlane, LiveAgent, LiveEnvironment, RequestBody } from "../backends/types.js";
+import type { Lockfile } from "../lock/types.js";
+import { liveDigest } from "../normalize/index.js";
+import type { Plan, PlanAction, PlannedResource } from "../plan/types.js";
+
+export type ApplyEvent =
+  | { type: "start"; address: string; action: PlanAction }
+  | { type: "done"; address: string; action: PlanAction; id: string; version?: number; completed: number; total: number }
+  | { type: "skipped"; address: string; reason: string }
+  | { type: "failed"; address: string; error: AgentformError };
+
+export interface ApplyOptions {
+  /** The ownership marker value; used in messages and passed to backends that need it. */
+  project: string;
+  /** Entries in flight at once; default 4. */
+  concurrency?: number;
+  onEvent?: (e: ApplyEvent) => void;
+  /** The starting lockfile (existing, or `emptyLock(...)`). It is not mutated. */
+  lock: Lockfile;
+  /** Persist the lockfile; called after every successful write, one call at a time. */
+  saveLock: (lock: Lockfile) => Promise<void>;
+}
+
+export interface ApplyResult {
+  /** The lockfile after this apply (also what the last saveLock call received). */
+  lock: Lockfile;
+  /** Write requests the executor issued (not counting the resilience layer's retries). */
+  writes: number;
+  failed: Array<{ address: string; error: AgentformError }>;
+  /** Addresses not attempted because something they depend on failed. */
+  skipped: string[];
+}
+
+type Outcome = "ok" | "failed" | "skipped";
+
+interface Pin {
+  id: string;
+  version: number;
+}
+
+/** Execute a plan. Throws only for a plan with refusals; per-entry failures are in the result. */
+export async function applyPlan(plan: Plan, backend: ControlPlane, options: ApplyOptions): Promise<ApplyResult> {
+  if (plan.refusals.length > 0) {
+    const first = plan.refusals[0];
+    throw new SafetyError("plan-refused", `The plan has ${plan.refusals.length} refusal(s), e.g. ${first?.address}: ${first?.message}`, {
+      hint: first?.hint ?? "Resolve the refusals shown by `agentform plan` first.",
+    });
+  }
+  const emit = options.onEvent ?? (() => undefined);
+  const lock: Lockfile = structuredClone(options.lock);
+  const startingLock = JSON.stringify(options.lock);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+
+  // Where roster references point: locked pins, then what the plan saw for unchanged agents,
+  // then (as entries complete) the versions this run created.
+  const pins = new Map<string, Pin>();
+  for (const [name, entry] of Object.entries(lock.agents)) pins.set(name, { id: entry.id, version: entry.version });
+  for (const r of plan.resources) {
+    if (r.kind === "agent" && r.request === null && r.id && r.basis?.kind === "agent") pins.set(r.name, { id: r.id, version: r.basis.version });
+  }
+
+  const total = plan.resources.filter((r) => r.request !== null).length;
+  let completed = 0;
+  let writes = 0;
+  let aborted: AgentformError | null = null;
+  const failed: ApplyResult["failed"] = [];
+  const skipped: string[] = [];
+  const outcomes = new Map<string, Promise<Outcome>>();
+  const slots = new Slots(concurrency);
+
+  let saving: Promise<void> = Promise.resolve();
+  let lastSaved = startingLock;
+  /** Save the current lockfile; saves are chained so an older snapshot never lands last. */
+  function save(): Promise<void> {
+    const run = saving.then(async () => {
+      const text = JSON.stringify(lock);
+      if (text === lastSaved) return;
+      await options.saveLock(structuredClone(lock));
+      lastSaved = text;
+    });
+    saving = run.catch(() => undefined);
+    return run;
+  }
+
+  async function runEntry(entry: PlannedResource): Promise<Outcome> {
+    const deps = entry.dependsOn.filter((d) => outcomes.has(d) && d !== entry.address);
+    const results = await Promise.all(deps.map((d) => outcomes.get(d) as Promise<Outcome>));
+    const blocked = deps.find((_, i) => results[i] !== "ok");
+    if (blocked !== undefined || aborted) {
+      const reason = blocked !== undefined ? `${blocked} did not complete` : "the apply stopped after an earlier error";
+      skipped.push(entry.address);
+      emit({ type: "skipped", address: entry.address, reason });
+      return "skipped";
+    }
+    if (entry.request === null) {
+      recordUnchanged(entry);
+      return "ok";
+    }
+    return slots.run(async () => {
+      if (aborted) {
+        skipped.push(entry.address);
+        emit({ type: "skipped", address: entry.address, reason: "the apply stopped after an earlier error" });
+        return "skipped" as const;
+      }
+      emit({ type: "start", address: entry.address, action: entry.action });
+      try {
+        const result = await execute(entry, () => {
+          writes++;
+        });
+        try {
+          await save();
+        } catch (err) {
+          // The write landed but could not be recorded; carrying on would widen the gap.
+          aborted = toAgentformError(err, entry);
+          throw aborted;
+        }
+        completed++;
+        emit({
+          type: "done",
+          address: entry.address,
+          action: entry.action,
+          id: result.id,
+          ...(result.version !== undefined ? { version: result.version } : {}),
+          completed,
+          total,
+        });
+        return "ok" as const;
+      } catch (err) {
+        const error = toAgentformError(err, entry);
+        failed.push({ address: entry.address, error });
+        emit({ type: "failed", address: entry.address, error });
+        return "failed" as const;
+      }
+    });
+  }
+
+  /** Entries without a request still get their lockfile entry, from what the plan observed. */
+  function recordUnchanged(entry: PlannedResource): void {
+    if (!entry.id || !entry.basis || entry.specDigest === null) return;
+    if (entry.kind === "agent" && entry.basis.kind === "agent") {
+      lock.agents[entry.name] = { id: entry.id, version: entry.basis.version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest };
+    } else if (entry.kind === "environment") {
+      lock.environments[entry.name] = { id: entry.id, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest };
+    }
+  }
+
+  async function execute(entry: PlannedResource, countWrite: () => void): Promise<{ id: string; version?: number }> {
+    const request = entry.request;
+    if (!request) throw internal(entry, "has no request");
+    switch (request.method) {
+      case "create": {
+        const body = resolveRefs(entry, request.body ?? {}, pins);
+        countWrite();
+        const live = await backend.create(entry.kind, body);
+        return recordWritten(entry, live);
+      }
+      case "update": {
+        if (!entry.id) throw internal(entry, "is an update without a live id");
+        if (!request.body || Object.keys(request.body).filter((k) => k !== "version").length === 0) {
+          // Would mint a version (or touch the environment) for nothing; the planner must not ask.
+          throw internal(entry, "is an update with an empty body");
+        }
+        const body = resolveRefs(entry, request.body, pins);
+        if (entry.kind === "agent") {
+          if (request.expectedVersion === undefined) throw internal(entry, "is an agent update without the version observed at plan time");
+          countWrite();
+          try {
+            const live = await backend.update("agent", entry.id, body, { expectedVersion: request.expectedVersion });
+            return recordWritten(entry, live);
+          } catch (err) {
+            if (isVersionConflict(err)) throw staleBasis(entry, err);
+            throw err;
+          }
+        }
+        await checkEnvironmentBasis(entry, entry.id);
+        countWrite();
+        const live = await backend.update("environment", entry.id, body);
+        return recordWritten(entry, live);
+      }
+      case "archive": {
+        if (!entry.id) throw internal(entry, "is an archive without a live id");
+        if (entry.kind === "environment") await checkEnvironmentBasis(entry, entry.id);
+        else await checkAgentBasis(entry, entry.id);
+        countWrite();
+        const live = await backend.archive(entry.kind, entry.id);
+        forget(entry);
+        return { id: live.id, ...(entry.kind === "agent" ? { version: (live as LiveAgent).version } : {}) };
+      }
+      case "delete": {
+        if (!entry.id || entry.kind !== "environment") throw internal(entry, "is a delete that is not of a live environment");
+        await checkEnvironmentBasis(entry, entry.id);
+        countWrite();
+        await backend.delete("environment", entry.id);
+        forget(entry);
+        return { id: entry.id };
+      }
+    }
+  }
+
+  async function checkEnvironmentBasis(entry: PlannedResource, id: string): Promise<void> {
+    if (!entry.basis) return;
+    const live = await backend.get("environment", id);
+    if (liveDigest("environment", live) !== entry.basis.liveDigest) throw staleBasis(entry);
+  }
+
+  async function checkAgentBasis(entry: PlannedResource, id: string): Promise<void> {
+    if (entry.basis?.kind !== "agent") return;
+    const live = await backend.get("agent", id);
+    if (live.version !== entry.basis.version) throw staleBasis(entry);
+  }
+
+  function recordWritten(entry: PlannedResource, live: LiveAgent | LiveEnvironment): { id: string; version?: number } {
+    if (entry.specDigest === null) throw internal(entry, "has no specDigest to record");
+    if (entry.renamedFrom !== undefined) {
+      if (entry.kind === "agent") delete lock.agents[entry.renamedFrom];
+      else delete lock.environments[entry.renamedFrom];
+    }
+    if (entry.kind === "agent") {
+      const agent = live as LiveAgent;
+      lock.agents[entry.name] = { id: agent.id, version: agent.version, specDigest: entry.specDigest, liveDigest: liveDigest("agent", agent) };
+      pins.set(entry.name, { id: agent.id, version: agent.version });
+      return { id: agent.id, version: agent.version };
+    }
+    lock.environments[entry.name] = { id: live.id, specDigest: entry.specDigest, liveDigest: liveDigest("environment", live) };
+    return { id: live.id };
+  }
+
+  function forget(entry: PlannedResource): void {
+    const table: Record<string, { id: string }> = entry.kind === "agent" ? lock.agents : lock.environments;
+    for (const [name, locked] of Object.entries(table)) {
+      if (name === entry.name || locked.id === entry.id) delete table[name];
+    }
+    if (entry.kind === "agent") pins.delete(entry.name);
+  }
+
+  for (const entry of plan.resources) outcomes.set(entry.address, runEntry(entry));
+  await Promise.all(outcomes.values());
+  await save().catch(() => undefined);
+  return { lock, writes, failed, skipped };
+}
+
+/**
+ * Replace `{type: "agent", ref}` roster entries (left by the planner for agents that change in
+ * this same apply) with the id and version that agent has now.
+ */
+function resolveRefs(entry: PlannedResource, body: RequestBody, pins: Map<string, Pin>): RequestBody {
+  if (!("multiagent" in body) || body.multiagent === null || typeof body.multiagent !== "object") return body;
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== "object") return value;
+    const obj = value as Record<string, unknown>;
+    if (obj.type === "agent" && typeof obj.ref === "string") {
+      const pin = pins.get(obj.ref);
+      if (!pin) {
+        throw new OperationalError("unresolved-reference", `${entry.address} refers to agent "${obj.ref}", which has no id yet.`, {
+          hint: `Make sure agent "${obj.ref}" has a manifest and applied successfully, then run \`agentform plan\` again.`,
+        });
+      }
+      return { type: "agent", id: pin.id, version: typeof obj.version === "number" ? obj.version : pin.version };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = resolve(v);
+    return out;
+  };
+  return { ...body, multiagent: resolve(body.multiagent) };
+}
+
+function isVersionConflict(err: unknown): boolean {
+  if (!(err instanceof BackendError)) return false;
+  if (err.isConflict) return true;
+  // The mismatch status is undocumented (API-SEMANTICS §2.5); tolerate a 400 that names the version.
+  return err.status === 400 && /version/i.test(err.message);
+}
+
+function staleBasis(entry: PlannedResource, cause?: unknown): SafetyError {
+  return new SafetyError("stale-basis", `${entry.address} changed since plan; run plan again`, {
+    hint: "Someone (or another apply) changed it after the plan was made. Run `agentform plan`, review the new changes, and apply again.",
+    cause,
+    details: { address: entry.address, id: entry.id },
+  });
+}
+
+function internal(entry: PlannedResource, what: string): OperationalError {
+  return new OperationalError("invalid-plan-entry", `${entry.address} ${what}.`, {
+    hint: "This plan was not produced by this version of agentform, or it is a bug; run `agentform plan` again.",
+  });
+}
+
+function toAgentformError(err: unknown, entry: PlannedResource): AgentformError {
+  if (err instanceof AgentformError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new OperationalError("internal", `${entry.address}: ${message}`, {
+    hint: "This is a bug in agentform; rerun with AGENTFORM_DEBUG=1 and report it.",
+    cause: err,
+  });
+}
+
+/** A plain counting limiter: at most `limit` tasks run at once, in arrival order. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * agentform's own retry and pacing policy, wrapped around any ControlPlane (sdk today, ant
+ * later), so both backends get the same behaviour (DESIGN.md "Backends", "Cost model"):
+ *
+ * - Retries: 429, 408, 5xx and lost responses are retried with jittered exponential backoff;
+ *   a server's Retry-After is honoured up to a cap. Spend-limit 429s and other 4xx are not.
+ * - Pacing: writes take a token from a bucket refilled at `writesPerMinute`, and at most
+ *   `environmentConcurrency` environment calls are in flight (API-SEMANTICS §1.5).
+ * - Safe create: a create that may have committed without us seeing the answer (no response,
+ *   or a 5xx) is never blindly resent. We first list the kind and look for a resource with the
+ *   same name carrying this project's ownership marker; if one exists it is the one we made.
+ * - Ambiguous agent update: the agent is re-read. Same version as `expectedVersion`: the write
+ *   did not land, so it is resent (the version lock makes that safe). A newer version whose
+ *   content reflects every field we sent, reached in exactly one step from `expectedVersion`:
+ *   the write landed, and the re-read agent is returned. Anything else is resent unchanged and
+ *   the server's version lock answers 409, which the executor reports as "changed since plan".
+ * - Environment updates are idempotent (same body, same result), archive and delete are
+ *   idempotent once we account for "already archived"/"already gone" after a lost response.
+ */
+import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { BackendError } from "./errors.js";
+import type { ControlPlane, ListOptions, LiveAgent, LiveOf, RequestBody, ResourceKind } from "./types.js";
+
+export interface RetryInfo {
+  operation: string;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface ResilienceOptions {
+  /** The ownership marker value (`agentform.project`) used to recognise our own creates. */
+  project: string;
+  /** Write pacing; default 60 per minute. */
+  writesPerMinute?: number;
+  /** Environment calls in flight at once; default 5. */
+  environmentConcurrency?: number;
+  /** Attempts per call including the first; default 6. */
+  maxAttempts?: number;
+  /** Longest Retry-After honoured; default 30 s. */
+  maxRetryAfterMs?: number;
+  onRetry?: (info: RetryInfo) => void;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+const BASE_DELAY_MS = 500;
+const MAX_BACKOFF_MS = 8_000;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Wrap a backend with agentform's retry, pacing and safe-create policy. */
+export function withResilience(backend: ControlPlane, options: ResilienceOptions): ControlPlane {
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+  const bucket = new WriteBucket(options.writesPerMinute ?? 60, now, sleep);
+  const envSlots = new Semaphore(Math.max(1, options.environmentConcurrency ?? 5));
+
+  function delayFor(error: BackendError, attempt: number): number {
+    if (error.retryAfterSeconds !== undefined) return Math.min(Math.max(0, error.retryAfterSeconds * 1000), maxRetryAfterMs);
+    const ceiling = Math.min(MAX_BACKOFF_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
+    // "Equal jitter": never less than half the ceiling, so backoff still grows, but spread out.
+    return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  }
+
+  /** Run one request: pace it if it writes, hold an environment slot while it is in flight. */
+  async function once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
+    if (write) await bucket.take();
+    if (kind !== "environment") return fn();
+    return envSlots.run(fn);
+  }
+
+  async function backoff(operation: string, error: BackendError, attempt: number): Promise<void> {
+    const delayMs = delayFor(error, attempt);
+    options.onRetry?.({ operation, attempt, delayMs, reason: reasonOf(error) });
+    await sleep(delayMs);
+  }
+
+  /** Plain retry loop for reads and idempotent writes. */
+  async function retrying<T>(operation: string, kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(kind, write, fn);
+      } catch (err) {
+        const error = asBackendError(err, operation);
+        if (!error.isRetryable || attempt >= maxAttempts) throw error;
+        await backoff(operation, error, attempt);
+      }
+    }
+  }
+
+  /** Our resource of this kind with this name, if the workspace already has one. */
+  async function findOwned<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
+    if (typeof name !== "string") return undefined;
+    const all = await retrying(`list ${kind}s`, kind, false, () => backend.list(kind));
+    const mine = all.filter((r) => r.name === name && (r.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY] === options.project);
+    mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+    return mine[0];
+  }
+
+  const wrapped: ControlPlane = {
+    backend: backend.backend,
+    baseUrl: backend.baseUrl,
+
+    list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {
+      return retrying(`list ${kind}s`, kind, false, () => backend.list(kind, listOptions));
+    },
+
+    get<K extends ResourceKind>(kind: K, id: string, getOptions?: { version?: number }): Promise<LiveOf<K>> {
+      return retrying(`get ${kind} ${id}`, kind, false, () => backend.get(kind, id, getOptions));
+    },
+
+    async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
+      const operation = `create ${kind} ${typeof body.name === "string" ? JSON.stringify(body.name) : ""}`.trim();
+      let mayHaveCommitted = false;
+      for (let attempt = 1; ; attempt++) {
+        if (mayHaveCommitted) {
+          const existing = await findOwned(kind, body.name);
+          if (existing) return existing;
+        }
+        try {
+          return await once(kind, true, () => backend.create(kind, body));
+        } catch (err) {
+          const error = asBackendError(err, operation);
+          // A duplicate-name 409 right after a lost response is our own earlier attempt.
+          if (error.isConflict && mayHaveCommitted) {
+            const existing = await findOwned(kind, body.name);
+            if (existing) return existing;
+          }
+          if (!error.isRetryable) throw error;
+          // A 429 is refused before any work; anything else retryable may have committed.
+          if (error.status !== 429) mayHaveCommitted = true;
+          if (attempt >= maxAttempts) {
+            if (mayHaveCommitted) {
+              const existing = await findOwned(kind, body.name);
+              if (existing) return existing;
+            }
+            throw error;
+          }
+          await backoff(operation, error, attempt);
+        }
+      }
+    },
+
+    async update<K extends ResourceKind>(
+      kind: K,
+      id: string,
+      body: RequestBody,
+      updateOptions?: { expectedVersion?: number },
+    ): Promise<LiveOf<K>> {
+      const operation = `update ${kind} ${id}`;
+      const expected = updateOptions?.expectedVersion;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(kind, true, () => backend.update(kind, id, body, updateOptions));
+        } catch (err) {
+          const error = asBackendError(err, operation);
+          if (!error.isRetryable || attempt >= maxAttempts) throw error;
+          if (kind === "agent" && expected !== undefined && error.status !== 429) {
+            const landed = await agentUpdateLanded(id, body, expected);
+            if (landed) return landed as LiveOf<K>;
+          }
+          await backoff(operation, error, attempt);
+        }
+      }
+    },
+
+    async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
+      const operation = `archive ${kind} ${id}`;
+      let mayHaveCommitted = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once(kind, true, () => backend.archive(kind, id));
+        } catch (err) {
+          const error = asBackendError(err, operation);
+          if (mayHaveCommitted && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) {
+            // Archiving twice may be refused; if it is archived now, our earlier attempt did it.
+            const live = await wrapped.get(kind, id);
+            if (live.archived_at) return live;
+          }
+          if (!error.isRetryable || attempt >= maxAttempts) throw error;
+          if (error.status !== 429) mayHaveCommitted = true;
+          await backoff(operation, error, attempt);
+        }
+      }
+    },
+
+    async delete(kind: "environment", id: string): Promise<void> {
+      const operation = `delete ${kind} ${id}`;
+      let mayHaveCommitted = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await once(kind, true, () => backend.delete(kind, id));
+          return;
+        } catch (err) {
+          const error = asBackendError(err, operation);
+          if (mayHaveCommitted && error.isNotFound) return;
+          if (!error.isRetryable || attempt >= maxAttempts) throw error;
+          if (error.status !== 429) mayHaveCommitted = true;
+          await backoff(operation, error, attempt);
+        }
+      }
+    },
+
+    listVersions(agentId: string): Promise<LiveAgent[]> {
+      return retrying(`list versions of agent ${agentId}`, "agent", false, () => backend.listVersions(agentId));
+    },
+  };
+
+  /**
+   * After an update of an agent failed without a clear answer: did it land? Only when the agent
+   * moved exactly one version past `expected` and now shows every field we sent.
+   */
+  async function agentUpdateLanded(id: string, body: RequestBody, expected: number): Promise<LiveAgent | undefined> {
+    const live = await wrapped.get("agent", id);
+    if (live.version === expected) return undefined;
+    const versions = await wrapped.listVersions(id);
+    const index = versions.findIndex((v) => v.version === live.version);
+    if (index < 1 || versions[index - 1]?.version !== expected) return undefined;
+    return bodyReflected(body, live) ? live : undefined;
+  }
+
+  return wrapped;
+}
+
+/**
+ * Conservative check that a live agent shows every field of an update body. False negatives
+ * are safe (the update is resent and the version lock answers 409); false positives are not,
+ * so anything not understood counts as "not reflected".
+ */
+export function bodyReflected(body: RequestBody, live: LiveAgent): boolean {
+  const liveRecord = live as unknown as Record<string, unknown>;
+  for (const [key, sent] of Object.entries(body)) {
+    if (key === "version") continue;
+    const actual = liveRecord[key];
+    if (key === "metadata") {
+      const liveMeta = (actual ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries((sent ?? {}) as Record<string, unknown>)) {
+        if (v === null || v === "" ? k in liveMeta : liveMeta[k] !== v) return false;
+      }
+      continue;
+    }
+    if (key === "model") {
+      const liveModel = (actual ?? {}) as Record<string, unknown>;
+      const sentModel = typeof sent === "string" ? { id: sent } : (sent as Record<string, unknown>);
+      for (const [k, v] of Object.entries(sentModel ?? {})) {
+        const want = k === "effort" && typeof v === "string" ? { type: v } : v;
+        if (!sameJson(want, liveModel[k])) return false;
+      }
+      continue;
+    }
+    if ((key === "description" || key === "system") && (sent === "" || sent === null)) {
+      if (actual !== null && actual !== "" && actual !== undefined) return false;
+      continue;
+    }
+    if (!sameJson(sent, actual)) return false;
+  }
+  return true;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (value === undefined) return "null";
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function asBackendError(err: unknown, _operation: string): BackendError {
+  // A backend must raise BackendError; anything else is a bug, never worth retrying.
+  if (err instanceof BackendError) return err;
+  throw err;
+}
+
+function reasonOf(error: BackendError): string {
+  if (error.status === undefined) return "no response";
+  if (error.status === 429) return `rate limited (HTTP 429${error.retryAfterSeconds !== undefined ? `, retry after ${error.retryAfterSeconds}s` : ""})`;
+  return `HTTP ${error.status}`;
+}
+
+/**
+ * A token bucket for writes: `perMinute` tokens a minute, with a small burst (a tenth of a
+ * minute's worth) so short applies start immediately without tripping a per-minute window.
+ * Takers are served in order, one at a time, so concurrent writers never overspend.
+ */
+export class WriteBucket {
+  private tokens: number;
+  private last: number;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly ratePerMs: number;
+  readonly capacity: number;
+
+  constructor(
+    perMinute: number,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    const rate = perMinute > 0 && Number.isFinite(perMinute) ? perMinute : Number.POSITIVE_INFINITY;
+    this.ratePerMs = rate / 60_000;
+    this.capacity = Number.isFinite(rate) ? Math.max(1, Math.ceil(rate / 10)) : Number.POSITIVE_INFINITY;
+    this.tokens = this.capacity;
+    this.last = now();
+  }
+
+  /** Resolves when the caller may send one write. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.takeOne());
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async takeOne(): Promise<void> {
+    if (!Number.isFinite(this.capacity)) return;
+    for (;;) {
+      const t = this.now();
+      this.tokens = Math.min(this.capacity, this.tokens + (t - this.last) * this.ratePerMs);
+      this.last = t;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await this.sleep(Math.ceil((1 - this.tokens) / this.ratePerMs));
+    }
+  }
+}
+
+/** At most `limit` callers inside `run` at once; the rest wait in order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The steps every command that talks to a workspace shares, in the order a user thinks of
+ * them: load config and manifests, read the lockfile, open the target, read live state
+ * (list calls only: ⌈agents/100⌉ + ⌈environments/1000⌉ requests), build the plan.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError } from "../errors.js";
+import type { LiveAgent, LiveEnvironment } from "../backends/types.js";
+import type { LoadResult, ProjectConfig } from "../manifest/types.js";
+import type { Lockfile } from "../lock/types.js";
+import { lockfileName } from "../lock/types.js";
+import type { Plan, PlanOptions } from "../plan/types.js";
+import { loadConfig, loadProject, formatDiagnostics } from "../manifest/index.js";
+import { readLock, checkLockOrigin } from "../lock/io.js";
+import { buildPlan } from "../plan/index.js";
+import { AGENTFORM_VERSION } from "../version.js";
+import { openTarget, selectTarget, type OpenTarget, type TargetFlags } from "./target.js";
+
+export interface WorkspaceOptions {
+  cwd: string;
+  configPath?: string | undefined;
+  target?: string | undefined;
+  backend?: "sdk" | "ant" | undefined;
+}
+
+export interface Workspace {
+  config: ProjectConfig;
+  load: LoadResult;
+  target: OpenTarget;
+  lockPath: string;
+  lock: Lockfile | null;
+  /** The lockfile's bytes as read (for saved-plan digests), or null when there is none. */
+  lockText: string | null;
+  close(): Promise<void>;
+}
+
+export interface LiveState {
+  agents: LiveAgent[];
+  environments: LiveEnvironment[];
+}
+
+/** Load config, manifests and lockfile; refuse invalid manifests (exit 4) before any API call. */
+export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlags): Promise<Workspace> {
+  const config = await loadConfig({ cwd: options.cwd, configPath: options.configPath });
+  const load = await loadProject(config);
+  const errors = load.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) {
+    throw new ConfigError("invalid-manifests", `${errors.length} problem(s) in the manifests:\n${formatDiagnostics(errors, { color: false })}`, {
+      hint: "Fix them (see `agentform validate`) and run again; nothing was sent to the API.",
+    });
+  }
+  const [targetName] = selectTarget(config, options.target);
+  const lockPath = path.join(config.root, lockfileName(targetName));
+  const lock = await readLock(lockPath);
+  const lockText = lock === null ? null : await readFile(lockPath, "utf8");
+  const target = await openTarget(config, targetName, { ...flags, backend: options.backend ?? flags.backend });
+  try {
+    if (lock) checkLockOrigin(lock, target.origin, config.project, target.name);
+  } catch (err) {
+    await target.close();
+    throw err;
+  }
+  return { config, load, target, lockPath, lock, lockText, close: () => target.close() };
+}
+
+/** Read live state with list calls only (archived resources are not part of the workspace). */
+export async function refresh(ws: Workspace): Promise<LiveState> {
+  const [agents, environments] = await Promise.all([
+    ws.target.backend.list("agent"),
+    ws.target.backend.list("environment"),
+  ]);
+  return { agents, environments };
+}
+
+export async function computePlan(
+  ws: Workspace,
+  options: Omit<PlanOptions, "agentformVersion">,
+): Promise<{ plan: Plan; live: LiveState }> {
+  const live = await refresh(ws);
+  const plan = buildPlan({
+    project: ws.config.project,
+    target: ws.target.name,
+    origin: ws.target.origin,
+    agents: ws.load.agents,
+    environments: ws.load.environments,
+    live,
+    lock: ws.lock,
+    options: { ...options, agentformVersion: AGENTFORM_VERSION },
+  });
+  return { plan, live };
+}
+
+/** Changes are any entry that is not a noop. */
+export function planHasChanges(plan: Plan): boolean {
+  return plan.resources.some((r) => r.action !== "noop");
+}

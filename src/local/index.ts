@@ -1,0 +1,10 @@
+/**
+ * The local control plane: an HTTP server on 127.0.0.1 that behaves like the Managed Agents
+ * control plane for agents, agent versions and environments (API-SEMANTICS §1–3), with optional
+ * persistence and fault injection. See docs/local-control-plane.md.
+ */
+export { startLocalControlPlane, REQUIRED_BETA } from "./server.js";
+export type { LocalControlPlane, LocalServerOptions, RequestLogEntry } from "./server.js";
+export { DEFAULT_FAULTS, parseFaults } from "./faults.js";
+export type { FaultConfig, ScriptedFault } from "./faults.js";
+export { defaultEffort } from "./agent-config.js";

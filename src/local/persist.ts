@@ -1,0 +1,148 @@
+/**
+ * The local control plane's state file: loaded at start, rewritten atomically (temp file in the
+ * same directory, then rename) after committed writes, and guarded by `<state>.lock` so two
+ * processes never share one file.
+ *
+ * Writes are coalesced: a commit schedules a flush at most every FLUSH_DELAY_MS, and close()
+ * flushes whatever is pending. A commit is visible to clients immediately (memory is the source
+ * of truth); a crash loses at most the commits of the last FLUSH_DELAY_MS.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { OperationalError } from "../errors.js";
+import type { StateSnapshot, Store } from "./store.js";
+
+export const FLUSH_DELAY_MS = 50;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Take `<stateFile>.lock` (exclusive create holding our pid); a lock left by a dead process is replaced. */
+export function acquireLock(stateFile: string): string {
+  const lockFile = `${stateFile}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, "wx");
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return lockFile;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new OperationalError("local_state_unwritable", `cannot create the lock file ${lockFile}: ${(err as Error).message}`, {
+          hint: "check that the state file's directory exists and is writable",
+          cause: err,
+        });
+      }
+      let holder = NaN;
+      try {
+        holder = Number.parseInt(readFileSync(lockFile, "utf8").trim(), 10);
+      } catch {
+        // Vanished between open and read: just try again.
+      }
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+        throw new OperationalError("local_state_locked", `the local state file ${stateFile} is in use by process ${holder}`, {
+          hint: `stop the other local control plane (pid ${holder}) or use another --state file; if that process is gone, delete ${lockFile}`,
+        });
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new OperationalError("local_state_locked", `could not take the lock ${lockFile}`, { hint: `delete ${lockFile} if no local control plane is running` });
+}
+
+export function releaseLock(lockFile: string): void {
+  rmSync(lockFile, { force: true });
+}
+
+/** Read the state file into the store; a missing file means an empty state. */
+export function loadState(stateFile: string, store: Store): void {
+  let text: string;
+  try {
+    text = readFileSync(stateFile, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new OperationalError("local_state_unreadable", `cannot read the local state file ${stateFile}: ${(err as Error).message}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new OperationalError("local_state_corrupt", `the local state file ${stateFile} is not valid JSON`, {
+      hint: "restore it from a backup, or delete it to start with an empty control plane",
+      cause: err,
+    });
+  }
+  const s = parsed as Partial<StateSnapshot> | null;
+  if (!s || s.format !== "agentform-local-state" || s.formatVersion !== 1 || !Array.isArray(s.agents) || !Array.isArray(s.environments)) {
+    throw new OperationalError("local_state_corrupt", `${stateFile} is not an agentform local state file (format version 1)`, {
+      hint: "point --state at a file written by `agentform local serve`, or at a path that does not exist yet",
+    });
+  }
+  store.load(s as StateSnapshot);
+}
+
+/** Coalesces state writes; one write in flight at a time. */
+export class StateWriter {
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+
+  constructor(
+    private readonly stateFile: string,
+    private readonly store: Store,
+  ) {}
+
+  /** A commit happened: make sure a flush follows soon. */
+  schedule(): void {
+    this.dirty = true;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Write the current state if anything changed since the last write. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      // Serialize synchronously so the file holds one consistent moment of the state.
+      const text = JSON.stringify(this.store.snapshot(), null, 2) + "\n";
+      const temp = path.join(path.dirname(this.stateFile), `.${path.basename(this.stateFile)}.${process.pid}.tmp`);
+      try {
+        await mkdir(path.dirname(this.stateFile), { recursive: true });
+        await writeFile(temp, text, "utf8");
+        await rename(temp, this.stateFile);
+      } catch (err) {
+        this.failure = err;
+        this.dirty = true;
+        await rm(temp, { force: true });
+      }
+    });
+    return this.writing;
+  }
+
+  /** Flush what is pending; surfaces a write failure that happened in the background. */
+  async close(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    await this.flush();
+    if (this.failure) {
+      const err = this.failure;
+      this.failure = null;
+      throw new OperationalError("local_state_unwritable", `could not write the local state file ${this.stateFile}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}

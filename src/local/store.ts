@@ -1,0 +1,364 @@
+/**
+ * The local control plane's state: agents with every version, and environments. Records are kept
+ * in creation order (which is also the list order) with a by-id index, so a list page costs
+ * O(page) and a cursor is just a position.
+ */
+import { badRequest, conflict, notFound } from "./api-error.js";
+import {
+  checkAgentUpdateBody,
+  resolveAgentCreate,
+  resolveAgentUpdate,
+  type AgentConfig,
+  type RosterContext,
+} from "./agent-config.js";
+import {
+  checkEnvironmentUpdateBody,
+  resolveEnvironmentCreate,
+  resolveEnvironmentUpdate,
+  type EnvironmentConfig,
+} from "./environment-config.js";
+import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
+
+interface AgentVersion {
+  version: number;
+  updated_at: string;
+  config: AgentConfig;
+}
+
+interface AgentRecord {
+  id: string;
+  created_at: string;
+  archived_at: string | null;
+  versions: AgentVersion[];
+}
+
+interface EnvironmentRecord {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  archived_at: string | null;
+  env: EnvironmentConfig;
+  /** Deleted records stay in the ordered array (as holes) so outstanding cursors keep their meaning. */
+  deleted?: boolean;
+}
+
+/** The persisted form (see persist.ts). */
+export interface StateSnapshot {
+  format: "agentform-local-state";
+  formatVersion: 1;
+  agents: AgentRecord[];
+  environments: EnvironmentRecord[];
+}
+
+export interface Page {
+  data: Obj[];
+  next_page: string | null;
+}
+
+export interface AgentListQuery {
+  limit: number;
+  page: string | null;
+  includeArchived: boolean;
+  createdGte: number | null;
+  createdLte: number | null;
+}
+
+export const AGENT_LIST_DEFAULT_LIMIT = 20;
+export const AGENT_LIST_MAX_LIMIT = 100;
+export const ENVIRONMENT_LIST_DEFAULT_LIMIT = 20;
+export const ENVIRONMENT_LIST_MAX_LIMIT = 1000;
+
+/** Cursors are opaque to clients; inside they name the list and the next position. */
+function encodeCursor(list: string, index: number): string {
+  return Buffer.from(`${list}:${index}`, "utf8").toString("base64url");
+}
+
+function decodeCursor(list: string, page: string | null): number {
+  if (page === null || page === "") return 0;
+  const text = Buffer.from(page, "base64url").toString("utf8");
+  const match = /^([a-z_]+(?::[A-Za-z0-9_]+)?):(\d+)$/.exec(text);
+  if (!match || match[1] !== list) throw badRequest("page: invalid page cursor for this list");
+  return Number(match[2]);
+}
+
+/** Walk `items` from `start`, keep up to `limit` matches, and report whether another match exists. */
+function pageOf<T>(items: readonly T[], start: number, limit: number, keep: (item: T) => boolean, view: (item: T) => Obj, list: string): Page {
+  const data: Obj[] = [];
+  let i = start;
+  for (; i < items.length && data.length < limit; i++) {
+    const item = items[i] as T;
+    if (keep(item)) data.push(view(item));
+  }
+  let next: number | null = null;
+  for (let j = i; j < items.length; j++) {
+    if (keep(items[j] as T)) {
+      next = j;
+      break;
+    }
+  }
+  return { data, next_page: next === null ? null : encodeCursor(list, next) };
+}
+
+export class Store {
+  private agents: AgentRecord[] = [];
+  private agentIndex = new Map<string, AgentRecord>();
+  private environments: EnvironmentRecord[] = [];
+  private environmentIndex = new Map<string, EnvironmentRecord>();
+  /** Names of non-archived environments → id (names are unique among them, §3.4). */
+  private environmentNames = new Map<string, string>();
+
+  /** Called after every committed change (persistence hooks in here). */
+  onCommit: () => void = () => {};
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  get agentCount(): number {
+    return this.agents.length;
+  }
+
+  get environmentCount(): number {
+    return this.environmentIndex.size;
+  }
+
+  // -- agents ----------------------------------------------------------------------------------
+
+  private rosterContext(selfId: string, selfVersion: number): RosterContext {
+    return {
+      selfId,
+      selfVersion,
+      lookup: (id) => {
+        const record = this.agentIndex.get(id);
+        if (!record) return undefined;
+        const latest = record.versions[record.versions.length - 1] as AgentVersion;
+        return { latestVersion: latest.version, archived: record.archived_at !== null, hasMultiagent: latest.config.multiagent !== null };
+      },
+    };
+  }
+
+  private agentView(record: AgentRecord, v: AgentVersion): Obj {
+    const c = cloneJson(v.config);
+    return {
+      id: record.id,
+      type: "agent",
+      name: c.name,
+      description: c.description,
+      system: c.system,
+      model: c.model,
+      tools: c.tools,
+      mcp_servers: c.mcp_servers,
+      skills: c.skills,
+      multiagent: c.multiagent,
+      execution_identity: c.execution_identity,
+      metadata: c.metadata,
+      version: v.version,
+      created_at: record.created_at,
+      updated_at: v.updated_at,
+      archived_at: record.archived_at,
+    };
+  }
+
+  private agentRecord(id: string): AgentRecord {
+    const record = this.agentIndex.get(id);
+    if (!record) throw notFound(`agent ${id} not found`);
+    return record;
+  }
+
+  private latest(record: AgentRecord): AgentVersion {
+    return record.versions[record.versions.length - 1] as AgentVersion;
+  }
+
+  createAgent(body: unknown): Obj {
+    const id = newId("agent");
+    const config = resolveAgentCreate(body, this.rosterContext(id, 1));
+    const at = this.now().toISOString();
+    const record: AgentRecord = { id, created_at: at, archived_at: null, versions: [{ version: 1, updated_at: at, config }] };
+    this.agents.push(record);
+    this.agentIndex.set(id, record);
+    this.onCommit();
+    return this.agentView(record, this.latest(record));
+  }
+
+  getAgent(id: string, version: number | null): Obj {
+    const record = this.agentRecord(id);
+    if (version === null) return this.agentView(record, this.latest(record));
+    const v = record.versions[version - 1];
+    if (!v) throw notFound(`agent ${id} has no version ${version}`);
+    return this.agentView(record, v);
+  }
+
+  /**
+   * Update with the §2.4 rules. A result equal to the stored configuration (compared after
+   * resolution) is a no-op: same version, same updated_at, nothing written.
+   */
+  updateAgent(id: string, body: unknown): Obj {
+    const b = checkAgentUpdateBody(body);
+    const record = this.agentRecord(id);
+    if (record.archived_at !== null) throw badRequest(`agent ${id} is archived and can no longer be updated`);
+    const current = this.latest(record);
+    if (b.version !== undefined && b.version !== current.version) {
+      throw conflict(`version ${String(b.version)} does not match the current version ${current.version} of agent ${id}`);
+    }
+    // `self` resolves to the agent's version after this save, which is only known once we know
+    // whether the save changes anything: first try "unchanged", then "one more".
+    const unchanged = resolveAgentUpdate(current.config, b, this.rosterContext(id, current.version));
+    if (canonicalJson(unchanged) === canonicalJson(current.config)) return this.agentView(record, current);
+    const config = resolveAgentUpdate(current.config, b, this.rosterContext(id, current.version + 1));
+    const next: AgentVersion = { version: current.version + 1, updated_at: this.now().toISOString(), config };
+    record.versions.push(next);
+    this.onCommit();
+    return this.agentView(record, next);
+  }
+
+  /** Archive is one-way; archiving again returns the agent unchanged. Version and updated_at stay. */
+  archiveAgent(id: string): Obj {
+    const record = this.agentRecord(id);
+    if (record.archived_at === null) {
+      record.archived_at = this.now().toISOString();
+      this.onCommit();
+    }
+    return this.agentView(record, this.latest(record));
+  }
+
+  listAgents(q: AgentListQuery): Page {
+    const start = decodeCursor("agents", q.page);
+    return pageOf(
+      this.agents,
+      start,
+      q.limit,
+      (r) => {
+        if (!q.includeArchived && r.archived_at !== null) return false;
+        if (q.createdGte === null && q.createdLte === null) return true;
+        const t = Date.parse(r.created_at);
+        return (q.createdGte === null || t >= q.createdGte) && (q.createdLte === null || t <= q.createdLte);
+      },
+      (r) => this.agentView(r, this.latest(r)),
+      "agents",
+    );
+  }
+
+  /** Every version as a full agent object, oldest first (the real order is not documented). */
+  listAgentVersions(id: string, limit: number, page: string | null): Page {
+    const record = this.agentRecord(id);
+    const start = decodeCursor(`versions:${id.replace(/[^A-Za-z0-9_]/g, "")}`, page);
+    return pageOf(record.versions, start, limit, () => true, (v) => this.agentView(record, v), `versions:${id.replace(/[^A-Za-z0-9_]/g, "")}`);
+  }
+
+  // -- environments ----------------------------------------------------------------------------
+
+  private environmentView(r: EnvironmentRecord): Obj {
+    const e = cloneJson(r.env);
+    const out: Obj = {
+      id: r.id,
+      type: "environment",
+      name: e.name,
+      description: e.description,
+      config: e.config,
+      metadata: e.metadata,
+    };
+    if (e.scope !== undefined) out.scope = e.scope;
+    out.created_at = r.created_at;
+    out.updated_at = r.updated_at;
+    out.archived_at = r.archived_at;
+    return out;
+  }
+
+  private environmentRecord(id: string): EnvironmentRecord {
+    const record = this.environmentIndex.get(id);
+    if (!record) throw notFound(`environment ${id} not found`);
+    return record;
+  }
+
+  private checkEnvironmentName(name: string, selfId: string | null): void {
+    const holder = this.environmentNames.get(name);
+    if (holder !== undefined && holder !== selfId) {
+      throw conflict(`an environment named "${name}" already exists (${holder})`);
+    }
+  }
+
+  createEnvironment(body: unknown): Obj {
+    const env = resolveEnvironmentCreate(body);
+    this.checkEnvironmentName(env.name, null);
+    const at = this.now().toISOString();
+    const record: EnvironmentRecord = { id: newId("env"), created_at: at, updated_at: at, archived_at: null, env };
+    this.environments.push(record);
+    this.environmentIndex.set(record.id, record);
+    this.environmentNames.set(env.name, record.id);
+    this.onCommit();
+    return this.environmentView(record);
+  }
+
+  getEnvironment(id: string): Obj {
+    return this.environmentView(this.environmentRecord(id));
+  }
+
+  /** §3.3. updated_at moves only when the stored environment actually changes. */
+  updateEnvironment(id: string, body: unknown): Obj {
+    const b = checkEnvironmentUpdateBody(body);
+    const record = this.environmentRecord(id);
+    if (record.archived_at !== null) throw badRequest(`environment ${id} is archived and cannot be updated`, "environment_archived");
+    const next = resolveEnvironmentUpdate(record.env, b);
+    if (canonicalJson(next) === canonicalJson(record.env)) return this.environmentView(record);
+    if (next.name !== record.env.name) {
+      this.checkEnvironmentName(next.name, id);
+      this.environmentNames.delete(record.env.name);
+      this.environmentNames.set(next.name, id);
+    }
+    record.env = next;
+    record.updated_at = this.now().toISOString();
+    this.onCommit();
+    return this.environmentView(record);
+  }
+
+  /** One-way; again is a no-op. The name becomes free for a new environment. */
+  archiveEnvironment(id: string): Obj {
+    const record = this.environmentRecord(id);
+    if (record.archived_at === null) {
+      record.archived_at = this.now().toISOString();
+      if (this.environmentNames.get(record.env.name) === id) this.environmentNames.delete(record.env.name);
+      this.onCommit();
+    }
+    return this.environmentView(record);
+  }
+
+  deleteEnvironment(id: string): Obj {
+    const record = this.environmentRecord(id);
+    record.deleted = true;
+    this.environmentIndex.delete(id);
+    if (this.environmentNames.get(record.env.name) === id) this.environmentNames.delete(record.env.name);
+    this.onCommit();
+    return { id, type: "environment_deleted" };
+  }
+
+  listEnvironments(limit: number, page: string | null, includeArchived: boolean): Page {
+    const start = decodeCursor("environments", page);
+    return pageOf(
+      this.environments,
+      start,
+      limit,
+      (r) => r.deleted !== true && (includeArchived || r.archived_at === null),
+      (r) => this.environmentView(r),
+      "environments",
+    );
+  }
+
+  // -- persistence -----------------------------------------------------------------------------
+
+  /** The whole state as plain data (deleted environments left out). */
+  snapshot(): StateSnapshot {
+    return {
+      format: "agentform-local-state",
+      formatVersion: 1,
+      agents: this.agents,
+      environments: this.environments.filter((r) => r.deleted !== true),
+    };
+  }
+
+  /** Replace the state with a loaded snapshot (already checked by the caller). */
+  load(snapshot: StateSnapshot): void {
+    this.agents = cloneJson(snapshot.agents);
+    this.agentIndex = new Map(this.agents.map((r) => [r.id, r]));
+    this.environments = cloneJson(snapshot.environments);
+    this.environmentIndex = new Map(this.environments.map((r) => [r.id, r]));
+    this.environmentNames = new Map(this.environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Reading and writing the lockfile (DESIGN.md "Lockfile"). Writing is deterministic (sorted
+ * keys, 2-space indent, trailing newline, no timestamps) so every change is a readable diff,
+ * and atomic (temp file, fsync, rename) so a crash mid-write never leaves a torn lockfile.
+ */
+import { open, readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError, SafetyError } from "../errors.js";
+import { LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
+
+/** The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. */
+export function serializeLock(lock: Lockfile): string {
+  return JSON.stringify(sortKeys(lock), null, 2) + "\n";
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** A lockfile with no resources yet, for the first apply of a target. */
+export function emptyLock(project: string, target: string, origin: Lockfile["origin"]): Lockfile {
+  return {
+    lockfileVersion: LOCKFILE_VERSION,
+    project,
+    target,
+    origin: { baseUrl: origin.baseUrl, workspaceId: origin.workspaceId },
+    agents: {},
+    environments: {},
+  };
+}
+
+/**
+ * Read and validate a lockfile. Returns null when the file does not exist; anything unreadable
+ * (bad JSON, an unknown `lockfileVersion`, a wrong shape) is a ConfigError naming the file.
+ */
+export async function readLock(file: string): Promise<Lockfile | null> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new ConfigError("lockfile-unreadable", `Cannot read the lockfile ${file}: ${(err as Error).message}`, {
+      hint: "Check the file's permissions.",
+    });
+  }
+  return parseLock(text, file);
+}
+
+/** Parse and validate lockfile text; `file` is only used in messages. */
+export function parseLock(text: string, file: string): Lockfile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError("lockfile-invalid-json", `The lockfile ${file} is not valid JSON: ${(err as Error).message}`, {
+      hint: "Restore it from git (e.g. resolve a merge conflict by taking one side), then run `agentform apply` to rewrite it.",
+    });
+  }
+  const problem = shapeProblem(data);
+  if (problem === "version") {
+    const version = (data as { lockfileVersion?: unknown }).lockfileVersion;
+    throw new ConfigError(
+      "lockfile-version-unsupported",
+      `The lockfile ${file} has lockfileVersion ${JSON.stringify(version)}; this agentform reads version ${LOCKFILE_VERSION}.`,
+      { hint: "Upgrade agentform to the version that wrote this lockfile." },
+    );
+  }
+  if (problem !== null) {
+    throw new ConfigError("lockfile-invalid", `The lockfile ${file} is malformed: ${problem}.`, {
+      hint: "Restore it from git; agentform writes it, so it should not be edited by hand.",
+    });
+  }
+  return data as Lockfile;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+
+function shapeProblem(data: unknown): string | null {
+  if (!isObject(data)) return "the top level is not an object";
+  if (data.lockfileVersion !== LOCKFILE_VERSION) return "version";
+  if (!isString(data.project)) return "`project` is missing";
+  if (!isString(data.target)) return "`target` is missing";
+  const origin = data.origin;
+  if (!isObject(origin) || !isString(origin.baseUrl) || !(origin.workspaceId === null || isString(origin.workspaceId))) {
+    return "`origin` must be {baseUrl, workspaceId}";
+  }
+  if (!isObject(data.agents)) return "`agents` is not an object";
+  if (!isObject(data.environments)) return "`environments` is not an object";
+  for (const [name, entry] of Object.entries(data.agents)) {
+    const e = entry as Partial<LockedAgent>;
+    if (!isObject(entry) || !isString(e.id) || !Number.isInteger(e.version) || !isString(e.specDigest) || !isString(e.liveDigest)) {
+      return `agents.${name} must have id, version (integer), specDigest and liveDigest`;
+    }
+  }
+  for (const [name, entry] of Object.entries(data.environments)) {
+    const e = entry as Partial<LockedEnvironment>;
+    if (!isObject(entry) || !isString(e.id) || !isString(e.specDigest) || !isString(e.liveDigest)) {
+      return `environments.${name} must have id, specDigest and liveDigest`;
+    }
+  }
+  return null;
+}
+
+let tempCounter = 0;
+
+/**
+ * Write the lockfile atomically: readers (and a crash) see either the old or the new file,
+ * never a partial one. The temp file lives beside the target so rename stays on one filesystem.
+ */
+export async function writeLock(file: string, lock: Lockfile): Promise<void> {
+  const text = serializeLock(lock);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tempCounter}.tmp`);
+  try {
+    const handle = await open(tmp, "w");
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new ConfigError("lockfile-unwritable", `Cannot write the lockfile ${file}: ${(err as Error).message}`, {
+      hint: "Check that the project folder is writable; the resources already written are safe and the next apply records them.",
+    });
+  }
+  // Persist the rename itself; some filesystems do not support fsync on a directory.
+  try {
+    const dirHandle = await open(dir, "r");
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * Refuse to use a lockfile written for another project, target or workspace: its ids would
+ * point at resources this target does not own.
+ */
+export function checkLockOrigin(lock: Lockfile, origin: Lockfile["origin"], project: string, target: string): void {
+  const hint =
+    "Each target has its own lockfile (agentform.<target>.lock.json). If the target really moved, delete the lockfile and run `agentform apply --adopt` to rebuild it.";
+  if (lock.project !== project) {
+    throw new SafetyError("lock-origin-mismatch", `The lockfile belongs to project "${lock.project}", not "${project}".`, { hint });
+  }
+  if (lock.target !== target) {
+    throw new SafetyError("lock-origin-mismatch", `The lockfile was written for target "${lock.target}", not "${target}".`, { hint });
+  }
+  if (lock.origin.baseUrl !== origin.baseUrl) {
+    throw new SafetyError(
+      "lock-origin-mismatch",
+      `The lockfile was written against ${lock.origin.baseUrl}, but target "${target}" points at ${origin.baseUrl}.`,
+      { hint },
+    );
+  }
+  if ((lock.origin.workspaceId ?? null) !== (origin.workspaceId ?? null)) {
+    throw new SafetyError(
+      "lock-origin-mismatch",
+      `The lockfile was written for workspace ${lock.origin.workspaceId ?? "(none)"}, but target "${target}" uses ${origin.workspaceId ?? "(none)"}.`,
+      { hint },
+    );
+  }
+}

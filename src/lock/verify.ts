@@ -1,0 +1,100 @@
+/**
+ * `agentform lock verify`: is the lockfile something a runtime service can trust? Checks the
+ * three-way agreement lockfile ↔ manifests ↔ live. Pure: the CLI reads everything first.
+ *
+ * Errors mean a runtime pinning through the lockfile would fail or use the wrong thing (an id
+ * that is gone or archived, a pinned version that does not exist, a manifest never applied,
+ * a manifest changed since apply). Warnings mean live moved outside agentform (drift) or the
+ * lockfile carries an entry no manifest wants any more.
+ */
+import type { LiveAgent, LiveEnvironment, ResourceKind } from "../backends/types.js";
+import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
+import { liveDigest, specDigest } from "../normalize/index.js";
+import type { Lockfile } from "./types.js";
+
+export interface LockFinding {
+  severity: "error" | "warning";
+  code: string;
+  /** e.g. "agent.triage". */
+  address: string;
+  message: string;
+  hint: string;
+}
+
+export interface VerifyInput {
+  lock: Lockfile;
+  agents: LoadedManifest[];
+  environments: LoadedManifest[];
+  /** Live resources, including archived ones (so "archived" can be told from "gone"). */
+  live: { agents: LiveAgent[]; environments: LiveEnvironment[] };
+  /** For each locked agent name: does its locked version exist? Missing names are not checked. */
+  versionsExist: Record<string, boolean>;
+}
+
+const APPLY_HINT = "Run `agentform plan` to see the difference, then `agentform apply` to bring the lockfile up to date.";
+
+/** Every problem found, sorted by address then code. Empty means the lockfile is sound. */
+export function verifyLock(input: VerifyInput): LockFinding[] {
+  const findings: LockFinding[] = [];
+  const { lock } = input;
+  const add = (severity: LockFinding["severity"], code: string, address: string, message: string, hint: string) =>
+    findings.push({ severity, code, address, message, hint });
+
+  const check = <L extends LiveAgent | LiveEnvironment>(
+    kind: ResourceKind,
+    locked: Record<string, { id: string; version?: number; specDigest: string; liveDigest: string }>,
+    manifests: LoadedManifest[],
+    live: L[],
+  ) => {
+    const byId = new Map(live.map((r) => [r.id, r]));
+    const byName = new Map(manifests.map((m) => [m.name, m]));
+    for (const [name, entry] of Object.entries(locked).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const address = `${kind}.${name}`;
+      const manifest = byName.get(name);
+      if (!manifest) {
+        add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` to archive it and drop it from the lockfile, or restore its manifest.");
+      }
+      const resource = byId.get(entry.id);
+      if (!resource) {
+        add("error", "lock-id-missing", address, `${address} is locked to ${entry.id}, which does not exist in the workspace.`, APPLY_HINT);
+        continue;
+      }
+      if (resource.archived_at) {
+        add("error", "lock-archived", address, `${address} is locked to ${entry.id}, which is archived; sessions cannot use it.`, APPLY_HINT);
+        continue;
+      }
+      if (resource.name !== name) {
+        add("error", "lock-name-mismatch", address, `${address} is locked to ${entry.id}, which is now named "${resource.name}".`, APPLY_HINT);
+      }
+      const owner = (resource.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY];
+      if (owner !== lock.project) {
+        add("error", "lock-foreign-owner", address, `${address} (${entry.id}) is not marked as owned by project "${lock.project}"${typeof owner === "string" ? ` (marker: "${owner}")` : ""}.`, "Check that the lockfile belongs to this workspace; `agentform apply --adopt` takes the resource over.");
+      }
+      if (kind === "agent") {
+        if (input.versionsExist[name] === false) {
+          add("error", "lock-version-missing", address, `${address} pins version ${entry.version} of ${entry.id}, which does not exist.`, APPLY_HINT);
+        }
+        const liveVersion = (resource as LiveAgent).version;
+        if (entry.version !== undefined && liveVersion !== entry.version) {
+          add("warning", "live-version-moved", address, `${address} is locked at version ${entry.version}, but live is at version ${liveVersion} (changed outside agentform).`, APPLY_HINT);
+        } else if (liveDigest("agent", resource) !== entry.liveDigest) {
+          add("warning", "live-drift", address, `${address} differs from what the last apply left live.`, APPLY_HINT);
+        }
+      } else if (liveDigest("environment", resource) !== entry.liveDigest) {
+        add("warning", "live-drift", address, `${address} was changed outside agentform since the last apply.`, APPLY_HINT);
+      }
+      if (manifest && specDigest(manifest) !== entry.specDigest) {
+        add("error", "lock-spec-stale", address, `${manifest.file} changed since the lockfile was written; the locked ${kind} is not what it describes.`, "Run `agentform apply` so the lockfile pins what the manifest says.");
+      }
+    }
+    for (const manifest of manifests) {
+      if (!Object.prototype.hasOwnProperty.call(locked, manifest.name)) {
+        add("error", "lock-entry-missing", `${kind}.${manifest.name}`, `${manifest.file} defines ${kind} "${manifest.name}", which the lockfile does not list.`, "Run `agentform apply` to create it and record it in the lockfile.");
+      }
+    }
+  };
+
+  check("agent", lock.agents, input.agents, input.live.agents);
+  check("environment", lock.environments, input.environments, input.live.environments);
+  return findings.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}

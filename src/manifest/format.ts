@@ -1,0 +1,56 @@
+/**
+ * Turning diagnostics into text for people and JSON for machines. Pure: the CLI decides
+ * whether colour is wanted and where the text goes.
+ */
+import { colors, noColors } from "../cli/output.js";
+import { pointerSegments } from "./source.js";
+import type { Diagnostic } from "./types.js";
+
+/** `/tools/0/configs/2/name` → `tools[0].configs[2].name`; keys that are not identifiers are quoted. */
+export function pointerToPath(pointer: string): string {
+  let out = "";
+  for (const segment of pointerSegments(pointer)) {
+    if (/^\d+$/.test(segment)) out += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** Order diagnostics are reported in: file, line, column, then code for a stable tie-break. */
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  if (a.line !== b.line) return a.line - b.line;
+  if (a.column !== b.column) return a.column - b.column;
+  if (a.code !== b.code) return a.code < b.code ? -1 : 1;
+  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+}
+
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  return [...diags].sort(compareDiagnostics);
+}
+
+/**
+ * Human-readable rendering, one problem per line plus its hint:
+ * `agents/triage.yaml:14:9 tools[0].configs[2].name: "webfetch" is not … [AF-TOOL-UNKNOWN]`
+ * followed by `  hint: …`. Sorted by file, line and column.
+ */
+export function formatDiagnostics(diags: Diagnostic[], options: { color: boolean }): string {
+  const paint = options.color ? colors : noColors;
+  const lines: string[] = [];
+  for (const d of sortDiagnostics(diags)) {
+    const where = paint.bold(`${d.file}:${d.line}:${d.column}`);
+    const severity = d.severity === "warning" ? paint.yellow("warning") + " " : "";
+    const path = d.path === "" ? "" : `${paint.cyan(d.path)}: `;
+    lines.push(`${where} ${severity}${path}${d.message} ${paint.dim(`[${d.code}]`)}`);
+    if (d.hint) lines.push(`  ${paint.bold("hint:")} ${d.hint}`);
+  }
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
+}
+
+/** The `--format json` document: `{ "valid": bool, "diagnostics": [...] }`, sorted like the text form. */
+export function formatDiagnosticsJson(diags: Diagnostic[]): string {
+  const sorted = sortDiagnostics(diags);
+  const valid = !sorted.some((d) => d.severity === "error");
+  return JSON.stringify({ valid, diagnostics: sorted }, null, 2) + "\n";
+}

@@ -1,0 +1,69 @@
+/**
+ * Structural diff of two canonical forms, as JSON-pointer field changes (pure).
+ * Objects are walked key by key; arrays and scalars compare as whole values, because the
+ * canonical form only keeps arrays whose order matters or which are already sorted sets.
+ */
+import { canonicalJson } from "../normalize/index.js";
+import type { FieldChange } from "./types.js";
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** RFC 6901 escaping of one pointer segment. */
+export function escapePointer(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+/** The segments of a JSON pointer ("" is the document). */
+export function pointerSegments(pointer: string): string[] {
+  return pointer === "" ? [] : pointer.slice(1).split("/").map(unescapePointer);
+}
+
+/** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */
+export function diffCanonical(before: unknown, after: unknown, base = ""): FieldChange[] {
+  const out: FieldChange[] = [];
+  walk(before, after, base, out);
+  return out.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
+}
+
+function walk(before: unknown, after: unknown, pointer: string, out: FieldChange[]): void {
+  if (isObj(before) && isObj(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    for (const k of [...keys].sort()) {
+      const p = `${pointer}/${escapePointer(k)}`;
+      const inB = k in before && before[k] !== undefined;
+      const inA = k in after && after[k] !== undefined;
+      if (inB && !inA) out.push({ pointer: p, op: "remove", before: clone(before[k]) });
+      else if (!inB && inA) out.push({ pointer: p, op: "add", after: clone(after[k]) });
+      else if (inB && inA) walk(before[k], after[k], p, out);
+    }
+    return;
+  }
+  if (canonicalJson(before) !== canonicalJson(after)) {
+    out.push({ pointer, op: "replace", before: clone(before), after: clone(after) });
+  }
+}
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(canonicalJson(v)) as T);
+}
+
+/** True when `pointer` is `prefix` itself or lies below it. */
+export function isUnder(pointer: string, prefix: string): boolean {
+  return pointer === prefix || pointer.startsWith(`${prefix}/`) || prefix === "";
+}
+
+/** Read a value at a pointer of a plain object (undefined when absent). */
+export function getAt(doc: unknown, pointer: string): unknown {
+  let cur: unknown = doc;
+  for (const seg of pointerSegments(pointer)) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[seg];
+  }
+  return cur;
+}

@@ -1,0 +1,476 @@
+/**
+ * The planner (pure): (manifests, live resources, lockfile, options) → Plan.
+ *
+ * Matching is by name, then `previous_names` (rename in place), then the lockfile id (a
+ * resource renamed outside agentform is renamed back and reported as drift). Ownership rules
+ * turn into refusals, never into silent takeovers. Agents are planned sub-agents first so a
+ * coordinator can tell whether a roster target moves in this plan (then its roster version is
+ * known after apply and it depends on the target) or moved before (then it is re-pinned now).
+ */
+import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../backends/types.js";
+import type { LockedAgent, LockedEnvironment } from "../lock/types.js";
+import type { LoadedManifest } from "../manifest/types.js";
+import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
+import { buildCreateBody, buildUpdateBody as buildUpdateBodyImpl, resolveSpecRefs, type BodyRefResolver } from "./body.js";
+import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
+import { reviewSecurity } from "./security.js";
+import {
+  IMPACT_ORDER,
+  KNOWN_AFTER_APPLY,
+  type DriftInfo,
+  type FieldChange,
+  type Impact,
+  type Plan,
+  type PlanAction,
+  type PlanInput,
+  type PlannedResource,
+  type PlanSummary,
+  type Refusal,
+} from "./types.js";
+
+export { diffCanonical } from "./diff.js";
+export { reviewSecurity } from "./security.js";
+
+type Live = LiveAgent | LiveEnvironment;
+type Obj = Record<string, unknown>;
+
+interface Match {
+  manifest: LoadedManifest;
+  live: Live | null;
+  /** The live name when it differs from the manifest's (rename). */
+  renamedFrom?: string;
+  /** Found through the lockfile id: renamed outside agentform. */
+  renamedOutOfBand: boolean;
+  adopt: boolean;
+}
+
+function address(kind: ResourceKind, name: string): string {
+  return `${kind}.${name}`;
+}
+
+function sortByName<T extends { name: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Match the manifests of one kind to live resources and apply the ownership rules. Refused
+ * manifests get no match (and so no plan entry): only the refusal says what is wrong.
+ */
+function matchKind(
+  kind: ResourceKind,
+  manifests: readonly LoadedManifest[],
+  live: readonly Live[],
+  locked: Record<string, { id: string }>,
+  input: PlanInput,
+  refusals: Refusal[],
+  claimed: Set<string>,
+): Match[] {
+  const byName = new Map<string, Live[]>();
+  for (const l of live) byName.set(l.name, [...(byName.get(l.name) ?? []), l]);
+  const byId = new Map(live.map((l) => [l.id, l] as const));
+  const manifestNames = new Set(manifests.map((m) => m.name));
+  const matches: Match[] = [];
+
+  for (const manifest of sortByName(manifests)) {
+    const addr = address(kind, manifest.name);
+    let found: Live | null = null;
+    let renamedFrom: string | undefined;
+    let renamedOutOfBand = false;
+
+    const candidates = [manifest.name, ...manifest.settings.previous_names];
+    let duplicate = false;
+    for (const name of candidates) {
+      const hits = (byName.get(name) ?? []).filter((l) => !claimed.has(l.id));
+      if (hits.length > 1) {
+        refusals.push({
+          address: addr,
+          code: "duplicate-live-name",
+          message: `${hits.length} live ${kind}s are named "${name}" (${hits.map((h) => h.id).sort().join(", ")}); agentform cannot tell which one ${manifest.file} describes.`,
+          hint: `Archive or rename all but one of them in the Console or with the API, then plan again.`,
+          ids: hits.map((h) => h.id).sort(),
+        });
+        duplicate = true;
+        break;
+      }
+      if (hits.length === 1) {
+        found = hits[0] as Live;
+        if (name !== manifest.name) renamedFrom = name;
+        break;
+      }
+    }
+    if (duplicate) continue;
+
+    if (!found) {
+      const lockedId = locked[manifest.name]?.id;
+      const l = lockedId ? byId.get(lockedId) : undefined;
+      if (l && !claimed.has(l.id) && !manifestNames.has(l.name) && (byName.get(l.name)?.length ?? 0) === 1) {
+        found = l;
+        renamedFrom = l.name;
+        renamedOutOfBand = true;
+      }
+    }
+
+    let adopt = false;
+    if (found) {
+      const owner = ownerOf(found);
+      if (owner !== null && owner !== input.project) {
+        refusals.push({
+          address: addr,
+          code: "foreign-owner",
+          message: `The live ${kind} "${found.name}" (${found.id}) belongs to project "${owner}", not "${input.project}".`,
+          hint: `Rename ${manifest.file}'s ${kind}, or remove it from project "${owner}" first; agentform never takes over another project's resources.`,
+          ids: [found.id],
+        });
+        continue;
+      }
+      if (owner === null) {
+        if (!(input.options.adopt || manifest.settings.adopt)) {
+          refusals.push({
+            address: addr,
+            code: "unmanaged-needs-adopt",
+            message: `A live ${kind} named "${found.name}" (${found.id}) exists but is not managed by agentform.`,
+            hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.`,
+            ids: [found.id],
+          });
+          continue;
+        }
+        adopt = true;
+      }
+      claimed.add(found.id);
+    }
+    matches.push({ manifest, live: found, renamedFrom, renamedOutOfBand, adopt });
+  }
+  return matches;
+}
+
+function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {
+  const byName = locked[name];
+  if (byName) return byName;
+  if (!liveId) return undefined;
+  return Object.values(locked).find((e) => e.id === liveId);
+}
+
+function driftOf(kind: ResourceKind, lockedEntry: LockedAgent | LockedEnvironment | undefined, live: Live | null, forceDetected: boolean): DriftInfo | null {
+  if (!lockedEntry || !live) return null;
+  const digestNow = liveDigest(kind, live);
+  const info: DriftInfo = { detected: false, lockedLiveDigest: lockedEntry.liveDigest, liveDigest: digestNow };
+  let detected = forceDetected || lockedEntry.id !== live.id || lockedEntry.liveDigest !== digestNow;
+  if (kind === "agent") {
+    const lv = (lockedEntry as LockedAgent).version;
+    const cur = (live as LiveAgent).version;
+    info.lockedVersion = lv;
+    info.liveVersion = cur;
+    detected = detected || lv !== cur;
+  }
+  info.detected = detected;
+  return info;
+}
+
+function basisOf(kind: ResourceKind, live: Live | null): PlannedResource["basis"] {
+  if (!live) return null;
+  return kind === "agent"
+    ? { kind: "agent", version: (live as LiveAgent).version, liveDigest: liveDigest(kind, live) }
+    : { kind: "environment", liveDigest: liveDigest(kind, live) };
+}
+
+function impactOf(kind: ResourceKind, action: PlanAction): Impact {
+  switch (action) {
+    case "noop":
+      return "none";
+    case "create":
+      return "create";
+    case "archive":
+      return "archive";
+    case "delete":
+      return "delete";
+    default:
+      return kind === "agent" ? "new-version" : "in-place";
+  }
+}
+
+/** True for a pointer to a roster entry's version (coordinator agents or predefined_agents). */
+function rosterKeyOfVersionPointer(pointer: string): string | null {
+  const s = pointerSegments(pointer);
+  if (s[0] !== "multiagent" || s[s.length - 1] !== "version") return null;
+  if (s.length === 4 && s[1] === "agents") return s[2] as string;
+  if (s.length === 5 && s[2] === "predefined_agents") return s[3] as string;
+  return null;
+}
+
+/** Roster refs of a spec: names referenced through `{type: "agent", ref}` entries. */
+function refsOf(spec: Obj): string[] {
+  const out: string[] = [];
+  const ma = spec.multiagent as Obj | null | undefined;
+  const visit = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const e of list) if (e && typeof e === "object" && typeof (e as Obj).ref === "string") out.push((e as Obj).ref as string);
+  };
+  if (ma && typeof ma === "object") {
+    visit(ma.agents);
+    visit((ma.subagents as Obj | undefined)?.predefined_agents);
+    visit((ma.workflows as Obj | undefined)?.predefined_agents);
+  }
+  return [...new Set(out)];
+}
+
+/** Agents ordered so that referenced agents come before the agents that reference them; ties by name. */
+function topoOrder(matches: readonly Match[]): Match[] {
+  const byName = new Map(matches.map((m) => [m.manifest.name, m] as const));
+  const deps = new Map(matches.map((m) => [m.manifest.name, refsOf(m.manifest.spec).filter((r) => byName.has(r) && r !== m.manifest.name)] as const));
+  const done = new Set<string>();
+  const order: Match[] = [];
+  const names = [...byName.keys()].sort();
+  let progress = true;
+  while (order.length < names.length && progress) {
+    progress = false;
+    for (const n of names) {
+      if (done.has(n)) continue;
+      if ((deps.get(n) ?? []).every((d) => done.has(d))) {
+        done.add(n);
+        order.push(byName.get(n) as Match);
+        progress = true;
+        break; // restart so the smallest ready name always goes next
+      }
+    }
+  }
+  // A reference cycle cannot be ordered; its members follow in name order.
+  for (const n of names) if (!done.has(n)) order.push(byName.get(n) as Match);
+  return order;
+}
+
+interface Planned {
+  entry: PlannedResource;
+  live: Live | null;
+}
+
+function emptySummary(): PlanSummary {
+  return { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, noop: 0, archive: 0, delete: 0 };
+}
+
+function isIgnored(pointer: string, ignore: readonly string[]): boolean {
+  return ignore.some((p) => isUnder(pointer, p));
+}
+
+/**
+ * Plan one manifest against its match. `resolve` answers roster references (agents only) and
+ * records which targets the entry depends on.
+ */
+function planResource(
+  kind: ResourceKind,
+  match: Match,
+  input: PlanInput,
+  locked: Record<string, LockedAgent | LockedEnvironment>,
+  resolve: ((name: string, explicit: number | undefined) => { ref: ResolvedRef; dependsOn?: string } | undefined) | null,
+): Planned {
+  const { manifest, live } = match;
+  const dependsOn = new Set<string>();
+  const followedKeys = new Map<string, string>(); // roster key → target address, for refs without a version
+  const resolveRef = (name: string, explicit: number | undefined): ResolvedRef | undefined => {
+    const r = resolve?.(name, explicit);
+    if (!r) return undefined;
+    if (r.dependsOn) dependsOn.add(r.dependsOn);
+    if (explicit === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${name}` : r.ref.id, address("agent", name));
+    return r.ref;
+  };
+  const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
+  const bodyResolver: BodyRefResolver = (name, explicit) => resolve?.(name, explicit)?.ref;
+  const resolvedSpec = resolveSpecRefs(manifest.spec, bodyResolver);
+  const ignore = manifest.settings.ignore;
+
+  let action: PlanAction;
+  let changes: FieldChange[] = [];
+  let ignored: FieldChange[] = [];
+  let security;
+  let request: PlannedResource["request"] = null;
+  let repinReasons: string[] | undefined;
+
+  if (!live) {
+    action = "create";
+    security = reviewSecurity(kind, null, desired);
+    request = { method: "create", body: buildCreateBody(kind, resolvedSpec, input.project) };
+  } else {
+    const current = canonicalLive(kind, live, desired);
+    const all = diffCanonical(current, desired);
+    changes = all.filter((c) => !isIgnored(c.pointer, ignore));
+    ignored = all.filter((c) => isIgnored(c.pointer, ignore));
+    security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore));
+    const repinChanges = changes.filter((c) => {
+      const key = rosterKeyOfVersionPointer(c.pointer);
+      return key !== null && followedKeys.has(key);
+    });
+    if (repinChanges.length > 0) {
+      repinReasons = [...new Set(repinChanges.map((c) => followedKeys.get(rosterKeyOfVersionPointer(c.pointer) as string) as string))].sort();
+    }
+    if (match.renamedFrom !== undefined) action = "rename";
+    else if (match.adopt) action = "adopt";
+    else if (changes.length === 0) action = "noop";
+    else if (repinChanges.length === changes.length) action = "repin";
+    else action = "update";
+    if (action !== "noop") {
+      const body: RequestBody = buildUpdateBodyImpl(kind, resolvedSpec, live, changes, input.project, ignore);
+      request = kind === "agent" ? { method: "update", body, expectedVersion: (live as LiveAgent).version } : { method: "update", body };
+    }
+  }
+
+  const entry: PlannedResource = {
+    address: address(kind, manifest.name),
+    kind,
+    name: manifest.name,
+    action,
+    id: live?.id ?? null,
+    file: manifest.file,
+    basis: basisOf(kind, live),
+    changes,
+    ignored,
+    drift: driftOf(kind, lockedEntryFor(locked, manifest.name, live?.id), live, match.renamedOutOfBand),
+    impact: impactOf(kind, action),
+    security,
+    dependsOn: [...dependsOn].sort(),
+    request,
+    specDigest: specDigest(manifest),
+  };
+  if (repinReasons) entry.repinReasons = repinReasons;
+  if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
+  return { entry, live };
+}
+
+/** Build the plan. Pure: everything it needs is in `input`; inputs are never mutated. */
+export function buildPlan(input: PlanInput): Plan {
+  const refusals: Refusal[] = [];
+  const lockAgents = input.lock?.agents ?? {};
+  const lockEnvs = input.lock?.environments ?? {};
+  const claimedEnvs = new Set<string>();
+  const claimedAgents = new Set<string>();
+
+  const envMatches = matchKind("environment", input.environments, input.live.environments, lockEnvs, input, refusals, claimedEnvs);
+  const agentMatches = matchKind("agent", input.agents, input.live.agents, lockAgents, input, refusals, claimedAgents);
+
+  const envEntries = envMatches.map((m) => planResource("environment", m, input, lockEnvs, null).entry);
+
+  // Agents, sub-agents first, so each reference sees its target's planned action.
+  const plannedAgents = new Map<string, Planned>();
+  const liveAgentsByName = new Map<string, LiveAgent[]>();
+  for (const a of input.live.agents) liveAgentsByName.set(a.name, [...(liveAgentsByName.get(a.name) ?? []), a]);
+  const resolve = (name: string, explicit: number | undefined): { ref: ResolvedRef; dependsOn?: string } | undefined => {
+    const target = plannedAgents.get(name);
+    if (target) {
+      const { entry, live } = target;
+      if (entry.action === "create" || !live) {
+        return { ref: { id: KNOWN_AFTER_APPLY, version: explicit ?? KNOWN_AFTER_APPLY }, dependsOn: entry.address };
+      }
+      if (explicit !== undefined) return { ref: { id: live.id, version: explicit } };
+      if (entry.action === "noop") return { ref: { id: live.id, version: (live as LiveAgent).version } };
+      return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
+    }
+    // Not planned here (refused, in a reference cycle, or not a manifest): use the live agent if unambiguous.
+    const hits = liveAgentsByName.get(name) ?? [];
+    if (hits.length === 1) {
+      const l = hits[0] as LiveAgent;
+      return { ref: { id: l.id, version: explicit ?? l.version } };
+    }
+    return undefined;
+  };
+  for (const m of topoOrder(agentMatches)) {
+    plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
+  }
+  const agentEntries = topoOrder(agentMatches).map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
+
+  // Prune: only inventory resources (in the lockfile, carrying this project's marker).
+  const archives: PlannedResource[] = [];
+  if (input.options.prune) {
+    const prune = (kind: ResourceKind, lockEntries: Record<string, { id: string }>, manifests: readonly LoadedManifest[], live: readonly Live[], claimed: Set<string>): void => {
+      const names = new Set(manifests.map((m) => m.name));
+      const byId = new Map(live.map((l) => [l.id, l] as const));
+      for (const name of Object.keys(lockEntries).sort()) {
+        if (names.has(name)) continue;
+        const l = byId.get((lockEntries[name] as { id: string }).id);
+        if (!l || claimed.has(l.id) || ownerOf(l) !== input.project) continue;
+        archives.push({
+          address: address(kind, l.name),
+          kind,
+          name: l.name,
+          action: "archive",
+          id: l.id,
+          file: null,
+          basis: basisOf(kind, l),
+          changes: [],
+          ignored: [],
+          drift: driftOf(kind, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name], l, false),
+          impact: "archive",
+          security: [],
+          dependsOn: [],
+          request: { method: "archive" },
+          specDigest: null,
+        });
+      }
+    };
+    prune("agent", lockAgents, input.agents, input.live.agents, claimedAgents);
+    prune("environment", lockEnvs, input.environments, input.live.environments, claimedEnvs);
+    if (archives.length > 0 && input.agents.length + input.environments.length === 0 && !input.options.allowEmpty) {
+      refusals.push({
+        address: `project.${input.project}`,
+        code: "prune-everything",
+        message: `--prune would archive every resource of project "${input.project}" (${archives.length}) because no manifests were found.`,
+        hint: "Check that agentform.yaml points at the right folders; if archiving everything is intended, add --allow-empty.",
+        ids: archives.map((a) => a.id as string).sort(),
+      });
+    }
+  }
+
+  // Environments first (agents may run in them), then agents in dependency order, then
+  // archives last so nothing still being re-pinned loses its target first.
+  const resources = [...envEntries, ...agentEntries, ...archives];
+  const summary = emptySummary();
+  for (const r of resources) summary[r.action] += 1;
+  return {
+    formatVersion: 1,
+    agentformVersion: input.options.agentformVersion,
+    project: input.project,
+    target: input.target,
+    origin: { baseUrl: input.origin.baseUrl, workspaceId: input.origin.workspaceId },
+    summary,
+    resources,
+    driftDetected: resources.some((r) => r.drift?.detected === true),
+    refusals: refusals.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : 1)),
+  };
+}
+
+/**
+ * Fill `drift.changes` for drifted agents: the locked version (read with `?version=N`) against
+ * live, in canonical form. Pure; returns a new plan.
+ */
+export function explainDrift(plan: Plan, lockedAgents: Record<string, LiveAgent>, liveAgents: LiveAgent[]): Plan {
+  const liveById = new Map(liveAgents.map((a) => [a.id, a] as const));
+  const next = JSON.parse(JSON.stringify(plan)) as Plan;
+  for (const r of next.resources) {
+    if (r.kind !== "agent" || !r.drift?.detected || !r.id) continue;
+    const locked = lockedAgents[r.name];
+    const live = liveById.get(r.id);
+    if (!locked || !live) continue;
+    r.drift.changes = diffCanonical(canonicalLive("agent", locked), canonicalLive("agent", live));
+  }
+  return next;
+}
+
+/**
+ * The update request body for one resource (see body.ts): only fields touched by `changes`,
+ * whole arrays, complete multiagent and config objects, metadata as a patch keeping the marker.
+ */
+export function buildUpdateBody(
+  kind: ResourceKind,
+  desiredResolved: Record<string, unknown>,
+  liveRaw: unknown,
+  changes: FieldChange[],
+  project: string,
+): RequestBody {
+  return buildUpdateBodyImpl(kind, desiredResolved, liveRaw, changes, project);
+}
+
+/** The worst impact of a set of entries (IMPACT_ORDER). */
+export function worstImpact(impacts: readonly Impact[]): Impact {
+  let worst: Impact = "none";
+  for (const i of impacts) if (IMPACT_ORDER.indexOf(i) > IMPACT_ORDER.indexOf(worst)) worst = i;
+  return worst;
+}
+
+export { escapePointer };

@@ -1,0 +1,221 @@
+/**
+ * Security review (pure): which changes broaden what an agent can do or what an environment
+ * can reach. Works on canonical forms, so it sees effective tool states, not raw arrays.
+ * `before` is null for a resource being created: then every capability it starts with is
+ * listed, as "broadening" when it is unattended or opens reach (always_allow tools,
+ * unrestricted network, MCP servers, an AWS role) and as "notable" otherwise.
+ */
+import { AGENT_TOOLSET, AGENT_TOOLS } from "../normalize/index.js";
+import type { ResourceKind } from "../backends/types.js";
+import { escapePointer } from "./diff.js";
+import type { SecurityCategory, SecurityFinding } from "./types.js";
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown): Obj {
+  return isObj(v) ? v : {};
+}
+
+const POLICY_RANK: Record<string, number> = { always_ask: 0, auto: 1, always_allow: 2 };
+
+function rank(policy: unknown): number {
+  return POLICY_RANK[String(policy)] ?? 0;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+class Findings {
+  readonly list: SecurityFinding[] = [];
+  add(category: SecurityCategory, severity: SecurityFinding["severity"], pointer: string, message: string): void {
+    this.list.push({ category, severity, pointer, message });
+  }
+}
+
+/** Compare one tool's effective state (enabled, policy). */
+function toolState(f: Findings, pointer: string, label: string, before: Obj | undefined, after: Obj | undefined, creating: boolean): void {
+  if (!after || after.enabled !== true) return;
+  const policy = String(after.permission_policy);
+  if (!before || before.enabled !== true) {
+    if (creating && policy !== "always_allow") f.add("tool-enabled", "notable", pointer, `${label} enabled (${policy})`);
+    else f.add("tool-enabled", "broadening", pointer, `${label} enabled (${policy})`);
+    return;
+  }
+  if (rank(policy) > rank(before.permission_policy)) {
+    f.add("permission-loosened", "broadening", `${pointer}/permission_policy`, `${label}: permission ${String(before.permission_policy)} → ${policy}`);
+  }
+}
+
+function domains(f: Findings, pointer: string, label: string, before: Obj | undefined, after: Obj): void {
+  if (!before || before.enabled !== true) return; // a newly enabled tool is already reported
+  const ba = strings(before.allowed_domains);
+  const aa = strings(after.allowed_domains);
+  if (ba.length > 0 && aa.length === 0) f.add("domains-widened", "broadening", `${pointer}/allowed_domains`, `${label}: domain allow-list removed (any domain)`);
+  const addedAllowed = ba.length > 0 ? aa.filter((d) => !ba.includes(d)) : [];
+  if (addedAllowed.length > 0) f.add("domains-widened", "broadening", `${pointer}/allowed_domains`, `${label}: allowed domains added: ${addedAllowed.join(", ")}`);
+  const bb = strings(before.blocked_domains);
+  const removedBlocked = bb.filter((d) => !strings(after.blocked_domains).includes(d));
+  if (removedBlocked.length > 0) f.add("domains-widened", "broadening", `${pointer}/blocked_domains`, `${label}: blocked domains removed: ${removedBlocked.join(", ")}`);
+}
+
+function agentFindings(f: Findings, before: Obj | null, after: Obj): void {
+  const creating = before === null;
+  const bt = obj(before?.tools);
+  const at = obj(after.tools);
+  // Agent toolset(s).
+  for (const [key, ats] of Object.entries(at)) {
+    if (key === "custom" || key === "mcp_toolset" || !isObj(ats)) continue;
+    const bts = isObj(bt[key]) ? bt[key] : undefined;
+    if (creating) {
+      const allow = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && obj(ats[t]).permission_policy === "always_allow");
+      const other = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && obj(ats[t]).permission_policy !== "always_allow");
+      if (allow.length > 0) f.add("tool-enabled", "broadening", `/tools/${key}`, `tools enabled without approval (always_allow): ${allow.join(", ")}`);
+      if (other.length > 0) f.add("tool-enabled", "notable", `/tools/${key}`, `tools enabled with approval or auto: ${other.join(", ")}`);
+      continue;
+    }
+    for (const t of AGENT_TOOLS) {
+      const p = `/tools/${escapePointer(key)}/${t}`;
+      const a = obj(ats[t]);
+      const b = bts ? obj(bts[t]) : undefined;
+      toolState(f, p, t, b, a, false);
+      if (a.enabled === true && (t === "web_fetch" || t === "web_search")) domains(f, p, t, b, a);
+    }
+    if (key === AGENT_TOOLSET && !bts) {
+      // reported per tool above
+    }
+  }
+  // MCP toolsets.
+  const bm = obj(bt.mcp_toolset);
+  for (const [server, ts] of Object.entries(obj(at.mcp_toolset))) {
+    const p = `/tools/mcp_toolset/${escapePointer(server)}`;
+    const a = obj(ts);
+    const b = isObj(bm[server]) ? bm[server] : undefined;
+    if (!b) {
+      const d = obj(a.default_config);
+      f.add("mcp-toolset-added", creating && d.permission_policy !== "always_allow" ? "notable" : "broadening", p,
+        `MCP toolset ${server} (${d.enabled === true ? `enabled, ${String(d.permission_policy)}` : "disabled by default"})`);
+      continue;
+    }
+    toolState(f, `${p}/default_config`, `${server} default`, obj(b.default_config), obj(a.default_config), false);
+    const bTools = obj(b.tools);
+    for (const [tool, st] of Object.entries(obj(a.tools))) {
+      const before = isObj(bTools[tool]) ? bTools[tool] : obj(b.default_config);
+      toolState(f, `${p}/tools/${escapePointer(tool)}`, `${server}.${tool}`, before, obj(st), false);
+    }
+    // A per-tool override dropped falls back to the (possibly looser) default.
+    for (const [tool, st] of Object.entries(bTools)) {
+      if (tool in obj(a.tools)) continue;
+      toolState(f, `${p}/tools/${escapePointer(tool)}`, `${server}.${tool}`, obj(st), obj(a.default_config), false);
+    }
+  }
+  // MCP servers.
+  const bs = obj(before?.mcp_servers);
+  for (const [name, s] of Object.entries(obj(after.mcp_servers))) {
+    const p = `/mcp_servers/${escapePointer(name)}`;
+    const url = String(obj(s).url);
+    if (!(name in bs)) f.add("mcp-server-added", "broadening", p, `MCP server ${name} added (${url})`);
+    else if (obj(bs[name]).url !== obj(s).url) f.add("mcp-server-added", "broadening", `${p}/url`, `MCP server ${name} now points at ${url}`);
+  }
+  // Custom tools.
+  const bc = obj(bt.custom);
+  for (const name of Object.keys(obj(at.custom))) {
+    if (!(name in bc)) f.add("custom-tool-added", creating ? "notable" : "broadening", `/tools/custom/${escapePointer(name)}`, `custom tool ${name} added`);
+  }
+  // Skills.
+  const bsk = obj(before?.skills);
+  for (const key of Object.keys(obj(after.skills))) {
+    if (!(key in bsk)) f.add("skill-added", creating ? "notable" : "broadening", `/skills/${escapePointer(key)}`, `skill ${key} added`);
+  }
+  // Execution identity.
+  const bei = obj(before?.execution_identity);
+  const aei = obj(after.execution_identity);
+  if (creating ? aei.type !== "service_account" : JSON.stringify(bei) !== JSON.stringify(aei)) {
+    const desc = aei.type === "aws_role" ? `aws_role ${String(aei.role_arn)}` : String(aei.type);
+    f.add("execution-identity-changed", "broadening", "/execution_identity", `execution identity ${creating ? "is" : "changed to"} ${desc}`);
+  }
+  multiagentFindings(f, before ? before.multiagent : null, after.multiagent);
+  // System prompt.
+  if (!creating && before.system !== after.system) f.add("system-prompt-changed", "notable", "/system", "system prompt changed");
+}
+
+function multiagentFindings(f: Findings, before: unknown, after: unknown): void {
+  if (!isObj(after)) return;
+  if (!isObj(before) || before.type !== after.type) {
+    const parts: string[] = [];
+    if (after.type === "coordinator") parts.push(`coordinator of ${Object.keys(obj(after.agents)).length} agent(s)`);
+    else {
+      for (const m of ["advisor", "subagents", "workflows"]) if (obj(after[m]).type === "enabled") parts.push(m);
+    }
+    f.add("multiagent-enabled", "broadening", "/multiagent", `multiagent enabled (${after.type as string}${parts.length ? `: ${parts.join(", ")}` : ""})`);
+    return;
+  }
+  if (after.type === "coordinator") {
+    for (const k of Object.keys(obj(after.agents))) {
+      if (!(k in obj(before.agents))) f.add("multiagent-enabled", "broadening", `/multiagent/agents/${escapePointer(k)}`, `roster entry ${k} added`);
+    }
+    return;
+  }
+  for (const m of ["advisor", "subagents", "workflows"]) {
+    const a = obj(after[m]);
+    const b = obj(before[m]);
+    if (a.type === "enabled" && b.type !== "enabled") {
+      f.add("multiagent-enabled", "broadening", `/multiagent/${m}`, `${m} enabled`);
+      continue;
+    }
+    if (a.type !== "enabled" || m === "advisor") continue;
+    if (obj(a.inline_agents).type === "enabled" && obj(b.inline_agents).type !== "enabled") {
+      f.add("multiagent-enabled", "broadening", `/multiagent/${m}/inline_agents`, `${m}: inline agents enabled`);
+    }
+    for (const k of Object.keys(obj(a.predefined_agents))) {
+      if (!(k in obj(b.predefined_agents))) {
+        f.add("multiagent-enabled", "broadening", `/multiagent/${m}/predefined_agents/${escapePointer(k)}`, `${m}: predefined agent ${k} added`);
+      }
+    }
+  }
+}
+
+function environmentFindings(f: Findings, before: Obj | null, after: Obj): void {
+  const creating = before === null;
+  const ac = obj(after.config);
+  const bc = obj(before?.config);
+  if (ac.type !== "cloud") return;
+  const an = obj(ac.networking);
+  const bn = obj(bc.networking);
+  if (an.type === "unrestricted" && (creating || bn.type !== "unrestricted")) {
+    f.add("network-opened", "broadening", "/config/networking/type", creating ? "network access unrestricted" : `networking ${String(bn.type)} → unrestricted`);
+  }
+  if (an.type === "limited") {
+    const wasLimited = bn.type === "limited";
+    const added = strings(an.allowed_hosts).filter((h) => !wasLimited || !strings(bn.allowed_hosts).includes(h));
+    if (added.length > 0 && (wasLimited || creating)) {
+      f.add("hosts-added", creating ? "notable" : "broadening", "/config/networking/allowed_hosts", `allowed hosts added: ${added.join(", ")}`);
+    }
+    for (const flag of ["allow_mcp_servers", "allow_package_managers"]) {
+      if (an[flag] === true && (!wasLimited || bn[flag] !== true) && (wasLimited || creating)) {
+        f.add("network-flag-enabled", "broadening", `/config/networking/${flag}`, `${flag} switched on`);
+      }
+    }
+  }
+  const ap = obj(ac.packages);
+  const bp = obj(bc.packages);
+  const added: string[] = [];
+  for (const m of Object.keys(ap).sort()) {
+    for (const p of strings(ap[m])) if (!strings(bp[m]).includes(p)) added.push(`${m}:${p}`);
+  }
+  if (added.length > 0) {
+    f.add("packages-added", creating ? "notable" : "broadening", "/config/packages", `packages added: ${added.join(", ")}`);
+  }
+}
+
+/** Security findings for one resource; `before` null means the resource is being created. */
+export function reviewSecurity(kind: ResourceKind, before: Obj | null, after: Obj): SecurityFinding[] {
+  const f = new Findings();
+  if (kind === "agent") agentFindings(f, before, after);
+  else environmentFindings(f, before, after);
+  return f.list;
+}

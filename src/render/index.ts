@@ -1,0 +1,322 @@
+/**
+ * Plan renderers (pure): the same Plan value as text for a terminal, JSON for machines and
+ * saved plans, and Markdown for a pull-request comment. None of them prints.
+ */
+import { OWNERSHIP_KEY } from "../manifest/types.js";
+import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
+import {
+  ACTION_MARKER,
+  actionLabel,
+  changeMarker,
+  changedResources,
+  driftNote,
+  formatValue,
+  hasChanges,
+  isLongText,
+  summaryLine,
+  textDiffLines,
+} from "./format.js";
+
+export { summaryLine, hasChanges } from "./format.js";
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+const ANSI = { red: "\u001b[31m", green: "\u001b[32m", yellow: "\u001b[33m", cyan: "\u001b[36m", bold: "\u001b[1m", dim: "\u001b[2m", reset: "\u001b[0m" };
+
+type Paint = (color: keyof typeof ANSI, s: string) => string;
+
+function painter(color: boolean): Paint {
+  return color ? (c, s) => `${ANSI[c]}${s}${ANSI.reset}` : (_c, s) => s;
+}
+
+function markerColor(m: string): keyof typeof ANSI {
+  return m === "+" ? "green" : m === "-" ? "red" : "yellow";
+}
+
+function textChange(c: FieldChange, paint: Paint, indent: string): string[] {
+  const m = changeMarker(c);
+  if (isLongText(c)) {
+    const lines = [`${indent}${paint(markerColor(m), m)} ${c.pointer}:`];
+    for (const l of textDiffLines(c.before, c.after)) {
+      const color = l.startsWith("+") ? "green" : l.startsWith("-") ? "red" : l.startsWith("@@") ? "cyan" : null;
+      lines.push(`${indent}    ${color ? paint(color, l) : l}`);
+    }
+    return lines;
+  }
+  const value = c.op === "add" ? formatValue(c.after) : c.op === "remove" ? `${formatValue(c.before)} → (removed)` : `${formatValue(c.before)} → ${formatValue(c.after)}`;
+  return [`${indent}${paint(markerColor(m), m)} ${c.pointer}: ${value}`];
+}
+
+function textCreateFields(r: PlannedResource, paint: Paint): string[] {
+  const body = r.request?.body ?? {};
+  const lines: string[] = [];
+  for (const key of Object.keys(body).sort()) {
+    const v = body[key];
+    if (typeof v === "string" && v.includes("\n")) {
+      lines.push(`    ${paint("green", "+")} /${key}:`);
+      for (const l of v.split("\n")) lines.push(`        ${paint("green", `+${l}`)}`);
+    } else {
+      lines.push(`    ${paint("green", "+")} /${key}: ${formatValue(v)}`);
+    }
+  }
+  return lines;
+}
+
+function textResource(r: PlannedResource, paint: Paint, explain: boolean): string[] {
+  const m = ACTION_MARKER[r.action];
+  const where = r.file ? `  ${paint("dim", `(${r.file})`)}` : r.id ? `  ${paint("dim", `(${r.id})`)}` : "";
+  const impact = r.action === "create" || r.action === "archive" ? "" : `, impact ${r.impact}`;
+  const lines = [`${paint(markerColor(m), m)} ${paint("bold", r.address)}: ${actionLabel(r)}${impact}${where}`];
+  if (r.action === "adopt") lines.push(`    takes ownership: sets metadata ${OWNERSHIP_KEY}`);
+  const drift = driftNote(r);
+  if (drift) lines.push(`    ${paint("yellow", "!")} drift: ${drift}`);
+  if (explain && r.drift?.changes && r.drift.changes.length > 0) {
+    lines.push(`    drift detail (locked version → live):`);
+    for (const c of r.drift.changes) lines.push(...textChange(c, paint, "      "));
+  }
+  if (r.repinReasons && r.repinReasons.length > 0) lines.push(`    re-pinned because ${r.repinReasons.join(", ")} moved`);
+  if (r.dependsOn.length > 0) lines.push(`    after ${r.dependsOn.join(", ")}`);
+  if (r.action === "create") lines.push(...textCreateFields(r, paint));
+  for (const c of r.changes) lines.push(...textChange(c, paint, "    "));
+  if (r.ignored.length > 0) {
+    if (explain) {
+      lines.push(`    ignored (agentform.ignore; not applied):`);
+      for (const c of r.ignored) lines.push(...textChange(c, paint, "      "));
+    } else {
+      lines.push(`    ${paint("dim", `${r.ignored.length} ignored difference(s) (agentform.ignore); --explain shows them`)}`);
+    }
+  }
+  for (const f of r.security) {
+    const tag = f.severity === "broadening" ? paint("red", "security") : paint("yellow", "notable");
+    lines.push(`    ${tag} [${f.category}] ${f.message} (${f.pointer})`);
+  }
+  return lines;
+}
+
+/** The plan for a terminal; colour codes only when `options.color`. */
+export function renderText(plan: Plan, options: { color: boolean; explain?: boolean }): string {
+  const paint = painter(options.color);
+  const explain = options.explain ?? false;
+  const out: string[] = [];
+  if (plan.refusals.length > 0) {
+    out.push(paint("red", paint("bold", `Refused: ${plan.refusals.length} safety rule(s) stop this plan; apply will write nothing.`)));
+    for (const f of plan.refusals) {
+      out.push(paint("red", `✗ ${f.address}: ${f.message} [${f.code}]`));
+      out.push(`    hint: ${f.hint}`);
+    }
+    out.push("");
+  }
+  const drifted = plan.resources.filter((r) => r.action === "noop" && r.drift?.detected);
+  for (const r of drifted) {
+    out.push(`${paint("yellow", "!")} ${r.address}: ${driftNote(r) ?? ""}; the manifest still matches live`);
+    if (explain && r.drift?.changes) for (const c of r.drift.changes) out.push(...textChange(c, paint, "    "));
+  }
+  if (explain) {
+    for (const r of plan.resources.filter((x) => x.action === "noop" && x.ignored.length > 0)) {
+      out.push(`  ${r.address}: ignored (agentform.ignore; not applied):`);
+      for (const c of r.ignored) out.push(...textChange(c, paint, "    "));
+    }
+  }
+  if (drifted.length > 0) out.push("");
+  if (!hasChanges(plan)) {
+    out.push(plan.refusals.length > 0 ? summaryLine(plan) : "No changes. Live resources match the manifests.");
+    return `${out.join("\n")}\n`;
+  }
+  for (const r of changedResources(plan)) {
+    out.push(...textResource(r, paint, explain));
+    out.push("");
+  }
+  const unchanged = plan.summary.noop;
+  out.push(paint("bold", summaryLine(plan)) + (unchanged > 0 ? ` ${unchanged} unchanged.` : ""));
+  return `${out.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "summary", "driftDetected", "refusals", "resources"];
+const RESOURCE_KEYS = [
+  "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "basis", "drift",
+  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest",
+];
+const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "noop", "archive", "delete"];
+
+function sortedDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedDeep);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out[k] = sortedDeep(o[k]);
+    return out;
+  }
+  return v;
+}
+
+function ordered(o: Record<string, unknown>, keys: readonly string[], inner: (k: string, v: unknown) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = inner(k, o[k]);
+  for (const k of Object.keys(o).sort()) if (!(k in out) && o[k] !== undefined) out[k] = inner(k, o[k]);
+  return out;
+}
+
+/** The plan as JSON: 2-space indent, trailing newline, a fixed key order at every level. */
+export function renderJson(plan: Plan): string {
+  const doc = ordered(plan as unknown as Record<string, unknown>, PLAN_KEYS, (k, v) => {
+    if (k === "summary") return ordered(v as Record<string, unknown>, SUMMARY_KEYS, (_k, x) => x);
+    if (k === "resources") return (v as Record<string, unknown>[]).map((r) => ordered(r, RESOURCE_KEYS, (_k, x) => sortedDeep(x)));
+    return sortedDeep(v);
+  });
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+const ZWJ = "\u200d";
+
+/** Escape manifest text for Markdown prose and table cells: no HTML, no mentions, no formatting. */
+export function escapeMarkdown(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/([\\`*_[\]|~])/g, "\\$1")
+    .replace(/@/g, `@${ZWJ}`)
+    .replace(/\r?\n/g, " ");
+}
+
+/** Escape text for HTML elements (summary, code): entities plus a joiner after `@`. */
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/@/g, `@${ZWJ}`);
+}
+
+/** A fenced block whose fence is longer than any backtick run in the content. */
+export function fenced(content: string, lang = ""): string {
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${content}\n${fence}`;
+}
+
+function changeLines(c: FieldChange): string[] {
+  const m = changeMarker(c);
+  if (isLongText(c)) return [`${m} ${c.pointer}:`, ...textDiffLines(c.before, c.after).map((l) => `  ${l}`)];
+  const value = c.op === "add" ? formatValue(c.after) : c.op === "remove" ? `${formatValue(c.before)} → (removed)` : `${formatValue(c.before)} → ${formatValue(c.after)}`;
+  return [`${m} ${c.pointer}: ${value}`];
+}
+
+function resourceHeading(r: PlannedResource): string {
+  const drift = r.drift?.detected ? " ⚠️ drift" : "";
+  const sec = r.security.some((f) => f.severity === "broadening") ? " 🔐" : "";
+  const impact = r.action === "create" || r.action === "archive" ? "" : ` (${r.impact})`;
+  return `<code>${ACTION_MARKER[r.action]} ${escapeHtml(r.address)}</code> ${escapeHtml(actionLabel(r))}${impact}${drift}${sec}`;
+}
+
+type Detail = "full" | "table" | "summary";
+
+function resourceBlock(r: PlannedResource, detail: Detail): string {
+  const parts: string[] = [`<details><summary>${resourceHeading(r)}</summary>`, ""];
+  if (r.file) parts.push(`File: ${escapeMarkdown(r.file)}${r.id ? ` · id ${escapeMarkdown(r.id)}` : ""}`, "");
+  else if (r.id) parts.push(`Id: ${escapeMarkdown(r.id)}`, "");
+  const drift = driftNote(r);
+  if (drift) parts.push(`⚠️ Drift: ${escapeMarkdown(drift)}`, "");
+  if (r.action === "adopt") parts.push(`Takes ownership: sets metadata ${OWNERSHIP_KEY}.`, "");
+  if (r.repinReasons?.length) parts.push(`Re-pinned because ${r.repinReasons.map(escapeMarkdown).join(", ")} moved.`, "");
+  if (r.dependsOn.length) parts.push(`Applied after ${r.dependsOn.map(escapeMarkdown).join(", ")}.`, "");
+  if (detail === "full") {
+    const lines: string[] = [];
+    if (r.action === "create") {
+      const body = r.request?.body ?? {};
+      for (const k of Object.keys(body).sort()) lines.push(`+ /${k}: ${formatValue(body[k])}`);
+    }
+    for (const c of r.changes) lines.push(...changeLines(c));
+    if (lines.length > 0) parts.push(fenced(lines.join("\n"), "diff"), "");
+  } else if (r.changes.length > 0) {
+    parts.push("| | Field |", "|---|---|");
+    for (const c of r.changes) parts.push(`| ${changeMarker(c) === "~" ? "\\~" : escapeMarkdown(changeMarker(c))} | ${escapeMarkdown(c.pointer)} |`);
+    parts.push("");
+  }
+  if (r.ignored.length > 0) parts.push(`${r.ignored.length} ignored difference(s) (agentform.ignore), not applied.`, "");
+  parts.push("</details>");
+  return parts.join("\n");
+}
+
+function securitySection(plan: Plan): string[] {
+  const rows = plan.resources.flatMap((r) => r.security.map((f) => ({ r, f })));
+  const out = ["### Security review", ""];
+  if (rows.length === 0) {
+    out.push("No change broadens what an agent can do or reach.", "");
+    return out;
+  }
+  const broadening = rows.filter((x) => x.f.severity === "broadening").length;
+  out.push(`${broadening} broadening change(s), ${rows.length - broadening} notable.`, "");
+  out.push("| Resource | Severity | Category | Field | Detail |", "|---|---|---|---|---|");
+  for (const { r, f } of rows) {
+    out.push(`| ${escapeMarkdown(r.address)} | ${f.severity} | ${f.category} | ${escapeMarkdown(f.pointer)} | ${escapeMarkdown(f.message)} |`);
+  }
+  out.push("");
+  return out;
+}
+
+function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
+  const head: string[] = [
+    `<!-- agentform-plan:${plan.project.replace(/-->/g, "")}/${plan.target.replace(/-->/g, "")} -->`,
+    `## agentform plan · ${escapeMarkdown(plan.project)} → ${escapeMarkdown(plan.target)}`,
+    "",
+  ];
+  const changed = changedResources(plan);
+  const unchanged = plan.summary.noop;
+  head.push(`**${summaryLine(plan)}**${unchanged > 0 ? ` ${unchanged} unchanged.` : ""}`, "");
+  if (plan.refusals.length > 0) {
+    head.push(`### ⛔ Refused`, "", "Safety rules stop this plan; apply will write nothing.", "");
+    for (const f of plan.refusals) {
+      head.push(`- **${escapeMarkdown(f.address)}** (${escapeMarkdown(f.code)}): ${escapeMarkdown(f.message)} Hint: ${escapeMarkdown(f.hint)}`);
+    }
+    head.push("");
+  }
+  head.push(...securitySection(plan));
+  const drifted = plan.resources.filter((r) => r.drift?.detected);
+  if (drifted.length > 0) {
+    head.push(`### ⚠️ Drift`, "");
+    for (const r of drifted) head.push(`- ${escapeMarkdown(r.address)}: ${escapeMarkdown(driftNote(r) ?? "")}`);
+    head.push("");
+  }
+  if (changed.length === 0) {
+    head.push("No changes. Live resources match the manifests.", "");
+    return head.join("\n");
+  }
+  head.push("### Changes", "");
+  if (detail === "summary") {
+    for (const r of changed) head.push(`- ${ACTION_MARKER[r.action] === "-" ? "−" : ACTION_MARKER[r.action]} ${escapeMarkdown(r.address)}: ${escapeMarkdown(actionLabel(r))}`);
+    head.push("", `_Field diffs and per-resource details were left out to stay within ${maxChars} characters; run \`agentform plan\` for the full plan._`, "");
+    return head.join("\n");
+  }
+  for (const r of changed) head.push(resourceBlock(r, detail), "");
+  if (detail === "table") {
+    head.push(`_Field values were left out to stay within ${maxChars} characters (changed fields are listed); run \`agentform plan\` for the full plan._`, "");
+  }
+  return head.join("\n");
+}
+
+/**
+ * A pull-request comment: hidden marker first (for one sticky comment), headline, refusals,
+ * security review, drift, then one collapsible block per changed resource. Degrades from full
+ * field diffs to tables of changed fields to a summary to stay within `maxChars`.
+ */
+export function renderMarkdown(plan: Plan, options?: { maxChars?: number }): string {
+  const maxChars = options?.maxChars ?? 60000;
+  for (const detail of ["full", "table", "summary"] as const) {
+    const doc = markdownDoc(plan, detail, maxChars);
+    if (doc.length <= maxChars) return doc;
+  }
+  // Even the summary is too long: cut whole lines and say so.
+  const doc = markdownDoc(plan, "summary", maxChars);
+  const note = `\n_…cut to ${maxChars} characters; run \`agentform plan\` for the full plan._\n`;
+  const lines = doc.split("\n");
+  let out = "";
+  for (const l of lines) {
+    if (out.length + l.length + 1 + note.length > maxChars) break;
+    out += `${l}\n`;
+  }
+  return out + note;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { checkSavedPlan, inputsDigest } from "../../src/apply/saved-plan.js";
+import { plan, resource } from "./helpers.js";
+
+const options = { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0" };
+const parts = {
+  sources: [
+    { file: "agentform.yaml", sha256: "aa" },
+    { file: "agents/triage.md", sha256: "bb" },
+  ],
+  lockText: '{"lockfileVersion":1}\n',
+  agentformVersion: "0.1.0",
+  target: "default",
+  options,
+};
+
+describe("inputsDigest", () => {
+  it("is stable and ignores the order of sources", () => {
+    const a = inputsDigest(parts);
+    expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(inputsDigest({ ...parts, sources: [...parts.sources].reverse() })).toBe(a);
+  });
+  it.each([
+    ["a manifest", { sources: [parts.sources[0]!, { file: "agents/triage.md", sha256: "cc" }] }],
+    ["the lockfile", { lockText: '{"lockfileVersion":1} \n' }],
+    ["no lockfile", { lockText: null }],
+    ["the agentform version", { agentformVersion: "0.2.0" }],
+    ["the target", { target: "prod" }],
+    ["an option", { options: { ...options, prune: true } }],
+  ])("changes when %s changes", (_what, change) => {
+    expect(inputsDigest({ ...parts, ...change })).not.toBe(inputsDigest(parts));
+  });
+});
+
+describe("checkSavedPlan", () => {
+  const triage = resource({ address: "agent.triage", action: "update", id: "agent_1", basis: { kind: "agent", version: 3, liveDigest: "sha256:x" } });
+  const sandbox = resource({ address: "environment.sandbox", action: "update", id: "env_1", basis: { kind: "environment", liveDigest: "sha256:e" } });
+  const fresh = resource({ address: "agent.new", action: "create" });
+  const saved = plan([triage, sandbox, fresh], { inputsDigest: "sha256:in" });
+
+  it("accepts an identical re-plan", () => {
+    expect(checkSavedPlan(saved, plan([triage, sandbox, fresh], { inputsDigest: "sha256:in" }))).toEqual([]);
+  });
+
+  it("refuses when the inputs digest differs or is missing", () => {
+    expect(checkSavedPlan(saved, plan([triage, sandbox, fresh], { inputsDigest: "sha256:other" })).map((r) => r.code)).toEqual(["saved-plan-inputs-changed"]);
+    const { inputsDigest: _ignored, ...undigested } = saved;
+    expect(checkSavedPlan(undigested, plan([triage, sandbox, fresh], { inputsDigest: "sha256:in" })).map((r) => r.code)).toEqual(["saved-plan-undigested"]);
+  });
+
+  it("refuses when an agent's version moved", () => {
+    const moved = { ...triage, basis: { kind: "agent" as const, version: 4, liveDigest: "sha256:y" } };
+    const refusals = checkSavedPlan(saved, plan([moved, sandbox, fresh], { inputsDigest: "sha256:in" }));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ address: "agent.triage", code: "saved-plan-basis-changed" });
+    expect(refusals[0]!.message).toMatch(/version 3 to 4/);
+  });
+
+  it("refuses when an environment's digest moved", () => {
+    const moved = { ...sandbox, basis: { kind: "environment" as const, liveDigest: "sha256:f" } };
+    expect(checkSavedPlan(saved, plan([triage, moved, fresh], { inputsDigest: "sha256:in" })).map((r) => r.address)).toEqual(["environment.sandbox"]);
+  });
+
+  it("refuses when a resource to create appeared live, or a new change appeared", () => {
+    const appeared = { ...fresh, action: "update" as const, id: "agent_9", basis: { kind: "agent" as const, version: 1, liveDigest: "sha256:z" } };
+    const extra = resource({ address: "agent.other", action: "create" });
+    const codes = checkSavedPlan(saved, plan([triage, sandbox, appeared, extra], { inputsDigest: "sha256:in" }));
+    expect(codes.map((r) => r.address)).toEqual(["agent.new", "agent.other"]);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadLock, RuntimeLockError } from "../../src/lock/runtime.js";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+const lockText = JSON.stringify({
+  lockfileVersion: 1,
+  project: "support-bots",
+  target: "default",
+  origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
+  agents: { triage: { id: "agent_011", version: 7, specDigest: "sha256:a", liveDigest: "sha256:b" } },
+  environments: { "python-sandbox": { id: "env_011", specDigest: "sha256:c", liveDigest: "sha256:d" } },
+});
+
+describe("agentform/runtime loadLock", () => {
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "agentform-runtime-"));
+    file = path.join(dir, "agentform.lock.json");
+    await writeFile(file, lockText);
+  });
+  afterAll(async () => {
+    delete process.env.AGENTFORM_LOCKFILE;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("returns version pins and environment ids", () => {
+    const lock = loadLock(file);
+    expect(lock.agent("triage")).toEqual({ type: "agent", id: "agent_011", version: 7 });
+    expect(lock.environmentId("python-sandbox")).toBe("env_011");
+    expect(lock.project).toBe("support-bots");
+    expect(lock.target).toBe("default");
+  });
+
+  it("honours AGENTFORM_LOCKFILE when no path is given", () => {
+    process.env.AGENTFORM_LOCKFILE = file;
+    try {
+      expect(loadLock().agent("triage").version).toBe(7);
+    } finally {
+      delete process.env.AGENTFORM_LOCKFILE;
+    }
+  });
+
+  it("unknown names throw errors that say what to do", () => {
+    const lock = loadLock(file);
+    expect(() => lock.agent("nope")).toThrow(/no agent named "nope" \(it has: triage\)\. Add a manifest for it and run `agentform apply`/);
+    expect(() => lock.environmentId("constructor")).toThrow(RuntimeLockError);
+    expect(() => lock.environmentId("gpu")).toThrow(/no environment named "gpu"/);
+  });
+
+  it("refuses an unknown lockfileVersion major with an upgrade instruction", async () => {
+    const v2 = path.join(dir, "v2.json");
+    await writeFile(v2, JSON.stringify({ ...JSON.parse(lockText), lockfileVersion: 2 }));
+    let error: RuntimeLockError | undefined;
+    try {
+      loadLock(v2);
+    } catch (e) {
+      error = e as RuntimeLockError;
+    }
+    expect(error?.code).toBe("lockfile-version-unsupported");
+    expect(error?.message).toMatch(/lockfileVersion 2.*Upgrade the agentform package/);
+  });
+
+  it("a missing lockfile says to run apply", () => {
+    expect(() => loadLock(path.join(dir, "absent.json"))).toThrow(/No lockfile at .*Run `agentform apply`/);
+  });
+
+  it("imports nothing but node built-ins", async () => {
+    const source = await readFile(path.join(repo, "src/lock/runtime.ts"), "utf8");
+    const specifiers = [...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm), ...source.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+    expect(specifiers.length).toBeGreaterThan(0);
+    for (const s of specifiers) expect(s).toMatch(/^node:/);
+    expect(source).not.toMatch(/\brequire\(/);
+  });
+});

@@ -1,0 +1,113 @@
+/** Tiny builders for planner inputs: manifests, API-shaped live resources, lockfiles. */
+import type { LiveAgent, LiveEnvironment } from "../../src/backends/types.js";
+import type { Lockfile } from "../../src/lock/types.js";
+import type { LoadedManifest, ManifestSettings } from "../../src/manifest/types.js";
+import type { PlanInput, PlanOptions } from "../../src/plan/types.js";
+
+export const PROJECT = "support-bots";
+export const MARKER = { "agentform.project": PROJECT };
+
+export function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, settings: Partial<ManifestSettings> = {}): LoadedManifest {
+  const name = String(spec.name);
+  return {
+    kind,
+    name,
+    file: `${kind === "agent" ? "agents" : "environments"}/${name}.yaml`,
+    spec,
+    settings: { previous_names: [], adopt: false, ignore: [], ...settings },
+    locate: () => ({ line: 1, column: 1 }),
+  };
+}
+
+/** The eight agent-toolset tools as the server returns them when only a default was given. */
+export function expandedToolset(policy = "always_allow", overrides: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+  const names = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"];
+  return {
+    type: "agent_toolset_20260401",
+    default_config: { enabled: true, permission_policy: { type: policy } },
+    configs: names.map((n) => ({
+      name: n,
+      type: n,
+      enabled: true,
+      permission_policy: { type: policy },
+      ...(n === "web_fetch" ? { url_sources: null } : {}),
+      ...(overrides[n] ?? {}),
+    })),
+  };
+}
+
+let seq = 0;
+/** A live agent shaped like an API response (§2.3): server-filled fields present. */
+export function liveAgent(fields: Record<string, unknown>): LiveAgent {
+  seq += 1;
+  return {
+    id: `agent_011${String(fields.name).replace(/[^a-z0-9]/gi, "").slice(0, 12)}${seq}`,
+    type: "agent",
+    description: null,
+    system: null,
+    model: { id: "claude-sonnet-5-5", effort: { type: "high" }, speed: "standard" },
+    tools: [],
+    mcp_servers: [],
+    skills: [],
+    multiagent: null,
+    execution_identity: { type: "service_account" },
+    metadata: { ...MARKER },
+    version: 1,
+    created_at: "2026-11-01T10:00:00Z",
+    updated_at: "2026-11-01T10:00:00Z",
+    archived_at: null,
+    ...fields,
+  } as unknown as LiveAgent;
+}
+
+/** A live environment shaped like an API response (§3.2). */
+export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironment {
+  seq += 1;
+  return {
+    id: `env_011${String(fields.name).replace(/[^a-z0-9]/gi, "").slice(0, 12)}${seq}`,
+    type: "environment",
+    description: null,
+    config: {
+      type: "cloud",
+      networking: { type: "unrestricted" },
+      packages: { type: "packages", apt: [], cargo: [], gem: [], go: [], npm: [], pip: [] },
+    },
+    metadata: { ...MARKER },
+    scope: "organization",
+    created_at: "2026-11-01T10:00:00Z",
+    updated_at: "2026-11-01T10:00:00Z",
+    archived_at: null,
+    ...fields,
+  } as unknown as LiveEnvironment;
+}
+
+export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments">>): Lockfile {
+  return {
+    lockfileVersion: 1,
+    project: PROJECT,
+    target: "default",
+    origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
+    agents: parts.agents ?? {},
+    environments: parts.environments ?? {},
+  };
+}
+
+export function planInput(parts: {
+  agents?: LoadedManifest[];
+  environments?: LoadedManifest[];
+  liveAgents?: LiveAgent[];
+  liveEnvironments?: LiveEnvironment[];
+  lock?: Lockfile | null;
+  options?: Partial<PlanOptions>;
+}): PlanInput {
+  return {
+    project: PROJECT,
+    target: "default",
+    origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
+    agents: parts.agents ?? [],
+    environments: parts.environments ?? [],
+    live: { agents: parts.liveAgents ?? [], environments: parts.liveEnvironments ?? [] },
+    lock: parts.lock ?? null,
+    options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
+  };
+}

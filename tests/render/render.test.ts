@@ -1,0 +1,59 @@
+/** Renderer behaviour that golden files alone do not pin down. */
+import { describe, expect, it } from "vitest";
+import { buildPlan } from "../../src/plan/index.js";
+import { fenced, renderJson, renderMarkdown, renderText } from "../../src/render/index.js";
+import { liveAgent, manifest, planInput } from "../plan/helpers.js";
+
+const many = planInput({
+  agents: Array.from({ length: 40 }, (_, i) => manifest("agent", { name: `bot-${i}`, model: "m", system: `a\nb${i}\nc` })),
+  liveAgents: Array.from({ length: 40 }, (_, i) => liveAgent({ name: `bot-${i}`, model: { id: "m", effort: { type: "high" }, speed: "standard" }, system: "a\nb\nc" })),
+});
+
+describe("renderText", () => {
+  it("uses colour only when asked", () => {
+    const plan = buildPlan(many);
+    expect(renderText(plan, { color: false })).not.toContain("\u001b[");
+    expect(renderText(plan, { color: true })).toContain("\u001b[33m~\u001b[0m");
+  });
+  it("says so when nothing changes", () => {
+    const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "a", model: "m" })], liveAgents: [liveAgent({ name: "a", model: { id: "m", speed: "standard", effort: { type: "high" } } })] }));
+    expect(renderText(plan, { color: false })).toBe("No changes. Live resources match the manifests.\n");
+  });
+  it("--explain shows ignored differences with their values", () => {
+    const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "a", model: "m", description: "x" }, { ignore: ["/description"] })], liveAgents: [liveAgent({ name: "a", model: { id: "m", speed: "standard" }, description: "y" })] }));
+    expect(renderText(plan, { color: false, explain: true })).toContain('/description: "y" → "x"');
+  });
+});
+
+describe("renderMarkdown", () => {
+  it("starts with the sticky-comment marker and puts security before changes", () => {
+    const md = renderMarkdown(buildPlan(many));
+    expect(md.startsWith("<!-- agentform-plan:support-bots/default -->\n")).toBe(true);
+    expect(md.indexOf("### Security review")).toBeLessThan(md.indexOf("### Changes"));
+  });
+  it("degrades to a summary when even tables do not fit, and says what was left out", () => {
+    const md = renderMarkdown(buildPlan(many), { maxChars: 6000 });
+    expect(md.length).toBeLessThanOrEqual(6000);
+    expect(md).not.toContain("<details>");
+    expect(md).toContain("- ~ agent.bot-39: update");
+    expect(md).toContain("Field diffs and per-resource details were left out to stay within 6000 characters");
+  });
+  it("never exceeds the budget, even when the summary alone is too long", () => {
+    const md = renderMarkdown(buildPlan(many), { maxChars: 1500 });
+    expect(md.length).toBeLessThanOrEqual(1500);
+    expect(md).toContain("cut to 1500 characters");
+  });
+  it("fences are longer than any backtick run in the content", () => {
+    expect(fenced("a ```` b")).toBe("`````\na ```` b\n`````");
+    expect(fenced("plain", "diff")).toBe("```diff\nplain\n```");
+  });
+});
+
+describe("renderJson", () => {
+  it("is 2-space indented with a trailing newline and a fixed top-level key order", () => {
+    const json = renderJson(buildPlan(many));
+    expect(json.endsWith("}\n")).toBe(true);
+    expect(json.split("\n")[1]).toBe('  "formatVersion": 1,');
+    expect(Object.keys(JSON.parse(json) as object).slice(0, 3)).toEqual(["formatVersion", "agentformVersion", "project"]);
+  });
+});

@@ -33,7 +33,10 @@ export interface ApplyOptions {
   onEvent?: (e: ApplyEvent) => void;
   /** The starting lockfile (existing, or `emptyLock(...)`). It is not mutated. */
   lock: Lockfile;
-  /** Persist the lockfile; called after every successful write, one call at a time. */
+  /**
+   * Persist the lockfile atomically. Called after successful writes, one call at a time; writes
+   * that finish while a save is in flight share the next call.
+   */
   saveLock: (lock: Lockfile) => Promise<void>;
 }
 
@@ -64,7 +67,6 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   }
   const emit = options.onEvent ?? (() => undefined);
   const lock: Lockfile = structuredClone(options.lock);
-  const startingLock = JSON.stringify(options.lock);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
 
   // Where roster references point: locked pins, then what the plan saw for unchanged agents,
@@ -84,17 +86,31 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   const outcomes = new Map<string, Promise<Outcome>>();
   const slots = new Slots(concurrency);
 
-  let saving: Promise<void> = Promise.resolve();
-  let lastSaved = startingLock;
-  /** Save the current lockfile; saves are chained so an older snapshot never lands last. */
+  // Saves run one at a time so an older snapshot never lands last. Writes that complete while
+  // a save is in flight share the next one (one fsync for many writes on large applies); every
+  // write still waits for a save that includes it before it is reported done.
+  let running: Promise<void> = Promise.resolve();
+  let next: Promise<void> | null = null;
+  // Counts changes to `lock`; comparing counters is much cheaper than serializing a big lockfile.
+  let changes = 0;
+  let savedChanges = 0;
+  let saveFailed = false;
   function save(): Promise<void> {
-    const run = saving.then(async () => {
-      const text = JSON.stringify(lock);
-      if (text === lastSaved) return;
-      await options.saveLock(structuredClone(lock));
-      lastSaved = text;
+    if (next) return next;
+    const run = running.then(async () => {
+      next = null;
+      const upTo = changes;
+      if (upTo === savedChanges) return;
+      try {
+        await options.saveLock(structuredClone(lock));
+      } catch (err) {
+        saveFailed = true;
+        throw err;
+      }
+      savedChanges = Math.max(savedChanges, upTo);
     });
-    saving = run.catch(() => undefined);
+    next = run;
+    running = run.catch(() => undefined);
     return run;
   }
 
@@ -102,67 +118,91 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
     const deps = entry.dependsOn.filter((d) => outcomes.has(d) && d !== entry.address);
     const results = await Promise.all(deps.map((d) => outcomes.get(d) as Promise<Outcome>));
     const blocked = deps.find((_, i) => results[i] !== "ok");
-    if (blocked !== undefined || aborted) {
-      const reason = blocked !== undefined ? `${blocked} did not complete` : "the apply stopped after an earlier error";
-      skipped.push(entry.address);
-      emit({ type: "skipped", address: entry.address, reason });
-      return "skipped";
-    }
+    if (blocked !== undefined) return skip(entry, `${blocked} did not complete`);
+    if (aborted) return skip(entry, "the apply stopped after an earlier error");
     if (entry.request === null) {
       recordUnchanged(entry);
       return "ok";
     }
-    return slots.run(async () => {
-      if (aborted) {
-        skipped.push(entry.address);
-        emit({ type: "skipped", address: entry.address, reason: "the apply stopped after an earlier error" });
-        return "skipped" as const;
-      }
+    // The slot bounds API calls only; waiting for the lockfile save happens outside it, so
+    // writes keep flowing while a save is in flight (and the next save covers them all).
+    const executed = await slots.run(async () => {
+      // Bound what a crash (or a failing disk) can leave unrecorded: while `concurrency` writes
+      // are still waiting for their save, wait for it before sending another.
+      while (!saveFailed && !aborted && changes - savedChanges >= concurrency) await save().catch(() => undefined);
+      if (aborted || saveFailed) return null;
       emit({ type: "start", address: entry.address, action: entry.action });
       try {
-        const result = await execute(entry, () => {
-          writes++;
-        });
-        try {
-          await save();
-        } catch (err) {
-          // The write landed but could not be recorded; carrying on would widen the gap.
-          aborted = toAgentformError(err, entry);
-          throw aborted;
-        }
-        completed++;
-        emit({
-          type: "done",
-          address: entry.address,
-          action: entry.action,
-          id: result.id,
-          ...(result.version !== undefined ? { version: result.version } : {}),
-          completed,
-          total,
-        });
-        return "ok" as const;
+        return { ok: true as const, result: await execute(entry, () => writes++) };
       } catch (err) {
-        const error = toAgentformError(err, entry);
-        failed.push({ address: entry.address, error });
-        emit({ type: "failed", address: entry.address, error });
-        return "failed" as const;
+        return { ok: false as const, error: toAgentformError(err, entry) };
       }
     });
+    if (executed === null) return skip(entry, "the apply stopped after an earlier error");
+    if (!executed.ok) return fail(entry, executed.error);
+    try {
+      await save();
+    } catch (err) {
+      // The write landed but could not be recorded; carrying on would widen the gap.
+      const error = toAgentformError(err, entry);
+      aborted = error;
+      return fail(entry, error);
+    }
+    completed++;
+    const result = executed.result;
+    emit({
+      type: "done",
+      address: entry.address,
+      action: entry.action,
+      id: result.id,
+      ...(result.version !== undefined ? { version: result.version } : {}),
+      completed,
+      total,
+    });
+    return "ok";
+  }
+
+  function skip(entry: PlannedResource, reason: string): Outcome {
+    skipped.push(entry.address);
+    emit({ type: "skipped", address: entry.address, reason });
+    return "skipped";
+  }
+
+  function fail(entry: PlannedResource, error: AgentformError): Outcome {
+    failed.push({ address: entry.address, error });
+    emit({ type: "failed", address: entry.address, error });
+    return "failed";
   }
 
   /** Entries without a request still get their lockfile entry, from what the plan observed. */
   function recordUnchanged(entry: PlannedResource): void {
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
     if (entry.kind === "agent" && entry.basis.kind === "agent") {
-      lock.agents[entry.name] = { id: entry.id, version: entry.basis.version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest };
+      setEntry(lock.agents, entry.name, { id: entry.id, version: entry.basis.version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
     } else if (entry.kind === "environment") {
-      lock.environments[entry.name] = { id: entry.id, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest };
+      setEntry(lock.environments, entry.name, { id: entry.id, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
     }
+  }
+
+  /** Set a lockfile entry, counting it as a change only when it differs. */
+  function setEntry<T extends { id: string }>(table: Record<string, T>, name: string, value: T): void {
+    const before = table[name];
+    if (before && JSON.stringify(before) === JSON.stringify(value)) return;
+    table[name] = value;
+    changes++;
+  }
+
+  function removeEntry(table: Record<string, unknown>, name: string): void {
+    if (!Object.prototype.hasOwnProperty.call(table, name)) return;
+    delete table[name];
+    changes++;
   }
 
   async function execute(entry: PlannedResource, countWrite: () => void): Promise<{ id: string; version?: number }> {
     const request = entry.request;
     if (!request) throw internal(entry, "has no request");
+    // A noop must cost nothing; a request on one means the plan is corrupt, so refuse to send it.
+    if (entry.action === "noop") throw internal(entry, "is a noop that carries a request");
     switch (request.method) {
       case "create": {
         const body = resolveRefs(entry, request.body ?? {}, pins);
@@ -228,30 +268,35 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   function recordWritten(entry: PlannedResource, live: LiveAgent | LiveEnvironment): { id: string; version?: number } {
     if (entry.specDigest === null) throw internal(entry, "has no specDigest to record");
     if (entry.renamedFrom !== undefined) {
-      if (entry.kind === "agent") delete lock.agents[entry.renamedFrom];
-      else delete lock.environments[entry.renamedFrom];
+      removeEntry(entry.kind === "agent" ? lock.agents : lock.environments, entry.renamedFrom);
     }
     if (entry.kind === "agent") {
       const agent = live as LiveAgent;
-      lock.agents[entry.name] = { id: agent.id, version: agent.version, specDigest: entry.specDigest, liveDigest: liveDigest("agent", agent) };
+      setEntry(lock.agents, entry.name, { id: agent.id, version: agent.version, specDigest: entry.specDigest, liveDigest: liveDigest("agent", agent) });
       pins.set(entry.name, { id: agent.id, version: agent.version });
       return { id: agent.id, version: agent.version };
     }
-    lock.environments[entry.name] = { id: live.id, specDigest: entry.specDigest, liveDigest: liveDigest("environment", live) };
+    setEntry(lock.environments, entry.name, { id: live.id, specDigest: entry.specDigest, liveDigest: liveDigest("environment", live) });
     return { id: live.id };
   }
 
   function forget(entry: PlannedResource): void {
     const table: Record<string, { id: string }> = entry.kind === "agent" ? lock.agents : lock.environments;
     for (const [name, locked] of Object.entries(table)) {
-      if (name === entry.name || locked.id === entry.id) delete table[name];
+      if (name === entry.name || locked.id === entry.id) removeEntry(table, name);
     }
     if (entry.kind === "agent") pins.delete(entry.name);
   }
 
   for (const entry of plan.resources) outcomes.set(entry.address, runEntry(entry));
   await Promise.all(outcomes.values());
-  await save().catch(() => undefined);
+  try {
+    // Entries that needed no write may still have changed the lockfile (a lost or new one).
+    await save();
+  } catch (err) {
+    const error = err instanceof AgentformError ? err : new OperationalError("lockfile-unwritable", `Cannot save the lockfile: ${String(err)}`);
+    if (!failed.some((f) => f.error === error)) failed.push({ address: "(lockfile)", error });
+  }
   return { lock, writes, failed, skipped };
 }
 

@@ -50,6 +50,7 @@ function faultsFromFlags(flags: ServeFlags): Partial<FaultConfig> {
   }
 }
 
+/** Register `agentform local serve`. */
 export function registerLocal(program: Command, ctx: CommandContext): void {
   const local = program.command("local").description("the local control plane: an offline Managed Agents API for trying agentform and for tests");
   local

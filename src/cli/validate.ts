@@ -3,8 +3,8 @@
  * Reports every problem in one run, sorted by file and line; exit 0 when clean, 4 otherwise.
  */
 import { Option, type Command } from "commander";
-import { ExitCode } from "../errors.js";
-import { formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject } from "../manifest/index.js";
+import { ConfigError, ExitCode } from "../errors.js";
+import { formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject, type Diagnostic } from "../manifest/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 
@@ -35,7 +35,22 @@ Examples:
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
       const cwd = process.cwd();
-      const config = await loadConfig({ cwd, configPath: flags.config });
+      let config;
+      try {
+        config = await loadConfig({ cwd, configPath: flags.config });
+      } catch (err) {
+        // A broken agentform.yaml is reported like a broken manifest, so CI tools reading
+        // --format json see one shape; anything else (a missing file) is main's to print.
+        const diagnostics = err instanceof ConfigError ? (err.details?.diagnostics as Diagnostic[] | undefined) : undefined;
+        if (!diagnostics) throw err;
+        ctx.exitCode = ExitCode.invalid;
+        if (flags.format === "json") ctx.io.stdout.write(formatDiagnosticsJson(diagnostics));
+        else {
+          ctx.io.stdout.write(formatDiagnostics(diagnostics, { color: useColor(ctx.io.stdout, ctx.io.env) }));
+          ctx.io.stdout.write(`${paintFor(ctx.io.stdout, ctx.io.env).red("✗")} the project config is invalid; no manifest was checked\n`);
+        }
+        return;
+      }
       const result = await loadProject(config, { paths, cwd });
       const errors = result.diagnostics.filter((d) => d.severity === "error").length;
       ctx.exitCode = errors > 0 ? ExitCode.invalid : ExitCode.ok;

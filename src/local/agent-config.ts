@@ -48,6 +48,7 @@ export interface RosterContext {
 const CREATE_KEYS = ["name", "model", "description", "system", "tools", "mcp_servers", "skills", "multiagent", "execution_identity", "metadata"];
 const UPDATE_KEYS = [...CREATE_KEYS, "version"];
 
+/** The effort levels the API accepts. */
 export const EFFORT_LEVELS = ["low", "medium", "high", "xhigh", "max"] as const;
 const POLICIES = ["always_allow", "always_ask", "auto"] as const;
 const AGENT_TOOL_NAMES = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"] as const;

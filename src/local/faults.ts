@@ -37,6 +37,7 @@ export interface ScriptedFault {
   fault: { status: 429 | 500 | 503 | 529; retryAfterSeconds?: number } | { dropAfterCommit: true } | { dropBeforeCommit: true };
 }
 
+/** No latency, no limits, no injected errors. */
 export const DEFAULT_FAULTS: Readonly<FaultConfig> = Object.freeze({
   latencyMs: 0,
   jitterMs: 0,

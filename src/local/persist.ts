@@ -13,6 +13,7 @@ import path from "node:path";
 import { OperationalError } from "../errors.js";
 import type { StateSnapshot, Store } from "./store.js";
 
+/** Longest delay between a committed write and the state file write that includes it. */
 export const FLUSH_DELAY_MS = 50;
 
 function processAlive(pid: number): boolean {
@@ -58,6 +59,7 @@ export function acquireLock(stateFile: string): string {
   throw new OperationalError("local_state_locked", `could not take the lock ${lockFile}`, { hint: `delete ${lockFile} if no local control plane is running` });
 }
 
+/** Remove the lock file taken by acquireLock. */
 export function releaseLock(lockFile: string): void {
   rmSync(lockFile, { force: true });
 }

@@ -53,6 +53,7 @@ export interface LocalControlPlane {
   close(): Promise<void>;
 }
 
+/** The beta every agent and environment request must name in `anthropic-beta`. */
 export const REQUIRED_BETA = "managed-agents-2026-04-01";
 const DEFAULT_API_KEY = "local-dev-key";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;

@@ -50,11 +50,13 @@ export interface StateSnapshot {
   environments: EnvironmentRecord[];
 }
 
+/** One page of a list, in the API's PageCursor shape. */
 export interface Page {
   data: Obj[];
   next_page: string | null;
 }
 
+/** The parsed query of `GET /v1/agents`. */
 export interface AgentListQuery {
   limit: number;
   page: string | null;
@@ -63,6 +65,7 @@ export interface AgentListQuery {
   createdLte: number | null;
 }
 
+/** Page size limits (API-SEMANTICS §1.3; the environment maximum is this server's choice). */
 export const AGENT_LIST_DEFAULT_LIMIT = 20;
 export const AGENT_LIST_MAX_LIMIT = 100;
 export const ENVIRONMENT_LIST_DEFAULT_LIMIT = 20;
@@ -99,6 +102,7 @@ function pageOf<T>(items: readonly T[], start: number, limit: number, keep: (ite
   return { data, next_page: next === null ? null : encodeCursor(list, next) };
 }
 
+/** All resources of one control plane, with the API's write rules applied. */
 export class Store {
   private agents: AgentRecord[] = [];
   private agentIndex = new Map<string, AgentRecord>();

@@ -2,8 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { badRequest } from "./api-error.js";
 
+/** A parsed JSON object. */
 export type Obj = Record<string, unknown>;
 
+/** True for a plain JSON object (not null, not an array). */
 export function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -38,16 +40,19 @@ export function checkKeys(obj: Obj, allowed: readonly string[], where: string): 
   }
 }
 
+/** The value as an object, or a 400 naming `where`. */
 export function expectObj(v: unknown, where: string): Obj {
   if (!isObj(v)) throw badRequest(`${where}: Input should be an object`);
   return v;
 }
 
+/** The value as an array, or a 400 naming `where`. */
 export function expectArray(v: unknown, where: string): unknown[] {
   if (!Array.isArray(v)) throw badRequest(`${where}: Input should be a list`);
   return v;
 }
 
+/** The value as a string within the length bounds, or a 400 naming `where`. */
 export function expectString(v: unknown, where: string, opts: { min?: number; max?: number } = {}): string {
   if (typeof v !== "string") throw badRequest(`${where}: Input should be a string`);
   if (opts.min !== undefined && v.length < opts.min) {
@@ -57,11 +62,13 @@ export function expectString(v: unknown, where: string, opts: { min?: number; ma
   return v;
 }
 
+/** The value as a boolean, or a 400 naming `where`. */
 export function expectBoolean(v: unknown, where: string): boolean {
   if (typeof v !== "boolean") throw badRequest(`${where}: Input should be a valid boolean`);
   return v;
 }
 
+/** The value as one of `options`, or a 400 listing them. */
 export function expectOneOf<T extends string>(v: unknown, options: readonly T[], where: string): T {
   if (typeof v !== "string" || !(options as readonly string[]).includes(v)) {
     throw badRequest(`${where}: Input should be ${options.map((o) => `'${o}'`).join(", ")}`);

@@ -3,9 +3,9 @@
  * against the JSON Schemas and agentform's rules, and report problems with file:line:col.
  */
 export { loadConfig, loadProject, CONFIG_FILE, MAX_FILE_BYTES, type LoadProjectOptions } from "./load.js";
-export { checkRules, countToolConfigs, LIMITS, type RuleOptions } from "./rules.js";
+export { checkRules, countToolConfigs, findSecrets, LIMITS, type RuleOptions, type SecretFinding } from "./rules.js";
 export { formatDiagnostics, formatDiagnosticsJson, pointerToPath, sortDiagnostics, compareDiagnostics } from "./format.js";
-export { schemaDiagnostics, readSchema, valueAt, type SchemaName } from "./schema.js";
+export { knownModels, schemaDiagnostics, readSchema, valueAt, type SchemaName } from "./schema.js";
 export { didYouMean, editDistance } from "./suggest.js";
 export { OWNERSHIP_KEY } from "./types.js";
 export type * from "./types.js";

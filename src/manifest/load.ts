@@ -5,14 +5,15 @@
  * it there is nothing to validate against.
  */
 import { createHash } from "node:crypto";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ResourceKind } from "../backends/types.js";
-import { formatDiagnostics, sortDiagnostics } from "./format.js";
-import { checkRules } from "./rules.js";
-import { schemaDiagnostics } from "./schema.js";
-import { LineIndex, parseYaml, type ParsedYaml } from "./source.js";
+import { formatDiagnostics, pointerToPath, sortDiagnostics } from "./format.js";
+import { checkRules, findSecrets, secretText } from "./rules.js";
+import { knownModels, schemaDiagnostics } from "./schema.js";
+import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, Position, ProjectConfig, TargetConfig } from "./types.js";
 
 /** Larger files are refused before being read whole: no manifest needs a megabyte. */
@@ -38,30 +39,43 @@ interface ReadOk {
   sha256: string;
 }
 
-/** Read a file as UTF-8 with the size and encoding checks every input gets. */
-async function readSource(abs: string, file: string): Promise<ReadOk | { diagnostic: Diagnostic; sha256?: string }> {
-  let size: number;
-  try {
-    size = (await stat(abs)).size;
-  } catch (err) {
-    return { diagnostic: fileDiag(file, "AF-FILE-READ", `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, "Check that the path exists and is readable.") };
-  }
-  if (size > MAX_FILE_BYTES) {
-    return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
-  }
+/**
+ * Read a file as UTF-8 with the size and encoding checks every input gets. Synchronous on
+ * purpose: for thousands of small files the thread-pool round trips of fs/promises cost more
+ * than the reads themselves (see bench/validate.ts).
+ */
+function readSource(abs: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
+  const unreadable = (err: unknown) => ({
+    diagnostic: fileDiag(file, "AF-FILE-READ", `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, "Check that the path exists and is readable."),
+  });
   let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = await readFile(abs);
+    fd = openSync(abs, "r");
   } catch (err) {
-    return { diagnostic: fileDiag(file, "AF-FILE-READ", `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, "Check that the path exists and is readable.") };
+    return unreadable(err);
+  }
+  try {
+    // Size first, through the open descriptor: a huge file is refused without reading it.
+    const { size } = fstatSync(fd);
+    if (size > MAX_FILE_BYTES) {
+      return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
+    }
+    bytes = readFileSync(fd);
+  } catch (err) {
+    return unreadable(err);
+  } finally {
+    closeSync(fd);
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(bytes), sha256 };
+    return { text: utf8.decode(bytes), sha256 };
   } catch {
     return { diagnostic: fileDiag(file, "AF-FILE-ENCODING", "the file is not valid UTF-8", "Save the file as UTF-8 (without a byte-order mark is best).", { line: firstInvalidLine(bytes), column: 1 }), sha256 };
   }
 }
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function firstInvalidLine(bytes: Buffer): number {
   const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -121,7 +135,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
   }
   const root = path.dirname(abs);
   const file = toPosix(path.relative(root, abs));
-  const read = await readSource(abs, file);
+  const read = readSource(abs, file);
   const fail = (diags: Diagnostic[]): never => {
     const sorted = sortDiagnostics(diags);
     throw new ConfigError("AF-CONFIG-INVALID", `${file} is invalid:\n${formatDiagnostics(sorted, { color: false }).trimEnd()}`, {
@@ -133,6 +147,10 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
   const parsed = parseYaml(read.text, { file, lines: new LineIndex(read.text) });
   if (parsed.diagnostics.length > 0) return fail(parsed.diagnostics);
   const schemaProblems = schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate });
+  for (const finding of findSecrets(parsed.value)) {
+    const pos = parsed.locate(toPointer(finding.at));
+    schemaProblems.push({ code: "AF-SECRET", severity: "error", file, line: pos.line, column: pos.column, path: pointerToPath(toPointer(finding.at)), ...secretText(finding) });
+  }
   if (schemaProblems.length > 0) return fail(schemaProblems);
   const value = parsed.value as { project: string; paths?: { agents?: string; environments?: string }; targets?: Record<string, TargetConfig> };
   const targets = value.targets && Object.keys(value.targets).length > 0 ? value.targets : { default: {} };
@@ -166,11 +184,18 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const abs = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = await stat(abs).catch(() => undefined);
+      isDir = target?.isDirectory() ?? false;
+      isFile = target?.isFile() ?? false;
+    }
+    if (isDir) {
       await scanDir(abs, kind, out);
       continue;
     }
-    if (!entry.isFile()) continue;
+    if (!isFile) continue;
     const ext = path.extname(entry.name).toLowerCase();
     // A README.md beside the agents documents them; it is not an agent.
     if (/^readme\.md$/i.test(entry.name)) continue;
@@ -212,11 +237,11 @@ function parseMarkdown(text: string, file: string, lines: LineIndex): { parsed: 
   return { parsed, body: { text: rawBody.trim(), position: lines.position(bodyStart + lead) } };
 }
 
-async function parseFile(candidate: Candidate, root: string): Promise<{ result: ParsedFile; sha256?: string }> {
+function parseFile(candidate: Candidate, root: string): { result: ParsedFile; sha256?: string } {
   const file = toPosix(path.relative(root, candidate.abs));
   const isMarkdown = path.extname(candidate.abs).toLowerCase() === ".md";
   let kind: ResourceKind = candidate.kind === "auto" ? "agent" : candidate.kind;
-  const read = await readSource(candidate.abs, file);
+  const read = readSource(candidate.abs, file);
   if ("diagnostic" in read) return { result: { file, kind, diagnostics: [read.diagnostic] }, ...(read.sha256 ? { sha256: read.sha256 } : {}) };
   const lines = new LineIndex(read.text);
   let parsed: ParsedYaml;
@@ -257,20 +282,6 @@ function toManifest(p: ParsedFile): LoadedManifest {
   const { agentform: _settings, ...spec } = p.value!;
   const locate = p.parsed!.locate;
   return { kind: p.kind, name: spec.name as string, file: p.file, spec, settings: settingsOf(p.value!), locate };
-}
-
-/** Run `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export interface LoadProjectOptions {
@@ -323,13 +334,13 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     }
   }
 
-  const parsed = await mapLimit(candidates, 64, (c) => parseFile(c, config.root));
+  const parsed = candidates.map((c) => parseFile(c, config.root));
   const sources: Array<{ file: string; sha256: string }> = [];
   const configHash = configHashes.get(config);
   if (configHash) sources.push(configHash);
   else {
-    const read = await readSource(path.join(config.root, config.file), config.file).catch(() => undefined);
-    if (read && read.sha256) sources.push({ file: config.file, sha256: read.sha256 });
+    const read = readSource(path.join(config.root, config.file), config.file);
+    if (read.sha256) sources.push({ file: config.file, sha256: read.sha256 });
   }
   for (const p of parsed) if (p.sha256) sources.push({ file: p.result.file, sha256: p.sha256 });
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -345,7 +356,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     if (typeof result.value.name !== "string") continue;
     (result.kind === "agent" ? agents : environments).push(toManifest(result));
   }
-  diagnostics.push(...checkRules(agents, environments, { otherAgentNames, ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  diagnostics.push(...checkRules(agents, environments, { otherAgentNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
 
   const selectedFiles = selected ? new Set([...selected].map((abs) => toPosix(path.relative(config.root, abs)))) : undefined;
   const inScope = (file: string) => (selectedFiles ? selectedFiles.has(file) : true);

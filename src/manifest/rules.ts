@@ -32,14 +32,16 @@ export interface RuleOptions {
   otherAgentNames?: readonly string[];
   /** Names live in the workspace, when the caller knows them (plan), for rename checks. */
   liveNames?: { agents: readonly string[]; environments: readonly string[] };
+  /** Model ids the installed SDK knows; a near miss gets a warning with a suggestion. */
+  knownModels?: readonly string[];
 }
 
 class Sink {
   readonly out: Diagnostic[] = [];
-  add(m: LoadedManifest, segments: ReadonlyArray<string | number>, code: string, message: string, hint: string): void {
+  add(m: LoadedManifest, segments: ReadonlyArray<string | number>, code: string, message: string, hint: string, severity: "error" | "warning" = "error"): void {
     const pointer = toPointer(segments);
     const pos = m.locate(pointer);
-    this.out.push({ code, severity: "error", file: m.file, line: pos.line, column: pos.column, path: pointerToPath(pointer), message, hint });
+    this.out.push({ code, severity, file: m.file, line: pos.line, column: pos.column, path: pointerToPath(pointer), message, hint });
   }
 }
 
@@ -55,6 +57,8 @@ export function checkRules(agents: LoadedManifest[], environments: LoadedManifes
     checkMcp(m, sink);
     checkTools(m, sink);
     checkCounts(m, sink);
+    checkSkillsCanRead(m, sink);
+    if (options.knownModels) checkModel(m, options.knownModels, sink);
   }
   for (const m of environments) checkNetworking(m, sink);
   for (const m of [...agents, ...environments]) {
@@ -369,6 +373,32 @@ function checkCounts(m: LoadedManifest, sink: Sink): void {
   if (tools > LIMITS.toolConfigs) sink.add(m, ["tools"], "AF-LIMIT-TOOLS", `${tools} tool configurations; at most ${LIMITS.toolConfigs} are allowed`, "Drop per-tool configs that repeat the toolset's default_config, or split the agent.");
 }
 
+function checkModel(m: LoadedManifest, known: readonly string[], sink: Sink): void {
+  const model = m.spec.model;
+  const id = typeof model === "string" ? model : isObject(model) ? model.id : undefined;
+  if (typeof id !== "string" || known.includes(id)) return;
+  // Model ids are an open set (new models ship before the SDK knows them), so only a near miss
+  // of a known id is worth a word, and only as a warning.
+  const near = suggestion(id, known);
+  if (near === "") return;
+  sink.add(m, typeof model === "string" ? ["model"] : ["model", "id"], "AF-MODEL-UNKNOWN", `${quote(id)} is not a model id the installed SDK knows${near}`, "Check the spelling; ids the SDK does not know are still sent as written.", "warning");
+}
+
+/** The agent toolset's effective `enabled` for one tool: its config entry, else default_config, else on. */
+function toolEnabled(tools: unknown[], name: string): boolean {
+  const toolset = tools.find((t) => isObject(t) && t.type === "agent_toolset_20260401");
+  if (!isObject(toolset)) return false;
+  const config = asArray(toolset.configs).find((c) => isObject(c) && c.name === name);
+  if (isObject(config) && typeof config.enabled === "boolean") return config.enabled;
+  const defaults = toolset.default_config;
+  return isObject(defaults) && typeof defaults.enabled === "boolean" ? defaults.enabled : true;
+}
+
+function checkSkillsCanRead(m: LoadedManifest, sink: Sink): void {
+  if (asArray(m.spec.skills).length === 0 || toolEnabled(asArray(m.spec.tools), "read")) return;
+  sink.add(m, ["skills"], "AF-SKILLS-READ", "skills are attached but the read tool is not enabled, so the agent cannot load them", "Add agent_toolset_20260401 with the read tool enabled (the API may reject skills without it).", "warning");
+}
+
 function checkMetadata(m: LoadedManifest, sink: Sink): void {
   const md = m.spec.metadata;
   if (!isObject(md)) return;
@@ -436,25 +466,52 @@ function preview(secret: string): string {
   return secret.slice(0, 6) + "…";
 }
 
-function scanSecrets(value: unknown, at: Array<string | number>, m: LoadedManifest, sink: Sink): void {
-  if (typeof value === "string") {
-    const key = String(at[at.length - 1] ?? "");
-    for (const shape of SECRET_SHAPES) {
-      const match = shape.pattern.exec(value);
-      if (match) {
-        reportSecret(m, at, shape.name, match[0], sink);
-        return;
-      }
-    }
-    const aws = /aws|secret/i.test(key) ? AWS_SECRET.exec(value) : null;
-    if (aws) reportSecret(m, at, "an AWS secret access key", aws[0], sink);
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => scanSecrets(v, [...at, i], m, sink));
-  } else if (isObject(value)) {
-    for (const [k, v] of Object.entries(value)) scanSecrets(v, [...at, k], m, sink);
-  }
+/** A string value shaped like a credential, found by {@link findSecrets}. */
+export interface SecretFinding {
+  /** Where it is, as path segments from the scanned value's root. */
+  at: Array<string | number>;
+  /** What it looks like, e.g. "a GitHub token". */
+  what: string;
+  /** The first six characters and an ellipsis; never the whole secret. */
+  preview: string;
 }
 
-function reportSecret(m: LoadedManifest, at: Array<string | number>, what: string, secret: string, sink: Sink): void {
-  sink.add(m, at, "AF-SECRET", `this value looks like ${what} (${preview(secret)}); secrets must not be committed`, "Store it in a vault credential (attached to sessions via vault_ids) instead, and rotate it: it is already in your git history.");
+/** Every string inside `value` shaped like an API key or token. Pure. */
+export function findSecrets(value: unknown, at: Array<string | number> = []): SecretFinding[] {
+  const out: SecretFinding[] = [];
+  const walk = (node: unknown, path: Array<string | number>): void => {
+    if (typeof node === "string") {
+      const key = String(path[path.length - 1] ?? "");
+      for (const shape of SECRET_SHAPES) {
+        const match = shape.pattern.exec(node);
+        if (match) {
+          out.push({ at: path, what: shape.name, preview: preview(match[0]) });
+          return;
+        }
+      }
+      const aws = /aws|secret/i.test(key) ? AWS_SECRET.exec(node) : null;
+      if (aws) out.push({ at: path, what: "an AWS secret access key", preview: preview(aws[0]) });
+    } else if (Array.isArray(node)) {
+      node.forEach((v, i) => walk(v, [...path, i]));
+    } else if (isObject(node)) {
+      for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
+    }
+  };
+  walk(value, at);
+  return out;
+}
+
+/** Message and hint for a secret found in a manifest or in agentform.yaml. */
+export function secretText(finding: SecretFinding): { message: string; hint: string } {
+  return {
+    message: `this value looks like ${finding.what} (${finding.preview}); secrets must not be committed`,
+    hint: "Store it in a vault credential (attached to sessions via vault_ids) instead, and rotate it: it is already in your git history.",
+  };
+}
+
+function scanSecrets(value: unknown, at: Array<string | number>, m: LoadedManifest, sink: Sink): void {
+  for (const finding of findSecrets(value, at)) {
+    const { message, hint } = secretText(finding);
+    sink.add(m, finding.at, "AF-SECRET", message, hint);
+  }
 }

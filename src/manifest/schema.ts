@@ -48,6 +48,18 @@ function inlineRefs(schema: JsonObject): JsonObject {
   return walk(schema, []) as JsonObject;
 }
 
+let models: string[] | undefined;
+
+/** Model ids the installed SDK enumerates (from the generated agent schema). */
+export function knownModels(): string[] {
+  if (!models) {
+    const model = ((readSchema("agent").definitions ?? {}) as JsonObject).BetaManagedAgentsModel;
+    const branches = isObject(model) && Array.isArray(model.anyOf) ? model.anyOf : [];
+    models = branches.flatMap((b) => (isObject(b) && Array.isArray(b.enum) ? b.enum.filter((v): v is string => typeof v === "string") : []));
+  }
+  return models;
+}
+
 const validators = new Map<SchemaName, ValidateFunction>();
 let ajv: Ajv | undefined;
 
@@ -81,6 +93,10 @@ interface Issue {
   message?: string;
   /** For synthetic one-of problems: the values or types that would have been accepted. */
   expected?: string[];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function isDirectChild(parent: string, child: string): string | undefined {
@@ -122,12 +138,11 @@ function collapseUnions(errors: ErrorObject[]): Issue[] {
     }
     // A branch is ruled out when the value is the wrong kind of thing for it, or its
     // discriminating property (type, or name for tool configs) has another value.
-    const ruledOut = (errs: Issue[]) =>
-      errs.some(
-        (e) =>
-          (e.instancePath === at && ["type", "const", "enum"].includes(e.keyword)) ||
-          ((e.keyword === "const" || e.keyword === "enum") && isDirectChild(at, e.instancePath) !== undefined),
-      );
+    // Only the branch's own property constant discriminates; a constant deeper down (a nested
+    // union under the same key) is an ordinary error inside a plausible branch.
+    const ownConstant = new RegExp(`^${escapeRegExp(prefix)}\\d+/properties/[^/]+/(const|enum)$`);
+    const isDiscriminator = (e: Issue) => (e.keyword === "const" || e.keyword === "enum") && isDirectChild(at, e.instancePath) !== undefined && ownConstant.test(e.schemaPath);
+    const ruledOut = (errs: Issue[]) => errs.some((e) => (e.instancePath === at && ["type", "const", "enum"].includes(e.keyword)) || isDiscriminator(e));
     const candidates = [...branches.entries()].filter(([, errs]) => !ruledOut(errs));
     const all = [...branches.values()].flat();
     if (candidates.length > 0) {
@@ -138,7 +153,7 @@ function collapseUnions(errors: ErrorObject[]): Issue[] {
       continue;
     }
     for (const e of all) dropped.add(e);
-    const discriminators = all.filter((e) => (e.keyword === "const" || e.keyword === "enum") && isDirectChild(at, e.instancePath) !== undefined);
+    const discriminators = all.filter(isDiscriminator);
     if (discriminators.length > 0) {
       const key = discriminators[0]!.instancePath;
       const expected = [...new Set(discriminators.filter((e) => e.instancePath === key).flatMap(allowedOf))];
@@ -262,10 +277,20 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
       hint = `Expected one of: ${expected.join(", ")}.`;
       break;
     }
-    case "x-one-of-type":
+    case "x-one-of-type": {
+      const expected = issue.expected ?? [];
+      const constants = expected.filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
+      if (typeof value === "string" && constants.length > 0) {
+        // A string where a fixed word was expected (effort: huge): name the words, not the types.
+        code = "AF-SCHEMA-ENUM";
+        const others = expected.filter((t) => !t.startsWith('"'));
+        message = `${describeValue(value)} is not allowed here; expected ${constants.map((c) => JSON.stringify(c)).join(", ")}${others.length > 0 ? ` (or ${describeTypes(others)})` : ""}${suggestion(value, constants)}`;
+        break;
+      }
       code = "AF-SCHEMA-TYPE";
-      message = `must be ${describeTypes(issue.expected ?? [])}, not ${describeValue(value)}`;
+      message = `must be ${describeTypes(expected)}, not ${describeValue(value)}`;
       break;
+    }
     case "pattern":
       message = PATTERN_TEXT[String(issue.params.pattern)] ?? `must match the pattern ${String(issue.params.pattern)}`;
       break;

@@ -11,13 +11,16 @@ export const MAX_ALIASES = 100;
 
 /** Offset → 1-based line and column over the whole file (frontmatter is parsed out of a larger file). */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  // Built on first use: most files are valid and never need a position.
+  private starts: number[] | undefined;
 
-  constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
-  }
+  constructor(private readonly text: string) {}
 
   position(offset: number): Position {
+    if (!this.starts) {
+      this.starts = [0];
+      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    }
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
@@ -102,7 +105,8 @@ export function parseYaml(text: string, options: ParseOptions): ParsedYaml {
 
   let aliases = 0;
   let firstAlias: number | undefined;
-  visit(doc, {
+  // Walking the AST costs time on every file; a document without `*` cannot hold an alias.
+  if (text.includes("*")) visit(doc, {
     Alias(_key, node) {
       aliases++;
       firstAlias ??= nodeStart(node);
@@ -122,6 +126,9 @@ export function parseYaml(text: string, options: ParseOptions): ParsedYaml {
     if (/alias count/i.test(message)) return aliasBomb();
     return fail([diag(file, at(firstAlias), "AF-YAML-SYNTAX", `YAML error: ${message}`, "Define every anchor (`&name`) before using it as an alias (`*name`).")]);
   }
+  // Aliases come back as one shared object in several places; hand out a plain tree so that
+  // whoever edits one spot of a spec does not silently edit another.
+  if (aliases > 0) value = JSON.parse(JSON.stringify(value));
   if (!isMap(doc.contents)) {
     return fail([
       diag(file, at(nodeStart(doc.contents)), "AF-MANIFEST-NOT-MAPPING", "the document is not a mapping of keys to values", "A manifest is a YAML mapping (`name: …`, `model: …`), not a list or a single value."),

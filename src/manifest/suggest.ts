@@ -32,6 +32,7 @@ export function editDistance(a: string, b: string): number {
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
   const fold = (s: string) => s.toLowerCase().replace(/[-_\s]/g, "");
   const target = fold(input);
+  candidates = [...candidates];
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -43,7 +44,11 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
     }
   }
   const limit = Math.min(3, Math.max(1, Math.floor(input.length / 3)));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  if (best !== undefined && bestDistance <= limit) return best;
+  // A truncated name (`api_key` for `api_key_env`) is far in edits but obvious to a reader.
+  if (target.length < 4) return undefined;
+  const prefixed = [...candidates].filter((c) => fold(c).startsWith(target)).sort((a, b) => a.length - b.length);
+  return prefixed[0];
 }
 
 /** `; did you mean "x"?` or "" — appended to messages. */

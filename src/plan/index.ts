@@ -216,25 +216,39 @@ function refsOf(spec: Obj): string[] {
 /** Agents ordered so that referenced agents come before the agents that reference them; ties by name. */
 function topoOrder(matches: readonly Match[]): Match[] {
   const byName = new Map(matches.map((m) => [m.manifest.name, m] as const));
-  const deps = new Map(matches.map((m) => [m.manifest.name, refsOf(m.manifest.spec).filter((r) => byName.has(r) && r !== m.manifest.name)] as const));
-  const done = new Set<string>();
+  const waitingOn = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const m of matches) {
+    const deps = refsOf(m.manifest.spec).filter((r) => byName.has(r) && r !== m.manifest.name);
+    waitingOn.set(m.manifest.name, deps.length);
+    for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), m.manifest.name]);
+  }
+  // Kahn's algorithm with the ready set kept sorted, so the smallest ready name always goes next.
+  const ready = [...waitingOn].filter(([, n]) => n === 0).map(([name]) => name).sort();
+  const insert = (name: string): void => {
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ready[mid] as string) < name) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, name);
+  };
   const order: Match[] = [];
-  const names = [...byName.keys()].sort();
-  let progress = true;
-  while (order.length < names.length && progress) {
-    progress = false;
-    for (const n of names) {
-      if (done.has(n)) continue;
-      if ((deps.get(n) ?? []).every((d) => done.has(d))) {
-        done.add(n);
-        order.push(byName.get(n) as Match);
-        progress = true;
-        break; // restart so the smallest ready name always goes next
-      }
+  const done = new Set<string>();
+  while (ready.length > 0) {
+    const name = ready.shift() as string;
+    done.add(name);
+    order.push(byName.get(name) as Match);
+    for (const dep of dependents.get(name) ?? []) {
+      const left = (waitingOn.get(dep) ?? 0) - 1;
+      waitingOn.set(dep, left);
+      if (left === 0) insert(dep);
     }
   }
   // A reference cycle cannot be ordered; its members follow in name order.
-  for (const n of names) if (!done.has(n)) order.push(byName.get(n) as Match);
+  for (const name of [...byName.keys()].sort()) if (!done.has(name)) order.push(byName.get(name) as Match);
   return order;
 }
 
@@ -370,10 +384,11 @@ export function buildPlan(input: PlanInput): Plan {
     }
     return undefined;
   };
-  for (const m of topoOrder(agentMatches)) {
+  const agentOrder = topoOrder(agentMatches);
+  for (const m of agentOrder) {
     plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
   }
-  const agentEntries = topoOrder(agentMatches).map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
+  const agentEntries = agentOrder.map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
 
   // Prune: only inventory resources (in the lockfile, carrying this project's marker).
   const archives: PlannedResource[] = [];

@@ -51,14 +51,20 @@ export function sdk(cp: LocalControlPlane): ControlPlane {
   return createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey }, { timeoutMs: 10_000 });
 }
 
-/** The sdk backend with agentform's policy, but without real sleeping. */
-export function resilient(cp: LocalControlPlane, delays: number[] = []): ControlPlane {
+/**
+ * The sdk backend with agentform's policy on a fake clock that moves only when the policy
+ * sleeps (pacing and backoff cost no real time). `retryDelays` collects each retry's delay.
+ */
+export function resilient(cp: LocalControlPlane, retryDelays: number[] = []): ControlPlane {
+  let now = 0;
   return withResilience(sdk(cp), {
     project: PROJECT,
+    now: () => now,
     sleep: async (ms) => {
-      delays.push(ms);
+      now += ms;
     },
     random: () => 0.5,
+    onRetry: (info) => retryDelays.push(info.delayMs),
   });
 }
 
@@ -76,25 +82,37 @@ export async function planNow(backend: ControlPlane, f: Fleet, lock: Lockfile | 
   });
 }
 
-/** Apply with an in-memory lockfile "on disk": `saved` holds what the last saveLock wrote. */
+/**
+ * Apply with an in-memory lockfile "on disk" (the last saveLock argument). `unsaved` lists
+ * resources reported done before a save containing them had completed (must stay empty).
+ */
 export async function applyNow(
   plan: Plan,
   backend: ControlPlane,
   lock: Lockfile | null,
   events: ApplyEvent[] = [],
   concurrency = 4,
-): Promise<ApplyResult & { saves: number }> {
+): Promise<ApplyResult & { saves: number; unsaved: string[] }> {
   let saves = 0;
+  let onDisk: Lockfile | null = lock;
+  const unsaved: string[] = [];
   const result = await applyPlan(plan, backend, {
     project: PROJECT,
     concurrency,
     lock: lock ?? emptyLock(PROJECT, "default", ORIGIN),
-    saveLock: async () => {
+    saveLock: async (saved) => {
       saves++;
+      onDisk = saved;
     },
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type !== "done" || e.action === "archive" || e.action === "delete") return;
+      const [kind, ...rest] = e.address.split(".");
+      const table: Record<string, { id: string }> | undefined = kind === "agent" ? onDisk?.agents : onDisk?.environments;
+      if (table?.[rest.join(".")]?.id !== e.id) unsaved.push(e.address);
+    },
   });
-  return { ...result, saves };
+  return { ...result, saves, unsaved };
 }
 
 export function writesIn(cp: LocalControlPlane) {

@@ -15,10 +15,14 @@ describe("withResilience over the sdk backend and the local control plane", () =
   let counter = 0;
 
   function make(extra: Partial<ResilienceOptions> = {}): ControlPlane {
+    // A fake clock that moves only when the policy sleeps.
+    let now = 0;
     return withResilience(createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey }), {
       project: "support-bots",
+      now: () => now,
       sleep: async (ms) => {
         delays.push(ms);
+        now += ms;
       },
       random: () => 0,
       onRetry: (info) => retries.push(info),

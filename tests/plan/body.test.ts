@@ -73,6 +73,11 @@ describe("plan invariants", () => {
     );
     expect(plan.resources.map((r) => r.address)).toEqual(["environment.zz", "agent.b-solo", "agent.z-sub", "agent.a-coord"]);
   });
+  it("plans a reference cycle without looping: members follow in name order", () => {
+    const ref = (to: string) => ({ type: "coordinator", agents: [{ type: "agent", ref: to }] });
+    const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "b", model: "m", multiagent: ref("a") }), manifest("agent", { name: "a", model: "m", multiagent: ref("b") })] }));
+    expect(plan.resources.map((r) => r.address)).toEqual(["agent.a", "agent.b"]);
+  });
   it("prune without --prune archives nothing; --allow-empty lifts the prune-everything refusal", () => {
     const live = liveAgent({ id: "agent_1", name: "gone" });
     const lock = lockfile({ agents: { gone: { id: "agent_1", version: 1, specDigest: "sha256:" + "0".repeat(64), liveDigest: "sha256:" + "0".repeat(64) } } });

@@ -1,0 +1,461 @@
+/**
+ * fast-check generators for VALID agent and environment manifests (the API create body plus
+ * agentform's by-name roster references), spread over the API surface in API-SEMANTICS §2.2–2.9
+ * and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
+ * (src/manifest/rules.ts) and by the API's documented write-time checks.
+ *
+ * Names are placeholders (`a0`, `e1`…); `materializeCase` prefixes them so that many cases can
+ * share one control plane without colliding.
+ */
+import fc from "fast-check";
+
+type Obj = Record<string, unknown>;
+
+const LEVELS = ["low", "medium", "high", "xhigh", "max"] as const;
+const POLICIES = ["always_allow", "always_ask", "auto"] as const;
+const AGENT_TOOLS = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"] as const;
+const MODELS = ["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-4-8", "claude-sonnet-4-5", "claude-haiku-4-5-20251001"] as const;
+const PACKAGE_MANAGERS = ["apt", "cargo", "gem", "go", "npm", "pip"] as const;
+
+/** Leave a key out of an object when the generated value is `undefined`. */
+function compact(o: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * Absent one time in `freq` (fast-check's meaning of `freq`), present otherwise. fast-check
+ * shrinks toward absence, which keeps counterexamples small.
+ */
+function maybe<T>(arb: fc.Arbitrary<T>, freq = 3): fc.Arbitrary<T | undefined> {
+  return fc.option(arb, { nil: undefined, freq });
+}
+
+/** Sometimes an explicit `null`, which the API treats as "unset" for these fields. */
+function orNull<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: 4, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(null) });
+}
+
+/**
+ * Text a user would write, including characters YAML must quote (`: `, `#`, leading `-`,
+ * quotes, newlines, non-ASCII) and strings that look like other scalars.
+ */
+const text: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    "Answers billing questions.",
+    "key: value # not a comment",
+    "- looks like a list",
+    "multi\nline\ntext\n",
+    "  leading and trailing spaces  ",
+    "true",
+    "123",
+    "null",
+    "Ünïcödé ✓ 日本語",
+    "'quoted' and \"double\"",
+  ),
+  fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== ""),
+);
+
+/** description/system: absent, null, "", or text (the API stores "" as null for agents). */
+const optionalText = fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant(""), text);
+
+const label = fc.stringMatching(/^[a-z][a-z0-9_-]{0,11}$/);
+const host = fc
+  .tuple(fc.constantFrom("", "docs.", "api.", "*."), fc.constantFrom("example.com", "acme.io", "github.com", "pypi.org", "internal.acme.dev"))
+  .map(([sub, base]) => sub + base);
+const plainDomain = fc.constantFrom("example.com", "docs.acme.io", "github.com", "wikipedia.org", "news.ycombinator.com");
+const searchDomain = fc.oneof(plainDomain, fc.constantFrom("example.com/blog", "acme.io/docs/v2"));
+
+const policy = orNull(fc.constantFrom(...POLICIES).map((type) => ({ type })));
+const enabled = orNull(fc.boolean());
+
+const model: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(...MODELS),
+  fc.record(
+    {
+      id: fc.constantFrom(...MODELS),
+      effort: fc.oneof(fc.constantFrom(...LEVELS), fc.constantFrom(...LEVELS).map((type) => ({ type })), fc.constant(null)),
+      speed: orNull(fc.constantFrom("standard", "fast")),
+      inference_geo: orNull(fc.constantFrom("us", "eu")),
+    },
+    { requiredKeys: ["id"] },
+  ),
+);
+
+const defaultConfig = orNull(fc.record({ enabled, permission_policy: policy }, { requiredKeys: [] }));
+
+function domainLists(domain: fc.Arbitrary<string>): fc.Arbitrary<Obj> {
+  const list = fc.uniqueArray(domain, { minLength: 1, maxLength: 4 });
+  // Either list, or neither: the API rejects both together and rejects empty lists.
+  return fc.oneof(fc.constant({}), list.map((allowed_domains) => ({ allowed_domains })), list.map((blocked_domains) => ({ blocked_domains })));
+}
+
+function toolFilter(names: readonly string[]): fc.Arbitrary<unknown> {
+  const simple = fc.oneof(fc.constantFrom("all", "none"), fc.constantFrom("all", "none").map((type) => ({ type })), fc.constant(null));
+  if (names.length === 0) return simple;
+  const listed = fc
+    .tuple(fc.constantFrom("only", "except"), fc.shuffledSubarray([...names], { minLength: 1 }))
+    .map(([type, picked]) => ({ type, tools: picked.map((name) => ({ type: "tool_reference", name })) }));
+  return fc.oneof(simple, listed);
+}
+
+const kindOf = (v: unknown) => (typeof v === "string" ? v : v && typeof v === "object" ? (v as Obj).type : undefined);
+
+function urlSources(customNames: readonly string[]): fc.Arbitrary<unknown> {
+  const obj = fc
+    .record(
+      {
+        user_input: fc.oneof(fc.constantFrom("all", "none"), fc.constantFrom("all", "none").map((type) => ({ type })), fc.constant(null)),
+        client_tool_results: toolFilter(customNames),
+        server_tool_results: toolFilter(["web_search", "web_fetch"]),
+      },
+      { requiredKeys: [] },
+    )
+    // All three "none" is rejected by the API (§2.7).
+    .filter((o) => !["user_input", "client_tool_results", "server_tool_results"].every((k) => kindOf((o as Obj)[k]) === "none"));
+  return fc.oneof(obj, fc.constant(null));
+}
+
+const userLocation = fc.record(
+  {
+    type: fc.constant("approximate"),
+    city: orNull(fc.constantFrom("Berlin", "San Francisco", "São Paulo")),
+    country: orNull(fc.constantFrom("DE", "US", "BR")),
+    region: orNull(fc.constantFrom("Bavaria", "California")),
+    timezone: orNull(fc.constantFrom("Europe/Berlin", "America/Los_Angeles")),
+  },
+  { requiredKeys: ["type"] },
+);
+
+function agentToolConfig(name: (typeof AGENT_TOOLS)[number], customNames: readonly string[]): fc.Arbitrary<Obj> {
+  const base = fc.record({ enabled, permission_policy: policy, type: fc.constant(name) }, { requiredKeys: [] });
+  if (name === "web_fetch") {
+    return fc
+      .tuple(base, domainLists(plainDomain), maybe(fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.constant(null))), maybe(urlSources(customNames)))
+      .map(([b, d, max, sources]) => compact({ name, ...b, ...d, max_content_tokens: max, url_sources: sources }));
+  }
+  if (name === "web_search") {
+    return fc.tuple(base, domainLists(searchDomain), maybe(orNull(userLocation))).map(([b, d, loc]) => compact({ name, ...b, ...d, user_location: loc }));
+  }
+  return base.map((b) => ({ name, ...b }));
+}
+
+function agentToolset(customNames: readonly string[]): fc.Arbitrary<Obj> {
+  const configs = fc
+    .shuffledSubarray([...AGENT_TOOLS])
+    .chain((names) => (names.length === 0 ? fc.constant([] as Obj[]) : fc.tuple(...names.map((n) => agentToolConfig(n, customNames)))));
+  return fc
+    .record({ default_config: defaultConfig, configs }, { requiredKeys: [] })
+    .map((o) => ({ type: "agent_toolset_20260401", ...o }));
+}
+
+function mcpToolset(server: string): fc.Arbitrary<Obj> {
+  const config = fc
+    .tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,15}$/), fc.record({ enabled, permission_policy: policy }, { requiredKeys: [] }))
+    .map(([name, rest]) => ({ name, ...rest }));
+  return fc
+    .record(
+      {
+        default_config: defaultConfig,
+        configs: fc.uniqueArray(config, { maxLength: 4, selector: (c) => c.name }),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => ({ type: "mcp_toolset", mcp_server_name: server, ...o }));
+}
+
+const jsonSchemaProperty = fc.constantFrom<Obj>(
+  { type: "string" },
+  { type: "integer", minimum: 1 },
+  { type: "string", enum: ["a", "b"], description: "One of a or b." },
+  { type: "array", items: { type: "string" } },
+  { type: "object", properties: { x: { type: "number" } } },
+  { type: "boolean" },
+);
+
+const inputSchema: fc.Arbitrary<Obj> = fc
+  .dictionary(fc.stringMatching(/^[a-z][a-z_]{0,9}$/), jsonSchemaProperty, { maxKeys: 4 })
+  .chain((props): fc.Arbitrary<Obj> => {
+    const names = Object.keys(props);
+    // `required` only names declared properties; `null` and absent are the API's "none".
+    return names.length === 0
+      ? fc.record({ properties: fc.constantFrom<Obj | null>({}, null), required: fc.constantFrom<string[] | null>([], null) }, { requiredKeys: [] })
+      : fc.record({ properties: fc.constant(props), required: fc.oneof(fc.shuffledSubarray(names), fc.constant(null)) }, { requiredKeys: ["properties"] });
+  })
+  .chain((o) =>
+    // Other JSON Schema keywords at the top level are echoed by the API and must survive.
+    fc.record({ additionalProperties: fc.boolean(), description: fc.constant("Arguments.") }, { requiredKeys: [] }).map((extra) => ({ type: "object", ...o, ...extra })),
+  );
+
+const customToolName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,19}$/);
+
+const customTool = (name: string): fc.Arbitrary<Obj> =>
+  fc.tuple(text, inputSchema).map(([description, input_schema]) => ({ type: "custom", name, description, input_schema }));
+
+/** tools and mcp_servers together: every server is used by exactly one mcp_toolset. */
+const toolsAndServers: fc.Arbitrary<{ tools?: Obj[]; mcp_servers?: Obj[] }> = fc
+  .record({
+    customNames: fc.uniqueArray(customToolName, { maxLength: 3 }),
+    servers: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/), { maxLength: 2 }),
+    withToolset: fc.oneof({ weight: 2, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    emptyTools: fc.boolean(),
+  })
+  .chain(({ customNames, servers, withToolset, emptyTools }) =>
+    fc
+      .record({
+        toolset: withToolset ? agentToolset(customNames).map((t) => [t]) : fc.constant([] as Obj[]),
+        custom: customNames.length === 0 ? fc.constant([] as Obj[]) : fc.tuple(...customNames.map(customTool)),
+        mcp: servers.length === 0 ? fc.constant([] as Obj[]) : fc.tuple(...servers.map(mcpToolset)),
+        urls: fc.tuple(...servers.map(() => fc.constantFrom("https://mcp.example.com/sse", "https://github.mcp.acme.io/mcp", "http://localhost:8080/mcp"))),
+      })
+      .chain(({ toolset, custom, mcp, urls }) => {
+        const all = [...toolset, ...custom, ...mcp];
+        const serverList = servers.map((name, i) => ({ type: "url", name, url: urls[i] }));
+        return fc.tuple(fc.shuffledSubarray(all, { minLength: all.length }), fc.shuffledSubarray(serverList, { minLength: serverList.length })).map(([tools, mcp_servers]) =>
+          compact({
+            // An explicit empty list and an absent field mean the same thing.
+            tools: tools.length > 0 ? tools : emptyTools ? [] : undefined,
+            mcp_servers: mcp_servers.length > 0 ? mcp_servers : undefined,
+          }),
+        );
+      }),
+  );
+
+const skill = fc.oneof(
+  fc.record(
+    { type: fc.constant("anthropic"), skill_id: fc.constantFrom("xlsx", "pdf", "docx", "pptx"), version: orNull(fc.constantFrom("latest", "20251013")) },
+    { requiredKeys: ["type", "skill_id"] },
+  ),
+  fc.record(
+    { type: fc.constant("custom"), skill_id: fc.constantFrom("skill_01AbCdEf", "skill_02GhIjKl"), version: orNull(fc.constantFrom("1759178010641129", "latest")) },
+    { requiredKeys: ["type", "skill_id"] },
+  ),
+);
+
+/** ≤ 15 keys (one is reserved for the ownership marker), never `agentform.*`, never "". */
+export const metadata: fc.Arbitrary<Record<string, string>> = fc.dictionary(
+  fc.oneof(label, fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.: -]{0,20}$/)).filter((k) => !k.startsWith("agentform.")),
+  fc.oneof(text.filter((s) => s.length <= 512), fc.constantFrom("true", "42", "0.5", "2026-01-01", "yes", "~")),
+  { maxKeys: 15 },
+);
+
+const executionIdentity = fc.constantFrom<Obj | null | undefined>(
+  undefined,
+  null,
+  { type: "service_account" },
+  { type: "aws_role", role_arn: "arn:aws:iam::123456789012:role/agent-runner" },
+);
+
+/**
+ * A multiagent configuration whose roster entries point at generated agents by index; the
+ * indexes are mapped onto the agents that have no multiagent (depth 1) by `materializeCase`.
+ */
+export interface RosterTemplate {
+  kind: "coordinator" | "multiagent_20261001";
+  /** Raw entry templates: `{leaf: n, version?}` means "the n-th leaf agent", other values are literal. */
+  agents: unknown[];
+  advisor?: unknown;
+  subagents?: unknown;
+  workflows?: unknown;
+}
+
+const leafEntry = fc.record({ leaf: fc.nat({ max: 7 }), version: fc.constant(1) }, { requiredKeys: ["leaf"] });
+const rosterEntry = fc.oneof({ weight: 4, arbitrary: leafEntry }, { weight: 1, arbitrary: fc.constant({ type: "self" }) });
+
+const member = fc.oneof(
+  fc.constant({ type: "disabled" }),
+  fc.constant(null),
+  fc
+    .record(
+      {
+        inline_agents: fc.constantFrom({ type: "enabled" }, { type: "disabled" }, null),
+        predefined_agents: fc.oneof(fc.array(rosterEntry, { maxLength: 3 }), fc.constant(null)),
+      },
+      { requiredKeys: [] },
+    )
+    .map((m) => ({ type: "enabled", ...m })),
+);
+
+const rosterTemplate: fc.Arbitrary<RosterTemplate> = fc.oneof(
+  fc
+    .array(fc.oneof({ weight: 5, arbitrary: rosterEntry }, { weight: 1, arbitrary: fc.constantFrom(...MODELS).map((m) => ({ type: "advisor", model: m })) }), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((agents) => ({ kind: "coordinator" as const, agents })),
+  fc
+    .record(
+      {
+        advisor: fc.oneof(fc.constant({ type: "disabled" }), fc.constant(null), fc.constantFrom(...MODELS).map((m) => ({ type: "enabled", model: m }))),
+        subagents: member,
+        workflows: member,
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => ({ kind: "multiagent_20261001" as const, agents: [], ...o })),
+);
+
+/**
+ * Appended to the placeholder name: names are free text (1–256 characters), not identifiers,
+ * and the file name need not match.
+ */
+const nameSuffix = fc.constantFrom("", "", "", " Billing Bot", " ✓ ünï", ".v2", "_x", "#1: draft");
+
+export interface GeneratedAgent {
+  /** Placeholder name, unique within the case. */
+  name: string;
+  /** Written as a `.md` agent (frontmatter, with `system` as the Markdown body) when it has a system prompt. */
+  markdown: boolean;
+  spec: Obj;
+  roster: RosterTemplate | undefined;
+}
+
+export interface GeneratedCase {
+  agents: GeneratedAgent[];
+  environments: Obj[];
+}
+
+const agentBody: fc.Arbitrary<Obj> = fc
+  .record({
+    model,
+    description: optionalText,
+    system: optionalText,
+    toolsAndServers,
+    skills: maybe(fc.uniqueArray(skill, { maxLength: 3, selector: (s) => `${s.type}:${s.skill_id}` })),
+    metadata: maybe(metadata),
+    execution_identity: executionIdentity,
+    // Agents without a roster: absent or an explicit null (single-threaded); replaced for coordinators.
+    multiagent: fc.constantFrom(undefined, undefined, null),
+  })
+  .map(({ toolsAndServers: ts, ...rest }) => compact({ ...rest, ...ts }));
+
+const networking = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constant({ type: "unrestricted" }),
+  // limited has the most server-filled fields, so it gets the most cases.
+  fc
+    .record(
+      {
+        allowed_hosts: orNull(fc.uniqueArray(host, { maxLength: 4 })),
+        allow_mcp_servers: orNull(fc.boolean()),
+        allow_package_managers: orNull(fc.boolean()),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => ({ type: "limited", ...o }) as Obj),
+  fc.constant({ type: "limited" }),
+);
+
+const packageName = fc.constantFrom("requests", "requests==2.31.0", "lodash", "lodash@4.17.21", "ripgrep", "serde@1.0.200", "rails", "golang.org/x/tools@v0.20.0", "curl", "jq");
+
+const packages = fc
+  .record(
+    Object.fromEntries(PACKAGE_MANAGERS.map((m) => [m, orNull(fc.uniqueArray(packageName, { maxLength: 3 }))])) as Record<(typeof PACKAGE_MANAGERS)[number], fc.Arbitrary<string[] | null>>,
+    { requiredKeys: [] },
+  )
+  .chain((p) => fc.boolean().map((marker) => (marker ? { type: "packages", ...p } : p)));
+
+const hasPackages = (p: Obj | null | undefined) => p !== undefined && p !== null && PACKAGE_MANAGERS.some((m) => Array.isArray(p[m]) && (p[m] as unknown[]).length > 0);
+
+const environmentConfig: fc.Arbitrary<Obj | null | undefined> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.constant({ type: "self_hosted" }) },
+  { weight: 8, arbitrary: fc.record({ networking, packages: maybe(orNull(packages)) }).map(({ networking: net, packages: pkgs }) => {
+    // Under limited networking, packages need allow_package_managers (§3.4).
+    const n = net && (net as Obj).type === "limited" && hasPackages(pkgs) ? { ...net, allow_package_managers: true } : net;
+    return compact({ type: "cloud", networking: n, packages: pkgs });
+  }) },
+);
+
+const environmentBody: fc.Arbitrary<Obj> = fc
+  .record({
+    description: optionalText,
+    config: environmentConfig,
+    metadata: maybe(metadata),
+    scope: maybe(orNull(fc.constant("organization")), 2),
+  })
+  .map(compact);
+
+/** One case: 1–4 agents (some of them coordinators over the others) and 0–2 environments. */
+export const generatedCase: fc.Arbitrary<GeneratedCase> = fc
+  .record({
+    agents: fc.array(
+      fc.record({
+        spec: agentBody,
+        roster: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: rosterTemplate }),
+        suffix: nameSuffix,
+        markdown: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    environments: fc.array(fc.tuple(environmentBody, nameSuffix), { maxLength: 2 }),
+  })
+  .map(({ agents, environments }) => ({
+    agents: agents.map((a, i) => ({ name: `a${i}${a.suffix}`, spec: a.spec, roster: a.roster, markdown: a.markdown })),
+    environments: environments.map(([e, suffix], i) => ({ name: `e${i}${suffix}`, ...e })),
+  }));
+
+/**
+ * Turn a generated case into manifests for one run: prefix every name, and map roster
+ * templates onto the agents that have no multiagent (depth 1). Entries that would name the
+ * same agent twice are dropped; a coordinator left without entries gets `{type: self}`.
+ */
+export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj[]; environments: Obj[]; markdown: Set<string> } {
+  const named = (n: string) => `${prefix}-${n}`;
+  const leaves = c.agents.filter((a) => a.roster === undefined).map((a) => named(a.name));
+  const resolveList = (entries: unknown[], allowEmpty: boolean): unknown[] => {
+    const seen = new Set<string>();
+    const out: unknown[] = [];
+    for (const e of entries) {
+      const o = e as Obj;
+      let key: string;
+      let value: unknown;
+      if (typeof o.leaf === "number") {
+        if (leaves.length === 0) continue;
+        const ref = leaves[o.leaf % leaves.length]!;
+        key = `ref:${ref}`;
+        value = compact({ type: "agent", ref, version: o.version });
+      } else if (o.type === "advisor") {
+        key = "advisor";
+        value = o;
+      } else {
+        key = "self";
+        value = o;
+      }
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(value);
+    }
+    if (out.length === 0 && !allowEmpty) out.push({ type: "self" });
+    return out;
+  };
+  const resolveMember = (m: unknown): unknown => {
+    if (m === null || m === undefined || (m as Obj).type !== "enabled") return m;
+    const o = m as Obj;
+    const inlineDisabled = (o.inline_agents as Obj | undefined)?.type === "disabled";
+    if (!Array.isArray(o.predefined_agents)) {
+      return inlineDisabled ? { ...o, predefined_agents: [{ type: "self" }] } : o;
+    }
+    return { ...o, predefined_agents: resolveList(o.predefined_agents, !inlineDisabled) };
+  };
+  const agents = c.agents.map((a) => {
+    const spec: Obj = { name: named(a.name), ...a.spec };
+    if (a.roster?.kind === "coordinator") {
+      spec.multiagent = { type: "coordinator", agents: resolveList(a.roster.agents, false) };
+    } else if (a.roster?.kind === "multiagent_20261001") {
+      spec.multiagent = compact({
+        type: "multiagent_20261001",
+        advisor: a.roster.advisor,
+        subagents: resolveMember(a.roster.subagents),
+        workflows: resolveMember(a.roster.workflows),
+      });
+    }
+    return spec;
+  });
+  const environments = c.environments.map((e) => ({ ...e, name: named(String(e.name)) }));
+  const markdown = new Set(c.agents.filter((a) => a.markdown).map((a) => named(a.name)));
+  return { agents, environments, markdown };
+}

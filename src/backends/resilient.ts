@@ -21,6 +21,7 @@ import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { BackendError } from "./errors.js";
 import type { ControlPlane, ListOptions, LiveAgent, LiveOf, RequestBody, ResourceKind } from "./types.js";
 
+/** What `onRetry` is told about each retry (for progress output). */
 export interface RetryInfo {
   operation: string;
   /** The attempt that failed (1-based). */

@@ -14,7 +14,6 @@ import type {
   ControlPlane,
   ListOptions,
   LiveAgent,
-  LiveEnvironment,
   LiveOf,
   RequestBody,
   ResourceKind,
@@ -176,4 +175,3 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   return Math.max(0, (date - Date.now()) / 1000);
 }
 
-export type { LiveAgent, LiveEnvironment };

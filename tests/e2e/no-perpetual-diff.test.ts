@@ -121,6 +121,8 @@ async function roundTrip(c: GeneratedCase): Promise<void> {
   });
   expect(applied.failed.map((f) => `${f.address}: ${f.error.message}`)).toEqual([]);
   expect(applied.skipped).toEqual([]);
+  // One create per resource and nothing else: no follow-up update moved a version during apply.
+  expect(applied.writes).toBe(first.resources.length);
   expect(saved).toEqual(applied.lock);
 
   cp.clearRequestLog();
@@ -134,6 +136,7 @@ async function roundTrip(c: GeneratedCase): Promise<void> {
   expect(second.resources).toHaveLength(manifests.agents.length + manifests.environments.length);
   expect(second.driftDetected).toBe(false);
   expect(third.writes).toBe(0);
+  expect(third.lock).toEqual(applied.lock);
   expect(writes).toEqual([]);
 
   // No version moved: the live version right after apply is the one the lockfile pinned, and

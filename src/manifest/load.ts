@@ -4,8 +4,6 @@
  * every problem. A missing or broken agentform.yaml does throw (ConfigError, exit 4): without
  * it there is nothing to validate against.
  */
-import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
@@ -13,11 +11,11 @@ import type { ResourceKind } from "../backends/types.js";
 import { formatDiagnostics, pointerToPath, sortDiagnostics } from "./format.js";
 import { checkRules, findSecrets, secretText } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
-import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
+export { MAX_FILE_BYTES } from "./file.js";
+import { analyzeFile, fileDiag, lazyLocator, readSource, toPosix, type Candidate, type FileReport } from "./file.js";
+import { LineIndex, parseYaml, toPointer } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, Position, ProjectConfig, TargetConfig } from "./types.js";
 
-/** Larger files are refused before being read whole: no manifest needs a megabyte. */
-export const MAX_FILE_BYTES = 1024 * 1024;
 export const CONFIG_FILE = "agentform.yaml";
 
 const AGENT_EXTENSIONS = [".yaml", ".yml", ".md"];
@@ -25,75 +23,6 @@ const ENVIRONMENT_EXTENSIONS = [".yaml", ".yml"];
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function toPosix(p: string): string {
-  return p.split(path.sep).join("/");
-}
-
-function fileDiag(file: string, code: string, message: string, hint: string, pos: Position = { line: 1, column: 1 }): Diagnostic {
-  return { code, severity: "error", file, line: pos.line, column: pos.column, path: "", message, hint };
-}
-
-interface ReadOk {
-  text: string;
-  sha256: string;
-}
-
-/**
- * Read a file as UTF-8 with the size and encoding checks every input gets. Synchronous on
- * purpose: for thousands of small files the thread-pool round trips of fs/promises cost more
- * than the reads themselves (see bench/validate.ts).
- */
-function readSource(abs: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
-  const unreadable = (err: unknown) => ({
-    diagnostic: fileDiag(file, "AF-FILE-READ", `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, "Check that the path exists and is readable."),
-  });
-  let bytes: Buffer;
-  let fd: number;
-  try {
-    fd = openSync(abs, "r");
-  } catch (err) {
-    return unreadable(err);
-  }
-  try {
-    // Size first, through the open descriptor: a huge file is refused without reading it.
-    const { size } = fstatSync(fd);
-    if (size > MAX_FILE_BYTES) {
-      return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
-    }
-    bytes = readFileSync(fd);
-  } catch (err) {
-    return unreadable(err);
-  } finally {
-    closeSync(fd);
-  }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  try {
-    return { text: utf8.decode(bytes), sha256 };
-  } catch {
-    return { diagnostic: fileDiag(file, "AF-FILE-ENCODING", "the file is not valid UTF-8", "Save the file as UTF-8 (without a byte-order mark is best).", { line: firstInvalidLine(bytes), column: 1 }), sha256 };
-  }
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function firstInvalidLine(bytes: Buffer): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 10) {
-      try {
-        decoder.decode(bytes.subarray(start, i));
-      } catch {
-        return line;
-      }
-      line++;
-      start = i + 1;
-    }
-  }
-  return 1;
-}
 
 // ---------------------------------------------------------------------------------------------
 // agentform.yaml
@@ -168,12 +97,6 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
 // ---------------------------------------------------------------------------------------------
 // manifests
 
-interface Candidate {
-  abs: string;
-  /** "auto": a file named on the command line outside the configured folders. */
-  kind: ResourceKind | "auto";
-}
-
 async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[]): Promise<void> {
   let entries;
   try {
@@ -209,66 +132,6 @@ function isInside(child: string, parent: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-interface ParsedFile {
-  file: string;
-  kind: ResourceKind;
-  diagnostics: Diagnostic[];
-  /** Present when the file parsed to a mapping. */
-  value?: Obj;
-  parsed?: ParsedYaml;
-  /** `.md` agents: the Markdown body, which becomes `system`. */
-  body?: { text: string; position: Position };
-}
-
-const FRONTMATTER_CLOSE = /^---[ \t]*\r?$/m;
-
-function parseMarkdown(text: string, file: string, lines: LineIndex): { parsed: ParsedYaml; body: { text: string; position: Position } } | Diagnostic {
-  const open = /^---[ \t]*\r?\n/.exec(text);
-  const hint = "An agent .md file starts with YAML frontmatter between two `---` lines; the Markdown after it is the system prompt.";
-  if (!open) return fileDiag(file, "AF-MD-FRONTMATTER", "the file does not start with a `---` frontmatter block", hint);
-  const rest = text.slice(open[0].length);
-  const close = FRONTMATTER_CLOSE.exec(rest);
-  if (!close) return fileDiag(file, "AF-MD-FRONTMATTER", "the frontmatter block is not closed by a `---` line", hint);
-  const frontmatter = rest.slice(0, close.index);
-  const bodyStart = open[0].length + close.index + close[0].length;
-  const rawBody = text.slice(bodyStart);
-  const lead = rawBody.length - rawBody.trimStart().length;
-  const parsed = parseYaml(frontmatter, { file, lines, offset: open[0].length });
-  return { parsed, body: { text: rawBody.trim(), position: lines.position(bodyStart + lead) } };
-}
-
-function parseFile(candidate: Candidate, root: string): { result: ParsedFile; sha256?: string } {
-  const file = toPosix(path.relative(root, candidate.abs));
-  const isMarkdown = path.extname(candidate.abs).toLowerCase() === ".md";
-  let kind: ResourceKind = candidate.kind === "auto" ? "agent" : candidate.kind;
-  const read = readSource(candidate.abs, file);
-  if ("diagnostic" in read) return { result: { file, kind, diagnostics: [read.diagnostic] }, ...(read.sha256 ? { sha256: read.sha256 } : {}) };
-  const lines = new LineIndex(read.text);
-  let parsed: ParsedYaml;
-  let body: ParsedFile["body"];
-  if (isMarkdown) {
-    const md = parseMarkdown(read.text, file, lines);
-    if ("code" in md) return { result: { file, kind, diagnostics: [md] }, sha256: read.sha256 };
-    parsed = md.parsed;
-    body = md.body;
-  } else {
-    parsed = parseYaml(read.text, { file, lines });
-  }
-  if (parsed.diagnostics.length > 0 || !isObject(parsed.value)) return { result: { file, kind, diagnostics: parsed.diagnostics }, sha256: read.sha256 };
-  const value = parsed.value;
-  // Files named outside the configured folders: agents have a model, environments do not.
-  if (candidate.kind === "auto") kind = isMarkdown || "model" in value ? "agent" : "environment";
-  const diagnostics: Diagnostic[] = [];
-  if (body !== undefined && "system" in value) {
-    const pos = parsed.locate("/system");
-    diagnostics.push({ code: "AF-MD-SYSTEM-CONFLICT", severity: "error", file, line: pos.line, column: pos.column, path: "system", message: "the frontmatter sets `system`, but in a .md agent the Markdown body is the system prompt", hint: "Remove `system:` from the frontmatter and keep the prompt in the body." });
-  }
-  const forSchema = body !== undefined && body.text !== "" && !("system" in value) ? { ...value, system: body.text } : value;
-  const locate = (pointer: string): Position => (body !== undefined && (pointer === "/system" || pointer.startsWith("/system/")) && !("system" in value) ? body.position : parsed.locate(pointer));
-  diagnostics.push(...schemaDiagnostics(kind, forSchema, { file, locate }));
-  return { result: { file, kind, diagnostics, value: forSchema, parsed: { ...parsed, locate }, ...(body ? { body } : {}) }, sha256: read.sha256 };
-}
-
 function settingsOf(value: Obj): ManifestSettings {
   const block = isObject(value.agentform) ? value.agentform : {};
   return {
@@ -278,10 +141,9 @@ function settingsOf(value: Obj): ManifestSettings {
   };
 }
 
-function toManifest(p: ParsedFile): LoadedManifest {
-  const { agentform: _settings, ...spec } = p.value!;
-  const locate = p.parsed!.locate;
-  return { kind: p.kind, name: spec.name as string, file: p.file, spec, settings: settingsOf(p.value!), locate };
+function toManifest(report: FileReport): LoadedManifest {
+  const { agentform: _settings, ...spec } = report.value!;
+  return { kind: report.kind, name: spec.name as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
 }
 
 export interface LoadProjectOptions {
@@ -334,7 +196,9 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     }
   }
 
-  const parsed = candidates.map((c) => parseFile(c, config.root));
+  // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
+  // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
+  const reports = candidates.map((c) => analyzeFile(c, config.root));
   const sources: Array<{ file: string; sha256: string }> = [];
   const configHash = configHashes.get(config);
   if (configHash) sources.push(configHash);
@@ -342,13 +206,13 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     const read = readSource(path.join(config.root, config.file), config.file);
     if (read.sha256) sources.push({ file: config.file, sha256: read.sha256 });
   }
-  for (const p of parsed) if (p.sha256) sources.push({ file: p.result.file, sha256: p.sha256 });
+  for (const r of reports) if (r.sha256) sources.push({ file: r.file, sha256: r.sha256 });
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 
   const agents: LoadedManifest[] = [];
   const environments: LoadedManifest[] = [];
   const otherAgentNames: string[] = [];
-  for (const { result } of parsed) {
+  for (const result of reports) {
     diagnostics.push(...result.diagnostics);
     if (!result.value) continue;
     // Rules also run over manifests with schema errors (they check shapes defensively), so

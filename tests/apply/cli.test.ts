@@ -187,4 +187,18 @@ describe("agentform apply / lock (CLI, in-process)", () => {
     const after = await readLockFile();
     expect(Object.keys(after.agents)).toEqual(["triage"]);
   });
+
+  it("a plan saved with --prune is applied without repeating the flag", async () => {
+    expect((await run("apply", "--auto-approve")).code).toBe(0);
+    await rm(path.join(dir, "agents", "billing.yaml"));
+    const planFile = path.join(dir, "prune-plan.json");
+    expect((await run("plan", "--prune", "--out", planFile)).code).toBe(0);
+    cp.clearRequestLog();
+    const result = await run("apply", planFile);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/agent\.billing archived/);
+    expect(writes()).toHaveLength(1);
+    expect(Object.keys((await readLockFile()).agents)).toEqual(["triage"]);
+  });
 });

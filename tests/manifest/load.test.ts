@@ -171,3 +171,18 @@ describe("aliases", () => {
     expect(tools[1]!.default_config).not.toBe(tools[0]!.default_config);
   });
 });
+
+describe("positions found lazily", () => {
+  it("positions rule diagnostics by re-parsing the file only when needed", async () => {
+    const dir = await project({
+      "agents/a.yaml": "name: a\nmodel: m\n",
+      "agents/dup.md": "---\n# same name as a.yaml\nname: a\nmodel: m\nmetadata:\n  agentform.x: y\n---\nBody.\n",
+    });
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`)).toEqual([
+      "agents/a.yaml:1:1 AF-NAME-DUPLICATE",
+      "agents/dup.md:3:1 AF-NAME-DUPLICATE",
+      "agents/dup.md:6:3 AF-METADATA-RESERVED",
+    ]);
+  });
+});

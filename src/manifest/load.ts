@@ -11,10 +11,11 @@ import type { ResourceKind } from "../backends/types.js";
 import { formatDiagnostics, pointerToPath, sortDiagnostics } from "./format.js";
 import { checkRules, findSecrets, secretText } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
-export { MAX_FILE_BYTES } from "./file.js";
 import { analyzeFile, fileDiag, lazyLocator, readSource, toPosix, type Candidate, type FileReport } from "./file.js";
 import { LineIndex, parseYaml, toPointer } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, Position, ProjectConfig, TargetConfig } from "./types.js";
+
+export { MAX_FILE_BYTES } from "./file.js";
 
 export const CONFIG_FILE = "agentform.yaml";
 
@@ -104,16 +105,15 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
   } catch {
     return;
   }
+  // Sorted, so every run (and every machine) sees the files in the same order.
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const abs = path.join(dir, entry.name);
-    let isDir = entry.isDirectory();
+    const isDir = entry.isDirectory();
     let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      const target = await stat(abs).catch(() => undefined);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
-    }
+    // Symlinked files are followed; symlinked folders are not, so a link loop cannot recurse.
+    if (entry.isSymbolicLink()) isFile = (await stat(abs).catch(() => undefined))?.isFile() ?? false;
     if (isDir) {
       await scanDir(abs, kind, out);
       continue;
@@ -214,7 +214,12 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   const otherAgentNames: string[] = [];
   for (const result of reports) {
     diagnostics.push(...result.diagnostics);
-    if (!result.value) continue;
+    if (!result.value) {
+      // An agent file that did not parse has no readable name; its file name is the best guess,
+      // and saves every coordinator that refers to it a second, misleading "unknown ref".
+      if (result.kind === "agent") otherAgentNames.push(path.basename(result.file).replace(/\.(ya?ml|md)$/i, ""));
+      continue;
+    }
     // Rules also run over manifests with schema errors (they check shapes defensively), so
     // one run reports every problem; a manifest without a usable name is only a reference target.
     if (typeof result.value.name !== "string") continue;

@@ -107,9 +107,12 @@ function isDirectChild(parent: string, child: string): string | undefined {
 
 const allowedOf = (e: Issue): string[] => {
   if (e.keyword === "const") return [String(e.params.allowedValue)];
-  if (e.keyword === "enum") return (e.params.allowedValues as unknown[]).map(String);
+  if (e.keyword === "enum") return (e.params.allowedValues as unknown[]).filter((v) => v !== null).map(String);
   return [];
 };
+
+/** Roster and predefined_agents entries, where `{type: agent}` takes a `ref` or an `id`. */
+const ROSTER_ENTRY = /^\/multiagent\/(agents|(subagents|workflows)\/predefined_agents)\/\d+$/;
 
 /** Reduce ajv's per-branch noise to the problems in the branch the author meant. */
 function collapseUnions(errors: ErrorObject[]): Issue[] {
@@ -227,6 +230,11 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
     case "required": {
       const missing = String(issue.params.missingProperty);
       code = "AF-SCHEMA-REQUIRED";
+      if (ROSTER_ENTRY.test(pointer) && (missing === "id" || missing === "ref")) {
+        message = "an agent entry needs `ref` (the name of an agent manifest) or `id`";
+        hint = "Write `{type: agent, ref: <agent name>}`; agentform resolves it to the agent's id and version.";
+        break;
+      }
       message = `missing required key ${JSON.stringify(missing)}`;
       hint = `Add \`${missing}:\` here.`;
       break;
@@ -243,6 +251,11 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
         break;
       }
       code = "AF-SCHEMA-UNKNOWN-KEY";
+      if (ROSTER_ENTRY.test(issue.instancePath) && isObject(parent) && "ref" in parent && "id" in parent) {
+        message = "an agent entry has both `ref` and `id`; use one";
+        hint = "Keep `ref: <agent name>` and let agentform resolve the id, or keep `id` and drop `ref`.";
+        break;
+      }
       message = `unknown key ${JSON.stringify(key)}${suggestion(key, allowed)}`;
       hint =
         issue.instancePath === ""
@@ -259,6 +272,7 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
       const expected = allowedOf(issue);
       code = "AF-SCHEMA-ENUM";
       message = `${describeValue(value)} is not allowed here; expected ${expected.map((v) => JSON.stringify(v)).join(" or ")}${typeof value === "string" ? suggestion(value, expected) : ""}`;
+      if (expected.length === 0) message = `${describeValue(value)} is not allowed here`;
       break;
     }
     case "x-one-of-const": {

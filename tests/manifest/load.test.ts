@@ -139,6 +139,15 @@ describe("loadProject", () => {
     expect(result.agents.map((a) => a.name)).toEqual(["lead"]);
   });
 
+  it("does not call a ref unknown when the referenced file exists but does not parse", async () => {
+    const dir = await project({
+      "agents/lead.yaml": "name: lead\nmodel: m\nmultiagent: {type: coordinator, agents: [{type: agent, ref: helper}]}\n",
+      "agents/helper.yaml": "name: helper\nmodel: [unclosed\n",
+    });
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["agents/helper.yaml AF-YAML-SYNTAX"]);
+  });
+
   it("skips README.md and dot-files, and ignores .md in environments", async () => {
     const dir = await project({
       "agents/README.md": "# Our agents\n",

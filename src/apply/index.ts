@@ -14,6 +14,7 @@
  */
 import { AgentformError, OperationalError, SafetyError } from "../errors.js";
 import { BackendError } from "../backends/errors.js";
+import { Semaphore } from "../backends/resilient.js";
 import type { ControlPlane, LiveAgent, LiveEnvironment, RequestBody } from "../backends/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { liveDigest } from "../normalize/index.js";
@@ -84,7 +85,7 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   const failed: ApplyResult["failed"] = [];
   const skipped: string[] = [];
   const outcomes = new Map<string, Promise<Outcome>>();
-  const slots = new Slots(concurrency);
+  const slots = new Semaphore(concurrency);
 
   // Saves run one at a time so an older snapshot never lands last. Writes that complete while
   // a save is in flight share the next one (one fsync for many writes on large applies); every
@@ -354,23 +355,4 @@ function toAgentformError(err: unknown, entry: PlannedResource): AgentformError 
     hint: "This is a bug in agentform; rerun with AGENTFORM_DEBUG=1 and report it.",
     cause: err,
   });
-}
-
-/** A plain counting limiter: at most `limit` tasks run at once, in arrival order. */
-class Slots {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }

@@ -11,7 +11,7 @@ import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../b
 import type { LockedAgent, LockedEnvironment } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
-import { buildCreateBody, buildUpdateBody as buildUpdateBodyImpl, resolveSpecRefs, type BodyRefResolver } from "./body.js";
+import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
 import {
@@ -321,7 +321,7 @@ function planResource(
     else if (repinChanges.length === changes.length) action = "repin";
     else action = "update";
     if (action !== "noop") {
-      const body: RequestBody = buildUpdateBodyImpl(kind, resolvedSpec, live, changes, input.project, ignore);
+      const body: RequestBody = buildUpdateBody(kind, resolvedSpec, live, changes, input.project, ignore);
       request = kind === "agent" ? { method: "update", body, expectedVersion: (live as LiveAgent).version } : { method: "update", body };
     }
   }
@@ -467,20 +467,6 @@ export function explainDrift(plan: Plan, lockedAgents: Record<string, LiveAgent>
   return next;
 }
 
-/**
- * The update request body for one resource (see body.ts): only fields touched by `changes`,
- * whole arrays, complete multiagent and config objects, metadata as a patch keeping the marker.
- */
-export function buildUpdateBody(
-  kind: ResourceKind,
-  desiredResolved: Record<string, unknown>,
-  liveRaw: unknown,
-  changes: FieldChange[],
-  project: string,
-): RequestBody {
-  return buildUpdateBodyImpl(kind, desiredResolved, liveRaw, changes, project);
-}
-
 /** The worst impact of a set of entries (IMPACT_ORDER). */
 export function worstImpact(impacts: readonly Impact[]): Impact {
   let worst: Impact = "none";
@@ -488,4 +474,4 @@ export function worstImpact(impacts: readonly Impact[]): Impact {
   return worst;
 }
 
-export { escapePointer };
+export { buildUpdateBody, escapePointer };

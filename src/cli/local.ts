@@ -52,7 +52,7 @@ function faultsFromFlags(flags: ServeFlags): Partial<FaultConfig> {
 
 /** Register `agentform local serve`. */
 export function registerLocal(program: Command, ctx: CommandContext): void {
-  const local = program.command("local").description("the local control plane: an offline Managed Agents API for trying agentform and for tests");
+  const local = program.command("local").description("The local control plane: an offline Managed Agents API for trying agentform and for tests.");
   local
     .command("serve")
     .description("serve the local control plane on 127.0.0.1 until interrupted")

@@ -68,6 +68,7 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   }
   const emit = options.onEvent ?? (() => undefined);
   const lock: Lockfile = structuredClone(options.lock);
+  const appeared = await namesTakenSincePlan(plan, backend);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
 
   // Where roster references point: locked pins, then what the plan saw for unchanged agents,
@@ -125,6 +126,8 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
       recordUnchanged(entry);
       return "ok";
     }
+    const taken = appeared.get(entry.address);
+    if (taken) return fail(entry, taken);
     // The slot bounds API calls only; waiting for the lockfile save happens outside it, so
     // writes keep flowing while a save is in flight (and the next save covers them all).
     const executed = await slots.run(async () => {
@@ -356,3 +359,31 @@ function toAgentformError(err: unknown, entry: PlannedResource): AgentformError 
     cause: err,
   });
 }
+
+/**
+ * Names are not unique for agents, so a create planned against a workspace where the name was
+ * free would make a duplicate if the name got taken since (a second apply, a colleague, the
+ * Console) while this plan waited for review or confirmation. One list call per kind that has
+ * creates, just before writing, closes most of that window.
+ */
+async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Promise<Map<string, SafetyError>> {
+  const taken = new Map<string, SafetyError>();
+  for (const kind of ["environment", "agent"] as const) {
+    const creates = plan.resources.filter((r) => r.kind === kind && r.request?.method === "create");
+    if (creates.length === 0) continue;
+    const live = new Map<string, string>();
+    for (const l of await backend.list(kind)) live.set(l.name, l.id);
+    for (const entry of creates) {
+      const id = live.get(entry.name);
+      if (id === undefined) continue;
+      taken.set(
+        entry.address,
+        new SafetyError("stale-basis", `${entry.address} changed since plan: a live ${kind} named "${entry.name}" (${id}) now exists, so creating it would make a duplicate; run plan again.`, {
+          hint: "Another apply (or someone in the Console) created it after this plan was made; `agentform plan` will match it by name.",
+        }),
+      );
+    }
+  }
+  return taken;
+}
+

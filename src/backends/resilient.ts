@@ -19,6 +19,7 @@
  */
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { BackendError } from "./errors.js";
+import { canonicalDesired, canonicalJson, canonicalLive } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveAgent, LiveOf, RequestBody, ResourceKind } from "./types.js";
 
 /** What `onRetry` is told about each retry (for progress output). */
@@ -222,62 +223,45 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
     if (live.version === expected) return undefined;
     const versions = await wrapped.listVersions(id);
     const index = versions.findIndex((v) => v.version === live.version);
-    if (index < 1 || versions[index - 1]?.version !== expected) return undefined;
-    return bodyReflected(body, live) ? live : undefined;
+    const previous = versions[index - 1];
+    if (index < 1 || previous?.version !== expected) return undefined;
+    return bodyReflected(body, previous, live) ? live : undefined;
   }
 
   return wrapped;
 }
 
 /**
- * Conservative check that a live agent shows every field of an update body. False negatives
- * are safe (the update is resent and the version lock answers 409); false positives are not,
- * so anything not understood counts as "not reflected".
+ * Did our update produce `live` from `previous` (the version the update was locked to)? The body
+ * is replayed onto `previous` with the API's update semantics (top-level fields replaced,
+ * metadata patched) and the result compared with `live` in canonical form, so server-resolved
+ * defaults (tool configs, model effort, roster versions) do not count as differences. A false
+ * positive only means someone else made the very same change, which leaves live as we want it.
  */
-export function bodyReflected(body: RequestBody, live: LiveAgent): boolean {
-  const liveRecord = live as unknown as Record<string, unknown>;
+export function bodyReflected(body: RequestBody, previous: LiveAgent, live: LiveAgent): boolean {
+  const replayed: Record<string, unknown> = { ...(previous as unknown as Record<string, unknown>) };
+  for (const key of ["id", "type", "version", "created_at", "updated_at", "archived_at"]) delete replayed[key];
   for (const [key, sent] of Object.entries(body)) {
     if (key === "version") continue;
-    const actual = liveRecord[key];
     if (key === "metadata") {
-      const liveMeta = (actual ?? {}) as Record<string, unknown>;
+      const merged: Record<string, unknown> = { ...((replayed.metadata ?? {}) as Record<string, unknown>) };
       for (const [k, v] of Object.entries((sent ?? {}) as Record<string, unknown>)) {
-        if (v === null || v === "" ? k in liveMeta : liveMeta[k] !== v) return false;
+        if (v === null || v === "") delete merged[k];
+        else merged[k] = v;
       }
+      replayed.metadata = merged;
       continue;
     }
-    if (key === "model") {
-      const liveModel = (actual ?? {}) as Record<string, unknown>;
-      const sentModel = typeof sent === "string" ? { id: sent } : (sent as Record<string, unknown>);
-      for (const [k, v] of Object.entries(sentModel ?? {})) {
-        const want = k === "effort" && typeof v === "string" ? { type: v } : v;
-        if (!sameJson(want, liveModel[k])) return false;
-      }
+    if (key === "model" && typeof sent === "object" && sent !== null && !("effort" in sent)) {
+      // Omitting effort keeps the stored one when the model id is unchanged (API-SEMANTICS §2.4).
+      const before = replayed.model as Record<string, unknown> | undefined;
+      replayed.model = before && before.id === (sent as Record<string, unknown>).id ? { ...sent, effort: before.effort } : sent;
       continue;
     }
-    if ((key === "description" || key === "system") && (sent === "" || sent === null)) {
-      if (actual !== null && actual !== "" && actual !== undefined) return false;
-      continue;
-    }
-    if (!sameJson(sent, actual)) return false;
+    replayed[key] = sent;
   }
-  return true;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b);
-}
-
-function stableJson(value: unknown): string {
-  if (value === undefined) return "null";
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
+  const desired = canonicalDesired("agent", replayed);
+  return canonicalJson(desired) === canonicalJson(canonicalLive("agent", live, desired));
 }
 
 function asBackendError(err: unknown, _operation: string): BackendError {

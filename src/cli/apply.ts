@@ -10,6 +10,7 @@ import { Command, Option } from "commander";
 import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
+import { acquireRunLock } from "../apply/run-lock.js";
 import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction } from "../plan/types.js";
 import { renderText } from "../render/index.js";
@@ -96,7 +97,11 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
         ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
     },
   );
+  let release: (() => Promise<void>) | null = null;
   try {
+    // Held from before the plan is computed until the lockfile is written, so two applies of
+    // one target on this machine can never interleave.
+    release = await acquireRunLock(path.join(ws.config.root, ".agentform", `apply-${ws.target.name}.lock`));
     const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
@@ -119,9 +124,12 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     }
 
     if (planHasChanges(plan) && !saved && !flags.autoApprove) {
-      if (!(await confirm(ctx))) {
+      const answer = await confirm(ctx);
+      if (answer !== "yes") {
         ctx.io.stderr.write("Apply cancelled; nothing was written.\n");
-        return ExitCode.ok;
+        // Like `terraform apply`: a declined apply is not a success, so `apply && deploy` stops.
+        // Ctrl+C gets the shell's conventional 130.
+        return answer === "interrupted" ? 130 : ExitCode.error;
       }
     }
 
@@ -134,6 +142,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     });
     return report(result, ws, ctx);
   } finally {
+    if (release) await release();
     await ws.close();
   }
 }
@@ -197,11 +206,15 @@ async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): 
   return saved;
 }
 
-async function confirm(ctx: CommandContext): Promise<boolean> {
+async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted"> {
   const rl = createInterface({ input: process.stdin, output: ctx.io.stderr });
   try {
     const answer = await rl.question("Apply these changes? Only 'y' or 'yes' applies. [y/N] ");
-    return /^y(es)?$/i.test(answer.trim());
+    return /^y(es)?$/i.test(answer.trim()) ? "yes" : "no";
+  } catch {
+    // Ctrl+C or Ctrl+D at the prompt: a refusal, not a crash.
+    ctx.io.stderr.write("\n");
+    return "interrupted";
   } finally {
     rl.close();
   }
@@ -233,8 +246,11 @@ function report(result: ApplyResult, ws: Workspace, ctx: CommandContext): number
     if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
     return ExitCode.ok;
   }
+  const lockFailed = result.failed.some(({ error }) => error.code === "lockfile-unwritable");
   ctx.io.stderr.write(
-    `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${result.failed.length} failed, ${result.skipped.length} skipped.\n`,
+    lockFailed
+      ? `Apply incomplete: ${result.writes} write(s) made, but ${lockName} could not be written; ${result.failed.length} failed, ${result.skipped.length} skipped. The next plan finds those resources by name and ownership marker.\n`
+      : `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${result.failed.length} failed, ${result.skipped.length} skipped.\n`,
   );
   // Refusals (a basis that moved) are exit 3 only when nothing else went wrong.
   const all3 = result.failed.every(({ error }) => error instanceof AgentformError && error.exitCode === ExitCode.refused);

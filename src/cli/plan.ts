@@ -2,7 +2,7 @@
  * `agentform plan`: load → validate → refresh → plan → render (→ save). Reads only: list
  * calls for the whole workspace, plus one GET per drifted agent under --explain.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
@@ -138,12 +138,14 @@ async function withDriftExplained(ws: Workspace, plan: Plan, live: LiveState): P
 }
 
 async function writeFileAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   try {
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, text, "utf8");
     await rename(tmp, file);
   } catch (err) {
+    // Never leave a partial file behind: the temp file goes, the target is untouched.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigError("plan-out-unwritable", `Cannot write the plan to ${file}: ${(err as Error).message}`, {
       hint: "Check that the folder exists and is writable.",
     });

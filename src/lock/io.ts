@@ -5,7 +5,7 @@
  */
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError, SafetyError } from "../errors.js";
+import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
 
 /** The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. */
@@ -132,7 +132,7 @@ export async function writeLock(file: string, lock: Lockfile): Promise<void> {
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new ConfigError("lockfile-unwritable", `Cannot write the lockfile ${file}: ${(err as Error).message}`, {
+    throw new OperationalError("lockfile-unwritable", `Cannot write the lockfile ${file}: ${(err as Error).message}`, {
       hint: "Check that the project folder is writable; the resources already written are safe and the next apply records them.",
     });
   }

@@ -98,12 +98,13 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
 // ---------------------------------------------------------------------------------------------
 // manifests
 
-async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[]): Promise<void> {
+/** Collects manifest files under `dir`; false when the folder does not exist (or is unreadable). */
+async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[]): Promise<boolean> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {
-    return;
+    return false;
   }
   // Sorted, so every run (and every machine) sees the files in the same order.
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -125,6 +126,7 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
     const allowed = kind === "environment" ? ENVIRONMENT_EXTENSIONS : AGENT_EXTENSIONS;
     if (allowed.includes(ext)) out.push({ abs, kind });
   }
+  return true;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -165,9 +167,21 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   const agentsDir = path.resolve(config.root, config.paths.agents);
   const environmentsDir = path.resolve(config.root, config.paths.environments);
   const candidates: Candidate[] = [];
-  await scanDir(agentsDir, "agent", candidates);
-  await scanDir(environmentsDir, "environment", candidates);
   const diagnostics: Diagnostic[] = [];
+  // A missing folder is legal (a project may have no environments), but it is also what a typo
+  // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
+  // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
+  const defaults = { agent: "agents", environment: "environments" } as const;
+  for (const [dir, kind] of [[agentsDir, "agent"], [environmentsDir, "environment"]] as const) {
+    const configured = kind === "agent" ? config.paths.agents : config.paths.environments;
+    if (!(await scanDir(dir, kind, candidates)) && path.normalize(configured) !== defaults[kind]) {
+      const rel = toPosix(path.relative(config.root, dir)) || ".";
+      diagnostics.push({
+        ...fileDiag(config.file, "AF-PATH-MISSING", `the ${kind}s folder "${rel}" does not exist, so no ${kind} manifests were loaded`, `Create ${rel}/ or fix \`paths.${kind}s\` in ${config.file}; \`--prune\` refuses to archive every ${kind} while none are found.`),
+        severity: "warning",
+      });
+    }
+  }
 
   let selected: Set<string> | undefined;
   if (options.paths && options.paths.length > 0) {

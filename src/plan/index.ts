@@ -421,13 +421,17 @@ export function buildPlan(input: PlanInput): Plan {
     };
     prune("agent", lockAgents, input.agents, input.live.agents, claimedAgents);
     prune("environment", lockEnvs, input.environments, input.live.environments, claimedEnvs);
-    if (archives.length > 0 && input.agents.length + input.environments.length === 0 && !input.options.allowEmpty) {
+    // Per kind: a missing or misnamed agents folder must not archive the whole fleet just
+    // because some environments were still found.
+    for (const [kind, manifests] of [["agent", input.agents], ["environment", input.environments]] as const) {
+      const doomed = archives.filter((a) => a.kind === kind);
+      if (doomed.length === 0 || manifests.length > 0 || input.options.allowEmpty) continue;
       refusals.push({
         address: `project.${input.project}`,
         code: "prune-everything",
-        message: `--prune would archive every resource of project "${input.project}" (${archives.length}) because no manifests were found.`,
-        hint: "Check that agentform.yaml points at the right folders; if archiving everything is intended, add --allow-empty.",
-        ids: archives.map((a) => a.id as string).sort(),
+        message: `--prune would archive every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
+        hint: `Check that agentform.yaml points at the right ${kind}s folder; if archiving every ${kind} is intended, add --allow-empty.`,
+        ids: doomed.map((a) => a.id as string).sort(),
       });
     }
   }

@@ -147,7 +147,7 @@ function multiagentFindings(f: Findings, before: unknown, after: unknown): void 
   if (!isObj(after)) return;
   if (!isObj(before) || before.type !== after.type) {
     const parts: string[] = [];
-    if (after.type === "coordinator") parts.push(`coordinator of ${Object.keys(obj(after.agents)).length} agent(s)`);
+    if (after.type === "coordinator") parts.push(`${Object.keys(obj(after.agents)).length} agent(s) in the roster`);
     else {
       for (const m of ["advisor", "subagents", "workflows"]) if (obj(after[m]).type === "enabled") parts.push(m);
     }

@@ -41,6 +41,32 @@ describe("apply executor against the local control plane", () => {
     expect(Object.keys(result.lock.environments).sort()).toEqual(["env-0", "env-1", "env-2"]);
   });
 
+  it("two plans made from the same empty workspace: the second apply refuses its creates instead of duplicating", async () => {
+    const backend = resilient(cp);
+    const f = fleet(2);
+    const planA = await planNow(backend, f, null);
+    const planB = await planNow(backend, f, null);
+    const a = await applyNow(planA, backend, null);
+    expect(a.failed).toEqual([]);
+    cp.clearRequestLog();
+    const b = await applyNow(planB, backend, null);
+    expect(writesIn(cp)).toEqual([]);
+    expect(b.writes).toBe(0);
+    const creates = planB.resources.filter((r) => r.request?.method === "create").map((r) => r.address);
+    const refusedOrSkipped = [...b.failed.map((x) => x.address), ...b.skipped].sort();
+    expect(refusedOrSkipped).toEqual([...creates].sort());
+    for (const { error } of b.failed) {
+      expect(error).toBeInstanceOf(SafetyError);
+      expect(error.code).toBe("stale-basis");
+      expect(error.message).toMatch(/would make a duplicate; run plan again/);
+    }
+    // Exactly one live resource per name.
+    const names = (await backend.list("agent")).map((x) => x.name);
+    expect(new Set(names).size).toBe(names.length);
+    // The second apply never touched the first's lockfile entries.
+    expect(Object.keys(b.lock.agents)).toEqual([]);
+  });
+
   it("one at a time, the lockfile is saved after every single write", async () => {
     const backend = resilient(cp);
     const result = await applyNow(await planNow(backend, fleet(4), null), backend, null, [], 1);
@@ -282,7 +308,8 @@ describe("a lockfile that cannot be written", () => {
         saveLock: (lock) => writeLock("/nonexistent-dir-for-agentform-test/agentform.lock.json", lock),
       });
       expect(result.failed[0]?.error.code).toBe("lockfile-unwritable");
-      expect(result.failed[0]?.error.exitCode).toBe(4);
+      // A disk that cannot be written is an operational error (exit 1), not invalid input.
+      expect(result.failed[0]?.error.exitCode).toBe(1);
       // Writes already in flight when the save failed may land (the next plan finds them by name
       // and marker); nothing new starts after it.
       expect(result.writes).toBeLessThanOrEqual(2);

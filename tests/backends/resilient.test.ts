@@ -133,6 +133,46 @@ describe("withResilience over the sdk backend and the local control plane", () =
     expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it("recognises a lost update of fields the server resolves (tools, model), not only scalars", async () => {
+    const backend = make();
+    const agent = await backend.create("agent", {
+      name: unique("upd-tools"),
+      model: MODEL,
+      tools: [{ type: "agent_toolset_20260401", configs: [{ name: "write", enabled: false }] }],
+      metadata: MARK,
+    });
+    cp.clearRequestLog();
+    cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }] });
+    // The server answers with default_config filled in and `type` on every config entry, so a
+    // raw comparison of body and response would call this "not landed" and resend into a 409.
+    const tools = [{ type: "agent_toolset_20260401", configs: [{ name: "write", enabled: true, permission_policy: { type: "always_ask" } }] }];
+    const updated = await backend.update("agent", agent.id, { tools, model: { id: MODEL, speed: "standard" } }, { expectedVersion: 1 });
+    expect(updated.version).toBe(2);
+    expect(writes()).toHaveLength(1);
+    expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it("does not mistake someone else's different change for our lost update", async () => {
+    const other = createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey });
+    let theirsDone = false;
+    // Another client moves the agent to v2 while we back off after our lost write.
+    const backend = make({
+      sleep: async () => {
+        if (theirsDone) return;
+        theirsDone = true;
+        await other.update("agent", agent.id, { system: "theirs" }, { expectedVersion: 1 });
+      },
+    });
+    const agent = await backend.create("agent", { name: unique("upd-other"), model: MODEL, metadata: MARK });
+    cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropBeforeCommit: true } }] });
+    const err = (await backend.update("agent", agent.id, { system: "ours" }, { expectedVersion: 1 }).catch((e: unknown) => e)) as BackendError;
+    expect(theirsDone).toBe(true);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err.isConflict).toBe(true);
+    expect((await backend.get("agent", agent.id)).system).toBe("theirs");
+    expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
+  });
+
   it("an agent update lost before commit is resent under the same version lock", async () => {
     const backend = make();
     const agent = await backend.create("agent", { name: unique("upd-lost"), model: MODEL, metadata: MARK });

@@ -2,7 +2,7 @@
  * `agentform plan` end to end, in-process: real HTTP to a local control plane through the real
  * SDK, with the exit codes, formats and read-only request budget DESIGN.md promises.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -181,6 +181,22 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     expect(writes()).toEqual([]);
   });
 
+  it("drift that the manifest still matches: no changes for --detailed-exitcode, but --fail-on-drift still exits 3", async () => {
+    const lock = await applied();
+    const triageId = lock.agents.triage!.id;
+    await sdk().beta.agents.update(triageId, { version: 1, system: "Edited in the console." });
+    await sdk().beta.agents.update(triageId, { version: 2, system: "Sort incoming tickets." });
+    cp.clearRequestLog();
+
+    const detailed = await run(["plan", "--detailed-exitcode"]);
+    expect(detailed.code).toBe(0);
+    expect(detailed.stdout).toMatch(/! agent\.triage: changed outside agentform since the lockfile \(version 1 → 3\); the manifest still matches live/);
+    expect(detailed.stdout).toMatch(/No changes/);
+    const strict = await run(["plan", "--detailed-exitcode", "--fail-on-drift"]);
+    expect(strict.code).toBe(3);
+    expect(writes()).toEqual([]);
+  });
+
   it("--explain makes exactly one GET of the locked version per drifted agent and shows the changed field", async () => {
     const lock = await applied();
     const triageId = lock.agents.triage!.id;
@@ -281,6 +297,24 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     expect(JSON.stringify(lock)).not.toContain(API_KEY);
     const after = await run(["plan", "--detailed-exitcode"]);
     expect(after.code).toBe(0);
+  });
+
+  it("--out onto a directory exits 4 with plan-out-unwritable and prints no plan", async () => {
+    const result = await run(["plan", "--out", path.join(dir, "agents")]);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/Cannot write the plan to .*agents.* \[plan-out-unwritable\]/);
+    expect(result.stderr).toMatch(/hint: /);
+    // No partial write: the temp file is cleaned up.
+    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("--out under a path that cannot be a folder is the same clean error, not an internal one", async () => {
+    await writeFile(path.join(dir, "not-a-dir"), "x");
+    const result = await run(["plan", "--out", path.join(dir, "not-a-dir", "sub", "plan.json")]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/\[plan-out-unwritable\]/);
+    expect(result.stderr).not.toMatch(/internal/);
   });
 
   it("no ANSI escape codes with NO_COLOR or when stdout is not a terminal (FORCE_COLOR shows the test can see them)", async () => {

@@ -32,7 +32,8 @@ export class BackendError extends AgentformError {
 
   constructor(init: BackendErrorInit) {
     const where = init.status === undefined ? "no response" : `HTTP ${init.status}`;
-    const code = init.errorCode ?? init.type ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
+    // A 409 says "conflict" whatever error.type the server chose (API-SEMANTICS §1.4, §11 #3).
+    const code = init.errorCode ?? (init.status === 409 ? "conflict" : init.type) ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
     super(
       `api.${code}`,
       `${init.operation} failed (${where}): ${init.serverMessage}${init.requestId ? ` [request ${init.requestId}]` : ""}`,

@@ -40,7 +40,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .argument("[plan]", "a plan saved by `agentform plan --out`; applied exactly, or refused if anything moved since")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
-    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
     .option("--auto-approve", "apply without asking (required when stdin is not a terminal, unless a saved plan is given)")
     .option("--adopt", "take over unmanaged live resources that have a manifest's name")
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")

@@ -23,7 +23,7 @@ function numberFlag(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n)) {
-    throw new ConfigError("invalid_flag", `${flag} expects a number, got "${raw}"`, { hint: `for example ${flag} 100` });
+    throw new ConfigError("invalid-flag", `${flag} expects a number, got "${raw}"`, { hint: `for example ${flag} 100` });
   }
   return n;
 }
@@ -44,7 +44,7 @@ function faultsFromFlags(flags: ServeFlags): Partial<FaultConfig> {
   try {
     return parseFaults(raw);
   } catch (err) {
-    throw new ConfigError("invalid_flag", `invalid fault flag: ${(err as Error).message}`, {
+    throw new ConfigError("invalid-flag", `invalid fault flag: ${(err as Error).message}`, {
       hint: "see `agentform local serve --help` for the accepted values",
     });
   }
@@ -69,7 +69,7 @@ export function registerLocal(program: Command, ctx: CommandContext): void {
     .action(async (flags: ServeFlags) => {
       const port = numberFlag("--port", flags.port) ?? 0;
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new ConfigError("invalid_flag", `--port must be an integer between 0 and 65535, got "${flags.port}"`, { hint: "use --port 0 for any free port" });
+        throw new ConfigError("invalid-flag", `--port must be an integer between 0 and 65535, got "${flags.port}"`, { hint: "use --port 0 for any free port" });
       }
       const faults = faultsFromFlags(flags);
       const options: Parameters<typeof startLocalControlPlane>[0] = { port, faults };

@@ -31,7 +31,7 @@ export function registerLock(program: Command, ctx: CommandContext): void {
     .description("Check lockfile ↔ manifests ↔ live: ids exist, pinned versions exist, nothing archived, digests match.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText("after", "\nExit codes: 0 the lockfile is sound (warnings allowed), 3 errors found, 4 no or invalid lockfile, 1 other errors.")
     .action(async (flags: LockFlags) => {

@@ -36,7 +36,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .description("Compare the manifests with the live workspace and show what apply would change.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
-    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
     .option("-o, --out <file>", "save the plan (with a digest of its inputs) for `agentform apply <file>`")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
     .option("--detailed-exitcode", "exit 2 when there are changes, 0 when there are none")

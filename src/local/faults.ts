@@ -14,6 +14,12 @@ export interface FaultConfig {
   writesPerMinute: number | null;
   /** GET on /v1/*. */
   readsPerMinute: number | null;
+  /**
+   * Length of the rate-limit window in ms (default 60,000, a real minute). Tests shrink it to
+   * exercise sustained rate limiting in seconds instead of minutes; the limits above then count
+   * per window.
+   */
+  rateWindowMs: number;
   /** Max in-flight /v1/environments* requests; over → 429 + retry-after. */
   environmentConcurrency: number | null;
   /** Probability 0..1 of an injected error on a /v1 request. */
@@ -43,6 +49,7 @@ export const DEFAULT_FAULTS: Readonly<FaultConfig> = Object.freeze({
   jitterMs: 0,
   writesPerMinute: null,
   readsPerMinute: null,
+  rateWindowMs: 60_000,
   environmentConcurrency: null,
   errorRate: 0,
   errorStatus: 500,
@@ -56,8 +63,6 @@ export type FaultDecision =
   | { kind: "none"; dropAfterCommit: boolean; fault?: string }
   | { kind: "error"; status: number; retryAfterSeconds?: number; fault: string }
   | { kind: "dropBeforeCommit"; fault: string };
-
-const WINDOW_MS = 60_000;
 
 /** mulberry32: tiny, seedable, good enough for fault probabilities. */
 function prng(seed: number): () => number {
@@ -85,6 +90,10 @@ export function parseFaults(input: unknown): Partial<FaultConfig> {
   const out: Partial<FaultConfig> = {};
   for (const [key, v] of Object.entries(o)) {
     switch (key) {
+      case "rateWindowMs":
+        if (!isNonNegativeNumber(v) || v < 100) throw new Error(`${key} must be a number ≥ 100`);
+        out[key] = v;
+        break;
       case "latencyMs":
       case "jitterMs":
         if (!isNonNegativeNumber(v)) throw new Error(`${key} must be a number ≥ 0`);
@@ -195,16 +204,16 @@ export class FaultEngine {
   }
 
   /**
-   * Sliding 60-second window. Returns the whole seconds until a slot frees when over the limit,
+   * Sliding window (a minute unless rateWindowMs says otherwise). Returns the whole seconds until a slot frees when over the limit,
    * or null (and records the request) when it may proceed.
    */
   private takeSlot(times: number[], limit: number | null): number | null {
     if (limit === null) return null;
     const now = this.clock();
-    while (times.length > 0 && (times[0] as number) <= now - WINDOW_MS) times.shift();
+    while (times.length > 0 && (times[0] as number) <= now - this.config.rateWindowMs) times.shift();
     if (times.length >= limit) {
       const oldest = times[times.length - limit] as number;
-      return Math.max(1, Math.ceil((oldest + WINDOW_MS - now) / 1000));
+      return Math.max(1, Math.ceil((oldest + this.config.rateWindowMs - now) / 1000));
     }
     times.push(now);
     return null;

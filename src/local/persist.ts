@@ -37,7 +37,7 @@ export function acquireLock(stateFile: string): string {
       return lockFile;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new OperationalError("local_state_unwritable", `cannot create the lock file ${lockFile}: ${(err as Error).message}`, {
+        throw new OperationalError("local-state-unwritable", `cannot create the lock file ${lockFile}: ${(err as Error).message}`, {
           hint: "check that the state file's directory exists and is writable",
           cause: err,
         });
@@ -49,14 +49,14 @@ export function acquireLock(stateFile: string): string {
         // Vanished between open and read: just try again.
       }
       if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
-        throw new OperationalError("local_state_locked", `the local state file ${stateFile} is in use by process ${holder}`, {
+        throw new OperationalError("local-state-locked", `the local state file ${stateFile} is in use by process ${holder}`, {
           hint: `stop the other local control plane (pid ${holder}) or use another --state file; if that process is gone, delete ${lockFile}`,
         });
       }
       rmSync(lockFile, { force: true });
     }
   }
-  throw new OperationalError("local_state_locked", `could not take the lock ${lockFile}`, { hint: `delete ${lockFile} if no local control plane is running` });
+  throw new OperationalError("local-state-locked", `could not take the lock ${lockFile}`, { hint: `delete ${lockFile} if no local control plane is running` });
 }
 
 /** Remove the lock file taken by acquireLock. */
@@ -71,20 +71,20 @@ export function loadState(stateFile: string, store: Store): void {
     text = readFileSync(stateFile, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new OperationalError("local_state_unreadable", `cannot read the local state file ${stateFile}: ${(err as Error).message}`, { cause: err });
+    throw new OperationalError("local-state-unreadable", `cannot read the local state file ${stateFile}: ${(err as Error).message}`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new OperationalError("local_state_corrupt", `the local state file ${stateFile} is not valid JSON`, {
+    throw new OperationalError("local-state-corrupt", `the local state file ${stateFile} is not valid JSON`, {
       hint: "restore it from a backup, or delete it to start with an empty control plane",
       cause: err,
     });
   }
   const s = parsed as Partial<StateSnapshot> | null;
   if (!s || s.format !== "agentform-local-state" || s.formatVersion !== 1 || !Array.isArray(s.agents) || !Array.isArray(s.environments)) {
-    throw new OperationalError("local_state_corrupt", `${stateFile} is not an agentform local state file (format version 1)`, {
+    throw new OperationalError("local-state-corrupt", `${stateFile} is not an agentform local state file (format version 1)`, {
       hint: "point --state at a file written by `agentform local serve`, or at a path that does not exist yet",
     });
   }
@@ -144,7 +144,7 @@ export class StateWriter {
     if (this.failure) {
       const err = this.failure;
       this.failure = null;
-      throw new OperationalError("local_state_unwritable", `could not write the local state file ${this.stateFile}: ${(err as Error).message}`, { cause: err });
+      throw new OperationalError("local-state-unwritable", `could not write the local state file ${this.stateFile}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -71,7 +71,7 @@ describe("persistence", () => {
     const first = await startLocalControlPlane({ stateFile });
     const err = await startLocalControlPlane({ stateFile }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AgentformError);
-    expect((err as AgentformError).code).toBe("local_state_locked");
+    expect((err as AgentformError).code).toBe("local-state-locked");
     expect((err as AgentformError).message).toContain(stateFile);
     expect((err as AgentformError).hint).toContain(String(process.pid));
     await first.close();
@@ -86,7 +86,7 @@ describe("persistence", () => {
     await cp.close();
     await writeFile(stateFile, "{not json");
     const err = await startLocalControlPlane({ stateFile }).catch((e: unknown) => e);
-    expect((err as AgentformError).code).toBe("local_state_corrupt");
+    expect((err as AgentformError).code).toBe("local-state-corrupt");
     // A refused start leaves no lock behind.
     expect(await readdir(dir)).toEqual(["state.json"]);
   });

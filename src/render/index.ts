@@ -19,6 +19,38 @@ import {
 
 export { summaryLine, hasChanges } from "./format.js";
 
+/**
+ * Reviewers know agents by name, not by id: the canonical form keys roster entries by agent
+ * id, so for display every pointer segment (and message word) that is the id of an agent in
+ * this plan is shown as its name. The JSON plan keeps the ids (it is data).
+ */
+export function withNames(plan: Plan): Plan {
+  const names = new Map<string, string>();
+  for (const r of plan.resources) if (r.kind === "agent" && r.id) names.set(r.id, r.name);
+  if (names.size === 0) return plan;
+  const idPattern = /\bagent_[A-Za-z0-9]+\b/g;
+  const inText = (text: string) => text.replace(idPattern, (id) => names.get(id) ?? id);
+  const inPointer = (pointer: string) =>
+    pointer
+      .split("/")
+      .map((seg) => {
+        const name = names.get(seg);
+        return name === undefined ? seg : name.replace(/~/g, "~0").replace(/\//g, "~1");
+      })
+      .join("/");
+  const changes = (list: FieldChange[]) => list.map((c) => ({ ...c, pointer: inPointer(c.pointer) }));
+  return {
+    ...plan,
+    resources: plan.resources.map((r) => ({
+      ...r,
+      changes: changes(r.changes),
+      ignored: changes(r.ignored),
+      drift: r.drift ? { ...r.drift, ...(r.drift.changes ? { changes: changes(r.drift.changes) } : {}) } : r.drift,
+      security: r.security.map((f) => ({ ...f, pointer: inPointer(f.pointer), message: inText(f.message) })),
+    })),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Text
 
@@ -95,7 +127,8 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
 }
 
 /** The plan for a terminal; colour codes only when `options.color`. */
-export function renderText(plan: Plan, options: { color: boolean; explain?: boolean }): string {
+export function renderText(rawPlan: Plan, options: { color: boolean; explain?: boolean }): string {
+  const plan = withNames(rawPlan);
   const paint = painter(options.color);
   const explain = options.explain ?? false;
   const out: string[] = [];
@@ -303,7 +336,8 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
  * security review, drift, then one collapsible block per changed resource. Degrades from full
  * field diffs to tables of changed fields to a summary to stay within `maxChars`.
  */
-export function renderMarkdown(plan: Plan, options?: { maxChars?: number }): string {
+export function renderMarkdown(rawPlan: Plan, options?: { maxChars?: number }): string {
+  const plan = withNames(rawPlan);
   const maxChars = options?.maxChars ?? 60000;
   for (const detail of ["full", "table", "summary"] as const) {
     const doc = markdownDoc(plan, detail, maxChars);

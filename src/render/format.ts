@@ -1,4 +1,5 @@
 /** Shared formatting helpers for the plan renderers (pure). */
+import { stringify as stringifyYaml } from "yaml";
 import { structuredPatch } from "diff";
 import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
 
@@ -41,6 +42,16 @@ export function changeMarker(c: FieldChange): string {
 /** Compact JSON for a value (strings quoted), stable key order as produced by the planner. */
 export function formatValue(v: unknown): string {
   return v === undefined ? "(absent)" : JSON.stringify(v);
+}
+
+/**
+ * A structured value too long for one readable line (tools, networking, rosters on create),
+ * as YAML lines: the same shape reviewers wrote in the manifest. Null when one line is fine.
+ */
+export function formatBlock(v: unknown): string[] | null {
+  if (v === null || typeof v !== "object") return null;
+  if (JSON.stringify(v).length <= 72) return null;
+  return stringifyYaml(v, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split("\n");
 }
 
 /** A change whose before or after is multi-line text: shown as a unified line diff. */

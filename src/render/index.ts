@@ -10,6 +10,7 @@ import {
   changeMarker,
   changedResources,
   driftNote,
+  formatBlock,
   formatValue,
   hasChanges,
   isLongText,
@@ -85,9 +86,13 @@ function textCreateFields(r: PlannedResource, paint: Paint): string[] {
   const lines: string[] = [];
   for (const key of Object.keys(body).sort()) {
     const v = body[key];
+    const block = formatBlock(v);
     if (typeof v === "string" && v.includes("\n")) {
       lines.push(`    ${paint("green", "+")} /${key}:`);
       for (const l of v.split("\n")) lines.push(`        ${paint("green", `+${l}`)}`);
+    } else if (block) {
+      lines.push(`    ${paint("green", "+")} /${key}:`);
+      for (const l of block) lines.push(`        ${paint("green", `+ ${l}`)}`);
     } else {
       lines.push(`    ${paint("green", "+")} /${key}: ${formatValue(v)}`);
     }
@@ -260,7 +265,11 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
     const lines: string[] = [];
     if (r.action === "create") {
       const body = r.request?.body ?? {};
-      for (const k of Object.keys(body).sort()) lines.push(`+ /${k}: ${formatValue(body[k])}`);
+      for (const k of Object.keys(body).sort()) {
+        const block = formatBlock(body[k]);
+        if (block) lines.push(`+ /${k}:`, ...block.map((l) => `+   ${l}`));
+        else lines.push(`+ /${k}: ${formatValue(body[k])}`);
+      }
     }
     for (const c of r.changes) lines.push(...changeLines(c));
     if (lines.length > 0) parts.push(fenced(lines.join("\n"), "diff"), "");

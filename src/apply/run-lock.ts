@@ -9,6 +9,7 @@ import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { OperationalError, SafetyError } from "../errors.js";
+import { processAlive } from "../util/pid.js";
 
 interface Owner {
   pid: number;
@@ -32,7 +33,7 @@ export async function acquireRunLock(file: string): Promise<() => Promise<void>>
         });
       }
       const owner = await readOwner(file);
-      if (owner && owner.host === hostname() && isRunning(owner.pid)) {
+      if (owner && owner.host === hostname() && processAlive(owner.pid)) {
         throw new SafetyError("apply-in-progress", `Another agentform apply (pid ${owner.pid}) is running for this target.`, {
           hint: `Wait for it to finish. If no apply is running, delete ${file}.`,
         });
@@ -55,15 +56,5 @@ async function readOwner(file: string): Promise<Owner | null> {
     return typeof value.pid === "number" && typeof value.host === "string" ? { pid: value.pid, host: value.host } : null;
   } catch {
     return null;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else, which still means it is running.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -11,20 +11,11 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationalError } from "../errors.js";
+import { processAlive } from "../util/pid.js";
 import type { StateSnapshot, Store } from "./store.js";
 
 /** Longest delay between a committed write and the state file write that includes it. */
 export const FLUSH_DELAY_MS = 50;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Take `<stateFile>.lock` (exclusive create holding our pid); a lock left by a dead process is replaced. */
 export function acquireLock(stateFile: string): string {

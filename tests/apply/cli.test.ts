@@ -2,26 +2,15 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { serializeLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
+import { capture } from "../helpers/capture.js";
 
 const KEY_ENV = "AGENTFORM_TEST_KEY";
-
-function capture() {
-  let text = "";
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 describe("agentform apply / lock (CLI, in-process)", () => {
   let cp: LocalControlPlane;

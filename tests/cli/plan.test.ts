@@ -5,7 +5,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import Anthropic from "@anthropic-ai/sdk";
 import { Ajv } from "ajv";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { main } from "../../src/cli/main.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import type { Lockfile } from "../../src/lock/types.js";
 import type { Plan } from "../../src/plan/types.js";
+import { capture } from "../helpers/capture.js";
 
 const KEY_ENV = "AGENTFORM_PLAN_TEST_KEY";
 const UNSET_KEY_ENV = "AGENTFORM_PLAN_TEST_UNSET_KEY";
@@ -25,17 +25,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-function capture() {
-  let text = "";
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      text += String(chunk);
-      cb();
-    },
-  });
-  return { stream, text: () => text };
 }
 
 describe("agentform plan (CLI, in-process, local control plane)", () => {

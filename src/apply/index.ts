@@ -294,6 +294,10 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
 
   for (const entry of plan.resources) outcomes.set(entry.address, runEntry(entry));
   await Promise.all(outcomes.values());
+  for (const dup of await duplicatesCreated(plan, backend, lock, failed)) {
+    failed.push(dup);
+    emit({ type: "failed", address: dup.address, error: dup.error });
+  }
   try {
     // Entries that needed no write may still have changed the lockfile (a lost or new one).
     await save();
@@ -385,5 +389,45 @@ async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Promise<M
     }
   }
   return taken;
+}
+
+/**
+ * After creating agents, one more list call per kind shows whether another apply created the
+ * same names at the same moment (agent names are not unique on the server, and nothing in the
+ * API makes a create conditional). That cannot be prevented across machines, so it is reported
+ * at once, with the ids, instead of surfacing as a refused plan later.
+ */
+async function duplicatesCreated(
+  plan: Plan,
+  backend: ControlPlane,
+  lock: Lockfile,
+  failed: ApplyResult["failed"],
+): Promise<ApplyResult["failed"]> {
+  const found: ApplyResult["failed"] = [];
+  for (const kind of ["environment", "agent"] as const) {
+    const created = plan.resources.filter(
+      (r) => r.kind === kind && r.request?.method === "create" && !failed.some((f) => f.address === r.address),
+    );
+    if (created.length === 0) continue;
+    const byName = new Map<string, string[]>();
+    for (const l of await backend.list(kind)) byName.set(l.name, [...(byName.get(l.name) ?? []), l.id]);
+    const table: Record<string, { id: string }> = kind === "agent" ? lock.agents : lock.environments;
+    for (const entry of created) {
+      const ids = byName.get(entry.name) ?? [];
+      if (ids.length < 2) continue;
+      const ours = table[entry.name]?.id;
+      found.push({
+        address: entry.address,
+        error: new SafetyError(
+          "duplicate-created",
+          `${ids.length} live ${kind}s are now named "${entry.name}" (${[...ids].sort().join(", ")}): another apply created it at the same time as this one.`,
+          {
+            hint: `This run recorded ${ours ?? "none of them"} in the lockfile; archive the other one(s), then plan again. Run the applies of one target one at a time (e.g. one CI concurrency group).`,
+          },
+        ),
+      });
+    }
+  }
+  return found;
 }
 

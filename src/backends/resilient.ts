@@ -19,7 +19,7 @@
  */
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { BackendError } from "./errors.js";
-import { canonicalDesired, canonicalJson, canonicalLive } from "../normalize/index.js";
+import { canonicalJson, canonicalLive } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveAgent, LiveOf, RequestBody, ResourceKind } from "./types.js";
 
 /** What `onRetry` is told about each retry (for progress output). */
@@ -260,8 +260,11 @@ export function bodyReflected(body: RequestBody, previous: LiveAgent, live: Live
     }
     replayed[key] = sent;
   }
-  const desired = canonicalDesired("agent", replayed);
-  return canonicalJson(desired) === canonicalJson(canonicalLive("agent", live, desired));
+  // Both sides in the live canonical form, the replayed one keeping the agent's id, so roster
+  // entries pointing at the agent itself read as `self` on both sides.
+  replayed.id = live.id;
+  const expected = canonicalLive("agent", replayed as unknown as LiveAgent);
+  return canonicalJson(expected) === canonicalJson(canonicalLive("agent", live, expected));
 }
 
 function asBackendError(err: unknown, _operation: string): BackendError {

@@ -10,14 +10,14 @@ import { Command, Option } from "commander";
 import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
-import { acquireRunLock } from "../apply/run-lock.js";
+import { acquireRunLock, type RunLock } from "../apply/run-lock.js";
 import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction } from "../plan/types.js";
 import { renderText } from "../render/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
-import { computePlan, openWorkspace, planHasChanges, type Workspace } from "./workflow.js";
+import { computePlan, openWorkspace, planHasChanges, reportWarnings, type Workspace } from "./workflow.js";
 
 export interface ApplyFlags {
   target?: string;
@@ -97,11 +97,20 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
         ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
     },
   );
-  let release: (() => Promise<void>) | null = null;
+  reportWarnings(ws, ctx.io);
+  let runLock: RunLock | null = null;
+  // Interrupted (Ctrl+C, a cancelled CI job): free the run lock before dying. Every write so far
+  // is in the lockfile or findable by name and marker, so the next apply picks up from here.
+  const onSignal = (signal: NodeJS.Signals) => {
+    runLock?.releaseSync();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
   try {
     // Held from before the plan is computed until the lockfile is written, so two applies of
     // one target on this machine can never interleave.
-    release = await acquireRunLock(path.join(ws.config.root, ".agentform", `apply-${ws.target.name}.lock`));
+    runLock = await acquireRunLock(path.join(ws.config.root, ".agentform", `apply-${ws.target.name}.lock`));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
@@ -142,7 +151,9 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     });
     return report(result, ws, ctx);
   } finally {
-    if (release) await release();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (runLock) await runLock.release();
     await ws.close();
   }
 }
@@ -208,13 +219,19 @@ async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): 
 
 async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted"> {
   const rl = createInterface({ input: process.stdin, output: ctx.io.stderr });
+  let interrupted = false;
+  const abort = new AbortController();
+  // Ctrl+C interrupts (exit 130); Ctrl+D, the end of input, is just a "no".
+  rl.on("SIGINT", () => {
+    interrupted = true;
+    abort.abort();
+  });
   try {
-    const answer = await rl.question("Apply these changes? Only 'y' or 'yes' applies. [y/N] ");
+    const answer = await rl.question("Apply these changes? Only 'y' or 'yes' applies. [y/N] ", { signal: abort.signal });
     return /^y(es)?$/i.test(answer.trim()) ? "yes" : "no";
   } catch {
-    // Ctrl+C or Ctrl+D at the prompt: a refusal, not a crash.
     ctx.io.stderr.write("\n");
-    return "interrupted";
+    return interrupted ? "interrupted" : "no";
   } finally {
     rl.close();
   }

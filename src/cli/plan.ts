@@ -14,7 +14,7 @@ import { inputsDigest } from "../apply/saved-plan.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
 import { useColor } from "./output.js";
-import { computePlan, openWorkspace, planHasChanges, type LiveState, type Workspace } from "./workflow.js";
+import { computePlan, openWorkspace, planHasChanges, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 export interface PlanFlags {
   target?: string;
@@ -67,6 +67,7 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<nu
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
     { env: ctx.io.env },
   );
+  reportWarnings(ws, ctx.io);
   try {
     const { plan: basePlan, live } = await computePlan(ws, {
       adopt: flags.adopt ?? false,

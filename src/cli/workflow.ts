@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { LiveAgent, LiveEnvironment } from "../backends/types.js";
-import type { LoadResult, ProjectConfig } from "../manifest/types.js";
+import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
 import type { Plan, PlanOptions } from "../plan/types.js";
@@ -16,6 +16,7 @@ import { readLock, checkLockOrigin } from "../lock/io.js";
 import { buildPlan } from "../plan/index.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import { openTarget, selectTarget, type OpenTarget, type TargetFlags } from "./target.js";
+import { useColor, type Io } from "./output.js";
 
 export interface WorkspaceOptions {
   cwd: string;
@@ -32,6 +33,8 @@ export interface Workspace {
   lock: Lockfile | null;
   /** The lockfile's bytes as read (for saved-plan digests), or null when there is none. */
   lockText: string | null;
+  /** Validation warnings (they do not stop a plan, but the user must see them). */
+  warnings: Diagnostic[];
   close(): Promise<void>;
 }
 
@@ -61,7 +64,14 @@ export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlag
     await target.close();
     throw err;
   }
-  return { config, load, target, lockPath, lock, lockText, close: () => target.close() };
+  const warnings = load.diagnostics.filter((d) => d.severity === "warning");
+  return { config, load, target, lockPath, lock, lockText, warnings, close: () => target.close() };
+}
+
+/** Print validation warnings to stderr (a typo in `paths:` must not pass silently). */
+export function reportWarnings(ws: Workspace, io: Io): void {
+  if (ws.warnings.length === 0) return;
+  io.stderr.write(formatDiagnostics(ws.warnings, { color: useColor(io.stderr, io.env) }) + "\n");
 }
 
 /** Read live state with list calls only (archived resources are not part of the workspace). */

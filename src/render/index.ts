@@ -36,7 +36,10 @@ export function withNames(plan: Plan): Plan {
       .split("/")
       .map((seg) => {
         const name = names.get(seg);
-        return name === undefined ? seg : name.replace(/~/g, "~0").replace(/\//g, "~1");
+        if (name === undefined) return seg;
+        // An agent literally named "self" must not read like the roster's own `self` entry.
+        const shown = name === "self" ? `self (${seg})` : name;
+        return shown.replace(/~/g, "~0").replace(/\//g, "~1");
       })
       .join("/");
   const changes = (list: FieldChange[]) => list.map((c) => ({ ...c, pointer: inPointer(c.pointer) }));
@@ -45,7 +48,8 @@ export function withNames(plan: Plan): Plan {
     resources: plan.resources.map((r) => ({
       ...r,
       changes: changes(r.changes),
-      ignored: changes(r.ignored),
+      // Ignored differences keep their canonical pointers: those are what `agentform.ignore`
+      // matches, so a reviewer can copy them into the manifest as they are.
       drift: r.drift ? { ...r.drift, ...(r.drift.changes ? { changes: changes(r.drift.changes) } : {}) } : r.drift,
       security: r.security.map((f) => ({ ...f, pointer: inPointer(f.pointer), message: inText(f.message) })),
     })),

@@ -67,6 +67,29 @@ describe("apply executor against the local control plane", () => {
     expect(Object.keys(b.lock.agents)).toEqual([]);
   });
 
+  it("two applies from separate checkouts at the same moment: duplicates cannot be prevented, but are reported at once with their ids", async () => {
+    // Latency makes both applies pass their pre-create check before either creates anything.
+    cp.setFaults({ latencyMs: 40 });
+    const backend = resilient(cp);
+    const f = fleet(1);
+    const [planA, planB] = await Promise.all([planNow(backend, f, null), planNow(backend, f, null)]);
+    const [a, b] = await Promise.all([applyNow(planA, backend, null), applyNow(planB, backend, null)]);
+    const agents = await backend.list("agent");
+    const duplicated = [...new Set(agents.map((x) => x.name))].filter((n) => agents.filter((x) => x.name === n).length > 1);
+    expect(duplicated.length).toBeGreaterThan(0);
+    for (const result of [a, b]) {
+      const reported = result.failed.filter((x) => x.error.code === "duplicate-created");
+      expect(reported.map((x) => x.address.replace(/^agent\./, "")).sort()).toEqual([...duplicated].sort());
+      for (const { error } of reported) {
+        expect(error.exitCode).toBe(3);
+        expect(error.hint).toMatch(/archive the other one/);
+      }
+    }
+    // Environments: the server rejects duplicate names, so one of the two creates failed with a 409.
+    const envNames = (await backend.list("environment")).map((e) => e.name);
+    expect(new Set(envNames).size).toBe(envNames.length);
+  });
+
   it("one at a time, the lockfile is saved after every single write", async () => {
     const backend = resilient(cp);
     const result = await applyNow(await planNow(backend, fleet(4), null), backend, null, [], 1);

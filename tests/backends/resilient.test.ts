@@ -152,6 +152,33 @@ describe("withResilience over the sdk backend and the local control plane", () =
     expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it("recognises a lost update of a coordinator whose roster includes self", async () => {
+    const backend = make();
+    const leaf = await backend.create("agent", { name: unique("leaf"), model: MODEL, metadata: MARK });
+    const lead = await backend.create("agent", {
+      name: unique("lead-self"),
+      model: MODEL,
+      multiagent: { type: "coordinator", agents: [{ type: "self" }, { type: "agent", id: leaf.id }] },
+      metadata: MARK,
+    });
+    const lead2 = await backend.create("agent", {
+      name: unique("lead-self-2"),
+      model: MODEL,
+      multiagent: {
+        type: "multiagent_20261001",
+        subagents: { type: "enabled", inline_agents: { type: "disabled" }, predefined_agents: [{ type: "self" }, { type: "agent", id: leaf.id }] },
+      },
+      metadata: MARK,
+    });
+    for (const agent of [lead, lead2]) {
+      cp.clearRequestLog();
+      cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }] });
+      const updated = await backend.update("agent", agent.id, { system: "new prompt" }, { expectedVersion: 1 });
+      expect(updated.version).toBe(2);
+      expect(writes()).toHaveLength(1);
+    }
+  });
+
   it("does not mistake someone else's different change for our lost update", async () => {
     const other = createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey });
     let theirsDone = false;

@@ -162,6 +162,15 @@ describe("agentform apply confirmation (built CLI on a pty via script(1))", () =
     expect(existsSync(lockPath())).toBe(false);
   });
 
+  it("Ctrl+D (end of input) at the prompt is a plain no: exit 1, nothing written", async () => {
+    const result = await onPty(["apply"], "\u0004");
+    expect(result.prompted, result.output).toBe(true);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Apply cancelled; nothing was written\./);
+    expect(writes()).toEqual([]);
+    expect(existsSync(lockPath())).toBe(false);
+  });
+
   it("answering y applies after the prompt, writes the lockfile; a rerun has nothing to ask", async () => {
     const result = await onPty(["apply"], "y");
     expect(result.prompted, result.output).toBe(true);

@@ -92,6 +92,21 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("a typo in paths: is shown as a warning, and --prune refuses to archive every agent because of it", async () => {
+    await applied();
+    await writeFile(config, (await readFile(config, "utf8")).replace("project: support-bots", "project: support-bots\npaths:\n  agents: agentz"));
+    const plan = await run(["plan"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toMatch(/AF-PATH-MISSING/);
+    expect(plan.stderr).toMatch(/agentz/);
+    cp.clearRequestLog();
+    const prune = await run(["apply", "--prune", "--auto-approve"]);
+    expect(prune.code).toBe(3);
+    expect(prune.stdout + prune.stderr).toMatch(/every agent .*\[prune-everything\]/);
+    expect(writes()).toEqual([]);
+    expect((await sdk().beta.agents.list()).data.every((a) => a.archived_at === null)).toBe(true);
+  });
+
   it("--detailed-exitcode: 2 with changes, 0 without; without the flag 0 even with changes; plan writes nothing", async () => {
     const plain = await run(["plan"]);
     expect(plain.code).toBe(0);

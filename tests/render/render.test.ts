@@ -57,3 +57,42 @@ describe("renderJson", () => {
     expect(Object.keys(JSON.parse(json) as object).slice(0, 3)).toEqual(["formatVersion", "agentformVersion", "project"]);
   });
 });
+
+describe("withNames (display only)", () => {
+  // Hand-built plan data: exactly the pointer shapes the planner emits for rosters.
+  const base = buildPlan(planInput({ agents: [] }));
+  const plan = {
+    ...base,
+    resources: [
+      { ...entry("agent.billing/eu~x", "billing/eu~x", "agent_011bill") },
+      { ...entry("agent.self", "self", "agent_011self") },
+      {
+        ...entry("agent.lead", "lead", "agent_011lead"),
+        action: "repin" as const,
+        changes: [
+          { pointer: "/multiagent/agents/agent_011bill/version", op: "replace" as const, before: 1, after: 2 },
+          { pointer: "/multiagent/agents/agent_011self/version", op: "replace" as const, before: 1, after: 2 },
+        ],
+        ignored: [{ pointer: "/multiagent/agents/agent_011bill/version", op: "replace" as const, before: 1, after: 3 }],
+        security: [{ category: "multiagent-enabled" as const, severity: "broadening" as const, pointer: "/multiagent/agents/agent_011bill", message: "roster entry agent_011bill added" }],
+      },
+    ],
+  };
+  function entry(address: string, name: string, id: string) {
+    return { address, kind: "agent" as const, name, action: "noop" as const, id, file: null, basis: null, changes: [], ignored: [], drift: null, impact: "new-version" as const, security: [], dependsOn: [], request: null, specDigest: null };
+  }
+
+  it("shows roster pointers and messages by agent name, escaping / and ~, and never confuses a name with self", () => {
+    const text = renderText(plan, { color: false, explain: true });
+    expect(text).toContain("/multiagent/agents/billing~1eu~0x/version: 1 → 2");
+    expect(text).toContain("/multiagent/agents/self (agent_011self)/version: 1 → 2");
+    expect(text).toContain("roster entry billing/eu~x added");
+  });
+
+  it("keeps ids in ignored pointers (what agentform.ignore matches) and in the JSON plan", () => {
+    const text = renderText(plan, { color: false, explain: true });
+    expect(text).toContain("/multiagent/agents/agent_011bill/version: 1 → 3");
+    expect(renderJson(plan)).toContain("/multiagent/agents/agent_011bill/version");
+    expect(renderJson(plan)).not.toContain("billing~1eu");
+  });
+});

@@ -73,9 +73,8 @@ function resolveEffort(v: unknown, where: string): Obj {
 }
 
 /**
- * `model` is replaced whole, except that an omitted effort keeps the stored one while the model id
- * stays the same (§2.4). When the id changes, the new model's default effort applies: a level
- * chosen for one model is not assumed valid for another.
+ * `model` is replaced whole, except that an omitted effort keeps the stored one (§2.4; the SDK's
+ * update docs make no exception for a changed model id, so neither does this server).
  */
 export function resolveModel(v: unknown, previous?: Obj): Obj {
   if (v === null || v === undefined) throw badRequest("model: Field required");
@@ -84,7 +83,7 @@ export function resolveModel(v: unknown, previous?: Obj): Obj {
   const id = expectString(o.id, "model.id", { min: 1 });
   let effort: Obj;
   if (o.effort !== undefined && o.effort !== null) effort = resolveEffort(o.effort, "model.effort");
-  else if (previous && previous.id === id && isObj(previous.effort)) effort = { ...previous.effort };
+  else if (previous && isObj(previous.effort)) effort = { ...previous.effort };
   else effort = { type: defaultEffort(id) };
   const speed = o.speed === undefined || o.speed === null ? "standard" : expectOneOf(o.speed, ["standard", "fast"] as const, "model.speed");
   const out: Obj = { id, effort, speed };
@@ -109,13 +108,20 @@ function resolveDefaultConfig(v: unknown, where: string, defaultPolicy: string):
   };
 }
 
-function resolveDomains(o: Obj, where: string, out: Obj): void {
+function resolveDomains(o: Obj, where: string, out: Obj, pathAllowed: boolean): void {
   for (const key of ["allowed_domains", "blocked_domains"] as const) {
     if (o[key] === undefined || o[key] === null) continue;
     const list = expectArray(o[key], `${where}.${key}`);
     if (list.length === 0) throw badRequest(`${where}.${key}: an empty list is rejected; leave the field out instead`);
     if (list.length > 64) throw badRequest(`${where}.${key}: at most 64 entries`);
-    out[key] = list.map((d, i) => expectString(d, `${where}.${key}[${i}]`, { min: 1 }));
+    out[key] = list.map((d, i) => {
+      const entry = expectString(d, `${where}.${key}[${i}]`, { min: 1 });
+      // Plain hostnames: no scheme or port; web_search alone allows a path suffix (§2.7).
+      if (/:\/\//.test(entry) || /:\d+(\/|$)/.test(entry) || (!pathAllowed && entry.includes("/"))) {
+        throw badRequest(`${where}.${key}[${i}]: "${entry}" must be a plain hostname (no scheme, port${pathAllowed ? "" : " or path"})`);
+      }
+      return entry;
+    });
   }
   if (out.allowed_domains !== undefined && out.blocked_domains !== undefined) {
     throw badRequest(`${where}: allowed_domains and blocked_domains cannot be combined`);
@@ -183,7 +189,7 @@ function resolveAgentToolset(o: Obj, where: string, customToolNames: ReadonlySet
       enabled: cfg.enabled === undefined || cfg.enabled === null ? defaults.enabled : expectBoolean(cfg.enabled, `${w}.enabled`),
       permission_policy: resolvePolicy(cfg.permission_policy, `${w}.permission_policy`) ?? { ...defaults.permission_policy },
     };
-    if (name === "web_fetch" || name === "web_search") resolveDomains(cfg, w, out);
+    if (name === "web_fetch" || name === "web_search") resolveDomains(cfg, w, out, name === "web_search");
     if (name === "web_fetch") {
       if (cfg.max_content_tokens !== undefined) {
         if (cfg.max_content_tokens !== null && (typeof cfg.max_content_tokens !== "number" || !Number.isInteger(cfg.max_content_tokens) || cfg.max_content_tokens < 1)) {
@@ -245,8 +251,11 @@ function resolveCustomTool(o: Obj, where: string): Obj {
 function resolveTools(v: unknown): Obj[] {
   if (v === undefined || v === null) return [];
   const list = expectArray(v, "tools");
-  if (list.length > MAX_TOOLS) throw badRequest(`tools: at most ${MAX_TOOLS} tools`);
   const objs = list.map((t, i) => expectObj(t, `tools[${i}]`));
+  // The limit counts tool configurations across toolsets (each configs[] entry; a toolset with
+  // none counts once) plus custom tools, not entries of this array (§2.2).
+  const configurations = objs.reduce((n, t) => n + (t.type === "custom" ? 1 : Math.max(1, Array.isArray(t.configs) ? t.configs.length : 0)), 0);
+  if (configurations > MAX_TOOLS) throw badRequest(`tools: at most ${MAX_TOOLS} tool configurations across all toolsets (got ${configurations})`);
   // web_fetch url_sources may name custom tools from the same array, so collect them first.
   const customNames = new Set<string>();
   for (const t of objs) if (t.type === "custom" && typeof t.name === "string") customNames.add(t.name);
@@ -340,9 +349,11 @@ function resolveExecutionIdentity(v: unknown): Obj {
   return { type, role_arn: expectString(o.role_arn, "execution_identity.role_arn", { min: 1, max: 2048 }) };
 }
 
+const TEXT_LIMITS: Record<string, number> = { description: 2048, system: 100_000 };
+
 function optionalText(v: unknown, where: string): string | null {
   if (v === undefined || v === null) return null;
-  const s = expectString(v, where);
+  const s = expectString(v, where, { max: TEXT_LIMITS[where] });
   // "" clears (§2.4) and reads back as null (§2.3).
   return s === "" ? null : s;
 }
@@ -410,6 +421,7 @@ function resolveCoordinator(o: Obj, ctx: RosterContext): Obj {
     return resolveAgentEntry(e, where, ctx);
   });
   checkDistinct(agents, "multiagent.agents", countSelf(list));
+  if (agents.filter((a) => a.type === "advisor").length > 1) throw badRequest("multiagent.agents: at most one advisor entry per roster");
   return { type: "coordinator", agents };
 }
 
@@ -432,8 +444,8 @@ function resolveAdvisor(sent: unknown, stored: Obj | undefined): Obj {
     return { type };
   }
   checkKeys(o, ["type", "model"], "multiagent.advisor");
-  const model = o.model ?? (stored?.type === "enabled" ? stored.model : undefined);
-  return { type, model: expectString(model, "multiagent.advisor.model", { min: 1 }) };
+  // "an enabled advisor needs its model" applies to what was sent, not to the merged result.
+  return { type, model: expectString(o.model, "multiagent.advisor.model", { min: 1 }) };
 }
 
 const ENABLED_THREADS = (): Obj => ({ type: "enabled", inline_agents: { type: "enabled" }, predefined_agents: [] });
@@ -538,7 +550,7 @@ export function resolveAgentUpdate(stored: AgentConfig, b: Obj, ctx: RosterConte
     skills: "skills" in b ? resolveSkills(b.skills) : cloneJson(stored.skills),
     multiagent: "multiagent" in b ? resolveMultiagent(b.multiagent, stored.multiagent, ctx) : cloneJson(stored.multiagent),
     execution_identity: "execution_identity" in b ? resolveExecutionIdentity(b.execution_identity) : cloneJson(stored.execution_identity),
-    metadata: patchMetadata(stored.metadata, b.metadata, undefined),
+    metadata: patchMetadata(stored.metadata, b.metadata, undefined, { emptyDeletes: false }),
   };
   checkMcpReferences(next.tools, next.mcp_servers);
   return next;

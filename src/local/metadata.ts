@@ -38,16 +38,21 @@ export function createMetadata(v: unknown, errorCode: string | undefined): Recor
 }
 
 /**
- * Metadata on update is a patch: a string sets a key, null (and "", which §1.2 and §11 #5 say
- * deletes on environments and, per the older docs, on agents) removes it, unmentioned keys stay.
- * A null map is a no-op (§2.4 calls its effect unknown).
+ * Metadata on update is a patch: a string sets a key, null removes it, unmentioned keys stay.
+ * For environments "" also removes a key (§1.2); for agents the SDK documents only null, so ""
+ * is stored as a value (§11 #5). A null map is a no-op (§2.4 calls its effect unknown).
  */
-export function patchMetadata(stored: Record<string, string>, v: unknown, errorCode: string | undefined): Record<string, string> {
+export function patchMetadata(
+  stored: Record<string, string>,
+  v: unknown,
+  errorCode: string | undefined,
+  options: { emptyDeletes: boolean } = { emptyDeletes: true },
+): Record<string, string> {
   if (v === undefined || v === null) return stored;
   if (!isObj(v)) throw badRequest("metadata: Input should be an object", errorCode);
   const out: Record<string, string> = { ...stored };
   for (const [k, value] of Object.entries(v as Obj)) {
-    if (value === null || value === "") delete out[k];
+    if (value === null || (value === "" && options.emptyDeletes)) delete out[k];
     else if (typeof value === "string") out[k] = value;
     else throw badRequest(`metadata.${k}: Input should be a string or null`, errorCode);
   }

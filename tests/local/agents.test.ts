@@ -165,14 +165,16 @@ describe("update semantics", () => {
     expect((await h.client.beta.agents.retrieve(a.id)).version).toBe(1);
   });
 
-  it("model: omitted effort is kept while the id is unchanged; a new id takes its own default", async () => {
+  it("model: an omitted effort keeps the stored one on update, even when the id changes; create takes the model's default", async () => {
     const a = await h.client.beta.agents.create({ name: "eff", model: { id: "claude-opus-4-8", effort: "max", inference_geo: "us" } });
     const sameId = await h.client.beta.agents.update(a.id, { model: { id: "claude-opus-4-8", speed: "fast" } });
     expect(sameId.model).toEqual({ id: "claude-opus-4-8", effort: { type: "max" }, speed: "fast" });
     expect(sameId.version).toBe(2);
     const newId = await h.client.beta.agents.update(a.id, { model: "claude-haiku-4-5" });
-    expect(newId.model).toEqual({ id: "claude-haiku-4-5", effort: { type: "medium" }, speed: "standard" });
+    expect(newId.model).toEqual({ id: "claude-haiku-4-5", effort: { type: "max" }, speed: "standard" });
     expect(newId.version).toBe(3);
+    const created = await h.client.beta.agents.create({ name: "eff-default", model: "claude-haiku-4-5" });
+    expect(created.model).toEqual({ id: "claude-haiku-4-5", effort: { type: "medium" }, speed: "standard" });
   });
 
   it("archived agents are read-only (400); archiving again is idempotent", async () => {
@@ -365,5 +367,59 @@ describe("list", () => {
     } finally {
       await cp.close();
     }
+  });
+});
+
+describe("validation as strict as the documented API", () => {
+  const MODEL = "claude-sonnet-5-5";
+  const toolset = (configs: Record<string, unknown>[]) => [{ type: "agent_toolset_20260401" as const, configs }] as Anthropic.Beta.Agents.AgentCreateParams["tools"];
+
+  it("web_fetch domains are plain hostnames; web_search may carry a path, neither a scheme or port", async () => {
+    for (const bad of [
+      [{ name: "web_fetch", allowed_domains: ["https://example.com"] }],
+      [{ name: "web_fetch", allowed_domains: ["example.com/docs"] }],
+      [{ name: "web_search", blocked_domains: ["example.com:8443"] }],
+    ]) {
+      const err = await failure(h.client.beta.agents.create({ name: "dom", model: MODEL, tools: toolset(bad) }));
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect(err.message).toMatch(/plain hostname/);
+    }
+    const ok = await h.client.beta.agents.create({ name: "dom-ok", model: MODEL, tools: toolset([{ name: "web_search", allowed_domains: ["example.com/blog"] }, { name: "web_fetch", allowed_domains: ["docs.example.com"] }]) });
+    expect(ok.version).toBe(1);
+  });
+
+  it("description ≤ 2048 and system ≤ 100,000 characters", async () => {
+    expect(await failure(h.client.beta.agents.create({ name: "long", model: MODEL, description: "d".repeat(2049) }))).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(await failure(h.client.beta.agents.create({ name: "long", model: MODEL, system: "s".repeat(100_001) }))).toBeInstanceOf(Anthropic.BadRequestError);
+    const ok = await h.client.beta.agents.create({ name: "long-ok", model: MODEL, description: "d".repeat(2048) });
+    expect(ok.description).toHaveLength(2048);
+  });
+
+  it("the tool limit counts configurations across toolsets, not entries of tools[]", async () => {
+    const configs = Array.from({ length: 20 }, (_, i) => ({ name: `t${i}` }));
+    const tools = Array.from({ length: 13 }, (_, i) => ({ type: "mcp_toolset" as const, mcp_server_name: `s${i}`, configs }));
+    const servers = tools.map((t) => ({ type: "url" as const, name: t.mcp_server_name, url: `https://mcp${t.mcp_server_name}.example.com/` }));
+    const err = await failure(h.client.beta.agents.create({ name: "many", model: MODEL, tools, mcp_servers: servers }));
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(err.message).toMatch(/260/);
+  });
+
+  it("agent metadata: null deletes a key, \"\" is stored as a value (environments differ)", async () => {
+    const a = await h.client.beta.agents.create({ name: "meta-empty", model: MODEL, metadata: { k: "v", gone: "x" } });
+    const updated = await h.client.beta.agents.update(a.id, { version: 1, metadata: { k: "", gone: null } });
+    expect(updated.metadata).toEqual({ k: "" });
+  });
+
+  it("a coordinator roster has at most one advisor; an enabled advisor always names its model", async () => {
+    const two = await failure(
+      h.client.beta.agents.create({ name: "adv2", model: MODEL, multiagent: { type: "coordinator", agents: [{ type: "advisor", model: MODEL }, { type: "advisor", model: MODEL }] } }),
+    );
+    expect(two).toBeInstanceOf(Anthropic.BadRequestError);
+    const lead = await h.client.beta.agents.create({ name: "adv-lead", model: MODEL, multiagent: { type: "multiagent_20261001", advisor: { type: "enabled", model: MODEL } } });
+    const noModel = await failure(
+      h.client.beta.agents.update(lead.id, { version: 1, multiagent: { type: "multiagent_20261001", advisor: { type: "enabled" } } as never }),
+    );
+    expect(noModel).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(noModel.message).toMatch(/advisor\.model/);
   });
 });

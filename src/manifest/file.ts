@@ -127,7 +127,9 @@ function parseMarkdown(text: string, file: string, lines: LineIndex): Parsed | D
   const rawBody = text.slice(bodyStart);
   const lead = rawBody.length - rawBody.trimStart().length;
   const parsed = parseYaml(frontmatter, { file, lines, offset: open[0].length });
-  return { parsed, body: { text: rawBody.trim(), position: lines.position(bodyStart + lead) } };
+  // Line endings are normalised as YAML does for the frontmatter: a checkout with CRLF (Windows,
+  // core.autocrlf) must not look like a different system prompt and mint a version every apply.
+  return { parsed, body: { text: rawBody.replace(/\r\n?/g, "\n").trim(), position: lines.position(bodyStart + lead) } };
 }
 
 function parseText(text: string, file: string, markdown: boolean): Parsed | Diagnostic {

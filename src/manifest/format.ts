@@ -2,6 +2,7 @@
  * Turning diagnostics into text for people and JSON for machines. Pure: the CLI decides
  * whether colour is wanted and where the text goes.
  */
+import { redactSecrets } from "../errors.js";
 import { colors, noColors } from "../cli/output.js";
 import { pointerSegments } from "./source.js";
 import type { Diagnostic } from "./types.js";
@@ -38,7 +39,7 @@ export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
 export function formatDiagnostics(diags: Diagnostic[], options: { color: boolean }): string {
   const paint = options.color ? colors : noColors;
   const lines: string[] = [];
-  for (const d of sortDiagnostics(diags)) {
+  for (const d of sortDiagnostics(diags).map(redacted)) {
     const where = paint.bold(`${d.file}:${d.line}:${d.column}`);
     const severity = d.severity === "warning" ? paint.yellow("warning") + " " : "";
     const path = d.path === "" ? "" : `${paint.cyan(d.path)}: `;
@@ -50,7 +51,13 @@ export function formatDiagnostics(diags: Diagnostic[], options: { color: boolean
 
 /** The `--format json` document: `{ "valid": bool, "diagnostics": [...] }`, sorted like the text form. */
 export function formatDiagnosticsJson(diags: Diagnostic[]): string {
-  const sorted = sortDiagnostics(diags);
+  const sorted = sortDiagnostics(diags).map(redacted);
   const valid = !sorted.some((d) => d.severity === "error");
   return JSON.stringify({ valid, diagnostics: sorted }, null, 2) + "\n";
 }
+
+/** A message may quote manifest text (an unknown key, a value); never let that print a credential. */
+function redacted(d: Diagnostic): Diagnostic {
+  return { ...d, path: redactSecrets(d.path), message: redactSecrets(d.message), ...(d.hint ? { hint: redactSecrets(d.hint) } : {}) };
+}
+

@@ -79,7 +79,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
   const schemaProblems = schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate });
   for (const finding of findSecrets(parsed.value)) {
     const pos = parsed.locate(toPointer(finding.at));
-    schemaProblems.push({ code: "AF-SECRET", severity: "error", file, line: pos.line, column: pos.column, path: pointerToPath(toPointer(finding.at)), ...secretText(finding) });
+    schemaProblems.push({ code: "AF-SECRET", severity: "error", file, line: pos.line, column: pos.column, path: pointerToPath(toPointer(finding.at)), ...secretText(finding), hint: "Keep the key in an environment variable and set the target's api_key_env to that variable's name; rotate the key: it is in your git history." });
   }
   if (schemaProblems.length > 0) return fail(schemaProblems);
   const value = parsed.value as { project: string; paths?: { agents?: string; environments?: string }; targets?: Record<string, TargetConfig> };

@@ -136,8 +136,13 @@ function rosterLists(spec: Obj): Array<{ segments: Array<string | number>; entri
 }
 
 function checkRosters(agents: LoadedManifest[], otherAgentNames: readonly string[], sink: Sink): void {
-  const byName = new Map(agents.map((a) => [a.name, a]));
-  const known = new Set([...byName.keys(), ...otherAgentNames]);
+  // A name two manifests share is already an AF-NAME-DUPLICATE; refs to it stay unresolved here
+  // rather than pointing at whichever file loaded last and reporting depth or cycle errors that
+  // are not really there.
+  const counts = new Map<string, number>();
+  for (const a of agents) counts.set(a.name, (counts.get(a.name) ?? 0) + 1);
+  const byName = new Map(agents.filter((a) => counts.get(a.name) === 1).map((a) => [a.name, a]));
+  const known = new Set([...agents.map((a) => a.name), ...otherAgentNames]);
   const refs = new Map<LoadedManifest, Array<RosterEntry & { ref: string }>>();
   for (const m of agents) {
     const mine: Array<RosterEntry & { ref: string }> = [];
@@ -494,7 +499,12 @@ export function findSecrets(value: unknown, at: Array<string | number> = []): Se
     } else if (Array.isArray(node)) {
       node.forEach((v, i) => walk(v, [...path, i]));
     } else if (isObject(node)) {
-      for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
+      for (const [k, v] of Object.entries(node)) {
+        // A token pasted as a key (e.g. a metadata key) leaks just the same.
+        const inKey = SECRET_SHAPES.find((shape) => shape.pattern.test(k));
+        if (inKey) out.push({ at: [...path, k], what: inKey.name, preview: preview(k) });
+        walk(v, [...path, k]);
+      }
     }
   };
   walk(value, at);

@@ -372,7 +372,7 @@ describe("list", () => {
 
 describe("validation as strict as the documented API", () => {
   const MODEL = "claude-sonnet-5-5";
-  const toolset = (configs: Record<string, unknown>[]) => [{ type: "agent_toolset_20260401" as const, configs }] as Anthropic.Beta.Agents.AgentCreateParams["tools"];
+  const toolset = (configs: Record<string, unknown>[]) => [{ type: "agent_toolset_20260401" as const, configs }] as unknown as Anthropic.Beta.Agents.AgentCreateParams["tools"];
 
   it("web_fetch domains are plain hostnames; web_search may carry a path, neither a scheme or port", async () => {
     for (const bad of [

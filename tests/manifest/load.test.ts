@@ -195,3 +195,35 @@ describe("positions found lazily", () => {
     ]);
   });
 });
+
+describe("what a real checkout looks like", () => {
+  it("a .md agent with CRLF line endings has the same system prompt as with LF (no phantom diff)", async () => {
+    const md = "---\nname: docs\nmodel: claude-sonnet-5-5\n---\n\nLine one.\nLine two.\n";
+    const lf = await loadProject(await loadConfig({ cwd: await project({ "agents/docs.md": md }) }));
+    const crlf = await loadProject(await loadConfig({ cwd: await project({ "agents/docs.md": md.replace(/\n/g, "\r\n") }) }));
+    expect(crlf.diagnostics).toEqual([]);
+    expect(crlf.agents[0]?.spec.system).toBe("Line one.\nLine two.");
+    expect(crlf.agents[0]?.spec).toEqual(lf.agents[0]?.spec);
+  });
+
+  it("a token pasted as a mapping key is AF-SECRET, and no message prints it", async () => {
+    const token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    const dir = await project({ "agents/s.yaml": `name: s\nmodel: claude-sonnet-5-5\nmetadata:\n  ${token}: token\n` });
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(result.diagnostics.map((d) => [d.code, d.line])).toContainEqual(["AF-SECRET", 4]);
+    const { formatDiagnostics, formatDiagnosticsJson } = await import("../../src/manifest/index.js");
+    expect(formatDiagnostics(result.diagnostics, { color: false })).not.toContain(token);
+    expect(formatDiagnosticsJson(result.diagnostics)).not.toContain(token);
+  });
+
+  it("a name used by two manifests is reported once per file, with no false depth or cycle errors", async () => {
+    const dir = await project({
+      "agents/a.yaml": "name: billing\nmodel: claude-sonnet-5-5\nmultiagent:\n  type: coordinator\n  agents:\n    - { type: agent, ref: leaf }\n",
+      "agents/b.yaml": "name: billing\nmodel: claude-sonnet-5-5\n",
+      "agents/leaf.yaml": "name: leaf\nmodel: claude-sonnet-5-5\n",
+      "agents/lead.yaml": "name: lead\nmodel: claude-sonnet-5-5\nmultiagent:\n  type: coordinator\n  agents:\n    - { type: agent, ref: billing }\n",
+    });
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code}`).sort()).toEqual(["agents/a.yaml AF-NAME-DUPLICATE", "agents/b.yaml AF-NAME-DUPLICATE"]);
+  });
+});

@@ -11,23 +11,21 @@
  * Real parts: manifests are written as YAML/Markdown files and read by the real loader; the
  * planner and executor talk to the local control plane through the SDK backend over HTTP.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlan } from "../../src/apply/index.js";
 import { withResilience } from "../../src/backends/resilient.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
-import type { ControlPlane } from "../../src/backends/types.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { emptyLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
-import { loadConfig, loadProject } from "../../src/manifest/index.js";
 import { buildPlan } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { generatedCase, materializeCase, type GeneratedAgent, type GeneratedCase } from "./arbitraries.js";
+import { listLive, writeGeneratedProject, type GeneratedManifests } from "./project.js";
 
 const KEY_ENV = "AGENTFORM_PROP_KEY";
 // Fixed so CI is deterministic; explore with e.g. PROP_SEED=7 PROP_RUNS=200.
@@ -260,35 +258,15 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-/** (Re)write the project's manifests, replacing the previous version's files, and load them. */
-async function writeProject(project: string, manifests: { agents: Obj[]; environments: Obj[]; markdown: Set<string> }) {
-  const dir = path.join(root, project);
-  // A file of the previous version (an `.md` agent that is now `.yaml`) must not linger.
-  await rm(path.join(dir, "agents"), { recursive: true, force: true });
-  await rm(path.join(dir, "environments"), { recursive: true, force: true });
-  await mkdir(path.join(dir, "agents"), { recursive: true });
-  await mkdir(path.join(dir, "environments"), { recursive: true });
-  await writeFile(path.join(dir, "agentform.yaml"), stringify({ project, targets: { default: { base_url: cp.baseUrl, api_key_env: KEY_ENV } } }));
-  const yaml = (v: unknown) => stringify(v, { aliasDuplicateObjects: false });
-  for (const [i, a] of manifests.agents.entries()) {
-    const { system, ...frontmatter } = a;
-    if (manifests.markdown.has(String(a.name)) && typeof system === "string" && system.trim() !== "") {
-      await writeFile(path.join(dir, "agents", `agent-${i}.md`), `---\n${yaml(frontmatter)}---\n${system}\n`);
-    } else {
-      await writeFile(path.join(dir, "agents", `agent-${i}.yaml`), yaml(a));
-    }
-  }
-  for (const [i, e] of manifests.environments.entries()) await writeFile(path.join(dir, "environments", `environment-${i}.yaml`), yaml(e));
-  const loaded = await loadProject(await loadConfig({ cwd: dir }));
+/** (Re)write the project's manifests and load them; the loader must accept every generated manifest. */
+async function writeProject(project: string, manifests: GeneratedManifests) {
+  const loaded = await writeGeneratedProject(root, project, { baseUrl: cp.baseUrl, keyEnv: KEY_ENV }, manifests);
   const errors = loaded.diagnostics.filter((d) => d.severity === "error");
   expect(errors, `the loader rejected a generated manifest:\n${JSON.stringify(errors, null, 1)}`).toEqual([]);
   return loaded;
 }
 
-async function live(backend: ControlPlane) {
-  const [agents, environments] = await Promise.all([backend.list("agent"), backend.list("environment")]);
-  return { agents, environments };
-}
+const live = listLive;
 
 function describePlan(plan: Plan): string {
   return JSON.stringify(

@@ -7,23 +7,21 @@
  * A failure here is a perpetual diff a user would see on every `agentform plan` (or a manifest
  * the loader wrongly rejects).
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlan } from "../../src/apply/index.js";
 import { withResilience } from "../../src/backends/resilient.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
-import type { ControlPlane } from "../../src/backends/types.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { emptyLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
-import { loadConfig, loadProject } from "../../src/manifest/index.js";
 import { buildPlan } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
 import { generatedCase, materializeCase, type GeneratedCase } from "./arbitraries.js";
+import { listLive, writeGeneratedProject, type GeneratedManifests } from "./project.js";
 
 const KEY_ENV = "AGENTFORM_PROP_KEY";
 // Fixed so CI is deterministic. To explore further, run with e.g. PROP_SEED=7 PROP_RUNS=300;
@@ -45,35 +43,13 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-type Obj = Record<string, unknown>;
 
 /** Write the case as a project on disk and load it with the real loader. */
-async function writeProject(project: string, manifests: { agents: Obj[]; environments: Obj[]; markdown: Set<string> }) {
-  const dir = path.join(root, project);
-  await mkdir(path.join(dir, "agents"), { recursive: true });
-  await mkdir(path.join(dir, "environments"), { recursive: true });
-  await writeFile(path.join(dir, "agentform.yaml"), stringify({ project, targets: { default: { base_url: cp.baseUrl, api_key_env: KEY_ENV } } }));
-  // Generated values share objects; write each as plain YAML rather than anchors and aliases.
-  const yaml = (v: unknown) => stringify(v, { aliasDuplicateObjects: false });
-  // File names are not resource names (names are free text), so number the files.
-  for (const [i, a] of manifests.agents.entries()) {
-    const { system, ...frontmatter } = a;
-    if (manifests.markdown.has(String(a.name)) && typeof system === "string" && system.trim() !== "") {
-      // A .md agent: the trimmed Markdown body is the system prompt.
-      await writeFile(path.join(dir, "agents", `agent-${i}.md`), `---\n${yaml(frontmatter)}---\n${system}\n`);
-    } else {
-      await writeFile(path.join(dir, "agents", `agent-${i}.yaml`), yaml(a));
-    }
-  }
-  for (const [i, e] of manifests.environments.entries()) await writeFile(path.join(dir, "environments", `environment-${i}.yaml`), yaml(e));
-  const config = await loadConfig({ cwd: dir });
-  return loadProject(config);
+function writeProject(project: string, manifests: GeneratedManifests) {
+  return writeGeneratedProject(root, project, { baseUrl: cp.baseUrl, keyEnv: KEY_ENV }, manifests);
 }
 
-async function live(backend: ControlPlane) {
-  const [agents, environments] = await Promise.all([backend.list("agent"), backend.list("environment")]);
-  return { agents, environments };
-}
+const live = listLive;
 
 function describePlan(plan: Plan): string {
   return JSON.stringify(

@@ -13,7 +13,7 @@ import { checkRules, findSecrets, secretText } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
 import { analyzeFile, fileDiag, lazyLocator, readSource, toPosix, type Candidate, type FileReport } from "./file.js";
 import { LineIndex, parseYaml, toPointer } from "./source.js";
-import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, Position, ProjectConfig, TargetConfig } from "./types.js";
+import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig } from "./types.js";
 
 export { MAX_FILE_BYTES } from "./file.js";
 

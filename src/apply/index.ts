@@ -44,7 +44,7 @@ export interface ApplyOptions {
 export interface ApplyResult {
   /** The lockfile after this apply (also what the last saveLock call received). */
   lock: Lockfile;
-  /** Write requests the executor issued (not counting the resilience layer's retries). */
+  /** Writes that succeeded (retries by the resilience layer and failed requests are not counted). */
   writes: number;
   failed: Array<{ address: string; error: AgentformError }>;
   /** Addresses not attempted because something they depend on failed. */
@@ -210,8 +210,8 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
     switch (request.method) {
       case "create": {
         const body = resolveRefs(entry, request.body ?? {}, pins);
-        countWrite();
         const live = await backend.create(entry.kind, body);
+        countWrite();
         return recordWritten(entry, live);
       }
       case "update": {
@@ -223,9 +223,9 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
         const body = resolveRefs(entry, request.body, pins);
         if (entry.kind === "agent") {
           if (request.expectedVersion === undefined) throw internal(entry, "is an agent update without the version observed at plan time");
-          countWrite();
           try {
             const live = await backend.update("agent", entry.id, body, { expectedVersion: request.expectedVersion });
+            countWrite();
             return recordWritten(entry, live);
           } catch (err) {
             if (isVersionConflict(err)) throw staleBasis(entry, err);
@@ -233,24 +233,24 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
           }
         }
         await checkEnvironmentBasis(entry, entry.id);
-        countWrite();
         const live = await backend.update("environment", entry.id, body);
+        countWrite();
         return recordWritten(entry, live);
       }
       case "archive": {
         if (!entry.id) throw internal(entry, "is an archive without a live id");
         if (entry.kind === "environment") await checkEnvironmentBasis(entry, entry.id);
         else await checkAgentBasis(entry, entry.id);
-        countWrite();
         const live = await backend.archive(entry.kind, entry.id);
+        countWrite();
         forget(entry);
         return { id: live.id, ...(entry.kind === "agent" ? { version: (live as LiveAgent).version } : {}) };
       }
       case "delete": {
         if (!entry.id || entry.kind !== "environment") throw internal(entry, "is a delete that is not of a live environment");
         await checkEnvironmentBasis(entry, entry.id);
-        countWrite();
         await backend.delete("environment", entry.id);
+        countWrite();
         forget(entry);
         return { id: entry.id };
       }
@@ -337,8 +337,9 @@ function resolveRefs(entry: PlannedResource, body: RequestBody, pins: Map<string
 function isVersionConflict(err: unknown): boolean {
   if (!(err instanceof BackendError)) return false;
   if (err.isConflict) return true;
-  // The mismatch status is undocumented (API-SEMANTICS §2.5); tolerate a 400 that names the version.
-  return err.status === 400 && /version/i.test(err.message);
+  // The mismatch status is undocumented (API-SEMANTICS §2.5); tolerate a 400 that names the
+  // version, but not a roster that names one (a pinned version that does not exist is not a race).
+  return err.status === 400 && /\bversion\b/i.test(err.message) && !/(multiagent|roster|predefined|agents\[|has no version)/i.test(err.message);
 }
 
 function staleBasis(entry: PlannedResource, cause?: unknown): SafetyError {

@@ -151,7 +151,13 @@ function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, nam
 }
 
 function driftOf(kind: ResourceKind, lockedEntry: LockedAgent | LockedEnvironment | undefined, live: Live | null, forceDetected: boolean): DriftInfo | null {
-  if (!lockedEntry || !live) return null;
+  if (!lockedEntry) return null;
+  if (!live) {
+    // In the lockfile, absent from the live list: archived or deleted behind agentform's back.
+    const gone: DriftInfo = { detected: true, missing: true, lockedLiveDigest: lockedEntry.liveDigest };
+    if (kind === "agent") gone.lockedVersion = (lockedEntry as LockedAgent).version;
+    return gone;
+  }
   const digestNow = liveDigest(kind, live);
   const info: DriftInfo = { detected: false, lockedLiveDigest: lockedEntry.liveDigest, liveDigest: digestNow };
   let detected = forceDetected || lockedEntry.id !== live.id || lockedEntry.liveDigest !== digestNow;
@@ -306,8 +312,13 @@ function planResource(
     const current = canonicalLive(kind, live, desired);
     const all = diffCanonical(current, desired);
     changes = all.filter((c) => !isIgnored(c.pointer, ignore));
-    ignored = all.filter((c) => isIgnored(c.pointer, ignore));
-    security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore));
+    // The API replaces these fields whole, so once one is sent for another change, an ignored
+    // difference inside it is overwritten too: it is a change, shown and security-reviewed as one.
+    const sentWhole = new Set(changes.map((c) => topField(c.pointer)).filter((f) => WHOLE_FIELDS.has(f)));
+    const overwritten = (pointer: string) => isIgnored(pointer, ignore) && sentWhole.has(topField(pointer));
+    changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
+    ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
+    security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer));
     const repinChanges = changes.filter((c) => {
       const key = rosterKeyOfVersionPointer(c.pointer);
       return key !== null && followedKeys.has(key);
@@ -365,11 +376,14 @@ export function buildPlan(input: PlanInput): Plan {
   const plannedAgents = new Map<string, Planned>();
   const liveAgentsByName = new Map<string, LiveAgent[]>();
   for (const a of input.live.agents) liveAgentsByName.set(a.name, [...(liveAgentsByName.get(a.name) ?? []), a]);
+  const impossiblePins = new Map<string, { name: string; version: number }>();
   const resolve = (name: string, explicit: number | undefined): { ref: ResolvedRef; dependsOn?: string } | undefined => {
     const target = plannedAgents.get(name);
     if (target) {
       const { entry, live } = target;
       if (entry.action === "create" || !live) {
+        // A new agent starts at version 1: a pin to any other version can never be satisfied.
+        if (explicit !== undefined && explicit !== 1) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit });
         return { ref: { id: KNOWN_AFTER_APPLY, version: explicit ?? KNOWN_AFTER_APPLY }, dependsOn: entry.address };
       }
       if (explicit !== undefined) return { ref: { id: live.id, version: explicit } };
@@ -389,6 +403,15 @@ export function buildPlan(input: PlanInput): Plan {
     plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
   }
   const agentEntries = agentOrder.map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
+  for (const pin of impossiblePins.values()) {
+    const missing = plannedAgents.get(pin.name)?.entry.drift?.missing === true;
+    refusals.push({
+      address: address("agent", pin.name),
+      code: "pinned-version-unavailable",
+      message: `A roster pins agent "${pin.name}" at version ${pin.version}, but "${pin.name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`,
+      hint: `Drop \`version: ${pin.version}\` from the reference (to follow the latest) or pin version 1.`,
+    });
+  }
 
   // Prune: only inventory resources (in the lockfile, carrying this project's marker).
   const archives: PlannedResource[] = [];
@@ -438,6 +461,11 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Environments first (agents may run in them), then agents in dependency order, then
   // archives last so nothing still being re-pinned loses its target first.
+  // An agent may only be archived once no roster still names it: the API rejects a roster that
+  // references an archived agent, and the executor runs entries concurrently, so the order
+  // below is not enough on its own. Each agent archive waits for every agent write.
+  const agentWrites = agentEntries.filter((e) => e.request !== null).map((e) => e.address);
+  for (const a of archives) if (a.kind === "agent") a.dependsOn = [...agentWrites].sort();
   const resources = [...envEntries, ...agentEntries, ...archives];
   const summary = emptySummary();
   for (const r of resources) summary[r.action] += 1;
@@ -469,6 +497,13 @@ export function explainDrift(plan: Plan, lockedAgents: Record<string, LiveAgent>
     r.drift.changes = diffCanonical(canonicalLive("agent", locked), canonicalLive("agent", live));
   }
   return next;
+}
+
+/** Fields the API replaces as a whole on update (API-SEMANTICS §2.4, §3.3). */
+const WHOLE_FIELDS = new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity", "config"]);
+
+function topField(pointer: string): string {
+  return pointerSegments(pointer)[0] ?? "";
 }
 
 /** The worst impact of a set of entries (IMPACT_ORDER). */

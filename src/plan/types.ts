@@ -70,6 +70,11 @@ export interface DriftInfo {
   liveVersion?: number;
   lockedLiveDigest?: string;
   liveDigest?: string;
+  /**
+   * The locked resource is gone from the live list: archived (or, for environments, deleted)
+   * outside agentform. The manifest's entry is then a create, of a new id.
+   */
+  missing?: boolean;
   /** Filled by `--explain`: locked version vs live, as field changes. */
   changes?: FieldChange[];
 }

@@ -117,7 +117,8 @@ function resolveDomains(o: Obj, where: string, out: Obj, pathAllowed: boolean): 
     out[key] = list.map((d, i) => {
       const entry = expectString(d, `${where}.${key}[${i}]`, { min: 1 });
       // Plain hostnames: no scheme or port; web_search alone allows a path suffix (§2.7).
-      if (/:\/\//.test(entry) || /:\d+(\/|$)/.test(entry) || (!pathAllowed && entry.includes("/"))) {
+      const host = entry.split("/")[0] ?? "";
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /:\d+$/.test(host) || (!pathAllowed && entry.includes("/"))) {
         throw badRequest(`${where}.${key}[${i}]: "${entry}" must be a plain hostname (no scheme, port${pathAllowed ? "" : " or path"})`);
       }
       return entry;

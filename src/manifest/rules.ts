@@ -20,6 +20,8 @@ export const LIMITS = {
   metadataValueLength: 512,
   domains: 64,
   nameLength: 256,
+  descriptionLength: 2048,
+  systemLength: 100_000,
 } as const;
 
 type Obj = Record<string, unknown>;
@@ -57,6 +59,7 @@ export function checkRules(agents: LoadedManifest[], environments: LoadedManifes
     checkMcp(m, sink);
     checkTools(m, sink);
     checkCounts(m, sink);
+    checkTextLengths(m, sink);
     checkSkillsCanRead(m, sink);
     if (options.knownModels) checkModel(m, options.knownModels, sink);
   }
@@ -66,6 +69,16 @@ export function checkRules(agents: LoadedManifest[], environments: LoadedManifes
     scanSecrets(m.spec, [], m, sink);
   }
   return sink.out;
+}
+
+/** API-SEMANTICS §2.2: description ≤ 2,048 and system ≤ 100,000 characters. */
+function checkTextLengths(m: LoadedManifest, sink: Sink): void {
+  for (const [field, limit] of [["description", LIMITS.descriptionLength], ["system", LIMITS.systemLength]] as const) {
+    const value = m.spec[field];
+    if (typeof value === "string" && value.length > limit) {
+      sink.add(m, [field], "AF-LIMIT-TEXT", `${field} has ${value.length} characters; at most ${limit} are allowed`, field === "system" ? "Shorten the system prompt, or move reference material into a skill or the environment." : "Shorten the description; it is a summary, not documentation.");
+    }
+  }
 }
 
 function checkNames(manifests: LoadedManifest[], kind: string, sink: Sink): void {
@@ -419,7 +432,7 @@ function checkMetadata(m: LoadedManifest, sink: Sink): void {
       sink.add(m, ["metadata", key], "AF-METADATA-KEY", `metadata keys must be 1 to ${LIMITS.metadataKeyLength} characters (this one has ${key.length})`, "Shorten the key.");
     }
     if (value === "") {
-      sink.add(m, ["metadata", key], "AF-METADATA-EMPTY-VALUE", `metadata value for ${quote(key)} is empty`, "The API treats \"\" as \"delete this key\"; remove the key or give it a value.");
+      sink.add(m, ["metadata", key], "AF-METADATA-EMPTY-VALUE", `metadata value for ${quote(key)} is empty`, "Environments treat \"\" as \"delete this key\" and agents store it as an empty value; remove the key or give it a value.");
     } else if (typeof value === "string" && value.length > LIMITS.metadataValueLength) {
       sink.add(m, ["metadata", key], "AF-METADATA-VALUE", `metadata value for ${quote(key)} has ${value.length} characters; at most ${LIMITS.metadataValueLength} are allowed`, "Shorten the value, or keep the data elsewhere and store a reference.");
     }
@@ -479,6 +492,8 @@ export interface SecretFinding {
   what: string;
   /** The first six characters and an ellipsis; never the whole secret. */
   preview: string;
+  /** The secret is a mapping key, not a value. */
+  inKey?: boolean;
 }
 
 /** Every string inside `value` shaped like an API key or token. Pure. */
@@ -502,7 +517,7 @@ export function findSecrets(value: unknown, at: Array<string | number> = []): Se
       for (const [k, v] of Object.entries(node)) {
         // A token pasted as a key (e.g. a metadata key) leaks just the same.
         const inKey = SECRET_SHAPES.find((shape) => shape.pattern.test(k));
-        if (inKey) out.push({ at: [...path, k], what: inKey.name, preview: preview(k) });
+        if (inKey) out.push({ at: [...path, k], what: inKey.name, preview: preview(k), inKey: true });
         walk(v, [...path, k]);
       }
     }
@@ -514,7 +529,7 @@ export function findSecrets(value: unknown, at: Array<string | number> = []): Se
 /** Message and hint for a secret found in a manifest or in agentform.yaml. */
 export function secretText(finding: SecretFinding): { message: string; hint: string } {
   return {
-    message: `this value looks like ${finding.what} (${finding.preview}); secrets must not be committed`,
+    message: `this ${finding.inKey ? "key" : "value"} looks like ${finding.what} (${finding.preview}); secrets must not be committed`,
     hint: "Store it in a vault credential (attached to sessions via vault_ids) instead, and rotate it: it is already in your git history.",
   };
 }

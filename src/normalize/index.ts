@@ -232,8 +232,9 @@ function canonicalMetadata(v: unknown): Obj {
   const out: Obj = {};
   if (!isObj(v)) return out;
   for (const [k, val] of Object.entries(v)) {
-    // The ownership marker is checked by the planner, never diffed; "" never stays stored.
-    if (k === OWNERSHIP_KEY || val === null || val === undefined || val === "") continue;
+    // The ownership marker is checked by the planner, never diffed. "" is kept: on agents it is
+    // a stored value (only null deletes), so a live "" must show up as a difference.
+    if (k === OWNERSHIP_KEY || val === null || val === undefined) continue;
     out[k] = val;
   }
   return out;

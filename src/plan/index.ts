@@ -150,8 +150,21 @@ function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, nam
   return Object.values(locked).find((e) => e.id === liveId);
 }
 
-function driftOf(kind: ResourceKind, lockedEntry: LockedAgent | LockedEnvironment | undefined, live: Live | null, forceDetected: boolean): DriftInfo | null {
+function driftOf(
+  kind: ResourceKind,
+  lockedEntry: LockedAgent | LockedEnvironment | undefined,
+  live: Live | null,
+  forceDetected: boolean,
+  liveIdsOfKind: ReadonlySet<string>,
+): DriftInfo | null {
   if (!lockedEntry) return null;
+  if (!live && liveIdsOfKind.has(lockedEntry.id)) {
+    // The locked resource still exists but under a name another manifest (or resource) holds:
+    // changed outside agentform, not gone.
+    const moved: DriftInfo = { detected: true, lockedLiveDigest: lockedEntry.liveDigest };
+    if (kind === "agent") moved.lockedVersion = (lockedEntry as LockedAgent).version;
+    return moved;
+  }
   if (!live) {
     // In the lockfile, absent from the live list: archived or deleted behind agentform's back.
     const gone: DriftInfo = { detected: true, missing: true, lockedLiveDigest: lockedEntry.liveDigest };
@@ -347,7 +360,7 @@ function planResource(
     basis: basisOf(kind, live),
     changes,
     ignored,
-    drift: driftOf(kind, lockedEntryFor(locked, manifest.name, live?.id), live, match.renamedOutOfBand),
+    drift: driftOf(kind, lockedEntryFor(locked, manifest.name, live?.id), live, match.renamedOutOfBand, liveIds(input, kind)),
     impact: impactOf(kind, action),
     security,
     dependsOn: [...dependsOn].sort(),
@@ -376,17 +389,22 @@ export function buildPlan(input: PlanInput): Plan {
   const plannedAgents = new Map<string, Planned>();
   const liveAgentsByName = new Map<string, LiveAgent[]>();
   for (const a of input.live.agents) liveAgentsByName.set(a.name, [...(liveAgentsByName.get(a.name) ?? []), a]);
-  const impossiblePins = new Map<string, { name: string; version: number }>();
+  const impossiblePins = new Map<string, { name: string; version: number; latest: number }>();
   const resolve = (name: string, explicit: number | undefined): { ref: ResolvedRef; dependsOn?: string } | undefined => {
     const target = plannedAgents.get(name);
     if (target) {
       const { entry, live } = target;
       if (entry.action === "create" || !live) {
         // A new agent starts at version 1: a pin to any other version can never be satisfied.
-        if (explicit !== undefined && explicit !== 1) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit });
+        if (explicit !== undefined && explicit !== 1) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit, latest: 1 });
         return { ref: { id: KNOWN_AFTER_APPLY, version: explicit ?? KNOWN_AFTER_APPLY }, dependsOn: entry.address };
       }
-      if (explicit !== undefined) return { ref: { id: live.id, version: explicit } };
+      if (explicit !== undefined) {
+        // The target reaches live.version, or one more if this plan writes it; nothing beyond.
+        const reachable = (live as LiveAgent).version + (entry.request !== null ? 1 : 0);
+        if (explicit > reachable) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit, latest: reachable });
+        return { ref: { id: live.id, version: explicit } };
+      }
       if (entry.action === "noop") return { ref: { id: live.id, version: (live as LiveAgent).version } };
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
@@ -408,8 +426,11 @@ export function buildPlan(input: PlanInput): Plan {
     refusals.push({
       address: address("agent", pin.name),
       code: "pinned-version-unavailable",
-      message: `A roster pins agent "${pin.name}" at version ${pin.version}, but "${pin.name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`,
-      hint: `Drop \`version: ${pin.version}\` from the reference (to follow the latest) or pin version 1.`,
+      message:
+        pin.latest === 1 && plannedAgents.get(pin.name)?.entry.action === "create"
+          ? `A roster pins agent "${pin.name}" at version ${pin.version}, but "${pin.name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`
+          : `A roster pins agent "${pin.name}" at version ${pin.version}, but its newest version after this plan is ${pin.latest}.`,
+      hint: `Drop \`version: ${pin.version}\` from the reference (to follow the latest) or pin an existing version (at most ${pin.latest}).`,
     });
   }
 
@@ -433,7 +454,7 @@ export function buildPlan(input: PlanInput): Plan {
           basis: basisOf(kind, l),
           changes: [],
           ignored: [],
-          drift: driftOf(kind, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name], l, false),
+          drift: driftOf(kind, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name], l, false, liveIds(input, kind)),
           impact: "archive",
           security: [],
           dependsOn: [],
@@ -463,9 +484,16 @@ export function buildPlan(input: PlanInput): Plan {
   // archives last so nothing still being re-pinned loses its target first.
   // An agent may only be archived once no roster still names it: the API rejects a roster that
   // references an archived agent, and the executor runs entries concurrently, so the order
-  // below is not enough on its own. Each agent archive waits for every agent write.
-  const agentWrites = agentEntries.filter((e) => e.request !== null).map((e) => e.address);
-  for (const a of archives) if (a.kind === "agent") a.dependsOn = [...agentWrites].sort();
+  // below is not enough on its own. Each agent archive waits for the writes of the agents whose
+  // live roster names it (a ref must name a manifest, so such an agent always has a write).
+  for (const a of archives) {
+    if (a.kind !== "agent" || !a.id) continue;
+    const id = a.id;
+    a.dependsOn = [...plannedAgents.values()]
+      .filter(({ entry, live }) => entry.request !== null && live && JSON.stringify((live as LiveAgent).multiagent ?? null).includes(`"${id}"`))
+      .map(({ entry }) => entry.address)
+      .sort();
+  }
   const resources = [...envEntries, ...agentEntries, ...archives];
   const summary = emptySummary();
   for (const r of resources) summary[r.action] += 1;
@@ -497,6 +525,16 @@ export function explainDrift(plan: Plan, lockedAgents: Record<string, LiveAgent>
     r.drift.changes = diffCanonical(canonicalLive("agent", locked), canonicalLive("agent", live));
   }
   return next;
+}
+
+const liveIdCache = new WeakMap<PlanInput, Record<ResourceKind, Set<string>>>();
+function liveIds(input: PlanInput, kind: ResourceKind): ReadonlySet<string> {
+  let cached = liveIdCache.get(input);
+  if (!cached) {
+    cached = { agent: new Set(input.live.agents.map((a) => a.id)), environment: new Set(input.live.environments.map((e) => e.id)) };
+    liveIdCache.set(input, cached);
+  }
+  return cached[kind];
 }
 
 /** Fields the API replaces as a whole on update (API-SEMANTICS §2.4, §3.3). */

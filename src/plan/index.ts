@@ -350,6 +350,16 @@ function planResource(
     }
   }
 
+  // A manifest renamed through previous_names whose old resource is gone: its lockfile entry is
+  // still under the old name. Report the drift, and let apply replace that entry (no leftover
+  // that `lock verify` would flag forever).
+  let lockedHere = lockedEntryFor(locked, manifest.name, live?.id);
+  let replacesLockEntry: string | undefined;
+  if (!lockedHere && !live) {
+    replacesLockEntry = manifest.settings.previous_names.find((n) => locked[n] !== undefined);
+    if (replacesLockEntry !== undefined) lockedHere = locked[replacesLockEntry];
+  }
+
   const entry: PlannedResource = {
     address: address(kind, manifest.name),
     kind,
@@ -360,7 +370,7 @@ function planResource(
     basis: basisOf(kind, live),
     changes,
     ignored,
-    drift: driftOf(kind, lockedEntryFor(locked, manifest.name, live?.id), live, match.renamedOutOfBand, liveIds(input, kind)),
+    drift: driftOf(kind, lockedHere, live, match.renamedOutOfBand, liveIds(input, kind)),
     impact: impactOf(kind, action),
     security,
     dependsOn: [...dependsOn].sort(),
@@ -369,6 +379,7 @@ function planResource(
   };
   if (repinReasons) entry.repinReasons = repinReasons;
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
+  else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
   return { entry, live };
 }
 

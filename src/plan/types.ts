@@ -113,7 +113,10 @@ export interface PlannedResource {
   dependsOn: string[];
   /** Why a repin happens: the addresses (or names) of roster targets that moved. */
   repinReasons?: string[];
-  /** Previous name, for `rename`. */
+  /**
+   * Previous name: for `rename`, the live name being changed; for a `create`, the previous name
+   * whose locked resource is gone (apply replaces that lockfile entry).
+   */
   renamedFrom?: string;
   request: PlannedRequest | null;
   /** Canonical digest of the desired spec, as it will be recorded in the lockfile. */

@@ -3,7 +3,7 @@ import type { ApplyEvent } from "../../src/apply/index.js";
 import { SafetyError } from "../../src/errors.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { liveDigest } from "../../src/normalize/index.js";
-import { applyNow, fleet, planNow, resilient, sdk, writesIn } from "./fleet.js";
+import { applyNow, fleet, manifest, planNow, resilient, sdk, writesIn } from "./fleet.js";
 
 describe("apply executor against the local control plane", () => {
   let cp: LocalControlPlane;
@@ -88,6 +88,24 @@ describe("apply executor against the local control plane", () => {
     // Environments: the server rejects duplicate names, so one of the two creates failed with a 409.
     const envNames = (await backend.list("environment")).map((e) => e.name);
     expect(new Set(envNames).size).toBe(envNames.length);
+  });
+
+  it("an agent archived in the Console is recreated with drift reported; a renamed one replaces its old lockfile entry", async () => {
+    const backend = resilient(cp);
+    const first = { agents: [manifest("agent", "researcher", { model: "claude-sonnet-5-5" })], environments: [] };
+    const applied = await applyNow(await planNow(backend, first, null), backend, null);
+    const oldId = applied.lock.agents.researcher!.id;
+    await backend.archive("agent", oldId);
+
+    const renamed = manifest("agent", "scholar", { model: "claude-sonnet-5-5" });
+    renamed.settings.previous_names = ["researcher"];
+    const plan = await planNow(backend, { agents: [renamed], environments: [] }, applied.lock);
+    expect(plan.driftDetected).toBe(true);
+    expect(plan.resources.map((r) => [r.address, r.action, r.drift?.missing])).toEqual([["agent.scholar", "create", true]]);
+    const result = await applyNow(plan, backend, applied.lock);
+    expect(result.failed).toEqual([]);
+    expect(Object.keys(result.lock.agents)).toEqual(["scholar"]);
+    expect(result.lock.agents.scholar!.id).not.toBe(oldId);
   });
 
   it("one at a time, the lockfile is saved after every single write", async () => {

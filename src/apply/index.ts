@@ -15,6 +15,7 @@
 import { AgentformError, OperationalError, SafetyError } from "../errors.js";
 import { BackendError } from "../backends/errors.js";
 import { Semaphore } from "../backends/resilient.js";
+import { groupByName } from "../util/group.js";
 import type { ControlPlane, LiveAgent, LiveEnvironment, RequestBody } from "../backends/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { liveDigest } from "../normalize/index.js";
@@ -376,10 +377,9 @@ async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Promise<M
   for (const kind of ["environment", "agent"] as const) {
     const creates = plan.resources.filter((r) => r.kind === kind && r.request?.method === "create");
     if (creates.length === 0) continue;
-    const live = new Map<string, string>();
-    for (const l of await backend.list(kind)) live.set(l.name, l.id);
+    const live = groupByName(await backend.list(kind));
     for (const entry of creates) {
-      const id = live.get(entry.name);
+      const id = live.get(entry.name)?.[0]?.id;
       if (id === undefined) continue;
       taken.set(
         entry.address,
@@ -410,11 +410,10 @@ async function duplicatesCreated(
       (r) => r.kind === kind && r.request?.method === "create" && !failed.some((f) => f.address === r.address),
     );
     if (created.length === 0) continue;
-    const byName = new Map<string, string[]>();
-    for (const l of await backend.list(kind)) byName.set(l.name, [...(byName.get(l.name) ?? []), l.id]);
+    const byName = groupByName(await backend.list(kind));
     const table: Record<string, { id: string }> = kind === "agent" ? lock.agents : lock.environments;
     for (const entry of created) {
-      const ids = byName.get(entry.name) ?? [];
+      const ids = (byName.get(entry.name) ?? []).map((l) => l.id);
       if (ids.length < 2) continue;
       const ours = table[entry.name]?.id;
       found.push({

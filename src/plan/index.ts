@@ -14,6 +14,7 @@ import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type 
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
+import { groupByName } from "../util/group.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -65,8 +66,7 @@ function matchKind(
   refusals: Refusal[],
   claimed: Set<string>,
 ): Match[] {
-  const byName = new Map<string, Live[]>();
-  for (const l of live) byName.set(l.name, [...(byName.get(l.name) ?? []), l]);
+  const byName = groupByName(live);
   const byId = new Map(live.map((l) => [l.id, l] as const));
   const manifestNames = new Set(manifests.map((m) => m.name));
   const matches: Match[] = [];
@@ -398,8 +398,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Agents, sub-agents first, so each reference sees its target's planned action.
   const plannedAgents = new Map<string, Planned>();
-  const liveAgentsByName = new Map<string, LiveAgent[]>();
-  for (const a of input.live.agents) liveAgentsByName.set(a.name, [...(liveAgentsByName.get(a.name) ?? []), a]);
+  const liveAgentsByName = groupByName(input.live.agents);
   const impossiblePins = new Map<string, { name: string; version: number; latest: number }>();
   const resolve = (name: string, explicit: number | undefined): { ref: ResolvedRef; dependsOn?: string } | undefined => {
     const target = plannedAgents.get(name);

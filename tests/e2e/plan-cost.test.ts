@@ -5,19 +5,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import type { Io } from "../../src/cli/output.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
-
-function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  const stdout = new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) });
-  const stderr = new Writable({ write: (c, _e, cb) => ((err += String(c)), cb()) });
-  return { io: { stdout, stderr, env: { NO_COLOR: "1", COST_KEY: "" } }, out: () => out, err: () => err };
-}
+import { capture } from "../helpers/capture.js";
 
 describe("plan cost", () => {
   let server: LocalControlPlane;
@@ -25,12 +16,12 @@ describe("plan cost", () => {
   const previousCwd = process.cwd();
 
   async function agentform(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const c = capture();
-    c.io.env.COST_KEY = server.apiKey;
+    const out = capture();
+    const err = capture();
     process.chdir(dir);
     try {
-      const code = await main(["node", "agentform", ...args], c.io);
-      return { code, out: c.out(), err: c.err() };
+      const code = await main(["node", "agentform", ...args], { stdout: out.stream, stderr: err.stream, env: { NO_COLOR: "1", COST_KEY: server.apiKey } });
+      return { code, out: out.text(), err: err.text() };
     } finally {
       process.chdir(previousCwd);
     }

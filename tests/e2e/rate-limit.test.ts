@@ -7,10 +7,10 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
+import { capture } from "../helpers/capture.js";
 
 describe("apply under a server-side write rate limit", () => {
   let server: LocalControlPlane;
@@ -35,20 +35,17 @@ describe("apply under a server-side write rate limit", () => {
   });
 
   it("absorbs every 429 and creates each agent exactly once", async () => {
-    let out = "";
-    let err = "";
-    const io = {
-      stdout: new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) }),
-      stderr: new Writable({ write: (c, _e, cb) => ((err += String(c)), cb()) }),
-      env: { NO_COLOR: "1", PACED_KEY: server.apiKey },
-    };
+    const stdout = capture();
+    const stderr = capture();
     process.chdir(dir);
     let code: number;
     try {
-      code = await main(["node", "agentform", "apply", "--auto-approve", "--concurrency", "4"], io);
+      code = await main(["node", "agentform", "apply", "--auto-approve", "--concurrency", "4"], { stdout: stdout.stream, stderr: stderr.stream, env: { NO_COLOR: "1", PACED_KEY: server.apiKey } });
     } finally {
       process.chdir(previousCwd);
     }
+    const out = stdout.text();
+    const err = stderr.text();
     expect(err).not.toMatch(/error|failed/i);
     expect(code).toBe(0);
     expect(out).toMatch(/Apply complete: 12 write\(s\)/);

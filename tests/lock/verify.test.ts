@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { LiveAgent, LiveEnvironment } from "../../src/backends/types.js";
-import type { LoadedManifest } from "../../src/manifest/types.js";
 import type { Lockfile } from "../../src/lock/types.js";
 import { verifyLock } from "../../src/lock/verify.js";
 import { liveDigest, specDigest } from "../../src/normalize/index.js";
-
-function manifest(kind: "agent" | "environment", name: string, spec: Record<string, unknown>): LoadedManifest {
-  return {
-    kind,
-    name,
-    file: `${kind}s/${name}.yaml`,
-    spec: { name, ...spec },
-    settings: { previous_names: [], adopt: false, ignore: [] },
-    locate: () => ({ line: 1, column: 1 }),
-  };
-}
+import { manifest } from "../apply/fleet.js";
 
 function liveAgent(id: string, name: string, version: number, extra: Partial<LiveAgent> = {}): LiveAgent {
   return {

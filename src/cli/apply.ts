@@ -9,6 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
+import { hasChanges } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
 import { acquireRunLock, type RunLock } from "../apply/run-lock.js";
 import { emptyLock, writeLock } from "../lock/io.js";
@@ -17,7 +18,7 @@ import { renderText } from "../render/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
-import { computePlan, openWorkspace, planHasChanges, reportWarnings, type Workspace } from "./workflow.js";
+import { computePlan, openWorkspace, reportWarnings, type Workspace } from "./workflow.js";
 
 export interface ApplyFlags {
   target?: string;
@@ -132,7 +133,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       });
     }
 
-    if (planHasChanges(plan) && !saved && !flags.autoApprove) {
+    if (hasChanges(plan) && !saved && !flags.autoApprove) {
       const answer = await confirm(ctx);
       if (answer !== "yes") {
         ctx.io.stderr.write("Apply cancelled; nothing was written.\n");

@@ -8,13 +8,13 @@ import { Command, Option } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
 import type { LiveAgent } from "../backends/types.js";
 import type { Plan } from "../plan/types.js";
-import { explainDrift } from "../plan/index.js";
+import { explainDrift, hasChanges } from "../plan/index.js";
 import { renderJson, renderMarkdown, renderText } from "../render/index.js";
 import { inputsDigest } from "../apply/saved-plan.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
 import { useColor } from "./output.js";
-import { computePlan, openWorkspace, planHasChanges, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
+import { computePlan, openWorkspace, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 export interface PlanFlags {
   target?: string;
@@ -117,7 +117,7 @@ function render(plan: Plan, flags: PlanFlags, ctx: CommandContext): string {
 export function planExitCode(plan: Plan, flags: Pick<PlanFlags, "failOnDrift" | "detailedExitcode">): number {
   if (plan.refusals.length > 0) return ExitCode.refused;
   if (flags.failOnDrift && plan.driftDetected) return ExitCode.refused;
-  if (flags.detailedExitcode && planHasChanges(plan)) return ExitCode.changes;
+  if (flags.detailedExitcode && hasChanges(plan)) return ExitCode.changes;
   return ExitCode.ok;
 }
 

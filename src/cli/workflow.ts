@@ -100,8 +100,3 @@ export async function computePlan(
   });
   return { plan, live };
 }
-
-/** Changes are any entry that is not a noop. */
-export function planHasChanges(plan: Plan): boolean {
-  return plan.resources.some((r) => r.action !== "noop");
-}

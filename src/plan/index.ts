@@ -547,6 +547,11 @@ function liveIds(input: PlanInput, kind: ResourceKind): ReadonlySet<string> {
   return cached[kind];
 }
 
+/** A plan has changes when any entry is not a noop (what `--detailed-exitcode` reports as 2). */
+export function hasChanges(plan: Plan): boolean {
+  return plan.resources.some((r) => r.action !== "noop");
+}
+
 /** Fields the API replaces as a whole on update (API-SEMANTICS §2.4, §3.3). */
 const WHOLE_FIELDS = new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity", "config"]);
 

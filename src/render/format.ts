@@ -2,6 +2,9 @@
 import { stringify as stringifyYaml } from "yaml";
 import { structuredPatch } from "diff";
 import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
+import { hasChanges } from "../plan/index.js";
+
+export { hasChanges };
 
 /** The one-line headline, e.g. `Plan: 2 to create, 1 to update, 1 to re-pin, 0 to archive.` */
 export function summaryLine(plan: Plan): string {
@@ -15,10 +18,6 @@ export function summaryLine(plan: Plan): string {
 }
 
 /** True when applying the plan would write something. */
-export function hasChanges(plan: Plan): boolean {
-  return plan.resources.some((r) => r.action !== "noop");
-}
-
 export function changedResources(plan: Plan): PlannedResource[] {
   return plan.resources.filter((r) => r.action !== "noop");
 }

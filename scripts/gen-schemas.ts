@@ -91,6 +91,11 @@ function agentformBlock(kind: "agent" | "environment"): JsonObject {
         description: "JSON pointers into the API body (e.g. /description) left to someone else: never diffed, never sent on update.",
         items: { type: "string", pattern: "^(/([^~]|~[01])*)+$" },
       },
+      allow_secret_pattern: {
+        type: "array",
+        description: "JSON pointers into this manifest (e.g. /system or /metadata/sample) whose value only looks like a credential: exempt from secret scanning. Keys and comments cannot be exempted.",
+        items: { type: "string", pattern: "^(/([^~]|~[01])*)+$" },
+      },
     },
   };
 }

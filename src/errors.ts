@@ -71,6 +71,14 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
   /\bBearer\s+[A-Za-z0-9._~+/-]{8,}=*/g,
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{16,}/g,
+  /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}/g,
+  /\bnpm_[A-Za-z0-9]{36}\b/g,
+  /\b(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}/g,
+  /\bAIza[0-9A-Za-z_-]{35}/g,
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+  // A password in URL userinfo: keep the URL readable, drop the credential.
+  /(?<=\/\/[^/\s:@]*:)[^/\s@]+(?=@)/g,
 ];
 
 /** Replace anything shaped like a credential with `[REDACTED]`. */

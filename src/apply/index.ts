@@ -16,7 +16,9 @@ import { AgentformError, OperationalError, SafetyError } from "../errors.js";
 import { BackendError } from "../backends/errors.js";
 import { Semaphore } from "../backends/resilient.js";
 import { groupByName } from "../util/group.js";
-import type { ControlPlane, LiveAgent, LiveEnvironment, RequestBody } from "../backends/types.js";
+import { ownValue, setOwn } from "../util/record.js";
+import { cloneLock } from "../lock/io.js";
+import type { ControlPlane, LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../backends/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { Plan, PlanAction, PlannedResource } from "../plan/types.js";
@@ -40,6 +42,12 @@ export interface ApplyOptions {
    * that finish while a save is in flight share the next call.
    */
   saveLock: (lock: Lockfile) => Promise<void>;
+  /**
+   * The run lock's fence (`RunLock.verify`): awaited before every API write and every lockfile
+   * save. When it throws, the apply stops: no further write is sent, and the lockfile is no
+   * longer saved (it belongs to whoever holds the lock now).
+   */
+  fence?: () => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -68,7 +76,7 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
     });
   }
   const emit = options.onEvent ?? (() => undefined);
-  const lock: Lockfile = structuredClone(options.lock);
+  const lock: Lockfile = cloneLock(options.lock);
   const appeared = await namesTakenSincePlan(plan, backend);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
 
@@ -84,6 +92,21 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   let completed = 0;
   let writes = 0;
   let aborted: AgentformError | null = null;
+  // A failed fence is final: remember it, stop the apply, and fail every later check with it.
+  let fenceError: AgentformError | null = null;
+  const fence = async (): Promise<void> => {
+    if (fenceError) throw fenceError;
+    try {
+      await options.fence?.();
+    } catch (err) {
+      fenceError = err instanceof AgentformError ? err : new OperationalError("run-lock-unreadable", `Cannot check the run lock: ${String(err)}`, {
+              hint: "The apply stopped before its next write; check that .agentform/ is readable, then plan again.",
+            });
+      aborted ??= fenceError;
+      throw fenceError;
+    }
+  };
+  if (options.fence) backend = fenceWrites(backend, fence);
   const failed: ApplyResult["failed"] = [];
   const skipped: string[] = [];
   const outcomes = new Map<string, Promise<Outcome>>();
@@ -105,7 +128,8 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
       const upTo = changes;
       if (upTo === savedChanges) return;
       try {
-        await options.saveLock(structuredClone(lock));
+        await fence();
+        await options.saveLock(cloneLock(lock));
       } catch (err) {
         saveFailed = true;
         throw err;
@@ -181,6 +205,7 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
 
   /** Entries without a request still get their lockfile entry, from what the plan observed. */
   function recordUnchanged(entry: PlannedResource): void {
+    if (entry.lockOnly?.reason === "gone") return removeEntry(entry.kind === "agent" ? lock.agents : lock.environments, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
     if (entry.kind === "agent" && entry.basis.kind === "agent") {
       setEntry(lock.agents, entry.name, { id: entry.id, version: entry.basis.version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
@@ -191,9 +216,9 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
 
   /** Set a lockfile entry, counting it as a change only when it differs. */
   function setEntry<T extends { id: string }>(table: Record<string, T>, name: string, value: T): void {
-    const before = table[name];
+    const before = ownValue(table, name);
     if (before && JSON.stringify(before) === JSON.stringify(value)) return;
-    table[name] = value;
+    setOwn(table, name, value);
     changes++;
   }
 
@@ -309,6 +334,33 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   return { lock, writes, failed, skipped };
 }
 
+/** The backend with `fence` awaited before each write; reads pass through unfenced. */
+function fenceWrites(backend: ControlPlane, fence: () => Promise<void>): ControlPlane {
+  return {
+    backend: backend.backend,
+    baseUrl: backend.baseUrl,
+    list: (kind, options) => backend.list(kind, options),
+    get: (kind, id, options) => backend.get(kind, id, options),
+    listVersions: (agentId) => backend.listVersions(agentId),
+    async create<K extends ResourceKind>(kind: K, body: RequestBody) {
+      await fence();
+      return backend.create(kind, body);
+    },
+    async update<K extends ResourceKind>(kind: K, id: string, body: RequestBody, options?: { expectedVersion?: number }) {
+      await fence();
+      return backend.update(kind, id, body, options);
+    },
+    async archive<K extends ResourceKind>(kind: K, id: string) {
+      await fence();
+      return backend.archive(kind, id);
+    },
+    async delete(kind: "environment", id: string) {
+      await fence();
+      return backend.delete(kind, id);
+    },
+  };
+}
+
 /**
  * Replace `{type: "agent", ref}` roster entries (left by the planner for agents that change in
  * this same apply) with the id and version that agent has now.
@@ -415,7 +467,7 @@ async function duplicatesCreated(
     for (const entry of created) {
       const ids = (byName.get(entry.name) ?? []).map((l) => l.id);
       if (ids.length < 2) continue;
-      const ours = table[entry.name]?.id;
+      const ours = ownValue(table, entry.name)?.id;
       found.push({
         address: entry.address,
         error: new SafetyError(

@@ -3,45 +3,94 @@
  * agentform refuses instead). Only folders that share a filesystem are guarded: separate CI
  * checkouts are not (see docs/apply.md "Concurrent applies").
  *
- * The lock file appears atomically with its content (written to a temp file, then hard-linked
- * into place, which fails if the lock exists), and its holder touches it every few seconds. A
- * lock is held while it is fresh and its owner may be running; a stale one (owner gone, or no
- * heartbeat for `staleAfterMs`: a crash, a cancelled CI job, a reused pid in a container) is
- * taken over by renaming it aside and checking that what was moved is the stale lock.
+ * A lease with a fencing check:
+ * - The lock file appears atomically with its content (written to a temp file, then hard-linked
+ *   into place, which fails if the lock exists). It holds a random token, the pid, the hostname
+ *   and when it was taken; its mtime is the heartbeat, touched every few seconds. The heartbeat
+ *   is the mtime and not a field because rewriting the content needs a replace, and a replace
+ *   that races a successor would overwrite the successor's lock; a touch never changes owner.
+ * - The holder calls `verify()` before every write: the file must still carry its token. A
+ *   holder that was paused (laptop sleep, SIGSTOP, a blocked event loop) and lost the lock
+ *   meanwhile stops there instead of writing alongside the new holder.
+ * - A lock is taken over automatically only when its heartbeat is stale AND its owner is a
+ *   process of this machine that no longer runs. A live pid (possibly paused) or another host's
+ *   lock is never taken: `agentform lock break` is for those, by a person who knows.
  */
 import { randomBytes } from "node:crypto";
-import { unlinkSync, readFileSync } from "node:fs";
-import { link, mkdir, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
+import { link, mkdir, open, rename, unlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { AgentformError, OperationalError, SafetyError } from "../errors.js";
+import { AgentformError, ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { processAlive } from "../util/pid.js";
 
-interface Owner {
+/** What a lock file says about its holder. */
+export interface RunLockOwner {
+  token: string;
   pid: number;
   host: string;
-  nonce: string;
+  /** When the lock was taken (ISO 8601), or null if the file does not say. */
+  since: string | null;
+}
+
+/** A look at an existing lock: its owner (null when the content is not agentform's) and heartbeat age. */
+export interface RunLockState {
+  owner: RunLockOwner | null;
+  ageMs: number;
+  /** The raw content, to check that what a takeover or break moved is what was judged. */
+  text: string;
 }
 
 export interface RunLockOptions {
-  /** A lock untouched this long is stale whoever holds it (default 60 s). */
+  /** A heartbeat older than this is stale (default 60 s; env AGENTFORM_RUN_LOCK_STALE_SECONDS). */
   staleAfterMs?: number;
-  /** How often the holder touches the lock (default 10 s). */
+  /** How often the holder touches the lock (default: 10 s, or a quarter of staleAfterMs if shorter). */
   heartbeatMs?: number;
+  /** The target's name, so hints can spell out the `agentform lock break` command. */
+  target?: string;
 }
 
-/** A held lock; `release` removes it only if it is still ours. */
+/** A held lock. */
 export interface RunLock {
+  readonly file: string;
+  /**
+   * The fence: resolves (and refreshes the heartbeat) while the lock file still carries our
+   * token; otherwise throws SafetyError `run-lock-lost`, and keeps throwing.
+   */
+  verify(): Promise<void>;
+  /** Removes the lock only if it is still ours. */
   release(): Promise<void>;
   /** Synchronous release for signal handlers. */
   releaseSync(): void;
 }
 
+export const STALE_ENV = "AGENTFORM_RUN_LOCK_STALE_SECONDS";
+const DEFAULT_STALE_MS = 60_000;
+/** Lock files are a few hundred bytes; anything bigger is not ours and is not read whole. */
+const MAX_LOCK_BYTES = 4096;
+
+export function runLockFile(root: string, target: string): string {
+  return path.join(root, ".agentform", `apply-${target}.lock`);
+}
+
+/** The staleness threshold from the environment (tests shorten it; slow shared disks may lengthen it). */
+export function runLockOptionsFromEnv(env: NodeJS.ProcessEnv): Pick<RunLockOptions, "staleAfterMs"> {
+  const raw = env[STALE_ENV];
+  if (raw === undefined || raw === "") return {};
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 86_400 || raw.trim() !== raw) {
+    throw new ConfigError("invalid-env", `${STALE_ENV} must be a number of seconds from 0.1 to 86400, not "${raw.slice(0, 40)}".`, {
+      hint: `Unset it for the default (60), or e.g. ${STALE_ENV}=120.`,
+    });
+  }
+  return { staleAfterMs: Math.round(seconds * 1000) };
+}
+
 export async function acquireRunLock(file: string, options: RunLockOptions = {}): Promise<RunLock> {
-  const staleAfterMs = options.staleAfterMs ?? 60_000;
-  const heartbeatMs = options.heartbeatMs ?? 10_000;
-  const me: Owner = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString("hex") };
-  const tmp = `${file}.${me.nonce}.tmp`;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_MS;
+  const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.min(10_000, Math.floor(staleAfterMs / 4)));
+  const me: RunLockOwner = { token: randomBytes(16).toString("hex"), pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const tmp = `${file}.${me.token}.tmp`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, JSON.stringify(me) + "\n");
@@ -52,10 +101,11 @@ export async function acquireRunLock(file: string, options: RunLockOptions = {})
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       }
-      const seen = await inspect(file);
-      if (seen === "gone") continue;
-      if (!isStale(seen, staleAfterMs)) throw inProgress(file, seen.owner);
-      await takeOver(file, seen.owner, me.nonce);
+      const seen = await readRunLock(file);
+      if (seen === null) continue;
+      const verdict = judgeRunLock(seen, { staleAfterMs, host: me.host, alive: processAlive });
+      if (verdict !== "take-over") throw inProgress(file, seen, verdict, staleAfterMs, options.target);
+      await moveAside(file, seen, me.token, () => inProgress(file, null, "fresh", staleAfterMs, options.target));
     }
     throw new SafetyError("apply-in-progress", `Another agentform apply keeps taking ${file}.`, { hint: "Wait for it to finish and run again." });
   } catch (err) {
@@ -68,29 +118,107 @@ export async function acquireRunLock(file: string, options: RunLockOptions = {})
   }
 }
 
-function held(file: string, me: Owner, heartbeatMs: number): RunLock {
-  const timer = setInterval(() => {
+export type RunLockVerdict = "take-over" | "unreadable" | "fresh" | "remote" | "alive";
+
+/**
+ * The lease rules, as a function of what was seen. Unreadable content names no owner, so only a
+ * person can judge it; a fresh heartbeat means someone is working (even if the pid looks gone:
+ * the same hostname in another pid namespace, e.g. two containers sharing a volume); another
+ * host's process cannot be checked; a live pid may be a paused apply that will resume.
+ */
+export function judgeRunLock(
+  seen: Pick<RunLockState, "owner" | "ageMs">,
+  here: { staleAfterMs: number; host: string; alive: (pid: number) => boolean },
+): RunLockVerdict {
+  const { owner } = seen;
+  if (owner === null) return "unreadable";
+  if (seen.ageMs <= here.staleAfterMs) return "fresh";
+  if (owner.host !== here.host) return "remote";
+  if (here.alive(owner.pid)) return "alive";
+  return "take-over";
+}
+
+/** The current lock, or null if there is none. Reads at most a few KB whatever the file holds. */
+export async function readRunLock(file: string): Promise<RunLockState | null> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  try {
+    const info = await handle.stat();
+    const buffer = Buffer.alloc(MAX_LOCK_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = bytesRead > MAX_LOCK_BYTES ? "" : buffer.subarray(0, bytesRead).toString("utf8");
+    return { owner: parseOwner(text), ageMs: Math.max(0, Date.now() - info.mtimeMs), text };
+  } finally {
+    await handle.close();
+  }
+}
+
+function readBoundedSync(file: string): string {
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(MAX_LOCK_BYTES + 1);
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
+    return bytesRead > MAX_LOCK_BYTES ? "" : buffer.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseOwner(text: string): RunLockOwner | null {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (v === null || typeof v !== "object") return null;
+  // `nonce` is what locks written by earlier agentform versions call the token.
+  const token = typeof v.token === "string" ? v.token : v.nonce;
+  const { pid, host, since } = v;
+  if (typeof token !== "string" || token === "" || typeof host !== "string" || host === "") return null;
+  if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return null;
+  const when = typeof since === "string" && !Number.isNaN(Date.parse(since)) ? new Date(since).toISOString() : null;
+  return { token, pid, host, since: when };
+}
+
+function held(file: string, me: RunLockOwner, heartbeatMs: number): RunLock {
+  let lost = false;
+  const ours = async () => (await readRunLock(file).catch(() => null))?.owner?.token === me.token;
+  const touch = () => {
     const now = new Date();
-    utimes(file, now, now).catch(() => undefined);
+    return utimes(file, now, now).catch(() => undefined);
+  };
+  // The heartbeat touches only a lock that is still ours: a holder resuming after a pause must
+  // not keep a successor's lock looking fresh. (Touching someone else's lock in the instant
+  // between the check and the touch would only delay its staleness: harmless.)
+  const timer = setInterval(() => {
+    void ours().then((yes) => (yes && !lost ? touch() : undefined));
   }, heartbeatMs);
   timer.unref();
-  const ours = (text: string) => {
-    try {
-      return (JSON.parse(text) as Partial<Owner>).nonce === me.nonce;
-    } catch {
-      return false;
-    }
-  };
   return {
+    file,
+    async verify() {
+      if (!lost && (await ours())) {
+        await touch();
+        return;
+      }
+      lost = true;
+      clearInterval(timer);
+      throw lockLost(file, await readRunLock(file).catch(() => null));
+    },
     async release() {
       clearInterval(timer);
-      const text = await readFile(file, "utf8").catch(() => "");
-      if (ours(text)) await unlink(file).catch(() => undefined);
+      if (await ours()) await unlink(file).catch(() => undefined);
     },
     releaseSync() {
       clearInterval(timer);
       try {
-        if (ours(readFileSync(file, "utf8"))) unlinkSync(file);
+        if (parseOwner(readBoundedSync(file))?.token === me.token) unlinkSync(file);
       } catch {
         // Already gone.
       }
@@ -98,60 +226,98 @@ function held(file: string, me: Owner, heartbeatMs: number): RunLock {
   };
 }
 
-type Seen = "gone" | { owner: Owner | null; ageMs: number };
-
-async function inspect(file: string): Promise<Seen> {
-  try {
-    const [info, text] = await Promise.all([stat(file), readFile(file, "utf8")]);
-    let owner: Owner | null = null;
-    try {
-      const v = JSON.parse(text) as Partial<Owner>;
-      if (typeof v.pid === "number" && typeof v.host === "string" && typeof v.nonce === "string") owner = { pid: v.pid, host: v.host, nonce: v.nonce };
-    } catch {
-      // Unreadable content: judged by age alone.
-    }
-    return { owner, ageMs: Date.now() - info.mtimeMs };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "gone";
-    throw err;
-  }
-}
-
-function isStale(seen: { owner: Owner | null; ageMs: number }, staleAfterMs: number): boolean {
-  if (seen.ageMs > staleAfterMs) return true;
-  const { owner } = seen;
-  // A fresh lock whose owner is a process of this machine that no longer runs.
-  return owner !== null && owner.host === hostname() && !processAlive(owner.pid);
-}
-
-/** Move the stale lock aside; if what moved is not the lock we judged stale, put it back. */
-async function takeOver(file: string, stale: Owner | null, nonce: string): Promise<void> {
-  const aside = `${file}.${nonce}.stale`;
+/**
+ * Remove the lock we judged (takeover or break) by renaming it aside first: if what moved is
+ * not what we judged (someone took the lock between our look and our rename), put it back and
+ * refuse, so we never delete a lock we did not look at.
+ */
+async function moveAside(file: string, judged: RunLockState, tag: string, changed: () => AgentformError): Promise<boolean> {
+  const aside = `${file}.${tag}.stale`;
   try {
     await rename(file, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw err;
   }
-  const moved = await readFile(aside, "utf8").catch(() => "");
-  let movedNonce: string | undefined;
-  try {
-    movedNonce = (JSON.parse(moved) as Partial<Owner>).nonce;
-  } catch {
-    movedNonce = undefined;
-  }
-  if (stale !== null && movedNonce !== stale.nonce) {
-    // Someone took the lock between our look and our rename: give it back and refuse.
+  const moved = await readRunLock(aside).catch(() => null);
+  if (moved === null || moved.text !== judged.text) {
     await link(aside, file).catch(() => undefined);
     await unlink(aside).catch(() => undefined);
-    throw inProgress(file, null);
+    throw changed();
   }
   await unlink(aside).catch(() => undefined);
+  return true;
 }
 
-function inProgress(file: string, owner: Owner | null): SafetyError {
-  const who = owner ? (owner.host === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${owner.host}`) : "another process";
-  return new SafetyError("apply-in-progress", `Another agentform apply (${who}) is running for this target.`, {
-    hint: `Wait for it to finish. A lock whose apply died frees itself within a minute; or delete ${file} if you are sure none is running.`,
+/**
+ * `agentform lock break`: remove the lock whatever its heartbeat, except that a lock whose pid
+ * still runs on this machine needs `force` (it is most likely a paused apply that will resume
+ * and, fenced, stop; but if the pid was reused by another program, only a person can tell).
+ * Returns what was removed, or null when there was no lock.
+ */
+export async function breakRunLock(file: string, options: { force?: boolean; target?: string } = {}): Promise<RunLockState | null> {
+  try {
+    return await breakLock(file, options);
+  } catch (err) {
+    if (err instanceof AgentformError) throw err;
+    throw new OperationalError("run-lock-unwritable", `Cannot remove the apply lock ${file}: ${(err as Error).message}`, {
+      hint: "Check that the project folder (and its .agentform/) is readable and writable.",
+    });
+  }
+}
+
+async function breakLock(file: string, options: { force?: boolean; target?: string }): Promise<RunLockState | null> {
+  const seen = await readRunLock(file);
+  if (seen === null) return null;
+  const owner = seen.owner;
+  if (owner !== null && owner.host === hostname() && processAlive(owner.pid) && !options.force) {
+    throw new SafetyError("run-lock-held", `The apply lock ${file} belongs to pid ${owner.pid}, which is still running on this machine.`, {
+      hint: `If it is a paused apply, resume it (kill -CONT ${owner.pid}) or stop it (kill ${owner.pid}). If that pid is not an agentform apply, run \`${breakCommand(options.target)} --force\`.`,
+    });
+  }
+  const removed = await moveAside(file, seen, `break-${randomBytes(8).toString("hex")}`, () =>
+    new SafetyError("run-lock-changed", `The apply lock ${file} changed while it was being removed; it was left in place.`, {
+      hint: `Another apply took it just now. Check it, then run \`${breakCommand(options.target)}\` again if needed.`,
+    }),
+  );
+  return removed ? seen : null;
+}
+
+function breakCommand(target: string | undefined): string {
+  return `agentform lock break${target !== undefined ? ` --target ${target}` : ""}`;
+}
+
+/** Lock content is input like any other: show it without control characters, and not at length. */
+export function describeOwner(owner: RunLockOwner | null): string {
+  if (owner === null) return "unknown owner (not in agentform's format)";
+  const host = owner.host.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+  return owner.host === hostname() ? `pid ${owner.pid}` : `pid ${owner.pid} on ${host}`;
+}
+
+export function formatAge(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function inProgress(file: string, seen: RunLockState | null, verdict: RunLockVerdict, staleAfterMs: number, target?: string): SafetyError {
+  const who = describeOwner(seen?.owner ?? null);
+  const age = seen ? `, last heartbeat ${formatAge(seen.ageMs)} ago` : "";
+  const command = breakCommand(target);
+  const hints: Record<RunLockVerdict, string> = {
+    "take-over": "Run again.",
+    unreadable: `Once you are sure no agentform apply of this target is running, run \`${command}\`.`,
+    fresh: `Wait for it to finish and run again. A lock whose process has ended frees itself ${formatAge(staleAfterMs)} after its last heartbeat; if you are sure no apply is running, \`${command}\` frees it now.`,
+    remote: `This machine cannot tell whether it still runs there. Once you are sure it does not, run \`${command}\`.`,
+    alive: `That process still runs but has stopped refreshing the lock: a paused apply (laptop sleep, SIGSTOP, a debugger) resumes where it was, so it is not taken over. Resume or stop it; if that pid is not an agentform apply, run \`${command} --force\`.`,
+  };
+  return new SafetyError("apply-in-progress", `Another agentform apply holds the run lock ${file}: ${who}${age}.`, {
+    hint: hints[verdict],
+    details: { verdict },
+  });
+}
+
+function lockLost(file: string, now: RunLockState | null): SafetyError {
+  const holder = now === null ? "it was removed (`agentform lock break`?)" : `${describeOwner(now.owner)} holds it now`;
+  return new SafetyError("run-lock-lost", `This apply no longer holds its run lock ${file}: ${holder}. It stopped before its next write and left the lockfile to the current holder.`, {
+    hint: "It was probably paused (laptop sleep, SIGSTOP) while the lock was broken, and another apply may have run since. Writes made before this point carry the ownership marker; run `agentform plan` to see where things stand, then apply again.",
   });
 }

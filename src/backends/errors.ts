@@ -5,6 +5,41 @@
  */
 import { AgentformError, ExitCode } from "../errors.js";
 
+/**
+ * A response agentform could not use, whatever its status: it is never trusted, and never
+ * recorded in the lockfile. `timeout` and `incomplete` are transient (the connection failed
+ * part-way); the others are how that server answers, so resending would only repeat them.
+ */
+export type ResponseProblem =
+  | "too-large"
+  | "timeout"
+  | "incomplete"
+  | "not-json"
+  | "invalid"
+  | "pagination-loop"
+  | "page-limit";
+
+const PROBLEM_CODES: Record<ResponseProblem, string> = {
+  "too-large": "response-too-large",
+  timeout: "response-timeout",
+  incomplete: "response-incomplete",
+  "not-json": "response-not-json",
+  invalid: "response-invalid",
+  "pagination-loop": "pagination-loop",
+  "page-limit": "pagination-limit",
+};
+
+const PROBLEM_HINTS: Record<ResponseProblem, string> = {
+  "too-large":
+    "Check that the target's base_url points at the Managed Agents API. If a legitimate response is this large, raise AGENTFORM_MAX_RESPONSE_BYTES.",
+  timeout: "The server sent headers but not the body in time. Check the network and the target's base_url, or raise AGENTFORM_BODY_TIMEOUT_MS.",
+  incomplete: "The connection broke part-way through the response. Check the network and the target's base_url; agentform retries this a few times itself.",
+  "not-json": "Something other than the Managed Agents API answered (a proxy, captive portal or login page?). Check the target's base_url.",
+  invalid: "The response does not have the shape the Managed Agents API sends. Check the target's base_url.",
+  "pagination-loop": "The server sent a page cursor it had already sent, so listing would never end. Check the target's base_url.",
+  "page-limit": "Listing did not end within the page limit. Check the target's base_url, or raise AGENTFORM_MAX_PAGES if the workspace really is that large.",
+};
+
 export interface BackendErrorInit {
   /** HTTP status; undefined when no response arrived (connection reset, timeout). */
   status?: number | undefined;
@@ -15,6 +50,8 @@ export interface BackendErrorInit {
   requestId?: string | undefined;
   /** Seconds from a `retry-after` header, when the server sent one. */
   retryAfterSeconds?: number | undefined;
+  /** Set when the response itself was unusable (then `status` is undefined: it was not an answer). */
+  problem?: ResponseProblem | undefined;
   /** What was being done, e.g. `update agent "triage" (agent_011…)`. */
   operation: string;
   /** The server's message (or the transport error's), already free of secrets. */
@@ -29,18 +66,20 @@ export class BackendError extends AgentformError {
   readonly requestId: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly operation: string;
+  readonly problem: ResponseProblem | undefined;
 
   constructor(init: BackendErrorInit) {
-    const where = init.status === undefined ? "no response" : `HTTP ${init.status}`;
+    const where = init.problem !== undefined ? "unusable response" : init.status === undefined ? "no response" : `HTTP ${init.status}`;
     // A 409 says "conflict" whatever error.type the server chose (API-SEMANTICS §1.4, §11 #3).
     const code = init.errorCode ?? (init.status === 409 ? "conflict" : init.type) ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
     super(
-      `api.${code}`,
+      init.problem !== undefined ? PROBLEM_CODES[init.problem] : `api.${code}`,
       `${init.operation} failed (${where}): ${init.serverMessage}${init.requestId ? ` [request ${init.requestId}]` : ""}`,
-      init.status === 409 ? ExitCode.refused : ExitCode.error,
-      { cause: init.cause, hint: hintFor(init) },
+      init.status === 409 && init.problem === undefined ? ExitCode.refused : ExitCode.error,
+      { cause: init.cause, hint: init.problem !== undefined ? PROBLEM_HINTS[init.problem] : hintFor(init) },
     );
-    this.status = init.status;
+    this.problem = init.problem;
+    this.status = init.problem === undefined ? init.status : undefined;
     this.type = init.type;
     this.errorCode = init.errorCode;
     this.requestId = init.requestId;
@@ -56,7 +95,7 @@ export class BackendError extends AgentformError {
     return this.status === 404;
   }
   /**
-   * No response at all: the server may or may not have committed the write. Creates that fail
+   * No usable response: the server may or may not have committed the write. Creates that fail
    * this way must be reconciled by listing, never blindly retried.
    */
   get isAmbiguous(): boolean {
@@ -64,6 +103,9 @@ export class BackendError extends AgentformError {
   }
   /** Transient: worth retrying with backoff (429 rate limits, 5xx, 408, no response). */
   get isRetryable(): boolean {
+    // A body cut off or stalled is a network failure; an oversized, non-JSON or malformed answer,
+    // or a list that never ends, is what that server does, and resending would only repeat it.
+    if (this.problem !== undefined) return this.problem === "timeout" || this.problem === "incomplete";
     if (this.status === undefined) return true;
     // Spend and ramp limits are 429s that a retry will not fix (API-SEMANTICS §1.4).
     if (this.status === 429) return !SPEND_LIMIT_CODES.has(this.errorCode ?? "");

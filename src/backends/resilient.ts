@@ -2,8 +2,9 @@
  * agentform's own retry and pacing policy, wrapped around any ControlPlane (sdk today, ant
  * later), so both backends get the same behaviour (DESIGN.md "Backends", "Cost model"):
  *
- * - Retries: 429, 408, 5xx and lost responses are retried with jittered exponential backoff;
- *   a server's Retry-After is honoured up to a cap. Spend-limit 429s and other 4xx are not.
+ * - Retries: 429, 408, 5xx and lost responses (none, cut off, or stalled) are retried with
+ *   jittered exponential backoff; a server's Retry-After is honoured up to a cap. Spend-limit
+ *   429s, other 4xx and unusable answers (too large, not JSON, malformed, endless lists) are not.
  * - Pacing: writes take a token from a bucket refilled at `writesPerMinute`, and at most
  *   `environmentConcurrency` environment calls are in flight (API-SEMANTICS §1.5).
  * - Safe create: a create that may have committed without us seeing the answer (no response,
@@ -43,6 +44,11 @@ export interface ResilienceOptions {
   /** Longest Retry-After honoured; default 30 s. */
   maxRetryAfterMs?: number;
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Called right before every write attempt, after pacing and back-off waits: the run lock's
+   * fence. A process paused during a wait must not send the write once it lost the lock.
+   */
+  beforeWrite?: () => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
@@ -73,8 +79,9 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
   /** Run one request: pace it if it writes, hold an environment slot while it is in flight. */
   async function once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
     if (write) await bucket.take();
-    if (kind !== "environment") return fn();
-    return envSlots.run(fn);
+    const fenced = write && options.beforeWrite ? async () => ((await options.beforeWrite?.()), fn()) : fn;
+    if (kind !== "environment") return fenced();
+    return envSlots.run(fenced);
   }
 
   async function backoff(operation: string, error: BackendError, attempt: number): Promise<void> {
@@ -103,6 +110,15 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
     const mine = all.filter((r) => r.name === name && (r.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY] === options.project);
     mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     return mine[0];
+  }
+
+  /** findOwned for a last look: a failed list leaves the caller's own error to report. */
+  async function findOwnedOrNone<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
+    try {
+      return await findOwned(kind, name);
+    } catch {
+      return undefined;
+    }
   }
 
   const wrapped: ControlPlane = {
@@ -134,7 +150,15 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
             const existing = await findOwned(kind, body.name);
             if (existing) return existing;
           }
-          if (!error.isRetryable) throw error;
+          if (!error.isRetryable) {
+            // An unusable answer (too large, not JSON, malformed) may still follow a commit:
+            // look once, but never resend a create the server may have made.
+            if (error.isAmbiguous) {
+              const existing = await findOwnedOrNone(kind, body.name);
+              if (existing) return existing;
+            }
+            throw error;
+          }
           // A 429 is refused before any work; anything else retryable may have committed.
           if (error.status !== 429) mayHaveCommitted = true;
           if (attempt >= maxAttempts) {
@@ -274,6 +298,8 @@ function asBackendError(err: unknown, _operation: string): BackendError {
 }
 
 function reasonOf(error: BackendError): string {
+  if (error.problem === "timeout") return "response body too slow";
+  if (error.problem === "incomplete") return "response cut off";
   if (error.status === undefined) return "no response";
   if (error.status === 429) return `rate limited (HTTP 429${error.retryAfterSeconds !== undefined ? `, retry after ${error.retryAfterSeconds}s` : ""})`;
   return `HTTP ${error.status}`;

@@ -5,10 +5,17 @@
  * version-conflict 409 twice and blindly retry a create whose response was lost, making a
  * duplicate (API-SEMANTICS §1.6). agentform's retry policy lives in resilient.ts instead, where
  * an ambiguous create is reconciled by listing first.
+ *
+ * Nothing a server sends is taken on trust: bodies go through the bounded fetch of http.ts
+ * (size, time, content type), lists stop on a repeated cursor or past a page limit, and every
+ * resource is shape-checked (shape.ts) before the reconciler sees it.
  */
+import { createHash } from "node:crypto";
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { redactSecrets } from "../errors.js";
 import { BackendError } from "./errors.js";
+import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, type ResponseLimits } from "./http.js";
+import { checkLive, checkPage } from "./shape.js";
 import type {
   ConnectionSettings,
   ControlPlane,
@@ -26,15 +33,25 @@ const ENVIRONMENT_PAGE = 1000;
 export interface SdkBackendOptions {
   /** Per-request timeout; a timed-out request is ambiguous (the server may have committed it). */
   timeoutMs?: number;
+  /** Bounds on what a server can send; each defaults to DEFAULT_LIMITS. */
+  limits?: Partial<ResponseLimits> | undefined;
+}
+
+/** What `list` needs of an SDK page: the next one. The raw body is read for checking. */
+interface CursorPage {
+  getNextPage(): Promise<CursorPage>;
 }
 
 /** Create the sdk backend for one target. Every failure is raised as a BackendError. */
 export function createSdkBackend(settings: ConnectionSettings, options: SdkBackendOptions = {}): ControlPlane {
+  const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
   const client = new Anthropic({
     apiKey: settings.apiKey,
     baseURL: settings.baseUrl,
     maxRetries: 0,
+    // Covers the headers and, since boundedFetch reads the body before returning, the body too.
     timeout: options.timeoutMs ?? 60_000,
+    fetch: boundedFetch(limits),
     defaultHeaders: settings.workspaceId ? { "anthropic-workspace-id": settings.workspaceId } : undefined,
   });
   const secrets = [settings.apiKey];
@@ -54,15 +71,15 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 
     async list<K extends ResourceKind>(kind: K, listOptions: ListOptions = {}): Promise<LiveOf<K>[]> {
       const includeArchived = listOptions.includeArchived ?? false;
-      return call(`list ${kind}s`, async () => {
-        const items: unknown[] = [];
-        // The SDK's auto-pagination follows `next_page` until it is null.
-        const pages =
+      const operation = `list ${kind}s`;
+      return call(operation, async () => {
+        const items =
           kind === "agent"
-            ? client.beta.agents.list({ limit: AGENT_PAGE, include_archived: includeArchived }, req)
-            : client.beta.environments.list({ limit: ENVIRONMENT_PAGE, include_archived: includeArchived }, req);
-        for await (const item of pages) items.push(item);
-        return items as LiveOf<K>[];
+            ? await listAll(limits, operation, AGENT_PAGE, () => client.beta.agents.list({ limit: AGENT_PAGE, include_archived: includeArchived }, req))
+            : await listAll(limits, operation, ENVIRONMENT_PAGE, () =>
+                client.beta.environments.list({ limit: ENVIRONMENT_PAGE, include_archived: includeArchived }, req),
+              );
+        return items.map((item) => checkLive(kind, item, operation));
       });
     },
 
@@ -71,18 +88,19 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       return call(what, async () => {
         if (kind === "agent") {
           const params = getOptions.version !== undefined ? { version: getOptions.version } : {};
-          return (await client.beta.agents.retrieve(id, params, req)) as LiveOf<K>;
+          return checkLive(kind, await client.beta.agents.retrieve(id, params, req), what, id);
         }
-        return (await client.beta.environments.retrieve(id, {}, req)) as LiveOf<K>;
+        return checkLive(kind, await client.beta.environments.retrieve(id, {}, req), what, id);
       });
     },
 
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
-      return call(`create ${kind} ${describeName(body)}`, async () => {
+      const operation = `create ${kind} ${describeName(body)}`;
+      return call(operation, async () => {
         if (kind === "agent") {
-          return (await client.beta.agents.create(body as unknown as Anthropic.Beta.AgentCreateParams, req)) as LiveOf<K>;
+          return checkLive(kind, await client.beta.agents.create(body as unknown as Anthropic.Beta.AgentCreateParams, req), operation);
         }
-        return (await client.beta.environments.create(body as unknown as Anthropic.Beta.EnvironmentCreateParams, req)) as LiveOf<K>;
+        return checkLive(kind, await client.beta.environments.create(body as unknown as Anthropic.Beta.EnvironmentCreateParams, req), operation);
       });
     },
 
@@ -92,21 +110,24 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       body: RequestBody,
       updateOptions: { expectedVersion?: number } = {},
     ): Promise<LiveOf<K>> {
-      return call(`update ${kind} ${id}`, async () => {
+      const operation = `update ${kind} ${id}`;
+      return call(operation, async () => {
         if (kind === "agent") {
           const params: RequestBody = { ...body };
           delete params.version;
           if (updateOptions.expectedVersion !== undefined) params.version = updateOptions.expectedVersion;
-          return (await client.beta.agents.update(id, params as unknown as Anthropic.Beta.AgentUpdateParams, req)) as LiveOf<K>;
+          return checkLive(kind, await client.beta.agents.update(id, params as unknown as Anthropic.Beta.AgentUpdateParams, req), operation, id);
         }
-        return (await client.beta.environments.update(id, body as unknown as Anthropic.Beta.EnvironmentUpdateParams, req)) as LiveOf<K>;
+        const live = await client.beta.environments.update(id, body as unknown as Anthropic.Beta.EnvironmentUpdateParams, req);
+        return checkLive(kind, live, operation, id);
       });
     },
 
     async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
-      return call(`archive ${kind} ${id}`, async () => {
-        if (kind === "agent") return (await client.beta.agents.archive(id, {}, req)) as LiveOf<K>;
-        return (await client.beta.environments.archive(id, {}, req)) as LiveOf<K>;
+      const operation = `archive ${kind} ${id}`;
+      return call(operation, async () => {
+        if (kind === "agent") return checkLive(kind, await client.beta.agents.archive(id, {}, req), operation, id);
+        return checkLive(kind, await client.beta.environments.archive(id, {}, req), operation, id);
       });
     },
 
@@ -116,15 +137,41 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
     },
 
     async listVersions(agentId: string): Promise<LiveAgent[]> {
-      return call(`list versions of agent ${agentId}`, async () => {
-        const items: LiveAgent[] = [];
-        for await (const item of client.beta.agents.versions.list(agentId, { limit: AGENT_PAGE }, req)) items.push(item);
+      const operation = `list versions of agent ${agentId}`;
+      return call(operation, async () => {
+        const items = await listAll(limits, operation, AGENT_PAGE, () => client.beta.agents.versions.list(agentId, { limit: AGENT_PAGE }, req));
+        const versions = items.map((item) => checkLive("agent", item, operation, agentId));
         // Oldest first, whatever order the server pages in.
-        return items.sort((a, b) => a.version - b.version);
+        return versions.sort((a, b) => a.version - b.version);
       });
     },
   };
   return backend;
+}
+
+/**
+ * Every item of a paged list. The SDK's own auto-pagination follows `next_page` for as long
+ * as the server sends one; here a cursor seen before (a loop) or a page past `maxPages` stops
+ * it. Cursors are remembered by digest, so memory stays small however long they are.
+ */
+async function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
+  const items: unknown[] = [];
+  const seen = new Set<string>();
+  let page = await first();
+  for (let pages = 1; ; pages++) {
+    const { data, next } = checkPage((page as unknown as { body: unknown }).body, limit, operation);
+    for (const item of data) items.push(item);
+    if (next === null) return items;
+    const digest = createHash("sha256").update(next).digest("hex");
+    if (seen.has(digest)) {
+      throw new BackendError({ operation, problem: "pagination-loop", serverMessage: `page ${pages + 1} would repeat an earlier cursor` });
+    }
+    if (pages >= limits.maxPages) {
+      throw new BackendError({ operation, problem: "page-limit", serverMessage: `the list did not end within ${limits.maxPages} pages` });
+    }
+    seen.add(digest);
+    page = await page.getNextPage();
+  }
 }
 
 function describeName(body: RequestBody): string {
@@ -134,6 +181,14 @@ function describeName(body: RequestBody): string {
 /** Map anything the SDK throws to a BackendError, keeping status, codes and retry-after. */
 export function toBackendError(err: unknown, operation: string, secrets: readonly string[] = []): BackendError {
   if (err instanceof BackendError) return err;
+  const problem = responseProblem(err);
+  if (problem) {
+    return new BackendError({ operation, problem: problem.problem, serverMessage: redactSecrets(problem.message, secrets), cause: err });
+  }
+  if (err instanceof SyntaxError) {
+    // A body labelled JSON that does not parse: the SDK's response.json() threw.
+    return new BackendError({ operation, problem: "invalid", serverMessage: "the response body is not valid JSON", cause: err });
+  }
   if (err instanceof APIError && err.status !== undefined) {
     const headers = err.headers as Headers | undefined;
     return new BackendError({
@@ -156,6 +211,19 @@ export function toBackendError(err: unknown, operation: string, secrets: readonl
     serverMessage: redactSecrets(message || "connection failed", secrets),
     cause: err,
   });
+}
+
+/** The ResponseProblemError behind an SDK error (the SDK wraps what fetch throws as `cause`). */
+function responseProblem(err: unknown): ResponseProblemError | undefined {
+  for (let e = err, depth = 0; e !== null && typeof e === "object" && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ResponseProblemError) return e;
+  }
+  return undefined;
+}
+
+/** Options spelled `{ maxPages: undefined }` keep their default. */
+function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function statusText(status: number): string {

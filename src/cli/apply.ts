@@ -3,7 +3,6 @@
  * confirm → execute → lockfile. Applies exactly what was shown: a saved plan is re-checked
  * against a fresh plan and refused when any input or live basis moved.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
@@ -11,10 +10,11 @@ import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
 import { hasChanges } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
-import { acquireRunLock, type RunLock } from "../apply/run-lock.js";
-import { emptyLock, writeLock } from "../lock/io.js";
+import { readSavedPlan } from "../apply/saved-plan-file.js";
+import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
+import { emptyLock, serializeLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction } from "../plan/types.js";
-import { renderText } from "../render/index.js";
+import { inertText, renderText } from "../render/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
@@ -90,16 +90,21 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
   const saved = planFile ? await readSavedPlan(path.resolve(planFile)) : null;
   const paint = paintFor(ctx.io.stderr, ctx.io.env);
 
+  let runLock: RunLock | null = null;
   const ws = await openWorkspace(
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
     {
       env: ctx.io.env,
       onRetry: (info) =>
         ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
+      // The fence again right before each attempt: pacing and back-off waits happen after the
+      // executor's own check, and a process paused during one must not write once it lost the lock.
+      beforeWrite: async () => {
+        await runLock?.verify();
+      },
     },
   );
   reportWarnings(ws, ctx.io);
-  let runLock: RunLock | null = null;
   // Interrupted (Ctrl+C, a cancelled CI job): free the run lock before dying. Every write so far
   // is in the lockfile or findable by name and marker, so the next apply picks up from here.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -109,30 +114,13 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
   try {
     // Held from before the plan is computed until the lockfile is written, so two applies of
     // one target on this machine can never interleave.
-    runLock = await acquireRunLock(path.join(ws.config.root, ".agentform", `apply-${ws.target.name}.lock`));
+    runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
-    if (plan.refusals.length > 0) {
-      throw new SafetyError("plan-refused", `Refused: ${plan.refusals.length} safety rule(s) stop this plan; nothing was written.`, {
-        hint: plan.refusals[0]?.hint ?? "Fix the refusals listed above and run again.",
-      });
-    }
-    if (flags.failOnDrift && plan.driftDetected) {
-      throw new SafetyError("drift-detected", "Live resources changed outside agentform since the lockfile (--fail-on-drift); nothing was written.", {
-        hint: "Review the drift above; bring the manifests in line (or run without --fail-on-drift to overwrite it).",
-      });
-    }
-    const broadening = plan.resources.flatMap((r) => r.security.filter((f) => f.severity === "broadening").map(() => r.address));
-    if (flags.requireApproval === "broadening" && broadening.length > 0 && !flags.approve) {
-      const where = [...new Set(broadening)].join(", ");
-      throw new SafetyError("approval-required-broadening", `This plan broadens what agents can do or reach (${where}); nothing was written.`, {
-        hint: "Have the security changes above reviewed, then rerun with --approve.",
-      });
-    }
-
+    enforceSafetyRules(plan, flags);
     if (hasChanges(plan) && !saved && !flags.autoApprove) {
       const answer = await confirm(ctx);
       if (answer !== "yes") {
@@ -148,6 +136,8 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       concurrency,
       lock: ws.lock ?? emptyLock(ws.config.project, ws.target.name, ws.target.origin),
       saveLock: (lock) => writeLock(ws.lockPath, lock),
+      // Fencing: a holder paused long enough to lose the lock stops before its next write.
+      fence: runLock.verify,
       onEvent: (event) => progress(event, ctx),
     });
     return report(result, ws, ctx);
@@ -156,6 +146,27 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     process.off("SIGTERM", onSignal);
     if (runLock) await runLock.release();
     await ws.close();
+  }
+}
+
+/** The gates between showing a plan and writing it; each refusal is exit 3 with nothing written. */
+function enforceSafetyRules(plan: Plan, flags: ApplyFlags): void {
+  if (plan.refusals.length > 0) {
+    throw new SafetyError("plan-refused", `Refused: ${plan.refusals.length} safety rule(s) stop this plan; nothing was written.`, {
+      hint: plan.refusals[0]?.hint ?? "Fix the refusals listed above and run again.",
+    });
+  }
+  if (flags.failOnDrift && plan.driftDetected) {
+    throw new SafetyError("drift-detected", "Live resources changed outside agentform since the lockfile (--fail-on-drift); nothing was written.", {
+      hint: "Review the drift above; bring the manifests in line (or run without --fail-on-drift to overwrite it).",
+    });
+  }
+  const broadening = plan.resources.flatMap((r) => r.security.filter((f) => f.severity === "broadening").map(() => r.address));
+  if (flags.requireApproval === "broadening" && broadening.length > 0 && !flags.approve) {
+    const where = [...new Set(broadening)].map(inertText).join(", ");
+    throw new SafetyError("approval-required-broadening", `This plan broadens what agents can do or reach (${where}); nothing was written.`, {
+      hint: "Have the security changes above reviewed, then rerun with --approve.",
+    });
   }
 }
 
@@ -174,48 +185,24 @@ function parseConcurrency(value: string | undefined): number {
   return n;
 }
 
-async function readSavedPlan(file: string): Promise<Plan> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new ConfigError("saved-plan-unreadable", `Cannot read the saved plan ${file}: ${(err as Error).message}`, {
-      hint: "Pass the file written by `agentform plan --out`.",
-    });
-  }
-  let plan: Plan;
-  try {
-    plan = JSON.parse(text) as Plan;
-  } catch {
-    throw new ConfigError("saved-plan-invalid", `${file} is not valid JSON.`, { hint: "Pass the file written by `agentform plan --out`." });
-  }
-  if (plan === null || typeof plan !== "object" || plan.formatVersion !== 1 || !Array.isArray(plan.resources) || !Array.isArray(plan.refusals)) {
-    throw new ConfigError("saved-plan-invalid", `${file} is not an agentform plan (formatVersion 1).`, {
-      hint: "Pass the file written by `agentform plan --out` with this version of agentform.",
-    });
-  }
-  return plan;
-}
-
 /**
- * Re-plan now and compare with the saved plan. The options a plan was saved with (adopt,
- * prune, allow-empty) are part of its inputs digest; we find the combination that reproduces
- * the digest, so `apply plan.json` needs no flags repeated. No match means the inputs moved.
+ * Re-plan now, with this command line's options, and compare with the saved plan. What runs is
+ * the plan computed now, and only when it equals the reviewed one resource by resource: the file
+ * itself is never executed (anyone able to edit it could edit its request bodies).
  */
 async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): Promise<Plan> {
-  const candidates = [planOptions(flags)];
-  for (const adopt of [false, true]) for (const prune of [false, true]) for (const allowEmpty of [false, true]) candidates.push({ adopt, prune, allowEmpty });
-  const options = candidates.find((o) => planInputsDigest(ws, o) === saved.inputsDigest) ?? candidates[0]!;
-  const { plan: current } = await computePlan(ws, options);
-  const refusals = checkSavedPlan(saved, { ...current, inputsDigest: planInputsDigest(ws, options) });
+  const options = planOptions(flags);
+  const { plan } = await computePlan(ws, options);
+  const current = { ...plan, inputsDigest: planInputsDigest(ws, options), options };
+  const refusals = checkSavedPlan(saved, current, options);
   if (refusals.length > 0) {
-    const reasons = refusals.slice(0, 5).map((r) => r.message).join("; ") + (refusals.length > 5 ? `; and ${refusals.length - 5} more` : "");
-    throw new SafetyError("saved-plan-stale", `the saved plan is stale: ${reasons}; run plan again`, {
+    const reasons = refusals.slice(0, 8).map((r) => `  - ${r.message}`).join("\n") + (refusals.length > 8 ? `\n  - and ${refusals.length - 8} more` : "");
+    throw new SafetyError("saved-plan-stale", `The saved plan does not match the plan computed now; nothing was written:\n${reasons}`, {
       hint: refusals[0]?.hint ?? "Run `agentform plan --out <file>` again and apply the new plan.",
       details: { refusals },
     });
   }
-  return saved;
+  return current;
 }
 
 async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted"> {
@@ -238,20 +225,22 @@ async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted
   }
 }
 
+/** Progress lines: addresses and messages carry names from manifests and the API, so inert. */
 function progress(event: ApplyEvent, ctx: CommandContext): void {
   const paint = paintFor(ctx.io.stdout, ctx.io.env);
+  const address = inertText(event.address);
   switch (event.type) {
     case "done": {
       const version = event.version !== undefined && event.action !== "archive" ? ` (v${event.version})` : "";
-      ctx.io.stdout.write(`[${event.completed}/${event.total}] ${MARKER[event.action]} ${event.address} ${DONE_VERB[event.action]}${version}\n`);
+      ctx.io.stdout.write(`[${event.completed}/${event.total}] ${MARKER[event.action]} ${address} ${DONE_VERB[event.action]}${version}\n`);
       return;
     }
     case "failed":
-      ctx.io.stderr.write(`${paint.red("✗")} ${event.address} failed: ${event.error.message} ${paint.dim(`[${event.error.code}]`)}\n`);
-      if (event.error.hint) ctx.io.stderr.write(`    hint: ${event.error.hint}\n`);
+      ctx.io.stderr.write(`${paint.red("✗")} ${address} failed: ${inertText(event.error.message)} ${paint.dim(`[${inertText(event.error.code)}]`)}\n`);
+      if (event.error.hint) ctx.io.stderr.write(`    hint: ${inertText(event.error.hint)}\n`);
       return;
     case "skipped":
-      ctx.io.stderr.write(`${paint.yellow("-")} ${event.address} skipped: ${event.reason}\n`);
+      ctx.io.stderr.write(`${paint.yellow("-")} ${address} skipped: ${inertText(event.reason)}\n`);
       return;
     case "start":
       return;
@@ -262,15 +251,23 @@ function report(result: ApplyResult, ws: Workspace, ctx: CommandContext): number
   const lockName = path.relative(ws.config.root, ws.lockPath) || ws.lockPath;
   if (result.failed.length === 0) {
     if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
+    else if (serializeLock(result.lock) !== ws.lockText) ctx.io.stdout.write(`Lockfile ${lockName} rewritten from live, with no API writes.\n`);
     return ExitCode.ok;
   }
-  const lockFailed = result.failed.some(({ error }) => error.code === "lockfile-unwritable");
-  ctx.io.stderr.write(
-    lockFailed
-      ? `Apply incomplete: ${result.writes} write(s) made, but ${lockName} could not be written; ${result.failed.length} failed, ${result.skipped.length} skipped. The next plan finds those resources by name and ownership marker.\n`
-      : `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${result.failed.length} failed, ${result.skipped.length} skipped.\n`,
-  );
+  ctx.io.stderr.write(incompleteMessage(result, lockName));
   // Refusals (a basis that moved) are exit 3 only when nothing else went wrong.
   const all3 = result.failed.every(({ error }) => error instanceof AgentformError && error.exitCode === ExitCode.refused);
   return all3 ? ExitCode.refused : ExitCode.error;
+}
+
+function incompleteMessage(result: ApplyResult, lockName: string): string {
+  const counts = `${result.failed.length} failed, ${result.skipped.length} skipped`;
+  const has = (code: string) => result.failed.some(({ error }) => error.code === code);
+  if (has("run-lock-lost")) {
+    return `Apply stopped: this apply lost its run lock after ${result.writes} write(s); ${lockName} was left to the apply that holds the lock now. The next plan finds any unrecorded write by name and ownership marker.\n`;
+  }
+  if (has("lockfile-unwritable")) {
+    return `Apply incomplete: ${result.writes} write(s) made, but ${lockName} could not be written; ${counts}. The next plan finds those resources by name and ownership marker.\n`;
+  }
+  return `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${counts}.\n`;
 }

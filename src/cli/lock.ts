@@ -4,17 +4,23 @@
  */
 import path from "node:path";
 import { Argument, Command, Option } from "commander";
-import { ConfigError, ExitCode } from "../errors.js";
-import { BackendError } from "../backends/errors.js";
+import { ConfigError, ExitCode, SafetyError } from "../errors.js";
+import type { ControlPlane, LiveAgent, ResourceKind } from "../backends/types.js";
+import type { Plan } from "../plan/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
 import { readLock } from "../lock/io.js";
 import { verifyLock, type LockFinding } from "../lock/verify.js";
-import { loadConfig } from "../manifest/index.js";
+import { loadConfig, loadProject } from "../manifest/index.js";
+import type { ProjectConfig } from "../manifest/types.js";
+import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
+import { inertText } from "../render/index.js";
 import { selectTarget } from "./target.js";
-import { openWorkspace } from "./workflow.js";
+import { registerLockBreak } from "./lock-break.js";
+import { computePlan, openWorkspace, readAgentVersion } from "./workflow.js";
+import { nullRecord } from "../util/record.js";
 
 interface LockFlags {
   target?: string;
@@ -49,6 +55,8 @@ export function registerLock(program: Command, ctx: CommandContext): void {
     .action(async (kind: string, name: string, flags: LockFlags) => {
       ctx.exitCode = await runLockGet(kind, name, flags, ctx);
     });
+
+  registerLockBreak(lock, ctx);
 }
 
 async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: CommandContext): Promise<number> {
@@ -67,9 +75,30 @@ async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: Com
       hint: known.length > 0 ? `It has: ${known.join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
     });
   }
+  await requireManifestMatch(config, kind, name, entry as { specDigest?: unknown }, path.basename(file));
   const out = kind === "agent" ? { type: "agent", id: entry.id, version: entry.version } : { id: entry.id };
   ctx.io.stdout.write(`${JSON.stringify(out)}\n`);
   return ExitCode.ok;
+}
+
+/**
+ * A pin is only handed out when the lockfile entry was written for the manifest in this checkout
+ * (same specDigest): an entry left behind by a lost commit, or edited to pin something else,
+ * must not reach a runtime. Offline: it compares digests, it cannot see live.
+ */
+async function requireManifestMatch(config: ProjectConfig, kind: ResourceKind, name: string, entry: { specDigest?: unknown }, lockName: string): Promise<void> {
+  const load = await loadProject(config);
+  const manifest = (kind === "agent" ? load.agents : load.environments).find((m) => m.name === name);
+  if (!manifest) {
+    throw new SafetyError("lock-no-manifest", `${lockName} lists ${kind} "${name}", but no valid manifest in this checkout describes it, so its pin cannot be trusted.`, {
+      hint: "Restore the manifest (`agentform validate` shows problems), or run `agentform apply --prune` to retire the resource.",
+    });
+  }
+  if (specDigest(manifest) !== entry.specDigest) {
+    throw new SafetyError("lock-spec-stale", `${lockName}'s entry for ${kind} "${name}" was not written for ${manifest.file} as it is now: it pins what an earlier apply (or a hand edit) recorded.`, {
+      hint: "Run `agentform plan` to see the difference and `agentform apply` to bring the lockfile up to date, then read the pin again.",
+    });
+  }
 }
 
 async function requireLock(file: string): Promise<Lockfile> {
@@ -94,32 +123,34 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
       backend.list("agent", { includeArchived: true }),
       backend.list("environment", { includeArchived: true }),
     ]);
-    const byId = new Map(agents.map((a) => [a.id, a]));
-    const versionsExist: Record<string, boolean> = {};
-    await Promise.all(
-      Object.entries(ws.lock.agents).map(async ([name, entry]) => {
-        const live = byId.get(entry.id);
-        if (!live) return;
-        // Versions only go up, so a live agent at the locked version proves it exists: no request.
-        if (live.version === entry.version) {
-          versionsExist[name] = true;
-          return;
-        }
-        try {
-          await backend.get("agent", entry.id, { version: entry.version });
-          versionsExist[name] = true;
-        } catch (err) {
-          if (err instanceof BackendError && (err.isNotFound || err.status === 400)) versionsExist[name] = false;
-          else throw err;
-        }
-      }),
-    );
-    const findings = verifyLock({ lock: ws.lock, agents: ws.load.agents, environments: ws.load.environments, live: { agents, environments }, versionsExist });
+    const active = { agents: agents.filter((a) => !a.archived_at), environments: environments.filter((e) => !e.archived_at) };
+    const { plan } = await computePlan(ws, { adopt: false, prune: false, allowEmpty: false }, active);
+    const versionsExist = await lockedVersionsExist(ws.lock, agents, plan, backend);
+    const findings = verifyLock({ lock: ws.lock, agents: ws.load.agents, environments: ws.load.environments, live: { agents, environments }, versionsExist, plan });
     printFindings(findings, ws.lock, flags, ctx);
     return findings.some((f) => f.severity === "error") ? ExitCode.refused : ExitCode.ok;
   } finally {
     await ws.close();
   }
+}
+
+/** Does each locked agent version exist? Reads only what neither live nor the plan answers. */
+async function lockedVersionsExist(lock: Lockfile, agents: LiveAgent[], plan: Plan, backend: ControlPlane): Promise<Record<string, boolean>> {
+  const byId = new Map(agents.map((a) => [a.id, a]));
+  const pinned = new Map(plan.resources.flatMap((r) => (r.kind === "agent" && r.lockOnly?.pinned ? [[r.name, r.lockOnly.pinned] as const] : [])));
+  const exists = nullRecord<boolean>();
+  await Promise.all(
+    Object.entries(lock.agents).map(async ([name, entry]) => {
+      const live = byId.get(entry.id);
+      if (!live) return;
+      // Versions only go up, so a live agent at the locked version proves it exists: no request.
+      if (live.version === entry.version) return void (exists[name] = true);
+      const known = pinned.get(name);
+      if (known && known.id === entry.id && known.version === entry.version) return void (exists[name] = known.matchesManifest !== null);
+      exists[name] = (await readAgentVersion(backend, entry.id, entry.version)) !== null;
+    }),
+  );
+  return exists;
 }
 
 function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags, ctx: CommandContext): void {
@@ -130,7 +161,7 @@ function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags
   const paint = paintFor(ctx.io.stdout, ctx.io.env);
   for (const f of findings) {
     const tag = f.severity === "error" ? paint.red("error  ") : paint.yellow("warning");
-    ctx.io.stdout.write(`${tag} ${f.address}: ${f.message} ${paint.dim(`[${f.code}]`)}\n    hint: ${f.hint}\n`);
+    ctx.io.stdout.write(`${tag} ${inertText(f.address)}: ${inertText(f.message)} ${paint.dim(`[${f.code}]`)}\n    hint: ${inertText(f.hint)}\n`);
   }
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;

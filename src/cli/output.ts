@@ -3,6 +3,7 @@
  * shown (message, hint, code; never a stack trace unless AGENTFORM_DEBUG is set).
  */
 import { AgentformError, ExitCode, redactSecrets } from "../errors.js";
+import { inertLines, inertText } from "../render/inert.js";
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -45,17 +46,21 @@ export function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): P
   return useColor(stream, env) ? colors : noColors;
 }
 
-/** Print an error the way users should see it and return the exit code to use. */
+/**
+ * Print an error the way users should see it and return the exit code to use. Messages and
+ * hints name files and resources, which may hold control characters: they are printed inert
+ * (their own line breaks kept: some messages list reasons one per line).
+ */
 export function reportError(err: unknown, io: Io): number {
   const paint = paintFor(io.stderr, io.env);
   if (err instanceof AgentformError) {
-    io.stderr.write(`${paint.red("error")} ${err.message} ${paint.dim(`[${err.code}]`)}\n`);
-    if (err.hint) io.stderr.write(`  ${paint.bold("hint:")} ${err.hint}\n`);
+    io.stderr.write(`${paint.red("error")} ${inertLines(err.message)} ${paint.dim(`[${inertText(err.code)}]`)}\n`);
+    if (err.hint) io.stderr.write(`  ${paint.bold("hint:")} ${inertLines(err.hint)}\n`);
     if (io.env.AGENTFORM_DEBUG && err.stack) io.stderr.write(redactSecrets(err.stack) + "\n");
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`${paint.red("error")} internal error: ${redactSecrets(message)} ${paint.dim("[internal]")}\n`);
+  io.stderr.write(`${paint.red("error")} internal error: ${inertLines(redactSecrets(message))} ${paint.dim("[internal]")}\n`);
   io.stderr.write(`  ${paint.bold("hint:")} this is a bug in agentform; rerun with AGENTFORM_DEBUG=1 and report it.\n`);
   if (io.env.AGENTFORM_DEBUG && err instanceof Error && err.stack) io.stderr.write(redactSecrets(err.stack) + "\n");
   return ExitCode.error;

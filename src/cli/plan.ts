@@ -76,7 +76,8 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<nu
     });
     let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;
     if (flags.out) {
-      plan = { ...plan, inputsDigest: planInputsDigest(ws, flags) };
+      const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false };
+      plan = { ...plan, inputsDigest: planInputsDigest(ws, flags), options };
       await writeFileAtomic(path.resolve(flags.out), renderJson(plan));
     }
     ctx.io.stdout.write(render(plan, flags, ctx));

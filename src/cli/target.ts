@@ -3,12 +3,17 @@
  * agentform's retry and pacing policy, and the `origin` recorded in (and checked against) the
  * lockfile. A `local: true` target starts the embedded local control plane in-process, with a
  * state file under `.agentform/` so the quick start survives restarts.
+ *
+ * What the repository must not decide is read from the environment instead: which hosts may
+ * receive the API key (key-destination.ts) and the bounds on what a server may send back.
  */
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane } from "../backends/types.js";
 import type { ProjectConfig, TargetConfig } from "../manifest/types.js";
 import { createSdkBackend } from "../backends/sdk.js";
+import type { ResponseLimits } from "../backends/http.js";
+import { checkKeyDestination } from "./key-destination.js";
 import { withResilience } from "../backends/resilient.js";
 import { startLocalControlPlane } from "../local/index.js";
 
@@ -26,6 +31,8 @@ export interface TargetFlags {
   env: NodeJS.ProcessEnv;
   /** Called for each retry the resilience layer makes (progress output). */
   onRetry?: (info: { operation: string; attempt: number; delayMs: number; reason: string }) => void;
+  /** Called right before every write attempt (apply's run-lock fence). */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** Picks the target: the named one, else "default", else the only one. */
@@ -54,17 +61,20 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
       hint: "Use the default sdk backend (omit --backend and targets.<name>.backend).",
     });
   }
+  const { limits, maxAttempts } = settingsFromEnv(flags.env);
   const resilience = {
     project: config.project,
     writesPerMinute: settings.writes_per_minute,
     environmentConcurrency: settings.environment_concurrency,
+    maxAttempts,
     onRetry: flags.onRetry,
+    beforeWrite: flags.beforeWrite,
   };
 
   if (settings.local) {
     const stateFile = path.resolve(config.root, settings.state_file ?? path.join(".agentform", `local-${name}.json`));
     const server = await startLocalControlPlane({ stateFile });
-    const backend = createSdkBackend({ baseUrl: server.baseUrl, apiKey: server.apiKey });
+    const backend = createSdkBackend({ baseUrl: server.baseUrl, apiKey: server.apiKey }, { limits });
     return {
       name,
       settings,
@@ -74,6 +84,10 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     };
   }
 
+  // Checked before the key is even read: a pull request may have changed base_url.
+  const baseUrl = (settings.base_url ?? flags.env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com").replace(/\/+$/, "");
+  const source = settings.base_url !== undefined ? `targets.${name}.base_url in ${path.basename(config.file)}` : "ANTHROPIC_BASE_URL";
+  checkKeyDestination(baseUrl, source, flags.env);
   const keyEnv = settings.api_key_env ?? "ANTHROPIC_API_KEY";
   const apiKey = flags.env[keyEnv];
   if (!apiKey) {
@@ -81,8 +95,7 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
       hint: `export ${keyEnv}=… (never put the key in agentform.yaml), or try the embedded control plane with a target that has \`local: true\`.`,
     });
   }
-  const baseUrl = (settings.base_url ?? flags.env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com").replace(/\/+$/, "");
-  const backend = createSdkBackend({ baseUrl, apiKey, workspaceId: settings.workspace_id });
+  const backend = createSdkBackend({ baseUrl, apiKey, workspaceId: settings.workspace_id }, { limits });
   return {
     name,
     settings,
@@ -90,4 +103,32 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     origin: { baseUrl, workspaceId: settings.workspace_id ?? null },
     close: async () => {},
   };
+}
+
+/**
+ * Response bounds and retry attempts from the environment (docs/security.md). Every variable is
+ * optional; a value that is not a whole number in range is refused rather than ignored.
+ */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): { limits: Partial<ResponseLimits>; maxAttempts: number | undefined } {
+  return {
+    limits: {
+      maxResponseBytes: intFromEnv(env, "AGENTFORM_MAX_RESPONSE_BYTES", 1024, Number.MAX_SAFE_INTEGER),
+      // setTimeout cannot wait longer than 2^31 - 1 ms; a larger value would fire at once.
+      bodyTimeoutMs: intFromEnv(env, "AGENTFORM_BODY_TIMEOUT_MS", 1, 2 ** 31 - 1),
+      maxPages: intFromEnv(env, "AGENTFORM_MAX_PAGES", 1, Number.MAX_SAFE_INTEGER),
+    },
+    maxAttempts: intFromEnv(env, "AGENTFORM_MAX_ATTEMPTS", 1, 20),
+  };
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const value = Number(raw.trim());
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError("env-setting-invalid", `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(raw.slice(0, 40))}.`, {
+      hint: `Fix or unset ${name} in the environment.`,
+    });
+  }
+  return value;
 }

@@ -6,14 +6,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { LiveAgent, LiveEnvironment } from "../backends/types.js";
+import type { ControlPlane, LiveAgent, LiveEnvironment } from "../backends/types.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
 import type { Plan, PlanOptions } from "../plan/types.js";
 import { loadConfig, loadProject, formatDiagnostics } from "../manifest/index.js";
 import { readLock, checkLockOrigin } from "../lock/io.js";
-import { buildPlan } from "../plan/index.js";
+import { annotatePinned, buildPlan, pinnedVersionsWanted } from "../plan/index.js";
+import { BackendError } from "../backends/errors.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import { openTarget, selectTarget, type OpenTarget, type TargetFlags } from "./target.js";
 import { useColor, type Io } from "./output.js";
@@ -86,8 +87,9 @@ export async function refresh(ws: Workspace): Promise<LiveState> {
 export async function computePlan(
   ws: Workspace,
   options: Omit<PlanOptions, "agentformVersion">,
+  known?: LiveState,
 ): Promise<{ plan: Plan; live: LiveState }> {
-  const live = await refresh(ws);
+  const live = known ?? (await refresh(ws));
   const plan = buildPlan({
     project: ws.config.project,
     target: ws.target.name,
@@ -98,5 +100,28 @@ export async function computePlan(
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
   });
-  return { plan, live };
+  return { plan: await withPinnedVersions(ws, plan, live), live };
+}
+
+/**
+ * A lockfile that pins an agent version other than live (it lags, or was edited): read that
+ * version, so the plan can say whether what runtimes pin today is what the manifest says.
+ * Usually there is none, and this costs no request.
+ */
+async function withPinnedVersions(ws: Workspace, plan: Plan, live: LiveState): Promise<Plan> {
+  const wanted = pinnedVersionsWanted(plan);
+  if (wanted.length === 0) return plan;
+  const read = new Map<string, LiveAgent | null>();
+  await Promise.all(wanted.map(async (w) => read.set(w.address, await readAgentVersion(ws.target.backend, w.id, w.version))));
+  return annotatePinned(plan, read, live.agents);
+}
+
+/** One version of an agent, or null when it does not exist (or the id is not an agent's). */
+export async function readAgentVersion(backend: ControlPlane, id: string, version: number): Promise<LiveAgent | null> {
+  try {
+    return await backend.get("agent", id, { version });
+  } catch (err) {
+    if (err instanceof BackendError && (err.isNotFound || err.status === 400)) return null;
+    throw err;
+  }
 }

@@ -12,6 +12,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationalError } from "../errors.js";
 import { processAlive } from "../util/pid.js";
+import { checkSnapshot, StateEntryError } from "./state-check.js";
 import type { StateSnapshot, Store } from "./store.js";
 
 /** Longest delay between a committed write and the state file write that includes it. */
@@ -55,7 +56,7 @@ export function releaseLock(lockFile: string): void {
   rmSync(lockFile, { force: true });
 }
 
-/** Read the state file into the store; a missing file means an empty state. */
+/** Read the state file into the store, checked entry by entry; a missing file means an empty state. */
 export function loadState(stateFile: string, store: Store): void {
   let text: string;
   try {
@@ -73,13 +74,22 @@ export function loadState(stateFile: string, store: Store): void {
       cause: err,
     });
   }
-  const s = parsed as Partial<StateSnapshot> | null;
-  if (!s || s.format !== "agentform-local-state" || s.formatVersion !== 1 || !Array.isArray(s.agents) || !Array.isArray(s.environments)) {
-    throw new OperationalError("local-state-corrupt", `${stateFile} is not an agentform local state file (format version 1)`, {
-      hint: "point --state at a file written by `agentform local serve`, or at a path that does not exist yet",
+  let snapshot: StateSnapshot;
+  try {
+    snapshot = checkSnapshot(parsed);
+  } catch (err) {
+    if (!(err instanceof StateEntryError)) throw err;
+    if (err.where === "") {
+      throw new OperationalError("local-state-corrupt", `${stateFile} ${err.message}`, {
+        hint: "point --state at a file written by `agentform local serve`, or at a path that does not exist yet",
+      });
+    }
+    throw new OperationalError("local-state-corrupt", `the local state file ${stateFile} has a bad entry: ${err.where}: ${err.message}`, {
+      hint: "fix or remove that entry (or restore the file from a backup, or point --state at a new path); the server refuses the file rather than drop the entry, because its next save would erase it",
+      details: { file: stateFile, entry: err.where },
     });
   }
-  store.load(s as StateSnapshot);
+  store.load(snapshot);
 }
 
 /** Coalesces state writes; one write in flight at a time. */

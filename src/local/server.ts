@@ -1,12 +1,14 @@
 /**
- * The HTTP face of the local control plane: routing, auth and beta checks, the error envelope,
- * fault injection around every /v1 request, the request log, and the `/_local/` admin paths.
+ * The HTTP face of the local control plane: routing, the beta check, the error envelope, fault
+ * injection around every /v1 request, the request log, and the `/_local/` admin paths. The
+ * defences at the edge (Host, request target, key, body limits) are in http-guard.ts.
  */
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { ApiError, badRequest, errorTypeForStatus, notFound } from "./api-error.js";
 import { FaultEngine, parseFaults, type FaultConfig } from "./faults.js";
+import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, readBody, type BodyLimits } from "./http-guard.js";
 import { acquireLock, loadState, releaseLock, StateWriter } from "./persist.js";
 import {
   AGENT_LIST_DEFAULT_LIMIT,
@@ -36,6 +38,10 @@ export interface LocalServerOptions {
   faults?: Partial<FaultConfig>;
   /** accepted credential; default: any non-empty key */
   apiKey?: string;
+  /** Largest request body accepted (default 32 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Time for a request body to arrive once the headers are in (default 30 s); then 408. */
+  bodyTimeoutMs?: number;
 }
 
 export interface LocalControlPlane {
@@ -57,6 +63,7 @@ export interface LocalControlPlane {
 export const REQUIRED_BETA = "managed-agents-2026-04-01";
 const DEFAULT_API_KEY = "local-dev-key";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const BODY_TIMEOUT_MS = 30_000;
 
 /** In-process access to a server's store, for seeding helpers (see seed.ts). */
 export const storeOf = new WeakMap<LocalControlPlane, Store>();
@@ -73,31 +80,31 @@ function envelope(err: ApiError, requestId: string): unknown {
   return { type: "error", error, request_id: requestId };
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError(413, "request_too_large", "request body is too large"));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
+/** Deeper bodies are refused: nothing in the API nests this far, and deep values overflow recursive code. */
+const MAX_JSON_DEPTH = 100;
+
+/** Whether a parsed JSON value nests deeper than `max`; walked without recursion (the input may be hostile). */
+function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function parseJsonBody(text: string): unknown {
   if (text.trim() === "") return {};
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw badRequest("request body is not valid JSON");
   }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) throw badRequest(`request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
 }
 
 function parseLimit(q: URLSearchParams, def: number, max: number): number {
@@ -126,7 +133,7 @@ function parseTime(q: URLSearchParams, key: string): number | null {
 
 /** Route one authenticated /v1 request to the store. */
 function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: () => unknown): Reply {
-  const parts = pathname.split("/").filter(Boolean).map(decodeURIComponent); // ["v1", ...]
+  const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", ...]
   const [, collection, id, sub, extra] = parts;
   const ok = (b: unknown): Reply => ({ status: 200, body: b });
   if (extra === undefined && collection === "agents") {
@@ -177,23 +184,6 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
   throw notFound(`${method} ${pathname} is not an endpoint of the local control plane`);
 }
 
-function checkAuth(req: http.IncomingMessage, expected: string | undefined): void {
-  const xKey = req.headers["x-api-key"];
-  const auth = req.headers.authorization;
-  const fail = (message: string) => new ApiError(401, "authentication_error", message);
-  if (typeof xKey === "string" && xKey !== "" && typeof auth === "string" && auth !== "") {
-    throw fail("send either x-api-key or Authorization, not both");
-  }
-  let key: string | undefined;
-  if (typeof xKey === "string" && xKey !== "") key = xKey;
-  else if (typeof auth === "string") {
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (m) key = m[1];
-  }
-  if (!key) throw fail("missing credentials: send x-api-key or Authorization: Bearer");
-  if (expected !== undefined && key !== expected) throw fail("invalid x-api-key");
-}
-
 function checkBeta(req: http.IncomingMessage): void {
   const raw = req.headers["anthropic-beta"];
   const values = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).split(",").map((s) => s.trim());
@@ -204,12 +194,11 @@ function checkBeta(req: http.IncomingMessage): void {
 
 function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
   const text = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "request-id": requestId,
-    ...reply.headers,
-  });
+  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), "request-id": requestId, ...reply.headers };
+  // An answer given before the body was read (refused early, too large, too slow) closes the
+  // connection, gently: see lingerOnEarlyReply.
+  lingerOnEarlyReply(res.req, headers);
+  res.writeHead(reply.status, headers);
   res.end(text);
 }
 
@@ -220,168 +209,215 @@ function errorReply(err: unknown, requestId: string): Reply {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The state file side of a server: lock, loaded store, writer. */
+interface StateHandle {
+  lockFile: string;
+  writer: StateWriter;
+}
+
+/** Take the lock, load the file (validated entry by entry) and hook the writer to commits. */
+function openState(stateFileOption: string, store: Store): StateHandle {
+  const stateFile = path.resolve(stateFileOption);
+  mkdirSync(path.dirname(stateFile), { recursive: true });
+  const lockFile = acquireLock(stateFile);
+  try {
+    loadState(stateFile, store);
+  } catch (err) {
+    releaseLock(lockFile);
+    throw err;
+  }
+  const writer = new StateWriter(stateFile, store);
+  store.onCommit = () => writer.schedule();
+  return { lockFile, writer };
+}
+
+/** Request handling of one server: the store, the faults, the request log. */
+class Handler {
+  log: RequestLogEntry[] = [];
+  private seq = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly faults: FaultEngine,
+    private readonly apiKey: string | undefined,
+    private readonly limits: BodyLimits,
+  ) {}
+
+  /** Entry point for every request: Host and target checks first, for every path. */
+  dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let url: URL;
+    try {
+      checkHost(req);
+      url = parseTarget(req.url);
+    } catch (err) {
+      const requestId = newId("req");
+      send(res, errorReply(err, requestId), requestId);
+      return;
+    }
+    const handler = url.pathname.startsWith("/_local/") ? this.handleAdmin : url.pathname.startsWith("/v1/") ? this.handleApi : null;
+    if (handler) {
+      // Handlers answer their own errors; this only catches a failure to write the answer.
+      handler.call(this, req, res, url).catch(() => res.destroy());
+      return;
+    }
+    const requestId = newId("req");
+    send(res, errorReply(notFound(`${url.pathname} is not an endpoint of the local control plane`), requestId), requestId);
+  }
+
+  /**
+   * One /v1 request. Order matters: header checks (auth, beta) come before the body is read, so
+   * an unauthenticated sender is answered at once and never holds an environment slot; the slot
+   * is taken only once the body is in, so a slow sender holds none either.
+   */
+  private async handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? "GET";
+    const write = method === "POST" || method === "DELETE";
+    const entry: RequestLogEntry = { seq: ++this.seq, method, path: url.pathname, query: url.search.replace(/^\?/, ""), status: null, durationMs: 0, write };
+    const requestId = newId("req");
+    const finish = (status: number | null) => {
+      entry.status = status;
+      entry.durationMs = performance.now() - started;
+      this.log.push(entry);
+    };
+    const isEnvironment = url.pathname === "/v1/environments" || url.pathname.startsWith("/v1/environments/");
+    let holdsSlot = false;
+    try {
+      checkAuth(req, this.apiKey);
+      checkBeta(req);
+      const bodyText = await readBody(req, this.limits);
+      if (isEnvironment) {
+        holdsSlot = this.faults.acquireEnvironment();
+        if (!holdsSlot) {
+          entry.fault = "environmentConcurrency";
+          throw new ApiError(429, "rate_limit_error", "too many concurrent environment requests", undefined, { "retry-after": "1" });
+        }
+      }
+      const delay = this.faults.latency();
+      if (delay > 0) await sleep(delay);
+      const status = this.decideAndRoute(req, res, url, entry, bodyText, requestId);
+      finish(status);
+    } catch (err) {
+      if (req.socket.destroyed) return finish(null); // the client went away: nobody to answer
+      const reply = errorReply(err, requestId);
+      send(res, reply, requestId);
+      finish(reply.status);
+    } finally {
+      if (holdsSlot) this.faults.releaseEnvironment();
+    }
+  }
+
+  /** Faults, then the store. Returns the status sent, or null when the connection was dropped. */
+  private decideAndRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry, bodyText: string, requestId: string): number | null {
+    const decision = this.faults.decide(entry.write);
+    if (decision.fault) entry.fault = decision.fault;
+    if (decision.kind === "error") {
+      const headers: Record<string, string> = decision.retryAfterSeconds !== undefined ? { "retry-after": String(decision.retryAfterSeconds) } : {};
+      throw new ApiError(decision.status, errorTypeForStatus(decision.status), `injected fault (${decision.fault})`, undefined, headers);
+    }
+    if (decision.kind === "dropBeforeCommit") {
+      req.socket.destroy();
+      return null;
+    }
+    const reply = route(this.store, entry.method, url.pathname, url.searchParams, () => parseJsonBody(bodyText));
+    if (decision.dropAfterCommit) {
+      req.socket.destroy();
+      return null;
+    }
+    send(res, reply, requestId);
+    return reply.status;
+  }
+
+  /** `/_local/*`: no key (see docs), but the same Host check and body limits as /v1. */
+  private async handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const requestId = newId("req");
+    try {
+      const bodyText = await readBody(req, this.limits);
+      send(res, this.admin(`${req.method ?? "GET"} ${url.pathname}`, bodyText), requestId);
+    } catch (err) {
+      if (!req.socket.destroyed) send(res, errorReply(err, requestId), requestId);
+    }
+  }
+
+  private admin(key: string, bodyText: string): Reply {
+    const faults = () => ({ status: 200, body: { faults: this.faults.settings } });
+    switch (key) {
+      case "GET /_local/health":
+        return { status: 200, body: { status: "ok", agents: this.store.agentCount, environments: this.store.environmentCount } };
+      case "GET /_local/log":
+        return { status: 200, body: { data: this.log.map((e) => ({ ...e })) } };
+      case "DELETE /_local/log":
+        this.log = [];
+        return { status: 200, body: { data: [] } };
+      case "PUT /_local/faults":
+        try {
+          this.faults.set(parseFaults(parseJsonBody(bodyText)));
+        } catch (err) {
+          throw err instanceof ApiError ? err : badRequest((err as Error).message);
+        }
+        return faults();
+      case "DELETE /_local/faults":
+        this.faults.reset();
+        return faults();
+      case "GET /_local/faults":
+        return faults();
+      default:
+        throw notFound(`${key} is not an admin endpoint`);
+    }
+  }
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : 0);
+    });
+  });
+}
+
 /** Start a local control plane on 127.0.0.1 (an ephemeral port unless `port` is given). */
 export async function startLocalControlPlane(options: LocalServerOptions = {}): Promise<LocalControlPlane> {
   const store = new Store();
   const faults = new FaultEngine();
   if (options.faults) faults.set(options.faults);
-  let lockFile: string | null = null;
-  let writer: StateWriter | null = null;
-  if (options.stateFile !== undefined) {
-    const stateFile = path.resolve(options.stateFile);
-    mkdirSync(path.dirname(stateFile), { recursive: true });
-    lockFile = acquireLock(stateFile);
-    try {
-      loadState(stateFile, store);
-    } catch (err) {
-      releaseLock(lockFile);
-      throw err;
-    }
-    const w = new StateWriter(stateFile, store);
-    writer = w;
-    store.onCommit = () => w.schedule();
-  }
-
-  let log: RequestLogEntry[] = [];
-  let seq = 0;
-
-  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const started = performance.now();
-    const method = req.method ?? "GET";
-    const write = method === "POST" || method === "DELETE";
-    const entry: RequestLogEntry = { seq: ++seq, method, path: url.pathname, query: url.search.replace(/^\?/, ""), status: null, durationMs: 0, write };
-    const requestId = newId("req");
-    const finish = (status: number | null) => {
-      entry.status = status;
-      entry.durationMs = performance.now() - started;
-      log.push(entry);
-    };
-    const isEnvironment = url.pathname === "/v1/environments" || url.pathname.startsWith("/v1/environments/");
-    let holdsSlot = false;
-    try {
-      if (isEnvironment) {
-        if (!faults.acquireEnvironment()) {
-          entry.fault = "environmentConcurrency";
-          throw new ApiError(429, "rate_limit_error", "too many concurrent environment requests", undefined, { "retry-after": "1" });
-        }
-        holdsSlot = true;
-      }
-      const bodyText = await readBody(req);
-      const delay = faults.latency();
-      if (delay > 0) await sleep(delay);
-      checkAuth(req, options.apiKey);
-      checkBeta(req);
-      const decision = faults.decide(write);
-      if (decision.fault) entry.fault = decision.fault;
-      if (decision.kind === "error") {
-        const headers: Record<string, string> = decision.retryAfterSeconds !== undefined ? { "retry-after": String(decision.retryAfterSeconds) } : {};
-        throw new ApiError(decision.status, errorTypeForStatus(decision.status), `injected fault (${decision.fault})`, undefined, headers);
-      }
-      if (decision.kind === "dropBeforeCommit") {
-        finish(null);
-        req.socket.destroy();
-        return;
-      }
-      const reply = route(store, method, url.pathname, url.searchParams, () => parseJsonBody(bodyText));
-      if (decision.dropAfterCommit) {
-        finish(null);
-        req.socket.destroy();
-        return;
-      }
-      send(res, reply, requestId);
-      finish(reply.status);
-    } catch (err) {
-      const reply = errorReply(err, requestId);
-      send(res, reply, requestId);
-      finish(reply.status);
-    } finally {
-      if (holdsSlot) faults.releaseEnvironment();
-    }
-  }
-
-  async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const requestId = newId("req");
-    const method = req.method ?? "GET";
-    try {
-      const bodyText = await readBody(req);
-      const key = `${method} ${url.pathname}`;
-      let reply: Reply;
-      if (key === "GET /_local/health") reply = { status: 200, body: { status: "ok", agents: store.agentCount, environments: store.environmentCount } };
-      else if (key === "GET /_local/log") reply = { status: 200, body: { data: log.map((e) => ({ ...e })) } };
-      else if (key === "DELETE /_local/log") {
-        log = [];
-        reply = { status: 200, body: { data: [] } };
-      } else if (key === "PUT /_local/faults") {
-        try {
-          faults.set(parseFaults(parseJsonBody(bodyText)));
-        } catch (err) {
-          throw err instanceof ApiError ? err : badRequest((err as Error).message);
-        }
-        reply = { status: 200, body: { faults: faults.settings } };
-      } else if (key === "DELETE /_local/faults") {
-        faults.reset();
-        reply = { status: 200, body: { faults: faults.settings } };
-      } else if (key === "GET /_local/faults") reply = { status: 200, body: { faults: faults.settings } };
-      else throw notFound(`${key} is not an admin endpoint`);
-      send(res, reply, requestId);
-    } catch (err) {
-      send(res, errorReply(err, requestId), requestId);
-    }
-  }
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const handler = url.pathname.startsWith("/_local/") ? handleAdmin : url.pathname.startsWith("/v1/") ? handleApi : null;
-    if (handler) {
-      // Handlers answer their own errors; this only catches a failure to write the answer.
-      handler(req, res, url).catch(() => res.destroy());
-      return;
-    }
-    const requestId = newId("req");
-    send(res, errorReply(notFound(`${url.pathname} is not an endpoint of the local control plane`), requestId), requestId);
-  });
-
+  const state = options.stateFile !== undefined ? openState(options.stateFile, store) : null;
+  const limits: BodyLimits = { maxBytes: options.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS };
+  const handler = new Handler(store, faults, options.apiKey, limits);
+  const server = http.createServer((req, res) => handler.dispatch(req, res));
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port ?? 0, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    port = await listen(server, options.port ?? 0);
   } catch (err) {
-    if (lockFile) releaseLock(lockFile);
+    if (state) releaseLock(state.lockFile);
     throw err;
   }
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-
   let closed: Promise<void> | null = null;
+  const close = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    try {
+      if (state) await state.writer.close();
+    } finally {
+      // A request cut off mid-flight may still commit in memory; it must not write after the lock is gone.
+      store.onCommit = () => {};
+      if (state) releaseLock(state.lockFile);
+    }
+  };
   const cp: LocalControlPlane = {
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey: options.apiKey ?? DEFAULT_API_KEY,
-    requestLog: () => log.map((e) => ({ ...e })),
+    requestLog: () => handler.log.map((e) => ({ ...e })),
     clearRequestLog: () => {
-      log = [];
+      handler.log = [];
     },
     setFaults: (partial) => faults.set(partial),
     resetFaults: () => faults.reset(),
-    close: () => {
-      closed ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        try {
-          if (writer) await writer.close();
-        } finally {
-          // A request cut off mid-flight may still commit in memory; it must not write after the lock is gone.
-          store.onCommit = () => {};
-          if (lockFile) releaseLock(lockFile);
-        }
-      })();
-      return closed;
-    },
+    close: () => (closed ??= close()),
   };
   storeOf.set(cp, store);
   return cp;

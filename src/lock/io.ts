@@ -6,6 +6,7 @@
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
+import { nullRecord, setOwn } from "../util/record.js";
 import { LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
 
 /** The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. */
@@ -16,10 +17,10 @@ export function serializeLock(lock: Lockfile): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
+    const out = nullRecord<unknown>();
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
+      if (v !== undefined) setOwn(out, key, sortKeys(v));
     }
     return out;
   }
@@ -33,9 +34,15 @@ export function emptyLock(project: string, target: string, origin: Lockfile["ori
     project,
     target,
     origin: { baseUrl: origin.baseUrl, workspaceId: origin.workspaceId },
-    agents: {},
-    environments: {},
+    agents: nullRecord(),
+    environments: nullRecord(),
   };
+}
+
+/** A deep copy that keeps name-keyed tables prototype-free (structuredClone would not). */
+export function cloneLock(lock: Lockfile): Lockfile {
+  const copy = structuredClone(lock);
+  return { ...copy, agents: nullRecord(Object.entries(copy.agents)), environments: nullRecord(Object.entries(copy.environments)) };
 }
 
 /**
@@ -79,7 +86,8 @@ export function parseLock(text: string, file: string): Lockfile {
       hint: "Restore it from git; agentform writes it, so it should not be edited by hand.",
     });
   }
-  return data as Lockfile;
+  const lock = data as Lockfile;
+  return { ...lock, agents: nullRecord(Object.entries(lock.agents)), environments: nullRecord(Object.entries(lock.environments)) };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);

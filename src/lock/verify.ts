@@ -10,6 +10,7 @@
 import type { LiveAgent, LiveEnvironment, ResourceKind } from "../backends/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
+import type { Plan, PlannedResource } from "../plan/types.js";
 import type { Lockfile } from "./types.js";
 
 export interface LockFinding {
@@ -29,7 +30,15 @@ export interface VerifyInput {
   live: { agents: LiveAgent[]; environments: LiveEnvironment[] };
   /** For each locked agent name: does its locked version exist? Missing names are not checked. */
   versionsExist: Record<string, boolean>;
+  /**
+   * The plan computed from the same manifests, lockfile and live state: its lock-only entries
+   * say where the lockfile is behind (the planner holds the one definition of that).
+   */
+  plan?: Pick<Plan, "resources">;
 }
+
+/** Findings that "lockfile behind" explains better, for an address that is behind. */
+const EXPLAINED_BY_BEHIND = new Set(["live-version-moved", "live-drift", "lock-spec-stale"]);
 
 const APPLY_HINT = "Run `agentform plan` to see the difference, then `agentform apply` to bring the lockfile up to date.";
 
@@ -96,5 +105,31 @@ export function verifyLock(input: VerifyInput): LockFinding[] {
 
   check("agent", lock.agents, input.agents, input.live.agents);
   check("environment", lock.environments, input.environments, input.live.environments);
-  return findings.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  const behind = (input.plan?.resources ?? []).filter((r) => r.lockOnly?.reason === "behind");
+  const behindAddresses = new Set(behind.map((r) => r.address));
+  const kept = findings.filter((f) => !(behindAddresses.has(f.address) && EXPLAINED_BY_BEHIND.has(f.code)));
+  for (const r of behind) kept.push(behindFinding(r));
+  return kept.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+/** The lockfile records something other than live, while live already equals the manifest. */
+function behindFinding(r: PlannedResource): LockFinding {
+  const locked = r.lockOnly?.locked;
+  const pinned = r.lockOnly?.pinned;
+  const liveVersion = r.basis?.kind === "agent" ? ` version ${r.basis.version}` : "";
+  const lockedText = locked ? `${locked.id}${locked.version !== undefined ? ` version ${locked.version}` : ""}` : "nothing";
+  let detail = "";
+  if (pinned?.matchesManifest === false) {
+    const fields = (pinned.changes ?? []).map((c) => c.pointer).slice(0, 5).join(", ");
+    detail = ` What it pins differs from the manifest (${fields}): runtimes reading the lockfile do not get the reviewed configuration.`;
+  } else if (pinned?.matchesManifest === null) {
+    detail = " The pinned version cannot be read.";
+  }
+  return {
+    severity: "error",
+    code: "lock-behind",
+    address: r.address,
+    message: `${r.address}: the lockfile records ${lockedText}, but live ${r.id ?? ""}${liveVersion} already matches the manifest; the lockfile is behind.${detail}`,
+    hint: "Run `agentform apply` to rewrite the lockfile from live (no API writes). If nobody meant to change the lockfile, find out who edited it.",
+  };
 }

@@ -5,11 +5,11 @@
  * few files that have something to report. For thousands of files that keeps memory flat.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { ResourceKind } from "../backends/types.js";
 import { schemaDiagnostics } from "./schema.js";
-import { LineIndex, parseYaml, type ParsedYaml } from "./source.js";
+import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, Position } from "./types.js";
 
 /** Larger files are refused before being read whole: no manifest needs a megabyte. */
@@ -51,10 +51,53 @@ export interface ReadOk {
   sha256: string;
 }
 
+/** What a stat says a non-regular path is, for the message. */
+function describeNonRegular(st: Stats): string {
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a named pipe (FIFO)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+function notRegular(file: string, st: Stats): { diagnostic: Diagnostic } {
+  return { diagnostic: fileDiag(file, "AF-FILE-NOT-REGULAR", `the path is ${describeNonRegular(st)}, not a regular file; it was not read`, "Manifests and agentform.yaml must be regular files (a symlink to one is fine); replace it with the file itself.") };
+}
+
+function tooLarge(file: string, size: number): { diagnostic: Diagnostic } {
+  return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
+}
+
+/**
+ * Read to the end, but never more than MAX_FILE_BYTES + 1 bytes: a file that grows while being
+ * read (or reports a wrong size) still cannot exhaust memory.
+ */
+function readBounded(fd: number, size: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(size, MAX_FILE_BYTES) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > MAX_FILE_BYTES) return buffer;
+      const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_FILE_BYTES + 1));
+      buffer.copy(bigger);
+      buffer = bigger;
+    }
+    const n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (n === 0) return buffer.subarray(0, length);
+    length += n;
+  }
+}
+
+// Opening a FIFO for reading waits for a writer; with O_NONBLOCK it returns at once, so a FIFO
+// swapped in between the stat and the open cannot hang us either. No effect on regular files.
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
+
 /**
  * Read a file as UTF-8 with the size and encoding checks every input gets. Synchronous on
  * purpose: for thousands of small files the thread-pool round trips of fs/promises cost more
- * than the reads themselves (see bench/validate.ts).
+ * than the reads themselves (see bench/validate.ts). Only regular files are opened: a FIFO
+ * would block the open, and /dev/zero would never end.
  */
 export function readSource(abs: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
   const unreadable = (err: unknown) => ({
@@ -63,17 +106,19 @@ export function readSource(abs: string, file: string): ReadOk | { diagnostic: Di
   let bytes: Buffer;
   let fd: number;
   try {
-    fd = openSync(abs, "r");
+    const st = statSync(abs);
+    if (!st.isFile()) return notRegular(file, st);
+    if (st.size > MAX_FILE_BYTES) return tooLarge(file, st.size);
+    fd = openSync(abs, OPEN_FLAGS);
   } catch (err) {
     return unreadable(err);
   }
   try {
-    // Size first, through the open descriptor: a huge file is refused without reading it.
-    const { size } = fstatSync(fd);
-    if (size > MAX_FILE_BYTES) {
-      return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
-    }
-    bytes = readFileSync(fd);
+    // Again through the open descriptor: the path may have been replaced since the stat.
+    const st = fstatSync(fd);
+    if (!st.isFile()) return notRegular(file, st);
+    bytes = readBounded(fd, st.size);
+    if (bytes.length > MAX_FILE_BYTES) return tooLarge(file, Math.max(st.size, bytes.length));
   } catch (err) {
     return unreadable(err);
   } finally {
@@ -111,8 +156,8 @@ const FRONTMATTER_CLOSE = /^---[ \t]*\r?$/m;
 
 interface Parsed {
   parsed: ParsedYaml;
-  /** `.md` agents: the Markdown body, which becomes `system`. */
-  body?: { text: string; position: Position };
+  /** `.md` agents: the Markdown body, which becomes `system`; `start` is its offset in the file. */
+  body?: { text: string; position: Position; start: number };
 }
 
 function parseMarkdown(text: string, file: string, lines: LineIndex): Parsed | Diagnostic {
@@ -129,7 +174,7 @@ function parseMarkdown(text: string, file: string, lines: LineIndex): Parsed | D
   const parsed = parseYaml(frontmatter, { file, lines, offset: open[0].length });
   // Line endings are normalised as YAML does for the frontmatter: a checkout with CRLF (Windows,
   // core.autocrlf) must not look like a different system prompt and mint a version every apply.
-  return { parsed, body: { text: rawBody.replace(/\r\n?/g, "\n").trim(), position: lines.position(bodyStart + lead) } };
+  return { parsed, body: { text: rawBody.replace(/\r\n?/g, "\n").trim(), position: lines.position(bodyStart + lead), start: bodyStart } };
 }
 
 function parseText(text: string, file: string, markdown: boolean): Parsed | Diagnostic {
@@ -143,6 +188,17 @@ function locatorOf({ parsed, body }: Parsed): (pointer: string) => Position {
   return (pointer) => (body !== undefined && !inFrontmatter && (pointer === "/system" || pointer.startsWith("/system/")) ? body.position : parsed.locate(pointer));
 }
 
+const reparsed = new WeakMap<FileReport, Parsed | undefined>();
+
+/** The report's text parsed again (once), or undefined when it has no usable text. */
+function parsedAgain(report: FileReport): Parsed | undefined {
+  if (!reparsed.has(report)) {
+    const parsed = report.text === undefined ? undefined : parseText(report.text, report.file, report.markdown);
+    reparsed.set(report, parsed === undefined || "code" in parsed ? undefined : parsed);
+  }
+  return reparsed.get(report);
+}
+
 /**
  * Position lookup for a report, parsing its text again on first use. Falls back to line 1,
  * column 1 for a file without text (it could not be read).
@@ -151,10 +207,36 @@ export function lazyLocator(report: FileReport): (pointer: string) => Position {
   let locate: ((pointer: string) => Position) | undefined;
   return (pointer) => {
     if (!locate) {
-      const parsed = report.text === undefined ? undefined : parseText(report.text, report.file, report.markdown);
-      locate = parsed === undefined || "code" in parsed ? () => ({ line: 1, column: 1 }) : locatorOf(parsed);
+      const parsed = parsedAgain(report);
+      locate = parsed === undefined ? () => ({ line: 1, column: 1 }) : locatorOf(parsed);
     }
     return locate(pointer);
+  };
+}
+
+/** What is at a text offset of a file: a field (path segments, and whether it is a key) or no field at all (a comment). */
+export interface TextSpot {
+  /** The field holding the offset; undefined in comments, between entries, or in a file that does not parse. */
+  segments?: string[];
+  inKey: boolean;
+  position: Position;
+}
+
+/** Text offset → the field there, for findings made on the raw text (secret scanning). Parses again on first use. */
+export function spotLocator(report: FileReport): (offset: number) => TextSpot {
+  const lines = new LineIndex(report.text ?? "");
+  return (offset) => {
+    const parsed = parsedAgain(report);
+    const raw: TextSpot = { inKey: false, position: lines.position(offset) };
+    if (parsed === undefined || !isObject(parsed.parsed.value)) return raw;
+    const locate = locatorOf(parsed);
+    if (parsed.body !== undefined && offset >= parsed.body.start) {
+      // The body is the system prompt, unless the frontmatter set one (then the body is unused).
+      return "system" in parsed.parsed.value ? raw : { segments: ["system"], inKey: false, position: locate("/system") };
+    }
+    const node = parsed.parsed.nodeAt(offset);
+    if (!node.inScalar) return raw;
+    return { segments: node.segments, inKey: node.inKey, position: locate(toPointer(node.segments)) };
   };
 }
 
@@ -167,9 +249,10 @@ export function analyzeFile(candidate: Candidate, root: string): FileReport {
   if ("diagnostic" in read) return { file, kind, markdown, diagnostics: [read.diagnostic], ...(read.sha256 ? { sha256: read.sha256 } : {}) };
   const { text, sha256 } = read;
   const result = parseText(text, file, markdown);
-  if ("code" in result) return { file, kind, markdown, diagnostics: [result], sha256 };
+  // The text is kept even when it does not parse: it is still scanned for secrets.
+  if ("code" in result) return { file, kind, markdown, diagnostics: [result], sha256, text };
   const { parsed, body } = result;
-  if (parsed.diagnostics.length > 0 || !isObject(parsed.value)) return { file, kind, markdown, diagnostics: parsed.diagnostics, sha256 };
+  if (parsed.diagnostics.length > 0 || !isObject(parsed.value)) return { file, kind, markdown, diagnostics: parsed.diagnostics, sha256, text };
   const value = parsed.value;
   // Files named outside the configured folders: agents have a model, environments do not.
   if (candidate.kind === "auto") kind = markdown || "model" in value ? "agent" : "environment";

@@ -4,15 +4,16 @@
  * every problem. A missing or broken agentform.yaml does throw (ConfigError, exit 4): without
  * it there is nothing to validate against.
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ResourceKind } from "../backends/types.js";
-import { formatDiagnostics, pointerToPath, sortDiagnostics } from "./format.js";
-import { checkRules, findSecrets, secretText } from "./rules.js";
+import { formatDiagnostics, sortDiagnostics } from "./format.js";
+import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
-import { analyzeFile, fileDiag, lazyLocator, readSource, toPosix, type Candidate, type FileReport } from "./file.js";
-import { LineIndex, parseYaml, toPointer } from "./source.js";
+import { analyzeFile, fileDiag, lazyLocator, readSource, spotLocator, toPosix, type Candidate, type FileReport } from "./file.js";
+import { scanTexts, scrubDiagnostic, secretDiagnostics } from "./secrets.js";
+import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig } from "./types.js";
 
 export { MAX_FILE_BYTES } from "./file.js";
@@ -50,6 +51,28 @@ async function findConfig(cwd: string): Promise<string | undefined> {
   }
 }
 
+/** Text offset → field of agentform.yaml, for secret findings. */
+function configSpot(parsed: ParsedYaml, lines: LineIndex): (offset: number) => { segments?: string[]; inKey: boolean; position: { line: number; column: number } } {
+  return (offset) => {
+    const node = parsed.nodeAt(offset);
+    const position = node.inScalar ? parsed.locate(toPointer(node.segments)) : lines.position(offset);
+    return node.inScalar ? { segments: node.segments, inKey: node.inKey, position } : { inKey: false, position };
+  };
+}
+
+/** `paths:` entries that leave the project folder (absolute, or climbing out with `..`). */
+function outsidePaths(value: unknown, locate: (pointer: string) => { line: number; column: number }, file: string): Diagnostic[] {
+  const paths = isObject(value) && isObject(value.paths) ? value.paths : {};
+  const out: Diagnostic[] = [];
+  for (const key of ["agents", "environments"]) {
+    const given = paths[key];
+    if (typeof given !== "string" || isInside(path.resolve("/project", given), "/project")) continue;
+    const pos = locate(`/paths/${key}`);
+    out.push({ code: "AF-PATH-OUTSIDE", severity: "error", file, line: pos.line, column: pos.column, path: `paths.${key}`, message: `${JSON.stringify(given)} is outside the project folder`, hint: "Manifest folders are relative paths inside the folder that holds agentform.yaml." });
+  }
+  return out;
+}
+
 /**
  * Find agentform.yaml (walking up from `cwd` unless `configPath` is given) and parse and
  * validate it. Throws ConfigError (exit 4) naming file:line:col when it is missing or invalid.
@@ -74,14 +97,17 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
     });
   };
   if ("diagnostic" in read) return fail([read.diagnostic]);
-  const parsed = parseYaml(read.text, { file, lines: new LineIndex(read.text) });
-  if (parsed.diagnostics.length > 0) return fail(parsed.diagnostics);
-  const schemaProblems = schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate });
-  for (const finding of findSecrets(parsed.value)) {
-    const pos = parsed.locate(toPointer(finding.at));
-    schemaProblems.push({ code: "AF-SECRET", severity: "error", file, line: pos.line, column: pos.column, path: pointerToPath(toPointer(finding.at)), ...secretText(finding), hint: "Keep the key in an environment variable and set the target's api_key_env to that variable's name; rotate the key: it is in your git history." });
-  }
-  if (schemaProblems.length > 0) return fail(schemaProblems);
+  const lines = new LineIndex(read.text);
+  const parsed = parseYaml(read.text, { file, lines });
+  const [textFindings] = await scanTexts([read.text]);
+  const secrets = secretDiagnostics(
+    { file, ...(parsed.diagnostics.length === 0 ? { value: parsed.value } : {}), textFindings: textFindings!, spot: configSpot(parsed, lines), locate: parsed.locate },
+    "Keep the key in an environment variable and set the target's api_key_env to that variable's name; rotate the key: it is in your git history.",
+  );
+  const scrub = (diags: Diagnostic[]) => diags.map((d) => scrubDiagnostic(d, secrets.secrets));
+  if (parsed.diagnostics.length > 0) return fail(scrub([...parsed.diagnostics, ...secrets.diagnostics]));
+  const problems = [...schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate }), ...secrets.diagnostics, ...outsidePaths(parsed.value, parsed.locate, file)];
+  if (problems.length > 0) return fail(scrub(problems));
   const value = parsed.value as { project: string; paths?: { agents?: string; environments?: string }; targets?: Record<string, TargetConfig> };
   const targets = value.targets && Object.keys(value.targets).length > 0 ? value.targets : { default: {} };
   const config: ProjectConfig = {
@@ -98,8 +124,32 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
 // ---------------------------------------------------------------------------------------------
 // manifests
 
-/** Collects manifest files under `dir`; false when the folder does not exist (or is unreadable). */
-async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[]): Promise<boolean> {
+
+/** Where a scan is: the project root (real path, symlinks resolved) and where refusals go. */
+interface ScanContext {
+  root: string;
+  realRoot: string;
+  diagnostics: Diagnostic[];
+}
+
+function outsideDiag(ctx: ScanContext, abs: string, what: string): Diagnostic {
+  const file = toPosix(path.relative(ctx.root, abs));
+  return fileDiag(file, "AF-PATH-OUTSIDE", `${what} leads outside the project folder; it was not read`, "agentform reads only files inside the folder that holds agentform.yaml; copy the file in instead of linking to it.");
+}
+
+/** Whether `abs`, with every symlink resolved, is inside the project; undefined when it does not resolve. */
+async function resolvesInside(ctx: ScanContext, abs: string): Promise<boolean | undefined> {
+  const real = await realpath(abs).catch(() => undefined);
+  return real === undefined ? undefined : isInside(real, ctx.realRoot);
+}
+
+/**
+ * Collects manifest files under `dir`; false when the folder does not exist (or is unreadable).
+ * Every entry with a manifest extension is a candidate, whatever it is: a FIFO or a device is
+ * refused when read (AF-FILE-NOT-REGULAR) rather than silently skipped, since a manifest that
+ * vanished looks like a resource to delete.
+ */
+async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[], ctx: ScanContext): Promise<boolean> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -111,20 +161,24 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const abs = path.join(dir, entry.name);
-    const isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    // Symlinked files are followed; symlinked folders are not, so a link loop cannot recurse.
-    if (entry.isSymbolicLink()) isFile = (await stat(abs).catch(() => undefined))?.isFile() ?? false;
-    if (isDir) {
-      await scanDir(abs, kind, out);
+    if (entry.isDirectory()) {
+      await scanDir(abs, kind, out, ctx);
       continue;
     }
-    if (!isFile) continue;
     const ext = path.extname(entry.name).toLowerCase();
-    // A README.md beside the agents documents them; it is not an agent.
-    if (/^readme\.md$/i.test(entry.name)) continue;
     const allowed = kind === "environment" ? ENVIRONMENT_EXTENSIONS : AGENT_EXTENSIONS;
-    if (allowed.includes(ext)) out.push({ abs, kind });
+    // A README.md beside the agents documents them; it is not an agent.
+    if (!allowed.includes(ext) || /^readme\.md$/i.test(entry.name)) continue;
+    if (entry.isSymbolicLink()) {
+      // Symlinked files are followed, inside the project only; symlinked folders are not, so a
+      // link loop cannot recurse.
+      if ((await stat(abs).catch(() => undefined))?.isDirectory()) continue;
+      if ((await resolvesInside(ctx, abs)) === false) {
+        ctx.diagnostics.push(outsideDiag(ctx, abs, "this symbolic link"));
+        continue;
+      }
+    }
+    out.push({ abs, kind });
   }
   return true;
 }
@@ -163,56 +217,65 @@ export interface LoadProjectOptions {
  * diagnostics (sorted by file, line, column), and only manifests without errors are returned
  * in agents/environments.
  */
-export async function loadProject(config: ProjectConfig, options: LoadProjectOptions = {}): Promise<LoadResult> {
-  const agentsDir = path.resolve(config.root, config.paths.agents);
-  const environmentsDir = path.resolve(config.root, config.paths.environments);
-  const candidates: Candidate[] = [];
-  const diagnostics: Diagnostic[] = [];
+
+/** The configured folders' manifests; a folder named in `paths:` that is missing or leads outside the project is reported. */
+async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, string>, candidates: Candidate[], ctx: ScanContext): Promise<void> {
   // A missing folder is legal (a project may have no environments), but it is also what a typo
   // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
   // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
   const defaults = { agent: "agents", environment: "environments" } as const;
-  for (const [dir, kind] of [[agentsDir, "agent"], [environmentsDir, "environment"]] as const) {
+  for (const kind of ["agent", "environment"] as const) {
+    const dir = dirs[kind];
     const configured = kind === "agent" ? config.paths.agents : config.paths.environments;
-    if (!(await scanDir(dir, kind, candidates)) && path.normalize(configured) !== defaults[kind]) {
-      const rel = toPosix(path.relative(config.root, dir)) || ".";
-      diagnostics.push({
+    const rel = toPosix(path.relative(config.root, dir)) || ".";
+    if ((await resolvesInside(ctx, dir)) === false) {
+      ctx.diagnostics.push({ ...fileDiag(config.file, "AF-PATH-OUTSIDE", `the ${kind}s folder "${rel}" leads outside the project folder (through a symbolic link); it was not read`, `Point \`paths.${kind}s\` at a real folder inside the project.`), path: `paths.${kind}s` });
+      continue;
+    }
+    if (!(await scanDir(dir, kind, candidates, ctx)) && path.normalize(configured) !== defaults[kind]) {
+      ctx.diagnostics.push({
         ...fileDiag(config.file, "AF-PATH-MISSING", `the ${kind}s folder "${rel}" does not exist, so no ${kind} manifests were loaded`, `Create ${rel}/ or fix \`paths.${kind}s\` in ${config.file}; \`--prune\` refuses to archive every ${kind} while none are found.`),
         severity: "warning",
       });
     }
   }
+}
 
-  let selected: Set<string> | undefined;
-  if (options.paths && options.paths.length > 0) {
-    selected = new Set();
-    const known = new Set(candidates.map((c) => c.abs));
-    for (const given of options.paths) {
-      const abs = path.resolve(options.cwd ?? config.root, given);
-      let isDir: boolean;
-      try {
-        isDir = (await stat(abs)).isDirectory();
-      } catch {
-        diagnostics.push(fileDiag(toPosix(path.relative(config.root, abs)), "AF-PATH-NOT-FOUND", `${given} does not exist`, "Pass manifest files or folders that exist, relative to the current folder."));
-        continue;
-      }
-      const kindOf = (p: string): ResourceKind | "auto" => (isInside(p, agentsDir) ? "agent" : isInside(p, environmentsDir) ? "environment" : "auto");
-      const found: Candidate[] = [];
-      if (isDir) await scanDir(abs, kindOf(abs), found);
-      else found.push({ abs, kind: kindOf(abs) });
-      for (const c of found) {
-        selected.add(c.abs);
-        if (!known.has(c.abs)) {
-          known.add(c.abs);
-          candidates.push(c);
-        }
+/** The files named on the command line (added to `candidates` if new); undefined when none were named. */
+async function selectPaths(given: string[] | undefined, cwd: string, dirs: Record<ResourceKind, string>, candidates: Candidate[], ctx: ScanContext): Promise<Set<string> | undefined> {
+  if (!given || given.length === 0) return undefined;
+  const selected = new Set<string>();
+  const known = new Set(candidates.map((c) => c.abs));
+  const kindOf = (p: string): ResourceKind | "auto" => (isInside(p, dirs.agent) ? "agent" : isInside(p, dirs.environment) ? "environment" : "auto");
+  for (const one of given) {
+    const abs = path.resolve(cwd, one);
+    let isDir: boolean;
+    try {
+      isDir = (await stat(abs)).isDirectory();
+    } catch {
+      ctx.diagnostics.push(fileDiag(toPosix(path.relative(ctx.root, abs)), "AF-PATH-NOT-FOUND", `${one} does not exist`, "Pass manifest files or folders that exist, relative to the current folder."));
+      continue;
+    }
+    if (!isInside(abs, ctx.root) || (await resolvesInside(ctx, abs)) === false) {
+      ctx.diagnostics.push(outsideDiag(ctx, abs, one));
+      continue;
+    }
+    const found: Candidate[] = [];
+    if (isDir) await scanDir(abs, kindOf(abs), found, ctx);
+    else found.push({ abs, kind: kindOf(abs) });
+    for (const c of found) {
+      selected.add(c.abs);
+      if (!known.has(c.abs)) {
+        known.add(c.abs);
+        candidates.push(c);
       }
     }
   }
+  return selected;
+}
 
-  // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
-  // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
-  const reports = candidates.map((c) => analyzeFile(c, config.root));
+/** Every input file's hash, config first, sorted by file. */
+function sourceHashes(config: ProjectConfig, reports: FileReport[]): Array<{ file: string; sha256: string }> {
   const sources: Array<{ file: string; sha256: string }> = [];
   const configHash = configHashes.get(config);
   if (configHash) sources.push(configHash);
@@ -221,8 +284,65 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     if (read.sha256) sources.push({ file: config.file, sha256: read.sha256 });
   }
   for (const r of reports) if (r.sha256) sources.push({ file: r.file, sha256: r.sha256 });
-  sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
 
+function allowList(value: Obj | undefined): string[] {
+  const block = value !== undefined && isObject(value.agentform) ? value.agentform : {};
+  return Array.isArray(block.allow_secret_pattern) ? block.allow_secret_pattern.filter((p): p is string => typeof p === "string") : [];
+}
+
+/**
+ * Secret scanning over every file that was read (parsed or not: a secret in a broken file is
+ * committed just the same). Returns the AF-SECRET diagnostics and, per file, the secrets found,
+ * to scrub from every other diagnostic of that file.
+ */
+async function scanReports(reports: FileReport[]): Promise<{ diagnostics: Diagnostic[]; secrets: Map<string, string[]> }> {
+  const found = await scanTexts(reports.map((r) => r.text ?? ""));
+  const diagnostics: Diagnostic[] = [];
+  const secrets = new Map<string, string[]>();
+  reports.forEach((r, i) => {
+    if (r.text === undefined) return;
+    const input = { file: r.file, textFindings: found[i]!, spot: spotLocator(r), locate: lazyLocator(r), allow: allowList(r.value), ...(r.value ? { value: r.value } : {}) };
+    const result = secretDiagnostics(input);
+    diagnostics.push(...result.diagnostics);
+    if (result.secrets.length > 0) secrets.set(r.file, result.secrets);
+  });
+  return { diagnostics, secrets };
+}
+
+/** Dedupe, scope, scrub and sort: the diagnostics a caller sees. */
+function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> | undefined, secrets: Map<string, string[]>): Diagnostic[] {
+  const inScope = (file: string) => (selectedFiles ? selectedFiles.has(file) : true);
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    // Two parser errors at one spot, or the schema and a rule agreeing, are one problem.
+    const key = `${d.file}:${d.line}:${d.column}:${d.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const kept = unique.filter((d) => inScope(d.file) || d.code === "AF-PATH-NOT-FOUND" || d.code === "AF-PATH-OUTSIDE");
+  return sortDiagnostics(kept.map((d) => scrubDiagnostic(d, secrets.get(d.file) ?? [])));
+}
+
+/**
+ * Load every manifest under config.paths (or the given paths), parse with positions,
+ * schema-validate and apply the rules. Never throws for bad manifests: problems come back as
+ * diagnostics (sorted by file, line, column), and only manifests without errors are returned
+ * in agents/environments.
+ */
+export async function loadProject(config: ProjectConfig, options: LoadProjectOptions = {}): Promise<LoadResult> {
+  const dirs = { agent: path.resolve(config.root, config.paths.agents), environment: path.resolve(config.root, config.paths.environments) };
+  const candidates: Candidate[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const ctx: ScanContext = { root: config.root, realRoot: await realpath(config.root).catch(() => config.root), diagnostics };
+  await scanConfigured(config, dirs, candidates, ctx);
+  const selected = await selectPaths(options.paths, options.cwd ?? config.root, dirs, candidates, ctx);
+
+  // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
+  // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
+  const reports = candidates.map((c) => analyzeFile(c, config.root));
   const agents: LoadedManifest[] = [];
   const environments: LoadedManifest[] = [];
   const otherAgentNames: string[] = [];
@@ -240,26 +360,18 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     (result.kind === "agent" ? agents : environments).push(toManifest(result));
   }
   diagnostics.push(...checkRules(agents, environments, { otherAgentNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  const scan = await scanReports(reports);
+  diagnostics.push(...scan.diagnostics);
 
   const selectedFiles = selected ? new Set([...selected].map((abs) => toPosix(path.relative(config.root, abs)))) : undefined;
-  const inScope = (file: string) => (selectedFiles ? selectedFiles.has(file) : true);
-  const seen = new Set<string>();
-  const unique = diagnostics.filter((d) => {
-    // Two parser errors at one spot, or the schema and a rule agreeing, are one problem.
-    const key = `${d.file}:${d.line}:${d.column}:${d.code}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  const finalDiagnostics = sortDiagnostics(unique.filter((d) => inScope(d.file) || d.code === "AF-PATH-NOT-FOUND"));
   const failed = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
-  const keep = (m: LoadedManifest) => !failed.has(m.file) && inScope(m.file);
+  const keep = (m: LoadedManifest) => !failed.has(m.file) && (selectedFiles ? selectedFiles.has(m.file) : true);
   const byFile = (a: LoadedManifest, b: LoadedManifest) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   return {
     config,
     agents: agents.filter(keep).sort(byFile),
     environments: environments.filter(keep).sort(byFile),
-    diagnostics: finalDiagnostics,
-    sources,
+    diagnostics: finalDiagnostics(diagnostics, selectedFiles, scan.secrets),
+    sources: sourceHashes(config, reports),
   };
 }

@@ -64,10 +64,7 @@ export function checkRules(agents: LoadedManifest[], environments: LoadedManifes
     if (options.knownModels) checkModel(m, options.knownModels, sink);
   }
   for (const m of environments) checkNetworking(m, sink);
-  for (const m of [...agents, ...environments]) {
-    checkMetadata(m, sink);
-    scanSecrets(m.spec, [], m, sink);
-  }
+  for (const m of [...agents, ...environments]) checkMetadata(m, sink);
   return sink.out;
 }
 
@@ -81,12 +78,32 @@ function checkTextLengths(m: LoadedManifest, sink: Sink): void {
   }
 }
 
+/**
+ * C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates: in a name
+ * they make two different resources print alike (or a name print as something else entirely)
+ * in plans, logs and the lockfile.
+ */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** The name quoted with every control character as an escape, so the message shows where they are without carrying them. */
+function escapeControls(name: string): string {
+  // JSON.stringify already escapes C0; DEL, C1 and the bidi controls it leaves as they are.
+  return JSON.stringify(name).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+function checkNameChars(m: LoadedManifest, segments: Array<string | number>, name: string, kind: string, sink: Sink): void {
+  if (!CONTROL_CHARS.test(name)) return;
+  sink.add(m, segments, "AF-NAME-CONTROL-CHAR", `the ${kind} name ${escapeControls(name)} contains control or bidirectional-override characters`, "Use printable characters only; invisible characters make different names look alike in plans and logs.");
+}
+
 function checkNames(manifests: LoadedManifest[], kind: string, sink: Sink): void {
   const byName = new Map<string, LoadedManifest[]>();
   for (const m of manifests) {
     if (m.name.trim() === "" || m.name.length > LIMITS.nameLength) {
       sink.add(m, ["name"], "AF-NAME-INVALID", `the ${kind} name must be 1 to ${LIMITS.nameLength} characters and not blank`, `Give the ${kind} a short, unique name; it is its identity in the workspace.`);
     }
+    checkNameChars(m, ["name"], m.name, kind, sink);
+    m.settings.previous_names.forEach((prev, i) => checkNameChars(m, ["agentform", "previous_names", i], prev, kind, sink));
     byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
   }
   for (const [name, group] of byName) {
@@ -462,81 +479,5 @@ function checkNetworking(m: LoadedManifest, sink: Sink): void {
   const hasPackages = isObject(packages) && PACKAGE_MANAGERS.some((k) => asArray(packages[k]).length > 0);
   if (hasPackages && net.allow_package_managers !== true) {
     sink.add(m, ["config", "packages"], "AF-NETWORK-PACKAGES", "packages are listed but limited networking does not allow package managers", "Set `config.networking.allow_package_managers: true`, or install nothing.");
-  }
-}
-
-interface SecretShape {
-  name: string;
-  pattern: RegExp;
-}
-
-const SECRET_SHAPES: SecretShape[] = [
-  { name: "an Anthropic API key", pattern: /sk-ant-[A-Za-z0-9_-]{8,}/ },
-  { name: "a GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/ },
-  { name: "a Slack token", pattern: /\bxox[bpoasr]-[A-Za-z0-9-]{10,}/ },
-  { name: "a bearer token", pattern: /\bBearer\s+(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/ },
-  { name: "an AWS access key id", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-];
-const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/;
-
-/** First six characters and an ellipsis: enough to find it, not enough to use it. */
-function preview(secret: string): string {
-  return secret.slice(0, 6) + "…";
-}
-
-/** A string value shaped like a credential, found by {@link findSecrets}. */
-export interface SecretFinding {
-  /** Where it is, as path segments from the scanned value's root. */
-  at: Array<string | number>;
-  /** What it looks like, e.g. "a GitHub token". */
-  what: string;
-  /** The first six characters and an ellipsis; never the whole secret. */
-  preview: string;
-  /** The secret is a mapping key, not a value. */
-  inKey?: boolean;
-}
-
-/** Every string inside `value` shaped like an API key or token. Pure. */
-export function findSecrets(value: unknown, at: Array<string | number> = []): SecretFinding[] {
-  const out: SecretFinding[] = [];
-  const walk = (node: unknown, path: Array<string | number>): void => {
-    if (typeof node === "string") {
-      const key = String(path[path.length - 1] ?? "");
-      for (const shape of SECRET_SHAPES) {
-        const match = shape.pattern.exec(node);
-        if (match) {
-          out.push({ at: path, what: shape.name, preview: preview(match[0]) });
-          return;
-        }
-      }
-      const aws = /aws|secret/i.test(key) ? AWS_SECRET.exec(node) : null;
-      if (aws) out.push({ at: path, what: "an AWS secret access key", preview: preview(aws[0]) });
-    } else if (Array.isArray(node)) {
-      node.forEach((v, i) => walk(v, [...path, i]));
-    } else if (isObject(node)) {
-      for (const [k, v] of Object.entries(node)) {
-        // A token pasted as a key (e.g. a metadata key) leaks just the same.
-        const inKey = SECRET_SHAPES.find((shape) => shape.pattern.test(k));
-        if (inKey) out.push({ at: [...path, k], what: inKey.name, preview: preview(k), inKey: true });
-        walk(v, [...path, k]);
-      }
-    }
-  };
-  walk(value, at);
-  return out;
-}
-
-/** Message and hint for a secret found in a manifest or in agentform.yaml. */
-export function secretText(finding: SecretFinding): { message: string; hint: string } {
-  return {
-    message: `this ${finding.inKey ? "key" : "value"} looks like ${finding.what} (${finding.preview}); secrets must not be committed`,
-    hint: "Store it in a vault credential (attached to sessions via vault_ids) instead, and rotate it: it is already in your git history.",
-  };
-}
-
-function scanSecrets(value: unknown, at: Array<string | number>, m: LoadedManifest, sink: Sink): void {
-  for (const finding of findSecrets(value, at)) {
-    const { message, hint } = secretText(finding);
-    sink.add(m, finding.at, "AF-SECRET", message, hint);
   }
 }

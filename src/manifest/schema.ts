@@ -77,8 +77,9 @@ function validator(name: SchemaName): ValidateFunction {
 export function valueAt(root: unknown, pointer: string): unknown {
   let node = root;
   for (const segment of pointerSegments(pointer)) {
-    if (Array.isArray(node)) node = node[Number(segment)];
-    else if (isObject(node)) node = node[segment];
+    // Own properties only: "/constructor" or "/__proto__" must not find Object.prototype's.
+    if (Array.isArray(node)) node = /^\d+$/.test(segment) ? node[Number(segment)] : undefined;
+    else if (isObject(node) && Object.hasOwn(node, segment)) node = node[segment];
     else return undefined;
   }
   return node;
@@ -219,6 +220,27 @@ export function schemaDiagnostics(name: SchemaName, value: unknown, ctx: SchemaC
   return out;
 }
 
+/** The two synthetic "none of the union's branches" problems ({@link collapseUnions}) as text. */
+function oneOfText(issue: Issue, value: unknown, root: unknown, pointer: string): { code: string; message: string; hint: string | undefined } {
+  const expected = issue.expected ?? [];
+  if (issue.keyword === "x-one-of-const") {
+    const toolMatch = /^\/tools\/(\d+)\/configs\/\d+\/name$/.exec(pointer);
+    const toolset = toolMatch ? valueAt(root, `/tools/${toolMatch[1]}/type`) : undefined;
+    if (toolMatch && toolset === "agent_toolset_20260401") {
+      return { code: "AF-TOOL-UNKNOWN", message: `${JSON.stringify(value)} is not a tool of agent_toolset_20260401${typeof value === "string" ? suggestion(value, AGENT_TOOLS) : ""}`, hint: `The agent toolset has: ${AGENT_TOOLS.join(", ")}.` };
+    }
+    const field = pointerSegments(pointer).pop() ?? "value";
+    return { code: "AF-SCHEMA-ENUM", message: `unknown ${field} ${JSON.stringify(value)}${typeof value === "string" ? suggestion(value, expected) : ""}`, hint: `Expected one of: ${expected.join(", ")}.` };
+  }
+  const constants = expected.filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
+  if (typeof value === "string" && constants.length > 0) {
+    // A string where a fixed word was expected (effort: huge): name the words, not the types.
+    const others = expected.filter((t) => !t.startsWith('"'));
+    return { code: "AF-SCHEMA-ENUM", message: `${describeValue(value)} is not allowed here; expected ${constants.map((c) => JSON.stringify(c)).join(", ")}${others.length > 0 ? ` (or ${describeTypes(others)})` : ""}${suggestion(value, constants)}`, hint: undefined };
+  }
+  return { code: "AF-SCHEMA-TYPE", message: `must be ${describeTypes(expected)}, not ${describeValue(value)}`, hint: undefined };
+}
+
 function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: SchemaContext): Diagnostic {
   let pointer = issue.instancePath;
   let code = "AF-SCHEMA";
@@ -275,36 +297,10 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
       if (expected.length === 0) message = `${describeValue(value)} is not allowed here`;
       break;
     }
-    case "x-one-of-const": {
-      const expected = issue.expected ?? [];
-      const toolMatch = /^\/tools\/(\d+)\/configs\/\d+\/name$/.exec(pointer);
-      const toolset = toolMatch ? valueAt(root, `/tools/${toolMatch[1]}/type`) : undefined;
-      if (toolMatch && toolset === "agent_toolset_20260401") {
-        code = "AF-TOOL-UNKNOWN";
-        message = `${JSON.stringify(value)} is not a tool of agent_toolset_20260401${typeof value === "string" ? suggestion(value, AGENT_TOOLS) : ""}`;
-        hint = `The agent toolset has: ${AGENT_TOOLS.join(", ")}.`;
-        break;
-      }
-      code = "AF-SCHEMA-ENUM";
-      const field = pointerSegments(pointer).pop() ?? "value";
-      message = `unknown ${field} ${JSON.stringify(value)}${typeof value === "string" ? suggestion(value, expected) : ""}`;
-      hint = `Expected one of: ${expected.join(", ")}.`;
+    case "x-one-of-const":
+    case "x-one-of-type":
+      ({ code, message, hint } = oneOfText(issue, value, root, pointer));
       break;
-    }
-    case "x-one-of-type": {
-      const expected = issue.expected ?? [];
-      const constants = expected.filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
-      if (typeof value === "string" && constants.length > 0) {
-        // A string where a fixed word was expected (effort: huge): name the words, not the types.
-        code = "AF-SCHEMA-ENUM";
-        const others = expected.filter((t) => !t.startsWith('"'));
-        message = `${describeValue(value)} is not allowed here; expected ${constants.map((c) => JSON.stringify(c)).join(", ")}${others.length > 0 ? ` (or ${describeTypes(others)})` : ""}${suggestion(value, constants)}`;
-        break;
-      }
-      code = "AF-SCHEMA-TYPE";
-      message = `must be ${describeTypes(expected)}, not ${describeValue(value)}`;
-      break;
-    }
     case "pattern":
       message = PATTERN_TEXT[String(issue.params.pattern)] ?? `must match the pattern ${String(issue.params.pattern)}`;
       break;

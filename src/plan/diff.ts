@@ -2,9 +2,14 @@
  * Structural diff of two canonical forms, as JSON-pointer field changes (pure).
  * Objects are walked key by key; arrays and scalars compare as whole values, because the
  * canonical form only keeps arrays whose order matters or which are already sorted sets.
+ * Below MAX_DIFF_DEPTH levels objects also compare as whole values: manifests never nest that
+ * deep (validation refuses it), so only a hostile or broken server reaches it, and a walk that
+ * followed it would build pointers of unbounded length and could overflow the stack.
  */
 import { canonicalJson } from "../normalize/index.js";
 import type { FieldChange } from "./types.js";
+
+export const MAX_DIFF_DEPTH = 64;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -27,12 +32,12 @@ export function pointerSegments(pointer: string): string[] {
 /** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */
 export function diffCanonical(before: unknown, after: unknown, base = ""): FieldChange[] {
   const out: FieldChange[] = [];
-  walk(before, after, base, out);
+  walk(before, after, base, out, 0);
   return out.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
 }
 
-function walk(before: unknown, after: unknown, pointer: string, out: FieldChange[]): void {
-  if (isObj(before) && isObj(after)) {
+function walk(before: unknown, after: unknown, pointer: string, out: FieldChange[], depth: number): void {
+  if (isObj(before) && isObj(after) && depth < MAX_DIFF_DEPTH) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     for (const k of [...keys].sort()) {
       const p = `${pointer}/${escapePointer(k)}`;
@@ -40,7 +45,7 @@ function walk(before: unknown, after: unknown, pointer: string, out: FieldChange
       const inA = k in after && after[k] !== undefined;
       if (inB && !inA) out.push({ pointer: p, op: "remove", before: clone(before[k]) });
       else if (!inB && inA) out.push({ pointer: p, op: "add", after: clone(after[k]) });
-      else if (inB && inA) walk(before[k], after[k], p, out);
+      else if (inB && inA) walk(before[k], after[k], p, out, depth + 1);
     }
     return;
   }

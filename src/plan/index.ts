@@ -15,6 +15,7 @@ import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
 import { groupByName } from "../util/group.js";
+import { ownValue } from "../util/record.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -101,7 +102,7 @@ function matchKind(
     if (duplicate) continue;
 
     if (!found) {
-      const lockedId = locked[manifest.name]?.id;
+      const lockedId = ownValue(locked, manifest.name)?.id;
       const l = lockedId ? byId.get(lockedId) : undefined;
       if (l && !claimed.has(l.id) && !manifestNames.has(l.name) && (byName.get(l.name)?.length ?? 0) === 1) {
         found = l;
@@ -144,7 +145,7 @@ function matchKind(
 }
 
 function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {
-  const byName = locked[name];
+  const byName = ownValue(locked, name);
   if (byName) return byName;
   if (!liveId) return undefined;
   return Object.values(locked).find((e) => e.id === liveId);
@@ -356,8 +357,8 @@ function planResource(
   let lockedHere = lockedEntryFor(locked, manifest.name, live?.id);
   let replacesLockEntry: string | undefined;
   if (!lockedHere && !live) {
-    replacesLockEntry = manifest.settings.previous_names.find((n) => locked[n] !== undefined);
-    if (replacesLockEntry !== undefined) lockedHere = locked[replacesLockEntry];
+    replacesLockEntry = manifest.settings.previous_names.find((n) => ownValue(locked, n) !== undefined);
+    if (replacesLockEntry !== undefined) lockedHere = ownValue(locked, replacesLockEntry);
   }
 
   const entry: PlannedResource = {
@@ -380,7 +381,67 @@ function planResource(
   if (repinReasons) entry.repinReasons = repinReasons;
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
+  if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
   return { entry, live };
+}
+
+/**
+ * A noop means live already equals the manifest. If the lockfile does not record exactly that
+ * (it lags after a lost commit, or was edited to pin something else), the difference is the
+ * lockfile's alone: not drift, and apply fixes it by rewriting the entry, with no API write.
+ */
+function markLockBehind(entry: PlannedResource, lockedEntry: LockedAgent | LockedEnvironment | undefined): void {
+  if (!entry.id || !entry.basis) return;
+  if (!lockedEntry) {
+    entry.lockOnly = { reason: "missing" };
+    return;
+  }
+  const lockedVersion = (lockedEntry as Partial<LockedAgent>).version;
+  const liveVersion = entry.basis.kind === "agent" ? entry.basis.version : undefined;
+  const current =
+    lockedEntry.id === entry.id &&
+    lockedVersion === liveVersion &&
+    lockedEntry.specDigest === entry.specDigest &&
+    lockedEntry.liveDigest === entry.basis.liveDigest;
+  if (current) return;
+  entry.lockOnly = { reason: "behind", locked: lockedVersion === undefined ? { id: lockedEntry.id } : { id: lockedEntry.id, version: lockedVersion } };
+  if (entry.drift) entry.drift.detected = false;
+}
+
+/**
+ * Lockfile entries pinning an agent id or version other than live, for `pinnedVersionsWanted`
+ * reads: the CLI fetches each and `annotatePinned` compares it with the manifest.
+ */
+export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; id: string; version: number }> {
+  return plan.resources.flatMap((r) => {
+    const locked = r.lockOnly?.locked;
+    if (r.kind !== "agent" || !locked || locked.version === undefined || r.basis?.kind !== "agent") return [];
+    if (locked.id === r.id && locked.version === r.basis.version) return [];
+    return [{ address: r.address, id: locked.id, version: locked.version }];
+  });
+}
+
+/**
+ * Record, on each entry whose lockfile pins another agent version, whether that pinned version
+ * equals the manifest (live equals it, since the entry is a noop). `pinned` maps addresses to
+ * the version read (null: it could not be read). Pure; returns a new plan.
+ */
+export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveAgent | null>, liveAgents: readonly LiveAgent[]): Plan {
+  const liveById = new Map(liveAgents.map((a) => [a.id, a] as const));
+  const next = JSON.parse(JSON.stringify(plan)) as Plan;
+  for (const want of pinnedVersionsWanted(next)) {
+    const r = next.resources.find((x) => x.address === want.address) as PlannedResource;
+    const read = pinned.get(want.address);
+    const live = r.id ? liveById.get(r.id) : undefined;
+    if (read === undefined || !live || !r.lockOnly) continue;
+    if (read === null) {
+      r.lockOnly.pinned = { id: want.id, version: want.version, matchesManifest: null };
+      continue;
+    }
+    const changes = diffCanonical(canonicalLive("agent", live), canonicalLive("agent", read));
+    r.lockOnly.pinned = { id: want.id, version: want.version, matchesManifest: changes.length === 0, ...(changes.length > 0 ? { changes } : {}) };
+  }
+  return next;
 }
 
 /** Build the plan. Pure: everything it needs is in `input`; inputs are never mutated. */
@@ -446,6 +507,7 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Prune: only inventory resources (in the lockfile, carrying this project's marker).
   const archives: PlannedResource[] = [];
+  const gone: PlannedResource[] = [];
   if (input.options.prune) {
     const prune = (kind: ResourceKind, lockEntries: Record<string, { id: string }>, manifests: readonly LoadedManifest[], live: readonly Live[], claimed: Set<string>): void => {
       const names = new Set(manifests.map((m) => m.name));
@@ -453,7 +515,13 @@ export function buildPlan(input: PlanInput): Plan {
       for (const name of Object.keys(lockEntries).sort()) {
         if (names.has(name)) continue;
         const l = byId.get((lockEntries[name] as { id: string }).id);
-        if (!l || claimed.has(l.id) || ownerOf(l) !== input.project) continue;
+        if (!l) {
+          // A renamed manifest's create replaces its old entry itself.
+          if (manifests.some((m) => m.settings.previous_names.includes(name))) continue;
+          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name] as LockedAgent | LockedEnvironment));
+          continue;
+        }
+        if (claimed.has(l.id) || ownerOf(l) !== input.project) continue;
         archives.push({
           address: address(kind, l.name),
           kind,
@@ -504,7 +572,7 @@ export function buildPlan(input: PlanInput): Plan {
       .map(({ entry }) => entry.address)
       .sort();
   }
-  const resources = [...envEntries, ...agentEntries, ...archives];
+  const resources = [...envEntries, ...agentEntries, ...archives, ...gone];
   const summary = emptySummary();
   for (const r of resources) summary[r.action] += 1;
   return {
@@ -517,6 +585,32 @@ export function buildPlan(input: PlanInput): Plan {
     resources,
     driftDetected: resources.some((r) => r.drift?.detected === true),
     refusals: refusals.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : 1)),
+  };
+}
+
+/**
+ * A lockfile entry whose resource is gone from the workspace (archived or deleted outside
+ * agentform) and whose manifest is gone too: under --prune, apply drops the entry, no API write.
+ */
+function goneEntry(kind: ResourceKind, name: string, locked: LockedAgent | LockedEnvironment): PlannedResource {
+  const version = (locked as Partial<LockedAgent>).version;
+  return {
+    address: address(kind, name),
+    kind,
+    name,
+    action: "noop",
+    id: locked.id,
+    file: null,
+    basis: null,
+    changes: [],
+    ignored: [],
+    drift: null,
+    impact: "none",
+    security: [],
+    dependsOn: [],
+    request: null,
+    specDigest: null,
+    lockOnly: { reason: "gone", locked: version === undefined ? { id: locked.id } : { id: locked.id, version } },
   };
 }
 

@@ -5,7 +5,7 @@
  * listed, as "broadening" when it is unattended or opens reach (always_allow tools,
  * unrestricted network, MCP servers, an AWS role) and as "notable" otherwise.
  */
-import { AGENT_TOOLSET, AGENT_TOOLS } from "../normalize/index.js";
+import { AGENT_TOOLS } from "../normalize/index.js";
 import type { ResourceKind } from "../backends/types.js";
 import { escapePointer } from "./diff.js";
 import type { SecurityCategory, SecurityFinding } from "./types.js";
@@ -63,6 +63,57 @@ function domains(f: Findings, pointer: string, label: string, before: Obj | unde
   if (removedBlocked.length > 0) f.add("domains-widened", "broadening", `${pointer}/blocked_domains`, `${label}: blocked domains removed: ${removedBlocked.join(", ")}`);
 }
 
+type SourceFilter = { type: string; names: string[] };
+
+function sourceFilter(v: unknown): SourceFilter {
+  const o = obj(v);
+  const names = Array.isArray(o.tools) ? o.tools.map((t) => String(obj(t).name)) : [];
+  // Absent or null means "all" (the API's default); an unknown type is treated as "all" too,
+  // so a shape this version does not know is reported rather than passed over.
+  const type = ["all", "none", "only", "except"].includes(String(o.type)) ? String(o.type) : "all";
+  return { type, names };
+}
+
+/** True when `after` lets through some tool's results that `before` did not. */
+function sourceWidened(before: SourceFilter, after: SourceFilter): boolean {
+  const gained = (a: string[], b: string[]) => a.some((n) => !b.includes(n));
+  switch (after.type) {
+    case "none":
+      return false;
+    case "all":
+      return before.type !== "all";
+    case "only":
+      if (before.type === "all") return false;
+      if (before.type === "except") return after.names.some((n) => before.names.includes(n));
+      return gained(after.names, before.type === "only" ? before.names : []);
+    default: // except: every tool but the named ones
+      if (before.type === "all") return false;
+      if (before.type === "except") return gained(before.names, after.names);
+      return true;
+  }
+}
+
+function describeSource(f: SourceFilter): string {
+  return f.names.length > 0 ? `${f.type} ${f.names.join(", ")}` : f.type;
+}
+
+/**
+ * web_fetch `url_sources`: which sources (user messages, custom tools' results, web_search and
+ * web_fetch results) may contribute URLs to fetch. Letting more of them through widens what a
+ * prompt injection in those results can make the agent fetch.
+ */
+function urlSources(f: Findings, pointer: string, before: Obj | undefined, after: Obj): void {
+  if (!before || before.enabled !== true) return; // a newly enabled tool is already reported
+  const bu = obj(before.url_sources);
+  const au = obj(after.url_sources);
+  for (const source of ["user_input", "client_tool_results", "server_tool_results"]) {
+    const b = sourceFilter(bu[source]);
+    const a = sourceFilter(au[source]);
+    if (!sourceWidened(b, a)) continue;
+    f.add("domains-widened", "broadening", `${pointer}/url_sources/${source}`, `web_fetch: URLs from ${source} widened: ${describeSource(b)} → ${describeSource(a)}`);
+  }
+}
+
 function agentFindings(f: Findings, before: Obj | null, after: Obj): void {
   const creating = before === null;
   const bt = obj(before?.tools);
@@ -84,9 +135,7 @@ function agentFindings(f: Findings, before: Obj | null, after: Obj): void {
       const b = bts ? obj(bts[t]) : undefined;
       toolState(f, p, t, b, a, false);
       if (a.enabled === true && (t === "web_fetch" || t === "web_search")) domains(f, p, t, b, a);
-    }
-    if (key === AGENT_TOOLSET && !bts) {
-      // reported per tool above
+      if (a.enabled === true && t === "web_fetch") urlSources(f, p, b, a);
     }
   }
   // MCP toolsets.

@@ -90,6 +90,28 @@ export interface PlannedRequest {
   expectedVersion?: number;
 }
 
+/**
+ * A change to the lockfile alone, with no API write. One definition of "lockfile behind", used by
+ * plan, apply and `lock verify`: live already equals the manifest, but the lockfile does not
+ * record it (a lost commit after apply, or a hand edit pinning another version or id).
+ */
+export interface LockOnlyChange {
+  /**
+   * - behind: the entry differs from what apply records now (id, version or digests)
+   * - missing: the lockfile has no entry for this resource
+   * - gone: the resource was archived or deleted outside agentform and has no manifest; the
+   *   entry is dropped (under --prune)
+   */
+  reason: "behind" | "missing" | "gone";
+  /** What the lockfile records now (absent for "missing"). */
+  locked?: { id: string; version?: number };
+  /**
+   * For an agent whose lockfile pins another id or version than live: that pinned version,
+   * read from the API and compared with the manifest (null when it could not be read).
+   */
+  pinned?: { id: string; version: number; matchesManifest: boolean | null; changes?: FieldChange[] };
+}
+
 export interface PlannedResource {
   /** Stable identifier within a plan, e.g. "agent.triage", "environment.python-sandbox". */
   address: string;
@@ -121,6 +143,8 @@ export interface PlannedResource {
   request: PlannedRequest | null;
   /** Canonical digest of the desired spec, as it will be recorded in the lockfile. */
   specDigest: string | null;
+  /** Set on noop entries whose lockfile entry apply rewrites (or drops) with no API write. */
+  lockOnly?: LockOnlyChange;
 }
 
 export interface PlanSummary {
@@ -153,6 +177,8 @@ export interface Plan {
   refusals: Refusal[];
   /** Set by `plan --out`: digest of manifests, config, lockfile and agentform version. */
   inputsDigest?: string;
+  /** Set by `plan --out`: the options it was made with (apply refuses when its own differ). */
+  options?: SavedPlanOptions;
 }
 
 export interface Refusal {
@@ -164,6 +190,13 @@ export interface Refusal {
   hint: string;
   /** Live ids involved (e.g. both duplicates). */
   ids?: string[];
+}
+
+/** The plan options a saved plan records; apply must be run with the same ones. */
+export interface SavedPlanOptions {
+  adopt: boolean;
+  prune: boolean;
+  allowEmpty: boolean;
 }
 
 export interface PlanOptions {

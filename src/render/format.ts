@@ -1,8 +1,9 @@
 /** Shared formatting helpers for the plan renderers (pure). */
 import { stringify as stringifyYaml } from "yaml";
-import { structuredPatch } from "diff";
 import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
 import { hasChanges } from "../plan/index.js";
+import { capDepth, inertText } from "./inert.js";
+import { diffLineArrays, unifiedLines } from "./line-diff.js";
 
 export { hasChanges };
 
@@ -38,9 +39,12 @@ export function changeMarker(c: FieldChange): string {
   return c.op === "add" ? "+" : c.op === "remove" ? "-" : "~";
 }
 
-/** Compact JSON for a value (strings quoted), stable key order as produced by the planner. */
+/**
+ * Compact JSON for a value (strings quoted), stable key order as produced by the planner;
+ * terminal-safe, and nesting beyond MAX_RENDER_DEPTH shown as TOO_DEEP.
+ */
 export function formatValue(v: unknown): string {
-  return v === undefined ? "(absent)" : JSON.stringify(v);
+  return v === undefined ? "(absent)" : inertText(JSON.stringify(capDepth(v)));
 }
 
 /**
@@ -49,8 +53,9 @@ export function formatValue(v: unknown): string {
  */
 export function formatBlock(v: unknown): string[] | null {
   if (v === null || typeof v !== "object") return null;
-  if (JSON.stringify(v).length <= 72) return null;
-  return stringifyYaml(v, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split("\n");
+  const capped = capDepth(v);
+  if (JSON.stringify(capped).length <= 72) return null;
+  return stringifyYaml(capped, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split("\n").map(inertText);
 }
 
 /** A change whose before or after is multi-line text: shown as a unified line diff. */
@@ -59,21 +64,21 @@ export function isLongText(c: FieldChange): boolean {
   return multi(c.before) || multi(c.after);
 }
 
-/** Unified diff lines (hunk headers and +/-/space lines) between two texts. */
+/**
+ * Unified diff lines (hunk headers and +/-/space lines) between two texts, each line
+ * terminal-safe. Work and output are linear in the size of the texts (see line-diff.ts).
+ */
 export function textDiffLines(before: unknown, after: unknown): string[] {
-  const a = typeof before === "string" ? before : "";
-  const b = typeof after === "string" ? after : "";
-  const patch = structuredPatch("before", "after", ensureNewline(a), ensureNewline(b), "", "", { context: 3 });
-  const out: string[] = [];
-  for (const h of patch.hunks) {
-    out.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`);
-    for (const l of h.lines) out.push(l);
-  }
-  return out;
+  const a = textLines(typeof before === "string" ? before : "");
+  const b = textLines(typeof after === "string" ? after : "");
+  return unifiedLines(a, b, diffLineArrays(a, b).ops).map(inertText);
 }
 
-function ensureNewline(s: string): string {
-  return s === "" || s.endsWith("\n") ? s : `${s}\n`;
+/** The lines of a text; a missing final newline is not a difference. */
+export function textLines(s: string): string[] {
+  const lines = s.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
 }
 
 export function actionLabel(r: PlannedResource): string {

@@ -3,7 +3,8 @@
  * saved plans, and Markdown for a pull-request comment. None of them prints.
  */
 import { OWNERSHIP_KEY } from "../manifest/types.js";
-import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
+import { nullRecord, setOwn } from "../util/record.js";
+import type { FieldChange, LockOnlyChange, Plan, PlannedResource } from "../plan/types.js";
 import {
   ACTION_MARKER,
   actionLabel,
@@ -17,8 +18,13 @@ import {
   summaryLine,
   textDiffLines,
 } from "./format.js";
+import { inertJson, inertText, MAX_RENDER_DEPTH, TOO_DEEP } from "./inert.js";
+import { escapeHtml, escapeMarkdown, fenced, stickyMarker } from "./markdown-escape.js";
+import { lockOnlyEntries, lockOnlyHeadline, lockOnlyNote, pinnedNote } from "./lock-only.js";
 
 export { summaryLine, hasChanges } from "./format.js";
+export { inertText, MAX_RENDER_DEPTH, TOO_DEEP } from "./inert.js";
+export { escapeMarkdown, fenced } from "./markdown-escape.js";
 
 /**
  * Reviewers know agents by name, not by id: the canonical form keys roster entries by agent
@@ -53,6 +59,47 @@ export function withNames(plan: Plan): Plan {
       drift: r.drift ? { ...r.drift, ...(r.drift.changes ? { changes: changes(r.drift.changes) } : {}) } : r.drift,
       security: r.security.map((f) => ({ ...f, pointer: inPointer(f.pointer), message: inText(f.message) })),
     })),
+  };
+}
+
+/**
+ * The plan with every free-text field that renderers print as it is (names, addresses, files,
+ * ids, pointers, messages, hints) made terminal-safe by inertText. Field values are not touched
+ * here: formatValue, formatBlock and textDiffLines make them safe as they format them.
+ */
+export function inertFields(plan: Plan): Plan {
+  const t = inertText;
+  const changes = (list: FieldChange[]) => list.map((c) => ({ ...c, pointer: t(c.pointer) }));
+  return {
+    ...plan,
+    project: t(plan.project),
+    target: t(plan.target),
+    refusals: plan.refusals.map((f) => ({ ...f, address: t(f.address), code: t(f.code), message: t(f.message), hint: t(f.hint) })),
+    resources: plan.resources.map((r) => ({
+      ...r,
+      address: t(r.address),
+      name: t(r.name),
+      id: r.id === null ? null : t(r.id),
+      file: r.file === null ? null : t(r.file),
+      ...(r.renamedFrom !== undefined ? { renamedFrom: t(r.renamedFrom) } : {}),
+      ...(r.repinReasons ? { repinReasons: r.repinReasons.map(t) } : {}),
+      dependsOn: r.dependsOn.map(t),
+      changes: changes(r.changes),
+      ignored: changes(r.ignored),
+      drift: r.drift?.changes ? { ...r.drift, changes: changes(r.drift.changes) } : r.drift,
+      security: r.security.map((f) => ({ ...f, pointer: t(f.pointer), message: t(f.message), category: t(f.category) as typeof f.category })),
+      ...(r.lockOnly ? { lockOnly: inertLockOnly(r.lockOnly, changes) } : {}),
+    })),
+  };
+}
+
+/** Lockfile ids come from a file anyone can edit: as hostile as any other text. */
+function inertLockOnly(lockOnly: LockOnlyChange, changes: (list: FieldChange[]) => FieldChange[]): LockOnlyChange {
+  const { locked, pinned } = lockOnly;
+  return {
+    ...lockOnly,
+    ...(locked ? { locked: { ...locked, id: inertText(locked.id) } } : {}),
+    ...(pinned ? { pinned: { ...pinned, id: inertText(pinned.id), ...(pinned.changes ? { changes: changes(pinned.changes) } : {}) } } : {}),
   };
 }
 
@@ -91,14 +138,15 @@ function textCreateFields(r: PlannedResource, paint: Paint): string[] {
   for (const key of Object.keys(body).sort()) {
     const v = body[key];
     const block = formatBlock(v);
+    const field = inertText(key);
     if (typeof v === "string" && v.includes("\n")) {
-      lines.push(`    ${paint("green", "+")} /${key}:`);
-      for (const l of v.split("\n")) lines.push(`        ${paint("green", `+${l}`)}`);
+      lines.push(`    ${paint("green", "+")} /${field}:`);
+      for (const l of v.split("\n")) lines.push(`        ${paint("green", `+${inertText(l)}`)}`);
     } else if (block) {
-      lines.push(`    ${paint("green", "+")} /${key}:`);
+      lines.push(`    ${paint("green", "+")} /${field}:`);
       for (const l of block) lines.push(`        ${paint("green", `+ ${l}`)}`);
     } else {
-      lines.push(`    ${paint("green", "+")} /${key}: ${formatValue(v)}`);
+      lines.push(`    ${paint("green", "+")} /${field}: ${formatValue(v)}`);
     }
   }
   return lines;
@@ -136,8 +184,24 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
 }
 
 /** The plan for a terminal; colour codes only when `options.color`. */
+function textLockOnly(entries: PlannedResource[], paint: Paint, explain: boolean): string[] {
+  if (entries.length === 0) return [];
+  const out = [paint("bold", "Lockfile only (no API writes):")];
+  for (const r of entries) {
+    out.push(`  ${paint("yellow", "~")} ${r.address}: ${lockOnlyNote(r)}`);
+    const pinned = pinnedNote(r);
+    if (pinned) out.push(`      ${pinned.warn ? paint("red", "! ") : ""}${pinned.text}`);
+    if (explain && r.lockOnly?.pinned?.changes) {
+      out.push(`      pinned version compared with the manifest (manifest → pinned):`);
+      for (const c of r.lockOnly.pinned.changes) out.push(...textChange(c, paint, "        "));
+    }
+  }
+  out.push("");
+  return out;
+}
+
 export function renderText(rawPlan: Plan, options: { color: boolean; explain?: boolean }): string {
-  const plan = withNames(rawPlan);
+  const plan = inertFields(withNames(rawPlan));
   const paint = painter(options.color);
   const explain = options.explain ?? false;
   const out: string[] = [];
@@ -161,8 +225,10 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
     }
   }
   if (drifted.length > 0) out.push("");
+  const lockOnly = lockOnlyEntries(plan);
+  out.push(...textLockOnly(lockOnly, paint, explain));
   if (!hasChanges(plan)) {
-    out.push(plan.refusals.length > 0 ? summaryLine(plan) : "No changes. Live resources match the manifests.");
+    out.push(plan.refusals.length > 0 ? summaryLine(plan) : lockOnly.length > 0 ? lockOnlyHeadline(lockOnly.length) : "No changes. Live resources match the manifests.");
     return `${out.join("\n")}\n`;
   }
   for (const r of changedResources(plan)) {
@@ -177,68 +243,48 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "summary", "driftDetected", "refusals", "resources"];
+const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "options", "summary", "driftDetected", "refusals", "resources"];
 const RESOURCE_KEYS = [
   "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "basis", "drift",
-  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest",
+  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest", "lockOnly",
 ];
 const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "noop", "archive", "delete"];
 
-function sortedDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortedDeep);
+/** Keys sorted at every level; nesting beyond MAX_RENDER_DEPTH (only a hostile server sends it) cut. */
+function sortedDeep(v: unknown, depth = 0): unknown {
+  if (v && typeof v === "object" && depth >= MAX_RENDER_DEPTH) return TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => sortedDeep(x, depth + 1));
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out[k] = sortedDeep(o[k]);
+    const out = nullRecord<unknown>();
+    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) setOwn(out, k, sortedDeep(o[k], depth + 1));
     return out;
   }
   return v;
 }
 
 function ordered(o: Record<string, unknown>, keys: readonly string[], inner: (k: string, v: unknown) => unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (o[k] !== undefined) out[k] = inner(k, o[k]);
-  for (const k of Object.keys(o).sort()) if (!(k in out) && o[k] !== undefined) out[k] = inner(k, o[k]);
+  const out = nullRecord<unknown>();
+  for (const k of keys) if (Object.hasOwn(o, k) && o[k] !== undefined) setOwn(out, k, inner(k, o[k]));
+  for (const k of Object.keys(o).sort()) if (!Object.hasOwn(out, k) && o[k] !== undefined) setOwn(out, k, inner(k, o[k]));
   return out;
 }
 
-/** The plan as JSON: 2-space indent, trailing newline, a fixed key order at every level. */
+/**
+ * The plan as JSON: 2-space indent, trailing newline, a fixed key order at every level. C1 and
+ * bidi controls in strings are written as \uXXXX escapes (the same value, safe on a terminal).
+ */
 export function renderJson(plan: Plan): string {
   const doc = ordered(plan as unknown as Record<string, unknown>, PLAN_KEYS, (k, v) => {
     if (k === "summary") return ordered(v as Record<string, unknown>, SUMMARY_KEYS, (_k, x) => x);
     if (k === "resources") return (v as Record<string, unknown>[]).map((r) => ordered(r, RESOURCE_KEYS, (_k, x) => sortedDeep(x)));
     return sortedDeep(v);
   });
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  return `${inertJson(JSON.stringify(doc, null, 2))}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Markdown
-
-const ZWJ = "\u200d";
-
-/** Escape manifest text for Markdown prose and table cells: no HTML, no mentions, no formatting. */
-export function escapeMarkdown(s: string): string {
-  return s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/([\\`*_[\]|~])/g, "\\$1")
-    .replace(/@/g, `@${ZWJ}`)
-    .replace(/\r?\n/g, " ");
-}
-
-/** Escape text for HTML elements (summary, code): entities plus a joiner after `@`. */
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/@/g, `@${ZWJ}`);
-}
-
-/** A fenced block whose fence is longer than any backtick run in the content. */
-export function fenced(content: string, lang = ""): string {
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${content}\n${fence}`;
-}
 
 function changeLines(c: FieldChange): string[] {
   const m = changeMarker(c);
@@ -271,8 +317,9 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
       const body = r.request?.body ?? {};
       for (const k of Object.keys(body).sort()) {
         const block = formatBlock(body[k]);
-        if (block) lines.push(`+ /${k}:`, ...block.map((l) => `+   ${l}`));
-        else lines.push(`+ /${k}: ${formatValue(body[k])}`);
+        const field = inertText(k);
+        if (block) lines.push(`+ /${field}:`, ...block.map((l) => `+   ${l}`));
+        else lines.push(`+ /${field}: ${formatValue(body[k])}`);
       }
     }
     for (const c of r.changes) lines.push(...changeLines(c));
@@ -298,7 +345,19 @@ function securitySection(plan: Plan): string[] {
   out.push(`${broadening} broadening change(s), ${rows.length - broadening} notable.`, "");
   out.push("| Resource | Severity | Category | Field | Detail |", "|---|---|---|---|---|");
   for (const { r, f } of rows) {
-    out.push(`| ${escapeMarkdown(r.address)} | ${f.severity} | ${f.category} | ${escapeMarkdown(f.pointer)} | ${escapeMarkdown(f.message)} |`);
+    out.push(`| ${escapeMarkdown(r.address)} | ${escapeMarkdown(f.severity)} | ${escapeMarkdown(f.category)} | ${escapeMarkdown(f.pointer)} | ${escapeMarkdown(f.message)} |`);
+  }
+  out.push("");
+  return out;
+}
+
+function markdownLockOnly(entries: PlannedResource[]): string[] {
+  if (entries.length === 0) return [];
+  const out = ["### Lockfile only", "", "Apply changes these lockfile entries with no API write.", ""];
+  for (const r of entries) {
+    const pinned = pinnedNote(r);
+    const extra = pinned ? ` ${pinned.warn ? "⚠️ " : ""}${escapeMarkdown(pinned.text)}.` : "";
+    out.push(`- ${escapeMarkdown(r.address)}: ${escapeMarkdown(lockOnlyNote(r))}.${extra}`);
   }
   out.push("");
   return out;
@@ -306,7 +365,7 @@ function securitySection(plan: Plan): string[] {
 
 function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
   const head: string[] = [
-    `<!-- agentform-plan:${plan.project.replace(/-->/g, "")}/${plan.target.replace(/-->/g, "")} -->`,
+    stickyMarker(plan.project, plan.target),
     `## agentform plan · ${escapeMarkdown(plan.project)} → ${escapeMarkdown(plan.target)}`,
     "",
   ];
@@ -327,8 +386,10 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
     for (const r of drifted) head.push(`- ${escapeMarkdown(r.address)}: ${escapeMarkdown(driftNote(r) ?? "")}`);
     head.push("");
   }
+  const lockOnly = lockOnlyEntries(plan);
+  head.push(...markdownLockOnly(lockOnly));
   if (changed.length === 0) {
-    head.push("No changes. Live resources match the manifests.", "");
+    head.push(lockOnly.length > 0 ? lockOnlyHeadline(lockOnly.length) : "No changes. Live resources match the manifests.", "");
     return head.join("\n");
   }
   head.push("### Changes", "");
@@ -350,7 +411,7 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
  * field diffs to tables of changed fields to a summary to stay within `maxChars`.
  */
 export function renderMarkdown(rawPlan: Plan, options?: { maxChars?: number }): string {
-  const plan = withNames(rawPlan);
+  const plan = inertFields(withNames(rawPlan));
   const maxChars = options?.maxChars ?? 60000;
   for (const detail of ["full", "table", "summary"] as const) {
     const doc = markdownDoc(plan, detail, maxChars);

@@ -1,51 +1,33 @@
 /** `agentform apply` and `agentform lock` in-process, against a local control plane over HTTP. */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
-import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
+import type { LocalControlPlane } from "../../src/local/index.js";
 import { serializeLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
-import { capture } from "../helpers/capture.js";
-
-const KEY_ENV = "AGENTFORM_TEST_KEY";
+import { cliProject, type CliProject } from "../helpers/cli-project.js";
 
 describe("agentform apply / lock (CLI, in-process)", () => {
+  let p: CliProject;
   let cp: LocalControlPlane;
   let dir: string;
-  let config: string;
 
-  async function run(...args: string[]) {
-    const out = capture();
-    const err = capture();
-    const code = await main(["node", "agentform", ...args, "--config", config], {
-      stdout: out.stream,
-      stderr: err.stream,
-      env: { [KEY_ENV]: cp.apiKey, NO_COLOR: "1" },
-    });
-    return { code, stdout: out.text(), stderr: err.text() };
-  }
-  const writes = () => cp.requestLog().filter((e) => e.write);
+  const run = (...args: string[]) => p.run(...args);
+  const writes = () => p.writes();
   const readLockFile = async () => JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as Lockfile;
   const raw = () => createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey });
 
   beforeEach(async () => {
-    cp = await startLocalControlPlane();
-    dir = await mkdtemp(path.join(tmpdir(), "agentform-apply-cli-"));
-    config = path.join(dir, "agentform.yaml");
-    await writeFile(config, `project: support-bots\ntargets:\n  default:\n    base_url: ${cp.baseUrl}\n    api_key_env: ${KEY_ENV}\n`);
-    await mkdir(path.join(dir, "agents"));
-    await mkdir(path.join(dir, "environments"));
-    await writeFile(path.join(dir, "agents", "triage.yaml"), "name: triage\nmodel: claude-sonnet-5-5\nsystem: Sort incoming tickets.\n");
-    await writeFile(path.join(dir, "agents", "billing.yaml"), "name: billing\nmodel: claude-sonnet-5-5\nsystem: Answer billing questions.\n");
-    await writeFile(path.join(dir, "environments", "sandbox.yaml"), "name: sandbox\nconfig:\n  type: cloud\n");
+    p = await cliProject({
+      "agents/triage.yaml": "name: triage\nmodel: claude-sonnet-5-5\nsystem: Sort incoming tickets.\n",
+      "agents/billing.yaml": "name: billing\nmodel: claude-sonnet-5-5\nsystem: Answer billing questions.\n",
+      "environments/sandbox.yaml": "name: sandbox\nconfig:\n  type: cloud\n",
+    });
+    cp = p.cp;
+    dir = p.dir;
   });
-  afterEach(async () => {
-    await cp.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => p.close());
 
   it("applies with progress lines and writes a deterministic lockfile; a second apply writes nothing", async () => {
     const first = await run("apply", "--auto-approve");
@@ -92,10 +74,10 @@ describe("agentform apply / lock (CLI, in-process)", () => {
     cp.clearRequestLog();
     const stale = await run("apply", planFile);
     expect(stale.code).toBe(3);
-    expect(stale.stderr).toMatch(/the saved plan is stale: .*agent\.triage.*; run plan again/);
+    expect(stale.stderr).toMatch(/The saved plan does not match the plan computed now; nothing was written:\n  - agent\.triage moved from version 1 to 2 since the plan was saved/);
     expect(writes()).toEqual([]);
 
-    // A fresh saved plan applies, without --auto-approve and without repeating flags.
+    // A fresh saved plan applies, without --auto-approve.
     expect((await run("plan", "--out", planFile)).code).toBe(0);
     cp.clearRequestLog();
     const ok = await run("apply", planFile);
@@ -113,7 +95,8 @@ describe("agentform apply / lock (CLI, in-process)", () => {
     cp.clearRequestLog();
     const result = await run("apply", planFile);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/the saved plan is stale: the manifests, config, lockfile/);
+    expect(result.stderr).toMatch(/the manifests, config, lockfile, target or agentform version changed since it was saved/);
+    expect(result.stderr).toMatch(/agent\.billing differs from the plan computed now in request \(method or body\), specDigest/);
     expect(writes()).toEqual([]);
   });
 
@@ -177,13 +160,17 @@ describe("agentform apply / lock (CLI, in-process)", () => {
     expect(Object.keys(after.agents)).toEqual(["triage"]);
   });
 
-  it("a plan saved with --prune is applied without repeating the flag", async () => {
+  it("a plan saved with --prune is refused without the flag (options come from the command line), applied with it", async () => {
     expect((await run("apply", "--auto-approve")).code).toBe(0);
     await rm(path.join(dir, "agents", "billing.yaml"));
     const planFile = path.join(dir, "prune-plan.json");
     expect((await run("plan", "--prune", "--out", planFile)).code).toBe(0);
     cp.clearRequestLog();
-    const result = await run("apply", planFile);
+    const without = await run("apply", planFile);
+    expect(without.code).toBe(3);
+    expect(without.stderr).toMatch(/it was saved with --prune, but this apply runs without it/);
+    expect(writes()).toEqual([]);
+    const result = await run("apply", "--prune", planFile);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/agent\.billing archived/);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
@@ -6,10 +6,16 @@ import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { acquireRunLock } from "../../src/apply/run-lock.js";
-import { SafetyError } from "../../src/errors.js";
+import { acquireRunLock, breakRunLock, judgeRunLock, runLockOptionsFromEnv, STALE_ENV } from "../../src/apply/run-lock.js";
+import { ConfigError, SafetyError } from "../../src/errors.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The pid of a process that has exited (so is not running on this machine). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""]);
+  return new Promise<number>((resolve) => child.on("exit", () => resolve(child.pid as number)));
+}
 
 describe("apply run lock", () => {
   let dir: string;
@@ -22,11 +28,21 @@ describe("apply run lock", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** Put a lock in place as another holder left it, its heartbeat `ageMs` old. */
+  async function planted(content: string | Record<string, unknown>, ageMs: number): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, typeof content === "string" ? content : JSON.stringify(content));
+    const at = new Date(Date.now() - ageMs);
+    await utimes(file, at, at);
+  }
+  const refusal = async (options?: Parameters<typeof acquireRunLock>[1]) => (await acquireRunLock(file, options).catch((e: unknown) => e)) as SafetyError;
+
   it("a second acquire while the first is held is refused (exit 3); release frees it", async () => {
     const lock = await acquireRunLock(file);
-    const owner = JSON.parse(await readFile(file, "utf8")) as { pid: number; host: string; nonce: string };
+    const owner = JSON.parse(await readFile(file, "utf8")) as { pid: number; host: string; token: string };
     expect(owner).toMatchObject({ pid: process.pid, host: hostname() });
-    const err = (await acquireRunLock(file).catch((e: unknown) => e)) as SafetyError;
+    expect(owner.token).toMatch(/^[0-9a-f]{32}$/);
+    const err = await refusal();
     expect(err).toBeInstanceOf(SafetyError);
     expect(err.code).toBe("apply-in-progress");
     expect(err.exitCode).toBe(3);
@@ -36,50 +52,167 @@ describe("apply run lock", () => {
     await (await acquireRunLock(file)).release();
   });
 
-  it("a lock left by a process that is gone is taken over", async () => {
-    const child = spawn(process.execPath, ["-e", ""]);
-    const pid = await new Promise<number>((resolve) => child.on("exit", () => resolve(child.pid as number)));
-    await acquireRunLock(file).then((l) => l.releaseSync());
-    await writeFile(file, JSON.stringify({ pid, host: hostname(), nonce: "dead" }));
-    const lock = await acquireRunLock(file);
+  it("a lock whose process is gone is taken over once its heartbeat is stale, not before", async () => {
+    const pid = await deadPid();
+    await planted({ pid, host: hostname(), token: "dead" }, 0);
+    // Fresh heartbeat: the same hostname may be another pid namespace (containers sharing a volume).
+    const fresh = await refusal({ staleAfterMs: 60_000, target: "prod" });
+    expect(fresh.code).toBe("apply-in-progress");
+    expect(fresh.hint).toContain("agentform lock break --target prod");
+    const past = new Date(Date.now() - 120_000);
+    await utimes(file, past, past);
+    const lock = await acquireRunLock(file, { staleAfterMs: 60_000 });
     expect(JSON.parse(await readFile(file, "utf8")).pid).toBe(process.pid);
     await lock.release();
   });
 
-  it("a lock nobody has touched for longer than staleAfterMs is taken over even if its pid runs (reused pids in containers)", async () => {
-    await acquireRunLock(file).then((l) => l.releaseSync());
-    await writeFile(file, JSON.stringify({ pid: process.pid, host: "ci-runner-old", nonce: "old" }));
+  it("a stale lock whose pid still runs here (a paused apply) is never taken over; the hint names lock break --force", async () => {
+    await planted({ pid: process.pid, host: hostname(), token: "paused-holder" }, 63_000);
+    const err = await refusal({ staleAfterMs: 60_000, target: "default" });
+    expect(err.code).toBe("apply-in-progress");
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toMatch(/last heartbeat 63 s ago/);
+    expect(err.hint).toMatch(/paused/);
+    expect(err.hint).toContain("agentform lock break --target default --force");
+    expect(JSON.parse(await readFile(file, "utf8")).token).toBe("paused-holder");
+  });
+
+  it("a stale lock from another host is never taken over (this machine cannot see its process)", async () => {
+    await planted({ pid: 4242, host: "ci-runner-old", token: "old" }, 3_600_000);
+    const err = await refusal({ staleAfterMs: 60_000 });
+    expect(err.code).toBe("apply-in-progress");
+    expect(err.message).toContain("pid 4242 on ci-runner-old");
+    expect(err.hint).toContain("agentform lock break");
+    expect(JSON.parse(await readFile(file, "utf8")).host).toBe("ci-runner-old");
+  });
+
+  it("a lock whose content cannot be read is respected however old, and a huge one is not read whole", async () => {
+    await planted("", 3_600_000);
+    const empty = await refusal({ staleAfterMs: 60_000 });
+    expect(empty.code).toBe("apply-in-progress");
+    expect(empty.message).toMatch(/not in agentform's format/);
+    await planted(JSON.stringify({ pid: 1, host: "h", token: "t", pad: "x".repeat(8 << 20) }), 0);
+    const huge = await refusal();
+    expect(huge.message).toMatch(/not in agentform's format/);
+  });
+
+  it("what a lock file says is shown without control characters", async () => {
+    await planted({ pid: 7, host: "evil\u001b[2J\u0007host", token: "t" }, 0);
+    const err = await refusal();
+    expect(err.message).toContain("pid 7 on evil?[2J?host");
+    expect(err.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it("the lease rules, as data", () => {
+    const here = { staleAfterMs: 1000, host: "me", alive: (pid: number) => pid === 1 };
+    const owner = (pid: number, host: string) => ({ token: "t", pid, host, since: null });
+    expect(judgeRunLock({ owner: null, ageMs: 10_000 }, here)).toBe("unreadable");
+    expect(judgeRunLock({ owner: owner(2, "me"), ageMs: 1000 }, here)).toBe("fresh");
+    expect(judgeRunLock({ owner: owner(2, "other"), ageMs: 10_000 }, here)).toBe("remote");
+    expect(judgeRunLock({ owner: owner(1, "me"), ageMs: 10_000 }, here)).toBe("alive");
+    expect(judgeRunLock({ owner: owner(2, "me"), ageMs: 1001 }, here)).toBe("take-over");
+  });
+
+  it("verify passes (and refreshes the heartbeat) while the lock is ours", async () => {
+    const lock = await acquireRunLock(file);
     const past = new Date(Date.now() - 120_000);
     await utimes(file, past, past);
-    const lock = await acquireRunLock(file, { staleAfterMs: 60_000 });
-    expect(JSON.parse(await readFile(file, "utf8")).host).toBe(hostname());
+    await lock.verify();
+    expect(Date.now() - (await stat(file)).mtimeMs).toBeLessThan(60_000);
     await lock.release();
   });
 
-  it("a fresh lock from another host, or one whose content cannot be read, is respected", async () => {
-    await acquireRunLock(file).then((l) => l.releaseSync());
-    await writeFile(file, JSON.stringify({ pid: 1, host: "other-host", nonce: "x" }));
-    const other = (await acquireRunLock(file).catch((e: unknown) => e)) as SafetyError;
-    expect(other.code).toBe("apply-in-progress");
-    expect(other.message).toContain("on other-host");
-    await writeFile(file, "");
-    const empty = (await acquireRunLock(file).catch((e: unknown) => e)) as SafetyError;
-    expect(empty.code).toBe("apply-in-progress");
-  });
-
-  it("release never removes a lock that is no longer ours", async () => {
+  it("verify fails with run-lock-lost (exit 3) once the lock was broken, and keeps failing even if the file comes back", async () => {
     const lock = await acquireRunLock(file);
-    await writeFile(file, JSON.stringify({ pid: 1, host: "other-host", nonce: "someone-else" }));
+    const original = await readFile(file, "utf8");
+    await rm(file);
+    const successor = await acquireRunLock(file);
+    const err = (await lock.verify().catch((e: unknown) => e)) as SafetyError;
+    expect(err).toBeInstanceOf(SafetyError);
+    expect(err.code).toBe("run-lock-lost");
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toContain(`pid ${process.pid} holds it now`);
+    await successor.release();
+    const gone = (await lock.verify().catch((e: unknown) => e)) as SafetyError;
+    expect(gone.code).toBe("run-lock-lost");
+    expect(gone.message).toMatch(/it was removed/);
+    await writeFile(file, original);
+    expect(((await lock.verify().catch((e: unknown) => e)) as SafetyError).code).toBe("run-lock-lost");
+    // Release never removes a lock that is not (or no longer) ours.
+    await rm(file);
+    const third = await acquireRunLock(file);
     await lock.release();
+    lock.releaseSync();
     expect(existsSync(file)).toBe(true);
+    await third.release();
   });
 
   it("an unwritable lock folder is a clean operational error, not an internal one", async () => {
     await writeFile(path.join(dir, ".agentform"), "a file where the folder should be");
-    const err = (await acquireRunLock(file).catch((e: unknown) => e)) as SafetyError;
+    const err = await refusal();
     expect(err.code).toBe("run-lock-unwritable");
     expect(err.exitCode).toBe(1);
     expect(err.hint).toMatch(/writable/);
+  });
+
+  it(`${STALE_ENV} sets the staleness threshold; a bad value is invalid input (exit 4)`, () => {
+    expect(runLockOptionsFromEnv({})).toEqual({});
+    expect(runLockOptionsFromEnv({ [STALE_ENV]: "0.5" })).toEqual({ staleAfterMs: 500 });
+    expect(runLockOptionsFromEnv({ [STALE_ENV]: "120" })).toEqual({ staleAfterMs: 120_000 });
+    for (const bad of ["abc", "0", "-1", "1e9", " 5"]) {
+      const err = (() => {
+        try {
+          runLockOptionsFromEnv({ [STALE_ENV]: bad });
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })() as ConfigError;
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.code).toBe("invalid-env");
+      expect(err.exitCode).toBe(4);
+    }
+  });
+
+  describe("breakRunLock (agentform lock break)", () => {
+    it("does nothing when there is no lock", async () => {
+      expect(await breakRunLock(file)).toBeNull();
+    });
+
+    it("removes another host's lock, or a dead pid's fresh one, and says whose it was", async () => {
+      await planted({ pid: 4242, host: "ci-runner-old", token: "old", since: "2026-01-02T03:04:05.000Z" }, 5_000);
+      const removed = await breakRunLock(file);
+      expect(removed?.owner).toEqual({ token: "old", pid: 4242, host: "ci-runner-old", since: "2026-01-02T03:04:05.000Z" });
+      expect(existsSync(file)).toBe(false);
+      await planted({ pid: await deadPid(), host: hostname(), token: "dead" }, 0);
+      expect((await breakRunLock(file))?.owner?.token).toBe("dead");
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it("refuses a lock whose pid runs on this machine unless forced", async () => {
+      const lock = await acquireRunLock(file);
+      const err = (await breakRunLock(file, { target: "default" }).catch((e: unknown) => e)) as SafetyError;
+      expect(err.code).toBe("run-lock-held");
+      expect(err.exitCode).toBe(3);
+      expect(err.hint).toContain("agentform lock break --target default --force");
+      expect(existsSync(file)).toBe(true);
+      expect((await breakRunLock(file, { force: true }))?.owner?.pid).toBe(process.pid);
+      expect(existsSync(file)).toBe(false);
+      expect(((await lock.verify().catch((e: unknown) => e)) as SafetyError).code).toBe("run-lock-lost");
+    });
+
+    it("a lock path it cannot read is a clean operational error", async () => {
+      await writeFile(path.join(dir, ".agentform"), "a file where the folder should be");
+      const err = (await breakRunLock(file).catch((e: unknown) => e)) as SafetyError;
+      expect(err.code).toBe("run-lock-unwritable");
+      expect(err.exitCode).toBe(1);
+    });
+
+    it("removes an unreadable lock", async () => {
+      await planted("garbage", 0);
+      expect((await breakRunLock(file))?.owner).toBeNull();
+      expect(existsSync(file)).toBe(false);
+    });
   });
 
   describe("between processes", () => {
@@ -94,6 +227,7 @@ describe("apply run lock", () => {
           const lock = await acquireRunLock(${JSON.stringify(file)});
           const start = Date.now();
           await new Promise((r) => setTimeout(r, 300));
+          await lock.verify();
           const end = Date.now();
           await lock.release();
           console.log(JSON.stringify({ got: true, start, end }));

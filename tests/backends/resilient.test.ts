@@ -45,6 +45,25 @@ describe("withResilience over the sdk backend and the local control plane", () =
     retries = [];
   });
 
+  it("checks beforeWrite (the run-lock fence) before every write attempt, also after a back-off, and never for reads", async () => {
+    cp.setFaults({ script: [{ on: "write", nth: 1, fault: { status: 429, retryAfterSeconds: 1 } }] });
+    let checks = 0;
+    const lost = new Error("run lock lost");
+    const backend = make({
+      beforeWrite: async () => {
+        // The lock is lost while the first attempt backs off.
+        if (++checks > 1) throw lost;
+      },
+    });
+    await backend.list("agent");
+    expect(checks).toBe(0);
+    await expect(backend.create("agent", { name: unique("fenced"), model: MODEL, metadata: MARK })).rejects.toBe(lost);
+    expect(checks).toBe(2);
+    expect(delays).toEqual([1000]);
+    // Only the refused first attempt reached the server.
+    expect(writes().map((e) => e.status)).toEqual([429]);
+  });
+
   it("honours Retry-After on 429s, capped at maxRetryAfterMs", async () => {
     cp.setFaults({
       script: [

@@ -185,7 +185,7 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     expect(writes()).toEqual([]);
   });
 
-  it("drift that the manifest still matches: no changes for --detailed-exitcode, but --fail-on-drift still exits 3", async () => {
+  it("live edited and reverted outside agentform equals the manifest: a lockfile-only change, not drift", async () => {
     const lock = await applied();
     const triageId = lock.agents.triage!.id;
     await sdk().beta.agents.update(triageId, { version: 1, system: "Edited in the console." });
@@ -194,10 +194,11 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
 
     const detailed = await run(["plan", "--detailed-exitcode"]);
     expect(detailed.code).toBe(0);
-    expect(detailed.stdout).toMatch(/! agent\.triage: changed outside agentform since the lockfile \(version 1 → 3\); the manifest still matches live/);
-    expect(detailed.stdout).toMatch(/No changes/);
+    expect(detailed.stdout).toMatch(/~ agent\.triage: the lockfile records version 1, but live version 3 already matches the manifest; apply rewrites the entry/);
+    expect(detailed.stdout).toMatch(/the pinned version 1 has the manifest's content/);
+    expect(detailed.stdout).toMatch(/No changes to live resources\. The lockfile is behind/);
     const strict = await run(["plan", "--detailed-exitcode", "--fail-on-drift"]);
-    expect(strict.code).toBe(3);
+    expect(strict.code).toBe(0);
     expect(writes()).toEqual([]);
   });
 

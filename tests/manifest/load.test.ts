@@ -39,11 +39,11 @@ describe("loadConfig", () => {
   });
 
   it("uses --config relative to cwd", async () => {
-    const dir = await project({ "conf/other.yaml": "project: other\npaths: {agents: ../bots}\n" });
+    const dir = await project({ "conf/other.yaml": "project: other\npaths: {agents: bots/main}\n" });
     const config = await loadConfig({ cwd: dir, configPath: "conf/other.yaml" });
     expect(config.root).toBe(path.join(dir, "conf"));
     expect(config.file).toBe("other.yaml");
-    expect(config.paths).toEqual({ agents: "../bots", environments: "environments" });
+    expect(config.paths).toEqual({ agents: "bots/main", environments: "environments" });
   });
 
   it("throws AF-CONFIG-MISSING with exit 4 when there is no config", async () => {

@@ -32,6 +32,29 @@ describe("names and references", () => {
     expect(codes([agent({ name: "x" }), agent({ name: "x" })], [env({ name: "x" })])).toEqual(["agents/x.yaml name AF-NAME-DUPLICATE", "agents/x.yaml name AF-NAME-DUPLICATE"]);
   });
 
+  it.each([
+    ["NUL", "\u0000"],
+    ["a newline", "\n"],
+    ["ESC", "\u001b"],
+    ["DEL", "\u007f"],
+    ["C1 NEL", "\u0085"],
+    ["C1 CSI", "\u009b"],
+    ["a right-to-left override", "\u202e"],
+    ["a left-to-right embedding", "\u202a"],
+    ["a first-strong isolate", "\u2068"],
+    ["a pop-directional isolate", "\u2069"],
+  ])("rejects a name holding %s, without printing the character", (_what, char) => {
+    const diags = checkRules([agent({ name: `bill${char}ing` })], [env({ name: `sand${char}box` })]);
+    expect(diags.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual([`agents/bill${char}ing.yaml name AF-NAME-CONTROL-CHAR`, `environments/sand${char}box.yaml name AF-NAME-CONTROL-CHAR`]);
+    for (const d of diags) expect(d.message + d.hint).not.toContain(char);
+    expect(diags[0]!.message).toMatch(/"bill\\(u[0-9a-f]{4}|n)ing"/);
+  });
+
+  it("rejects control characters in previous_names too, and accepts printable Unicode names", () => {
+    expect(codes([agent({ name: "a" }, { previous_names: ["old\u202ename"] })])).toEqual(["agents/a.yaml agentform.previous_names[0] AF-NAME-CONTROL-CHAR"]);
+    expect(codes([agent({ name: "Zürich-Support ünïcödé 日本語 \u200d" })], [env({ name: "tab-free name" })])).toEqual([]);
+  });
+
   it("suggests the closest agent for an unknown ref", () => {
     const [d] = checkRules([agent({ name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "biling" }] } }), agent({ name: "billing" })], []);
     expect(d).toMatchObject({ code: "AF-REF-UNKNOWN", path: "multiagent.agents[0].ref" });
@@ -135,7 +158,7 @@ describe("tools, MCP and limits", () => {
   });
 });
 
-describe("metadata, networking and secrets", () => {
+describe("metadata and networking", () => {
   it("checks metadata in environments too", () => {
     expect(codes([], [env({ name: "e", metadata: { "agentform.project": "x", ok: "" } })])).toEqual([
       "environments/e.yaml metadata.ok AF-METADATA-EMPTY-VALUE",
@@ -152,27 +175,6 @@ describe("metadata, networking and secrets", () => {
     expect(codes([], [env({ name: "e", config: { type: "cloud", networking: { type: "unrestricted", allow_mcp_servers: false } } })])).toEqual([
       "environments/e.yaml config.networking.allow_mcp_servers AF-NETWORK-FLAGS",
     ]);
-  });
-
-  it.each([
-    ["sk-ant-api03-" + "a".repeat(40), "description"],
-    ["token ghp_" + "B".repeat(36), "description"],
-    ["github_pat_" + "C".repeat(30), "description"],
-    ["xoxp-1234567890-abcdef", "description"],
-    ["Authorization: Bearer abcdef0123456789abcdef", "description"],
-    ["AKIAIOSFODNN7EXAMPLE", "description"],
-  ])("flags %s as a secret without echoing it", (value, field) => {
-    const [d, ...rest] = checkRules([agent({ name: "a", [field]: value })], []);
-    expect(rest).toEqual([]);
-    expect(d!.code).toBe("AF-SECRET");
-    expect(d!.message).not.toContain(value.slice(0, 16));
-    expect(d!.hint).toMatch(/vault/);
-  });
-
-  it("does not flag prose that only mentions bearer tokens or 40-character words elsewhere", () => {
-    const prose = "Use Bearer authentication; never paste keys. Commit c0ffee0123456789abcdef0123456789abcdef01 fixed it.";
-    expect(checkRules([agent({ name: "a", system: prose })], [])).toEqual([]);
-    expect(codes([agent({ name: "a", metadata: { aws_secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" } })])).toEqual(["agents/a.yaml metadata.aws_secret AF-SECRET"]);
   });
 });
 

@@ -94,7 +94,8 @@ describe("explainDrift", () => {
     const live = liveAgent({ id: "agent_t", name: "t", version: 4, system: "new" });
     const plan = buildPlan(
       planInput({
-        agents: [manifest("agent", { name: "t", model: "claude-sonnet-5-5", system: "new" })],
+        // The manifest moved on too, so live differs from both: drift on an update.
+        agents: [manifest("agent", { name: "t", model: "claude-sonnet-5-5", system: "newest" })],
         liveAgents: [live],
         lock: lockfile({ agents: { t: { id: "agent_t", version: 3, specDigest: "sha256:" + "0".repeat(64), liveDigest: "sha256:" + "0".repeat(64) } } }),
       }),

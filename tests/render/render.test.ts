@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../src/plan/index.js";
 import { fenced, renderJson, renderMarkdown, renderText } from "../../src/render/index.js";
-import { liveAgent, manifest, planInput } from "../plan/helpers.js";
+import { liveDigest, specDigest } from "../../src/normalize/index.js";
+import { liveAgent, lockfile, manifest, planInput } from "../plan/helpers.js";
 
 const many = planInput({
   agents: Array.from({ length: 40 }, (_, i) => manifest("agent", { name: `bot-${i}`, model: "m", system: `a\nb${i}\nc` })),
@@ -15,9 +16,17 @@ describe("renderText", () => {
     expect(renderText(plan, { color: false })).not.toContain("\u001b[");
     expect(renderText(plan, { color: true })).toContain("\u001b[33m~\u001b[0m");
   });
-  it("says so when nothing changes", () => {
-    const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "a", model: "m" })], liveAgents: [liveAgent({ name: "a", model: { id: "m", speed: "standard", effort: { type: "high" } } })] }));
-    expect(renderText(plan, { color: false })).toBe("No changes. Live resources match the manifests.\n");
+  it("says so when nothing changes, and says when only the lockfile does", () => {
+    const m = manifest("agent", { name: "a", model: "m" });
+    const live = liveAgent({ name: "a", model: { id: "m", speed: "standard", effort: { type: "high" } } });
+    const current = lockfile({ agents: { a: { id: live.id, version: live.version, specDigest: specDigest(m), liveDigest: liveDigest("agent", live) } } });
+    expect(renderText(buildPlan(planInput({ agents: [m], liveAgents: [live], lock: current })), { color: false })).toBe("No changes. Live resources match the manifests.\n");
+    // No lockfile yet: apply writes one, and the plan says so rather than "No changes".
+    expect(renderText(buildPlan(planInput({ agents: [m], liveAgents: [live] })), { color: false })).toBe(
+      "Lockfile only (no API writes):\n" +
+        "  ~ agent.a: not in the lockfile; live version 1 matches the manifest, so apply records it\n\n" +
+        "No changes to live resources. The lockfile is behind: apply updates 1 lockfile entry, with no API writes.\n",
+    );
   });
   it("--explain shows ignored differences with their values", () => {
     const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "a", model: "m", description: "x" }, { ignore: ["/description"] })], liveAgents: [liveAgent({ name: "a", model: { id: "m", speed: "standard" }, description: "y" })] }));

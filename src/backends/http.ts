@@ -1,0 +1,151 @@
+/**
+ * The fetch the sdk backend hands to the SDK: the global fetch, bounded so that a hostile or
+ * broken server (or whatever answers at a wrong base URL) cannot make agentform hold unbounded
+ * memory, wait forever, or take an HTML page for an API answer.
+ *
+ * - Bodies are read here, in full, before the SDK sees the response, counting bytes as they
+ *   arrive and cancelling the read past `maxResponseBytes`. A `content-length` above the cap is
+ *   refused without reading at all.
+ * - Headers are covered by the SDK's own request timeout; the body gets `bodyTimeoutMs` from
+ *   the moment headers arrived, so a server that sends headers and then one byte a second is
+ *   cut off, not waited on for minutes.
+ * - A successful answer must be JSON (`application/json` or `+json`): this backend makes no
+ *   binary downloads, and 204s carry no body at all.
+ * - A connection that breaks mid-body is reported as such, distinctly from one that never
+ *   answered, because a write may have committed either way.
+ *
+ * Problems are thrown as ResponseProblemError; the SDK wraps errors thrown by fetch in an
+ * APIConnectionError with this one as its `cause`, and sdk.ts turns that into a coded
+ * BackendError.
+ */
+import type { ResponseProblem } from "./errors.js";
+
+export interface ResponseLimits {
+  /** Largest response body read, in bytes. */
+  maxResponseBytes: number;
+  /** Longest time for a body to arrive once the headers have, in milliseconds. */
+  bodyTimeoutMs: number;
+  /** Most pages one list call follows. */
+  maxPages: number;
+}
+
+/**
+ * 16 MiB: a page of 100 agents is usually well under 1 MiB, but the API lets each system prompt
+ * reach 100,000 characters, so a legitimate full page can approach 10 MiB. Still a bound.
+ */
+export const DEFAULT_LIMITS: ResponseLimits = {
+  maxResponseBytes: 16 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
+  maxPages: 10_000,
+};
+
+/** Statuses whose responses never have a body (fetch refuses to build one for them). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** Why a response could not be used; carried to sdk.ts as the `cause` of the SDK's error. */
+export class ResponseProblemError extends Error {
+  constructor(
+    readonly problem: ResponseProblem,
+    message: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    // Not "AbortError", and no "timed out" in the message: the SDK would then replace this error
+    // with its generic timeout error and the reason would be lost.
+    this.name = "ResponseProblemError";
+  }
+}
+
+export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Wrap `base` (the global fetch by default) with the limits above. */
+export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init) => fetch(input, init)): Fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+    const status = response.status;
+    if (response.ok && !isJson(response.headers.get("content-type"))) {
+      await discard(response);
+      const type = response.headers.get("content-type") ?? "none";
+      throw new ResponseProblemError("not-json", `the server answered ${status} with content-type ${printable(type)}, not JSON`, status);
+    }
+    const declared = Number(response.headers.get("content-length") ?? "NaN");
+    if (Number.isFinite(declared) && declared > limits.maxResponseBytes) {
+      await discard(response);
+      throw tooLarge(limits, status);
+    }
+    const bytes = await readCapped(response, limits);
+    return new Response(bytes, { status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+function isJson(contentType: string | null): boolean {
+  const media = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  return media === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(media);
+}
+
+/** Read the whole body, or fail: too large, too slow, or cut off. */
+async function readCapped(response: Response, limits: ResponseLimits): Promise<Uint8Array> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => undefined);
+  }, limits.bodyTimeoutMs);
+  const slow = () =>
+    new ResponseProblemError("timeout", `the response body was not complete ${limits.bodyTimeoutMs} ms after its headers`, response.status);
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (err) {
+        if (timedOut) throw slow();
+        // The SDK's own timeout (or the caller) aborted: let the SDK report that as it does.
+        if ((err as { name?: unknown } | null)?.name === "AbortError") throw err;
+        throw new ResponseProblemError("incomplete", `the connection broke after ${total} bytes of a ${response.status} response`, response.status);
+      }
+      if (timedOut) throw slow();
+      if (step.done) break;
+      total += step.value.byteLength;
+      if (total > limits.maxResponseBytes) {
+        reader.cancel().catch(() => undefined);
+        throw tooLarge(limits, response.status);
+      }
+      chunks.push(step.value);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return concat(chunks, total);
+}
+
+function tooLarge(limits: ResponseLimits, status: number): ResponseProblemError {
+  return new ResponseProblemError("too-large", `the ${status} response body is larger than ${limits.maxResponseBytes} bytes`, status);
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The media type as it may appear in a message: a plain `type/subtype` of sane length, or
+ * nothing. Never a cut-off part of the header, which a server could have filled with anything
+ * (a reflected credential cut short would escape redaction).
+ */
+function printable(value: string): string {
+  const media = value.split(";")[0]?.trim() ?? "";
+  return media.length <= 80 && /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(media) ? JSON.stringify(media) : "(unrecognised)";
+}

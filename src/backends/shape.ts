@@ -1,0 +1,64 @@
+/**
+ * The least a response must look like before agentform relies on it. Everything else about a
+ * live resource is compared, not trusted, by src/normalize; but an id, a name and an agent's
+ * version go into plans and the lockfile as they are, so a create answered with `{}` (or a
+ * list item without an id) must be an error, never a lockfile entry without an id.
+ */
+import { nestingExceeds } from "../util/depth.js";
+import { BackendError } from "./errors.js";
+import type { LiveOf, ResourceKind } from "./types.js";
+
+/**
+ * Deepest nesting accepted in a live resource. Manifests are capped at 64 levels; a deeper live
+ * value (only a broken or hostile server sends one) would overflow the recursive canonical forms.
+ */
+const MAX_LIVE_NESTING = 256;
+
+/** Longest page cursor accepted: real ones are short tokens; it is sent back in a URL. */
+const MAX_CURSOR_LENGTH = 4096;
+
+/** `value` as a live resource of `kind`, or a `response-invalid` BackendError. */
+export function checkLive<K extends ResourceKind>(kind: K, value: unknown, operation: string, expectedId?: string): LiveOf<K> {
+  const problem = liveProblem(kind, value, expectedId);
+  if (problem !== undefined) throw invalid(operation, `the ${kind} in the response ${problem}`);
+  return value as LiveOf<K>;
+}
+
+function liveProblem(kind: ResourceKind, value: unknown, expectedId: string | undefined): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return `is ${describe(value)}, not an object`;
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.id !== "string" || obj.id === "") return "has no id";
+  if (expectedId !== undefined && obj.id !== expectedId) return `has id ${JSON.stringify(obj.id.slice(0, 100))}, not the one requested`;
+  if (typeof obj.name !== "string") return "has no name";
+  if (kind === "agent" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
+  if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== "object" || Array.isArray(obj.metadata))) {
+    return "has metadata that is not an object";
+  }
+  if (nestingExceeds(obj, MAX_LIVE_NESTING)) return `nests values more than ${MAX_LIVE_NESTING} levels deep`;
+  return undefined;
+}
+
+/**
+ * One page of a list: `data` an array of at most `limit` items (more than we asked for is not
+ * the API's paging), and `next_page` null, absent or a cursor of sane length.
+ */
+export function checkPage(body: unknown, limit: number, operation: string): { data: unknown[]; next: string | null } {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalid(operation, `a page is ${describe(body)}, not an object`);
+  const { data, next_page: next } = body as Record<string, unknown>;
+  if (!Array.isArray(data)) throw invalid(operation, "a page has no data array");
+  if (data.length > limit) throw invalid(operation, `a page has ${data.length} items, more than the ${limit} asked for`);
+  if (next === undefined || next === null || next === "") return { data, next: null };
+  if (typeof next !== "string" || next.length > MAX_CURSOR_LENGTH) throw invalid(operation, "a page has an unusable next_page cursor");
+  return { data, next };
+}
+
+function invalid(operation: string, what: string): BackendError {
+  return new BackendError({ operation, problem: "invalid", serverMessage: what });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return value === "" ? "empty" : "a string";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * Validation of a loaded state file, entry by entry, before anything reaches the store. The file
+ * is meant to be written only by this server, so the rule is strict: every record must have the
+ * exact shape the store writes, and every stored configuration must be a fixed point of the
+ * same resolution the API applies to request bodies (resolving it again changes nothing). That
+ * one check reuses every API validation rule instead of restating them.
+ *
+ * A bad entry refuses the whole file, naming the entry; it is not skipped. Skipping would lose
+ * data silently, and the next save would erase the skipped entry from disk for good.
+ */
+import { ApiError } from "./api-error.js";
+import { resolveAgentCreate, type RosterContext } from "./agent-config.js";
+import { resolveEnvironmentCreate } from "./environment-config.js";
+import type { StateSnapshot } from "./store.js";
+import { canonicalJson, isObj, type Obj } from "./util.js";
+
+/** A problem with one entry; `where` is a path like `agents[2].versions[0].config.tools[1]`, or "" for the whole file. */
+export class StateEntryError extends Error {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StateEntryError";
+  }
+}
+
+const AGENT_KEYS = ["id", "created_at", "archived_at", "versions"];
+const VERSION_KEYS = ["version", "updated_at", "config"];
+const ENVIRONMENT_KEYS = ["id", "created_at", "updated_at", "archived_at", "env"];
+const TOP_KEYS = ["format", "formatVersion", "agents", "environments"];
+const ID_SHAPE = /^[A-Za-z0-9_]{1,128}$/;
+
+function expectKeys(o: Obj, keys: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new StateEntryError(where, `unexpected key "${k.slice(0, 64)}"`);
+  for (const k of keys) if (!(k in o)) throw new StateEntryError(where, `missing key "${k}"`);
+}
+
+function expectRecord(v: unknown, keys: readonly string[], where: string): Obj {
+  if (!isObj(v)) throw new StateEntryError(where, "is not an object");
+  expectKeys(v, keys, where);
+  return v;
+}
+
+/** Timestamps are written by toISOString(); anything else was not written by this server. */
+function expectTimestamp(v: unknown, where: string, nullable = false): void {
+  if (nullable && v === null) return;
+  if (typeof v !== "string" || Number.isNaN(Date.parse(v)) || new Date(v).toISOString() !== v) {
+    throw new StateEntryError(where, "is not an ISO 8601 timestamp as this server writes them");
+  }
+}
+
+function expectId(v: unknown, prefix: string, where: string, seen: Set<string>): string {
+  if (typeof v !== "string" || !v.startsWith(`${prefix}_`) || !ID_SHAPE.test(v)) {
+    throw new StateEntryError(where, `is not a ${prefix} id (${prefix}_ followed by letters, digits and _)`);
+  }
+  if (seen.has(v)) throw new StateEntryError(where, `${v} appears more than once`);
+  seen.add(v);
+  return v;
+}
+
+/** The first path where two JSON values differ, for a message that points at the field. */
+function firstDifference(a: unknown, b: unknown, where: string): string {
+  if (isObj(a) && isObj(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (canonicalJson(a[k]) !== canonicalJson(b[k])) return firstDifference(a[k], b[k], `${where}.${k}`);
+    }
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    for (let i = 0; i < a.length; i++) if (canonicalJson(a[i]) !== canonicalJson(b[i])) return firstDifference(a[i], b[i], `${where}[${i}]`);
+  }
+  return where;
+}
+
+/**
+ * `stored` must resolve to itself; an API validation failure is reported at its field. Anything
+ * else thrown (a RangeError from absurdly deep nesting, say) is still this entry's problem.
+ */
+function expectFixedPoint(stored: unknown, resolve: (v: unknown) => unknown, where: string): void {
+  try {
+    const again = resolve(stored);
+    if (canonicalJson(again) !== canonicalJson(stored)) {
+      throw new StateEntryError(firstDifference(stored, again, where), "is not in the form this server stores");
+    }
+  } catch (err) {
+    if (err instanceof StateEntryError) throw err;
+    if (err instanceof ApiError) throw new StateEntryError(where, err.message.replace(/^body[.:]\s*/, ""));
+    throw new StateEntryError(where, `could not be checked (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Rosters are checked against the agents of the same file: a referenced agent must exist and
+ * have the pinned version. Archived state and multiagent are not checked: they may have changed
+ * after the roster was saved, which the API allows.
+ */
+function rosterContext(agents: readonly Obj[], selfId: string, selfVersion: number): RosterContext {
+  const versions = new Map(agents.map((a) => [a.id as string, (a.versions as unknown[]).length]));
+  return {
+    selfId,
+    selfVersion,
+    lookup: (id) => {
+      const latestVersion = versions.get(id);
+      return latestVersion === undefined ? undefined : { latestVersion, archived: false, hasMultiagent: false };
+    },
+  };
+}
+
+function checkAgentShape(v: unknown, where: string, ids: Set<string>): Obj {
+  const record = expectRecord(v, AGENT_KEYS, where);
+  expectId(record.id, "agent", `${where}.id`, ids);
+  expectTimestamp(record.created_at, `${where}.created_at`);
+  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  if (!Array.isArray(record.versions) || record.versions.length === 0) throw new StateEntryError(`${where}.versions`, "is not a non-empty list");
+  record.versions.forEach((ver, i) => {
+    const w = `${where}.versions[${i}]`;
+    const o = expectRecord(ver, VERSION_KEYS, w);
+    if (o.version !== i + 1) throw new StateEntryError(`${w}.version`, `must be ${i + 1} (versions are numbered from 1 without gaps)`);
+    expectTimestamp(o.updated_at, `${w}.updated_at`);
+    if (!isObj(o.config)) throw new StateEntryError(`${w}.config`, "is not an object");
+  });
+  return record;
+}
+
+function checkAgents(list: unknown[]): void {
+  const ids = new Set<string>();
+  const records = list.map((v, i) => checkAgentShape(v, `agents[${i}]`, ids));
+  records.forEach((record, i) => {
+    (record.versions as Obj[]).forEach((ver, j) => {
+      const ctx = rosterContext(records, record.id as string, j + 1);
+      expectFixedPoint(ver.config, (c) => resolveAgentCreate(c, ctx), `agents[${i}].versions[${j}].config`);
+    });
+  });
+}
+
+function checkEnvironments(list: unknown[]): void {
+  const ids = new Set<string>();
+  const liveNames = new Map<string, string>();
+  list.forEach((v, i) => {
+    const where = `environments[${i}]`;
+    const record = expectRecord(v, ENVIRONMENT_KEYS, where);
+    const id = expectId(record.id, "env", `${where}.id`, ids);
+    expectTimestamp(record.created_at, `${where}.created_at`);
+    expectTimestamp(record.updated_at, `${where}.updated_at`);
+    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    expectFixedPoint(record.env, resolveEnvironmentCreate, `${where}.env`);
+    const name = (record.env as Obj).name as string;
+    const holder = liveNames.get(name);
+    if (holder !== undefined) throw new StateEntryError(`${where}.env.name`, `"${name}" is also the name of ${holder}; names are unique among non-archived environments`);
+    if (record.archived_at === null) liveNames.set(name, id);
+  });
+}
+
+/** Check a parsed state file; throws StateEntryError naming the first bad entry. */
+export function checkSnapshot(parsed: unknown): StateSnapshot {
+  if (!isObj(parsed) || parsed.format !== "agentform-local-state" || parsed.formatVersion !== 1) {
+    throw new StateEntryError("", "is not an agentform local state file (format version 1)");
+  }
+  expectKeys(parsed, TOP_KEYS, "the top level");
+  if (!Array.isArray(parsed.agents)) throw new StateEntryError("agents", "is not a list");
+  if (!Array.isArray(parsed.environments)) throw new StateEntryError("environments", "is not a list");
+  checkAgents(parsed.agents);
+  checkEnvironments(parsed.environments);
+  return parsed as unknown as StateSnapshot;
+}

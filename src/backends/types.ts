@@ -6,17 +6,10 @@
  * Live resources are returned exactly as the API sent them (parsed JSON); normalizing them is
  * the job of `src/normalize`, never of a backend.
  */
-import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents";
-import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
+import type { LiveAgent, LiveOf, RequestBody, ResourceKind } from "../kinds/types.js";
 
-export type ResourceKind = "agent" | "environment";
-
-export type LiveAgent = BetaManagedAgentsAgent;
-export type LiveEnvironment = BetaEnvironment;
-export type LiveOf<K extends ResourceKind> = K extends "agent" ? LiveAgent : LiveEnvironment;
-
-/** A JSON request body: exactly what goes on the wire (snake_case, API shapes). */
-export type RequestBody = Record<string, unknown>;
+// The kinds are defined by the core; backends implement them.
+export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
 
 export interface ListOptions {
   includeArchived?: boolean;

@@ -4,6 +4,7 @@
  */
 import { AgentformError, ExitCode, redactSecrets } from "../errors.js";
 import { inertLines, inertText } from "../render/inert.js";
+import { colors, noColors, type Paint } from "../util/paint.js";
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -21,26 +22,7 @@ export function useColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): b
   return stream.isTTY === true;
 }
 
-export interface Paint {
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-  bold(s: string): string;
-  dim(s: string): string;
-}
-
-const wrap = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
-export const colors: Paint = {
-  red: wrap(31, 39),
-  green: wrap(32, 39),
-  yellow: wrap(33, 39),
-  cyan: wrap(36, 39),
-  bold: wrap(1, 22),
-  dim: wrap(2, 22),
-};
-const identity = (s: string) => s;
-export const noColors: Paint = { red: identity, green: identity, yellow: identity, cyan: identity, bold: identity, dim: identity };
+export type { Paint } from "../util/paint.js";
 
 export function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Paint {
   return useColor(stream, env) ? colors : noColors;

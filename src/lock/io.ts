@@ -1,17 +1,26 @@
 /**
- * Reading and writing the lockfile (DESIGN.md "Lockfile"). Writing is deterministic (sorted
- * keys, 2-space indent, trailing newline, no timestamps) so every change is a readable diff,
- * and atomic (temp file, fsync, rename) so a crash mid-write never leaves a torn lockfile.
+ * Reading and writing the lockfile (docs/lockfile.md). Writing is deterministic (sorted keys,
+ * 2-space indent, trailing newline, no timestamps) so every change is a readable diff, and
+ * atomic (temp file, fsync, rename) so a crash mid-write never leaves a torn lockfile.
+ *
+ * Compatibility: any 1.x lockfile is read. Top-level fields this agentform does not know (the
+ * maps of resource kinds a newer minor added) are kept on the parsed object as they are and
+ * written back unchanged, so an older agentform applying does not erase another kind's entries.
  */
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { nullRecord, setOwn } from "../util/record.js";
-import { LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
+import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
 
-/** The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. */
+/**
+ * The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. The version
+ * written is always this writer's LOCKFILE_VERSION, whatever was read: a 1.0 file is upgraded on
+ * its next write, and a file from a newer minor says, once rewritten here, that its last writer
+ * did not maintain the newer minor's maps (it only carried them over).
+ */
 export function serializeLock(lock: Lockfile): string {
-  return JSON.stringify(sortKeys(lock), null, 2) + "\n";
+  return JSON.stringify(sortKeys({ ...lock, lockfileVersion: LOCKFILE_VERSION }), null, 2) + "\n";
 }
 
 function sortKeys(value: unknown): unknown {
@@ -47,7 +56,7 @@ export function cloneLock(lock: Lockfile): Lockfile {
 
 /**
  * Read and validate a lockfile. Returns null when the file does not exist; anything unreadable
- * (bad JSON, an unknown `lockfileVersion`, a wrong shape) is a ConfigError naming the file.
+ * (bad JSON, a `lockfileVersion` that is not 1.x, a wrong shape) is a ConfigError naming the file.
  */
 export async function readLock(file: string): Promise<Lockfile | null> {
   let text: string;
@@ -73,21 +82,35 @@ export function parseLock(text: string, file: string): Lockfile {
     });
   }
   const problem = shapeProblem(data);
-  if (problem === "version") {
-    const version = (data as { lockfileVersion?: unknown }).lockfileVersion;
-    throw new ConfigError(
-      "lockfile-version-unsupported",
-      `The lockfile ${file} has lockfileVersion ${JSON.stringify(version)}; this agentform reads version ${LOCKFILE_VERSION}.`,
-      { hint: "Upgrade agentform to the version that wrote this lockfile." },
-    );
-  }
+  if (problem === "version") throw versionError((data as { lockfileVersion?: unknown }).lockfileVersion, file);
   if (problem !== null) {
     throw new ConfigError("lockfile-invalid", `The lockfile ${file} is malformed: ${problem}.`, {
       hint: "Restore it from git; agentform writes it, so it should not be edited by hand.",
     });
   }
+  // The spread keeps unknown top-level fields (a newer minor's maps) so they are written back.
   const lock = data as Lockfile;
   return { ...lock, agents: nullRecord(Object.entries(lock.agents)), environments: nullRecord(Object.entries(lock.environments)) };
+}
+
+/** Whether `version` is a minor of the major this agentform reads (1 ≤ v < 2 for major 1). */
+function isReadableVersion(version: unknown): version is number {
+  return typeof version === "number" && version >= LOCKFILE_MAJOR && version < LOCKFILE_MAJOR + 1;
+}
+
+function versionError(version: unknown, file: string): ConfigError {
+  // A higher major was written by a newer agentform; anything else (0.9, "1.1") was never
+  // written by any agentform, so upgrading would not help.
+  const newer = typeof version === "number" && version >= LOCKFILE_MAJOR + 1;
+  return new ConfigError(
+    "lockfile-version-unsupported",
+    `The lockfile ${file} has lockfileVersion ${JSON.stringify(version)}; this agentform reads lockfileVersion ${LOCKFILE_MAJOR}.x (a number from ${LOCKFILE_MAJOR} up to, not including, ${LOCKFILE_MAJOR + 1}) and writes ${LOCKFILE_VERSION}.`,
+    {
+      hint: newer
+        ? "Upgrade agentform to the version that wrote this lockfile."
+        : "No agentform wrote this version (agentform writes a number such as 1.1): restore the lockfile from git, then run `agentform apply` to rewrite it.",
+    },
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -95,7 +118,7 @@ const isString = (v: unknown): v is string => typeof v === "string" && v.length 
 
 function shapeProblem(data: unknown): string | null {
   if (!isObject(data)) return "the top level is not an object";
-  if (data.lockfileVersion !== LOCKFILE_VERSION) return "version";
+  if (!isReadableVersion(data.lockfileVersion)) return "version";
   if (!isString(data.project)) return "`project` is missing";
   if (!isString(data.target)) return "`target` is missing";
   const origin = data.origin;

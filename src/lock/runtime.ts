@@ -79,11 +79,13 @@ export function loadLock(file?: string): RuntimeLock {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new RuntimeLockError("lockfile-invalid", `The lockfile ${resolved} is not a JSON object. Restore it from git.`);
   }
+  // Any minor of the major (1, 1.1, 1.2, ...): minors only add top-level maps, which this reader
+  // ignores, so a service keeps working when a newer agentform rewrites the lockfile.
   const version = data.lockfileVersion;
   if (typeof version !== "number" || Math.floor(version) !== SUPPORTED_MAJOR) {
     throw new RuntimeLockError(
       "lockfile-version-unsupported",
-      `The lockfile ${resolved} has lockfileVersion ${JSON.stringify(version)}, but this reader understands version ${SUPPORTED_MAJOR}. Upgrade the agentform package this service depends on to the version that wrote the lockfile.`,
+      `The lockfile ${resolved} has lockfileVersion ${JSON.stringify(version)}, but this reader understands version ${SUPPORTED_MAJOR}.x. Upgrade the agentform package this service depends on to the version that wrote the lockfile.`,
     );
   }
   const agents = asRecord(data.agents);

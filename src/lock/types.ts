@@ -1,9 +1,18 @@
 /**
- * The lockfile (DESIGN.md "Lockfile"): written by apply, read by plan (drift, prune inventory)
+ * The lockfile (docs/lockfile.md): written by apply, read by plan (drift, prune inventory)
  * and by runtime services (src/lock/runtime.ts, which must not import this module's siblings).
  */
 
-export const LOCKFILE_VERSION = 1;
+/**
+ * The format version this agentform writes. The integer part is the major: a reader refuses a
+ * major it does not know. The fraction is the minor: a minor only adds (new top-level maps for
+ * new resource kinds, for example), so every reader of the same major reads every minor. 1.1
+ * is the first minor that may carry such maps; 1 (that is, 1.0) is what 0.1.0 wrote.
+ */
+export const LOCKFILE_VERSION = 1.1;
+
+/** The major this agentform reads: any lockfileVersion v with LOCKFILE_MAJOR ≤ v < LOCKFILE_MAJOR + 1. */
+export const LOCKFILE_MAJOR = 1;
 
 export interface LockedAgent {
   id: string;
@@ -20,8 +29,15 @@ export interface LockedEnvironment {
   liveDigest: string;
 }
 
+/**
+ * The fields this agentform understands. A lockfile written by a newer minor may carry more
+ * top-level fields (another kind's map); parseLock keeps them as extra own properties of this
+ * object and the writer writes them back unchanged, so an older agentform applying never erases
+ * entries it cannot interpret.
+ */
 export interface Lockfile {
-  lockfileVersion: 1;
+  /** As read; the writer always writes LOCKFILE_VERSION. */
+  lockfileVersion: number;
   project: string;
   target: string;
   origin: { baseUrl: string; workspaceId: string | null };

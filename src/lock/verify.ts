@@ -7,7 +7,7 @@
  * a manifest changed since apply). Warnings mean live moved outside agentform (drift) or the
  * lockfile carries an entry no manifest wants any more.
  */
-import type { LiveAgent, LiveEnvironment, ResourceKind } from "../backends/types.js";
+import type { LiveAgent, LiveEnvironment, ResourceKind } from "../kinds/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Plan, PlannedResource } from "../plan/types.js";

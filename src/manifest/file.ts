@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
-import type { ResourceKind } from "../backends/types.js";
+import type { ResourceKind } from "../kinds/types.js";
 import { schemaDiagnostics } from "./schema.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, Position } from "./types.js";

@@ -3,7 +3,7 @@
  * whether colour is wanted and where the text goes.
  */
 import { redactSecrets } from "../errors.js";
-import { colors, noColors } from "../cli/output.js";
+import { colors, noColors } from "../util/paint.js";
 import { pointerSegments } from "./source.js";
 import type { Diagnostic } from "./types.js";
 

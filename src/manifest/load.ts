@@ -7,7 +7,7 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { ResourceKind } from "../backends/types.js";
+import type { ResourceKind } from "../kinds/types.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";

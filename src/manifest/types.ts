@@ -3,7 +3,7 @@
  * planner. Everything here is plain data except `locate`, a lookup into the source positions
  * of the parsed file.
  */
-import type { ResourceKind } from "../backends/types.js";
+import type { ResourceKind } from "../kinds/types.js";
 
 /** 1-based line and column in a source file. */
 export interface Position {

@@ -9,6 +9,9 @@
 import { canonicalJson } from "../normalize/index.js";
 import type { FieldChange } from "./types.js";
 
+export { escapePointer, pointerSegments, unescapePointer } from "../util/pointer.js";
+import { escapePointer, pointerSegments } from "../util/pointer.js";
+
 export const MAX_DIFF_DEPTH = 64;
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -16,20 +19,6 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 /** RFC 6901 escaping of one pointer segment. */
-export function escapePointer(segment: string): string {
-  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-export function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, "/").replace(/~0/g, "~");
-}
-
-/** The segments of a JSON pointer ("" is the document). */
-export function pointerSegments(pointer: string): string[] {
-  return pointer === "" ? [] : pointer.slice(1).split("/").map(unescapePointer);
-}
-
-/** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */
 export function diffCanonical(before: unknown, after: unknown, base = ""): FieldChange[] {
   const out: FieldChange[] = [];
   walk(before, after, base, out, 0);

@@ -7,7 +7,7 @@
  * coordinator can tell whether a roster target moves in this plan (then its roster version is
  * known after apply and it depends on the target) or moved before (then it is re-pinned now).
  */
-import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../backends/types.js";
+import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../kinds/types.js";
 import type { LockedAgent, LockedEnvironment } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
@@ -308,7 +308,7 @@ function planResource(
   };
   const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
   const bodyResolver: BodyRefResolver = (name, explicit) => resolve?.(name, explicit)?.ref;
-  const resolvedSpec = resolveSpecRefs(manifest.spec, bodyResolver);
+  const resolvedSpec = resolveSpecRefs(kind, manifest.spec, bodyResolver);
   const ignore = manifest.settings.ignore;
 
   let action: PlanAction;

@@ -3,7 +3,7 @@
  * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */
-import type { LiveAgent, LiveEnvironment, ResourceKind } from "../backends/types.js";
+import type { LiveAgent, LiveEnvironment, ResourceKind } from "../kinds/types.js";
 import type { Lockfile } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 
@@ -31,7 +31,7 @@ export interface FieldChange {
   after?: unknown;
 }
 
-export const KNOWN_AFTER_APPLY = "(known after apply)";
+export { KNOWN_AFTER_APPLY } from "../kinds/spec.js";
 
 export type SecurityCategory =
   | "tool-enabled"

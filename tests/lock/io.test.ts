@@ -8,7 +8,7 @@ import type { Lockfile } from "../../src/lock/types.js";
 
 function sampleLock(): Lockfile {
   return {
-    lockfileVersion: 1,
+    lockfileVersion: 1.1,
     project: "support-bots",
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
@@ -39,7 +39,7 @@ describe("serializeLock", () => {
 
   it("emptyLock has no resources and the given origin", () => {
     expect(emptyLock("p", "t", { baseUrl: "u", workspaceId: "w" })).toEqual({
-      lockfileVersion: 1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, agents: {}, environments: {},
+      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, agents: {}, environments: {},
     });
   });
 });

@@ -8,7 +8,7 @@ import { loadLock, RuntimeLockError } from "../../src/lock/runtime.js";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 const lockText = JSON.stringify({
-  lockfileVersion: 1,
+  lockfileVersion: 1.1,
   project: "support-bots",
   target: "default",
   origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
@@ -64,6 +64,30 @@ describe("agentform/runtime loadLock", () => {
     }
     expect(error?.code).toBe("lockfile-version-unsupported");
     expect(error?.message).toMatch(/lockfileVersion 2.*Upgrade the agentform package/);
+  });
+
+  it("reads every 1.x minor and ignores top-level maps it does not know", async () => {
+    for (const version of [1, 1.1, 1.9]) {
+      const minor = path.join(dir, `v${version}.json`);
+      const skills = { "pdf-tools": { id: "skill_1", version: 2 } };
+      await writeFile(minor, JSON.stringify({ ...JSON.parse(lockText), lockfileVersion: version, skills, vaults: { main: { id: "vlt_1" } } }));
+      const lock = loadLock(minor);
+      expect(lock.agent("triage"), String(version)).toEqual({ type: "agent", id: "agent_011", version: 7 });
+      expect(lock.environmentId("python-sandbox")).toBe("env_011");
+    }
+  });
+
+  it.each([[0.9], [2], ["1.1"], [null]])("refuses lockfileVersion %j, saying it reads 1.x", async (version) => {
+    const other = path.join(dir, "other-version.json");
+    await writeFile(other, JSON.stringify({ ...JSON.parse(lockText), lockfileVersion: version }));
+    let error: RuntimeLockError | undefined;
+    try {
+      loadLock(other);
+    } catch (e) {
+      error = e as RuntimeLockError;
+    }
+    expect(error?.code).toBe("lockfile-version-unsupported");
+    expect(error?.message).toContain(`lockfileVersion ${JSON.stringify(version)}, but this reader understands version 1.x.`);
   });
 
   it("a missing lockfile says to run apply", () => {

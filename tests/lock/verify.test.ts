@@ -28,7 +28,7 @@ function setup() {
   const triage = liveAgent("agent_1", "triage", 3);
   const sandbox = liveEnv("env_1", "sandbox");
   const lock: Lockfile = {
-    lockfileVersion: 1, project: "support-bots", target: "default", origin: { baseUrl: "http://x", workspaceId: null },
+    lockfileVersion: 1.1, project: "support-bots", target: "default", origin: { baseUrl: "http://x", workspaceId: null },
     agents: { triage: { id: "agent_1", version: 3, specDigest: specDigest(agents[0]!), liveDigest: liveDigest("agent", triage) } },
     environments: { sandbox: { id: "env_1", specDigest: specDigest(environments[0]!), liveDigest: liveDigest("environment", sandbox) } },
   };

@@ -59,7 +59,7 @@ describe("schemas", () => {
 
   it("the lockfile schema accepts DESIGN.md's example and rejects a float version", () => {
     const lock = {
-      lockfileVersion: 1,
+      lockfileVersion: 1.1,
       project: "support-bots",
       target: "default",
       origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },

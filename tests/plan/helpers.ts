@@ -83,7 +83,7 @@ export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironmen
 
 export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments">>): Lockfile {
   return {
-    lockfileVersion: 1,
+    lockfileVersion: 1.1,
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },

@@ -1,0 +1,105 @@
+/**
+ * Agent request bodies (pure), following the API's update semantics: `model` sent whole,
+ * `multiagent` spelled out completely (the server merges it level by level, so a complete
+ * object is the only way to replace it), rosters with by-name references resolved.
+ */
+import { KNOWN_AFTER_APPLY, type BodyRefResolver } from "../spec.js";
+import { isObj, type Obj } from "../values.js";
+
+function resolveEntry(e: unknown, resolve: BodyRefResolver): unknown {
+  if (!isObj(e) || typeof e.ref !== "string") return e;
+  const explicit = typeof e.version === "number" ? e.version : undefined;
+  const r = resolve(e.ref, explicit);
+  if (!r || r.id === KNOWN_AFTER_APPLY || r.version === KNOWN_AFTER_APPLY) {
+    // Apply resolves it from the results of earlier steps.
+    return explicit === undefined ? { type: "agent", ref: e.ref } : { type: "agent", ref: e.ref, version: explicit };
+  }
+  return { type: "agent", id: r.id, version: r.version };
+}
+
+function resolveMember(m: unknown, resolve: BodyRefResolver): unknown {
+  if (!isObj(m) || !Array.isArray(m.predefined_agents)) return m;
+  return { ...m, predefined_agents: m.predefined_agents.map((e) => resolveEntry(e, resolve)) };
+}
+
+/** The spec with `{type: "agent", ref}` roster entries resolved where the target is known. */
+export function resolveAgentRefs(spec: Obj, resolve: BodyRefResolver): Obj {
+  const ma = spec.multiagent;
+  if (!isObj(ma)) return spec;
+  if (ma.type === "coordinator" && Array.isArray(ma.agents)) {
+    return { ...spec, multiagent: { ...ma, agents: ma.agents.map((e) => resolveEntry(e, resolve)) } };
+  }
+  if (ma.type === "multiagent_20261001") {
+    const next: Obj = { ...ma };
+    if ("subagents" in ma) next.subagents = resolveMember(ma.subagents, resolve);
+    if ("workflows" in ma) next.workflows = resolveMember(ma.workflows, resolve);
+    return { ...spec, multiagent: next };
+  }
+  return spec;
+}
+
+/** `model` as a whole object; effort only when the manifest sets it (omitting it keeps the stored one). */
+function modelBody(model: unknown): Obj {
+  const m: Obj = typeof model === "string" ? { id: model } : isObj(model) ? model : {};
+  const out: Obj = { id: m.id };
+  if (m.effort !== undefined && m.effort !== null) out.effort = typeof m.effort === "string" ? { type: m.effort } : m.effort;
+  if (m.speed !== undefined && m.speed !== null) out.speed = m.speed;
+  if (typeof m.inference_geo === "string") out.inference_geo = m.inference_geo;
+  return out;
+}
+
+function memberBody(v: unknown): Obj {
+  const m = isObj(v) ? v : { type: "enabled" };
+  if (m.type !== "enabled") return { type: m.type };
+  return {
+    type: "enabled",
+    inline_agents: isObj(m.inline_agents) ? { type: m.inline_agents.type ?? "enabled" } : { type: "enabled" },
+    predefined_agents: Array.isArray(m.predefined_agents) ? m.predefined_agents : [],
+  };
+}
+
+/** The complete multiagent object, so the server's level-by-level merge equals replacement. */
+function multiagentBody(v: unknown): Obj | null {
+  if (!isObj(v)) return null;
+  if (v.type !== "multiagent_20261001") return v;
+  const adv = isObj(v.advisor) ? v.advisor : { type: "disabled" };
+  return {
+    type: "multiagent_20261001",
+    advisor: adv.type === "enabled" ? { type: "enabled", model: adv.model } : { type: adv.type },
+    subagents: memberBody(v.subagents),
+    workflows: memberBody(v.workflows),
+  };
+}
+
+/** One top-level field of an update body. */
+export function agentFieldBody(field: string, desired: Obj): unknown {
+  const v = desired[field];
+  switch (field) {
+    case "model":
+      return modelBody(v);
+    case "tools":
+    case "mcp_servers":
+    case "skills":
+      return Array.isArray(v) ? v : [];
+    case "multiagent":
+      return multiagentBody(v);
+    case "execution_identity":
+      return isObj(v) ? v : { type: "service_account" };
+    case "description":
+    case "system":
+      return typeof v === "string" && v !== "" ? v : null;
+    default:
+      return v === undefined ? null : v;
+  }
+}
+
+/** The create body's fields (the generic layer adds the ownership marker). */
+export function agentCreateFields(spec: Obj): Obj {
+  const body: Obj = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (v === undefined) continue;
+    body[k] = k === "multiagent" ? multiagentBody(v) : v;
+  }
+  if (body.multiagent === null) delete body.multiagent;
+  return body;
+}

@@ -1,0 +1,16 @@
+/** The agent kind: versioned, owned through its metadata marker, rosters referencing agents by name. */
+import type { KindSpec } from "../spec.js";
+import { agentFindings } from "./security.js";
+import type { Obj } from "../values.js";
+import { agentCreateFields, agentFieldBody, resolveAgentRefs } from "./body.js";
+import { canonicalAgentDesired, canonicalAgentLive } from "./canonical.js";
+
+export const agentKind: KindSpec<"agent"> = {
+  kind: "agent",
+  canonicalDesired: canonicalAgentDesired,
+  canonicalLive: (live, hint) => canonicalAgentLive(live as unknown as Obj, hint),
+  resolveRefs: resolveAgentRefs,
+  createFields: agentCreateFields,
+  reviewSecurity: agentFindings,
+  fieldBody: agentFieldBody,
+};

@@ -1,0 +1,21 @@
+/**
+ * The registry of resource kinds. Typed as a Record over ResourceKind, so adding a kind to
+ * LiveByKind (src/kinds/types.ts) fails to compile until its spec is registered here.
+ */
+import { agentKind } from "./agent/index.js";
+import { environmentKind } from "./environment/index.js";
+import type { KindSpec } from "./spec.js";
+import type { ResourceKind } from "./types.js";
+
+export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
+  agent: agentKind,
+  environment: environmentKind,
+};
+
+/** The spec of a kind. */
+export function kindSpec<K extends ResourceKind>(kind: K): KindSpec<K> {
+  return KINDS[kind];
+}
+
+export type { KindSpec } from "./spec.js";
+export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";

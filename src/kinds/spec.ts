@@ -1,0 +1,45 @@
+/**
+ * The KindSpec interface: everything agentform knows about one resource kind. The planner,
+ * executor, lockfile, renderers and backends loop over the registry (src/kinds/index.ts) and
+ * ask the spec; only src/kinds/ (and src/local/, which stands in for the API) know a kind by name.
+ */
+import type { Findings } from "./findings.js";
+import type { Obj } from "./values.js";
+import type { LiveOf, ResourceKind } from "./types.js";
+
+/** Marks a value that only apply can know (the version a re-pin will point at, a new id). */
+export const KNOWN_AFTER_APPLY = "(known after apply)";
+
+/** How a by-name reference resolves for a request body; undefined keeps `{type, ref}`. */
+export type BodyRefResolver = (name: string, explicitVersion: number | undefined) => ResolvedRef | undefined;
+
+/** A resolved by-name reference: `version` may be the known-after-apply marker string. */
+export interface ResolvedRef {
+  /** Live id, or the known-after-apply marker when the target is created in the same plan. */
+  id: string;
+  version: number | string;
+}
+
+/** How canonical forms resolve by-name references (absent: kept by name). */
+export interface DesiredContext {
+  resolveRef?: (name: string, explicitVersion: number | undefined) => ResolvedRef | undefined;
+}
+
+export interface KindSpec<K extends ResourceKind = ResourceKind> {
+  readonly kind: K;
+  /** Canonical form of a manifest's spec; `context` resolves by-name references. */
+  canonicalDesired(spec: Obj, context?: DesiredContext): Obj;
+  /**
+   * Canonical form of a live resource. `desiredHint` is the desired form it will be compared
+   * with: fields the manifest leaves to the server are dropped from the live side.
+   */
+  canonicalLive(live: LiveOf<K>, desiredHint?: Obj): Obj;
+  /** The spec with by-name references resolved where the target is known (request bodies). */
+  resolveRefs(spec: Obj, resolve: BodyRefResolver): Obj;
+  /** The create body's fields; the generic layer adds the ownership marker to `metadata`. */
+  createFields(spec: Obj): Obj;
+  /** One top-level field of an update body, as the API's update semantics want it sent. */
+  fieldBody(field: string, desired: Obj): unknown;
+  /** Security review of canonical forms; `before` null: the resource is being created. */
+  reviewSecurity(findings: Findings, before: Obj | null, after: Obj): void;
+}

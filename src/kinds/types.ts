@@ -1,0 +1,26 @@
+/**
+ * The resource kinds agentform manages, as the core sees them. Everything specific to one kind
+ * lives in its module under src/kinds/; the layers below (normalize, plan, apply, lock, render,
+ * backends) loop over the registry in src/kinds/index.ts and never test a kind's name.
+ *
+ * Adding a kind: add it to LiveByKind (its live shape, from the SDK's types), then write its
+ * KindSpec; the registry is a Record over ResourceKind, so a kind without a spec fails to compile.
+ */
+import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents";
+import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
+
+export type LiveAgent = BetaManagedAgentsAgent;
+export type LiveEnvironment = BetaEnvironment;
+
+/** Each kind's live resource, exactly as the API returns it. */
+export interface LiveByKind {
+  agent: LiveAgent;
+  environment: LiveEnvironment;
+}
+
+export type ResourceKind = keyof LiveByKind;
+export type LiveOf<K extends ResourceKind> = LiveByKind[K];
+export type LiveResource = LiveByKind[ResourceKind];
+
+/** A JSON request body: exactly what goes on the wire (snake_case, API shapes). */
+export type RequestBody = Record<string, unknown>;

@@ -1,0 +1,53 @@
+/**
+ * Helpers the kinds share to build canonical forms (pure): the small rules every kind applies
+ * the same way (empty strings, sets, server-defaulted policies, keyed collections, metadata).
+ */
+import { OWNERSHIP_KEY } from "../manifest/types.js";
+
+export type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+export function nullIfEmpty(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : null;
+}
+
+export function sortedSet(v: unknown): string[] {
+  return [...new Set(asArray(v).filter((x): x is string => typeof x === "string"))].sort();
+}
+
+/** Policy object or string → its type string; absent → the given default. */
+export function policyOf(v: unknown, fallback: string): string {
+  if (typeof v === "string") return v;
+  if (isObj(v) && typeof v.type === "string") return v.type;
+  return fallback;
+}
+
+export function boolOr(v: unknown, fallback: boolean): boolean {
+  return typeof v === "boolean" ? v : fallback;
+}
+
+/** Keyed collection helper: a repeated key gets "#2", "#3"... so nothing is silently dropped. */
+export function putKeyed(target: Obj, key: string, value: unknown): void {
+  let k = key;
+  for (let n = 2; k in target; n++) k = `${key}#${n}`;
+  target[k] = value;
+}
+
+export function canonicalMetadata(v: unknown): Obj {
+  const out: Obj = {};
+  if (!isObj(v)) return out;
+  for (const [k, val] of Object.entries(v)) {
+    // The ownership marker is checked by the planner, never diffed. "" is kept: on agents it is
+    // a stored value (only null deletes), so a live "" must show up as a difference.
+    if (k === OWNERSHIP_KEY || val === null || val === undefined) continue;
+    out[k] = val;
+  }
+  return out;
+}

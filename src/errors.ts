@@ -63,22 +63,26 @@ export class OperationalError extends AgentformError {
 }
 
 // Shapes of credentials that must never appear in output. Kept deliberately broad: a false
-// positive costs a few redacted characters, a false negative leaks a key.
-const SECRET_PATTERNS: RegExp[] = [
-  /sk-ant-[A-Za-z0-9_-]{8,}/g,
-  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/-]{8,}=*/g,
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{16,}/g,
-  /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}/g,
-  /\bnpm_[A-Za-z0-9]{36}\b/g,
-  /\b(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}/g,
-  /\bAIza[0-9A-Za-z_-]{35}/g,
-  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
-  // A password in URL userinfo: keep the URL readable, drop the credential.
-  /(?<=\/\/[^/\s:@]*:)[^/\s@]+(?=@)/g,
+// positive costs a few redacted characters, a false negative leaks a key. The manifest scanner
+// checks parsed values against the same shapes (so a YAML escape cannot hide one). Quantifiers
+// are bounded where a match could otherwise rescan a long run for every start position.
+export const CREDENTIAL_SHAPES: ReadonlyArray<{ what: string; pattern: RegExp; outputOnly?: boolean }> = [
+  { what: "an Anthropic API key", pattern: /sk-ant-[A-Za-z0-9_-]{8,}/g },
+  { what: "a GitHub token", pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g },
+  { what: "a GitHub token", pattern: /\bgithub_pat_[A-Za-z0-9_]{20,}/g },
+  { what: "a Slack token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  // A token has digits; "Bearer authentication" is prose.
+  { what: "a bearer token", pattern: /\bBearer\s+(?=[A-Za-z0-9._~+/-]{0,256}\d)[A-Za-z0-9._~+/-]{16,}=*/g },
+  { what: "an AWS access key id", pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
+  { what: "an OpenAI API key", pattern: /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{16,}/g },
+  { what: "a Stripe key", pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}/g },
+  { what: "an npm token", pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { what: "a GitLab token", pattern: /\b(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}/g },
+  { what: "a Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}/g },
+  { what: "a JSON Web Token", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g },
+  // A password in URL userinfo: keep the URL readable, drop the credential. (Manifests get a finer
+  // check that tells `${VAR}` placeholders from passwords.)
+  { what: "a password in a URL", outputOnly: true, pattern: /(?<=\/\/[^/\s:@]{0,256}:)[^/\s@]{1,256}(?=@)/g },
 ];
 
 /** Replace anything shaped like a credential with `[REDACTED]`. */
@@ -87,6 +91,6 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
   for (const secret of extraSecrets) {
     if (secret.length >= 4) out = out.split(secret).join("[REDACTED]");
   }
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "[REDACTED]");
+  for (const { pattern } of CREDENTIAL_SHAPES) out = out.replace(pattern, "[REDACTED]");
   return out;
 }

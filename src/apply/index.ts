@@ -21,7 +21,7 @@ import { cloneLock } from "../lock/io.js";
 import type { ControlPlane } from "../backends/types.js";
 import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../kinds/types.js";
 import type { Lockfile } from "../lock/types.js";
-import { liveDigest } from "../normalize/index.js";
+import { canonicalJson, liveDigest } from "../normalize/index.js";
 import type { Plan, PlanAction, PlannedResource } from "../plan/types.js";
 
 export type ApplyEvent =
@@ -206,7 +206,7 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
 
   /** Entries without a request still get their lockfile entry, from what the plan observed. */
   function recordUnchanged(entry: PlannedResource): void {
-    if (entry.lockOnly?.reason === "gone") return removeEntry(entry.kind === "agent" ? lock.agents : lock.environments, entry.name);
+    if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return removeEntry(entry.kind === "agent" ? lock.agents : lock.environments, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
     if (entry.kind === "agent" && entry.basis.kind === "agent") {
       setEntry(lock.agents, entry.name, { id: entry.id, version: entry.basis.version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
@@ -218,7 +218,8 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
   /** Set a lockfile entry, counting it as a change only when it differs. */
   function setEntry<T extends { id: string }>(table: Record<string, T>, name: string, value: T): void {
     const before = ownValue(table, name);
-    if (before && JSON.stringify(before) === JSON.stringify(value)) return;
+    // Key order differs between an entry read from the file and one built here: compare canonically.
+    if (before && canonicalJson(before) === canonicalJson(value)) return;
     setOwn(table, name, value);
     changes++;
   }

@@ -15,10 +15,16 @@
  * - A lock is taken over automatically only when its heartbeat is stale AND its owner is a
  *   process of this machine that no longer runs. A live pid (possibly paused) or another host's
  *   lock is never taken: `agentform lock break` is for those, by a person who knows.
+ * - Anything at the lock's path that is not a regular file (a symlink, a FIFO, a directory) was
+ *   not made by agentform. It is never opened through (a FIFO would block the open forever, a
+ *   symlink could point anywhere): apply refuses it as `run-lock-invalid`, and `lock break`
+ *   removes the entry itself.
+ * - A temp file or a moved-aside lock left by a killed apply carries its own random token in its
+ *   name, so it never collides with a later run; it is only litter in .agentform/.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
-import { link, mkdir, open, rename, unlink, utimes, writeFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, type Stats } from "node:fs";
+import { link, lstat, mkdir, open, rename, rmdir, unlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { AgentformError, ConfigError, OperationalError, SafetyError } from "../errors.js";
@@ -39,7 +45,12 @@ export interface RunLockState {
   ageMs: number;
   /** The raw content, to check that what a takeover or break moved is what was judged. */
   text: string;
+  /** Set when the path holds something other than a regular file (then `owner` is null and `text` ""). */
+  notAFile?: NotAFile;
 }
+
+/** What can sit at the lock's path instead of a lock file. */
+export type NotAFile = "symbolic link" | "FIFO" | "directory" | "special file";
 
 export interface RunLockOptions {
   /** A heartbeat older than this is stale (default 60 s; env AGENTFORM_RUN_LOCK_STALE_SECONDS). */
@@ -68,6 +79,11 @@ export const STALE_ENV = "AGENTFORM_RUN_LOCK_STALE_SECONDS";
 const DEFAULT_STALE_MS = 60_000;
 /** Lock files are a few hundred bytes; anything bigger is not ours and is not read whole. */
 const MAX_LOCK_BYTES = 4096;
+/**
+ * How a lock is opened: never through a symlink, and without blocking should a FIFO appear at
+ * the path between the lstat and the open (the fstat after the open then refuses it).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 export function runLockFile(root: string, target: string): string {
   return path.join(root, ".agentform", `apply-${target}.lock`);
@@ -103,6 +119,7 @@ export async function acquireRunLock(file: string, options: RunLockOptions = {})
       }
       const seen = await readRunLock(file);
       if (seen === null) continue;
+      if (seen.notAFile !== undefined) throw notALockFile(file, seen.notAFile, options.target);
       const verdict = judgeRunLock(seen, { staleAfterMs, host: me.host, alive: processAlive });
       if (verdict !== "take-over") throw inProgress(file, seen, verdict, staleAfterMs, options.target);
       await moveAside(file, seen, me.token, () => inProgress(file, null, "fresh", staleAfterMs, options.target));
@@ -138,29 +155,51 @@ export function judgeRunLock(
   return "take-over";
 }
 
-/** The current lock, or null if there is none. Reads at most a few KB whatever the file holds. */
+/**
+ * The current lock, or null if there is none. Reads at most a few KB whatever the file holds,
+ * and never opens anything but a regular file (see OPEN_FLAGS).
+ */
 export async function readRunLock(file: string): Promise<RunLockState | null> {
-  let handle;
+  let info: Stats;
   try {
-    handle = await open(file, "r");
+    info = await lstat(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
   }
+  if (!info.isFile()) return oddEntry(info);
+  let handle;
   try {
-    const info = await handle.stat();
+    handle = await open(file, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    // Replaced by a symlink since the lstat (O_NOFOLLOW refuses it with ELOOP).
+    if (code === "ELOOP") return { owner: null, ageMs: 0, text: "", notAFile: "symbolic link" };
+    throw err;
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) return oddEntry(opened);
     const buffer = Buffer.alloc(MAX_LOCK_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const text = bytesRead > MAX_LOCK_BYTES ? "" : buffer.subarray(0, bytesRead).toString("utf8");
-    return { owner: parseOwner(text), ageMs: Math.max(0, Date.now() - info.mtimeMs), text };
+    return { owner: parseOwner(text), ageMs: Math.max(0, Date.now() - opened.mtimeMs), text };
   } finally {
     await handle.close();
   }
 }
 
+function oddEntry(info: Stats): RunLockState {
+  const notAFile: NotAFile = info.isSymbolicLink() ? "symbolic link" : info.isFIFO() ? "FIFO" : info.isDirectory() ? "directory" : "special file";
+  return { owner: null, ageMs: Math.max(0, Date.now() - info.mtimeMs), text: "", notAFile };
+}
+
 function readBoundedSync(file: string): string {
-  const fd = openSync(file, "r");
+  // Called from signal handlers: must never block on a FIFO or read through a symlink.
+  const fd = openSync(file, OPEN_FLAGS);
   try {
+    if (!fstatSync(fd).isFile()) return "";
     const buffer = Buffer.alloc(MAX_LOCK_BYTES + 1);
     const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
     return bytesRead > MAX_LOCK_BYTES ? "" : buffer.subarray(0, bytesRead).toString("utf8");
@@ -269,18 +308,65 @@ export async function breakRunLock(file: string, options: { force?: boolean; tar
 async function breakLock(file: string, options: { force?: boolean; target?: string }): Promise<RunLockState | null> {
   const seen = await readRunLock(file);
   if (seen === null) return null;
+  if (seen.notAFile !== undefined) return removeOddEntry(file, seen, seen.notAFile, options.target);
   const owner = seen.owner;
   if (owner !== null && owner.host === hostname() && processAlive(owner.pid) && !options.force) {
     throw new SafetyError("run-lock-held", `The apply lock ${file} belongs to pid ${owner.pid}, which is still running on this machine.`, {
       hint: `If it is a paused apply, resume it (kill -CONT ${owner.pid}) or stop it (kill ${owner.pid}). If that pid is not an agentform apply, run \`${breakCommand(options.target)} --force\`.`,
     });
   }
-  const removed = await moveAside(file, seen, `break-${randomBytes(8).toString("hex")}`, () =>
-    new SafetyError("run-lock-changed", `The apply lock ${file} changed while it was being removed; it was left in place.`, {
-      hint: `Another apply took it just now. Check it, then run \`${breakCommand(options.target)}\` again if needed.`,
-    }),
-  );
+  const removed = await moveAside(file, seen, `break-${randomBytes(8).toString("hex")}`, () => lockChanged(file, options.target));
   return removed ? seen : null;
+}
+
+/**
+ * Remove what sits at the lock's path instead of a lock file, never following it: a directory
+ * with rmdir (which cannot remove a lock file, so needs no check, and refuses a non-empty one:
+ * that content is for a person to look at), anything else by moving it aside, checking that
+ * what moved is still not a lock file (an apply may have taken the path just now), and
+ * unlinking it. unlink removes a symlink itself, not what it points at.
+ */
+async function removeOddEntry(file: string, seen: RunLockState, kind: NotAFile, target: string | undefined): Promise<RunLockState | null> {
+  if (kind === "directory") {
+    try {
+      await rmdir(file);
+      return seen;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return null;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
+      throw new SafetyError("run-lock-invalid", `The apply lock path ${file} is a directory with files in it; \`agentform lock break\` removes only an empty one.`, {
+        hint: "agentform never makes a directory there. Look at what it holds, remove it by hand, then run apply again.",
+      });
+    }
+  }
+  const aside = `${file}.break-${randomBytes(8).toString("hex")}.stale`;
+  try {
+    await rename(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  const moved = await lstat(aside);
+  if (moved.isFile() || moved.isDirectory()) {
+    // Not what was judged: put it back (link fails rather than replace a newer lock) and refuse.
+    await (moved.isFile() ? link(aside, file).then(() => unlink(aside)) : rename(aside, file)).catch(() => undefined);
+    throw lockChanged(file, target);
+  }
+  await unlink(aside);
+  return seen;
+}
+
+function lockChanged(file: string, target: string | undefined): SafetyError {
+  return new SafetyError("run-lock-changed", `The apply lock ${file} changed while it was being removed; it was left in place.`, {
+    hint: `Another apply took it just now. Check it, then run \`${breakCommand(target)}\` again if needed.`,
+  });
+}
+
+function notALockFile(file: string, kind: NotAFile, target: string | undefined): SafetyError {
+  return new SafetyError("run-lock-invalid", `The apply lock path ${file} is a ${kind}, not a lock file: agentform never makes one, so it does not know whether an apply is running.`, {
+    hint: `Check that no agentform apply of this target is running, then run \`${breakCommand(target)}\`, which removes it (a symbolic link is removed itself, never what it points at).`,
+  });
 }
 
 function breakCommand(target: string | undefined): string {

@@ -10,8 +10,11 @@ import { ConfigError } from "../errors.js";
 import type { Plan } from "../plan/types.js";
 import { nestingExceeds } from "../util/depth.js";
 
-/** Far above any real plan (a 5,000-agent plan is a few MiB), far below trouble. */
-export const MAX_SAVED_PLAN_BYTES = 256 * 1024 * 1024;
+/**
+ * Far above any real plan (a 5,000-agent plan is a few MiB), and low enough that parsing the
+ * worst file (JSON.parse of tiny nodes takes about 15 times the file's size) stays in memory.
+ */
+export const MAX_SAVED_PLAN_BYTES = 32 * 1024 * 1024;
 /** Plans nest a manifest's values a few levels deep; validation caps those at 64. */
 const MAX_NESTING = 128;
 const HINT = "Pass the file written by `agentform plan --out` with this version of agentform.";

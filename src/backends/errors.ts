@@ -4,6 +4,7 @@
  * (API-SEMANTICS §1.4); the message never contains the API key.
  */
 import { AgentformError, ExitCode } from "../errors.js";
+import { inertText } from "../render/inert.js";
 
 /**
  * A response agentform could not use, whatever its status: it is never trusted, and never
@@ -17,7 +18,9 @@ export type ResponseProblem =
   | "not-json"
   | "invalid"
   | "pagination-loop"
-  | "page-limit";
+  | "page-limit"
+  | "list-too-large"
+  | "redirect";
 
 const PROBLEM_CODES: Record<ResponseProblem, string> = {
   "too-large": "response-too-large",
@@ -27,6 +30,8 @@ const PROBLEM_CODES: Record<ResponseProblem, string> = {
   invalid: "response-invalid",
   "pagination-loop": "pagination-loop",
   "page-limit": "pagination-limit",
+  "list-too-large": "list-too-large",
+  redirect: "response-redirect",
 };
 
 const PROBLEM_HINTS: Record<ResponseProblem, string> = {
@@ -38,6 +43,10 @@ const PROBLEM_HINTS: Record<ResponseProblem, string> = {
   invalid: "The response does not have the shape the Managed Agents API sends. Check the target's base_url.",
   "pagination-loop": "The server sent a page cursor it had already sent, so listing would never end. Check the target's base_url.",
   "page-limit": "Listing did not end within the page limit. Check the target's base_url, or raise AGENTFORM_MAX_PAGES if the workspace really is that large.",
+  "list-too-large":
+    "One list's pages together exceeded the byte limit. Check the target's base_url, or raise AGENTFORM_MAX_LIST_BYTES if the workspace really is that large.",
+  redirect:
+    "Redirects are never followed: they would send the key and the request to another address. Set the target's base_url to the address that answers itself.",
 };
 
 export interface BackendErrorInit {
@@ -72,9 +81,11 @@ export class BackendError extends AgentformError {
     const where = init.problem !== undefined ? "unusable response" : init.status === undefined ? "no response" : `HTTP ${init.status}`;
     // A 409 says "conflict" whatever error.type the server chose (API-SEMANTICS §1.4, §11 #3).
     const code = init.errorCode ?? (init.status === 409 ? "conflict" : init.type) ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
+    // One line, whatever the server put in its message (or a lockfile in an id): reportError keeps
+    // a message's own line breaks, so a "\n" from a value could otherwise print a forged line.
     super(
-      init.problem !== undefined ? PROBLEM_CODES[init.problem] : `api.${code}`,
-      `${init.operation} failed (${where}): ${init.serverMessage}${init.requestId ? ` [request ${init.requestId}]` : ""}`,
+      init.problem !== undefined ? PROBLEM_CODES[init.problem] : `api.${inertText(code)}`,
+      inertText(`${init.operation} failed (${where}): ${init.serverMessage}${init.requestId ? ` [request ${init.requestId}]` : ""}`),
       init.status === 409 && init.problem === undefined ? ExitCode.refused : ExitCode.error,
       { cause: init.cause, hint: init.problem !== undefined ? PROBLEM_HINTS[init.problem] : hintFor(init) },
     );

@@ -13,11 +13,18 @@
  *   binary downloads, and 204s carry no body at all.
  * - A connection that breaks mid-body is reported as such, distinctly from one that never
  *   answered, because a write may have committed either way.
+ * - Redirects are never followed: fetch would resend the request, its body, the key and any
+ *   custom headers to whatever host a `Location` names, past the allowed-hosts check
+ *   (key-destination.ts). Any 3xx is refused instead.
+ * - All the pages of one list call share a byte budget (`maxListBytes`): the per-response cap
+ *   alone lets 10,000 pages of 16 MiB each accumulate. The budget is found through
+ *   AsyncLocalStorage because the SDK, not agentform, calls this fetch for each page.
  *
  * Problems are thrown as ResponseProblemError; the SDK wraps errors thrown by fetch in an
  * APIConnectionError with this one as its `cause`, and sdk.ts turns that into a coded
  * BackendError.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ResponseProblem } from "./errors.js";
 
 export interface ResponseLimits {
@@ -27,6 +34,8 @@ export interface ResponseLimits {
   bodyTimeoutMs: number;
   /** Most pages one list call follows. */
   maxPages: number;
+  /** Most response bytes one list call reads, all its pages together. */
+  maxListBytes: number;
 }
 
 /**
@@ -37,7 +46,26 @@ export const DEFAULT_LIMITS: ResponseLimits = {
   maxResponseBytes: 16 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
   maxPages: 10_000,
+  // Far above any real workspace (thousands of agents with long prompts), far below what would
+  // exhaust memory; items of a list are all held until the list ends.
+  maxListBytes: 256 * 1024 * 1024,
 };
+
+/** Bytes read so far by one list call, against its limit. */
+interface ListBudget {
+  used: number;
+  readonly limit: number;
+}
+
+const listBudget = new AsyncLocalStorage<ListBudget>();
+
+/**
+ * Run `fn` (one list call and every page request it makes) against a fresh budget of `limit`
+ * response bytes; boundedFetch charges every body read inside it.
+ */
+export function withListBudget<T>(limit: number, fn: () => Promise<T>): Promise<T> {
+  return listBudget.run({ used: 0, limit }, fn);
+}
 
 /** Statuses whose responses never have a body (fetch refuses to build one for them). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -61,9 +89,13 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
 /** Wrap `base` (the global fetch by default) with the limits above. */
 export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init) => fetch(input, init)): Fetch {
   return async (input, init) => {
-    const response = await base(input, init);
-    if (response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+    const response = await base(input, { ...init, redirect: "manual" });
     const status = response.status;
+    if (status >= 300 && status < 400) {
+      await discard(response);
+      throw new ResponseProblemError("redirect", `the server answered ${status}, a redirect; agentform never follows redirects`, status);
+    }
+    if (response.body === null || NULL_BODY_STATUSES.has(status)) return response;
     if (response.ok && !isJson(response.headers.get("content-type"))) {
       await discard(response);
       const type = response.headers.get("content-type") ?? "none";
@@ -74,7 +106,7 @@ export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init)
       await discard(response);
       throw tooLarge(limits, status);
     }
-    const bytes = await readCapped(response, limits);
+    const bytes = await readCapped(response, limits, listBudget.getStore());
     return new Response(bytes, { status, statusText: response.statusText, headers: response.headers });
   };
 }
@@ -85,7 +117,7 @@ function isJson(contentType: string | null): boolean {
 }
 
 /** Read the whole body, or fail: too large, too slow, or cut off. */
-async function readCapped(response: Response, limits: ResponseLimits): Promise<Uint8Array> {
+async function readCapped(response: Response, limits: ResponseLimits, budget: ListBudget | undefined): Promise<Uint8Array> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -113,6 +145,14 @@ async function readCapped(response: Response, limits: ResponseLimits): Promise<U
       if (total > limits.maxResponseBytes) {
         reader.cancel().catch(() => undefined);
         throw tooLarge(limits, response.status);
+      }
+      if (budget !== undefined) {
+        // Charged as bytes arrive, so the page that crosses the budget is not read to its end.
+        budget.used += step.value.byteLength;
+        if (budget.used > budget.limit) {
+          reader.cancel().catch(() => undefined);
+          throw new ResponseProblemError("list-too-large", `the list's responses add up to more than ${budget.limit} bytes`, response.status);
+        }
       }
       chunks.push(step.value);
     }

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { redactSecrets } from "../errors.js";
 import { BackendError } from "./errors.js";
-import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, type ResponseLimits } from "./http.js";
+import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
 import { checkLive, checkPage } from "./shape.js";
 import type {
   ConnectionSettings,
@@ -152,9 +152,15 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 /**
  * Every item of a paged list. The SDK's own auto-pagination follows `next_page` for as long
  * as the server sends one; here a cursor seen before (a loop) or a page past `maxPages` stops
- * it. Cursors are remembered by digest, so memory stays small however long they are.
+ * it. Cursors are remembered by digest, so memory stays small however long they are. Every item
+ * is held until the list ends, so the bytes of all its pages together are bounded too
+ * (`maxListBytes`, charged by boundedFetch).
  */
-async function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
+function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
+  return withListBudget(limits.maxListBytes, () => followPages(limits, operation, limit, first));
+}
+
+async function followPages(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
   const items: unknown[] = [];
   const seen = new Set<string>();
   let page = await first();

@@ -14,6 +14,14 @@ import type { LiveOf, ResourceKind } from "./types.js";
  */
 const MAX_LIVE_NESTING = 256;
 
+/**
+ * What an id may look like. Real ids are a prefix and base62 (`agent_011CZkYpogX7uDKUyvBTophP`,
+ * `env_011…`); the local control plane makes the same. Ids go into the lockfile, URL paths and
+ * terminal output as they are, so an id with control characters, bidi overrides, slashes or
+ * spaces is refused rather than carried along.
+ */
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** Longest page cursor accepted: real ones are short tokens; it is sent back in a URL. */
 const MAX_CURSOR_LENGTH = 4096;
 
@@ -28,6 +36,7 @@ function liveProblem(kind: ResourceKind, value: unknown, expectedId: string | un
   if (value === null || typeof value !== "object" || Array.isArray(value)) return `is ${describe(value)}, not an object`;
   const obj = value as Record<string, unknown>;
   if (typeof obj.id !== "string" || obj.id === "") return "has no id";
+  if (!ID_PATTERN.test(obj.id)) return `has an id that is not 1 to 128 letters, digits, "_" or "-": ${JSON.stringify(obj.id.slice(0, 100))}`;
   if (expectedId !== undefined && obj.id !== expectedId) return `has id ${JSON.stringify(obj.id.slice(0, 100))}, not the one requested`;
   if (typeof obj.name !== "string") return "has no name";
   if (kind === "agent" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";

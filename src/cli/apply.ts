@@ -12,9 +12,9 @@ import { hasChanges } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
 import { readSavedPlan } from "../apply/saved-plan-file.js";
 import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
-import { emptyLock, serializeLock, writeLock } from "../lock/io.js";
-import type { Plan, PlanAction } from "../plan/types.js";
-import { inertText, renderText } from "../render/index.js";
+import { emptyLock, writeLock } from "../lock/io.js";
+import type { Plan, PlanAction, SecurityFinding } from "../plan/types.js";
+import { inertText, redactPlanValues, renderText } from "../render/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
@@ -131,16 +131,20 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       }
     }
 
+    let lockSaves = 0;
     const result = await applyPlan(plan, ws.target.backend, {
       project: ws.config.project,
       concurrency,
       lock: ws.lock ?? emptyLock(ws.config.project, ws.target.name, ws.target.origin),
-      saveLock: (lock) => writeLock(ws.lockPath, lock),
+      saveLock: async (lock) => {
+        await writeLock(ws.lockPath, lock);
+        lockSaves++;
+      },
       // Fencing: a holder paused long enough to lose the lock stops before its next write.
       fence: runLock.verify,
       onEvent: (event) => progress(event, ctx),
     });
-    return report(result, ws, ctx);
+    return report(result, lockSaves > 0, ws, ctx);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -161,7 +165,9 @@ function enforceSafetyRules(plan: Plan, flags: ApplyFlags): void {
       hint: "Review the drift above; bring the manifests in line (or run without --fail-on-drift to overwrite it).",
     });
   }
-  const broadening = plan.resources.flatMap((r) => r.security.filter((f) => f.severity === "broadening").map(() => r.address));
+  // A lockfile pin finding needs no approval: apply replaces the pin with what the manifest says.
+  const gated = (f: SecurityFinding) => f.severity === "broadening" && f.category !== "lockfile-pin-changed";
+  const broadening = plan.resources.flatMap((r) => r.security.filter(gated).map(() => r.address));
   if (flags.requireApproval === "broadening" && broadening.length > 0 && !flags.approve) {
     const where = [...new Set(broadening)].map(inertText).join(", ");
     throw new SafetyError("approval-required-broadening", `This plan broadens what agents can do or reach (${where}); nothing was written.`, {
@@ -194,9 +200,11 @@ async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): 
   const options = planOptions(flags);
   const { plan } = await computePlan(ws, options);
   const current = { ...plan, inputsDigest: planInputsDigest(ws, options), options };
-  const refusals = checkSavedPlan(saved, current, options);
+  // The saved file holds the plan as rendered, with credential-shaped values redacted.
+  const refusals = checkSavedPlan(saved, redactPlanValues(current), options);
   if (refusals.length > 0) {
-    const reasons = refusals.slice(0, 8).map((r) => `  - ${r.message}`).join("\n") + (refusals.length > 8 ? `\n  - and ${refusals.length - 8} more` : "");
+    // One line per reason: addresses come from the file, so a newline in one is escaped.
+    const reasons = refusals.slice(0, 8).map((r) => `  - ${inertText(r.message)}`).join("\n") + (refusals.length > 8 ? `\n  - and ${refusals.length - 8} more` : "");
     throw new SafetyError("saved-plan-stale", `The saved plan does not match the plan computed now; nothing was written:\n${reasons}`, {
       hint: refusals[0]?.hint ?? "Run `agentform plan --out <file>` again and apply the new plan.",
       details: { refusals },
@@ -247,11 +255,11 @@ function progress(event: ApplyEvent, ctx: CommandContext): void {
   }
 }
 
-function report(result: ApplyResult, ws: Workspace, ctx: CommandContext): number {
+function report(result: ApplyResult, lockWritten: boolean, ws: Workspace, ctx: CommandContext): number {
   const lockName = path.relative(ws.config.root, ws.lockPath) || ws.lockPath;
   if (result.failed.length === 0) {
     if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
-    else if (serializeLock(result.lock) !== ws.lockText) ctx.io.stdout.write(`Lockfile ${lockName} rewritten from live, with no API writes.\n`);
+    else if (lockWritten) ctx.io.stdout.write(`Lockfile ${lockName} rewritten from live, with no API writes.\n`);
     return ExitCode.ok;
   }
   ctx.io.stderr.write(incompleteMessage(result, lockName));

@@ -3,6 +3,8 @@
  * (`.agentform/apply-<target>.lock`) that no apply will release: its holder crashed on another
  * machine sharing this folder, or its heartbeat is fresh but you know it is dead. apply never
  * takes such a lock over by itself (see src/apply/run-lock.ts); this is the person's decision.
+ * It also removes whatever else sits at that path (a symlink, a FIFO, an empty directory),
+ * which apply refuses as `run-lock-invalid`.
  */
 import { hostname } from "node:os";
 import path from "node:path";
@@ -30,8 +32,9 @@ export function registerLockBreak(lock: Command, ctx: CommandContext): void {
       "after",
       `
 An apply that is still running and loses its lock stops before its next write (if it shares
-this folder). Exit codes: 0 removed (or there was none), 3 refused (its pid still runs here;
-pass --force if it is not an agentform apply), 4 invalid config, 1 other errors.`,
+this folder). Also removes a symlink, FIFO or empty directory found at that path. Exit codes:
+0 removed (or there was none), 3 refused (its pid still runs here: pass --force if it is not an
+agentform apply; or a directory with files is in the way), 4 invalid config, 1 other errors.`,
     )
     .action(async (flags: BreakFlags) => {
       ctx.exitCode = await runLockBreak(flags, ctx);
@@ -46,6 +49,10 @@ async function runLockBreak(flags: BreakFlags, ctx: CommandContext): Promise<num
   const removed = await breakRunLock(file, { force: flags.force ?? false, target });
   if (removed === null) {
     ctx.io.stdout.write(`No apply lock for target "${target}" (${shown}); nothing to remove.\n`);
+    return ExitCode.ok;
+  }
+  if (removed.notAFile !== undefined) {
+    ctx.io.stdout.write(`Removed what sat at the apply lock path of target "${target}" (${shown}): a ${removed.notAFile}, not a lock file.\n`);
     return ExitCode.ok;
   }
   const since = removed.owner?.since ? `, taken ${removed.owner.since}` : "";

@@ -17,6 +17,7 @@ import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
 import { inertText } from "../render/index.js";
+import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
 import { computePlan, openWorkspace, readAgentVersion } from "./workflow.js";
@@ -72,12 +73,14 @@ async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: Com
   if (!entry) {
     const known = Object.keys(table).sort();
     throw new ConfigError("lock-unknown-name", `${path.basename(file)} has no ${kind} named "${name}".`, {
-      hint: known.length > 0 ? `It has: ${known.join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
+      hint: known.length > 0 ? `It has: ${known.map(inertText).join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
     });
   }
   await requireManifestMatch(config, kind, name, entry as { specDigest?: unknown }, path.basename(file));
   const out = kind === "agent" ? { type: "agent", id: entry.id, version: entry.version } : { id: entry.id };
-  ctx.io.stdout.write(`${JSON.stringify(out)}\n`);
+  // The id comes from a lockfile a pull request can edit: bidi and C1 controls are written as
+  // \u escapes (the same JSON value), so piping this to a terminal cannot reorder or recolour it.
+  ctx.io.stdout.write(`${inertJson(JSON.stringify(out))}\n`);
   return ExitCode.ok;
 }
 

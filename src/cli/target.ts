@@ -116,6 +116,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): { limits: Partial<Respo
       // setTimeout cannot wait longer than 2^31 - 1 ms; a larger value would fire at once.
       bodyTimeoutMs: intFromEnv(env, "AGENTFORM_BODY_TIMEOUT_MS", 1, 2 ** 31 - 1),
       maxPages: intFromEnv(env, "AGENTFORM_MAX_PAGES", 1, Number.MAX_SAFE_INTEGER),
+      maxListBytes: intFromEnv(env, "AGENTFORM_MAX_LIST_BYTES", 1024, Number.MAX_SAFE_INTEGER),
     },
     maxAttempts: intFromEnv(env, "AGENTFORM_MAX_ATTEMPTS", 1, 20),
   };

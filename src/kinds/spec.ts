@@ -27,6 +27,20 @@ export interface DesiredContext {
 
 export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly kind: K;
+  /** The default manifest folder (and its key under `paths:` in agentform.yaml). */
+  readonly folder: string;
+  /** File extensions a manifest of this kind may have (lower case, with the dot). */
+  readonly extensions: readonly string[];
+  /**
+   * How apply guards against lost updates: "version" sends the version seen at plan time (the
+   * API refuses a stale one); "digest" re-reads the resource and compares its live digest
+   * before each write (the API has no version to send).
+   */
+  readonly concurrency: "version" | "digest";
+  /** What an update of an existing resource does (a new version, or a change in place). */
+  readonly updateImpact: "new-version" | "in-place";
+  /** Top-level fields the API replaces whole on update (an ignored difference inside is overwritten). */
+  readonly wholeFields: ReadonlySet<string>;
   /** Canonical form of a manifest's spec; `context` resolves by-name references. */
   canonicalDesired(spec: Obj, context?: DesiredContext): Obj;
   /**

@@ -243,6 +243,36 @@ class Handler {
     private readonly limits: BodyLimits,
   ) {}
 
+  /**
+   * A request sent with `Expect: 100-continue`. Node's default writes "100 Continue" before any
+   * handler runs, inviting the body before Host, key or size were looked at. Here the header
+   * checks run first; only a request that passes them is invited. One that fails goes to
+   * dispatch uninvited, which refuses it with the same checks (and `Connection: close`, since
+   * its body was never read).
+   */
+  checkContinue(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.headersAcceptable(req)) res.writeContinue();
+    this.dispatch(req, res);
+  }
+
+  /** Every check dispatch and the handlers make before reading a body, as a yes or no. */
+  private headersAcceptable(req: http.IncomingMessage): boolean {
+    try {
+      checkHost(req);
+      const url = parseTarget(req.url);
+      const api = url.pathname.startsWith("/v1/");
+      if (!api && !url.pathname.startsWith("/_local/")) return false;
+      if (api) {
+        checkAuth(req, this.apiKey);
+        checkBeta(req);
+      }
+      const declared = Number(req.headers["content-length"] ?? "0");
+      return !(Number.isFinite(declared) && declared > this.limits.maxBytes);
+    } catch {
+      return false;
+    }
+  }
+
   /** Entry point for every request: Host and target checks first, for every path. */
   dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
     let url: URL;
@@ -387,6 +417,7 @@ export async function startLocalControlPlane(options: LocalServerOptions = {}): 
   const limits: BodyLimits = { maxBytes: options.maxBodyBytes ?? MAX_BODY_BYTES, timeoutMs: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS };
   const handler = new Handler(store, faults, options.apiKey, limits);
   const server = http.createServer((req, res) => handler.dispatch(req, res));
+  server.on("checkContinue", (req: http.IncomingMessage, res: http.ServerResponse) => handler.checkContinue(req, res));
   let port: number;
   try {
     port = await listen(server, options.port ?? 0);

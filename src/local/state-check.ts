@@ -92,10 +92,11 @@ function expectFixedPoint(stored: unknown, resolve: (v: unknown) => unknown, whe
 /**
  * Rosters are checked against the agents of the same file: a referenced agent must exist and
  * have the pinned version. Archived state and multiagent are not checked: they may have changed
- * after the roster was saved, which the API allows.
+ * after the roster was saved, which the API allows. `versions` (id → latest version) is built
+ * once per file by the caller: building it per version made loading quadratic (8,000 agents
+ * took seconds).
  */
-function rosterContext(agents: readonly Obj[], selfId: string, selfVersion: number): RosterContext {
-  const versions = new Map(agents.map((a) => [a.id as string, (a.versions as unknown[]).length]));
+function rosterContext(versions: ReadonlyMap<string, number>, selfId: string, selfVersion: number): RosterContext {
   return {
     selfId,
     selfVersion,
@@ -125,9 +126,10 @@ function checkAgentShape(v: unknown, where: string, ids: Set<string>): Obj {
 function checkAgents(list: unknown[]): void {
   const ids = new Set<string>();
   const records = list.map((v, i) => checkAgentShape(v, `agents[${i}]`, ids));
+  const versions = new Map(records.map((a) => [a.id as string, (a.versions as unknown[]).length]));
   records.forEach((record, i) => {
     (record.versions as Obj[]).forEach((ver, j) => {
-      const ctx = rosterContext(records, record.id as string, j + 1);
+      const ctx = rosterContext(versions, record.id as string, j + 1);
       expectFixedPoint(ver.config, (c) => resolveAgentCreate(c, ctx), `agents[${i}].versions[${j}].config`);
     });
   });

@@ -10,6 +10,7 @@
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
+import { inertText } from "../render/inert.js";
 import { nullRecord, setOwn } from "../util/record.js";
 import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
 
@@ -187,23 +188,26 @@ export async function writeLock(file: string, lock: Lockfile): Promise<void> {
 export function checkLockOrigin(lock: Lockfile, origin: Lockfile["origin"], project: string, target: string): void {
   const hint =
     "Each target has its own lockfile (agentform.<target>.lock.json). If the target really moved, delete the lockfile and run `agentform apply --adopt` to rebuild it.";
+  // Every value is made one line where it is interpolated: error output keeps a message's own
+  // line breaks, and the lockfile (from a pull request) could otherwise print a forged line.
+  const t = inertText;
   if (lock.project !== project) {
-    throw new SafetyError("lock-origin-mismatch", `The lockfile belongs to project "${lock.project}", not "${project}".`, { hint });
+    throw new SafetyError("lock-origin-mismatch", `The lockfile belongs to project "${t(lock.project)}", not "${t(project)}".`, { hint });
   }
   if (lock.target !== target) {
-    throw new SafetyError("lock-origin-mismatch", `The lockfile was written for target "${lock.target}", not "${target}".`, { hint });
+    throw new SafetyError("lock-origin-mismatch", `The lockfile was written for target "${t(lock.target)}", not "${t(target)}".`, { hint });
   }
   if (lock.origin.baseUrl !== origin.baseUrl) {
     throw new SafetyError(
       "lock-origin-mismatch",
-      `The lockfile was written against ${lock.origin.baseUrl}, but target "${target}" points at ${origin.baseUrl}.`,
+      `The lockfile was written against ${t(lock.origin.baseUrl)}, but target "${t(target)}" points at ${t(origin.baseUrl)}.`,
       { hint },
     );
   }
   if ((lock.origin.workspaceId ?? null) !== (origin.workspaceId ?? null)) {
     throw new SafetyError(
       "lock-origin-mismatch",
-      `The lockfile was written for workspace ${lock.origin.workspaceId ?? "(none)"}, but target "${target}" uses ${origin.workspaceId ?? "(none)"}.`,
+      `The lockfile was written for workspace ${t(lock.origin.workspaceId ?? "(none)")}, but target "${t(target)}" uses ${t(origin.workspaceId ?? "(none)")}.`,
       { hint },
     );
   }

@@ -3,6 +3,7 @@
  * whether colour is wanted and where the text goes.
  */
 import { redactSecrets } from "../errors.js";
+import { inertJson, inertText } from "../render/inert.js";
 import { colors, noColors } from "../util/paint.js";
 import { pointerSegments } from "./source.js";
 import type { Diagnostic } from "./types.js";
@@ -39,7 +40,8 @@ export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
 export function formatDiagnostics(diags: Diagnostic[], options: { color: boolean }): string {
   const paint = options.color ? colors : noColors;
   const lines: string[] = [];
-  for (const d of sortDiagnostics(diags).map(redacted)) {
+  // File names, keys and quoted values come from the repository: printed inert.
+  for (const d of sortDiagnostics(diags).map(redacted).map(inert)) {
     const where = paint.bold(`${d.file}:${d.line}:${d.column}`);
     const severity = d.severity === "warning" ? paint.yellow("warning") + " " : "";
     const path = d.path === "" ? "" : `${paint.cyan(d.path)}: `;
@@ -53,7 +55,11 @@ export function formatDiagnostics(diags: Diagnostic[], options: { color: boolean
 export function formatDiagnosticsJson(diags: Diagnostic[]): string {
   const sorted = sortDiagnostics(diags).map(redacted);
   const valid = !sorted.some((d) => d.severity === "error");
-  return JSON.stringify({ valid, diagnostics: sorted }, null, 2) + "\n";
+  return inertJson(JSON.stringify({ valid, diagnostics: sorted }, null, 2)) + "\n";
+}
+
+function inert(d: Diagnostic): Diagnostic {
+  return { ...d, file: inertText(d.file), path: inertText(d.path), message: inertText(d.message), ...(d.hint ? { hint: inertText(d.hint) } : {}) };
 }
 
 /** A message may quote manifest text (an unknown key, a value); never let that print a credential. */

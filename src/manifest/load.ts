@@ -8,6 +8,7 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ResourceKind } from "../kinds/types.js";
+import { KINDS } from "../kinds/index.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
@@ -20,8 +21,8 @@ export { MAX_FILE_BYTES } from "./file.js";
 
 export const CONFIG_FILE = "agentform.yaml";
 
-const AGENT_EXTENSIONS = [".yaml", ".yml", ".md"];
-const ENVIRONMENT_EXTENSIONS = [".yaml", ".yml"];
+/** Any kind's extension: a file whose kind is not known yet (auto) may be any of them. */
+const ANY_EXTENSIONS = [...new Set(Object.values(KINDS).flatMap((k) => k.extensions))];
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -130,6 +131,8 @@ interface ScanContext {
   root: string;
   realRoot: string;
   diagnostics: Diagnostic[];
+  /** Real paths of the folders scanned so far (a folder reached twice through links is read once). */
+  visited?: Set<string>;
 }
 
 function outsideDiag(ctx: ScanContext, abs: string, what: string): Diagnostic {
@@ -150,6 +153,11 @@ async function resolvesInside(ctx: ScanContext, abs: string): Promise<boolean | 
  * vanished looks like a resource to delete.
  */
 async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[], ctx: ScanContext): Promise<boolean> {
+  // Each real folder once: links may lead back into a folder already scanned.
+  const real = await realpath(dir).catch(() => undefined);
+  ctx.visited ??= new Set();
+  if (real !== undefined && ctx.visited.has(real)) return true;
+  if (real !== undefined) ctx.visited.add(real);
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -161,18 +169,16 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const abs = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      await scanDir(abs, kind, out, ctx);
+    if (entry.isDirectory() || (entry.isSymbolicLink() && (await stat(abs).catch(() => undefined))?.isDirectory())) {
+      await scanFolder(abs, entry.isSymbolicLink(), kind, out, ctx);
       continue;
     }
     const ext = path.extname(entry.name).toLowerCase();
-    const allowed = kind === "environment" ? ENVIRONMENT_EXTENSIONS : AGENT_EXTENSIONS;
+    const allowed = kind === "auto" ? ANY_EXTENSIONS : KINDS[kind].extensions;
     // A README.md beside the agents documents them; it is not an agent.
     if (!allowed.includes(ext) || /^readme\.md$/i.test(entry.name)) continue;
     if (entry.isSymbolicLink()) {
-      // Symlinked files are followed, inside the project only; symlinked folders are not, so a
-      // link loop cannot recurse.
-      if ((await stat(abs).catch(() => undefined))?.isDirectory()) continue;
+      // Symlinked files are followed, inside the project only.
       if ((await resolvesInside(ctx, abs)) === false) {
         ctx.diagnostics.push(outsideDiag(ctx, abs, "this symbolic link"));
         continue;
@@ -181,6 +187,21 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
     out.push({ abs, kind });
   }
   return true;
+}
+
+/**
+ * A sub-folder, or a symbolic link to one. A linked folder is followed when it resolves inside
+ * the project (scanDir reads each real folder once, so a link loop ends): skipping it silently
+ * would make its manifests look deleted, and `--prune` would archive their resources.
+ */
+async function scanFolder(abs: string, linked: boolean, kind: ResourceKind | "auto", out: Candidate[], ctx: ScanContext): Promise<void> {
+  const real = await realpath(abs).catch(() => undefined);
+  if (real === undefined) return;
+  if (linked && !isInside(real, ctx.realRoot)) {
+    ctx.diagnostics.push(outsideDiag(ctx, abs, "this symbolic link"));
+    return;
+  }
+  await scanDir(abs, kind, out, ctx);
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -223,7 +244,6 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
   // A missing folder is legal (a project may have no environments), but it is also what a typo
   // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
   // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
-  const defaults = { agent: "agents", environment: "environments" } as const;
   for (const kind of ["agent", "environment"] as const) {
     const dir = dirs[kind];
     const configured = kind === "agent" ? config.paths.agents : config.paths.environments;
@@ -232,7 +252,7 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
       ctx.diagnostics.push({ ...fileDiag(config.file, "AF-PATH-OUTSIDE", `the ${kind}s folder "${rel}" leads outside the project folder (through a symbolic link); it was not read`, `Point \`paths.${kind}s\` at a real folder inside the project.`), path: `paths.${kind}s` });
       continue;
     }
-    if (!(await scanDir(dir, kind, candidates, ctx)) && path.normalize(configured) !== defaults[kind]) {
+    if (!(await scanDir(dir, kind, candidates, ctx)) && path.normalize(configured) !== KINDS[kind].folder) {
       ctx.diagnostics.push({
         ...fileDiag(config.file, "AF-PATH-MISSING", `the ${kind}s folder "${rel}" does not exist, so no ${kind} manifests were loaded`, `Create ${rel}/ or fix \`paths.${kind}s\` in ${config.file}; \`--prune\` refuses to archive every ${kind} while none are found.`),
         severity: "warning",

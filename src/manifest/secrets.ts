@@ -16,6 +16,7 @@
 import { lintSource } from "@secretlint/core";
 import { secretLintProfiler } from "@secretlint/profiler";
 import { creator as recommended } from "@secretlint/secretlint-rule-preset-recommend";
+import { CREDENTIAL_SHAPES } from "../errors.js";
 import { pointerToPath } from "./format.js";
 import { toPointer } from "./source.js";
 import type { Diagnostic, Position } from "./types.js";
@@ -59,30 +60,23 @@ interface Shape {
   pattern: RegExp;
 }
 
+/** The provider formats output redaction also uses (one copy, in src/errors.ts). */
+const VALUE_SHAPES = CREDENTIAL_SHAPES.filter((s) => !s.outputOnly);
+
 const OWN_SHAPES: Shape[] = [
-  // The preset matches only full-length sk-ant-api0N-…AA keys; a truncated or other key leaks too.
-  { what: "an Anthropic API key", pattern: /sk-ant-[A-Za-z0-9_-]{8,}/ },
-  // The preset requires the T3BlbkFJ marker of today's format.
-  { what: "an OpenAI API key", pattern: /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}/ },
-  { what: "a Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/ },
-  { what: "a JSON Web Token", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/ },
+  // Provider formats are the shapes output redaction uses (CREDENTIAL_SHAPES, tried first).
   // The preset wants a body of at least 100 characters; a header alone is already a key paste.
   { what: "a private key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
-  { what: "a bearer token", pattern: /\bBearer\s+(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/ },
 ];
 
 /**
- * Rules the preset would have in its Node 22 line (13.x) but not in the line that supports
- * Node 20 (11.x): run over the raw text beside it, so comments are covered as by the preset.
+ * The value shapes also run over each file's raw text, so comments are covered (the preset's
+ * Node 20 line, 11.x, has no GitLab or Stripe rule). A secret found both ways in one field is
+ * reported once.
  */
-const TEXT_SHAPES: Shape[] = [
-  { what: "a GitLab token", pattern: /\b(?:glpat|gldt|glrt|glptt|glsoat)-[A-Za-z0-9_-]{20,}/g },
-  { what: "a Stripe key", pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{16,}/g },
-];
-
 function textShapeFindings(text: string): TextFinding[] {
   const out: TextFinding[] = [];
-  for (const shape of TEXT_SHAPES) {
+  for (const shape of VALUE_SHAPES) {
     for (const m of text.matchAll(shape.pattern)) {
       out.push({ start: m.index, end: m.index + m[0].length, what: shape.what, preview: preview(m[0]), secret: m[0] });
     }
@@ -93,7 +87,9 @@ function textShapeFindings(text: string): TextFinding[] {
 const ANY_SHAPE = /sk-|AIza|eyJ|PRIVATE KEY|Bearer|:\/\//;
 const AWS_SECRET = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/;
 
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+// The scheme is bounded: unbounded, a long run like "a.a.a.…" with no "://" is rescanned from
+// every start position (quadratic).
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>`]+/gi;
 const SENSITIVE_PARAM = /^(?:(?:[a-z0-9]+[-_])*(?:token|key|secret|sig|signature|password|passwd|pwd)|apikey|x-amz-security-token)$/i;
 /** `${VAR}`, `<token>`, `{{ secret }}`, `xxxx`, `****`: documentation, not a credential. */
 const PLACEHOLDER = /^(?:\$|<|\{|%7B|%24|\*+$|x+$|X+$|\.\.\.)/;
@@ -133,7 +129,17 @@ function urlCredential(url: string): Omit<SecretFinding, "at"> | undefined {
 }
 
 /** The first credential in one string, by agentform's own shapes. */
+/** The shapes output redaction uses, tried on parsed values (escapes decoded), one pass first. */
+const REDACTED_SHAPES = VALUE_SHAPES.map((s) => ({ what: s.what, pattern: new RegExp(s.pattern.source) }));
+const ANY_REDACTED_SHAPE = new RegExp(VALUE_SHAPES.map((s) => `(?:${s.pattern.source})`).join("|"));
+
 function ownShape(text: string, key: string | undefined): Omit<SecretFinding, "at"> | undefined {
+  if (ANY_REDACTED_SHAPE.test(text)) {
+    for (const shape of REDACTED_SHAPES) {
+      const match = shape.pattern.exec(text);
+      if (match) return { what: shape.what, preview: preview(match[0]), secret: match[0] };
+    }
+  }
   if (ANY_SHAPE.test(text)) {
     for (const shape of OWN_SHAPES) {
       const match = shape.pattern.exec(text);
@@ -246,7 +252,7 @@ async function lintBatch(texts: readonly string[], indexes: number[], out: TextF
   }
 }
 
-/** Scan each text with secretlint's recommended preset (and TEXT_SHAPES); findings per text, offsets into it. */
+/** Scan each text with secretlint's recommended preset (and the value shapes); findings per text, offsets into it. */
 export async function scanTexts(texts: readonly string[]): Promise<TextFinding[][]> {
   const out: TextFinding[][] = texts.map(() => []);
   let batch: number[] = [];

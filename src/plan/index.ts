@@ -16,6 +16,7 @@ import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.j
 import { reviewSecurity } from "./security.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
+import { kindSpec } from "../kinds/index.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -28,6 +29,7 @@ import {
   type PlannedResource,
   type PlanSummary,
   type Refusal,
+  type SecurityFinding,
 } from "./types.js";
 
 export { diffCanonical } from "./diff.js";
@@ -204,7 +206,7 @@ function impactOf(kind: ResourceKind, action: PlanAction): Impact {
     case "delete":
       return "delete";
     default:
-      return kind === "agent" ? "new-version" : "in-place";
+      return kindSpec(kind).updateImpact;
   }
 }
 
@@ -328,7 +330,8 @@ function planResource(
     changes = all.filter((c) => !isIgnored(c.pointer, ignore));
     // The API replaces these fields whole, so once one is sent for another change, an ignored
     // difference inside it is overwritten too: it is a change, shown and security-reviewed as one.
-    const sentWhole = new Set(changes.map((c) => topField(c.pointer)).filter((f) => WHOLE_FIELDS.has(f)));
+    const wholeFields = kindSpec(kind).wholeFields;
+    const sentWhole = new Set(changes.map((c) => topField(c.pointer)).filter((f) => wholeFields.has(f)));
     const overwritten = (pointer: string) => isIgnored(pointer, ignore) && sentWhole.has(topField(pointer));
     changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
     ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
@@ -406,6 +409,17 @@ function markLockBehind(entry: PlannedResource, lockedEntry: LockedAgent | Locke
   if (current) return;
   entry.lockOnly = { reason: "behind", locked: lockedVersion === undefined ? { id: lockedEntry.id } : { id: lockedEntry.id, version: lockedVersion } };
   if (entry.drift) entry.drift.detected = false;
+  if (lockedEntry.id !== entry.id) {
+    entry.security.push(pinFinding(`the lockfile points ${entry.address} at ${lockedEntry.id}, not at the live ${entry.id} that matches the manifest`));
+  }
+}
+
+/**
+ * Runtimes read the lockfile, so a pin to something other than what the manifest describes is a
+ * security matter for review, whether it lags or was edited. Apply replaces it with live.
+ */
+function pinFinding(what: string): SecurityFinding {
+  return { category: "lockfile-pin-changed", severity: "broadening", pointer: "", message: `${what}; runtimes reading the lockfile use that until apply rewrites it` };
 }
 
 /**
@@ -436,10 +450,15 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveAgent
     if (read === undefined || !live || !r.lockOnly) continue;
     if (read === null) {
       r.lockOnly.pinned = { id: want.id, version: want.version, matchesManifest: null };
+      if (want.id === r.id) r.security.push(pinFinding(`the lockfile pins ${r.address} at version ${want.version}, which cannot be read`));
       continue;
     }
     const changes = diffCanonical(canonicalLive("agent", live), canonicalLive("agent", read));
     r.lockOnly.pinned = { id: want.id, version: want.version, matchesManifest: changes.length === 0, ...(changes.length > 0 ? { changes } : {}) };
+    if (changes.length > 0 && want.id === r.id) {
+      const fields = changes.map((c) => c.pointer).slice(0, 5).join(", ");
+      r.security.push(pinFinding(`the lockfile pins ${r.address} at version ${want.version}, which differs from the manifest in ${fields}`));
+    }
   }
   return next;
 }
@@ -521,7 +540,12 @@ export function buildPlan(input: PlanInput): Plan {
           gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name] as LockedAgent | LockedEnvironment));
           continue;
         }
-        if (claimed.has(l.id) || ownerOf(l) !== input.project) continue;
+        if (claimed.has(l.id)) continue;
+        if (ownerOf(l) !== input.project) {
+          // Not ours (unmarked, or another project's): never archived, but no longer listed.
+          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name] as LockedAgent | LockedEnvironment, "foreign"));
+          continue;
+        }
         archives.push({
           address: address(kind, l.name),
           kind,
@@ -589,10 +613,11 @@ export function buildPlan(input: PlanInput): Plan {
 }
 
 /**
- * A lockfile entry whose resource is gone from the workspace (archived or deleted outside
- * agentform) and whose manifest is gone too: under --prune, apply drops the entry, no API write.
+ * A lockfile entry with no manifest whose resource is gone from the workspace (archived or
+ * deleted outside agentform), or is not this project's: under --prune, apply drops the entry and
+ * leaves the resource alone, with no API write.
  */
-function goneEntry(kind: ResourceKind, name: string, locked: LockedAgent | LockedEnvironment): PlannedResource {
+function goneEntry(kind: ResourceKind, name: string, locked: LockedAgent | LockedEnvironment, reason: "gone" | "foreign" = "gone"): PlannedResource {
   const version = (locked as Partial<LockedAgent>).version;
   return {
     address: address(kind, name),
@@ -610,7 +635,7 @@ function goneEntry(kind: ResourceKind, name: string, locked: LockedAgent | Locke
     dependsOn: [],
     request: null,
     specDigest: null,
-    lockOnly: { reason: "gone", locked: version === undefined ? { id: locked.id } : { id: locked.id, version } },
+    lockOnly: { reason, locked: version === undefined ? { id: locked.id } : { id: locked.id, version } },
   };
 }
 
@@ -646,8 +671,6 @@ export function hasChanges(plan: Plan): boolean {
   return plan.resources.some((r) => r.action !== "noop");
 }
 
-/** Fields the API replaces as a whole on update (API-SEMANTICS §2.4, §3.3). */
-const WHOLE_FIELDS = new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity", "config"]);
 
 function topField(pointer: string): string {
   return pointerSegments(pointer)[0] ?? "";

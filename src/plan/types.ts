@@ -47,7 +47,9 @@ export type SecurityCategory =
   | "domains-widened"
   | "execution-identity-changed"
   | "multiagent-enabled"
-  | "system-prompt-changed";
+  | "system-prompt-changed"
+  /** The lockfile pins another resource or version than the manifest describes (runtimes read it). */
+  | "lockfile-pin-changed";
 
 export interface SecurityFinding {
   category: SecurityCategory;
@@ -101,8 +103,10 @@ export interface LockOnlyChange {
    * - missing: the lockfile has no entry for this resource
    * - gone: the resource was archived or deleted outside agentform and has no manifest; the
    *   entry is dropped (under --prune)
+   * - foreign: the resource has no manifest and does not carry this project's marker; the entry
+   *   is dropped and the resource left alone (under --prune)
    */
-  reason: "behind" | "missing" | "gone";
+  reason: "behind" | "missing" | "gone" | "foreign";
   /** What the lockfile records now (absent for "missing"). */
   locked?: { id: string; version?: number };
   /**

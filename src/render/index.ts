@@ -20,10 +20,12 @@ import {
 } from "./format.js";
 import { inertJson, inertText, MAX_RENDER_DEPTH, TOO_DEEP } from "./inert.js";
 import { escapeHtml, escapeMarkdown, fenced, stickyMarker } from "./markdown-escape.js";
+import { redactPlanValues } from "./redact.js";
 import { lockOnlyEntries, lockOnlyHeadline, lockOnlyNote, pinnedNote } from "./lock-only.js";
 
 export { summaryLine, hasChanges } from "./format.js";
 export { inertText, MAX_RENDER_DEPTH, TOO_DEEP } from "./inert.js";
+export { redactPlanValues } from "./redact.js";
 export { escapeMarkdown, fenced } from "./markdown-escape.js";
 
 /**
@@ -201,7 +203,7 @@ function textLockOnly(entries: PlannedResource[], paint: Paint, explain: boolean
 }
 
 export function renderText(rawPlan: Plan, options: { color: boolean; explain?: boolean }): string {
-  const plan = inertFields(withNames(rawPlan));
+  const plan = inertFields(withNames(redactPlanValues(rawPlan)));
   const paint = painter(options.color);
   const explain = options.explain ?? false;
   const out: string[] = [];
@@ -274,7 +276,8 @@ function ordered(o: Record<string, unknown>, keys: readonly string[], inner: (k:
  * The plan as JSON: 2-space indent, trailing newline, a fixed key order at every level. C1 and
  * bidi controls in strings are written as \uXXXX escapes (the same value, safe on a terminal).
  */
-export function renderJson(plan: Plan): string {
+export function renderJson(rawPlan: Plan): string {
+  const plan = redactPlanValues(rawPlan);
   const doc = ordered(plan as unknown as Record<string, unknown>, PLAN_KEYS, (k, v) => {
     if (k === "summary") return ordered(v as Record<string, unknown>, SUMMARY_KEYS, (_k, x) => x);
     if (k === "resources") return (v as Record<string, unknown>[]).map((r) => ordered(r, RESOURCE_KEYS, (_k, x) => sortedDeep(x)));
@@ -411,7 +414,7 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
  * field diffs to tables of changed fields to a summary to stay within `maxChars`.
  */
 export function renderMarkdown(rawPlan: Plan, options?: { maxChars?: number }): string {
-  const plan = inertFields(withNames(rawPlan));
+  const plan = inertFields(withNames(redactPlanValues(rawPlan)));
   const maxChars = options?.maxChars ?? 60000;
   for (const detail of ["full", "table", "summary"] as const) {
     const doc = markdownDoc(plan, detail, maxChars);

@@ -22,6 +22,8 @@ export function lockOnlyNote(r: PlannedResource): string {
       return `not in the lockfile; ${live} matches the manifest, so apply records it`;
     case "gone":
       return `the lockfile still lists ${lockedText}, which was archived or deleted outside agentform and has no manifest; apply drops the entry`;
+    case "foreign":
+      return `the lockfile lists ${lockedText}, which has no manifest and is not marked as this project's; apply drops the entry and leaves the resource alone`;
     default:
       return `${behindWhat(r, lockedText)}; apply rewrites the entry`;
   }

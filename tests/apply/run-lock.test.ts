@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { closeSync, constants, existsSync, openSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,9 @@ import { spawn } from "node:child_process";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { acquireRunLock, breakRunLock, judgeRunLock, runLockOptionsFromEnv, STALE_ENV } from "../../src/apply/run-lock.js";
+import { main } from "../../src/cli/main.js";
 import { ConfigError, SafetyError } from "../../src/errors.js";
+import { capture } from "../helpers/capture.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -15,6 +17,30 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", ""]);
   return new Promise<number>((resolve) => child.on("exit", () => resolve(child.pid as number)));
+}
+
+/**
+ * `p`, or a failure if it has not settled after 10 s: a guard, not a timed assertion. A
+ * regression that opens the FIFO blocking would otherwise hang the suite forever; opening the
+ * FIFO for writing (non-blocking: it fails harmlessly if nobody reads) releases the stuck open.
+ */
+async function unlessBlockedOn<T>(fifo: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const blocked = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // Nobody had it open for reading, or it is gone.
+      }
+      reject(new Error(`still blocked on the FIFO ${fifo} after 10 s`));
+    }, 10_000);
+  });
+  try {
+    return await Promise.race([p, blocked]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe("apply run lock", () => {
@@ -212,6 +238,91 @@ describe("apply run lock", () => {
       await planted("garbage", 0);
       expect((await breakRunLock(file))?.owner).toBeNull();
       expect(existsSync(file)).toBe(false);
+    });
+  });
+
+  describe("something other than a lock file at the lock path", () => {
+    beforeEach(async () => {
+      await mkdir(path.dirname(file), { recursive: true });
+    });
+    const gone = async () => (await lstat(file).catch(() => null)) === null;
+
+    it("a FIFO: apply refuses at once with run-lock-invalid, and lock break removes it (neither blocks)", async () => {
+      await execa("mkfifo", [file]);
+      const err = (await unlessBlockedOn(file, acquireRunLock(file, { target: "prod" }).catch((e: unknown) => e))) as SafetyError;
+      expect(err).toBeInstanceOf(SafetyError);
+      expect(err.code).toBe("run-lock-invalid");
+      expect(err.exitCode).toBe(3);
+      expect(err.message).toContain("is a FIFO");
+      expect(err.hint).toContain("agentform lock break --target prod");
+      expect((await unlessBlockedOn(file, breakRunLock(file)))?.notAFile).toBe("FIFO");
+      expect(await gone()).toBe(true);
+      await (await acquireRunLock(file)).release();
+    });
+
+    it("a symlink (dangling, or to a lock-shaped file): refused, and lock break removes the link, never its target", async () => {
+      await symlink(path.join(dir, "nowhere"), file);
+      const dangling = await refusal();
+      expect(dangling.code).toBe("run-lock-invalid");
+      expect(dangling.message).toContain("is a symbolic link");
+      expect(dangling.hint).toContain("agentform lock break");
+      expect((await breakRunLock(file))?.notAFile).toBe("symbolic link");
+      expect(await gone()).toBe(true);
+
+      // A link to a file that looks like a dead holder's stale lock: not followed, not taken over.
+      const elsewhere = path.join(dir, "precious.json");
+      await writeFile(elsewhere, JSON.stringify({ pid: await deadPid(), host: hostname(), token: "t" }));
+      const past = new Date(Date.now() - 3_600_000);
+      await utimes(elsewhere, past, past);
+      await symlink(elsewhere, file);
+      expect((await refusal()).code).toBe("run-lock-invalid");
+      expect((await breakRunLock(file))?.notAFile).toBe("symbolic link");
+      expect(await gone()).toBe(true);
+      expect(JSON.parse(await readFile(elsewhere, "utf8")).token).toBe("t");
+    });
+
+    it("a directory: refused (not an EISDIR internal error); lock break removes an empty one and refuses one with files", async () => {
+      await mkdir(file);
+      await writeFile(path.join(file, "keep"), "someone's files");
+      const err = await refusal();
+      expect(err.code).toBe("run-lock-invalid");
+      expect(err.message).toContain("is a directory");
+      const full = (await breakRunLock(file).catch((e: unknown) => e)) as SafetyError;
+      expect(full.code).toBe("run-lock-invalid");
+      expect(full.exitCode).toBe(3);
+      expect(full.hint).toMatch(/by hand/);
+      expect(await readFile(path.join(file, "keep"), "utf8")).toBe("someone's files");
+      await rm(path.join(file, "keep"));
+      expect((await breakRunLock(file))?.notAFile).toBe("directory");
+      expect(await gone()).toBe(true);
+      await (await acquireRunLock(file)).release();
+    });
+
+    it("`agentform lock break` says what it removed", async () => {
+      await writeFile(path.join(dir, "agentform.yaml"), "project: p\ntargets:\n  default:\n    local: true\n");
+      await symlink(path.join(dir, "nowhere"), file);
+      const stdout = capture();
+      const stderr = capture();
+      const previous = process.cwd();
+      process.chdir(dir);
+      try {
+        const code = await main(["node", "agentform", "lock", "break"], { stdout: stdout.stream, stderr: stderr.stream, env: { NO_COLOR: "1" } });
+        expect(code, stderr.text()).toBe(0);
+      } finally {
+        process.chdir(previous);
+      }
+      expect(stdout.text()).toMatch(/Removed what sat at the apply lock path of target "default" \(.*\): a symbolic link, not a lock file\./);
+      expect(await gone()).toBe(true);
+    });
+
+    it("temp and moved-aside files a killed apply left behind do not get in the way of later runs", async () => {
+      await writeFile(`${file}.0123456789abcdef0123456789abcdef.tmp`, JSON.stringify({ pid: 1, host: hostname(), token: "0123456789abcdef0123456789abcdef" }));
+      await writeFile(`${file}.break-0123456789abcdef.stale`, "{}");
+      const lock = await acquireRunLock(file);
+      expect(JSON.parse(await readFile(file, "utf8")).pid).toBe(process.pid);
+      await lock.release();
+      // Its own temp file is gone; the litter is left alone (it may belong to a run in progress).
+      expect((await readdir(path.dirname(file))).sort()).toEqual(["apply-default.lock.0123456789abcdef0123456789abcdef.tmp", "apply-default.lock.break-0123456789abcdef.stale"]);
     });
   });
 

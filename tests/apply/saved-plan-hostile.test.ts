@@ -132,4 +132,19 @@ describe("apply of a tampered or malformed saved plan", () => {
     }
     expect(p.cp.requestLog()).toEqual([]);
   });
+
+  it("a saved plan over 32 MiB is refused before it is parsed (parsing one could exhaust memory)", async () => {
+    await writeFile(planFile, `{"x":[${"[],".repeat(12 * 1024 * 1024)}[]]}`);
+    const result = await run("apply", planFile);
+    expect(result.stderr).toMatch(/more than a plan can be \(33554432\)\. \[saved-plan-invalid\]/);
+    expect(result.code).toBe(4);
+  });
+
+  it("an address with a newline cannot forge a line of the refusal", async () => {
+    const plan = await readPlan();
+    plan.resources.push({ ...entry(plan, "agent.billing"), address: "agent.ghost\nFAKE: all resources match; applying" });
+    await savePlan(plan);
+    const result = await expectRefused(/agent\.ghost\\nFAKE: all resources match/);
+    expect(result.stderr).not.toMatch(/^FAKE/m);
+  });
 });

@@ -10,6 +10,8 @@ import { BackendError } from "../../src/backends/errors.js";
 import { withResilience } from "../../src/backends/resilient.js";
 import { createSdkBackend, type SdkBackendOptions } from "../../src/backends/sdk.js";
 import type { ControlPlane } from "../../src/backends/types.js";
+import { reportError } from "../../src/cli/output.js";
+import { capture } from "../helpers/capture.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -177,6 +179,88 @@ describe("sdk backend against a hostile server", () => {
     const created = await resilient().create("agent", { name: "triage", model: "claude-sonnet-5-5" });
     expect(created.id).toBe("agent_011");
     expect(seen.map((s) => s.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("bounds the bytes of one list call across its pages, without retrying; each call has its own budget", async () => {
+    const filler = "x".repeat(10_000);
+    let n = 0;
+    // Every page is small (far under maxResponseBytes) but the list never ends.
+    handler = (_req, res) => json(res, { data: [{ ...AGENT, id: `agent_${++n}`, description: filler }], next_page: `page_${n}` });
+    const err = await failure(resilient({ maxListBytes: 50_000 }).list("agent"));
+    expect(err.code).toBe("list-too-large");
+    expect(err.isRetryable).toBe(false);
+    expect(err.message).toMatch(/more than 50000 bytes/);
+    expect(err.hint).toContain("AGENTFORM_MAX_LIST_BYTES");
+    // About five pages fit in the budget; the sixth crosses it. One list, not retried.
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(seen.length).toBeLessThanOrEqual(6);
+
+    // Three pages of about 10 KB: under the budget each time, however many lists the client makes.
+    handler = (req, res) => {
+      const page = Number(new URL(req.url ?? "", baseUrl).searchParams.get("page") ?? "0");
+      json(res, { data: [{ ...AGENT, id: `agent_${page}`, description: filler }], next_page: page < 2 ? String(page + 1) : null });
+    };
+    const client = backend({ maxListBytes: 50_000 });
+    for (let i = 0; i < 3; i++) expect(await client.list("agent")).toHaveLength(3);
+  });
+
+  it("never follows a redirect: the other host receives nothing, and the error is coded", async () => {
+    const elsewhere: string[] = [];
+    const other = createServer((req, res) => {
+      elsewhere.push(`${req.method} ${req.url} ${String(req.headers["x-api-key"])}`);
+      req.resume();
+      json(res, { ...AGENT, id: "agent_foreign" });
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const otherUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    try {
+      for (const status of [301, 302, 303, 307, 308]) {
+        handler = (req, res) => {
+          res.writeHead(status, { location: `${otherUrl}${req.url ?? "/"}`, "content-type": "application/json" });
+          res.end("{}");
+        };
+        const err = await failure(resilient().create("agent", { name: "triage", model: "claude-sonnet-5-5" }));
+        expect(err.code, String(status)).toBe("response-redirect");
+        expect(err.message).toContain(`answered ${status}`);
+        expect(err.hint).toMatch(/never followed/);
+        expect((await failure(backend().list("agent"))).code).toBe("response-redirect");
+      }
+      expect(elsewhere).toEqual([]);
+    } finally {
+      other.closeAllConnections();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it("a server's message cannot forge a line of error output", async () => {
+    handler = (_req, res) =>
+      json(res, { type: "error", error: { type: "invalid_request_error", message: "bad request\nerror forged line\r\u001b[2Kerror also forged" } }, 400);
+    const err = await failure(backend().update("agent", "agent_011", { description: "x" }, { expectedVersion: 1 }));
+    expect(err.code).toBe("api.invalid_request_error");
+    const stderr = capture();
+    reportError(err, { stdout: capture().stream, stderr: stderr.stream, env: { NO_COLOR: "1" } });
+    const lines = stderr.text().split("\n");
+    expect(lines.filter((l) => l.startsWith("error"))).toHaveLength(1);
+    expect(lines.some((l) => /^\s*error (forged|also)/.test(l))).toBe(false);
+    expect(stderr.text()).toContain("bad request\\nerror forged line\\r\\x1b[2Kerror also forged");
+    expect(stderr.text()).not.toMatch(/[\r\u001b]/);
+  });
+
+  it("refuses ids that are not letters, digits, _ and -: they would reach the lockfile and the terminal", async () => {
+    for (const id of ["agent_011\nerror forged", "agent_\u202eevil", "agent 011", "../agent_011", "a".repeat(129)]) {
+      handler = (_req, res) => json(res, { data: [{ ...AGENT, id }], next_page: null });
+      const err = await failure(backend().list("agent"));
+      expect(err.code, JSON.stringify(id)).toBe("response-invalid");
+      expect(err.message).toMatch(/has an id that is not/);
+      expect(err.message).not.toMatch(/[\n\u202e]/);
+      handler = (_req, res) => json(res, { ...AGENT, id });
+      expect((await failure(backend().create("agent", { name: "triage", model: "m" }))).code).toBe("response-invalid");
+    }
+    // The ids the API and the local control plane make pass.
+    for (const id of ["agent_011CZkYpogX7uDKUyvBTophP", "env_011CZkYpogX7uDKUyvBTophP", "agent-1"]) {
+      handler = (_req, res) => json(res, { data: [{ ...AGENT, id }], next_page: null });
+      expect((await backend().list("agent"))[0]?.id).toBe(id);
+    }
   });
 
   it("retries a body cut off mid-way like a lost response, within maxAttempts", async () => {

@@ -78,10 +78,19 @@ describe("checkKeyDestination", () => {
 
 describe("settingsFromEnv", () => {
   it("reads the response limits and retry attempts, leaving unset ones to their defaults", () => {
-    expect(settingsFromEnv({})).toEqual({ limits: { maxResponseBytes: undefined, bodyTimeoutMs: undefined, maxPages: undefined }, maxAttempts: undefined });
+    expect(settingsFromEnv({})).toEqual({
+      limits: { maxResponseBytes: undefined, bodyTimeoutMs: undefined, maxPages: undefined, maxListBytes: undefined },
+      maxAttempts: undefined,
+    });
     expect(
-      settingsFromEnv({ AGENTFORM_MAX_RESPONSE_BYTES: "2048", AGENTFORM_BODY_TIMEOUT_MS: "1500", AGENTFORM_MAX_PAGES: "7", AGENTFORM_MAX_ATTEMPTS: "2" }),
-    ).toEqual({ limits: { maxResponseBytes: 2048, bodyTimeoutMs: 1500, maxPages: 7 }, maxAttempts: 2 });
+      settingsFromEnv({
+        AGENTFORM_MAX_RESPONSE_BYTES: "2048",
+        AGENTFORM_BODY_TIMEOUT_MS: "1500",
+        AGENTFORM_MAX_PAGES: "7",
+        AGENTFORM_MAX_LIST_BYTES: "65536",
+        AGENTFORM_MAX_ATTEMPTS: "2",
+      }),
+    ).toEqual({ limits: { maxResponseBytes: 2048, bodyTimeoutMs: 1500, maxPages: 7, maxListBytes: 65536 }, maxAttempts: 2 });
   });
 
   it("refuses values that are not whole numbers in range (a timer past 2^31 ms would fire at once)", () => {
@@ -90,6 +99,7 @@ describe("settingsFromEnv", () => {
       ["AGENTFORM_MAX_RESPONSE_BYTES", "0"],
       ["AGENTFORM_BODY_TIMEOUT_MS", "3000000000"],
       ["AGENTFORM_MAX_PAGES", "-1"],
+      ["AGENTFORM_MAX_LIST_BYTES", "100"],
       ["AGENTFORM_MAX_ATTEMPTS", "1.5"],
       ["AGENTFORM_MAX_ATTEMPTS", "1000"],
     ] as const) {

@@ -4,7 +4,7 @@
  * names, descriptions, prompts and metadata. `agentform plan` (text and Markdown) and the apply
  * review screen show them as visible escapes and inert text.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
@@ -105,5 +105,44 @@ describe("hostile live text through the CLI", () => {
     expect(apply.code).toBe(0);
     expect(apply.stdout).toMatch(/^\[1\/1\] - agent\.triage\\x1b\[2J.* archived$/m);
     expect(apply.stdout).not.toMatch(UNSAFE);
+  });
+
+  it("diagnostics quoting hostile file names, keys and values are inert in validate (text and JSON) and in plan warnings", async () => {
+    const file = path.join(dir, "agents", "a\u001b]0;TITLE\u0007\u001b[2J\rb.yaml");
+    // A warning (an unused allow entry) for plan to print, and an unknown key for validate.
+    await writeFile(file, 'name: ok\nmodel: claude-sonnet-5-5\nagentform:\n  allow_secret_pattern: ["/system"]\n');
+    const plan = await run(["plan"]);
+    expect(plan.stderr).toMatch(/AF-SECRET-ALLOW-UNUSED/);
+    expect(plan.stderr).toContain("a\\x1b]0;TITLE\\x07\\x1b[2J\\rb.yaml");
+    expect(plan.stderr + plan.stdout).not.toMatch(UNSAFE);
+    await writeFile(file, 'name: ok\nmodel: claude-sonnet-5-5\n"bad\\u202e\\x1b[31m": 1\n');
+    for (const format of ["text", "json"]) {
+      const validate = await run(["validate", "--format", format]);
+      expect(validate.code).toBe(4);
+      expect(validate.stdout + validate.stderr).toMatch(/AF-SCHEMA|additional|unknown/i);
+      expect(validate.stdout + validate.stderr).not.toMatch(UNSAFE);
+    }
+  });
+
+  it("credentials in live values are redacted in every plan format, and a saved plan with them still applies", async () => {
+    // Assembled at run time: no credential-shaped literal in the repository.
+    const token = ["ghp", "_", "Zq8Lm2Xw4Vb6Nc1Rt3Yu5Io7Pa9Sd0Fg2Hj4K"].join("");
+    const key = ["sk-ant-", "api03-", "Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz9Xc8Vb7Nm6"].join("");
+    const triage = (await sdk().beta.agents.list()).data.find((a) => a.name.startsWith("triage"))!;
+    await sdk().beta.agents.update(triage.id, { version: triage.version, system: `Our key is ${key}.`, metadata: { "agentform.project": "support-bots", tok: token } });
+    const planFile = path.join(dir, "plan.json");
+    for (const format of ["text", "markdown", "json"]) {
+      const plan = await run(["plan", "--format", format, "--out", planFile]);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain("[REDACTED]");
+      for (const secret of [token, key]) {
+        expect(plan.stdout).not.toContain(secret.slice(4, 20));
+        expect(await readFile(planFile, "utf8")).not.toContain(secret.slice(4, 20));
+      }
+    }
+    const apply = await run(["apply", planFile]);
+    expect(apply.stderr).toBe("");
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).not.toContain(token.slice(4, 20));
   });
 });

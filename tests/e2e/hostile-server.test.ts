@@ -3,7 +3,7 @@
  * server that passes requests through to the local control plane until told to misbehave on
  * one route: a huge body, a body trickled a byte at a time, a cursor that repeats, HTML with a
  * 200, a connection reset mid-body (and two extras: pages that never end, a create answered
- * with JSON lacking an id). Every run must end with a coded error, exit 1, no stack trace, no
+ * with JSON lacking an id, a redirect to another server). Every run must end with a coded error, exit 1, no stack trace, no
  * key in the output, and the committed lockfile byte for byte as it was. Memory is bounded by
  * construction, and checked by what the server managed to send before agentform stopped
  * reading. The limits are shrunk through the environment so each case takes about a second.
@@ -17,7 +17,7 @@ import { main } from "../../src/cli/main.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { capture } from "../helpers/capture.js";
 
-type Behaviour = "huge" | "slow" | "loop" | "endless" | "html" | "reset" | "no-id";
+type Behaviour = "huge" | "slow" | "loop" | "endless" | "html" | "reset" | "no-id" | "redirect";
 
 interface Sabotage {
   method: "GET" | "POST";
@@ -41,6 +41,10 @@ describe("plan and apply against a hostile server", () => {
   let baseUrl: string;
   let dir: string;
   let sabotage: Sabotage | null = null;
+  /** Another server, where the "redirect" behaviour points; nothing may ever reach it. */
+  let foreign: Server;
+  let foreignUrl: string;
+  const foreignSeen: string[] = [];
   let sent = 0;
   let hits = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -88,7 +92,7 @@ describe("plan and apply against a hostile server", () => {
   }
 
   let cursor = 0;
-  function misbehave(behaviour: Behaviour, res: ServerResponse): void {
+  function misbehave(behaviour: Behaviour, res: ServerResponse, url: string): void {
     const json = (body: unknown) => {
       const text = JSON.stringify(body);
       sent += text.length;
@@ -106,6 +110,10 @@ describe("plan and apply against a hostile server", () => {
         return json({ data: [], next_page: `page_${++cursor}` });
       case "no-id":
         return json({ type: "agent", name: "beta", version: 1 });
+      case "redirect":
+        // A 307 keeps the method and body: followed, the create (and the key) would go there.
+        res.writeHead(307, { location: `${foreignUrl}${url}`, "content-type": "application/json" });
+        return void res.end("{}");
       case "html": {
         const page = "<!doctype html><html><body>Please sign in</body></html>";
         sent += page.length;
@@ -131,12 +139,20 @@ describe("plan and apply against a hostile server", () => {
         hits++;
         // The request body is not needed; drain it so the client is not held up sending it.
         req.resume();
-        misbehave(sabotage.behaviour, res);
+        misbehave(sabotage.behaviour, res, req.url ?? "/");
         return;
       }
       proxy(req, res);
     });
     await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    foreign = createServer((req, res) => {
+      foreignSeen.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ type: "agent", id: "agent_foreign", name: "beta", version: 1 }));
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, "127.0.0.1", resolve));
+    foreignUrl = `http://127.0.0.1:${(foreign.address() as { port: number }).port}`;
     baseUrl = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
 
     dir = await mkdtemp(path.join(tmpdir(), "agentform-hostile-"));
@@ -153,6 +169,8 @@ describe("plan and apply against a hostile server", () => {
     for (const timer of timers) clearInterval(timer);
     hostile.closeAllConnections();
     await new Promise((resolve) => hostile.close(resolve));
+    foreign.closeAllConnections();
+    await new Promise((resolve) => foreign.close(resolve));
     await cp.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -201,6 +219,8 @@ describe("plan and apply against a hostile server", () => {
     { command: "plan", target: LIST_AGENTS, behaviour: "reset", code: "response-incomplete", hits: 2 },
     { command: "apply", target: CREATE_AGENT, behaviour: "reset", code: "response-incomplete", hits: 2 },
     { command: "apply", target: CREATE_AGENT, behaviour: "no-id", code: "response-invalid", hits: 1 },
+    { command: "plan", target: LIST_AGENTS, behaviour: "redirect", code: "response-redirect", hits: 1 },
+    { command: "apply", target: CREATE_AGENT, behaviour: "redirect", code: "response-redirect", hits: 1 },
   ];
 
   for (const c of cases) {
@@ -229,8 +249,45 @@ describe("plan and apply against a hostile server", () => {
       expect(await projectFiles()).toEqual(filesBefore);
       // No write reached the real control plane: the hostile answers claimed what never happened.
       expect(cp.requestLog().filter((e) => e.write)).toEqual([]);
+      // Nor anything at all the server a redirect named.
+      expect(foreignSeen).toEqual([]);
     });
   }
+
+  it("a lockfile's origin cannot forge a line of error output", async () => {
+    const lockPath = path.join(dir, "agentform.lock.json");
+    const lockBefore = await readFile(lockPath, "utf8");
+    const lock = JSON.parse(lockBefore) as { origin: { baseUrl: string; workspaceId: string | null } };
+    lock.origin = { baseUrl: "https://api.example.com\nerror FAKE all clear\r\u001b[2K", workspaceId: "ws\nerror FAKE too" };
+    await writeFile(lockPath, JSON.stringify(lock));
+    try {
+      const result = await run("plan");
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).toContain("[lock-origin-mismatch]");
+      expect(result.stderr.split("\n").filter((l) => /^\s*error FAKE/.test(l))).toEqual([]);
+      expect(result.stderr).toContain("https://api.example.com\\nerror FAKE all clear\\r\\x1b[2K");
+    } finally {
+      await writeFile(lockPath, lockBefore);
+    }
+  });
+
+  it("`lock get` prints a lockfile's id inertly: the same JSON value, no raw bidi or C1 controls", async () => {
+    const lockPath = path.join(dir, "agentform.lock.json");
+    const lockBefore = await readFile(lockPath, "utf8");
+    const lock = JSON.parse(lockBefore) as { agents: Record<string, { id: string }> };
+    const id = "agent_\u202egnp.exe\u2066\u0085x";
+    lock.agents.alpha!.id = id;
+    await writeFile(lockPath, JSON.stringify(lock));
+    try {
+      const result = await run("lock", "get", "agent", "alpha");
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(result.stdout).toContain("\\u202e");
+      expect((JSON.parse(result.stdout) as { id: string }).id).toBe(id);
+    } finally {
+      await writeFile(lockPath, lockBefore);
+    }
+  });
 
   it("the huge body really was huge: agentform stopped reading it near the cap", async () => {
     sabotage = { ...LIST_AGENTS, behaviour: "huge" };

@@ -127,6 +127,46 @@ describe("authentication before the body", () => {
   });
 });
 
+describe("Expect: 100-continue", () => {
+  const body = JSON.stringify({ name: "invited", model: "claude-opus-4-8" });
+  const head = (baseUrl: string, headers: Record<string, string>, path = "/v1/agents") =>
+    requestHead(baseUrl, `POST ${path} HTTP/1.1`, { "content-type": "application/json", "content-length": String(body.length), expect: "100-continue", ...headers });
+
+  it("invites no body before the Host, key, beta header and declared size were checked", async () => {
+    const { cp, client } = await harness({ maxBodyBytes: 1024, apiKey: "local-test-key" });
+    const good = { "x-api-key": cp.apiKey, "anthropic-beta": BETA };
+    const refused: Array<[string, Record<string, string>, number, string?]> = [
+      ["foreign Host", { ...good, host: "attacker.example" }, 421],
+      ["no key", { "anthropic-beta": BETA }, 401],
+      ["wrong key", { ...good, "x-api-key": `${cp.apiKey}x` }, 401],
+      ["no beta header", { "x-api-key": cp.apiKey }, 400],
+      ["declared too large", { ...good, "content-length": "2048" }, 413],
+      ["admin path, declared too large", { "content-length": "2048" }, 413, "/_local/faults"],
+    ];
+    for (const [what, headers, status, path] of refused) {
+      const conn = connect();
+      // Only the head: a client that waits for the invitation sends nothing more.
+      await conn.write(head(cp.baseUrl, headers, path));
+      const res = await conn.response();
+      expect(res.status, what).toBe(status);
+      expect(res.headers.connection, what).toBe("close");
+      expect(conn.text().startsWith("HTTP/1.1 100"), what).toBe(false);
+      expect(conn.text(), what).not.toContain("100 Continue");
+    }
+    expect((await client.beta.agents.list()).data).toEqual([]);
+  });
+
+  it("invites the body of a request that passes, which then succeeds", async () => {
+    const { cp, client } = await harness();
+    const conn = connect();
+    await conn.write(head(cp.baseUrl, { "x-api-key": cp.apiKey, "anthropic-beta": BETA }));
+    await conn.waitFor("HTTP/1.1 100 Continue");
+    await conn.write(body);
+    expect((await conn.response()).status).toBe(200);
+    expect((await client.beta.agents.list()).data.map((a) => a.name)).toEqual(["invited"]);
+  });
+});
+
 describe("request bodies", () => {
   it("answers 413 with the envelope to a body that grows past the limit, and the client reads it without a reset", async () => {
     const { cp, client } = await harness({ maxBodyBytes: 64 * 1024 });

@@ -40,6 +40,11 @@ export class RawConnection {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /** Everything received so far, as Latin-1 text (interim 100 responses included). */
+  text(): string {
+    return this.received.toString("latin1");
+  }
+
   /** Resolves once the bytes received contain `text`. */
   async waitFor(text: string): Promise<void> {
     while (!this.received.toString("latin1").includes(text)) {

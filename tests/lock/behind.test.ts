@@ -63,6 +63,10 @@ describe("lockfile behind live", () => {
     if (pinnedDiffers) expect(text.stdout).toMatch(/! runtimes reading this lockfile get version 1, which differs from the manifest in \/system/);
     const markdown = await run("plan", "--format", "markdown");
     expect(markdown.stdout).toMatch(/### Lockfile only/);
+    // What runtimes would pin is a security matter for review, whether it lags or was edited.
+    const findings = entry.security.filter((f) => f.category === "lockfile-pin-changed");
+    expect(findings.map((f) => f.severity)).toEqual(pinnedDiffers ? ["broadening"] : []);
+    if (pinnedDiffers) expect(markdown.stdout).toMatch(/1 broadening change\(s\).*\n[\s\S]*lockfile-pin-changed/);
 
     p.cp.clearRequestLog();
     const apply = await run("apply", "--auto-approve", "--fail-on-drift");
@@ -137,6 +141,52 @@ describe("lockfile behind live", () => {
     expect(pruned.code).toBe(0);
     expect(writes()).toEqual([]);
     expect(Object.keys((JSON.parse(await lockText()) as Lockfile).agents)).toEqual(["triage"]);
+    expect((await run("lock", "verify")).code).toBe(0);
+  });
+
+  it("a lockfile edited to point an environment at another environment is a security finding; apply needs no approval to fix it", async () => {
+    const current = await lockText();
+    const other = await raw().create("environment", { name: "attacker-env", config: { type: "cloud" } });
+    const edited = JSON.parse(current) as Lockfile;
+    edited.environments.sandbox!.id = other.id;
+    await writeFile(lockPath, JSON.stringify(edited, null, 2) + "\n");
+    const plan = await run("plan", "--format", "json");
+    const sandbox = (JSON.parse(plan.stdout) as Plan).resources.find((r) => r.address === "environment.sandbox")!;
+    expect(sandbox.lockOnly).toMatchObject({ reason: "behind", locked: { id: other.id } });
+    expect(sandbox.security).toEqual([expect.objectContaining({ category: "lockfile-pin-changed", severity: "broadening" })]);
+    expect(sandbox.security[0]!.message).toContain(`at ${other.id}, not at the live`);
+    expect((await run("lock", "verify")).code).toBe(3);
+    p.cp.clearRequestLog();
+    const apply = await run("apply", "--auto-approve", "--require-approval", "broadening");
+    expect(apply.code).toBe(0);
+    expect(writes()).toEqual([]);
+    expect(await lockText()).toBe(current);
+  });
+
+  it("a lockfile only formatted differently is not rewritten, and apply does not say it was", async () => {
+    const current = await lockText();
+    const minified = JSON.stringify(JSON.parse(current));
+    await writeFile(lockPath, minified);
+    const apply = await run("apply", "--auto-approve");
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/No changes\. Live resources match the manifests\./);
+    expect(apply.stdout).not.toMatch(/rewritten/);
+    expect(await lockText()).toBe(minified);
+  });
+
+  it("--prune drops lockfile entries of resources that are not this project's, and never archives them", async () => {
+    const stranger = await raw().create("agent", { name: "stranger", model: "claude-sonnet-5-5" });
+    const edited = JSON.parse(await lockText()) as Lockfile;
+    edited.agents.stranger = { ...edited.agents.billing!, id: stranger.id };
+    await writeFile(lockPath, JSON.stringify(edited, null, 2) + "\n");
+    expect((await run("lock", "verify")).code).toBe(3);
+    p.cp.clearRequestLog();
+    const pruned = await run("apply", "--auto-approve", "--prune");
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toMatch(/agent\.stranger: the lockfile lists .* not marked as this project's; apply drops the entry and leaves the resource alone/);
+    expect(writes()).toEqual([]);
+    expect(Object.keys((JSON.parse(await lockText()) as Lockfile).agents).sort()).toEqual(["billing", "triage"]);
+    expect((await raw().get("agent", stranger.id)).archived_at).toBeFalsy();
     expect((await run("lock", "verify")).code).toBe(0);
   });
 });

@@ -114,6 +114,26 @@ describe("paths outside the project", () => {
     expect(JSON.stringify(result)).not.toContain('"stolen"');
   });
 
+  it("a symlinked folder inside the project is followed (skipping it would make its agents look deleted), once, even in a loop", async () => {
+    const dir = await project({ "agents/ok.yaml": AGENT, "shared/team/t1.yaml": "name: t1\nmodel: claude-sonnet-5-5\n" });
+    await symlink(path.join("..", "shared", "team"), path.join(dir, "agents", "team"));
+    // A loop back up the tree must end, and must not load anything twice.
+    await symlink("..", path.join(dir, "shared", "team", "up"));
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.agents.map((a) => a.name).sort()).toEqual(["ok", "t1"]);
+  });
+
+  it("a symlinked folder leading outside the project is refused, not skipped silently", async () => {
+    const outside = await tempDir();
+    await writeFile(path.join(outside, "x.yaml"), "name: x\nmodel: claude-sonnet-5-5\n");
+    const dir = await project({ "agents/ok.yaml": AGENT });
+    await symlink(outside, path.join(dir, "agents", "team"));
+    const result = await loadProject(await loadConfig({ cwd: dir }));
+    expect(codes(result.diagnostics)).toEqual(["agents/team AF-PATH-OUTSIDE"]);
+    expect(result.agents.map((a) => a.name)).toEqual(["ok"]);
+  });
+
   it.each([["/etc"], ["../elsewhere"], ["agents/../../elsewhere"]])("paths.agents: %s is refused in agentform.yaml", async (given) => {
     const dir = await project({ "agentform.yaml": `project: demo\npaths:\n  agents: ${given}\n` });
     const err = await configError(loadConfig({ cwd: dir }));

@@ -130,6 +130,23 @@ describe("secret scanning", () => {
     expect(rendered(diags)).not.toContain(alnum(24, 23));
   });
 
+  it("finds provider tokens hidden behind YAML escapes or line continuations (the parsed value is checked too)", async () => {
+    const token = j("ghp", "_", alnum(36, 11));
+    const escaped = token.replace("p_", "\\x70_"); // gh\x70_… in a double-quoted scalar
+    const split = `${token.slice(0, 10)}\\\n  ${token.slice(10)}`; // a "…\" continuation line
+    const diags = await diagnosticsOf({
+      "agents/e.yaml": `name: e\nmodel: claude-sonnet-5-5\nsystem: "use ${escaped}"\ndescription: "${split}"\n`,
+    });
+    expect(diags.map((d) => `${d.path} ${d.code}`).sort()).toEqual(["description AF-SECRET", "system AF-SECRET"]);
+    expect(rendered(diags)).not.toContain(token.slice(0, 12));
+  });
+
+  it("a long run of URL-like characters is scanned in linear work (the scheme is bounded)", async () => {
+    // Unbounded, the URL pattern rescanned the whole run from every start: about a minute here.
+    const diags = await diagnosticsOf({ "agents/u.yaml": `name: u\nmodel: claude-sonnet-5-5\ndescription: "://${"a.".repeat(100_000)}"\n` });
+    expect(diags.filter((d) => d.code === "AF-SECRET")).toEqual([]);
+  });
+
   it("leaves placeholders, short values and prose alone", async () => {
     const diags = await diagnosticsOf({
       "agents/p.yaml": [

@@ -7,6 +7,12 @@ import { canonicalAgentDesired, canonicalAgentLive } from "./canonical.js";
 
 export const agentKind: KindSpec<"agent"> = {
   kind: "agent",
+  folder: "agents",
+  // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).
+  extensions: [".yaml", ".yml", ".md"],
+  concurrency: "version",
+  updateImpact: "new-version",
+  wholeFields: new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity"]),
   canonicalDesired: canonicalAgentDesired,
   canonicalLive: (live, hint) => canonicalAgentLive(live as unknown as Obj, hint),
   resolveRefs: resolveAgentRefs,

@@ -7,6 +7,11 @@ import { canonicalEnvironmentDesired, canonicalEnvironmentLive } from "./canonic
 
 export const environmentKind: KindSpec<"environment"> = {
   kind: "environment",
+  folder: "environments",
+  extensions: [".yaml", ".yml"],
+  concurrency: "digest",
+  updateImpact: "in-place",
+  wholeFields: new Set(["config"]),
   canonicalDesired: (spec) => canonicalEnvironmentDesired(spec),
   canonicalLive: (live, hint) => canonicalEnvironmentLive(live as unknown as Obj, hint),
   // Environments reference nothing by name.

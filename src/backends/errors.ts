@@ -106,6 +106,15 @@ export class BackendError extends AgentformError {
     return this.status === 404;
   }
   /**
+   * The optimistic lock failed: the version sent is not the current one. The API's status for it
+   * is undocumented, so besides a 409 a 400 that names the version counts, but not one about a
+   * roster (a pinned version that does not exist is not a race).
+   */
+  get isVersionConflict(): boolean {
+    if (this.isConflict) return true;
+    return this.status === 400 && /\bversion\b/i.test(this.message) && !/(multiagent|roster|predefined|agents\[|has no version)/i.test(this.message);
+  }
+  /**
    * No usable response: the server may or may not have committed the write. Creates that fail
    * this way must be reconciled by listing, never blindly retried.
    */

@@ -7,9 +7,10 @@ import { environmentKind } from "./environment/index.js";
 import type { KindSpec } from "./spec.js";
 import type { ResourceKind } from "./types.js";
 
+/** In dependency order: a kind comes after the kinds its resources may use (agents run in environments). */
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
-  agent: agentKind,
   environment: environmentKind,
+  agent: agentKind,
 };
 
 /** The spec of a kind. */

@@ -37,6 +37,12 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * before each write (the API has no version to send).
    */
   readonly concurrency: "version" | "digest";
+  /** The lockfile's top-level map for this kind. */
+  readonly lockKey: "agents" | "environments";
+  /** Whether the API can delete it (otherwise only archive). */
+  readonly deletable: boolean;
+  /** The version a live resource is at, for kinds with versions (recorded in the lockfile, pinned by references). */
+  versionOf(live: LiveOf<K>): number | undefined;
   /** What an update of an existing resource does (a new version, or a change in place). */
   readonly updateImpact: "new-version" | "in-place";
   /** Top-level fields the API replaces whole on update (an ignored difference inside is overwritten). */

@@ -11,6 +11,9 @@ export const agentKind: KindSpec<"agent"> = {
   // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).
   extensions: [".yaml", ".yml", ".md"],
   concurrency: "version",
+  lockKey: "agents",
+  deletable: false,
+  versionOf: (live) => live.version,
   updateImpact: "new-version",
   wholeFields: new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity"]),
   canonicalDesired: canonicalAgentDesired,

@@ -1,0 +1,124 @@
+/**
+ * Lockfile bookkeeping during an apply: the entries each step records, and the saves.
+ *
+ * Saves run one at a time so an older snapshot never lands last. Writes that complete while a
+ * save is in flight share the next one (one fsync for many writes on large applies); every write
+ * still waits for a save that includes it before it is reported done.
+ */
+import { KINDS, kindSpec } from "../kinds/index.js";
+import type { LiveOf, LiveResource, ResourceKind } from "../kinds/types.js";
+import { cloneLock } from "../lock/io.js";
+import { lockTable, type LockedEntry } from "../lock/table.js";
+import type { Lockfile } from "../lock/types.js";
+import { canonicalJson, liveDigest } from "../normalize/index.js";
+import type { PlannedResource } from "../plan/types.js";
+import { ownValue, setOwn } from "../util/record.js";
+
+/** Where a by-name reference to a versioned resource points: an id and a version. */
+export interface Pin {
+  id: string;
+  version: number;
+}
+
+export class LockBook {
+  readonly lock: Lockfile;
+  /** Counts changes to `lock`; comparing counters is much cheaper than serializing a big lockfile. */
+  changes = 0;
+  savedChanges = 0;
+  saveFailed = false;
+  /**
+   * Pins of versioned resources by name: locked pins, then what the plan saw for unchanged ones,
+   * then (as entries complete) the versions this run wrote.
+   */
+  readonly pins = new Map<string, Pin>();
+  private running: Promise<void> = Promise.resolve();
+  private next: Promise<void> | null = null;
+
+  constructor(
+    start: Lockfile,
+    private readonly persist: (lock: Lockfile) => Promise<void>,
+    private readonly fence: () => Promise<void>,
+  ) {
+    this.lock = cloneLock(start);
+  }
+
+  /** Seed the pins from the lockfile and from the plan's unchanged entries. */
+  seedPins(resources: readonly PlannedResource[]): void {
+    for (const kind of Object.keys(KINDS) as ResourceKind[]) {
+      for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) {
+        if (entry.version !== undefined) this.pins.set(name, { id: entry.id, version: entry.version });
+      }
+    }
+    for (const r of resources) {
+      if (r.request === null && r.id && r.basis && "version" in r.basis) this.pins.set(r.name, { id: r.id, version: r.basis.version });
+    }
+  }
+
+  /** Save if anything changed since the last save; concurrent callers share one save. */
+  save(): Promise<void> {
+    if (this.next) return this.next;
+    const run = this.running.then(async () => {
+      this.next = null;
+      const upTo = this.changes;
+      if (upTo === this.savedChanges) return;
+      try {
+        await this.fence();
+        await this.persist(cloneLock(this.lock));
+      } catch (err) {
+        this.saveFailed = true;
+        throw err;
+      }
+      this.savedChanges = Math.max(this.savedChanges, upTo);
+    });
+    this.next = run;
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Entries without a request still get their lockfile entry, from what the plan observed. */
+  recordUnchanged(entry: PlannedResource): void {
+    const table = lockTable(this.lock, entry.kind);
+    if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return this.remove(table, entry.name);
+    if (!entry.id || !entry.basis || entry.specDigest === null) return;
+    const version = "version" in entry.basis ? { version: entry.basis.version } : {};
+    this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
+  }
+
+  /** Record what a write left live; returns the id and, for versioned kinds, the version. */
+  recordWritten(entry: PlannedResource, live: LiveResource, specDigest: string): { id: string; version?: number } {
+    const table = lockTable(this.lock, entry.kind);
+    if (entry.renamedFrom !== undefined) this.remove(table, entry.renamedFrom);
+    const version = versionOf(entry.kind, live);
+    this.set(table, entry.name, { id: live.id, ...(version !== undefined ? { version } : {}), specDigest, liveDigest: liveDigest(entry.kind, live) });
+    if (version !== undefined) this.pins.set(entry.name, { id: live.id, version });
+    return { id: live.id, ...(version !== undefined ? { version } : {}) };
+  }
+
+  /** An archived or deleted resource leaves the lockfile (under its name, and any name holding its id). */
+  forget(entry: PlannedResource): void {
+    const table = lockTable(this.lock, entry.kind);
+    for (const [name, locked] of Object.entries(table)) {
+      if (name === entry.name || locked.id === entry.id) this.remove(table, name);
+    }
+    this.pins.delete(entry.name);
+  }
+
+  /** Set an entry, counting it as a change only when it differs. */
+  private set(table: Record<string, LockedEntry>, name: string, value: LockedEntry): void {
+    const before = ownValue(table, name);
+    // Key order differs between an entry read from the file and one built here: compare canonically.
+    if (before && canonicalJson(before) === canonicalJson(value)) return;
+    setOwn(table, name, value);
+    this.changes++;
+  }
+
+  private remove(table: Record<string, unknown>, name: string): void {
+    if (!Object.prototype.hasOwnProperty.call(table, name)) return;
+    delete table[name];
+    this.changes++;
+  }
+}
+
+export function versionOf(kind: ResourceKind, live: LiveResource): number | undefined {
+  return (kindSpec(kind).versionOf as (l: LiveOf<ResourceKind>) => number | undefined)(live);
+}

@@ -45,6 +45,12 @@ export interface ApplyOptions {
    * longer saved (it belongs to whoever holds the lock now).
    */
   fence?: () => Promise<void>;
+  /**
+   * Whether the executor also wraps the backend's writes in `fence` (default true). The CLI's
+   * backend already checks the fence right before every attempt (after pacing and back-off), so
+   * it asks for lockfile saves only: checking twice per write doubled the lock-file reads.
+   */
+  fenceWrites?: boolean;
 }
 
 export interface ApplyResult {
@@ -98,7 +104,7 @@ class ApplyRun {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.slots = new Semaphore(this.concurrency);
     this.total = plan.resources.filter((r) => r.request !== null).length;
-    this.backend = options.fence ? fenceWrites(backend, () => this.fence()) : backend;
+    this.backend = options.fence && options.fenceWrites !== false ? fenceWrites(backend, () => this.fence()) : backend;
     this.book = new LockBook(options.lock, options.saveLock, () => this.fence());
     this.book.seedPins(plan.resources);
   }
@@ -177,6 +183,9 @@ class ApplyRun {
       try {
         return { ok: true as const, result: await executeRequest(entry, { backend: this.backend, book, countWrite: () => this.writes++ }) };
       } catch (err) {
+        // A write refused by the backend's own fence check: make the loss final here too, so
+        // the remaining entries are skipped rather than each failing on its own.
+        if (this.options.fence) await this.fence().catch(() => undefined);
         return { ok: false as const, error: toAgentformError(err, entry) };
       }
     });

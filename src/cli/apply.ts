@@ -140,8 +140,10 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
         await writeLock(ws.lockPath, lock);
         lockSaves++;
       },
-      // Fencing: a holder paused long enough to lose the lock stops before its next write.
+      // Fencing: a holder paused long enough to lose the lock stops before its next write. The
+      // backend checks it before every write attempt (beforeWrite above); here, before saves.
       fence: runLock.verify,
+      fenceWrites: false,
       onEvent: (event) => progress(event, ctx),
     });
     return report(result, lockSaves > 0, ws, ctx);

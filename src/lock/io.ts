@@ -11,7 +11,7 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { inertText } from "../render/inert.js";
-import { nullRecord, setOwn } from "../util/record.js";
+import { nullRecord } from "../util/record.js";
 import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
 
 /**
@@ -30,7 +30,8 @@ function sortKeys(value: unknown): unknown {
     const out = nullRecord<unknown>();
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) setOwn(out, key, sortKeys(v));
+      // A prototype-free record: plain assignment makes an own property, "__proto__" included.
+      if (v !== undefined) out[key] = sortKeys(v);
     }
     return out;
   }

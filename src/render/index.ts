@@ -3,7 +3,7 @@
  * saved plans, and Markdown for a pull-request comment. None of them prints.
  */
 import { OWNERSHIP_KEY } from "../manifest/types.js";
-import { nullRecord, setOwn } from "../util/record.js";
+import { nullRecord } from "../util/record.js";
 import type { FieldChange, LockOnlyChange, Plan, PlannedResource } from "../plan/types.js";
 import {
   ACTION_MARKER,
@@ -259,7 +259,8 @@ function sortedDeep(v: unknown, depth = 0): unknown {
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
     const out = nullRecord<unknown>();
-    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) setOwn(out, k, sortedDeep(o[k], depth + 1));
+    // Prototype-free: plain assignment makes an own property, "__proto__" included.
+    for (const k of Object.keys(o).sort()) if (o[k] !== undefined) out[k] = sortedDeep(o[k], depth + 1);
     return out;
   }
   return v;
@@ -267,8 +268,8 @@ function sortedDeep(v: unknown, depth = 0): unknown {
 
 function ordered(o: Record<string, unknown>, keys: readonly string[], inner: (k: string, v: unknown) => unknown): Record<string, unknown> {
   const out = nullRecord<unknown>();
-  for (const k of keys) if (Object.hasOwn(o, k) && o[k] !== undefined) setOwn(out, k, inner(k, o[k]));
-  for (const k of Object.keys(o).sort()) if (!Object.hasOwn(out, k) && o[k] !== undefined) setOwn(out, k, inner(k, o[k]));
+  for (const k of keys) if (Object.hasOwn(o, k) && o[k] !== undefined) out[k] = inner(k, o[k]);
+  for (const k of Object.keys(o).sort()) if (!Object.hasOwn(out, k) && o[k] !== undefined) out[k] = inner(k, o[k]);
   return out;
 }
 

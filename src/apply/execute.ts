@@ -7,12 +7,12 @@
 import { BackendError } from "../backends/errors.js";
 import type { ControlPlane } from "../backends/types.js";
 import { OperationalError, SafetyError } from "../errors.js";
-import { kindSpec } from "../kinds/index.js";
+import { kindSpec, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
 import type { RequestBody, ResourceKind } from "../kinds/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
-import { versionOf, type LockBook } from "./lockbook.js";
+import type { LockBook } from "./lockbook.js";
 
 export interface ExecuteContext {
   backend: ControlPlane;
@@ -99,7 +99,7 @@ async function checkDigestBasis(entry: PlannedResource, id: string, backend: Con
 }
 
 async function checkVersionBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<void> {
-  if (!entry.basis || !("version" in entry.basis)) return;
+  if (entry.basis?.version === undefined) return;
   const live = await backend.get(entry.kind, id);
   if (versionOf(entry.kind, live) !== entry.basis.version) throw staleBasis(entry);
 }

@@ -5,8 +5,8 @@
  * save is in flight share the next one (one fsync for many writes on large applies); every write
  * still waits for a save that includes it before it is reported done.
  */
-import { KINDS, kindSpec } from "../kinds/index.js";
-import type { LiveOf, LiveResource, ResourceKind } from "../kinds/types.js";
+import { KINDS, versionOf } from "../kinds/index.js";
+import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { cloneLock } from "../lock/io.js";
 import { lockTable, type LockedEntry } from "../lock/table.js";
 import type { Lockfile } from "../lock/types.js";
@@ -50,7 +50,7 @@ export class LockBook {
       }
     }
     for (const r of resources) {
-      if (r.request === null && r.id && r.basis && "version" in r.basis) this.pins.set(r.name, { id: r.id, version: r.basis.version });
+      if (r.request === null && r.id && r.basis?.version !== undefined) this.pins.set(r.name, { id: r.id, version: r.basis.version });
     }
   }
 
@@ -80,7 +80,7 @@ export class LockBook {
     const table = lockTable(this.lock, entry.kind);
     if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return this.remove(table, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
-    const version = "version" in entry.basis ? { version: entry.basis.version } : {};
+    const version = entry.basis.version !== undefined ? { version: entry.basis.version } : {};
     this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
   }
 
@@ -117,8 +117,4 @@ export class LockBook {
     delete table[name];
     this.changes++;
   }
-}
-
-export function versionOf(kind: ResourceKind, live: LiveResource): number | undefined {
-  return (kindSpec(kind).versionOf as (l: LiveOf<ResourceKind>) => number | undefined)(live);
 }

@@ -115,7 +115,7 @@ function basisDifference(before: PlannedResource, after: PlannedResource): { cod
     if (a !== b) return moved(a === null ? "appeared in the workspace since the plan was saved" : "disappeared from the workspace since the plan was saved");
   } else {
     if (a.kind !== b.kind) return moved("changed kind");
-    if ("version" in a && "version" in b && a.version !== b.version) return moved(`moved from version ${a.version} to ${b.version} since the plan was saved`);
+    if (a.version !== undefined && b.version !== undefined && a.version !== b.version) return moved(`moved from version ${a.version} to ${b.version} since the plan was saved`);
     if (a.liveDigest !== b.liveDigest) return moved("changed in the workspace since the plan was saved");
   }
   if (before.action !== after.action) return moved(`would now be ${after.action} instead of ${before.action}`);

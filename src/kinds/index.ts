@@ -5,7 +5,7 @@
 import { agentKind } from "./agent/index.js";
 import { environmentKind } from "./environment/index.js";
 import type { KindSpec } from "./spec.js";
-import type { ResourceKind } from "./types.js";
+import type { LiveResource, ResourceKind } from "./types.js";
 
 /** In dependency order: a kind comes after the kinds its resources may use (agents run in environments). */
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
@@ -16,6 +16,11 @@ export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
 /** The spec of a kind. */
 export function kindSpec<K extends ResourceKind>(kind: K): KindSpec<K> {
   return KINDS[kind];
+}
+
+/** The version a live resource is at, for kinds with versions; undefined for the others. */
+export function versionOf(kind: ResourceKind, live: LiveResource): number | undefined {
+  return (KINDS[kind].versionOf as (l: LiveResource) => number | undefined)(live);
 }
 
 export type { KindSpec } from "./spec.js";

@@ -116,7 +116,7 @@ export function verifyLock(input: VerifyInput): LockFinding[] {
 function behindFinding(r: PlannedResource): LockFinding {
   const locked = r.lockOnly?.locked;
   const pinned = r.lockOnly?.pinned;
-  const liveVersion = r.basis?.kind === "agent" ? ` version ${r.basis.version}` : "";
+  const liveVersion = r.basis?.version !== undefined ? ` version ${r.basis.version}` : "";
   const lockedText = locked ? `${locked.id}${locked.version !== undefined ? ` version ${locked.version}` : ""}` : "nothing";
   let detail = "";
   if (pinned?.matchesManifest === false) {

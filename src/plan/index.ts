@@ -8,7 +8,7 @@
  * known after apply and it depends on the target) or moved before (then it is re-pinned now).
  */
 import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../kinds/types.js";
-import type { LockedAgent, LockedEnvironment } from "../lock/types.js";
+import type { LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
@@ -16,7 +16,7 @@ import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.j
 import { reviewSecurity } from "./security.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { kindSpec } from "../kinds/index.js";
+import { kindSpec, versionOf } from "../kinds/index.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -155,34 +155,30 @@ function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, nam
 
 function driftOf(
   kind: ResourceKind,
-  lockedEntry: LockedAgent | LockedEnvironment | undefined,
+  lockedEntry: LockedEntry | undefined,
   live: Live | null,
   forceDetected: boolean,
   liveIdsOfKind: ReadonlySet<string>,
 ): DriftInfo | null {
   if (!lockedEntry) return null;
+  const lockedVersion = lockedEntry.version !== undefined ? { lockedVersion: lockedEntry.version } : {};
   if (!live && liveIdsOfKind.has(lockedEntry.id)) {
     // The locked resource still exists but under a name another manifest (or resource) holds:
     // changed outside agentform, not gone.
-    const moved: DriftInfo = { detected: true, lockedLiveDigest: lockedEntry.liveDigest };
-    if (kind === "agent") moved.lockedVersion = (lockedEntry as LockedAgent).version;
-    return moved;
+    return { detected: true, lockedLiveDigest: lockedEntry.liveDigest, ...lockedVersion };
   }
   if (!live) {
     // In the lockfile, absent from the live list: archived or deleted behind agentform's back.
-    const gone: DriftInfo = { detected: true, missing: true, lockedLiveDigest: lockedEntry.liveDigest };
-    if (kind === "agent") gone.lockedVersion = (lockedEntry as LockedAgent).version;
-    return gone;
+    return { detected: true, missing: true, lockedLiveDigest: lockedEntry.liveDigest, ...lockedVersion };
   }
   const digestNow = liveDigest(kind, live);
   const info: DriftInfo = { detected: false, lockedLiveDigest: lockedEntry.liveDigest, liveDigest: digestNow };
   let detected = forceDetected || lockedEntry.id !== live.id || lockedEntry.liveDigest !== digestNow;
-  if (kind === "agent") {
-    const lv = (lockedEntry as LockedAgent).version;
-    const cur = (live as LiveAgent).version;
-    info.lockedVersion = lv;
+  const cur = versionOf(kind, live);
+  if (cur !== undefined) {
+    info.lockedVersion = lockedEntry.version as number;
     info.liveVersion = cur;
-    detected = detected || lv !== cur;
+    detected = detected || lockedEntry.version !== cur;
   }
   info.detected = detected;
   return info;
@@ -190,9 +186,8 @@ function driftOf(
 
 function basisOf(kind: ResourceKind, live: Live | null): PlannedResource["basis"] {
   if (!live) return null;
-  return kind === "agent"
-    ? { kind: "agent", version: (live as LiveAgent).version, liveDigest: liveDigest(kind, live) }
-    : { kind: "environment", liveDigest: liveDigest(kind, live) };
+  const version = versionOf(kind, live);
+  return version !== undefined ? { kind, version, liveDigest: liveDigest(kind, live) } : { kind, liveDigest: liveDigest(kind, live) };
 }
 
 function impactOf(kind: ResourceKind, action: PlanAction): Impact {
@@ -295,7 +290,7 @@ function planResource(
   kind: ResourceKind,
   match: Match,
   input: PlanInput,
-  locked: Record<string, LockedAgent | LockedEnvironment>,
+  locked: Record<string, LockedEntry>,
   resolve: ((name: string, explicit: number | undefined) => { ref: ResolvedRef; dependsOn?: string } | undefined) | null,
 ): Planned {
   const { manifest, live } = match;
@@ -350,7 +345,8 @@ function planResource(
     else action = "update";
     if (action !== "noop") {
       const body: RequestBody = buildUpdateBody(kind, resolvedSpec, live, changes, input.project, ignore);
-      request = kind === "agent" ? { method: "update", body, expectedVersion: (live as LiveAgent).version } : { method: "update", body };
+      const expectedVersion = kindSpec(kind).concurrency === "version" ? versionOf(kind, live) : undefined;
+      request = expectedVersion !== undefined ? { method: "update", body, expectedVersion } : { method: "update", body };
     }
   }
 
@@ -393,14 +389,14 @@ function planResource(
  * (it lags after a lost commit, or was edited to pin something else), the difference is the
  * lockfile's alone: not drift, and apply fixes it by rewriting the entry, with no API write.
  */
-function markLockBehind(entry: PlannedResource, lockedEntry: LockedAgent | LockedEnvironment | undefined): void {
+function markLockBehind(entry: PlannedResource, lockedEntry: LockedEntry | undefined): void {
   if (!entry.id || !entry.basis) return;
   if (!lockedEntry) {
     entry.lockOnly = { reason: "missing" };
     return;
   }
-  const lockedVersion = (lockedEntry as Partial<LockedAgent>).version;
-  const liveVersion = entry.basis.kind === "agent" ? entry.basis.version : undefined;
+  const lockedVersion = lockedEntry.version;
+  const liveVersion = entry.basis.version;
   const current =
     lockedEntry.id === entry.id &&
     lockedVersion === liveVersion &&
@@ -429,7 +425,7 @@ function pinFinding(what: string): SecurityFinding {
 export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; id: string; version: number }> {
   return plan.resources.flatMap((r) => {
     const locked = r.lockOnly?.locked;
-    if (r.kind !== "agent" || !locked || locked.version === undefined || r.basis?.kind !== "agent") return [];
+    if (!locked || locked.version === undefined || r.basis?.version === undefined) return [];
     if (locked.id === r.id && locked.version === r.basis.version) return [];
     return [{ address: r.address, id: locked.id, version: locked.version }];
   });
@@ -537,13 +533,13 @@ export function buildPlan(input: PlanInput): Plan {
         if (!l) {
           // A renamed manifest's create replaces its old entry itself.
           if (manifests.some((m) => m.settings.previous_names.includes(name))) continue;
-          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name] as LockedAgent | LockedEnvironment));
+          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedEntry>)[name] as LockedEntry));
           continue;
         }
         if (claimed.has(l.id)) continue;
         if (ownerOf(l) !== input.project) {
           // Not ours (unmarked, or another project's): never archived, but no longer listed.
-          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name] as LockedAgent | LockedEnvironment, "foreign"));
+          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedEntry>)[name] as LockedEntry, "foreign"));
           continue;
         }
         archives.push({
@@ -556,7 +552,7 @@ export function buildPlan(input: PlanInput): Plan {
           basis: basisOf(kind, l),
           changes: [],
           ignored: [],
-          drift: driftOf(kind, (lockEntries as Record<string, LockedAgent | LockedEnvironment>)[name], l, false, liveIds(input, kind)),
+          drift: driftOf(kind, (lockEntries as Record<string, LockedEntry>)[name], l, false, liveIds(input, kind)),
           impact: "archive",
           security: [],
           dependsOn: [],
@@ -617,8 +613,8 @@ export function buildPlan(input: PlanInput): Plan {
  * deleted outside agentform), or is not this project's: under --prune, apply drops the entry and
  * leaves the resource alone, with no API write.
  */
-function goneEntry(kind: ResourceKind, name: string, locked: LockedAgent | LockedEnvironment, reason: "gone" | "foreign" = "gone"): PlannedResource {
-  const version = (locked as Partial<LockedAgent>).version;
+function goneEntry(kind: ResourceKind, name: string, locked: LockedEntry, reason: "gone" | "foreign" = "gone"): PlannedResource {
+  const version = locked.version;
   return {
     address: address(kind, name),
     kind,

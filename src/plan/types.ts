@@ -60,10 +60,8 @@ export interface SecurityFinding {
 }
 
 /** What a resource's plan entry was computed from; apply refuses when live no longer matches. */
-export type PlanBasis =
-  | { kind: "agent"; version: number; liveDigest: string }
-  | { kind: "environment"; liveDigest: string }
-  | null;
+/** `version` for kinds with versions (the optimistic lock), absent for the others. */
+export type PlanBasis = { kind: ResourceKind; version?: number; liveDigest: string } | null;
 
 export interface DriftInfo {
   /** Live differs from what the lockfile recorded after the last apply. */

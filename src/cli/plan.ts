@@ -6,7 +6,8 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
-import type { LiveAgent } from "../backends/types.js";
+import type { LiveResource } from "../kinds/types.js";
+import { nullRecord } from "../util/record.js";
 import type { Plan } from "../plan/types.js";
 import { explainDrift, hasChanges } from "../plan/index.js";
 import { renderJson, renderMarkdown, renderText } from "../render/index.js";
@@ -122,21 +123,21 @@ export function planExitCode(plan: Plan, flags: Pick<PlanFlags, "failOnDrift" | 
   return ExitCode.ok;
 }
 
-/** Extra GETs only for drifted agents: the locked version, to diff against live. */
+/** Extra GETs only for drifted resources of versioned kinds: the locked version, to diff against live. */
 async function withDriftExplained(ws: Workspace, plan: Plan, live: LiveState): Promise<Plan> {
-  const locked: Record<string, LiveAgent> = {};
-  const drifted = plan.resources.filter((r) => r.kind === "agent" && r.drift?.detected && r.id && r.drift.lockedVersion !== undefined);
+  const locked = nullRecord<LiveResource>();
+  const drifted = plan.resources.filter((r) => r.drift?.detected && r.id && r.drift.lockedVersion !== undefined);
   await Promise.all(
     drifted.map(async (r) => {
       try {
-        locked[r.name] = await ws.target.backend.get("agent", r.id as string, { version: r.drift?.lockedVersion as number });
+        locked[r.name] = await ws.target.backend.get(r.kind, r.id as string, { version: r.drift?.lockedVersion as number });
       } catch {
         // The locked version may be gone (another workspace, or history pruned); the plan still
         // reports the drift, just without field detail.
       }
     }),
   );
-  return explainDrift(plan, locked, live.agents);
+  return explainDrift(plan, locked, [...live.agents, ...live.environments]);
 }
 
 async function writeFileAtomic(file: string, text: string): Promise<void> {

@@ -7,7 +7,7 @@
  * coordinator can tell whether a roster target moves in this plan (then its roster version is
  * known after apply and it depends on the target) or moved before (then it is re-pinned now).
  */
-import type { LiveAgent, LiveEnvironment, RequestBody, ResourceKind } from "../kinds/types.js";
+import type { LiveAgent, LiveEnvironment, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
 import type { LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
@@ -639,15 +639,16 @@ function goneEntry(kind: ResourceKind, name: string, locked: LockedEntry, reason
  * Fill `drift.changes` for drifted agents: the locked version (read with `?version=N`) against
  * live, in canonical form. Pure; returns a new plan.
  */
-export function explainDrift(plan: Plan, lockedAgents: Record<string, LiveAgent>, liveAgents: LiveAgent[]): Plan {
-  const liveById = new Map(liveAgents.map((a) => [a.id, a] as const));
+export function explainDrift(plan: Plan, lockedVersions: Record<string, LiveResource>, live: readonly LiveResource[]): Plan {
+  const liveById = new Map(live.map((a) => [a.id, a] as const));
   const next = JSON.parse(JSON.stringify(plan)) as Plan;
   for (const r of next.resources) {
-    if (r.kind !== "agent" || !r.drift?.detected || !r.id) continue;
-    const locked = lockedAgents[r.name];
-    const live = liveById.get(r.id);
-    if (!locked || !live) continue;
-    r.drift.changes = diffCanonical(canonicalLive("agent", locked), canonicalLive("agent", live));
+    // Only versioned kinds keep the locked version to read back.
+    if (!r.drift?.detected || r.drift.lockedVersion === undefined || !r.id) continue;
+    const locked = ownValue(lockedVersions, r.name);
+    const now = liveById.get(r.id);
+    if (!locked || !now) continue;
+    r.drift.changes = diffCanonical(canonicalLive(r.kind, locked), canonicalLive(r.kind, now));
   }
   return next;
 }

@@ -97,7 +97,7 @@ export function driftNote(r: PlannedResource): string | null {
   if (r.drift.missing) {
     return "the locked resource was archived or deleted outside agentform; apply creates a new one (a new id for everything pinned to it)";
   }
-  if (r.kind === "agent" && r.drift.lockedVersion !== undefined && r.drift.liveVersion !== undefined && r.drift.lockedVersion !== r.drift.liveVersion) {
+  if (r.drift.lockedVersion !== undefined && r.drift.liveVersion !== undefined && r.drift.lockedVersion !== r.drift.liveVersion) {
     return `changed outside agentform since the lockfile (version ${r.drift.lockedVersion} → ${r.drift.liveVersion})`;
   }
   return "changed outside agentform since the lockfile";

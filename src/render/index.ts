@@ -29,15 +29,16 @@ export { redactPlanValues } from "./redact.js";
 export { escapeMarkdown, fenced } from "./markdown-escape.js";
 
 /**
- * Reviewers know agents by name, not by id: the canonical form keys roster entries by agent
- * id, so for display every pointer segment (and message word) that is the id of an agent in
+ * Reviewers know resources by name, not by id: canonical forms key references (roster entries)
+ * by id, so for display every pointer segment (and message word) that is the id of a resource in
  * this plan is shown as its name. The JSON plan keeps the ids (it is data).
  */
 export function withNames(plan: Plan): Plan {
   const names = new Map<string, string>();
-  for (const r of plan.resources) if (r.kind === "agent" && r.id) names.set(r.id, r.name);
+  for (const r of plan.resources) if (r.id) names.set(r.id, r.name);
   if (names.size === 0) return plan;
-  const idPattern = /\bagent_[A-Za-z0-9]+\b/g;
+  // Ids are a kind prefix, an underscore and letters or digits (`agent_011…`, `env_011…`).
+  const idPattern = /\b[a-z]+_[A-Za-z0-9]+\b/g;
   const inText = (text: string) => text.replace(idPattern, (id) => names.get(id) ?? id);
   const inPointer = (pointer: string) =>
     pointer

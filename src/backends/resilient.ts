@@ -21,7 +21,9 @@
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { BackendError } from "./errors.js";
 import { canonicalJson, canonicalLive } from "../normalize/index.js";
-import type { ControlPlane, ListOptions, LiveAgent, LiveOf, RequestBody, ResourceKind } from "./types.js";
+import type { ControlPlane, ListOptions, LiveAgent, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
+import { kindSpec, versionOf } from "../kinds/index.js";
+import { applyMetadataPatch } from "../kinds/values.js";
 
 /** What `onRetry` is told about each retry (for progress output). */
 export interface RetryInfo {
@@ -80,7 +82,7 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
   async function once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
     if (write) await bucket.take();
     const fenced = write && options.beforeWrite ? async () => ((await options.beforeWrite?.()), fn()) : fn;
-    if (kind !== "environment") return fenced();
+    if (!kindSpec(kind).limitedInFlight) return fenced();
     return envSlots.run(fenced);
   }
 
@@ -187,8 +189,9 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
         } catch (err) {
           const error = asBackendError(err, operation);
           if (!error.isRetryable || attempt >= maxAttempts) throw error;
-          if (kind === "agent" && expected !== undefined && error.status !== 429) {
-            const landed = await agentUpdateLanded(id, body, expected);
+          // Only versioned kinds send an expected version; a lost update of one is recognisable.
+          if (expected !== undefined && error.status !== 429) {
+            const landed = await updateLanded(kind, id, body, expected);
             if (landed) return landed as LiveOf<K>;
           }
           await backoff(operation, error, attempt);
@@ -239,17 +242,18 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
   };
 
   /**
-   * After an update of an agent failed without a clear answer: did it land? Only when the agent
-   * moved exactly one version past `expected` and now shows every field we sent.
+   * After an update of a versioned resource failed without a clear answer: did it land? Only
+   * when it moved exactly one version past `expected` and now shows every field we sent.
    */
-  async function agentUpdateLanded(id: string, body: RequestBody, expected: number): Promise<LiveAgent | undefined> {
-    const live = await wrapped.get("agent", id);
-    if (live.version === expected) return undefined;
+  async function updateLanded(kind: ResourceKind, id: string, body: RequestBody, expected: number): Promise<LiveResource | undefined> {
+    const live = await wrapped.get(kind, id);
+    const version = versionOf(kind, live);
+    if (version === undefined || version === expected) return undefined;
     const versions = await wrapped.listVersions(id);
-    const index = versions.findIndex((v) => v.version === live.version);
+    const index = versions.findIndex((v) => v.version === version);
     const previous = versions[index - 1];
     if (index < 1 || previous?.version !== expected) return undefined;
-    return bodyReflected(body, previous, live) ? live : undefined;
+    return bodyReflected(kind, body, previous, live) ? live : undefined;
   }
 
   return wrapped;
@@ -262,33 +266,28 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
  * defaults (tool configs, model effort, roster versions) do not count as differences. A false
  * positive only means someone else made the very same change, which leaves live as we want it.
  */
-export function bodyReflected(body: RequestBody, previous: LiveAgent, live: LiveAgent): boolean {
+export function bodyReflected(kind: ResourceKind, body: RequestBody, previous: LiveResource, live: LiveResource): boolean {
   const replayed: Record<string, unknown> = { ...(previous as unknown as Record<string, unknown>) };
   for (const key of ["id", "type", "version", "created_at", "updated_at", "archived_at"]) delete replayed[key];
   for (const [key, sent] of Object.entries(body)) {
     if (key === "version") continue;
     if (key === "metadata") {
-      const merged: Record<string, unknown> = { ...((replayed.metadata ?? {}) as Record<string, unknown>) };
-      for (const [k, v] of Object.entries((sent ?? {}) as Record<string, unknown>)) {
-        if (v === null || v === "") delete merged[k];
-        else merged[k] = v;
-      }
-      replayed.metadata = merged;
+      replayed.metadata = applyMetadataPatch(replayed.metadata, sent, kindSpec(kind).emptyMetadataDeletes);
       continue;
     }
     if (key === "model" && typeof sent === "object" && sent !== null && !("effort" in sent)) {
-      // Omitting effort keeps the stored one when the model id is unchanged (API-SEMANTICS §2.4).
+      // Omitting effort keeps the stored one when the model id is unchanged (the SDK documents it).
       const before = replayed.model as Record<string, unknown> | undefined;
       replayed.model = before && before.id === (sent as Record<string, unknown>).id ? { ...sent, effort: before.effort } : sent;
       continue;
     }
     replayed[key] = sent;
   }
-  // Both sides in the live canonical form, the replayed one keeping the agent's id, so roster
-  // entries pointing at the agent itself read as `self` on both sides.
+  // Both sides in the live canonical form, the replayed one keeping the resource's id, so roster
+  // entries pointing at an agent itself read as `self` on both sides.
   replayed.id = live.id;
-  const expected = canonicalLive("agent", replayed as unknown as LiveAgent);
-  return canonicalJson(expected) === canonicalJson(canonicalLive("agent", live, expected));
+  const expected = canonicalLive(kind, replayed as unknown as LiveResource);
+  return canonicalJson(expected) === canonicalJson(canonicalLive(kind, live, expected));
 }
 
 function asBackendError(err: unknown, _operation: string): BackendError {

@@ -65,75 +65,43 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
     }
   }
 
+  const ops = kindOps(client, req);
+
   const backend: ControlPlane = {
     backend: "sdk",
     baseUrl: settings.baseUrl,
 
     async list<K extends ResourceKind>(kind: K, listOptions: ListOptions = {}): Promise<LiveOf<K>[]> {
-      const includeArchived = listOptions.includeArchived ?? false;
       const operation = `list ${kind}s`;
+      const { pageSize, list } = ops[kind];
       return call(operation, async () => {
-        const items =
-          kind === "agent"
-            ? await listAll(limits, operation, AGENT_PAGE, () => client.beta.agents.list({ limit: AGENT_PAGE, include_archived: includeArchived }, req))
-            : await listAll(limits, operation, ENVIRONMENT_PAGE, () =>
-                client.beta.environments.list({ limit: ENVIRONMENT_PAGE, include_archived: includeArchived }, req),
-              );
+        const items = await listAll(limits, operation, pageSize, () => list(pageSize, listOptions.includeArchived ?? false));
         return items.map((item) => checkLive(kind, item, operation));
       });
     },
 
     async get<K extends ResourceKind>(kind: K, id: string, getOptions: { version?: number } = {}): Promise<LiveOf<K>> {
       const what = `get ${kind} ${id}${getOptions.version !== undefined ? ` version ${getOptions.version}` : ""}`;
-      return call(what, async () => {
-        if (kind === "agent") {
-          const params = getOptions.version !== undefined ? { version: getOptions.version } : {};
-          return checkLive(kind, await client.beta.agents.retrieve(id, params, req), what, id);
-        }
-        return checkLive(kind, await client.beta.environments.retrieve(id, {}, req), what, id);
-      });
+      return call(what, async () => checkLive(kind, await ops[kind].retrieve(id, getOptions.version), what, id));
     },
 
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
       const operation = `create ${kind} ${describeName(body)}`;
-      return call(operation, async () => {
-        if (kind === "agent") {
-          return checkLive(kind, await client.beta.agents.create(body as unknown as Anthropic.Beta.AgentCreateParams, req), operation);
-        }
-        return checkLive(kind, await client.beta.environments.create(body as unknown as Anthropic.Beta.EnvironmentCreateParams, req), operation);
-      });
+      return call(operation, async () => checkLive(kind, await ops[kind].create(body), operation));
     },
 
-    async update<K extends ResourceKind>(
-      kind: K,
-      id: string,
-      body: RequestBody,
-      updateOptions: { expectedVersion?: number } = {},
-    ): Promise<LiveOf<K>> {
+    async update<K extends ResourceKind>(kind: K, id: string, body: RequestBody, updateOptions: { expectedVersion?: number } = {}): Promise<LiveOf<K>> {
       const operation = `update ${kind} ${id}`;
-      return call(operation, async () => {
-        if (kind === "agent") {
-          const params: RequestBody = { ...body };
-          delete params.version;
-          if (updateOptions.expectedVersion !== undefined) params.version = updateOptions.expectedVersion;
-          return checkLive(kind, await client.beta.agents.update(id, params as unknown as Anthropic.Beta.AgentUpdateParams, req), operation, id);
-        }
-        const live = await client.beta.environments.update(id, body as unknown as Anthropic.Beta.EnvironmentUpdateParams, req);
-        return checkLive(kind, live, operation, id);
-      });
+      return call(operation, async () => checkLive(kind, await ops[kind].update(id, body, updateOptions.expectedVersion), operation, id));
     },
 
     async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
       const operation = `archive ${kind} ${id}`;
-      return call(operation, async () => {
-        if (kind === "agent") return checkLive(kind, await client.beta.agents.archive(id, {}, req), operation, id);
-        return checkLive(kind, await client.beta.environments.archive(id, {}, req), operation, id);
-      });
+      return call(operation, async () => checkLive(kind, await ops[kind].archive(id), operation, id));
     },
 
-    async delete(_kind: "environment", id: string): Promise<void> {
-      // The API answers either {id, type: "environment_deleted"} or 204 (API-SEMANTICS §11 #9).
-      await call(`delete environment ${id}`, () => client.beta.environments.delete(id, {}, req));
+    async delete(kind: "environment", id: string): Promise<void> {
+      await call(`delete ${kind} ${id}`, () => ops[kind].remove(id));
     },
 
     async listVersions(agentId: string): Promise<LiveAgent[]> {
@@ -147,6 +115,51 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
     },
   };
   return backend;
+}
+
+/** The SDK calls of one kind. */
+interface KindOps {
+  pageSize: number;
+  list(limit: number, includeArchived: boolean): Promise<CursorPage>;
+  retrieve(id: string, version: number | undefined): Promise<unknown>;
+  create(body: RequestBody): Promise<unknown>;
+  /** `expectedVersion` is sent as the body's `version` (the optimistic lock) by versioned kinds. */
+  update(id: string, body: RequestBody, expectedVersion: number | undefined): Promise<unknown>;
+  archive(id: string): Promise<unknown>;
+  remove(id: string): Promise<unknown>;
+}
+
+/** Each kind's endpoints in the SDK, keyed by kind (a kind without them does not compile). */
+function kindOps(client: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKind]: KindOps } {
+  const agents = client.beta.agents;
+  const environments = client.beta.environments;
+  const unsupported = (what: string) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
+  return {
+    agent: {
+      pageSize: AGENT_PAGE,
+      list: (limit, includeArchived) => agents.list({ limit, include_archived: includeArchived }, req),
+      retrieve: (id, version) => agents.retrieve(id, version !== undefined ? { version } : {}, req),
+      create: (body) => agents.create(body as unknown as Anthropic.Beta.AgentCreateParams, req),
+      update: (id, body, expectedVersion) => {
+        const params: RequestBody = { ...body };
+        delete params.version;
+        if (expectedVersion !== undefined) params.version = expectedVersion;
+        return agents.update(id, params as unknown as Anthropic.Beta.AgentUpdateParams, req);
+      },
+      archive: (id) => agents.archive(id, {}, req),
+      remove: unsupported("delete agent"),
+    },
+    environment: {
+      pageSize: ENVIRONMENT_PAGE,
+      list: (limit, includeArchived) => environments.list({ limit, include_archived: includeArchived }, req),
+      retrieve: (id) => environments.retrieve(id, {}, req),
+      create: (body) => environments.create(body as unknown as Anthropic.Beta.EnvironmentCreateParams, req),
+      update: (id, body) => environments.update(id, body as unknown as Anthropic.Beta.EnvironmentUpdateParams, req),
+      archive: (id) => environments.archive(id, {}, req),
+      // The API answers either {id, type: "environment_deleted"} or 204.
+      remove: (id) => environments.delete(id, {}, req),
+    },
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
  * list item without an id) must be an error, never a lockfile entry without an id.
  */
 import { nestingExceeds } from "../util/depth.js";
+import { kindSpec } from "../kinds/index.js";
 import { BackendError } from "./errors.js";
 import type { LiveOf, ResourceKind } from "./types.js";
 
@@ -39,7 +40,7 @@ function liveProblem(kind: ResourceKind, value: unknown, expectedId: string | un
   if (!ID_PATTERN.test(obj.id)) return `has an id that is not 1 to 128 letters, digits, "_" or "-": ${JSON.stringify(obj.id.slice(0, 100))}`;
   if (expectedId !== undefined && obj.id !== expectedId) return `has id ${JSON.stringify(obj.id.slice(0, 100))}, not the one requested`;
   if (typeof obj.name !== "string") return "has no name";
-  if (kind === "agent" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
+  if (kindSpec(kind).concurrency === "version" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
   if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== "object" || Array.isArray(obj.metadata))) {
     return "has metadata that is not an object";
   }

@@ -37,6 +37,13 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * before each write (the API has no version to send).
    */
   readonly concurrency: "version" | "digest";
+  /**
+   * Whether the API holds only a few calls of this kind in flight at once (environments: 5); the
+   * resilience layer then queues them (targets.<name>.environment_concurrency).
+   */
+  readonly limitedInFlight: boolean;
+  /** Whether a metadata value of "" deletes the key (environments), or is stored as a value (agents). */
+  readonly emptyMetadataDeletes: boolean;
   /** The lockfile's top-level map for this kind. */
   readonly lockKey: "agents" | "environments";
   /** Whether the API can delete it (otherwise only archive). */

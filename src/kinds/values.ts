@@ -51,3 +51,16 @@ export function canonicalMetadata(v: unknown): Obj {
   }
   return out;
 }
+
+/**
+ * Stored metadata after an update's patch, as the API applies it: null deletes a key, and so
+ * does "" for kinds whose spec says so (the one copy of that rule outside the local server).
+ */
+export function applyMetadataPatch(stored: unknown, patch: unknown, emptyDeletes: boolean): Obj {
+  const merged: Obj = { ...(isObj(stored) ? stored : {}) };
+  for (const [k, v] of Object.entries(isObj(patch) ? patch : {})) {
+    if (v === null || (emptyDeletes && v === "")) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}

@@ -152,6 +152,17 @@ describe("withResilience over the sdk backend and the local control plane", () =
     expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
+  it("recognises a lost agent update that sets a metadata value to \"\" (stored on agents, not deleted)", async () => {
+    const backend = make();
+    const agent = await backend.create("agent", { name: unique("upd-empty"), model: MODEL, metadata: { ...MARK, note: "x" } });
+    cp.clearRequestLog();
+    cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }] });
+    const updated = await backend.update("agent", agent.id, { metadata: { note: "" } }, { expectedVersion: 1 });
+    expect(updated.version).toBe(2);
+    expect(updated.metadata).toMatchObject({ note: "" });
+    expect(writes()).toHaveLength(1);
+  });
+
   it("recognises a lost update of fields the server resolves (tools, model), not only scalars", async () => {
     const backend = make();
     const agent = await backend.create("agent", {

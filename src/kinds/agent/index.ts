@@ -11,6 +11,8 @@ export const agentKind: KindSpec<"agent"> = {
   // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).
   extensions: [".yaml", ".yml", ".md"],
   concurrency: "version",
+  limitedInFlight: false,
+  emptyMetadataDeletes: false,
   lockKey: "agents",
   deletable: false,
   versionOf: (live) => live.version,

@@ -10,6 +10,8 @@ export const environmentKind: KindSpec<"environment"> = {
   folder: "environments",
   extensions: [".yaml", ".yml"],
   concurrency: "digest",
+  limitedInFlight: true,
+  emptyMetadataDeletes: true,
   lockKey: "environments",
   deletable: true,
   versionOf: () => undefined,

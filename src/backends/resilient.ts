@@ -63,200 +63,229 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 
 /** Wrap a backend with agentform's retry, pacing and safe-create policy. */
 export function withResilience(backend: ControlPlane, options: ResilienceOptions): ControlPlane {
-  const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
-  const bucket = new WriteBucket(options.writesPerMinute ?? 60, now, sleep);
-  const envSlots = new Semaphore(Math.max(1, options.environmentConcurrency ?? 5));
+  return new ResilientBackend(backend, options);
+}
 
-  function delayFor(error: BackendError, attempt: number): number {
-    if (error.retryAfterSeconds !== undefined) return Math.min(Math.max(0, error.retryAfterSeconds * 1000), maxRetryAfterMs);
+/** A ControlPlane that forwards to `backend` under the retry, pacing and safe-create policy. */
+class ResilientBackend implements ControlPlane {
+  readonly backend: "sdk" | "ant";
+  readonly baseUrl: string;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly maxAttempts: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly bucket: WriteBucket;
+  private readonly envSlots: Semaphore;
+
+  constructor(
+    private readonly inner: ControlPlane,
+    private readonly options: ResilienceOptions,
+  ) {
+    this.backend = inner.backend;
+    this.baseUrl = inner.baseUrl;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    const now = options.now ?? Date.now;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+    this.bucket = new WriteBucket(options.writesPerMinute ?? 60, now, this.sleep);
+    this.envSlots = new Semaphore(Math.max(1, options.environmentConcurrency ?? 5));
+  }
+
+  list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {
+    return this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind, listOptions));
+  }
+
+  get<K extends ResourceKind>(kind: K, id: string, getOptions?: { version?: number }): Promise<LiveOf<K>> {
+    return this.retrying(`get ${kind} ${id}`, kind, false, () => this.inner.get(kind, id, getOptions));
+  }
+
+  async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
+    const operation = `create ${kind} ${typeof body.name === "string" ? JSON.stringify(body.name) : ""}`.trim();
+    let mayHaveCommitted = false;
+    for (let attempt = 1; ; attempt++) {
+      if (mayHaveCommitted) {
+        const existing = await this.findOwned(kind, body.name);
+        if (existing) return existing;
+      }
+      try {
+        return await this.once(kind, true, () => this.inner.create(kind, body));
+      } catch (err) {
+        const error = asBackendError(err, operation);
+        const existing = await this.createRecovered(kind, body, error, mayHaveCommitted);
+        if (existing) return existing;
+        // A 429 is refused before any work; anything else retryable may have committed.
+        if (error.status !== 429) mayHaveCommitted = true;
+        if (attempt >= this.maxAttempts) {
+          if (mayHaveCommitted) {
+            const found = await this.findOwned(kind, body.name);
+            if (found) return found;
+          }
+          throw error;
+        }
+        await this.backoff(operation, error, attempt);
+      }
+    }
+  }
+
+  /**
+   * A failed create attempt that may still have made the resource: our own resource if it is
+   * there now, undefined to go on retrying; throws `error` when it must not be retried.
+   */
+  private async createRecovered<K extends ResourceKind>(
+    kind: K,
+    body: RequestBody,
+    error: BackendError,
+    mayHaveCommitted: boolean,
+  ): Promise<LiveOf<K> | undefined> {
+    // A duplicate-name 409 right after a lost response is our own earlier attempt.
+    if (error.isConflict && mayHaveCommitted) {
+      const existing = await this.findOwned(kind, body.name);
+      if (existing) return existing;
+    }
+    if (!error.isRetryable) {
+      // An unusable answer (too large, not JSON, malformed) may still follow a commit:
+      // look once, but never resend a create the server may have made.
+      if (error.isAmbiguous) {
+        const existing = await this.findOwnedOrNone(kind, body.name);
+        if (existing) return existing;
+      }
+      throw error;
+    }
+    return undefined;
+  }
+
+  async update<K extends ResourceKind>(
+    kind: K,
+    id: string,
+    body: RequestBody,
+    updateOptions?: { expectedVersion?: number },
+  ): Promise<LiveOf<K>> {
+    const operation = `update ${kind} ${id}`;
+    const expected = updateOptions?.expectedVersion;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(kind, true, () => this.inner.update(kind, id, body, updateOptions));
+      } catch (err) {
+        const error = asBackendError(err, operation);
+        if (!error.isRetryable || attempt >= this.maxAttempts) throw error;
+        // Only versioned kinds send an expected version; a lost update of one is recognisable.
+        if (expected !== undefined && error.status !== 429) {
+          const landed = await this.updateLanded(kind, id, body, expected);
+          if (landed) return landed as LiveOf<K>;
+        }
+        await this.backoff(operation, error, attempt);
+      }
+    }
+  }
+
+  async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
+    const operation = `archive ${kind} ${id}`;
+    let mayHaveCommitted = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(kind, true, () => this.inner.archive(kind, id));
+      } catch (err) {
+        const error = asBackendError(err, operation);
+        if (mayHaveCommitted && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) {
+          // Archiving twice may be refused; if it is archived now, our earlier attempt did it.
+          const live = await this.get(kind, id);
+          if (live.archived_at) return live;
+        }
+        if (!error.isRetryable || attempt >= this.maxAttempts) throw error;
+        if (error.status !== 429) mayHaveCommitted = true;
+        await this.backoff(operation, error, attempt);
+      }
+    }
+  }
+
+  async delete(kind: "environment", id: string): Promise<void> {
+    const operation = `delete ${kind} ${id}`;
+    let mayHaveCommitted = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.once(kind, true, () => this.inner.delete(kind, id));
+        return;
+      } catch (err) {
+        const error = asBackendError(err, operation);
+        if (mayHaveCommitted && error.isNotFound) return;
+        if (!error.isRetryable || attempt >= this.maxAttempts) throw error;
+        if (error.status !== 429) mayHaveCommitted = true;
+        await this.backoff(operation, error, attempt);
+      }
+    }
+  }
+
+  listVersions(agentId: string): Promise<LiveAgent[]> {
+    return this.retrying(`list versions of agent ${agentId}`, "agent", false, () => this.inner.listVersions(agentId));
+  }
+
+  private delayFor(error: BackendError, attempt: number): number {
+    if (error.retryAfterSeconds !== undefined) return Math.min(Math.max(0, error.retryAfterSeconds * 1000), this.maxRetryAfterMs);
     const ceiling = Math.min(MAX_BACKOFF_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
     // "Equal jitter": never less than half the ceiling, so backoff still grows, but spread out.
-    return Math.round(ceiling / 2 + random() * (ceiling / 2));
+    return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
   }
 
   /** Run one request: pace it if it writes, hold an environment slot while it is in flight. */
-  async function once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
-    if (write) await bucket.take();
-    const fenced = write && options.beforeWrite ? async () => ((await options.beforeWrite?.()), fn()) : fn;
+  private async once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
+    if (write) await this.bucket.take();
+    const fenced = write && this.options.beforeWrite ? async () => ((await this.options.beforeWrite?.()), fn()) : fn;
     if (!kindSpec(kind).limitedInFlight) return fenced();
-    return envSlots.run(fenced);
+    return this.envSlots.run(fenced);
   }
 
-  async function backoff(operation: string, error: BackendError, attempt: number): Promise<void> {
-    const delayMs = delayFor(error, attempt);
-    options.onRetry?.({ operation, attempt, delayMs, reason: reasonOf(error) });
-    await sleep(delayMs);
+  private async backoff(operation: string, error: BackendError, attempt: number): Promise<void> {
+    const delayMs = this.delayFor(error, attempt);
+    this.options.onRetry?.({ operation, attempt, delayMs, reason: reasonOf(error) });
+    await this.sleep(delayMs);
   }
 
   /** Plain retry loop for reads and idempotent writes. */
-  async function retrying<T>(operation: string, kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
+  private async retrying<T>(operation: string, kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await once(kind, write, fn);
+        return await this.once(kind, write, fn);
       } catch (err) {
         const error = asBackendError(err, operation);
-        if (!error.isRetryable || attempt >= maxAttempts) throw error;
-        await backoff(operation, error, attempt);
+        if (!error.isRetryable || attempt >= this.maxAttempts) throw error;
+        await this.backoff(operation, error, attempt);
       }
     }
   }
 
   /** Our resource of this kind with this name, if the workspace already has one. */
-  async function findOwned<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
+  private async findOwned<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
     if (typeof name !== "string") return undefined;
-    const all = await retrying(`list ${kind}s`, kind, false, () => backend.list(kind));
-    const mine = all.filter((r) => r.name === name && (r.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY] === options.project);
+    const all = await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
+    const mine = all.filter((r) => r.name === name && (r.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY] === this.options.project);
     mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     return mine[0];
   }
 
   /** findOwned for a last look: a failed list leaves the caller's own error to report. */
-  async function findOwnedOrNone<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
+  private async findOwnedOrNone<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
     try {
-      return await findOwned(kind, name);
+      return await this.findOwned(kind, name);
     } catch {
       return undefined;
     }
   }
 
-  const wrapped: ControlPlane = {
-    backend: backend.backend,
-    baseUrl: backend.baseUrl,
-
-    list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {
-      return retrying(`list ${kind}s`, kind, false, () => backend.list(kind, listOptions));
-    },
-
-    get<K extends ResourceKind>(kind: K, id: string, getOptions?: { version?: number }): Promise<LiveOf<K>> {
-      return retrying(`get ${kind} ${id}`, kind, false, () => backend.get(kind, id, getOptions));
-    },
-
-    async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
-      const operation = `create ${kind} ${typeof body.name === "string" ? JSON.stringify(body.name) : ""}`.trim();
-      let mayHaveCommitted = false;
-      for (let attempt = 1; ; attempt++) {
-        if (mayHaveCommitted) {
-          const existing = await findOwned(kind, body.name);
-          if (existing) return existing;
-        }
-        try {
-          return await once(kind, true, () => backend.create(kind, body));
-        } catch (err) {
-          const error = asBackendError(err, operation);
-          // A duplicate-name 409 right after a lost response is our own earlier attempt.
-          if (error.isConflict && mayHaveCommitted) {
-            const existing = await findOwned(kind, body.name);
-            if (existing) return existing;
-          }
-          if (!error.isRetryable) {
-            // An unusable answer (too large, not JSON, malformed) may still follow a commit:
-            // look once, but never resend a create the server may have made.
-            if (error.isAmbiguous) {
-              const existing = await findOwnedOrNone(kind, body.name);
-              if (existing) return existing;
-            }
-            throw error;
-          }
-          // A 429 is refused before any work; anything else retryable may have committed.
-          if (error.status !== 429) mayHaveCommitted = true;
-          if (attempt >= maxAttempts) {
-            if (mayHaveCommitted) {
-              const existing = await findOwned(kind, body.name);
-              if (existing) return existing;
-            }
-            throw error;
-          }
-          await backoff(operation, error, attempt);
-        }
-      }
-    },
-
-    async update<K extends ResourceKind>(
-      kind: K,
-      id: string,
-      body: RequestBody,
-      updateOptions?: { expectedVersion?: number },
-    ): Promise<LiveOf<K>> {
-      const operation = `update ${kind} ${id}`;
-      const expected = updateOptions?.expectedVersion;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(kind, true, () => backend.update(kind, id, body, updateOptions));
-        } catch (err) {
-          const error = asBackendError(err, operation);
-          if (!error.isRetryable || attempt >= maxAttempts) throw error;
-          // Only versioned kinds send an expected version; a lost update of one is recognisable.
-          if (expected !== undefined && error.status !== 429) {
-            const landed = await updateLanded(kind, id, body, expected);
-            if (landed) return landed as LiveOf<K>;
-          }
-          await backoff(operation, error, attempt);
-        }
-      }
-    },
-
-    async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
-      const operation = `archive ${kind} ${id}`;
-      let mayHaveCommitted = false;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(kind, true, () => backend.archive(kind, id));
-        } catch (err) {
-          const error = asBackendError(err, operation);
-          if (mayHaveCommitted && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) {
-            // Archiving twice may be refused; if it is archived now, our earlier attempt did it.
-            const live = await wrapped.get(kind, id);
-            if (live.archived_at) return live;
-          }
-          if (!error.isRetryable || attempt >= maxAttempts) throw error;
-          if (error.status !== 429) mayHaveCommitted = true;
-          await backoff(operation, error, attempt);
-        }
-      }
-    },
-
-    async delete(kind: "environment", id: string): Promise<void> {
-      const operation = `delete ${kind} ${id}`;
-      let mayHaveCommitted = false;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await once(kind, true, () => backend.delete(kind, id));
-          return;
-        } catch (err) {
-          const error = asBackendError(err, operation);
-          if (mayHaveCommitted && error.isNotFound) return;
-          if (!error.isRetryable || attempt >= maxAttempts) throw error;
-          if (error.status !== 429) mayHaveCommitted = true;
-          await backoff(operation, error, attempt);
-        }
-      }
-    },
-
-    listVersions(agentId: string): Promise<LiveAgent[]> {
-      return retrying(`list versions of agent ${agentId}`, "agent", false, () => backend.listVersions(agentId));
-    },
-  };
-
   /**
    * After an update of a versioned resource failed without a clear answer: did it land? Only
    * when it moved exactly one version past `expected` and now shows every field we sent.
    */
-  async function updateLanded(kind: ResourceKind, id: string, body: RequestBody, expected: number): Promise<LiveResource | undefined> {
-    const live = await wrapped.get(kind, id);
+  private async updateLanded(kind: ResourceKind, id: string, body: RequestBody, expected: number): Promise<LiveResource | undefined> {
+    const live = await this.get(kind, id);
     const version = versionOf(kind, live);
     if (version === undefined || version === expected) return undefined;
-    const versions = await wrapped.listVersions(id);
+    const versions = await this.listVersions(id);
     const index = versions.findIndex((v) => v.version === version);
     const previous = versions[index - 1];
     if (index < 1 || previous?.version !== expected) return undefined;
     return bodyReflected(kind, body, previous, live) ? live : undefined;
   }
-
-  return wrapped;
 }
 
 /**

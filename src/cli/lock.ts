@@ -16,6 +16,8 @@ import type { ProjectConfig } from "../manifest/types.js";
 import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
+import { KINDS, kindSpec } from "../kinds/index.js";
+import { lockTable } from "../lock/table.js";
 import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
@@ -48,7 +50,7 @@ export function registerLock(program: Command, ctx: CommandContext): void {
   lock
     .command("get")
     .description("Print a pin from the lockfile as JSON: agent → {type, id, version}; environment → {id}.")
-    .addArgument(new Argument("<kind>", "what to look up").choices(["agent", "environment"]))
+    .addArgument(new Argument("<kind>", "what to look up").choices(Object.keys(KINDS)))
     .argument("<name>", "the manifest name")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
@@ -61,14 +63,18 @@ export function registerLock(program: Command, ctx: CommandContext): void {
 }
 
 async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: CommandContext): Promise<number> {
-  if (kind !== "agent" && kind !== "environment") {
-    throw new ConfigError("invalid-kind", `lock get takes "agent" or "environment", not "${kind}".`, { hint: "e.g. `agentform lock get agent triage`." });
+  if (!Object.hasOwn(KINDS, kind)) {
+    throw new ConfigError("invalid-kind", `lock get takes one of ${Object.keys(KINDS).map((k) => `"${k}"`).join(", ")}, not "${kind}".`, { hint: "e.g. `agentform lock get agent triage`." });
   }
+  return printPin(kind as ResourceKind, name, flags, ctx);
+}
+
+async function printPin(kind: ResourceKind, name: string, flags: LockFlags, ctx: CommandContext): Promise<number> {
   const config = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
   const [target] = selectTarget(config, flags.target);
   const file = path.join(config.root, lockfileName(target));
   const lock = await requireLock(file);
-  const table: Record<string, { id: string; version?: number }> = kind === "agent" ? lock.agents : lock.environments;
+  const table = lockTable(lock, kind);
   const entry = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
   if (!entry) {
     const known = Object.keys(table).sort();
@@ -77,7 +83,7 @@ async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: Com
     });
   }
   await requireManifestMatch(config, kind, name, entry as { specDigest?: unknown }, path.basename(file));
-  const out = kind === "agent" ? { type: "agent", id: entry.id, version: entry.version } : { id: entry.id };
+  const out = kindSpec(kind).runtimePin(entry);
   // The id comes from a lockfile a pull request can edit: bidi and C1 controls are written as
   // \u escapes (the same JSON value), so piping this to a terminal cannot reorder or recolour it.
   ctx.io.stdout.write(`${inertJson(JSON.stringify(out))}\n`);
@@ -91,7 +97,7 @@ async function runLockGet(kind: string, name: string, flags: LockFlags, ctx: Com
  */
 async function requireManifestMatch(config: ProjectConfig, kind: ResourceKind, name: string, entry: { specDigest?: unknown }, lockName: string): Promise<void> {
   const load = await loadProject(config);
-  const manifest = (kind === "agent" ? load.agents : load.environments).find((m) => m.name === name);
+  const manifest = [...load.agents, ...load.environments].find((m) => m.kind === kind && m.name === name);
   if (!manifest) {
     throw new SafetyError("lock-no-manifest", `${lockName} lists ${kind} "${name}", but no valid manifest in this checkout describes it, so its pin cannot be trusted.`, {
       hint: "Restore the manifest (`agentform validate` shows problems), or run `agentform apply --prune` to retire the resource.",
@@ -140,7 +146,7 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
 /** Does each locked agent version exist? Reads only what neither live nor the plan answers. */
 async function lockedVersionsExist(lock: Lockfile, agents: LiveAgent[], plan: Plan, backend: ControlPlane): Promise<Record<string, boolean>> {
   const byId = new Map(agents.map((a) => [a.id, a]));
-  const pinned = new Map(plan.resources.flatMap((r) => (r.kind === "agent" && r.lockOnly?.pinned ? [[r.name, r.lockOnly.pinned] as const] : [])));
+  const pinned = new Map(plan.resources.flatMap((r) => (r.lockOnly?.pinned ? [[r.name, r.lockOnly.pinned] as const] : [])));
   const exists = nullRecord<boolean>();
   await Promise.all(
     Object.entries(lock.agents).map(async ([name, entry]) => {

@@ -48,6 +48,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly lockKey: "agents" | "environments";
   /** Whether the API can delete it (otherwise only archive). */
   readonly deletable: boolean;
+  /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */
+  runtimePin(entry: { id: string; version?: number }): Record<string, unknown>;
   /** The version a live resource is at, for kinds with versions (recorded in the lockfile, pinned by references). */
   versionOf(live: LiveOf<K>): number | undefined;
   /** What an update of an existing resource does (a new version, or a change in place). */

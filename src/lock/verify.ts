@@ -9,6 +9,7 @@
  */
 import type { LiveAgent, LiveEnvironment, ResourceKind } from "../kinds/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
+import { versionOf } from "../kinds/index.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Plan, PlannedResource } from "../plan/types.js";
 import type { Lockfile } from "./types.js";
@@ -79,17 +80,17 @@ export function verifyLock(input: VerifyInput): LockFinding[] {
       if (owner !== lock.project) {
         add("error", "lock-foreign-owner", address, `${address} (${entry.id}) is not marked as owned by project "${lock.project}"${typeof owner === "string" ? ` (marker: "${owner}")` : ""}.`, "Check that the lockfile belongs to this workspace; `agentform apply --adopt` takes the resource over.");
       }
-      if (kind === "agent") {
+      const liveVersion = versionOf(kind, resource);
+      if (liveVersion !== undefined) {
         if (input.versionsExist[name] === false) {
           add("error", "lock-version-missing", address, `${address} pins version ${entry.version} of ${entry.id}, which does not exist.`, APPLY_HINT);
         }
-        const liveVersion = (resource as LiveAgent).version;
         if (entry.version !== undefined && liveVersion !== entry.version) {
           add("warning", "live-version-moved", address, `${address} is locked at version ${entry.version}, but live is at version ${liveVersion} (changed outside agentform).`, APPLY_HINT);
-        } else if (liveDigest("agent", resource) !== entry.liveDigest) {
+        } else if (liveDigest(kind, resource) !== entry.liveDigest) {
           add("warning", "live-drift", address, `${address} differs from what the last apply left live.`, APPLY_HINT);
         }
-      } else if (liveDigest("environment", resource) !== entry.liveDigest) {
+      } else if (liveDigest(kind, resource) !== entry.liveDigest) {
         add("warning", "live-drift", address, `${address} was changed outside agentform since the last apply.`, APPLY_HINT);
       }
       if (manifest && specDigest(manifest) !== entry.specDigest) {

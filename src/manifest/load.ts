@@ -21,6 +21,11 @@ export { MAX_FILE_BYTES } from "./file.js";
 
 export const CONFIG_FILE = "agentform.yaml";
 
+/** An empty list per kind. */
+function byKind<T>(): Record<ResourceKind, T[]> {
+  return Object.fromEntries(Object.keys(KINDS).map((k) => [k, [] as T[]])) as Record<ResourceKind, T[]>;
+}
+
 /** Any kind's extension: a file whose kind is not known yet (auto) may be any of them. */
 const ANY_EXTENSIONS = [...new Set(Object.values(KINDS).flatMap((k) => k.extensions))];
 
@@ -244,9 +249,9 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
   // A missing folder is legal (a project may have no environments), but it is also what a typo
   // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
   // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
-  for (const kind of ["agent", "environment"] as const) {
+  for (const kind of Object.keys(KINDS) as ResourceKind[]) {
     const dir = dirs[kind];
-    const configured = kind === "agent" ? config.paths.agents : config.paths.environments;
+    const configured = config.paths[KINDS[kind].folder as keyof ProjectConfig["paths"]];
     const rel = toPosix(path.relative(config.root, dir)) || ".";
     if ((await resolvesInside(ctx, dir)) === false) {
       ctx.diagnostics.push({ ...fileDiag(config.file, "AF-PATH-OUTSIDE", `the ${kind}s folder "${rel}" leads outside the project folder (through a symbolic link); it was not read`, `Point \`paths.${kind}s\` at a real folder inside the project.`), path: `paths.${kind}s` });
@@ -363,23 +368,23 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
   // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
   const reports = candidates.map((c) => analyzeFile(c, config.root));
-  const agents: LoadedManifest[] = [];
-  const environments: LoadedManifest[] = [];
-  const otherAgentNames: string[] = [];
+  const loaded = byKind<LoadedManifest>();
+  const unparsedNames = byKind<string>();
   for (const result of reports) {
     diagnostics.push(...result.diagnostics);
     if (!result.value) {
-      // An agent file that did not parse has no readable name; its file name is the best guess,
-      // and saves every coordinator that refers to it a second, misleading "unknown ref".
-      if (result.kind === "agent") otherAgentNames.push(path.basename(result.file).replace(/\.(ya?ml|md)$/i, ""));
+      // A file that did not parse has no readable name; its file name is the best guess, and
+      // saves every manifest that refers to it a second, misleading "unknown ref".
+      unparsedNames[result.kind].push(path.basename(result.file).replace(/\.(ya?ml|md)$/i, ""));
       continue;
     }
     // Rules also run over manifests with schema errors (they check shapes defensively), so
     // one run reports every problem; a manifest without a usable name is only a reference target.
     if (typeof result.value.name !== "string") continue;
-    (result.kind === "agent" ? agents : environments).push(toManifest(result));
+    loaded[result.kind].push(toManifest(result));
   }
-  diagnostics.push(...checkRules(agents, environments, { otherAgentNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  const { agent: agents, environment: environments } = loaded;
+  diagnostics.push(...checkRules(agents, environments, { otherAgentNames: unparsedNames.agent, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
   const scan = await scanReports(reports);
   diagnostics.push(...scan.diagnostics);
 

@@ -73,37 +73,16 @@ function matchKind(
   const byId = new Map(live.map((l) => [l.id, l] as const));
   const manifestNames = new Set(manifests.map((m) => m.name));
   const matches: Match[] = [];
-
   for (const manifest of sortByName(manifests)) {
-    const addr = address(kind, manifest.name);
-    let found: Live | null = null;
-    let renamedFrom: string | undefined;
-    let renamedOutOfBand = false;
-
-    const candidates = [manifest.name, ...manifest.settings.previous_names];
-    let duplicate = false;
-    for (const name of candidates) {
-      const hits = (byName.get(name) ?? []).filter((l) => !claimed.has(l.id));
-      if (hits.length > 1) {
-        refusals.push({
-          address: addr,
-          code: "duplicate-live-name",
-          message: `${hits.length} live ${kind}s are named "${name}" (${hits.map((h) => h.id).sort().join(", ")}); agentform cannot tell which one ${manifest.file} describes.`,
-          hint: `Archive or rename all but one of them in the Console or with the API, then plan again.`,
-          ids: hits.map((h) => h.id).sort(),
-        });
-        duplicate = true;
-        break;
-      }
-      if (hits.length === 1) {
-        found = hits[0] as Live;
-        if (name !== manifest.name) renamedFrom = name;
-        break;
-      }
+    const byNames = findByNames(kind, manifest, byName, claimed);
+    if ("refusal" in byNames) {
+      refusals.push(byNames.refusal);
+      continue;
     }
-    if (duplicate) continue;
-
+    let { found, renamedFrom } = byNames;
+    let renamedOutOfBand = false;
     if (!found) {
+      // Renamed outside agentform: the locked id under a name no manifest holds.
       const lockedId = ownValue(locked, manifest.name)?.id;
       const l = lockedId ? byId.get(lockedId) : undefined;
       if (l && !claimed.has(l.id) && !manifestNames.has(l.name) && (byName.get(l.name)?.length ?? 0) === 1) {
@@ -112,38 +91,73 @@ function matchKind(
         renamedOutOfBand = true;
       }
     }
-
-    let adopt = false;
-    if (found) {
-      const owner = ownerOf(found);
-      if (owner !== null && owner !== input.project) {
-        refusals.push({
-          address: addr,
-          code: "foreign-owner",
-          message: `The live ${kind} "${found.name}" (${found.id}) belongs to project "${owner}", not "${input.project}".`,
-          hint: `Rename ${manifest.file}'s ${kind}, or remove it from project "${owner}" first; agentform never takes over another project's resources.`,
-          ids: [found.id],
-        });
-        continue;
-      }
-      if (owner === null) {
-        if (!(input.options.adopt || manifest.settings.adopt)) {
-          refusals.push({
-            address: addr,
-            code: "unmanaged-needs-adopt",
-            message: `A live ${kind} named "${found.name}" (${found.id}) exists but is not managed by agentform.`,
-            hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.`,
-            ids: [found.id],
-          });
-          continue;
-        }
-        adopt = true;
-      }
-      claimed.add(found.id);
+    const ownership = found ? ownershipPolicy(kind, manifest, found, input) : { adopt: false };
+    if ("refusal" in ownership) {
+      refusals.push(ownership.refusal);
+      continue;
     }
-    matches.push({ manifest, live: found, renamedFrom, renamedOutOfBand, adopt });
+    if (found) claimed.add(found.id);
+    matches.push({ manifest, live: found, renamedFrom, renamedOutOfBand, adopt: ownership.adopt });
   }
   return matches;
+}
+
+/** The live resource a manifest names, by its name then its previous names; several is a refusal. */
+function findByNames(
+  kind: ResourceKind,
+  manifest: LoadedManifest,
+  byName: ReadonlyMap<string, Live[]>,
+  claimed: ReadonlySet<string>,
+): { found: Live | null; renamedFrom?: string } | { refusal: Refusal } {
+  for (const name of [manifest.name, ...manifest.settings.previous_names]) {
+    const hits = (byName.get(name) ?? []).filter((l) => !claimed.has(l.id));
+    if (hits.length > 1) {
+      const ids = hits.map((h) => h.id).sort();
+      return {
+        refusal: {
+          address: address(kind, manifest.name),
+          code: "duplicate-live-name",
+          message: `${hits.length} live ${kind}s are named "${name}" (${ids.join(", ")}); agentform cannot tell which one ${manifest.file} describes.`,
+          hint: `Archive or rename all but one of them in the Console or with the API, then plan again.`,
+          ids,
+        },
+      };
+    }
+    if (hits.length === 1) return name !== manifest.name ? { found: hits[0] as Live, renamedFrom: name } : { found: hits[0] as Live };
+  }
+  return { found: null };
+}
+
+/**
+ * The ownership policy (pure): a live resource matched by a manifest may be managed when it
+ * carries this project's marker; taken over (adopted) when it carries none and adoption was
+ * asked for; never when another project owns it.
+ */
+export function ownershipPolicy(kind: ResourceKind, manifest: LoadedManifest, found: Live, input: Pick<PlanInput, "project" | "options">): { adopt: boolean } | { refusal: Refusal } {
+  const addr = address(kind, manifest.name);
+  const owner = ownerOf(found);
+  if (owner !== null && owner !== input.project) {
+    return {
+      refusal: {
+        address: addr,
+        code: "foreign-owner",
+        message: `The live ${kind} "${found.name}" (${found.id}) belongs to project "${owner}", not "${input.project}".`,
+        hint: `Rename ${manifest.file}'s ${kind}, or remove it from project "${owner}" first; agentform never takes over another project's resources.`,
+        ids: [found.id],
+      },
+    };
+  }
+  if (owner !== null) return { adopt: false };
+  if (input.options.adopt || manifest.settings.adopt) return { adopt: true };
+  return {
+    refusal: {
+      address: addr,
+      code: "unmanaged-needs-adopt",
+      message: `A live ${kind} named "${found.name}" (${found.id}) exists but is not managed by agentform.`,
+      hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.`,
+      ids: [found.id],
+    },
+  };
 }
 
 function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {
@@ -306,49 +320,11 @@ function planResource(
   const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
   const bodyResolver: BodyRefResolver = (name, explicit) => resolve?.(name, explicit)?.ref;
   const resolvedSpec = resolveSpecRefs(kind, manifest.spec, bodyResolver);
-  const ignore = manifest.settings.ignore;
 
-  let action: PlanAction;
-  let changes: FieldChange[] = [];
-  let ignored: FieldChange[] = [];
-  let security;
-  let request: PlannedResource["request"] = null;
-  let repinReasons: string[] | undefined;
-
-  if (!live) {
-    action = "create";
-    security = reviewSecurity(kind, null, desired);
-    request = { method: "create", body: buildCreateBody(kind, resolvedSpec, input.project) };
-  } else {
-    const current = canonicalLive(kind, live, desired);
-    const all = diffCanonical(current, desired);
-    changes = all.filter((c) => !isIgnored(c.pointer, ignore));
-    // The API replaces these fields whole, so once one is sent for another change, an ignored
-    // difference inside it is overwritten too: it is a change, shown and security-reviewed as one.
-    const wholeFields = kindSpec(kind).wholeFields;
-    const sentWhole = new Set(changes.map((c) => topField(c.pointer)).filter((f) => wholeFields.has(f)));
-    const overwritten = (pointer: string) => isIgnored(pointer, ignore) && sentWhole.has(topField(pointer));
-    changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
-    ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
-    security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer));
-    const repinChanges = changes.filter((c) => {
-      const key = rosterKeyOfVersionPointer(c.pointer);
-      return key !== null && followedKeys.has(key);
-    });
-    if (repinChanges.length > 0) {
-      repinReasons = [...new Set(repinChanges.map((c) => followedKeys.get(rosterKeyOfVersionPointer(c.pointer) as string) as string))].sort();
-    }
-    if (match.renamedFrom !== undefined) action = "rename";
-    else if (match.adopt) action = "adopt";
-    else if (changes.length === 0) action = "noop";
-    else if (repinChanges.length === changes.length) action = "repin";
-    else action = "update";
-    if (action !== "noop") {
-      const body: RequestBody = buildUpdateBody(kind, resolvedSpec, live, changes, input.project, ignore);
-      const expectedVersion = kindSpec(kind).concurrency === "version" ? versionOf(kind, live) : undefined;
-      request = expectedVersion !== undefined ? { method: "update", body, expectedVersion } : { method: "update", body };
-    }
-  }
+  const diff = live
+    ? planUpdate(kind, match, live, desired, resolvedSpec, followedKeys, input.project)
+    : { action: "create" as const, changes: [], ignored: [], security: reviewSecurity(kind, null, desired), request: { method: "create" as const, body: buildCreateBody(kind, resolvedSpec, input.project) } };
+  const { action, changes, ignored, security, request, repinReasons } = diff as DiffOutcome;
 
   // A manifest renamed through previous_names whose old resource is gone: its lockfile entry is
   // still under the old name. Report the drift, and let apply replace that entry (no leftover
@@ -382,6 +358,56 @@ function planResource(
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
   return { entry, live };
+}
+
+interface DiffOutcome {
+  action: PlanAction;
+  changes: FieldChange[];
+  ignored: FieldChange[];
+  security: SecurityFinding[];
+  request: PlannedResource["request"];
+  repinReasons?: string[];
+}
+
+/** A matched manifest against its live resource: changes, ignored differences, action, update body. */
+function planUpdate(
+  kind: ResourceKind,
+  match: Match,
+  live: Live,
+  desired: Obj,
+  resolvedSpec: Obj,
+  followedKeys: ReadonlyMap<string, string>,
+  project: string,
+): DiffOutcome {
+  const ignore = match.manifest.settings.ignore;
+  const current = canonicalLive(kind, live, desired);
+  const all = diffCanonical(current, desired);
+  // The API replaces these fields whole, so once one is sent for another change, an ignored
+  // difference inside it is overwritten too: it is a change, shown and security-reviewed as one.
+  const wholeFields = kindSpec(kind).wholeFields;
+  const sentWhole = new Set(all.filter((c) => !isIgnored(c.pointer, ignore)).map((c) => topField(c.pointer)).filter((f) => wholeFields.has(f)));
+  const overwritten = (pointer: string) => isIgnored(pointer, ignore) && sentWhole.has(topField(pointer));
+  const changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
+  const ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
+  const security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer));
+  const repinChanges = changes.filter((c) => {
+    const key = rosterKeyOfVersionPointer(c.pointer);
+    return key !== null && followedKeys.has(key);
+  });
+  const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKeys.get(rosterKeyOfVersionPointer(c.pointer) as string) as string))].sort() : undefined;
+  let action: PlanAction;
+  if (match.renamedFrom !== undefined) action = "rename";
+  else if (match.adopt) action = "adopt";
+  else if (changes.length === 0) action = "noop";
+  else if (repinChanges.length === changes.length) action = "repin";
+  else action = "update";
+  let request: PlannedResource["request"] = null;
+  if (action !== "noop") {
+    const body: RequestBody = buildUpdateBody(kind, resolvedSpec, live, changes, project, ignore);
+    const expectedVersion = kindSpec(kind).concurrency === "version" ? versionOf(kind, live) : undefined;
+    request = expectedVersion !== undefined ? { method: "update", body, expectedVersion } : { method: "update", body };
+  }
+  return { action, changes, ignored, security, request, ...(repinReasons ? { repinReasons } : {}) };
 }
 
 /**
@@ -474,125 +500,176 @@ export function buildPlan(input: PlanInput): Plan {
 
   // Agents, sub-agents first, so each reference sees its target's planned action.
   const plannedAgents = new Map<string, Planned>();
-  const liveAgentsByName = groupByName(input.live.agents);
-  const impossiblePins = new Map<string, { name: string; version: number; latest: number }>();
-  const resolve = (name: string, explicit: number | undefined): { ref: ResolvedRef; dependsOn?: string } | undefined => {
-    const target = plannedAgents.get(name);
+  const impossiblePins = new Map<string, ImpossiblePin>();
+  const resolve = refResolver(plannedAgents, input.live.agents, impossiblePins);
+  const agentOrder = topoOrder(agentMatches);
+  for (const m of agentOrder) {
+    plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
+  }
+  const agentEntries = agentOrder.map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
+  refusals.push(...pinRefusals(impossiblePins, plannedAgents));
+
+  // Prune: only inventory resources (in the lockfile, carrying this project's marker).
+  const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
+  if (input.options.prune) {
+    planPrune("agent", lockAgents, input.agents, input.live.agents, claimedAgents, input, pruned);
+    planPrune("environment", lockEnvs, input.environments, input.live.environments, claimedEnvs, input, pruned);
+    refusals.push(...pruneEverythingRefusals(input, pruned.archives));
+  }
+  orderAgentArchives(pruned.archives, plannedAgents);
+  // Environments first (agents may run in them), then agents in dependency order, then
+  // archives last so nothing still being re-pinned loses its target first.
+  return assemblePlan(input, [...envEntries, ...agentEntries, ...pruned.archives, ...pruned.gone], refusals);
+}
+
+interface ImpossiblePin {
+  name: string;
+  version: number;
+  latest: number;
+}
+
+type RefResolution = { ref: ResolvedRef; dependsOn?: string } | undefined;
+
+/**
+ * How roster references resolve while agents are planned in dependency order: to the target's
+ * planned state (known after apply when it is created or changes now), else to the live agent
+ * of that name. Pins that can never be satisfied are collected as they are seen.
+ */
+function refResolver(planned: ReadonlyMap<string, Planned>, liveAgents: readonly LiveAgent[], impossible: Map<string, ImpossiblePin>) {
+  const liveByName = groupByName(liveAgents);
+  return (name: string, explicit: number | undefined): RefResolution => {
+    const target = planned.get(name);
     if (target) {
       const { entry, live } = target;
       if (entry.action === "create" || !live) {
         // A new agent starts at version 1: a pin to any other version can never be satisfied.
-        if (explicit !== undefined && explicit !== 1) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit, latest: 1 });
+        if (explicit !== undefined && explicit !== 1) impossible.set(`${name}@${explicit}`, { name, version: explicit, latest: 1 });
         return { ref: { id: KNOWN_AFTER_APPLY, version: explicit ?? KNOWN_AFTER_APPLY }, dependsOn: entry.address };
       }
       if (explicit !== undefined) {
         // The target reaches live.version, or one more if this plan writes it; nothing beyond.
         const reachable = (live as LiveAgent).version + (entry.request !== null ? 1 : 0);
-        if (explicit > reachable) impossiblePins.set(`${name}@${explicit}`, { name, version: explicit, latest: reachable });
+        if (explicit > reachable) impossible.set(`${name}@${explicit}`, { name, version: explicit, latest: reachable });
         return { ref: { id: live.id, version: explicit } };
       }
       if (entry.action === "noop") return { ref: { id: live.id, version: (live as LiveAgent).version } };
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
     // Not planned here (refused, in a reference cycle, or not a manifest): use the live agent if unambiguous.
-    const hits = liveAgentsByName.get(name) ?? [];
+    const hits = liveByName.get(name) ?? [];
     if (hits.length === 1) {
       const l = hits[0] as LiveAgent;
       return { ref: { id: l.id, version: explicit ?? l.version } };
     }
     return undefined;
   };
-  const agentOrder = topoOrder(agentMatches);
-  for (const m of agentOrder) {
-    plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
-  }
-  const agentEntries = agentOrder.map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
-  for (const pin of impossiblePins.values()) {
-    const missing = plannedAgents.get(pin.name)?.entry.drift?.missing === true;
-    refusals.push({
+}
+
+function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: ReadonlyMap<string, Planned>): Refusal[] {
+  return [...impossible.values()].map((pin) => {
+    const missing = planned.get(pin.name)?.entry.drift?.missing === true;
+    return {
       address: address("agent", pin.name),
       code: "pinned-version-unavailable",
       message:
-        pin.latest === 1 && plannedAgents.get(pin.name)?.entry.action === "create"
+        pin.latest === 1 && planned.get(pin.name)?.entry.action === "create"
           ? `A roster pins agent "${pin.name}" at version ${pin.version}, but "${pin.name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`
           : `A roster pins agent "${pin.name}" at version ${pin.version}, but its newest version after this plan is ${pin.latest}.`,
       hint: `Drop \`version: ${pin.version}\` from the reference (to follow the latest) or pin an existing version (at most ${pin.latest}).`,
+    };
+  });
+}
+
+/**
+ * The lockfile entries of one kind that no manifest wants: archived when they are ours and live,
+ * dropped from the lockfile when they are gone or not ours.
+ */
+function planPrune(
+  kind: ResourceKind,
+  lockEntries: Record<string, LockedEntry>,
+  manifests: readonly LoadedManifest[],
+  live: readonly Live[],
+  claimed: ReadonlySet<string>,
+  input: PlanInput,
+  out: { archives: PlannedResource[]; gone: PlannedResource[] },
+): void {
+  const names = new Set(manifests.map((m) => m.name));
+  const byId = new Map(live.map((l) => [l.id, l] as const));
+  for (const name of Object.keys(lockEntries).sort()) {
+    if (names.has(name)) continue;
+    const locked = lockEntries[name] as LockedEntry;
+    const l = byId.get(locked.id);
+    if (!l) {
+      // A renamed manifest's create replaces its old entry itself.
+      if (!manifests.some((m) => m.settings.previous_names.includes(name))) out.gone.push(goneEntry(kind, name, locked));
+      continue;
+    }
+    if (claimed.has(l.id)) continue;
+    // Not ours (unmarked, or another project's): never archived, but no longer listed.
+    if (ownerOf(l) !== input.project) out.gone.push(goneEntry(kind, name, locked, "foreign"));
+    else out.archives.push(archiveEntry(kind, l, locked, input));
+  }
+}
+
+function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput): PlannedResource {
+  return {
+    address: address(kind, l.name),
+    kind,
+    name: l.name,
+    action: "archive",
+    id: l.id,
+    file: null,
+    basis: basisOf(kind, l),
+    changes: [],
+    ignored: [],
+    drift: driftOf(kind, locked, l, false, liveIds(input, kind)),
+    impact: "archive",
+    security: [],
+    dependsOn: [],
+    request: { method: "archive" },
+    specDigest: null,
+  };
+}
+
+/**
+ * Per kind: a missing or misnamed agents folder must not archive the whole fleet just because
+ * some environments were still found.
+ */
+function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedResource[]): Refusal[] {
+  const refusals: Refusal[] = [];
+  for (const [kind, manifests] of [["agent", input.agents], ["environment", input.environments]] as const) {
+    const doomed = archives.filter((a) => a.kind === kind);
+    if (doomed.length === 0 || manifests.length > 0 || input.options.allowEmpty) continue;
+    refusals.push({
+      address: `project.${input.project}`,
+      code: "prune-everything",
+      message: `--prune would archive every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
+      hint: `Check that agentform.yaml points at the right ${kind}s folder; if archiving every ${kind} is intended, add --allow-empty.`,
+      ids: doomed.map((a) => a.id as string).sort(),
     });
   }
+  return refusals;
+}
 
-  // Prune: only inventory resources (in the lockfile, carrying this project's marker).
-  const archives: PlannedResource[] = [];
-  const gone: PlannedResource[] = [];
-  if (input.options.prune) {
-    const prune = (kind: ResourceKind, lockEntries: Record<string, { id: string }>, manifests: readonly LoadedManifest[], live: readonly Live[], claimed: Set<string>): void => {
-      const names = new Set(manifests.map((m) => m.name));
-      const byId = new Map(live.map((l) => [l.id, l] as const));
-      for (const name of Object.keys(lockEntries).sort()) {
-        if (names.has(name)) continue;
-        const l = byId.get((lockEntries[name] as { id: string }).id);
-        if (!l) {
-          // A renamed manifest's create replaces its old entry itself.
-          if (manifests.some((m) => m.settings.previous_names.includes(name))) continue;
-          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedEntry>)[name] as LockedEntry));
-          continue;
-        }
-        if (claimed.has(l.id)) continue;
-        if (ownerOf(l) !== input.project) {
-          // Not ours (unmarked, or another project's): never archived, but no longer listed.
-          gone.push(goneEntry(kind, name, (lockEntries as Record<string, LockedEntry>)[name] as LockedEntry, "foreign"));
-          continue;
-        }
-        archives.push({
-          address: address(kind, l.name),
-          kind,
-          name: l.name,
-          action: "archive",
-          id: l.id,
-          file: null,
-          basis: basisOf(kind, l),
-          changes: [],
-          ignored: [],
-          drift: driftOf(kind, (lockEntries as Record<string, LockedEntry>)[name], l, false, liveIds(input, kind)),
-          impact: "archive",
-          security: [],
-          dependsOn: [],
-          request: { method: "archive" },
-          specDigest: null,
-        });
-      }
-    };
-    prune("agent", lockAgents, input.agents, input.live.agents, claimedAgents);
-    prune("environment", lockEnvs, input.environments, input.live.environments, claimedEnvs);
-    // Per kind: a missing or misnamed agents folder must not archive the whole fleet just
-    // because some environments were still found.
-    for (const [kind, manifests] of [["agent", input.agents], ["environment", input.environments]] as const) {
-      const doomed = archives.filter((a) => a.kind === kind);
-      if (doomed.length === 0 || manifests.length > 0 || input.options.allowEmpty) continue;
-      refusals.push({
-        address: `project.${input.project}`,
-        code: "prune-everything",
-        message: `--prune would archive every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
-        hint: `Check that agentform.yaml points at the right ${kind}s folder; if archiving every ${kind} is intended, add --allow-empty.`,
-        ids: doomed.map((a) => a.id as string).sort(),
-      });
-    }
-  }
-
-  // Environments first (agents may run in them), then agents in dependency order, then
-  // archives last so nothing still being re-pinned loses its target first.
-  // An agent may only be archived once no roster still names it: the API rejects a roster that
-  // references an archived agent, and the executor runs entries concurrently, so the order
-  // below is not enough on its own. Each agent archive waits for the writes of the agents whose
-  // live roster names it (a ref must name a manifest, so such an agent always has a write).
+/**
+ * An agent may only be archived once no roster still names it: the API rejects a roster that
+ * references an archived agent, and the executor runs entries concurrently, so plan order is not
+ * enough on its own. Each agent archive waits for the writes of the agents whose live roster
+ * names it (a ref must name a manifest, so such an agent always has a write).
+ */
+function orderAgentArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>): void {
   for (const a of archives) {
-    if (a.kind !== "agent" || !a.id) continue;
+    // Only ids a roster can name appear in one: archives of other kinds wait for nothing.
+    if (!a.id) continue;
     const id = a.id;
-    a.dependsOn = [...plannedAgents.values()]
+    a.dependsOn = [...planned.values()]
       .filter(({ entry, live }) => entry.request !== null && live && JSON.stringify((live as LiveAgent).multiagent ?? null).includes(`"${id}"`))
       .map(({ entry }) => entry.address)
       .sort();
   }
-  const resources = [...envEntries, ...agentEntries, ...archives, ...gone];
+}
+
+function assemblePlan(input: PlanInput, resources: PlannedResource[], refusals: Refusal[]): Plan {
   const summary = emptySummary();
   for (const r of resources) summary[r.action] += 1;
   return {

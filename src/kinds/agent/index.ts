@@ -16,6 +16,8 @@ export const agentKind: KindSpec<"agent"> = {
   lockKey: "agents",
   deletable: false,
   versionOf: (live) => live.version,
+  // Sessions pin agents as {type: "agent", id, version}, never "latest".
+  runtimePin: (entry) => ({ type: "agent", id: entry.id, version: entry.version }),
   updateImpact: "new-version",
   wholeFields: new Set(["tools", "mcp_servers", "skills", "model", "multiagent", "execution_identity"]),
   canonicalDesired: canonicalAgentDesired,

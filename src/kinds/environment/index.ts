@@ -15,6 +15,7 @@ export const environmentKind: KindSpec<"environment"> = {
   lockKey: "environments",
   deletable: true,
   versionOf: () => undefined,
+  runtimePin: (entry) => ({ id: entry.id }),
   updateImpact: "in-place",
   wholeFields: new Set(["config"]),
   canonicalDesired: (spec) => canonicalEnvironmentDesired(spec),

@@ -10,10 +10,11 @@
 import type { LiveAgent, LiveEnvironment, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
 import type { LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
-import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
+import { canonicalDesired, canonicalLive, liveDigest, specDigest, type ResolvedRef } from "../normalize/index.js";
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
+import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
 import { kindSpec, versionOf } from "../kinds/index.js";
@@ -34,6 +35,7 @@ import {
 
 export { diffCanonical } from "./diff.js";
 export { reviewSecurity } from "./security.js";
+export { ownershipPolicy, prunePolicy } from "./ownership.js";
 
 type Live = LiveAgent | LiveEnvironment;
 type Obj = Record<string, unknown>;
@@ -126,38 +128,6 @@ function findByNames(
     if (hits.length === 1) return name !== manifest.name ? { found: hits[0] as Live, renamedFrom: name } : { found: hits[0] as Live };
   }
   return { found: null };
-}
-
-/**
- * The ownership policy (pure): a live resource matched by a manifest may be managed when it
- * carries this project's marker; taken over (adopted) when it carries none and adoption was
- * asked for; never when another project owns it.
- */
-export function ownershipPolicy(kind: ResourceKind, manifest: LoadedManifest, found: Live, input: Pick<PlanInput, "project" | "options">): { adopt: boolean } | { refusal: Refusal } {
-  const addr = address(kind, manifest.name);
-  const owner = ownerOf(found);
-  if (owner !== null && owner !== input.project) {
-    return {
-      refusal: {
-        address: addr,
-        code: "foreign-owner",
-        message: `The live ${kind} "${found.name}" (${found.id}) belongs to project "${owner}", not "${input.project}".`,
-        hint: `Rename ${manifest.file}'s ${kind}, or remove it from project "${owner}" first; agentform never takes over another project's resources.`,
-        ids: [found.id],
-      },
-    };
-  }
-  if (owner !== null) return { adopt: false };
-  if (input.options.adopt || manifest.settings.adopt) return { adopt: true };
-  return {
-    refusal: {
-      address: addr,
-      code: "unmanaged-needs-adopt",
-      message: `A live ${kind} named "${found.name}" (${found.id}) exists but is not managed by agentform.`,
-      hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.`,
-      ids: [found.id],
-    },
-  };
 }
 
 function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {
@@ -599,15 +569,11 @@ function planPrune(
     if (names.has(name)) continue;
     const locked = lockEntries[name] as LockedEntry;
     const l = byId.get(locked.id);
-    if (!l) {
-      // A renamed manifest's create replaces its old entry itself.
-      if (!manifests.some((m) => m.settings.previous_names.includes(name))) out.gone.push(goneEntry(kind, name, locked));
-      continue;
-    }
-    if (claimed.has(l.id)) continue;
-    // Not ours (unmarked, or another project's): never archived, but no longer listed.
-    if (ownerOf(l) !== input.project) out.gone.push(goneEntry(kind, name, locked, "foreign"));
-    else out.archives.push(archiveEntry(kind, l, locked, input));
+    // A renamed manifest's create replaces its old entry itself.
+    if (!l && manifests.some((m) => m.settings.previous_names.includes(name))) continue;
+    const decision = prunePolicy(l, claimed, input.project);
+    if (decision === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
+    else if (decision !== "keep") out.gone.push(goneEntry(kind, name, locked, decision));
   }
 }
 

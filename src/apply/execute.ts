@@ -9,7 +9,7 @@ import type { ControlPlane } from "../backends/types.js";
 import { OperationalError, SafetyError } from "../errors.js";
 import { kindSpec, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
-import type { RequestBody, ResourceKind } from "../kinds/types.js";
+import type { RequestBody } from "../kinds/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
 import type { LockBook } from "./lockbook.js";
@@ -125,7 +125,7 @@ function digestOf(entry: PlannedResource): string {
   return entry.specDigest;
 }
 
-export function staleBasis(entry: PlannedResource, cause?: unknown): SafetyError {
+function staleBasis(entry: PlannedResource, cause?: unknown): SafetyError {
   return new SafetyError("stale-basis", `${entry.address} changed since plan; run plan again`, {
     hint: "Someone (or another apply) changed it after the plan was made. Run `agentform plan`, review the new changes, and apply again.",
     cause,
@@ -133,10 +133,9 @@ export function staleBasis(entry: PlannedResource, cause?: unknown): SafetyError
   });
 }
 
-export function invalidEntry(entry: PlannedResource, what: string): OperationalError {
+function invalidEntry(entry: PlannedResource, what: string): OperationalError {
   return new OperationalError("invalid-plan-entry", `${entry.address} ${what}.`, {
     hint: "This plan was not produced by this version of agentform, or it is a bug; run `agentform plan` again.",
   });
 }
 
-export type { ResourceKind };

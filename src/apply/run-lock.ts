@@ -159,7 +159,7 @@ export function judgeRunLock(
  * The current lock, or null if there is none. Reads at most a few KB whatever the file holds,
  * and never opens anything but a regular file (see OPEN_FLAGS).
  */
-export async function readRunLock(file: string): Promise<RunLockState | null> {
+async function readRunLock(file: string): Promise<RunLockState | null> {
   let info: Stats;
   try {
     info = await lstat(file);

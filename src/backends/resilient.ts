@@ -18,9 +18,8 @@
  * - Environment updates are idempotent (same body, same result), archive and delete are
  *   idempotent once we account for "already archived"/"already gone" after a lost response.
  */
-import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { BackendError } from "./errors.js";
-import { canonicalJson, canonicalLive } from "../normalize/index.js";
+import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveAgent, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
 import { kindSpec, versionOf } from "../kinds/index.js";
 import { applyMetadataPatch } from "../kinds/values.js";
@@ -258,7 +257,7 @@ class ResilientBackend implements ControlPlane {
   private async findOwned<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
     if (typeof name !== "string") return undefined;
     const all = await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
-    const mine = all.filter((r) => r.name === name && (r.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY] === this.options.project);
+    const mine = all.filter((r) => r.name === name && ownerOf(r) === this.options.project);
     mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
     return mine[0];
   }

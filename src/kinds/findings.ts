@@ -18,7 +18,7 @@ export function obj(v: unknown): Obj {
   return isObj(v) ? v : {};
 }
 
-export const POLICY_RANK: Record<string, number> = { always_ask: 0, auto: 1, always_allow: 2 };
+const POLICY_RANK: Record<string, number> = { always_ask: 0, auto: 1, always_allow: 2 };
 
 export function rank(policy: unknown): number {
   return POLICY_RANK[String(policy)] ?? 0;

@@ -8,6 +8,7 @@
  * one "unknown type" problem with a did-you-mean.
  */
 import { readFileSync } from "node:fs";
+import { AGENT_TOOLS } from "../kinds/agent/canonical.js";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { pointerToPath } from "./format.js";
 import { pointerSegments } from "./source.js";
@@ -177,7 +178,6 @@ function collapseUnions(errors: ErrorObject[]): Issue[] {
   return [...issues.filter((e) => !dropped.has(e)), ...synthetic];
 }
 
-const AGENT_TOOLS = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"];
 
 function describeValue(value: unknown): string {
   if (value === null) return "null";

@@ -128,11 +128,11 @@ function urlCredential(url: string): Omit<SecretFinding, "at"> | undefined {
   return undefined;
 }
 
-/** The first credential in one string, by agentform's own shapes. */
 /** The shapes output redaction uses, tried on parsed values (escapes decoded), one pass first. */
 const REDACTED_SHAPES = VALUE_SHAPES.map((s) => ({ what: s.what, pattern: new RegExp(s.pattern.source) }));
 const ANY_REDACTED_SHAPE = new RegExp(VALUE_SHAPES.map((s) => `(?:${s.pattern.source})`).join("|"));
 
+/** The first credential in one string, by agentform's own shapes. */
 function ownShape(text: string, key: string | undefined): Omit<SecretFinding, "at"> | undefined {
   if (ANY_REDACTED_SHAPE.test(text)) {
     for (const shape of REDACTED_SHAPES) {

@@ -3,6 +3,7 @@
  * from. Every diagnostic agentform prints names a position, so parsing keeps the AST around
  * instead of going straight to JS values.
  */
+import { nestingExceeds } from "../util/depth.js";
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from "yaml";
 import type { Diagnostic, Position } from "./types.js";
 
@@ -150,17 +151,6 @@ function structureErrors({ doc, file, at }: DocContext): Diagnostic[] {
 }
 
 /** Depth of a plain value, iteratively: aliases can nest an anchor's tree inside itself. */
-function valueTooDeep(value: unknown): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== "object" || node === null) continue;
-    if (depth > MAX_DEPTH) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 function countAliases(doc: Document.Parsed, text: string): { aliases: number; firstAlias: number | undefined } {
   let aliases = 0;
   let firstAlias: number | undefined;
@@ -214,7 +204,7 @@ export function parseYaml(text: string, options: ParseOptions): ParsedYaml {
     return fail([diag(file, at(firstAlias), "AF-YAML-SYNTAX", `YAML error: ${message}`, "Define every anchor (`&name`) before using it as an alias (`*name`).")]);
   }
   if (aliases > 0) {
-    if (valueTooDeep(value)) return fail([diag(file, at(firstAlias), "AF-VALUE-DEPTH", `once aliases are expanded, values are nested more than ${MAX_DEPTH} levels deep`, "Flatten the structure, or write the values out instead of nesting aliases.")]);
+    if (nestingExceeds(value, MAX_DEPTH)) return fail([diag(file, at(firstAlias), "AF-VALUE-DEPTH", `once aliases are expanded, values are nested more than ${MAX_DEPTH} levels deep`, "Flatten the structure, or write the values out instead of nesting aliases.")]);
     // Aliases come back as one shared object in several places; hand out a plain tree so that
     // whoever edits one spot of a spec does not silently edit another.
     value = JSON.parse(JSON.stringify(value));

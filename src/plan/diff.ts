@@ -11,14 +11,11 @@ import type { FieldChange } from "./types.js";
 
 export { escapePointer, pointerSegments, unescapePointer } from "../util/pointer.js";
 import { escapePointer, pointerSegments } from "../util/pointer.js";
+import { isObj } from "../kinds/values.js";
 
 export const MAX_DIFF_DEPTH = 64;
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** RFC 6901 escaping of one pointer segment. */
+/** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */
 export function diffCanonical(before: unknown, after: unknown, base = ""): FieldChange[] {
   const out: FieldChange[] = [];
   walk(before, after, base, out, 0);

@@ -564,13 +564,14 @@ function planPrune(
   out: { archives: PlannedResource[]; gone: PlannedResource[] },
 ): void {
   const names = new Set(manifests.map((m) => m.name));
+  const previousNames = new Set(manifests.flatMap((m) => m.settings.previous_names));
   const byId = new Map(live.map((l) => [l.id, l] as const));
   for (const name of Object.keys(lockEntries).sort()) {
     if (names.has(name)) continue;
     const locked = lockEntries[name] as LockedEntry;
     const l = byId.get(locked.id);
     // A renamed manifest's create replaces its old entry itself.
-    if (!l && manifests.some((m) => m.settings.previous_names.includes(name))) continue;
+    if (!l && previousNames.has(name)) continue;
     const decision = prunePolicy(l, claimed, input.project);
     if (decision === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
     else if (decision !== "keep") out.gone.push(goneEntry(kind, name, locked, decision));
@@ -624,14 +625,16 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
  * names it (a ref must name a manifest, so such an agent always has a write).
  */
 function orderAgentArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>): void {
+  if (archives.length === 0) return;
+  // Each written agent's live roster, read once (not once per archive).
+  const writers = [...planned.values()]
+    .filter(({ entry, live }) => entry.request !== null && live)
+    .map(({ entry, live }) => ({ address: entry.address, roster: JSON.stringify((live as LiveAgent).multiagent ?? null) }));
   for (const a of archives) {
     // Only ids a roster can name appear in one: archives of other kinds wait for nothing.
     if (!a.id) continue;
-    const id = a.id;
-    a.dependsOn = [...planned.values()]
-      .filter(({ entry, live }) => entry.request !== null && live && JSON.stringify((live as LiveAgent).multiagent ?? null).includes(`"${id}"`))
-      .map(({ entry }) => entry.address)
-      .sort();
+    const quoted = `"${a.id}"`;
+    a.dependsOn = writers.filter((w) => w.roster.includes(quoted)).map((w) => w.address).sort();
   }
 }
 

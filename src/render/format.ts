@@ -75,7 +75,7 @@ export function textDiffLines(before: unknown, after: unknown): string[] {
 }
 
 /** The lines of a text; a missing final newline is not a difference. */
-export function textLines(s: string): string[] {
+function textLines(s: string): string[] {
   const lines = s.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return lines;

@@ -70,7 +70,7 @@ export function withNames(plan: Plan): Plan {
  * ids, pointers, messages, hints) made terminal-safe by inertText. Field values are not touched
  * here: formatValue, formatBlock and textDiffLines make them safe as they format them.
  */
-export function inertFields(plan: Plan): Plan {
+function inertFields(plan: Plan): Plan {
   const t = inertText;
   const changes = (list: FieldChange[]) => list.map((c) => ({ ...c, pointer: t(c.pointer) }));
   return {

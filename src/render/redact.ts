@@ -16,7 +16,7 @@ const ANY_SHAPE = new RegExp(CREDENTIAL_SHAPES.map((s) => `(?:${s.pattern.source
  * The value with every credential-shaped substring of every string replaced by [REDACTED].
  * Below MAX_RENDER_DEPTH nothing is printed (renderers cut there), so nothing is walked.
  */
-export function redactValue(value: unknown, depth = 0): unknown {
+function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return ANY_SHAPE.test(value) ? redactSecrets(value) : value;
   if (value === null || typeof value !== "object" || depth >= MAX_RENDER_DEPTH) return value;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));

@@ -12,5 +12,3 @@ export function unescapePointer(segment: string): string {
 export function pointerSegments(pointer: string): string[] {
   return pointer === "" ? [] : pointer.slice(1).split("/").map(unescapePointer);
 }
-
-/** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */

@@ -6,7 +6,7 @@ import { isObj, type Obj } from "../values.js";
 import { PACKAGE_MANAGERS } from "./canonical.js";
 
 /** The complete environment config: type, networking and all six package arrays. */
-export function configBody(v: unknown): Obj {
+function configBody(v: unknown): Obj {
   const c = isObj(v) ? v : { type: "cloud" };
   if (c.type === "self_hosted") return { type: "self_hosted" };
   const n = isObj(c.networking) ? c.networking : { type: "unrestricted" };

@@ -1,7 +1,7 @@
 /**
  * Validation throughput: 5,000 generated manifests (4,000 agents, 1,000 environments; a
  * realistic mix of toolsets, MCP servers, custom tools, rosters by ref and metadata) loaded and
- * checked by loadProject. DESIGN.md's budget: a couple of seconds on 2 cores.
+ * checked by loadProject. The budget: a couple of seconds on 2 cores.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -1,11 +1,11 @@
 /**
  * Error classes shared by every module. Each error carries a stable `code` (for machines and
  * docs), a message that names the file or resource, a `hint` that tells the user the fix, and
- * the process exit code DESIGN.md assigns to its category. Only `src/cli` turns them into
+ * the process exit code of its category (README.md, "Plans, exit codes and CI"). Only `src/cli` turns them into
  * output and exit codes; the core just throws them.
  */
 
-/** Exit codes, DESIGN.md "Plan and exit codes". */
+/** Exit codes, as README.md lists them ("Plans, exit codes and CI"). */
 export const ExitCode = {
   ok: 0,
   error: 1,

@@ -1,7 +1,7 @@
 /**
  * The one error type both backends raise for a failed API call, so the reconciler never
  * branches on which client it used. Built from the HTTP status and the error envelope
- * (API-SEMANTICS §1.4); the message never contains the API key.
+ * (the API's error envelope); the message never contains the API key.
  */
 import { AgentformError, ExitCode } from "../errors.js";
 import { inertText } from "../render/inert.js";
@@ -79,7 +79,7 @@ export class BackendError extends AgentformError {
 
   constructor(init: BackendErrorInit) {
     const where = init.problem !== undefined ? "unusable response" : init.status === undefined ? "no response" : `HTTP ${init.status}`;
-    // A 409 says "conflict" whatever error.type the server chose (API-SEMANTICS §1.4, §11 #3).
+    // A 409 says "conflict" whatever error.type the server chose.
     const code = init.errorCode ?? (init.status === 409 ? "conflict" : init.type) ?? (init.status === undefined ? "connection_error" : `http_${init.status}`);
     // One line, whatever the server put in its message (or a lockfile in an id): reportError keeps
     // a message's own line breaks, so a "\n" from a value could otherwise print a forged line.
@@ -127,7 +127,7 @@ export class BackendError extends AgentformError {
     // or a list that never ends, is what that server does, and resending would only repeat it.
     if (this.problem !== undefined) return this.problem === "timeout" || this.problem === "incomplete";
     if (this.status === undefined) return true;
-    // Spend and ramp limits are 429s that a retry will not fix (API-SEMANTICS §1.4).
+    // Spend and ramp limits are 429s that a retry will not fix.
     if (this.status === 429) return !SPEND_LIMIT_CODES.has(this.errorCode ?? "");
     return this.status === 408 || this.status >= 500;
   }

@@ -1,12 +1,12 @@
 /**
  * agentform's own retry and pacing policy, wrapped around any ControlPlane (sdk today, ant
- * later), so both backends get the same behaviour (DESIGN.md "Backends", "Cost model"):
+ * later), so both backends get the same behaviour (docs/apply.md):
  *
  * - Retries: 429, 408, 5xx and lost responses (none, cut off, or stalled) are retried with
  *   jittered exponential backoff; a server's Retry-After is honoured up to a cap. Spend-limit
  *   429s, other 4xx and unusable answers (too large, not JSON, malformed, endless lists) are not.
  * - Pacing: writes take a token from a bucket refilled at `writesPerMinute`, and at most
- *   `environmentConcurrency` environment calls are in flight (API-SEMANTICS §1.5).
+ *   `environmentConcurrency` environment calls are in flight (the API's documented limit).
  * - Safe create: a create that may have committed without us seeing the answer (no response,
  *   or a 5xx) is never blindly resent. We first list the kind and look for a resource with the
  *   same name carrying this project's ownership marker; if one exists it is the one we made.

@@ -3,7 +3,7 @@
  *
  * The SDK's own retries are switched off (`maxRetries: 0` on every call): it would resend a
  * version-conflict 409 twice and blindly retry a create whose response was lost, making a
- * duplicate (API-SEMANTICS §1.6). agentform's retry policy lives in resilient.ts instead, where
+ * duplicate. agentform's retry policy lives in resilient.ts instead, where
  * an ambiguous create is reconciled by listing first.
  *
  * Nothing a server sends is taken on trust: bodies go through the bounded fetch of http.ts

@@ -1,5 +1,5 @@
 /**
- * The ControlPlane interface (DESIGN.md "Backends"): the only way the reconciler talks to the
+ * The ControlPlane interface (docs/architecture.md): the only way the reconciler talks to the
  * Managed Agents API. Two implementations share one contract test suite: `sdk.ts`
  * (@anthropic-ai/sdk) and `ant.ts` (the official `ant` CLI).
  *
@@ -27,7 +27,7 @@ export interface ControlPlane {
   get<K extends ResourceKind>(kind: K, id: string, options?: { version?: number }): Promise<LiveOf<K>>;
   create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>>;
   /**
-   * Partial update (API-SEMANTICS §2.4, §3.3). For agents `expectedVersion` is sent as the
+   * Partial update, with the API's update semantics. For agents `expectedVersion` is sent as the
    * body's `version`, the optimistic lock; a mismatch raises a BackendError with status 409.
    */
   update<K extends ResourceKind>(

@@ -64,3 +64,16 @@ export function applyMetadataPatch(stored: unknown, patch: unknown, emptyDeletes
   }
   return merged;
 }
+
+/**
+ * A create body's fields: the spec's defined fields as written, except those `mapped` turns into
+ * the form the API wants sent (spelled out completely, for instance).
+ */
+export function createFieldsOf(spec: Obj, mapped: Readonly<Record<string, (value: unknown) => unknown>>): Obj {
+  const body: Obj = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (v === undefined) continue;
+    body[k] = Object.hasOwn(mapped, k) ? (mapped[k] as (value: unknown) => unknown)(v) : v;
+  }
+  return body;
+}

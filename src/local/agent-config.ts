@@ -1,5 +1,5 @@
 /**
- * Agent bodies → the resolved configuration the server stores and returns (API-SEMANTICS §2.2–2.4,
+ * Agent bodies → the resolved configuration the server stores and returns (docs/local-control-plane.md,
  * §2.7–2.9). Pure apart from roster look-ups, which go through a `RosterContext` the store supplies.
  */
 import { badRequest } from "./api-error.js";

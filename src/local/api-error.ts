@@ -1,6 +1,6 @@
 /**
  * Errors the local control plane answers with. They carry what the real envelope needs
- * (API-SEMANTICS §1.4): HTTP status, `error.type`, a human message and, only when the real API
+ * (the API's error envelope): HTTP status, `error.type`, a human message and, only when the real API
  * has one, a stable `error_code`.
  */
 
@@ -29,7 +29,7 @@ export function notFound(message: string): ApiError {
 }
 
 /**
- * 409. The type is `invalid_request_error`, not `conflict_error`: API-SEMANTICS §1.4 reports that
+ * 409. The type is `invalid_request_error`, not `conflict_error`: the API's documentation reports that
  * these endpoints answer conflicts that way, which is why clients must branch on the status.
  */
 export function conflict(message: string): ApiError {

@@ -1,5 +1,5 @@
 /**
- * Environment bodies → the stored configuration (API-SEMANTICS §3.2–3.4). Pure.
+ * Environment bodies → the stored configuration (docs/local-control-plane.md). Pure.
  */
 import { badRequest } from "./api-error.js";
 import { createMetadata, patchMetadata } from "./metadata.js";

@@ -1,6 +1,6 @@
 /**
  * The local control plane: an HTTP server on 127.0.0.1 that behaves like the Managed Agents
- * control plane for agents, agent versions and environments (API-SEMANTICS §1–3), with optional
+ * control plane for agents, agent versions and environments (as docs/local-control-plane.md describes), with optional
  * persistence and fault injection. See docs/local-control-plane.md.
  */
 export { startLocalControlPlane, REQUIRED_BETA } from "./server.js";

@@ -1,4 +1,4 @@
-/** Metadata rules shared by agents and environments (API-SEMANTICS §1.2). */
+/** Metadata rules shared by agents and environments (the API's documented limits). */
 import { badRequest } from "./api-error.js";
 import { isObj, type Obj } from "./util.js";
 

@@ -65,7 +65,7 @@ export interface AgentListQuery {
   createdLte: number | null;
 }
 
-/** Page size limits (API-SEMANTICS §1.3; the environment maximum is this server's choice). */
+/** Page size limits (the agents' maximum is documented; the environment maximum is this server's choice). */
 export const AGENT_LIST_DEFAULT_LIMIT = 20;
 export const AGENT_LIST_MAX_LIMIT = 100;
 export const ENVIRONMENT_LIST_DEFAULT_LIMIT = 20;

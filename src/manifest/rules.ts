@@ -1,5 +1,5 @@
 /**
- * Rules beyond the JSON Schema (API-SEMANTICS §2.7, §2.9, §3.4): what the API would reject at
+ * Rules beyond the JSON Schema (the API's documented limits for tools, rosters and environments): what the API would reject at
  * write time, or what agentform itself needs (unique names, resolvable references, room for the
  * ownership marker). Pure: plain manifests in, diagnostics out.
  */
@@ -68,7 +68,7 @@ export function checkRules(agents: LoadedManifest[], environments: LoadedManifes
   return sink.out;
 }
 
-/** API-SEMANTICS §2.2: description ≤ 2,048 and system ≤ 100,000 characters. */
+/** The API's text limits: description ≤ 2,048 and system ≤ 100,000 characters. */
 function checkTextLengths(m: LoadedManifest, sink: Sink): void {
   for (const [field, limit] of [["description", LIMITS.descriptionLength], ["system", LIMITS.systemLength]] as const) {
     const value = m.spec[field];
@@ -390,7 +390,7 @@ function checkUrlSources(m: LoadedManifest, at: Array<string | number>, sources:
 }
 
 /**
- * Tool configurations as the API counts them (API-SEMANTICS §2.7): our reading is one per
+ * Tool configurations as the API counts them: our reading is one per
  * custom tool and one per `configs` entry of a toolset (a toolset without configs counts once).
  */
 export function countToolConfigs(tools: unknown[]): number {

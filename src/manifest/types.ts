@@ -77,7 +77,7 @@ export interface TargetConfig {
   /** Local control plane state file, relative to the project root (local targets only). */
   state_file?: string;
   backend?: "sdk" | "ant";
-  /** Write pacing (DESIGN.md cost model). */
+  /** Write pacing (docs/apply.md, "Retries, pacing and lost responses"). */
   writes_per_minute?: number;
   environment_concurrency?: number;
 }
@@ -105,5 +105,5 @@ export interface LoadResult {
   sources: Array<{ file: string; sha256: string }>;
 }
 
-/** The metadata key that marks ownership (DESIGN.md). */
+/** The metadata key that marks ownership (docs/manifests.md). */
 export const OWNERSHIP_KEY = "agentform.project";

@@ -1,5 +1,5 @@
 /**
- * The plan document (DESIGN.md "Plan and exit codes"; schema in schemas/plan.schema.json).
+ * The plan document (docs/architecture.md; schema in schemas/plan.schema.json).
  * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */

@@ -1,6 +1,6 @@
 /**
  * `agentform plan` end to end, in-process: real HTTP to a local control plane through the real
- * SDK, with the exit codes, formats and read-only request budget DESIGN.md promises.
+ * SDK, with the exit codes, formats and read-only request budget the README promises.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 /**
  * fast-check generators for VALID agent and environment manifests (the API create body plus
- * agentform's by-name roster references), spread over the API surface in API-SEMANTICS §2.2–2.9
+ * agentform's by-name roster references), spread over the documented agent API surface
  * and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
  * (src/manifest/rules.ts) and by the API's documented write-time checks.
  *

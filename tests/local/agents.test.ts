@@ -1,6 +1,6 @@
 /**
  * Agents on the local control plane, driven by the real SDK over HTTP: server-resolved defaults,
- * update semantics field by field, versions, rosters and list paging (API-SEMANTICS §2).
+ * update semantics field by field, versions, rosters and list paging, as the API documents them.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -253,7 +253,7 @@ describe("multiagent rosters", () => {
         { type: "advisor", model: "claude-opus-4-8" },
       ],
     });
-    // The roster stays pinned when the worker moves on (API-SEMANTICS §2.9 pinning hazard).
+    // The roster stays pinned when the worker moves on (the pinning hazard: rosters do not follow).
     await h.client.beta.agents.update(worker.id, { system: "v3" });
     expect((await h.client.beta.agents.retrieve(coord.id)).multiagent).toEqual(coord.multiagent);
     // Re-sending the same roster re-resolves: the worker moves to 3, self to the new version 2.

@@ -1,5 +1,5 @@
 /**
- * Environments on the local control plane through the real SDK (API-SEMANTICS §3).
+ * Environments on the local control plane through the real SDK.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -57,7 +57,7 @@ describe("schemas", () => {
     expect(Object.keys(project.definitions.Target.properties).sort()).toEqual(fromTypes);
   }, 30_000);
 
-  it("the lockfile schema accepts DESIGN.md's example and rejects a float version", () => {
+  it("the lockfile schema accepts the documented example and rejects a float version", () => {
     const lock = {
       lockfileVersion: 1.1,
       project: "support-bots",

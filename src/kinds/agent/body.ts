@@ -4,7 +4,7 @@
  * object is the only way to replace it), rosters with by-name references resolved.
  */
 import { KNOWN_AFTER_APPLY, type BodyRefResolver } from "../spec.js";
-import { isObj, type Obj } from "../values.js";
+import { createFieldsOf, isObj, type Obj } from "../values.js";
 
 function resolveEntry(e: unknown, resolve: BodyRefResolver): unknown {
   if (!isObj(e) || typeof e.ref !== "string") return e;
@@ -95,11 +95,7 @@ export function agentFieldBody(field: string, desired: Obj): unknown {
 
 /** The create body's fields (the generic layer adds the ownership marker). */
 export function agentCreateFields(spec: Obj): Obj {
-  const body: Obj = {};
-  for (const [k, v] of Object.entries(spec)) {
-    if (v === undefined) continue;
-    body[k] = k === "multiagent" ? multiagentBody(v) : v;
-  }
+  const body = createFieldsOf(spec, { multiagent: multiagentBody });
   if (body.multiagent === null) delete body.multiagent;
   return body;
 }

@@ -2,7 +2,7 @@
  * Environment request bodies (pure): `config` is always sent complete (type, networking and all
  * six package lists), because the server merges package lists per manager.
  */
-import { isObj, type Obj } from "../values.js";
+import { createFieldsOf, isObj, type Obj } from "../values.js";
 import { PACKAGE_MANAGERS } from "./canonical.js";
 
 /** The complete environment config: type, networking and all six package arrays. */
@@ -35,10 +35,5 @@ export function environmentFieldBody(field: string, desired: Obj): unknown {
 
 /** The create body's fields (the generic layer adds the ownership marker). */
 export function environmentCreateFields(spec: Obj): Obj {
-  const body: Obj = {};
-  for (const [k, v] of Object.entries(spec)) {
-    if (v === undefined) continue;
-    body[k] = k === "config" ? configBody(v) : v;
-  }
-  return body;
+  return createFieldsOf(spec, { config: configBody });
 }

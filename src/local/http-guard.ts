@@ -105,28 +105,29 @@ export function checkAuth(req: http.IncomingMessage, expected: string | undefine
 const tooLarge = (max: number) => new ApiError(413, "request_too_large", `request body is too large (the limit is ${max} bytes)`);
 
 /**
- * Read the body within the limits. A declared Content-Length over the limit is refused before
- * reading; a body that grows past it, or does not finish in time, is refused as soon as that
- * happens. The reader then stops listening; `send` (with lingerOnEarlyReply) deals with the rest.
+ * Read the body within the limits, as bytes (multipart uploads are binary). A declared
+ * Content-Length over the limit is refused before reading; a body that grows past it, or does not
+ * finish in time, is refused as soon as that happens. The reader then stops listening; `send`
+ * (with lingerOnEarlyReply) deals with the rest.
  */
-export function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise<string> {
+export function readBodyBytes(req: http.IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"] ?? "0");
     if (Number.isFinite(declared) && declared > limits.maxBytes) return reject(tooLarge(limits.maxBytes));
     const chunks: Buffer[] = [];
     let size = 0;
-    const settle = (err: unknown, text?: string) => {
+    const settle = (err: unknown, body?: Buffer) => {
       clearTimeout(timer);
       req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
       if (err) reject(err);
-      else resolve(text ?? "");
+      else resolve(body ?? Buffer.alloc(0));
     };
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > limits.maxBytes) settle(tooLarge(limits.maxBytes));
       else chunks.push(c);
     };
-    const onEnd = () => settle(null, Buffer.concat(chunks).toString("utf8"));
+    const onEnd = () => settle(null, Buffer.concat(chunks));
     const onError = (err: Error) => settle(err);
     const onClose = () => settle(new Error("the client closed the connection before the body ended"));
     const timer = setTimeout(
@@ -135,6 +136,11 @@ export function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise
     );
     req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
   });
+}
+
+/** readBodyBytes, decoded as UTF-8 (JSON bodies and the admin paths). */
+export async function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise<string> {
+  return (await readBodyBytes(req, limits)).toString("utf8");
 }
 
 /**

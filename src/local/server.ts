@@ -1,14 +1,16 @@
 /**
  * The HTTP face of the local control plane: routing, the beta check, the error envelope, fault
  * injection around every /v1 request, the request log, and the `/_local/` admin paths. The
- * defences at the edge (Host, request target, key, body limits) are in http-guard.ts.
+ * defences at the edge (Host, request target, key, body limits) are in http-guard.ts; skill
+ * uploads are parsed by multipart.ts and checked by skill-config.ts.
  */
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { ApiError, badRequest, errorTypeForStatus, notFound } from "./api-error.js";
 import { FaultEngine, parseFaults, type FaultConfig } from "./faults.js";
-import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, readBody, type BodyLimits } from "./http-guard.js";
+import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, readBody, readBodyBytes, type BodyLimits } from "./http-guard.js";
+import { boundaryOf, parseMultipart, type FormPart } from "./multipart.js";
 import { acquireLock, loadState, releaseLock, StateWriter } from "./persist.js";
 import {
   AGENT_LIST_DEFAULT_LIMIT,
@@ -17,6 +19,16 @@ import {
   ENVIRONMENT_LIST_MAX_LIMIT,
   Store,
 } from "./store.js";
+import { readSkillForm, resolveSkillFiles, SKILL_FORM_LIMITS } from "./skill-config.js";
+import {
+  SKILL_LIST_DEFAULT_LIMIT,
+  SKILL_LIST_MAX_LIMIT,
+  SKILL_SOURCES,
+  SKILL_VERSION_LIST_DEFAULT_LIMIT,
+  SKILL_VERSION_LIST_MAX_LIMIT,
+  type SkillSourceType,
+  type SkillStore,
+} from "./skills.js";
 import { newId } from "./util.js";
 
 /** One /v1 request as the server saw it. */
@@ -59,7 +71,7 @@ export interface LocalControlPlane {
   close(): Promise<void>;
 }
 
-/** The beta every agent and environment request must name in `anthropic-beta`. */
+/** The beta every agent and environment request must name in `anthropic-beta` (skills are GA and need none). */
 export const REQUIRED_BETA = "managed-agents-2026-04-01";
 const DEFAULT_API_KEY = "local-dev-key";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -72,6 +84,14 @@ interface Reply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A binary answer (a skill version's zip) sent instead of `body` as JSON; headers carry its type. */
+  raw?: Uint8Array;
+}
+
+/** The body of a /v1 request, parsed only by the endpoint that needs it, in the form it takes. */
+interface RequestBody {
+  json(): unknown;
+  form(): FormPart[];
 }
 
 function envelope(err: ApiError, requestId: string): unknown {
@@ -131,11 +151,58 @@ function parseTime(q: URLSearchParams, key: string): number | null {
   return t;
 }
 
+/** `source` of `GET /v1/skills`: one of the SDK's SkillSource types; empty (the SDK's `null`) means no filter. */
+function parseSource(q: URLSearchParams): SkillSourceType | null {
+  const raw = q.get("source");
+  if (raw === null || raw === "") return null;
+  if (!(SKILL_SOURCES as readonly string[]).includes(raw)) throw badRequest(`source: must be one of ${SKILL_SOURCES.join(", ")}`);
+  return raw as SkillSourceType;
+}
+
+/** A create or new-version form, parsed and checked; `display_name` is allowed on create only. */
+function skillUpload(body: RequestBody, allowDisplayName: boolean) {
+  const { files, displayName } = readSkillForm(body.form(), allowDisplayName);
+  return { resolved: resolveSkillFiles(files), displayName };
+}
+
+/** `/v1/skills…` below the collection: `rest` is [id, "versions", version, "content"], as far as given. */
+function routeSkills(skills: SkillStore, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  const [id, sub, version, extra] = rest;
+  const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  if (rest.length > 4) return null;
+  if (id === undefined) {
+    if (method === "GET") return ok(skills.list(parseLimit(q, SKILL_LIST_DEFAULT_LIMIT, SKILL_LIST_MAX_LIMIT), q.get("page"), parseSource(q)));
+    if (method === "POST") {
+      const upload = skillUpload(body, true);
+      return ok(skills.create(upload.resolved, upload.displayName));
+    }
+  } else if (sub === undefined) {
+    if (method === "GET") return ok(skills.get(id));
+    if (method === "DELETE") return ok(skills.delete(id));
+  } else if (sub === "versions" && version === undefined) {
+    if (method === "GET") return ok(skills.listVersions(id, parseLimit(q, SKILL_VERSION_LIST_DEFAULT_LIMIT, SKILL_VERSION_LIST_MAX_LIMIT), q.get("page")));
+    if (method === "POST") {
+      skills.get(id); // an unknown skill is a 404 whatever the upload holds
+      return ok(skills.createVersion(id, skillUpload(body, false).resolved));
+    }
+  } else if (sub === "versions" && version !== undefined && extra === undefined) {
+    if (method === "GET") return ok(skills.getVersion(id, version));
+    if (method === "DELETE") return ok(skills.deleteVersion(id, version));
+  } else if (sub === "versions" && version !== undefined && extra === "content" && method === "GET") {
+    const archive = skills.archive(id, version);
+    const headers = { "content-type": "application/zip", "content-disposition": `attachment; filename="${archive.filename}"` };
+    return { status: 200, body: null, raw: archive.bytes, headers };
+  }
+  return null;
+}
+
 /** Route one authenticated /v1 request to the store. */
-function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: () => unknown): Reply {
+function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: RequestBody): Reply {
   const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", ...]
   const [, collection, id, sub, extra] = parts;
   const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  const skillReply = collection === "skills" ? routeSkills(store.skills, method, parts.slice(2), q, body) : null;
+  if (skillReply) return skillReply;
   if (extra === undefined && collection === "agents") {
     if (id === undefined) {
       if (method === "GET") {
@@ -149,7 +216,7 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
           }),
         );
       }
-      if (method === "POST") return ok(store.createAgent(body()));
+      if (method === "POST") return ok(store.createAgent(body.json()));
     } else if (sub === undefined) {
       if (method === "GET") {
         const raw = q.get("version");
@@ -160,7 +227,7 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
         }
         return ok(store.getAgent(id, version));
       }
-      if (method === "POST") return ok(store.updateAgent(id, body()));
+      if (method === "POST") return ok(store.updateAgent(id, body.json()));
     } else if (sub === "archive" && method === "POST") {
       return ok(store.archiveAgent(id));
     } else if (sub === "versions" && method === "GET") {
@@ -172,10 +239,10 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
       if (method === "GET") {
         return ok(store.listEnvironments(parseLimit(q, ENVIRONMENT_LIST_DEFAULT_LIMIT, ENVIRONMENT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
       }
-      if (method === "POST") return ok(store.createEnvironment(body()));
+      if (method === "POST") return ok(store.createEnvironment(body.json()));
     } else if (sub === undefined) {
       if (method === "GET") return ok(store.getEnvironment(id));
-      if (method === "POST") return ok(store.updateEnvironment(id, body()));
+      if (method === "POST") return ok(store.updateEnvironment(id, body.json()));
       if (method === "DELETE") return ok(store.deleteEnvironment(id));
     } else if (sub === "archive" && method === "POST") {
       return ok(store.archiveEnvironment(id));
@@ -184,7 +251,13 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
   throw notFound(`${method} ${pathname} is not an endpoint of the local control plane`);
 }
 
-function checkBeta(req: http.IncomingMessage): void {
+/** Skills are GA: no beta header is needed (one sent anyway, e.g. by `client.beta.skills`, is ignored). */
+function needsBeta(pathname: string): boolean {
+  return pathname !== "/v1/skills" && !pathname.startsWith("/v1/skills/");
+}
+
+function checkBeta(req: http.IncomingMessage, pathname: string): void {
+  if (!needsBeta(pathname)) return;
   const raw = req.headers["anthropic-beta"];
   const values = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).split(",").map((s) => s.trim());
   if (!values.includes(REQUIRED_BETA)) {
@@ -193,13 +266,13 @@ function checkBeta(req: http.IncomingMessage): void {
 }
 
 function send(res: http.ServerResponse, reply: Reply, requestId: string): void {
-  const text = JSON.stringify(reply.body);
-  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), "request-id": requestId, ...reply.headers };
+  const payload = reply.raw ?? Buffer.from(JSON.stringify(reply.body), "utf8");
+  const headers: Record<string, string> = { "content-type": "application/json", "request-id": requestId, ...reply.headers, "content-length": String(payload.byteLength) };
   // An answer given before the body was read (refused early, too large, too slow) closes the
   // connection, gently: see lingerOnEarlyReply.
   lingerOnEarlyReply(res.req, headers);
   res.writeHead(reply.status, headers);
-  res.end(text);
+  res.end(payload);
 }
 
 function errorReply(err: unknown, requestId: string): Reply {
@@ -264,7 +337,7 @@ class Handler {
       if (!api && !url.pathname.startsWith("/_local/")) return false;
       if (api) {
         checkAuth(req, this.apiKey);
-        checkBeta(req);
+        checkBeta(req, url.pathname);
       }
       const declared = Number(req.headers["content-length"] ?? "0");
       return !(Number.isFinite(declared) && declared > this.limits.maxBytes);
@@ -314,8 +387,8 @@ class Handler {
     let holdsSlot = false;
     try {
       checkAuth(req, this.apiKey);
-      checkBeta(req);
-      const bodyText = await readBody(req, this.limits);
+      checkBeta(req, url.pathname);
+      const bodyBytes = await readBodyBytes(req, this.limits);
       if (isEnvironment) {
         holdsSlot = this.faults.acquireEnvironment();
         if (!holdsSlot) {
@@ -325,7 +398,7 @@ class Handler {
       }
       const delay = this.faults.latency();
       if (delay > 0) await sleep(delay);
-      const status = this.decideAndRoute(req, res, url, entry, bodyText, requestId);
+      const status = this.decideAndRoute(req, res, url, entry, bodyBytes, requestId);
       finish(status);
     } catch (err) {
       if (req.socket.destroyed) return finish(null); // the client went away: nobody to answer
@@ -338,7 +411,7 @@ class Handler {
   }
 
   /** Faults, then the store. Returns the status sent, or null when the connection was dropped. */
-  private decideAndRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry, bodyText: string, requestId: string): number | null {
+  private decideAndRoute(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry, bodyBytes: Buffer, requestId: string): number | null {
     const decision = this.faults.decide(entry.write);
     if (decision.fault) entry.fault = decision.fault;
     if (decision.kind === "error") {
@@ -349,7 +422,11 @@ class Handler {
       req.socket.destroy();
       return null;
     }
-    const reply = route(this.store, entry.method, url.pathname, url.searchParams, () => parseJsonBody(bodyText));
+    const body: RequestBody = {
+      json: () => parseJsonBody(bodyBytes.toString("utf8")),
+      form: () => parseMultipart(bodyBytes, boundaryOf(req.headers["content-type"]), SKILL_FORM_LIMITS),
+    };
+    const reply = route(this.store, entry.method, url.pathname, url.searchParams, body);
     if (decision.dropAfterCommit) {
       req.socket.destroy();
       return null;

@@ -11,6 +11,7 @@
 import { ApiError } from "./api-error.js";
 import { resolveAgentCreate, type RosterContext } from "./agent-config.js";
 import { resolveEnvironmentCreate } from "./environment-config.js";
+import { resolveDisplayName, resolveSkillFiles } from "./skill-config.js";
 import type { StateSnapshot } from "./store.js";
 import { canonicalJson, isObj, type Obj } from "./util.js";
 
@@ -28,12 +29,18 @@ export class StateEntryError extends Error {
 const AGENT_KEYS = ["id", "created_at", "archived_at", "versions"];
 const VERSION_KEYS = ["version", "updated_at", "config"];
 const ENVIRONMENT_KEYS = ["id", "created_at", "updated_at", "archived_at", "env"];
+const SKILL_KEYS = ["id", "created_at", "updated_at", "display_name", "name", "versions"];
+const SKILL_VERSION_KEYS = ["id", "created_at", "description", "files"];
+const SKILL_FILE_KEYS = ["path", "data"];
 const TOP_KEYS = ["format", "formatVersion", "agents", "environments"];
+/** Absent from files written before skills existed, and from files without skills: both load. */
+const OPTIONAL_TOP_KEYS = ["skills"];
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ID_SHAPE = /^[A-Za-z0-9_]{1,128}$/;
 
-function expectKeys(o: Obj, keys: readonly string[], where: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new StateEntryError(where, `unexpected key "${k.slice(0, 64)}"`);
-  for (const k of keys) if (!(k in o)) throw new StateEntryError(where, `missing key "${k}"`);
+function expectKeys(o: Obj, keys: readonly string[], where: string, optional: readonly string[] = []): void {
+  for (const k of Object.keys(o)) if (!keys.includes(k) && !optional.includes(k)) throw new StateEntryError(where, `unexpected key "${k.slice(0, 64)}"`);
+  for (const k of keys) if (!Object.hasOwn(o, k)) throw new StateEntryError(where, `missing key "${k}"`);
 }
 
 function expectRecord(v: unknown, keys: readonly string[], where: string): Obj {
@@ -153,15 +160,78 @@ function checkEnvironments(list: unknown[]): void {
   });
 }
 
+/** An API rule broken by a stored value, reported at the entry; anything else thrown is still this entry's problem. */
+function asEntryError(err: unknown, where: string): StateEntryError {
+  if (err instanceof StateEntryError) return err;
+  if (err instanceof ApiError) return new StateEntryError(where, err.message);
+  return new StateEntryError(where, `could not be checked (${(err as Error).message})`);
+}
+
+/** A file of a stored version: exact keys, a string path (checked with the upload rules later), canonical base64. */
+function skillFile(v: unknown, where: string): { path: string; data: Buffer } {
+  const f = expectRecord(v, SKILL_FILE_KEYS, where);
+  if (typeof f.path !== "string") throw new StateEntryError(`${where}.path`, "is not a string");
+  const data = f.data;
+  // Buffer.from(…, "base64") skips what it does not understand; only the canonical text round-trips.
+  if (typeof data !== "string" || !BASE64.test(data) || Buffer.from(data, "base64").toString("base64") !== data) {
+    throw new StateEntryError(`${where}.data`, "is not base64 as this server writes it");
+  }
+  return { path: f.path, data: Buffer.from(data, "base64") };
+}
+
+/**
+ * One stored version: its files must pass every rule an upload passes (paths, SKILL.md, limits),
+ * and the slug and description read from them must be the ones stored.
+ */
+function checkSkillVersion(v: unknown, where: string, name: string, ids: Set<string>): void {
+  const ver = expectRecord(v, SKILL_VERSION_KEYS, where);
+  expectId(ver.id, "skver", `${where}.id`, ids);
+  expectTimestamp(ver.created_at, `${where}.created_at`);
+  if (!Array.isArray(ver.files)) throw new StateEntryError(`${where}.files`, "is not a list");
+  const files = ver.files.map((f, i) => skillFile(f, `${where}.files[${i}]`));
+  let resolved: { name: string; description: string };
+  try {
+    resolved = resolveSkillFiles(files);
+  } catch (err) {
+    throw asEntryError(err, `${where}.files`);
+  }
+  if (resolved.name !== name) throw new StateEntryError(`${where}.files`, `SKILL.md names the skill "${resolved.name}", not "${name}"`);
+  if (ver.description !== resolved.description) throw new StateEntryError(`${where}.description`, "is not the description of the version's SKILL.md");
+}
+
+function checkSkills(list: unknown[]): void {
+  const ids = new Set<string>();
+  const versionIds = new Set<string>();
+  list.forEach((v, i) => {
+    const where = `skills[${i}]`;
+    const record = expectRecord(v, SKILL_KEYS, where);
+    expectId(record.id, "skill", `${where}.id`, ids);
+    expectTimestamp(record.created_at, `${where}.created_at`);
+    expectTimestamp(record.updated_at, `${where}.updated_at`);
+    if (typeof record.display_name !== "string") throw new StateEntryError(`${where}.display_name`, "is not a string");
+    try {
+      resolveDisplayName(record.display_name);
+    } catch (err) {
+      throw asEntryError(err, `${where}.display_name`);
+    }
+    if (typeof record.name !== "string") throw new StateEntryError(`${where}.name`, "is not a string");
+    // A skill always holds at least one version (the API refuses to delete the last one).
+    if (!Array.isArray(record.versions) || record.versions.length === 0) throw new StateEntryError(`${where}.versions`, "is not a non-empty list");
+    record.versions.forEach((ver, j) => checkSkillVersion(ver, `${where}.versions[${j}]`, record.name as string, versionIds));
+  });
+}
+
 /** Check a parsed state file; throws StateEntryError naming the first bad entry. */
 export function checkSnapshot(parsed: unknown): StateSnapshot {
   if (!isObj(parsed) || parsed.format !== "agentform-local-state" || parsed.formatVersion !== 1) {
     throw new StateEntryError("", "is not an agentform local state file (format version 1)");
   }
-  expectKeys(parsed, TOP_KEYS, "the top level");
+  expectKeys(parsed, TOP_KEYS, "the top level", OPTIONAL_TOP_KEYS);
   if (!Array.isArray(parsed.agents)) throw new StateEntryError("agents", "is not a list");
   if (!Array.isArray(parsed.environments)) throw new StateEntryError("environments", "is not a list");
+  if (Object.hasOwn(parsed, "skills") && !Array.isArray(parsed.skills)) throw new StateEntryError("skills", "is not a list");
   checkAgents(parsed.agents);
   checkEnvironments(parsed.environments);
+  checkSkills((parsed.skills as unknown[] | undefined) ?? []);
   return parsed as unknown as StateSnapshot;
 }

@@ -1,7 +1,7 @@
 /**
- * The local control plane's state: agents with every version, and environments. Records are kept
- * in creation order (which is also the list order) with a by-id index, so a list page costs
- * O(page) and a cursor is just a position.
+ * The local control plane's state: agents with every version, environments, and skills (kept by
+ * skills.ts). Records are kept in creation order (which is also the list order) with a by-id
+ * index, so a list page costs O(page) and a cursor is just a position (see paging.ts).
  */
 import { badRequest, conflict, notFound } from "./api-error.js";
 import {
@@ -17,7 +17,11 @@ import {
   resolveEnvironmentUpdate,
   type EnvironmentConfig,
 } from "./environment-config.js";
+import { decodeCursor, pageOf, type Page } from "./paging.js";
+import { SkillStore, type SkillRecord } from "./skills.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
+
+export type { Page } from "./paging.js";
 
 interface AgentVersion {
   version: number;
@@ -48,12 +52,11 @@ export interface StateSnapshot {
   formatVersion: 1;
   agents: AgentRecord[];
   environments: EnvironmentRecord[];
-}
-
-/** One page of a list, in the API's PageCursor shape. */
-export interface Page {
-  data: Obj[];
-  next_page: string | null;
+  /**
+   * Written only when there are skills, so a state file without skills stays exactly what
+   * earlier versions of this server wrote and read.
+   */
+  skills?: SkillRecord[];
 }
 
 /** The parsed query of `GET /v1/agents`. */
@@ -71,37 +74,6 @@ export const AGENT_LIST_MAX_LIMIT = 100;
 export const ENVIRONMENT_LIST_DEFAULT_LIMIT = 20;
 export const ENVIRONMENT_LIST_MAX_LIMIT = 1000;
 
-/** Cursors are opaque to clients; inside they name the list and the next position. */
-function encodeCursor(list: string, index: number): string {
-  return Buffer.from(`${list}:${index}`, "utf8").toString("base64url");
-}
-
-function decodeCursor(list: string, page: string | null): number {
-  if (page === null || page === "") return 0;
-  const text = Buffer.from(page, "base64url").toString("utf8");
-  const match = /^([a-z_]+(?::[A-Za-z0-9_]+)?):(\d+)$/.exec(text);
-  if (!match || match[1] !== list) throw badRequest("page: invalid page cursor for this list");
-  return Number(match[2]);
-}
-
-/** Walk `items` from `start`, keep up to `limit` matches, and report whether another match exists. */
-function pageOf<T>(items: readonly T[], start: number, limit: number, keep: (item: T) => boolean, view: (item: T) => Obj, list: string): Page {
-  const data: Obj[] = [];
-  let i = start;
-  for (; i < items.length && data.length < limit; i++) {
-    const item = items[i] as T;
-    if (keep(item)) data.push(view(item));
-  }
-  let next: number | null = null;
-  for (let j = i; j < items.length; j++) {
-    if (keep(items[j] as T)) {
-      next = j;
-      break;
-    }
-  }
-  return { data, next_page: next === null ? null : encodeCursor(list, next) };
-}
-
 /** All resources of one control plane, with the API's write rules applied. */
 export class Store {
   private agents: AgentRecord[] = [];
@@ -114,7 +86,12 @@ export class Store {
   /** Called after every committed change (persistence hooks in here). */
   onCommit: () => void = () => {};
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  /** Skills and their versions; commits go through onCommit, which is replaced after construction. */
+  readonly skills: SkillStore;
+
+  constructor(private readonly now: () => Date = () => new Date()) {
+    this.skills = new SkillStore(() => this.onCommit(), now);
+  }
 
   get agentCount(): number {
     return this.agents.length;
@@ -347,14 +324,17 @@ export class Store {
 
   // -- persistence -----------------------------------------------------------------------------
 
-  /** The whole state as plain data (deleted environments left out). */
+  /** The whole state as plain data (deleted environments, skills and skill versions left out). */
   snapshot(): StateSnapshot {
-    return {
+    const snapshot: StateSnapshot = {
       format: "agentform-local-state",
       formatVersion: 1,
       agents: this.agents,
       environments: this.environments.filter((r) => r.deleted !== true),
     };
+    const skills = this.skills.snapshot();
+    if (skills.length > 0) snapshot.skills = skills;
+    return snapshot;
   }
 
   /** Replace the state with a loaded snapshot (already checked by the caller). */
@@ -364,5 +344,6 @@ export class Store {
     this.environments = cloneJson(snapshot.environments);
     this.environmentIndex = new Map(this.environments.map((r) => [r.id, r]));
     this.environmentNames = new Map(this.environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
+    this.skills.load(snapshot.skills ?? []);
   }
 }

@@ -95,7 +95,7 @@ export async function benchValidate(): Promise<Record<string, number>> {
     // CPU time as well as wall time: on a shared machine wall time mostly measures the neighbours.
     const used = process.cpuUsage(cpu);
     const cpuMs = (used.user + used.system) / 1000;
-    if (first.diagnostics.length > 0 || second.agents.length !== agents || second.environments.length !== environments) {
+    if (first.diagnostics.length > 0 || second.manifests.agent.length !== agents || second.manifests.environment.length !== environments) {
       throw new Error(`bench fleet did not validate clean: ${first.diagnostics.length} diagnostics, first: ${JSON.stringify(first.diagnostics[0])}`);
     }
     const figures: Record<string, number> = { manifests: agents + environments, coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), cpuMs: Math.round(cpuMs), perManifestUs: Math.round((warmMs * 1000) / (agents + environments)) };

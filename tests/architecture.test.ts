@@ -70,6 +70,21 @@ describe("house rules", () => {
     expect(branches).toEqual([]);
   });
 
+  it("outside src/kinds/ and src/local/, no code names a kind at all (kinds are reached through the registry)", () => {
+    const kindNames = new Set(Object.keys(KINDS));
+    const exempt = (rel: string) => rel.startsWith("src/kinds/") || rel.startsWith("src/local/") || rel === "src/lock/runtime.ts";
+    const named: string[] = [];
+    for (const { rel, source } of files) {
+      if (exempt(rel)) continue;
+      walk(source, (n) => {
+        // Import paths name kind modules' folders, not kinds; every other literal counts.
+        if (ts.isImportDeclaration(n.parent ?? n) && n === (n.parent as ts.ImportDeclaration).moduleSpecifier) return;
+        if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && kindNames.has(n.text)) named.push(`${rel}:${lineOf(source, n.getStart())} ${n.parent.getText().slice(0, 60)}`);
+      });
+    }
+    expect(named).toEqual([]);
+  });
+
   it("the core never imports the CLI", () => {
     const offenders = files
       .filter(({ rel }) => !rel.startsWith("src/cli/"))

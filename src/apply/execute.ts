@@ -12,7 +12,7 @@ import type { ResolvedRef } from "../kinds/spec.js";
 import type { RequestBody } from "../kinds/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
-import type { LockBook } from "./lockbook.js";
+import { pinKey, type LockBook } from "./lockbook.js";
 
 export interface ExecuteContext {
   backend: ControlPlane;
@@ -86,7 +86,7 @@ async function remove(entry: PlannedResource, method: "archive" | "delete", ctx:
   else await checkDigestBasis(entry, id, ctx.backend);
   let version: number | undefined;
   if (method === "archive") version = versionOf(entry.kind, await ctx.backend.archive(entry.kind, id));
-  else await ctx.backend.delete(entry.kind as "environment", id);
+  else await ctx.backend.delete(entry.kind, id);
   ctx.countWrite();
   ctx.book.forget(entry);
   return { id, ...(version !== undefined ? { version } : {}) };
@@ -109,14 +109,15 @@ async function checkVersionBasis(entry: PlannedResource, id: string, backend: Co
  * id and version those targets have now (the kind's own reference rule, the one copy of it).
  */
 function resolveRefs(entry: PlannedResource, body: RequestBody, book: LockBook): RequestBody {
-  return kindSpec(entry.kind).resolveRefs(body, (name, explicit): ResolvedRef => {
-    const pin = book.pins.get(name);
+  return kindSpec(entry.kind).resolveRefs(body, ({ kind, name, version: explicit }): ResolvedRef => {
+    const pin = book.pins.get(pinKey(kind, name));
     if (!pin) {
       throw new OperationalError("unresolved-reference", `${entry.address} refers to "${name}", which has no id yet.`, {
         hint: `Make sure "${name}" has a manifest and applied successfully, then run \`agentform plan\` again.`,
       });
     }
-    return { id: pin.id, version: explicit ?? pin.version };
+    const version = explicit ?? pin.version;
+    return version === undefined ? { id: pin.id } : { id: pin.id, version };
   });
 }
 

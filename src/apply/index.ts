@@ -211,7 +211,7 @@ function fenceWrites(backend: ControlPlane, fence: () => Promise<void>): Control
     baseUrl: backend.baseUrl,
     list: (kind, options) => backend.list(kind, options),
     get: (kind, id, options) => backend.get(kind, id, options),
-    listVersions: (agentId) => backend.listVersions(agentId),
+    listVersions: (kind, id) => backend.listVersions(kind, id),
     async create<K extends ResourceKind>(kind: K, body: RequestBody) {
       await fence();
       return backend.create(kind, body);
@@ -224,7 +224,7 @@ function fenceWrites(backend: ControlPlane, fence: () => Promise<void>): Control
       await fence();
       return backend.archive(kind, id);
     },
-    async delete(kind: "environment", id: string) {
+    async delete(kind: ResourceKind, id: string) {
       await fence();
       return backend.delete(kind, id);
     },

@@ -14,10 +14,15 @@ import { canonicalJson, liveDigest } from "../normalize/index.js";
 import type { PlannedResource } from "../plan/types.js";
 import { ownValue, setOwn } from "../util/record.js";
 
-/** Where a by-name reference to a versioned resource points: an id and a version. */
+/** Where a by-name reference points: an id and, for versioned kinds, a version. */
 export interface Pin {
   id: string;
-  version: number;
+  version?: number;
+}
+
+/** The key of a pin: the resource's plan address. */
+export function pinKey(kind: ResourceKind, name: string): string {
+  return `${kind}.${name}`;
 }
 
 export class LockBook {
@@ -27,8 +32,8 @@ export class LockBook {
   savedChanges = 0;
   saveFailed = false;
   /**
-   * Pins of versioned resources by name: locked pins, then what the plan saw for unchanged ones,
-   * then (as entries complete) the versions this run wrote.
+   * Pins by address: locked pins, then what the plan saw for unchanged resources, then (as
+   * entries complete) the ids and versions this run wrote.
    */
   readonly pins = new Map<string, Pin>();
   private running: Promise<void> = Promise.resolve();
@@ -45,12 +50,10 @@ export class LockBook {
   /** Seed the pins from the lockfile and from the plan's unchanged entries. */
   seedPins(resources: readonly PlannedResource[]): void {
     for (const kind of Object.keys(KINDS) as ResourceKind[]) {
-      for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) {
-        if (entry.version !== undefined) this.pins.set(name, { id: entry.id, version: entry.version });
-      }
+      for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) this.pins.set(pinKey(kind, name), pinOf(entry.id, entry.version));
     }
     for (const r of resources) {
-      if (r.request === null && r.id && r.basis?.version !== undefined) this.pins.set(r.name, { id: r.id, version: r.basis.version });
+      if (r.request === null && r.id && r.basis) this.pins.set(r.address, pinOf(r.id, r.basis.version));
     }
   }
 
@@ -90,7 +93,7 @@ export class LockBook {
     if (entry.renamedFrom !== undefined) this.remove(table, entry.renamedFrom);
     const version = versionOf(entry.kind, live);
     this.set(table, entry.name, { id: live.id, ...(version !== undefined ? { version } : {}), specDigest, liveDigest: liveDigest(entry.kind, live) });
-    if (version !== undefined) this.pins.set(entry.name, { id: live.id, version });
+    this.pins.set(entry.address, pinOf(live.id, version));
     return { id: live.id, ...(version !== undefined ? { version } : {}) };
   }
 
@@ -100,7 +103,7 @@ export class LockBook {
     for (const [name, locked] of Object.entries(table)) {
       if (name === entry.name || locked.id === entry.id) this.remove(table, name);
     }
-    this.pins.delete(entry.name);
+    this.pins.delete(entry.address);
   }
 
   /** Set an entry, counting it as a change only when it differs. */
@@ -117,4 +120,8 @@ export class LockBook {
     delete table[name];
     this.changes++;
   }
+}
+
+function pinOf(id: string, version: number | undefined): Pin {
+  return version === undefined ? { id } : { id, version };
 }

@@ -20,7 +20,7 @@
  */
 import { BackendError } from "./errors.js";
 import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
-import type { ControlPlane, ListOptions, LiveAgent, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
+import type { ControlPlane, ListOptions, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
 import { kindSpec, versionOf } from "../kinds/index.js";
 import { applyMetadataPatch } from "../kinds/values.js";
 
@@ -198,7 +198,7 @@ class ResilientBackend implements ControlPlane {
     }
   }
 
-  async delete(kind: "environment", id: string): Promise<void> {
+  async delete(kind: ResourceKind, id: string): Promise<void> {
     const operation = `delete ${kind} ${id}`;
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
@@ -215,8 +215,8 @@ class ResilientBackend implements ControlPlane {
     }
   }
 
-  listVersions(agentId: string): Promise<LiveAgent[]> {
-    return this.retrying(`list versions of agent ${agentId}`, "agent", false, () => this.inner.listVersions(agentId));
+  listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]> {
+    return this.retrying(`list versions of ${kind} ${id}`, kind, false, () => this.inner.listVersions(kind, id));
   }
 
   private delayFor(error: BackendError, attempt: number): number {
@@ -279,10 +279,10 @@ class ResilientBackend implements ControlPlane {
     const live = await this.get(kind, id);
     const version = versionOf(kind, live);
     if (version === undefined || version === expected) return undefined;
-    const versions = await this.listVersions(id);
-    const index = versions.findIndex((v) => v.version === version);
+    const versions = await this.listVersions(kind, id);
+    const index = versions.findIndex((v) => versionOf(kind, v) === version);
     const previous = versions[index - 1];
-    if (index < 1 || previous?.version !== expected) return undefined;
+    if (index < 1 || previous === undefined || versionOf(kind, previous) !== expected) return undefined;
     return bodyReflected(kind, body, previous, live) ? live : undefined;
   }
 }

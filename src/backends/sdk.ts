@@ -10,6 +10,7 @@
  * (size, time, content type), lists stop on a repeated cursor or past a page limit, and every
  * resource is shape-checked (shape.ts) before the reconciler sees it.
  */
+import { versionOf } from "../kinds/index.js";
 import { createHash } from "node:crypto";
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { redactSecrets } from "../errors.js";
@@ -20,7 +21,6 @@ import type {
   ConnectionSettings,
   ControlPlane,
   ListOptions,
-  LiveAgent,
   LiveOf,
   RequestBody,
   ResourceKind,
@@ -100,17 +100,18 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       return call(operation, async () => checkLive(kind, await ops[kind].archive(id), operation, id));
     },
 
-    async delete(kind: "environment", id: string): Promise<void> {
+    async delete(kind: ResourceKind, id: string): Promise<void> {
       await call(`delete ${kind} ${id}`, () => ops[kind].remove(id));
     },
 
-    async listVersions(agentId: string): Promise<LiveAgent[]> {
-      const operation = `list versions of agent ${agentId}`;
+    async listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]> {
+      const operation = `list versions of ${kind} ${id}`;
+      const { pageSize, listVersions } = ops[kind];
       return call(operation, async () => {
-        const items = await listAll(limits, operation, AGENT_PAGE, () => client.beta.agents.versions.list(agentId, { limit: AGENT_PAGE }, req));
-        const versions = items.map((item) => checkLive("agent", item, operation, agentId));
+        const items = await listAll(limits, operation, pageSize, () => listVersions(id, pageSize));
+        const versions = items.map((item) => checkLive(kind, item, operation, id));
         // Oldest first, whatever order the server pages in.
-        return versions.sort((a, b) => a.version - b.version);
+        return versions.sort((a, b) => (versionOf(kind, a) ?? 0) - (versionOf(kind, b) ?? 0));
       });
     },
   };
@@ -127,6 +128,7 @@ interface KindOps {
   update(id: string, body: RequestBody, expectedVersion: number | undefined): Promise<unknown>;
   archive(id: string): Promise<unknown>;
   remove(id: string): Promise<unknown>;
+  listVersions(id: string, limit: number): Promise<CursorPage>;
 }
 
 /** Each kind's endpoints in the SDK, keyed by kind (a kind without them does not compile). */
@@ -148,6 +150,7 @@ function kindOps(client: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKin
       },
       archive: (id) => agents.archive(id, {}, req),
       remove: unsupported("delete agent"),
+      listVersions: (id, limit) => agents.versions.list(id, { limit }, req),
     },
     environment: {
       pageSize: ENVIRONMENT_PAGE,
@@ -158,6 +161,7 @@ function kindOps(client: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKin
       archive: (id) => environments.archive(id, {}, req),
       // The API answers either {id, type: "environment_deleted"} or 204.
       remove: (id) => environments.delete(id, {}, req),
+      listVersions: unsupported("list versions of an environment"),
     },
   };
 }

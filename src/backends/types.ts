@@ -6,10 +6,10 @@
  * Live resources are returned exactly as the API sent them (parsed JSON); normalizing them is
  * the job of `src/normalize`, never of a backend.
  */
-import type { LiveAgent, LiveOf, RequestBody, ResourceKind } from "../kinds/types.js";
+import type { LiveOf, RequestBody, ResourceKind } from "../kinds/types.js";
 
 // The kinds are defined by the core; backends implement them.
-export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
+export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, LiveSets, RequestBody, ResourceKind } from "../kinds/types.js";
 
 export interface ListOptions {
   includeArchived?: boolean;
@@ -37,10 +37,10 @@ export interface ControlPlane {
     options?: { expectedVersion?: number },
   ): Promise<LiveOf<K>>;
   archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>>;
-  /** Environments only; agents cannot be deleted. */
-  delete(kind: "environment", id: string): Promise<void>;
-  /** Every version of an agent, oldest first. */
-  listVersions(agentId: string): Promise<LiveAgent[]>;
+  /** Only kinds whose spec says `deletable` (environments); the others refuse with a 400. */
+  delete(kind: ResourceKind, id: string): Promise<void>;
+  /** Every version of a versioned resource, oldest first. */
+  listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]>;
 }
 
 /** Connection settings for a target, resolved from agentform.yaml and the environment. */

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { Argument, Command, Option } from "commander";
 import { ConfigError, ExitCode, SafetyError } from "../errors.js";
-import type { ControlPlane, LiveAgent, ResourceKind } from "../backends/types.js";
+import type { ControlPlane, LiveResource, ResourceKind } from "../backends/types.js";
 import type { Plan } from "../plan/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
@@ -16,13 +16,14 @@ import type { ProjectConfig } from "../manifest/types.js";
 import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
-import { KINDS, kindSpec } from "../kinds/index.js";
+import { KIND_ORDER, KINDS, kindSpec, versionOf } from "../kinds/index.js";
 import { lockTable } from "../lock/table.js";
 import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
-import { computePlan, openWorkspace, readAgentVersion } from "./workflow.js";
+import { computePlan, openWorkspace, readVersion, type LiveState } from "./workflow.js";
+import { kindCounts } from "./kind-counts.js";
 import { nullRecord } from "../util/record.js";
 
 interface LockFlags {
@@ -97,7 +98,7 @@ async function printPin(kind: ResourceKind, name: string, flags: LockFlags, ctx:
  */
 async function requireManifestMatch(config: ProjectConfig, kind: ResourceKind, name: string, entry: { specDigest?: unknown }, lockName: string): Promise<void> {
   const load = await loadProject(config);
-  const manifest = [...load.agents, ...load.environments].find((m) => m.kind === kind && m.name === name);
+  const manifest = load.manifests[kind].find((m) => m.name === name);
   if (!manifest) {
     throw new SafetyError("lock-no-manifest", `${lockName} lists ${kind} "${name}", but no valid manifest in this checkout describes it, so its pin cannot be trusted.`, {
       hint: "Restore the manifest (`agentform validate` shows problems), or run `agentform apply --prune` to retire the resource.",
@@ -128,14 +129,12 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
     }
     const backend = ws.target.backend;
     // Archived resources are listed too, so "archived" can be told apart from "gone".
-    const [agents, environments] = await Promise.all([
-      backend.list("agent", { includeArchived: true }),
-      backend.list("environment", { includeArchived: true }),
-    ]);
-    const active = { agents: agents.filter((a) => !a.archived_at), environments: environments.filter((e) => !e.archived_at) };
+    const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind, { includeArchived: true })));
+    const live = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
+    const active = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, (lists[i] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
     const { plan } = await computePlan(ws, { adopt: false, prune: false, allowEmpty: false }, active);
-    const versionsExist = await lockedVersionsExist(ws.lock, agents, plan, backend);
-    const findings = verifyLock({ lock: ws.lock, agents: ws.load.agents, environments: ws.load.environments, live: { agents, environments }, versionsExist, plan });
+    const versionsExist = await lockedVersionsExist(ws.lock, live, plan, backend);
+    const findings = verifyLock({ lock: ws.lock, manifests: ws.load.manifests, live, versionsExist, plan });
     printFindings(findings, ws.lock, flags, ctx);
     return findings.some((f) => f.severity === "error") ? ExitCode.refused : ExitCode.ok;
   } finally {
@@ -143,22 +142,24 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
   }
 }
 
-/** Does each locked agent version exist? Reads only what neither live nor the plan answers. */
-async function lockedVersionsExist(lock: Lockfile, agents: LiveAgent[], plan: Plan, backend: ControlPlane): Promise<Record<string, boolean>> {
-  const byId = new Map(agents.map((a) => [a.id, a]));
-  const pinned = new Map(plan.resources.flatMap((r) => (r.lockOnly?.pinned ? [[r.name, r.lockOnly.pinned] as const] : [])));
+/** Does each locked version exist (versioned kinds)? Reads only what neither live nor the plan answers. */
+async function lockedVersionsExist(lock: Lockfile, live: LiveState, plan: Plan, backend: ControlPlane): Promise<Record<string, boolean>> {
+  const pinned = new Map(plan.resources.flatMap((r) => (r.lockOnly?.pinned ? [[r.address, r.lockOnly.pinned] as const] : [])));
   const exists = nullRecord<boolean>();
-  await Promise.all(
-    Object.entries(lock.agents).map(async ([name, entry]) => {
-      const live = byId.get(entry.id);
-      if (!live) return;
-      // Versions only go up, so a live agent at the locked version proves it exists: no request.
-      if (live.version === entry.version) return void (exists[name] = true);
-      const known = pinned.get(name);
-      if (known && known.id === entry.id && known.version === entry.version) return void (exists[name] = known.matchesManifest !== null);
-      exists[name] = (await readAgentVersion(backend, entry.id, entry.version)) !== null;
-    }),
-  );
+  const checks = KIND_ORDER.filter((kind) => kindSpec(kind).versioned).flatMap((kind) => {
+    const byId = new Map((live[kind] as LiveResource[]).map((r) => [r.id, r]));
+    return Object.entries(lockTable(lock, kind)).map(async ([name, entry]) => {
+      const address = `${kind}.${name}`;
+      const found = byId.get(entry.id);
+      if (!found || entry.version === undefined) return;
+      // Versions only go up, so a live resource at the locked version proves it exists: no request.
+      if (versionOf(kind, found) === entry.version) return void (exists[address] = true);
+      const known = pinned.get(address);
+      if (known && known.id === entry.id && known.version === entry.version) return void (exists[address] = known.matchesManifest !== null);
+      exists[address] = (await readVersion(backend, kind, entry.id, entry.version)) !== null;
+    });
+  });
+  await Promise.all(checks);
   return exists;
 }
 
@@ -174,7 +175,7 @@ function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags
   }
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;
-  const counted = `${Object.keys(lock.agents).length} agent(s), ${Object.keys(lock.environments).length} environment(s)`;
+  const counted = kindCounts((kind) => `${Object.keys(lockTable(lock, kind)).length} ${kind}(s)`).join(", ");
   ctx.io.stdout.write(
     errors > 0
       ? `Lockfile has problems: ${errors} error(s), ${warnings} warning(s) across ${counted}.\n`

@@ -15,7 +15,7 @@ import { inputsDigest } from "../apply/saved-plan.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
 import { useColor } from "./output.js";
-import { computePlan, openWorkspace, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
+import { allLive, computePlan, openWorkspace, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 export interface PlanFlags {
   target?: string;
@@ -137,7 +137,7 @@ async function withDriftExplained(ws: Workspace, plan: Plan, live: LiveState): P
       }
     }),
   );
-  return explainDrift(plan, locked, [...live.agents, ...live.environments]);
+  return explainDrift(plan, locked, allLive(live));
 }
 
 async function writeFileAtomic(file: string, text: string): Promise<void> {

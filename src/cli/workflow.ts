@@ -6,7 +6,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { ControlPlane, LiveAgent, LiveEnvironment } from "../backends/types.js";
+import type { ControlPlane, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
+import { KIND_ORDER } from "../kinds/index.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
@@ -39,10 +40,8 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
-export interface LiveState {
-  agents: LiveAgent[];
-  environments: LiveEnvironment[];
-}
+/** Live resources per kind, archived ones excluded. */
+export type LiveState = LiveSets;
 
 /** Load config, manifests and lockfile; refuse invalid manifests (exit 4) before any API call. */
 export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlags): Promise<Workspace> {
@@ -77,11 +76,8 @@ export function reportWarnings(ws: Workspace, io: Io): void {
 
 /** Read live state with list calls only (archived resources are not part of the workspace). */
 export async function refresh(ws: Workspace): Promise<LiveState> {
-  const [agents, environments] = await Promise.all([
-    ws.target.backend.list("agent"),
-    ws.target.backend.list("environment"),
-  ]);
-  return { agents, environments };
+  const lists = await Promise.all(KIND_ORDER.map((kind) => ws.target.backend.list(kind)));
+  return Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
 }
 
 export async function computePlan(
@@ -94,8 +90,7 @@ export async function computePlan(
     project: ws.config.project,
     target: ws.target.name,
     origin: ws.target.origin,
-    agents: ws.load.agents,
-    environments: ws.load.environments,
+    manifests: ws.load.manifests,
     live,
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
@@ -111,15 +106,20 @@ export async function computePlan(
 async function withPinnedVersions(ws: Workspace, plan: Plan, live: LiveState): Promise<Plan> {
   const wanted = pinnedVersionsWanted(plan);
   if (wanted.length === 0) return plan;
-  const read = new Map<string, LiveAgent | null>();
-  await Promise.all(wanted.map(async (w) => read.set(w.address, await readAgentVersion(ws.target.backend, w.id, w.version))));
-  return annotatePinned(plan, read, live.agents);
+  const read = new Map<string, LiveResource | null>();
+  await Promise.all(wanted.map(async (w) => read.set(w.address, await readVersion(ws.target.backend, w.kind, w.id, w.version))));
+  return annotatePinned(plan, read, allLive(live));
 }
 
-/** One version of an agent, or null when it does not exist (or the id is not an agent's). */
-export async function readAgentVersion(backend: ControlPlane, id: string, version: number): Promise<LiveAgent | null> {
+/** Every live resource, of every kind. */
+export function allLive(live: LiveState): LiveResource[] {
+  return KIND_ORDER.flatMap((kind) => live[kind] as LiveResource[]);
+}
+
+/** One version of a resource, or null when it does not exist (or the id is not one of that kind's). */
+export async function readVersion(backend: ControlPlane, kind: ResourceKind, id: string, version: number): Promise<LiveResource | null> {
   try {
-    return await backend.get("agent", id, { version });
+    return await backend.get(kind, id, { version });
   } catch (err) {
     if (err instanceof BackendError && (err.isNotFound || err.status === 400)) return null;
     throw err;

@@ -5,13 +5,16 @@
 import { agentKind } from "./agent/index.js";
 import { environmentKind } from "./environment/index.js";
 import type { KindSpec } from "./spec.js";
-import type { LiveResource, ResourceKind } from "./types.js";
+import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 
 /** In dependency order: a kind comes after the kinds its resources may use (agents run in environments). */
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
   environment: environmentKind,
   agent: agentKind,
 };
+
+/** Every kind, in dependency order (the registry's key order). */
+export const KIND_ORDER: readonly ResourceKind[] = Object.keys(KINDS) as ResourceKind[];
 
 /** The spec of a kind. */
 export function kindSpec<K extends ResourceKind>(kind: K): KindSpec<K> {
@@ -24,4 +27,9 @@ export function versionOf(kind: ResourceKind, live: LiveResource): number | unde
 }
 
 export type { KindSpec } from "./spec.js";
-export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
+export type { ByKind, KindRef, LiveAgent, LiveEnvironment, LiveOf, LiveResource, LiveSets, RequestBody, ResourceKind } from "./types.js";
+
+/** One value per kind, built by calling `make` for each kind in dependency order. */
+export function byKind<T>(make: (kind: ResourceKind) => T): ByKind<T> {
+  return Object.fromEntries(KIND_ORDER.map((kind) => [kind, make(kind)])) as ByKind<T>;
+}

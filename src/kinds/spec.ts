@@ -5,32 +5,45 @@
  */
 import type { Findings } from "./findings.js";
 import type { Obj } from "./values.js";
-import type { LiveOf, ResourceKind } from "./types.js";
+import type { KindRef, LiveOf, LockKeyOf, ResourceKind } from "./types.js";
+import type { KindRules } from "./rules.js";
 
 /** Marks a value that only apply can know (the version a re-pin will point at, a new id). */
 export const KNOWN_AFTER_APPLY = "(known after apply)";
 
 /** How a by-name reference resolves for a request body; undefined keeps `{type, ref}`. */
-export type BodyRefResolver = (name: string, explicitVersion: number | undefined) => ResolvedRef | undefined;
+export type BodyRefResolver = (target: KindRef) => ResolvedRef | undefined;
 
 /** A resolved by-name reference: `version` may be the known-after-apply marker string. */
 export interface ResolvedRef {
   /** Live id, or the known-after-apply marker when the target is created in the same plan. */
   id: string;
-  version: number | string;
+  /** For targets of versioned kinds. */
+  version?: number | string;
 }
 
 /** How canonical forms resolve by-name references (absent: kept by name). */
 export interface DesiredContext {
-  resolveRef?: (name: string, explicitVersion: number | undefined) => ResolvedRef | undefined;
+  resolveRef?: BodyRefResolver;
 }
 
 export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly kind: K;
+  /** The JSON Schema manifests of this kind are validated against (schemas/<schema>.schema.json). */
+  readonly schema: K;
   /** The default manifest folder (and its key under `paths:` in agentform.yaml). */
   readonly folder: string;
+  /**
+   * How agentform knows a live resource is this project's: the `agentform.project` metadata
+   * marker, or (kinds without metadata) the lockfile entry alone.
+   */
+  readonly ownership: "marker" | "lockfile";
+  /** Who pins a resource of this kind, for messages ("A roster" pins an agent). */
+  readonly referencedFrom: string;
   /** File extensions a manifest of this kind may have (lower case, with the dot). */
   readonly extensions: readonly string[];
+  /** Whether a parsed file named outside the configured folders looks like a manifest of this kind. */
+  looksLike(value: Obj, markdown: boolean): boolean;
   /**
    * How apply guards against lost updates: "version" sends the version seen at plan time (the
    * API refuses a stale one); "digest" re-reads the resource and compares its live digest
@@ -45,7 +58,9 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   /** Whether a metadata value of "" deletes the key (environments), or is stored as a value (agents). */
   readonly emptyMetadataDeletes: boolean;
   /** The lockfile's top-level map for this kind. */
-  readonly lockKey: "agents" | "environments";
+  readonly lockKey: LockKeyOf<K>;
+  /** Whether every update makes a new, numbered version that references can pin. */
+  readonly versioned: boolean;
   /** Whether the API can delete it (otherwise only archive). */
   readonly deletable: boolean;
   /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */
@@ -71,4 +86,21 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   fieldBody(field: string, desired: Obj): unknown;
   /** Security review of canonical forms; `before` null: the resource is being created. */
   reviewSecurity(findings: Findings, before: Obj | null, after: Obj): void;
+  /** The by-name references a manifest's spec holds (`{ref: name}`), in document order. */
+  references(spec: Obj): KindRef[];
+  /** The ids of other resources a live resource references (an archive waits for them to let go). */
+  liveReferenceIds(live: LiveOf<K>): string[];
+  /**
+   * For a changed pointer of the canonical form: the key of the reference whose version it is,
+   * when the reference follows its target's latest version (a re-pin, not an edit); else null.
+   * Keys are the target's id, or `ref:<name>` while it has none.
+   */
+  followedRefKey(pointer: string): string | null;
+  /** Rules beyond the JSON Schema: what the API would reject at write time. */
+  readonly rules: KindRules;
+  /**
+   * The live → manifest conversion (for import): a manifest spec whose canonical form equals
+   * the live resource's, with server defaults and read-only fields left out.
+   */
+  toManifest(live: LiveOf<K>): Obj;
 }

@@ -24,3 +24,19 @@ export type LiveResource = LiveByKind[ResourceKind];
 
 /** A JSON request body: exactly what goes on the wire (snake_case, API shapes). */
 export type RequestBody = Record<string, unknown>;
+
+/** One value per kind (manifests by kind, live resources by kind, …). */
+export type ByKind<T> = { [K in ResourceKind]: T };
+
+/** Each kind's live resources, as list calls return them. */
+export type LiveSets = { [K in ResourceKind]: LiveOf<K>[] };
+
+/** A by-name reference a manifest holds to another resource (`{ref: name}`, maybe pinned at `version`). */
+export interface KindRef {
+  kind: ResourceKind;
+  name: string;
+  version?: number;
+}
+
+/** A kind's top-level map in the lockfile: its name plus "s" (agents, memory_stores). */
+export type LockKeyOf<K extends ResourceKind> = `${K}s`;

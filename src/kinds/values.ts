@@ -3,6 +3,7 @@
  * the same way (empty strings, sets, server-defaulted policies, keyed collections, metadata).
  */
 import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { canonicalJson } from "../normalize/json.js";
 
 export type Obj = Record<string, unknown>;
 
@@ -76,4 +77,31 @@ export function createFieldsOf(spec: Obj, mapped: Readonly<Record<string, (value
     body[k] = Object.hasOwn(mapped, k) ? (mapped[k] as (value: unknown) => unknown)(v) : v;
   }
   return body;
+}
+
+/**
+ * A minimal manifest for a live resource (the live → manifest conversion import needs): its
+ * create fields, without the ownership marker, each left out when the canonical form is the same
+ * without it (a server default). When even the full copy does not reproduce the live canonical
+ * form, the full copy is returned: a visible difference beats a silently lost field.
+ */
+export function minimalManifest(live: Obj, fields: readonly string[], desired: (spec: Obj) => Obj, liveCanonical: Obj): Obj {
+  const spec: Obj = {};
+  for (const f of fields) {
+    const v = live[f];
+    if (v !== null && v !== undefined) spec[f] = v;
+  }
+  if (isObj(spec.metadata)) {
+    const { [OWNERSHIP_KEY]: _marker, ...rest } = spec.metadata;
+    if (Object.keys(rest).length > 0) spec.metadata = rest;
+    else delete spec.metadata;
+  }
+  const target = canonicalJson(liveCanonical);
+  if (canonicalJson(desired(spec)) !== target) return spec;
+  for (const f of Object.keys(spec)) {
+    if (f === "name") continue;
+    const { [f]: _dropped, ...without } = spec;
+    if (canonicalJson(desired(without)) === target) delete spec[f];
+  }
+  return spec;
 }

@@ -12,7 +12,8 @@ import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { inertText } from "../render/inert.js";
 import { nullRecord } from "../util/record.js";
-import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedAgent, type LockedEnvironment, type Lockfile } from "./types.js";
+import { KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedEntry, type Lockfile, type LockTables } from "./types.js";
 
 /**
  * The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. The version
@@ -45,15 +46,19 @@ export function emptyLock(project: string, target: string, origin: Lockfile["ori
     project,
     target,
     origin: { baseUrl: origin.baseUrl, workspaceId: origin.workspaceId },
-    agents: nullRecord(),
-    environments: nullRecord(),
+    ...tables(() => nullRecord()),
   };
+}
+
+/** One prototype-free map per kind, made by `make`. */
+function tables(make: (key: keyof LockTables) => Record<string, LockedEntry>): LockTables {
+  return Object.fromEntries(KIND_ORDER.map((k) => [kindSpec(k).lockKey, make(kindSpec(k).lockKey)])) as LockTables;
 }
 
 /** A deep copy that keeps name-keyed tables prototype-free (structuredClone would not). */
 export function cloneLock(lock: Lockfile): Lockfile {
   const copy = structuredClone(lock);
-  return { ...copy, agents: nullRecord(Object.entries(copy.agents)), environments: nullRecord(Object.entries(copy.environments)) };
+  return { ...copy, ...tables((key) => nullRecord(Object.entries(copy[key]))) };
 }
 
 /**
@@ -92,7 +97,7 @@ export function parseLock(text: string, file: string): Lockfile {
   }
   // The spread keeps unknown top-level fields (a newer minor's maps) so they are written back.
   const lock = data as Lockfile;
-  return { ...lock, agents: nullRecord(Object.entries(lock.agents)), environments: nullRecord(Object.entries(lock.environments)) };
+  return { ...lock, ...tables((key) => nullRecord(Object.entries(lock[key]))) };
 }
 
 /** Whether `version` is a minor of the major this agentform reads (1 ≤ v < 2 for major 1). */
@@ -127,18 +132,21 @@ function shapeProblem(data: unknown): string | null {
   if (!isObject(origin) || !isString(origin.baseUrl) || !(origin.workspaceId === null || isString(origin.workspaceId))) {
     return "`origin` must be {baseUrl, workspaceId}";
   }
-  if (!isObject(data.agents)) return "`agents` is not an object";
-  if (!isObject(data.environments)) return "`environments` is not an object";
-  for (const [name, entry] of Object.entries(data.agents)) {
-    const e = entry as Partial<LockedAgent>;
-    if (!isObject(entry) || !isString(e.id) || !Number.isInteger(e.version) || !isString(e.specDigest) || !isString(e.liveDigest)) {
-      return `agents.${name} must have id, version (integer), specDigest and liveDigest`;
-    }
+  for (const kind of KIND_ORDER) {
+    const problem = tableProblem(data, kindSpec(kind).lockKey, kindSpec(kind).versioned);
+    if (problem !== null) return problem;
   }
-  for (const [name, entry] of Object.entries(data.environments)) {
-    const e = entry as Partial<LockedEnvironment>;
-    if (!isObject(entry) || !isString(e.id) || !isString(e.specDigest) || !isString(e.liveDigest)) {
-      return `environments.${name} must have id, specDigest and liveDigest`;
+  return null;
+}
+
+/** A kind's map: required for the kinds of lockfile 1.0 (every reader wrote them), and entries complete. */
+function tableProblem(data: Record<string, unknown>, key: string, versioned: boolean): string | null {
+  const table = data[key];
+  if (!isObject(table)) return `\`${key}\` is not an object`;
+  for (const [name, entry] of Object.entries(table)) {
+    const e = entry as Partial<LockedEntry>;
+    if (!isObject(entry) || !isString(e.id) || (versioned && !Number.isInteger(e.version)) || !isString(e.specDigest) || !isString(e.liveDigest)) {
+      return versioned ? `${key}.${name} must have id, version (integer), specDigest and liveDigest` : `${key}.${name} must have id, specDigest and liveDigest`;
     }
   }
   return null;

@@ -2,6 +2,7 @@
  * The lockfile (docs/lockfile.md): written by apply, read by plan (drift, prune inventory)
  * and by runtime services (src/lock/runtime.ts, which must not import this module's siblings).
  */
+import type { LockKeyOf, ResourceKind } from "../kinds/types.js";
 
 /**
  * The format version this agentform writes. The integer part is the major: a reader refuses a
@@ -14,20 +15,19 @@ export const LOCKFILE_VERSION = 1.1;
 /** The major this agentform reads: any lockfileVersion v with LOCKFILE_MAJOR ≤ v < LOCKFILE_MAJOR + 1. */
 export const LOCKFILE_MAJOR = 1;
 
-export interface LockedAgent {
+/** One lockfile entry: versioned kinds also record the version. */
+export interface LockedEntry {
   id: string;
-  version: number;
+  /** The version apply left live (versioned kinds only). */
+  version?: number;
   /** sha256 of the canonical desired spec that was applied. */
   specDigest: string;
   /** sha256 of the canonical live resource after apply. */
   liveDigest: string;
 }
 
-export interface LockedEnvironment {
-  id: string;
-  specDigest: string;
-  liveDigest: string;
-}
+/** Each kind's top-level map: its name plus "s" (agents, environments), by name. */
+export type LockTables = { [K in ResourceKind as LockKeyOf<K>]: Record<string, LockedEntry> };
 
 /**
  * The fields this agentform understands. A lockfile written by a newer minor may carry more
@@ -35,15 +35,13 @@ export interface LockedEnvironment {
  * object and the writer writes them back unchanged, so an older agentform applying never erases
  * entries it cannot interpret.
  */
-export interface Lockfile {
+export type Lockfile = LockTables & {
   /** As read; the writer always writes LOCKFILE_VERSION. */
   lockfileVersion: number;
   project: string;
   target: string;
   origin: { baseUrl: string; workspaceId: string | null };
-  agents: Record<string, LockedAgent>;
-  environments: Record<string, LockedEnvironment>;
-}
+};
 
 /** `agentform.lock.json` for the default target, `agentform.<target>.lock.json` otherwise. */
 export function lockfileName(target: string): string {

@@ -7,9 +7,10 @@
  * a manifest changed since apply). Warnings mean live moved outside agentform (drift) or the
  * lockfile carries an entry no manifest wants any more.
  */
-import type { LiveAgent, LiveEnvironment, ResourceKind } from "../kinds/types.js";
+import type { ByKind, LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
-import { versionOf } from "../kinds/index.js";
+import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
+import { lockTable } from "./table.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Plan, PlannedResource } from "../plan/types.js";
 import type { Lockfile } from "./types.js";
@@ -25,11 +26,10 @@ export interface LockFinding {
 
 export interface VerifyInput {
   lock: Lockfile;
-  agents: LoadedManifest[];
-  environments: LoadedManifest[];
+  manifests: ByKind<LoadedManifest[]>;
   /** Live resources, including archived ones (so "archived" can be told from "gone"). */
-  live: { agents: LiveAgent[]; environments: LiveEnvironment[] };
-  /** For each locked agent name: does its locked version exist? Missing names are not checked. */
+  live: LiveSets;
+  /** For each locked address of a versioned kind: does its locked version exist? Missing addresses are not checked. */
   versionsExist: Record<string, boolean>;
   /**
    * The plan computed from the same manifests, lockfile and live state: its lock-only entries
@@ -43,74 +43,80 @@ const EXPLAINED_BY_BEHIND = new Set(["live-version-moved", "live-drift", "lock-s
 
 const APPLY_HINT = "Run `agentform plan` to see the difference, then `agentform apply` to bring the lockfile up to date.";
 
+type AddFinding = (severity: LockFinding["severity"], code: string, address: string, message: string, hint: string) => void;
+
 /** Every problem found, sorted by address then code. Empty means the lockfile is sound. */
 export function verifyLock(input: VerifyInput): LockFinding[] {
   const findings: LockFinding[] = [];
-  const { lock } = input;
-  const add = (severity: LockFinding["severity"], code: string, address: string, message: string, hint: string) =>
-    findings.push({ severity, code, address, message, hint });
-
-  const check = <L extends LiveAgent | LiveEnvironment>(
-    kind: ResourceKind,
-    locked: Record<string, { id: string; version?: number; specDigest: string; liveDigest: string }>,
-    manifests: LoadedManifest[],
-    live: L[],
-  ) => {
-    const byId = new Map(live.map((r) => [r.id, r]));
-    const byName = new Map(manifests.map((m) => [m.name, m]));
-    for (const [name, entry] of Object.entries(locked).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const address = `${kind}.${name}`;
-      const manifest = byName.get(name);
-      if (!manifest) {
-        add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` to archive it and drop it from the lockfile, or restore its manifest.");
-      }
-      const resource = byId.get(entry.id);
-      if (!resource) {
-        add("error", "lock-id-missing", address, `${address} is locked to ${entry.id}, which does not exist in the workspace.`, APPLY_HINT);
-        continue;
-      }
-      if (resource.archived_at) {
-        add("error", "lock-archived", address, `${address} is locked to ${entry.id}, which is archived; sessions cannot use it.`, APPLY_HINT);
-        continue;
-      }
-      if (resource.name !== name) {
-        add("error", "lock-name-mismatch", address, `${address} is locked to ${entry.id}, which is now named "${resource.name}".`, APPLY_HINT);
-      }
-      const owner = (resource.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY];
-      if (owner !== lock.project) {
-        add("error", "lock-foreign-owner", address, `${address} (${entry.id}) is not marked as owned by project "${lock.project}"${typeof owner === "string" ? ` (marker: "${owner}")` : ""}.`, "Check that the lockfile belongs to this workspace; `agentform apply --adopt` takes the resource over.");
-      }
-      const liveVersion = versionOf(kind, resource);
-      if (liveVersion !== undefined) {
-        if (input.versionsExist[name] === false) {
-          add("error", "lock-version-missing", address, `${address} pins version ${entry.version} of ${entry.id}, which does not exist.`, APPLY_HINT);
-        }
-        if (entry.version !== undefined && liveVersion !== entry.version) {
-          add("warning", "live-version-moved", address, `${address} is locked at version ${entry.version}, but live is at version ${liveVersion} (changed outside agentform).`, APPLY_HINT);
-        } else if (liveDigest(kind, resource) !== entry.liveDigest) {
-          add("warning", "live-drift", address, `${address} differs from what the last apply left live.`, APPLY_HINT);
-        }
-      } else if (liveDigest(kind, resource) !== entry.liveDigest) {
-        add("warning", "live-drift", address, `${address} was changed outside agentform since the last apply.`, APPLY_HINT);
-      }
-      if (manifest && specDigest(manifest) !== entry.specDigest) {
-        add("error", "lock-spec-stale", address, `${manifest.file} changed since the lockfile was written; the locked ${kind} is not what it describes.`, "Run `agentform apply` so the lockfile pins what the manifest says.");
-      }
-    }
-    for (const manifest of manifests) {
-      if (!Object.prototype.hasOwnProperty.call(locked, manifest.name)) {
-        add("error", "lock-entry-missing", `${kind}.${manifest.name}`, `${manifest.file} defines ${kind} "${manifest.name}", which the lockfile does not list.`, "Run `agentform apply` to create it and record it in the lockfile.");
-      }
-    }
-  };
-
-  check("agent", lock.agents, input.agents, input.live.agents);
-  check("environment", lock.environments, input.environments, input.live.environments);
+  const add: AddFinding = (severity, code, address, message, hint) => findings.push({ severity, code, address, message, hint });
+  for (const kind of KIND_ORDER) checkKind(kind, input, add);
   const behind = (input.plan?.resources ?? []).filter((r) => r.lockOnly?.reason === "behind");
   const behindAddresses = new Set(behind.map((r) => r.address));
   const kept = findings.filter((f) => !(behindAddresses.has(f.address) && EXPLAINED_BY_BEHIND.has(f.code)));
   for (const r of behind) kept.push(behindFinding(r));
   return kept.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+/** The lockfile entries of one kind against its manifests and live resources. */
+function checkKind(kind: ResourceKind, input: VerifyInput, add: AddFinding): void {
+  const locked = lockTable(input.lock, kind);
+  const manifests = input.manifests[kind];
+  const byId = new Map((input.live[kind] as readonly LiveResource[]).map((r) => [r.id, r]));
+  const byName = new Map(manifests.map((m) => [m.name, m]));
+  for (const [name, entry] of Object.entries(locked).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const address = `${kind}.${name}`;
+    const manifest = byName.get(name);
+    if (!manifest) {
+      add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` to archive it and drop it from the lockfile, or restore its manifest.");
+    }
+    const resource = byId.get(entry.id);
+    if (!resource) {
+      add("error", "lock-id-missing", address, `${address} is locked to ${entry.id}, which does not exist in the workspace.`, APPLY_HINT);
+      continue;
+    }
+    if (resource.archived_at) {
+      add("error", "lock-archived", address, `${address} is locked to ${entry.id}, which is archived; sessions cannot use it.`, APPLY_HINT);
+      continue;
+    }
+    if (resource.name !== name) {
+      add("error", "lock-name-mismatch", address, `${address} is locked to ${entry.id}, which is now named "${resource.name}".`, APPLY_HINT);
+    }
+    checkOwner(kind, input.lock.project, address, entry.id, resource, add);
+    checkLive(kind, input, address, entry, resource, add);
+    if (manifest && specDigest(manifest) !== entry.specDigest) {
+      add("error", "lock-spec-stale", address, `${manifest.file} changed since the lockfile was written; the locked ${kind} is not what it describes.`, "Run `agentform apply` so the lockfile pins what the manifest says.");
+    }
+  }
+  for (const manifest of manifests) {
+    if (!Object.prototype.hasOwnProperty.call(locked, manifest.name)) {
+      add("error", "lock-entry-missing", `${kind}.${manifest.name}`, `${manifest.file} defines ${kind} "${manifest.name}", which the lockfile does not list.`, "Run `agentform apply` to create it and record it in the lockfile.");
+    }
+  }
+}
+
+/** Kinds owned through a metadata marker must carry this project's; for the others the lockfile entry is the ownership. */
+function checkOwner(kind: ResourceKind, project: string, address: string, id: string, resource: LiveResource, add: AddFinding): void {
+  if (kindSpec(kind).ownership !== "marker") return;
+  const owner = (resource.metadata as Record<string, unknown> | undefined)?.[OWNERSHIP_KEY];
+  if (owner === project) return;
+  add("error", "lock-foreign-owner", address, `${address} (${id}) is not marked as owned by project "${project}"${typeof owner === "string" ? ` (marker: "${owner}")` : ""}.`, "Check that the lockfile belongs to this workspace; `agentform apply --adopt` takes the resource over.");
+}
+
+/** Live against what the last apply recorded: a version that moved, or a digest that changed. */
+function checkLive(kind: ResourceKind, input: VerifyInput, address: string, entry: { id: string; version?: number; liveDigest: string }, resource: LiveResource, add: AddFinding): void {
+  const liveVersion = versionOf(kind, resource);
+  if (liveVersion === undefined) {
+    if (liveDigest(kind, resource) !== entry.liveDigest) add("warning", "live-drift", address, `${address} was changed outside agentform since the last apply.`, APPLY_HINT);
+    return;
+  }
+  if (input.versionsExist[address] === false) {
+    add("error", "lock-version-missing", address, `${address} pins version ${entry.version} of ${entry.id}, which does not exist.`, APPLY_HINT);
+  }
+  if (entry.version !== undefined && liveVersion !== entry.version) {
+    add("warning", "live-version-moved", address, `${address} is locked at version ${entry.version}, but live is at version ${liveVersion} (changed outside agentform).`, APPLY_HINT);
+  } else if (liveDigest(kind, resource) !== entry.liveDigest) {
+    add("warning", "live-drift", address, `${address} differs from what the last apply left live.`, APPLY_HINT);
+  }
 }
 
 /** The lockfile records something other than live, while live already equals the manifest. */

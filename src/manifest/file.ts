@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
+import { KIND_ORDER, KINDS } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { schemaDiagnostics } from "./schema.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
@@ -240,11 +241,21 @@ export function spotLocator(report: FileReport): (offset: number) => TextSpot {
   };
 }
 
+/**
+ * The kind of a file outside the configured folders, before it is parsed: the last kind in
+ * dependency order (the most dependent: agents) whose manifests may have its extension.
+ */
+function guessKind(abs: string): ResourceKind {
+  const ext = path.extname(abs).toLowerCase();
+  const kinds = [...KIND_ORDER].reverse();
+  return kinds.find((k) => KINDS[k].extensions.includes(ext)) ?? (kinds[0] as ResourceKind);
+}
+
 /** Read, parse and schema-check one manifest file. Never throws for bad content. */
 export function analyzeFile(candidate: Candidate, root: string): FileReport {
   const file = toPosix(path.relative(root, candidate.abs));
   const markdown = path.extname(candidate.abs).toLowerCase() === ".md";
-  let kind: ResourceKind = candidate.kind === "auto" ? "agent" : candidate.kind;
+  let kind: ResourceKind = candidate.kind === "auto" ? guessKind(candidate.abs) : candidate.kind;
   const read = readSource(candidate.abs, file);
   if ("diagnostic" in read) return { file, kind, markdown, diagnostics: [read.diagnostic], ...(read.sha256 ? { sha256: read.sha256 } : {}) };
   const { text, sha256 } = read;
@@ -254,8 +265,8 @@ export function analyzeFile(candidate: Candidate, root: string): FileReport {
   const { parsed, body } = result;
   if (parsed.diagnostics.length > 0 || !isObject(parsed.value)) return { file, kind, markdown, diagnostics: parsed.diagnostics, sha256, text };
   const value = parsed.value;
-  // Files named outside the configured folders: agents have a model, environments do not.
-  if (candidate.kind === "auto") kind = markdown || "model" in value ? "agent" : "environment";
+  // Files named outside the configured folders: each kind says what its manifests look like.
+  if (candidate.kind === "auto") kind = KIND_ORDER.find((k) => KINDS[k].looksLike(value, markdown)) ?? kind;
   const locate = locatorOf(result);
   const diagnostics: Diagnostic[] = [];
   if (body !== undefined && "system" in value) {
@@ -263,6 +274,6 @@ export function analyzeFile(candidate: Candidate, root: string): FileReport {
     diagnostics.push({ code: "AF-MD-SYSTEM-CONFLICT", severity: "error", file, line: pos.line, column: pos.column, path: "system", message: "the frontmatter sets `system`, but in a .md agent the Markdown body is the system prompt", hint: "Remove `system:` from the frontmatter and keep the prompt in the body." });
   }
   const withBody = body !== undefined && body.text !== "" && !("system" in value) ? { ...value, system: body.text } : value;
-  diagnostics.push(...schemaDiagnostics(kind, withBody, { file, locate }));
+  diagnostics.push(...schemaDiagnostics(KINDS[kind].schema, withBody, { file, locate }));
   return { file, kind, markdown, diagnostics, sha256, value: withBody, text };
 }

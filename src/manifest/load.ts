@@ -7,8 +7,9 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { ResourceKind } from "../kinds/types.js";
-import { KINDS } from "../kinds/index.js";
+import type { ByKind, ResourceKind } from "../kinds/types.js";
+import { byKind, KIND_ORDER, KINDS } from "../kinds/index.js";
+import { ownValue } from "../util/record.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
@@ -21,10 +22,6 @@ export { MAX_FILE_BYTES } from "./file.js";
 
 export const CONFIG_FILE = "agentform.yaml";
 
-/** An empty list per kind. */
-function byKind<T>(): Record<ResourceKind, T[]> {
-  return Object.fromEntries(Object.keys(KINDS).map((k) => [k, [] as T[]])) as Record<ResourceKind, T[]>;
-}
 
 /** Any kind's extension: a file whose kind is not known yet (auto) may be any of them. */
 const ANY_EXTENSIONS = [...new Set(Object.values(KINDS).flatMap((k) => k.extensions))];
@@ -70,7 +67,7 @@ function configSpot(parsed: ParsedYaml, lines: LineIndex): (offset: number) => {
 function outsidePaths(value: unknown, locate: (pointer: string) => { line: number; column: number }, file: string): Diagnostic[] {
   const paths = isObject(value) && isObject(value.paths) ? value.paths : {};
   const out: Diagnostic[] = [];
-  for (const key of ["agents", "environments"]) {
+  for (const key of KIND_ORDER.map((k) => KINDS[k].folder)) {
     const given = paths[key];
     if (typeof given !== "string" || isInside(path.resolve("/project", given), "/project")) continue;
     const pos = locate(`/paths/${key}`);
@@ -114,11 +111,11 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
   if (parsed.diagnostics.length > 0) return fail(scrub([...parsed.diagnostics, ...secrets.diagnostics]));
   const problems = [...schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate }), ...secrets.diagnostics, ...outsidePaths(parsed.value, parsed.locate, file)];
   if (problems.length > 0) return fail(scrub(problems));
-  const value = parsed.value as { project: string; paths?: { agents?: string; environments?: string }; targets?: Record<string, TargetConfig> };
+  const value = parsed.value as { project: string; paths?: Record<string, string>; targets?: Record<string, TargetConfig> };
   const targets = value.targets && Object.keys(value.targets).length > 0 ? value.targets : { default: {} };
   const config: ProjectConfig = {
     project: value.project,
-    paths: { agents: value.paths?.agents ?? "agents", environments: value.paths?.environments ?? "environments" },
+    paths: Object.fromEntries(KIND_ORDER.map((k) => [KINDS[k].folder, ownValue(value.paths ?? {}, KINDS[k].folder) ?? KINDS[k].folder])),
     targets,
     root,
     file,
@@ -234,14 +231,14 @@ export interface LoadProjectOptions {
   /** Base for relative `paths`; default: the project root. */
   cwd?: string | undefined;
   /** Names live in the workspace, when known, for rename (previous_names) checks. */
-  liveNames?: { agents: string[]; environments: string[] } | undefined;
+  liveNames?: Partial<ByKind<readonly string[]>> | undefined;
 }
 
 /**
  * Load every manifest under config.paths (or the given paths), parse with positions,
  * schema-validate and apply the rules. Never throws for bad manifests: problems come back as
  * diagnostics (sorted by file, line, column), and only manifests without errors are returned
- * in agents/environments.
+ * in `manifests`.
  */
 
 /** The configured folders' manifests; a folder named in `paths:` that is missing or leads outside the project is reported. */
@@ -249,9 +246,9 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
   // A missing folder is legal (a project may have no environments), but it is also what a typo
   // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
   // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
-  for (const kind of Object.keys(KINDS) as ResourceKind[]) {
+  for (const kind of KIND_ORDER) {
     const dir = dirs[kind];
-    const configured = config.paths[KINDS[kind].folder as keyof ProjectConfig["paths"]];
+    const configured = config.paths[KINDS[kind].folder] ?? KINDS[kind].folder;
     const rel = toPosix(path.relative(config.root, dir)) || ".";
     if ((await resolvesInside(ctx, dir)) === false) {
       ctx.diagnostics.push({ ...fileDiag(config.file, "AF-PATH-OUTSIDE", `the ${kind}s folder "${rel}" leads outside the project folder (through a symbolic link); it was not read`, `Point \`paths.${kind}s\` at a real folder inside the project.`), path: `paths.${kind}s` });
@@ -271,7 +268,7 @@ async function selectPaths(given: string[] | undefined, cwd: string, dirs: Recor
   if (!given || given.length === 0) return undefined;
   const selected = new Set<string>();
   const known = new Set(candidates.map((c) => c.abs));
-  const kindOf = (p: string): ResourceKind | "auto" => (isInside(p, dirs.agent) ? "agent" : isInside(p, dirs.environment) ? "environment" : "auto");
+  const kindOf = (p: string): ResourceKind | "auto" => KIND_ORDER.find((k) => isInside(p, dirs[k])) ?? "auto";
   for (const one of given) {
     const abs = path.resolve(cwd, one);
     let isDir: boolean;
@@ -355,10 +352,10 @@ function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> 
  * Load every manifest under config.paths (or the given paths), parse with positions,
  * schema-validate and apply the rules. Never throws for bad manifests: problems come back as
  * diagnostics (sorted by file, line, column), and only manifests without errors are returned
- * in agents/environments.
+ * in `manifests`.
  */
 export async function loadProject(config: ProjectConfig, options: LoadProjectOptions = {}): Promise<LoadResult> {
-  const dirs = { agent: path.resolve(config.root, config.paths.agents), environment: path.resolve(config.root, config.paths.environments) };
+  const dirs = byKind((k) => path.resolve(config.root, config.paths[KINDS[k].folder] ?? KINDS[k].folder));
   const candidates: Candidate[] = [];
   const diagnostics: Diagnostic[] = [];
   const ctx: ScanContext = { root: config.root, realRoot: await realpath(config.root).catch(() => config.root), diagnostics };
@@ -368,8 +365,8 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
   // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
   const reports = candidates.map((c) => analyzeFile(c, config.root));
-  const loaded = byKind<LoadedManifest>();
-  const unparsedNames = byKind<string>();
+  const loaded = byKind((): LoadedManifest[] => []);
+  const unparsedNames = byKind((): string[] => []);
   for (const result of reports) {
     diagnostics.push(...result.diagnostics);
     if (!result.value) {
@@ -383,8 +380,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     if (typeof result.value.name !== "string") continue;
     loaded[result.kind].push(toManifest(result));
   }
-  const { agent: agents, environment: environments } = loaded;
-  diagnostics.push(...checkRules(agents, environments, { otherAgentNames: unparsedNames.agent, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
   const scan = await scanReports(reports);
   diagnostics.push(...scan.diagnostics);
 
@@ -394,8 +390,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   const byFile = (a: LoadedManifest, b: LoadedManifest) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   return {
     config,
-    agents: agents.filter(keep).sort(byFile),
-    environments: environments.filter(keep).sort(byFile),
+    manifests: byKind((k) => loaded[k].filter(keep).sort(byFile)),
     diagnostics: finalDiagnostics(diagnostics, selectedFiles, scan.secrets),
     sources: sourceHashes(config, reports),
   };

@@ -9,13 +9,15 @@
  */
 import { readFileSync } from "node:fs";
 import { AGENT_TOOLS } from "../kinds/agent/canonical.js";
+import { KIND_ORDER, KINDS } from "../kinds/index.js";
+import type { ResourceKind } from "../kinds/types.js";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { pointerToPath } from "./format.js";
 import { pointerSegments } from "./source.js";
 import { suggestion } from "./suggest.js";
 import type { Diagnostic, Position } from "./types.js";
 
-export type SchemaName = "agent" | "environment" | "project" | "lockfile";
+export type SchemaName = ResourceKind | "project" | "lockfile";
 
 type JsonObject = Record<string, unknown>;
 
@@ -51,12 +53,15 @@ function inlineRefs(schema: JsonObject): JsonObject {
 
 let models: string[] | undefined;
 
-/** Model ids the installed SDK enumerates (from the generated agent schema). */
+/** Model ids the installed SDK enumerates (from the generated schemas of the kinds that name a model). */
 export function knownModels(): string[] {
   if (!models) {
-    const model = ((readSchema("agent").definitions ?? {}) as JsonObject).BetaManagedAgentsModel;
-    const branches = isObject(model) && Array.isArray(model.anyOf) ? model.anyOf : [];
-    models = branches.flatMap((b) => (isObject(b) && Array.isArray(b.enum) ? b.enum.filter((v): v is string => typeof v === "string") : []));
+    const ids = KIND_ORDER.flatMap((kind) => {
+      const model = ((readSchema(KINDS[kind].schema).definitions ?? {}) as JsonObject).BetaManagedAgentsModel;
+      const branches = isObject(model) && Array.isArray(model.anyOf) ? model.anyOf : [];
+      return branches.flatMap((b) => (isObject(b) && Array.isArray(b.enum) ? b.enum.filter((v): v is string => typeof v === "string") : []));
+    });
+    models = [...new Set(ids)];
   }
   return models;
 }

@@ -3,7 +3,7 @@
  * planner. Everything here is plain data except `locate`, a lookup into the source positions
  * of the parsed file.
  */
-import type { ResourceKind } from "../kinds/types.js";
+import type { ByKind, ResourceKind } from "../kinds/types.js";
 
 /** 1-based line and column in a source file. */
 export interface Position {
@@ -41,16 +41,6 @@ export interface ManifestSettings {
   ignore: string[];
 }
 
-/**
- * A roster or predefined_agents entry that names another manifest instead of an id. Resolved
- * by the planner to `{type: "agent", id, version}`.
- */
-export interface AgentRef {
-  type: "agent";
-  ref: string;
-  version?: number;
-}
-
 export interface LoadedManifest {
   kind: ResourceKind;
   /** The manifest's `name`, its identity within the kind. */
@@ -59,7 +49,7 @@ export interface LoadedManifest {
   file: string;
   /**
    * The API create body (snake_case), without the `agentform:` block. For `.md` agents the
-   * trimmed Markdown body is `system`. Roster entries may be AgentRef.
+   * trimmed Markdown body is `system`. References to other manifests are `{ref: name}` entries (each kind's spec lists them).
    */
   spec: Record<string, unknown>;
   settings: ManifestSettings;
@@ -85,8 +75,8 @@ export interface TargetConfig {
 export interface ProjectConfig {
   /** Ownership marker value: [a-z0-9-], at most 40 characters. */
   project: string;
-  /** Directories scanned for manifests, relative to the project root. */
-  paths: { agents: string; environments: string };
+  /** Directories scanned for manifests, relative to the project root, by each kind's folder name (`paths.agents`). */
+  paths: Readonly<Record<string, string>>;
   /** Always at least one target; "default" when the file declares none. */
   targets: Record<string, TargetConfig>;
   /** Absolute path of the project root (the folder holding agentform.yaml). */
@@ -98,8 +88,8 @@ export interface ProjectConfig {
 /** What loading a project yields: manifests that parsed, plus every problem found. */
 export interface LoadResult {
   config: ProjectConfig;
-  agents: LoadedManifest[];
-  environments: LoadedManifest[];
+  /** Manifests without errors, per kind, sorted by file. */
+  manifests: ByKind<LoadedManifest[]>;
   diagnostics: Diagnostic[];
   /** Every input file read (config and manifests) with the sha256 of its bytes, sorted by file; for saved-plan staleness checks. */
   sources: Array<{ file: string; sha256: string }>;

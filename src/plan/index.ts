@@ -7,8 +7,8 @@
  * coordinator can tell whether a roster target moves in this plan (then its roster version is
  * known after apply and it depends on the target) or moved before (then it is re-pinned now).
  */
-import type { LiveAgent, LiveEnvironment, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
-import type { LockedEntry } from "../lock/table.js";
+import type { KindRef, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
+import { lockTable, type LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, specDigest, type ResolvedRef } from "../normalize/index.js";
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
@@ -17,7 +17,7 @@ import { reviewSecurity } from "./security.js";
 import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { kindSpec, versionOf } from "../kinds/index.js";
+import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -37,7 +37,7 @@ export { diffCanonical } from "./diff.js";
 export { reviewSecurity } from "./security.js";
 export { ownershipPolicy, prunePolicy } from "./ownership.js";
 
-type Live = LiveAgent | LiveEnvironment;
+type Live = LiveResource;
 type Obj = Record<string, unknown>;
 
 interface Match {
@@ -93,7 +93,7 @@ function matchKind(
         renamedOutOfBand = true;
       }
     }
-    const ownership = found ? ownershipPolicy(kind, manifest, found, input) : { adopt: false };
+    const ownership = found ? ownershipPolicy(kind, manifest, found, input, locked) : { adopt: false };
     if ("refusal" in ownership) {
       refusals.push(ownership.refusal);
       continue;
@@ -189,38 +189,14 @@ function impactOf(kind: ResourceKind, action: PlanAction): Impact {
   }
 }
 
-/** True for a pointer to a roster entry's version (coordinator agents or predefined_agents). */
-function rosterKeyOfVersionPointer(pointer: string): string | null {
-  const s = pointerSegments(pointer);
-  if (s[0] !== "multiagent" || s[s.length - 1] !== "version") return null;
-  if (s.length === 4 && s[1] === "agents") return s[2] as string;
-  if (s.length === 5 && s[2] === "predefined_agents") return s[3] as string;
-  return null;
-}
-
-/** Roster refs of a spec: names referenced through `{type: "agent", ref}` entries. */
-function refsOf(spec: Obj): string[] {
-  const out: string[] = [];
-  const ma = spec.multiagent as Obj | null | undefined;
-  const visit = (list: unknown): void => {
-    if (!Array.isArray(list)) return;
-    for (const e of list) if (e && typeof e === "object" && typeof (e as Obj).ref === "string") out.push((e as Obj).ref as string);
-  };
-  if (ma && typeof ma === "object") {
-    visit(ma.agents);
-    visit((ma.subagents as Obj | undefined)?.predefined_agents);
-    visit((ma.workflows as Obj | undefined)?.predefined_agents);
-  }
-  return [...new Set(out)];
-}
-
-/** Agents ordered so that referenced agents come before the agents that reference them; ties by name. */
-function topoOrder(matches: readonly Match[]): Match[] {
+/** Manifests of one kind ordered so that referenced ones come before those referencing them; ties by name. */
+function topoOrder(kind: ResourceKind, matches: readonly Match[]): Match[] {
   const byName = new Map(matches.map((m) => [m.manifest.name, m] as const));
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const m of matches) {
-    const deps = refsOf(m.manifest.spec).filter((r) => byName.has(r) && r !== m.manifest.name);
+    const names = kindSpec(kind).references(m.manifest.spec).filter((r) => r.kind === kind).map((r) => r.name);
+    const deps = [...new Set(names)].filter((r) => byName.has(r) && r !== m.manifest.name);
     waitingOn.set(m.manifest.name, deps.length);
     for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), m.manifest.name]);
   }
@@ -266,29 +242,27 @@ function isIgnored(pointer: string, ignore: readonly string[]): boolean {
   return ignore.some((p) => isUnder(pointer, p));
 }
 
+/** How a by-name reference resolves while planning, and the address the entry then waits for. */
+type RefResolution = { ref: ResolvedRef; dependsOn?: string } | undefined;
+type PlanResolver = (target: KindRef) => RefResolution;
+
 /**
- * Plan one manifest against its match. `resolve` answers roster references (agents only) and
- * records which targets the entry depends on.
+ * Plan one manifest against its match. `resolve` answers by-name references and records which
+ * targets the entry depends on.
  */
-function planResource(
-  kind: ResourceKind,
-  match: Match,
-  input: PlanInput,
-  locked: Record<string, LockedEntry>,
-  resolve: ((name: string, explicit: number | undefined) => { ref: ResolvedRef; dependsOn?: string } | undefined) | null,
-): Planned {
+function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked: Record<string, LockedEntry>, resolve: PlanResolver): Planned {
   const { manifest, live } = match;
   const dependsOn = new Set<string>();
-  const followedKeys = new Map<string, string>(); // roster key → target address, for refs without a version
-  const resolveRef = (name: string, explicit: number | undefined): ResolvedRef | undefined => {
-    const r = resolve?.(name, explicit);
+  const followedKeys = new Map<string, string>(); // reference key → target address, for refs without a version
+  const resolveRef = (target: KindRef): ResolvedRef | undefined => {
+    const r = resolve(target);
     if (!r) return undefined;
     if (r.dependsOn) dependsOn.add(r.dependsOn);
-    if (explicit === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${name}` : r.ref.id, address("agent", name));
+    if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, address(target.kind, target.name));
     return r.ref;
   };
   const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
-  const bodyResolver: BodyRefResolver = (name, explicit) => resolve?.(name, explicit)?.ref;
+  const bodyResolver: BodyRefResolver = (target) => resolve(target)?.ref;
   const resolvedSpec = resolveSpecRefs(kind, manifest.spec, bodyResolver);
 
   const diff = live
@@ -360,11 +334,12 @@ function planUpdate(
   const changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
   const ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
   const security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer));
-  const repinChanges = changes.filter((c) => {
-    const key = rosterKeyOfVersionPointer(c.pointer);
-    return key !== null && followedKeys.has(key);
-  });
-  const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKeys.get(rosterKeyOfVersionPointer(c.pointer) as string) as string))].sort() : undefined;
+  const followedKey = (pointer: string): string | undefined => {
+    const key = kindSpec(kind).followedRefKey(pointer);
+    return key === null ? undefined : followedKeys.get(key);
+  };
+  const repinChanges = changes.filter((c) => followedKey(c.pointer) !== undefined);
+  const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKey(c.pointer) as string))].sort() : undefined;
   let action: PlanAction;
   if (match.renamedFrom !== undefined) action = "rename";
   else if (match.adopt) action = "adopt";
@@ -418,12 +393,12 @@ function pinFinding(what: string): SecurityFinding {
  * Lockfile entries pinning an agent id or version other than live, for `pinnedVersionsWanted`
  * reads: the CLI fetches each and `annotatePinned` compares it with the manifest.
  */
-export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; id: string; version: number }> {
+export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; kind: ResourceKind; id: string; version: number }> {
   return plan.resources.flatMap((r) => {
     const locked = r.lockOnly?.locked;
     if (!locked || locked.version === undefined || r.basis?.version === undefined) return [];
     if (locked.id === r.id && locked.version === r.basis.version) return [];
-    return [{ address: r.address, id: locked.id, version: locked.version }];
+    return [{ address: r.address, kind: r.kind, id: locked.id, version: locked.version }];
   });
 }
 
@@ -432,8 +407,8 @@ export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; id: s
  * equals the manifest (live equals it, since the entry is a noop). `pinned` maps addresses to
  * the version read (null: it could not be read). Pure; returns a new plan.
  */
-export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveAgent | null>, liveAgents: readonly LiveAgent[]): Plan {
-  const liveById = new Map(liveAgents.map((a) => [a.id, a] as const));
+export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveResource | null>, live: readonly LiveResource[]): Plan {
+  const liveById = new Map(live.map((a) => [a.id, a] as const));
   const next = JSON.parse(JSON.stringify(plan)) as Plan;
   for (const want of pinnedVersionsWanted(next)) {
     const r = next.resources.find((x) => x.address === want.address) as PlannedResource;
@@ -445,7 +420,7 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveAgent
       if (want.id === r.id) r.security.push(pinFinding(`the lockfile pins ${r.address} at version ${want.version}, which cannot be read`));
       continue;
     }
-    const changes = diffCanonical(canonicalLive("agent", live), canonicalLive("agent", read));
+    const changes = diffCanonical(canonicalLive(r.kind, live), canonicalLive(r.kind, read));
     r.lockOnly.pinned = { id: want.id, version: want.version, matchesManifest: changes.length === 0, ...(changes.length > 0 ? { changes } : {}) };
     if (changes.length > 0 && want.id === r.id) {
       const fields = changes.map((c) => c.pointer).slice(0, 5).join(", ");
@@ -458,94 +433,97 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveAgent
 /** Build the plan. Pure: everything it needs is in `input`; inputs are never mutated. */
 export function buildPlan(input: PlanInput): Plan {
   const refusals: Refusal[] = [];
-  const lockAgents = input.lock?.agents ?? {};
-  const lockEnvs = input.lock?.environments ?? {};
-  const claimedEnvs = new Set<string>();
-  const claimedAgents = new Set<string>();
+  const claimed = new Map(KIND_ORDER.map((kind) => [kind, new Set<string>()] as const));
+  const matches = new Map(KIND_ORDER.map((kind) => [kind, matchKind(kind, input.manifests[kind], input.live[kind], lockedOf(input, kind), input, refusals, claimed.get(kind) as Set<string>)] as const));
 
-  const envMatches = matchKind("environment", input.environments, input.live.environments, lockEnvs, input, refusals, claimedEnvs);
-  const agentMatches = matchKind("agent", input.agents, input.live.agents, lockAgents, input, refusals, claimedAgents);
-
-  const envEntries = envMatches.map((m) => planResource("environment", m, input, lockEnvs, null).entry);
-
-  // Agents, sub-agents first, so each reference sees its target's planned action.
-  const plannedAgents = new Map<string, Planned>();
+  // Kinds in dependency order, and within a kind referenced resources first, so every reference
+  // sees its target's planned action.
+  const planned = new Map<string, Planned>();
   const impossiblePins = new Map<string, ImpossiblePin>();
-  const resolve = refResolver(plannedAgents, input.live.agents, impossiblePins);
-  const agentOrder = topoOrder(agentMatches);
-  for (const m of agentOrder) {
-    plannedAgents.set(m.manifest.name, planResource("agent", m, input, lockAgents, resolve));
+  const resolve = refResolver(planned, input, impossiblePins);
+  const entries: PlannedResource[] = [];
+  for (const kind of KIND_ORDER) {
+    for (const m of topoOrder(kind, matches.get(kind) as Match[])) {
+      const p = planResource(kind, m, input, lockedOf(input, kind), resolve);
+      planned.set(p.entry.address, p);
+      entries.push(p.entry);
+    }
   }
-  const agentEntries = agentOrder.map((m) => (plannedAgents.get(m.manifest.name) as Planned).entry);
-  refusals.push(...pinRefusals(impossiblePins, plannedAgents));
+  refusals.push(...pinRefusals(impossiblePins, planned));
 
-  // Prune: only inventory resources (in the lockfile, carrying this project's marker).
+  // Prune: only inventory resources (in the lockfile, and ours), dependents before what they use.
   const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
   if (input.options.prune) {
-    planPrune("agent", lockAgents, input.agents, input.live.agents, claimedAgents, input, pruned);
-    planPrune("environment", lockEnvs, input.environments, input.live.environments, claimedEnvs, input, pruned);
+    for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
     refusals.push(...pruneEverythingRefusals(input, pruned.archives));
   }
-  orderAgentArchives(pruned.archives, plannedAgents);
-  // Environments first (agents may run in them), then agents in dependency order, then
-  // archives last so nothing still being re-pinned loses its target first.
-  return assemblePlan(input, [...envEntries, ...agentEntries, ...pruned.archives, ...pruned.gone], refusals);
+  orderArchives(pruned.archives, planned);
+  // Archives last, so nothing still being re-pinned loses its target first.
+  return assemblePlan(input, [...entries, ...pruned.archives, ...pruned.gone], refusals);
+}
+
+function lockedOf(input: PlanInput, kind: ResourceKind): Record<string, LockedEntry> {
+  return input.lock ? lockTable(input.lock, kind) : {};
 }
 
 interface ImpossiblePin {
-  name: string;
-  version: number;
+  target: KindRef & { version: number };
   latest: number;
 }
 
-type RefResolution = { ref: ResolvedRef; dependsOn?: string } | undefined;
-
 /**
- * How roster references resolve while agents are planned in dependency order: to the target's
- * planned state (known after apply when it is created or changes now), else to the live agent
- * of that name. Pins that can never be satisfied are collected as they are seen.
+ * How by-name references resolve while resources are planned in dependency order: to the
+ * target's planned state (known after apply when it is created or changes now), else to the
+ * live resource of that name. Pins that can never be satisfied are collected as they are seen.
  */
-function refResolver(planned: ReadonlyMap<string, Planned>, liveAgents: readonly LiveAgent[], impossible: Map<string, ImpossiblePin>) {
-  const liveByName = groupByName(liveAgents);
-  return (name: string, explicit: number | undefined): RefResolution => {
-    const target = planned.get(name);
-    if (target) {
-      const { entry, live } = target;
+function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, impossible: Map<string, ImpossiblePin>): PlanResolver {
+  const liveByName = new Map(KIND_ORDER.map((kind) => [kind, groupByName<Live>(input.live[kind])] as const));
+  return (target) => {
+    const { kind, name, version: explicit } = target;
+    const impossibleBeyond = (latest: number): void => {
+      if (explicit !== undefined && explicit > latest) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest });
+    };
+    const withVersion = (id: string, version: number | string | undefined): ResolvedRef => (version === undefined ? { id } : { id, version });
+    const found = planned.get(address(kind, name));
+    if (found) {
+      const { entry, live } = found;
+      const versioned = kindSpec(kind).versioned;
       if (entry.action === "create" || !live) {
-        // A new agent starts at version 1: a pin to any other version can never be satisfied.
-        if (explicit !== undefined && explicit !== 1) impossible.set(`${name}@${explicit}`, { name, version: explicit, latest: 1 });
-        return { ref: { id: KNOWN_AFTER_APPLY, version: explicit ?? KNOWN_AFTER_APPLY }, dependsOn: entry.address };
+        // A new resource starts at version 1: a pin to any other version can never be satisfied.
+        if (explicit !== undefined && explicit !== 1) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest: 1 });
+        return { ref: withVersion(KNOWN_AFTER_APPLY, explicit ?? (versioned ? KNOWN_AFTER_APPLY : undefined)), dependsOn: entry.address };
       }
+      const current = versionOf(kind, live);
       if (explicit !== undefined) {
-        // The target reaches live.version, or one more if this plan writes it; nothing beyond.
-        const reachable = (live as LiveAgent).version + (entry.request !== null ? 1 : 0);
-        if (explicit > reachable) impossible.set(`${name}@${explicit}`, { name, version: explicit, latest: reachable });
+        // The target reaches its live version, or one more if this plan writes it; nothing beyond.
+        impossibleBeyond((current ?? 0) + (entry.request !== null ? 1 : 0));
         return { ref: { id: live.id, version: explicit } };
       }
-      if (entry.action === "noop") return { ref: { id: live.id, version: (live as LiveAgent).version } };
+      if (entry.action === "noop" || !versioned) return { ref: withVersion(live.id, current) };
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
-    // Not planned here (refused, in a reference cycle, or not a manifest): use the live agent if unambiguous.
-    const hits = liveByName.get(name) ?? [];
-    if (hits.length === 1) {
-      const l = hits[0] as LiveAgent;
-      return { ref: { id: l.id, version: explicit ?? l.version } };
-    }
-    return undefined;
+    // Not planned here (refused, in a reference cycle, or not a manifest): use the live resource if unambiguous.
+    const hits = liveByName.get(kind)?.get(name) ?? [];
+    if (hits.length !== 1) return undefined;
+    const l = hits[0] as Live;
+    return { ref: withVersion(l.id, explicit ?? versionOf(kind, l)) };
   };
 }
 
 function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: ReadonlyMap<string, Planned>): Refusal[] {
-  return [...impossible.values()].map((pin) => {
-    const missing = planned.get(pin.name)?.entry.drift?.missing === true;
+  return [...impossible.values()].map(({ target, latest }) => {
+    const { kind, name, version } = target;
+    const entry = planned.get(address(kind, name))?.entry;
+    const missing = entry?.drift?.missing === true;
+    const holder = kindSpec(kind).referencedFrom;
     return {
-      address: address("agent", pin.name),
+      address: address(kind, name),
       code: "pinned-version-unavailable",
       message:
-        pin.latest === 1 && planned.get(pin.name)?.entry.action === "create"
-          ? `A roster pins agent "${pin.name}" at version ${pin.version}, but "${pin.name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`
-          : `A roster pins agent "${pin.name}" at version ${pin.version}, but its newest version after this plan is ${pin.latest}.`,
-      hint: `Drop \`version: ${pin.version}\` from the reference (to follow the latest) or pin an existing version (at most ${pin.latest}).`,
+        latest === 1 && entry?.action === "create"
+          ? `${holder} pins ${kind} "${name}" at version ${version}, but "${name}" ${missing ? "was archived outside agentform and " : ""}will be created now, at version 1.`
+          : `${holder} pins ${kind} "${name}" at version ${version}, but its newest version after this plan is ${latest}.`,
+      hint: `Drop \`version: ${version}\` from the reference (to follow the latest) or pin an existing version (at most ${latest}).`,
     };
   });
 }
@@ -557,22 +535,21 @@ function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: Re
 function planPrune(
   kind: ResourceKind,
   lockEntries: Record<string, LockedEntry>,
-  manifests: readonly LoadedManifest[],
-  live: readonly Live[],
   claimed: ReadonlySet<string>,
   input: PlanInput,
   out: { archives: PlannedResource[]; gone: PlannedResource[] },
 ): void {
+  const manifests = input.manifests[kind];
   const names = new Set(manifests.map((m) => m.name));
   const previousNames = new Set(manifests.flatMap((m) => m.settings.previous_names));
-  const byId = new Map(live.map((l) => [l.id, l] as const));
+  const byId = new Map((input.live[kind] as readonly Live[]).map((l) => [l.id, l] as const));
   for (const name of Object.keys(lockEntries).sort()) {
     if (names.has(name)) continue;
     const locked = lockEntries[name] as LockedEntry;
     const l = byId.get(locked.id);
     // A renamed manifest's create replaces its old entry itself.
     if (!l && previousNames.has(name)) continue;
-    const decision = prunePolicy(l, claimed, input.project);
+    const decision = prunePolicy(kind, l, claimed, input.project);
     if (decision === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
     else if (decision !== "keep") out.gone.push(goneEntry(kind, name, locked, decision));
   }
@@ -604,9 +581,9 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
  */
 function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedResource[]): Refusal[] {
   const refusals: Refusal[] = [];
-  for (const [kind, manifests] of [["agent", input.agents], ["environment", input.environments]] as const) {
+  for (const kind of [...KIND_ORDER].reverse()) {
     const doomed = archives.filter((a) => a.kind === kind);
-    if (doomed.length === 0 || manifests.length > 0 || input.options.allowEmpty) continue;
+    if (doomed.length === 0 || input.manifests[kind].length > 0 || input.options.allowEmpty) continue;
     refusals.push({
       address: `project.${input.project}`,
       code: "prune-everything",
@@ -619,23 +596,26 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
 }
 
 /**
- * An agent may only be archived once no roster still names it: the API rejects a roster that
- * references an archived agent, and the executor runs entries concurrently, so plan order is not
- * enough on its own. Each agent archive waits for the writes of the agents whose live roster
- * names it (a ref must name a manifest, so such an agent always has a write).
+ * A resource may only be archived once nothing still references it (the API rejects a roster
+ * that names an archived agent), and the executor runs entries concurrently, so plan order is
+ * not enough on its own. Each archive waits for the writes of the resources whose live form
+ * references it (a ref must name a manifest, so such a resource always has a write).
  */
-function orderAgentArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>): void {
+function orderArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>): void {
   if (archives.length === 0) return;
-  // Each written agent's live roster, read once (not once per archive).
+  // The ids each written resource references, read once (not once per archive).
   const writers = [...planned.values()]
     .filter(({ entry, live }) => entry.request !== null && live)
-    .map(({ entry, live }) => ({ address: entry.address, roster: JSON.stringify((live as LiveAgent).multiagent ?? null) }));
+    .map(({ entry, live }) => ({ address: entry.address, ids: new Set(referencedIds(entry.kind, live as Live)) }));
   for (const a of archives) {
-    // Only ids a roster can name appear in one: archives of other kinds wait for nothing.
     if (!a.id) continue;
-    const quoted = `"${a.id}"`;
-    a.dependsOn = writers.filter((w) => w.roster.includes(quoted)).map((w) => w.address).sort();
+    const id = a.id;
+    a.dependsOn = writers.filter((w) => w.ids.has(id)).map((w) => w.address).sort();
   }
+}
+
+function referencedIds(kind: ResourceKind, live: Live): string[] {
+  return (kindSpec(kind).liveReferenceIds as (l: Live) => string[])(live);
 }
 
 function assemblePlan(input: PlanInput, resources: PlannedResource[], refusals: Refusal[]): Plan {
@@ -699,14 +679,14 @@ export function explainDrift(plan: Plan, lockedVersions: Record<string, LiveReso
   return next;
 }
 
-const liveIdCache = new WeakMap<PlanInput, Record<ResourceKind, Set<string>>>();
+const liveIdCache = new WeakMap<PlanInput, Map<ResourceKind, Set<string>>>();
 function liveIds(input: PlanInput, kind: ResourceKind): ReadonlySet<string> {
   let cached = liveIdCache.get(input);
   if (!cached) {
-    cached = { agent: new Set(input.live.agents.map((a) => a.id)), environment: new Set(input.live.environments.map((e) => e.id)) };
+    cached = new Map(KIND_ORDER.map((k) => [k, new Set((input.live[k] as readonly Live[]).map((l) => l.id))] as const));
     liveIdCache.set(input, cached);
   }
-  return cached[kind];
+  return cached.get(kind) as Set<string>;
 }
 
 /** A plan has changes when any entry is not a noop (what `--detailed-exitcode` reports as 2). */

@@ -4,6 +4,7 @@
  * lockfile inventory too: agentform never touches what another project owns, and never prunes
  * what it did not record.
  */
+import { kindSpec } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
@@ -14,9 +15,15 @@ import type { PlanInput, Refusal } from "./types.js";
  * carries this project's marker; taken over (adopted) when it carries none and adoption was
  * asked for; never when another project owns it.
  */
-export function ownershipPolicy(kind: ResourceKind, manifest: LoadedManifest, found: LiveResource, input: Pick<PlanInput, "project" | "options">): { adopt: boolean } | { refusal: Refusal } {
+export function ownershipPolicy(
+  kind: ResourceKind,
+  manifest: LoadedManifest,
+  found: LiveResource,
+  input: Pick<PlanInput, "project" | "options">,
+  locked: Readonly<Record<string, { id: string }>>,
+): { adopt: boolean } | { refusal: Refusal } {
   const addr = `${kind}.${manifest.name}`;
-  const owner = ownerOf(found);
+  const owner = ownerFor(kind, found, input.project, locked);
   if (owner !== null && owner !== input.project) {
     return {
       refusal: {
@@ -46,8 +53,19 @@ export function ownershipPolicy(kind: ResourceKind, manifest: LoadedManifest, fo
  * ours; drop the entry (leaving the resource alone) when it is gone or not ours; keep it when
  * another manifest's match claimed the resource (a rename).
  */
-export function prunePolicy(live: LiveResource | undefined, claimed: ReadonlySet<string>, project: string): "archive" | "gone" | "foreign" | "keep" {
+export function prunePolicy(kind: ResourceKind, live: LiveResource | undefined, claimed: ReadonlySet<string>, project: string): "archive" | "gone" | "foreign" | "keep" {
   if (!live) return "gone";
   if (claimed.has(live.id)) return "keep";
+  // Pruning starts from a lockfile entry, which is the whole ownership record of lockfile-owned kinds.
+  if (kindSpec(kind).ownership === "lockfile") return "archive";
   return ownerOf(live) === project ? "archive" : "foreign";
+}
+
+/**
+ * The project owning a live resource: its metadata marker, or, for kinds without metadata,
+ * this project when its lockfile records the id (under any name) and nobody otherwise.
+ */
+function ownerFor(kind: ResourceKind, live: LiveResource, project: string, locked: Readonly<Record<string, { id: string }>>): string | null {
+  if (kindSpec(kind).ownership === "marker") return ownerOf(live);
+  return Object.values(locked).some((e) => e.id === live.id) ? project : null;
 }

@@ -3,7 +3,7 @@
  * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */
-import type { LiveAgent, LiveEnvironment, ResourceKind } from "../kinds/types.js";
+import type { ByKind, LiveSets, ResourceKind } from "../kinds/types.js";
 import type { Lockfile } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 
@@ -216,10 +216,9 @@ export interface PlanInput {
   project: string;
   target: string;
   origin: { baseUrl: string; workspaceId: string | null };
-  agents: LoadedManifest[];
-  environments: LoadedManifest[];
+  manifests: ByKind<LoadedManifest[]>;
   /** Live resources from list calls (archived ones excluded). */
-  live: { agents: LiveAgent[]; environments: LiveEnvironment[] };
+  live: LiveSets;
   lock: Lockfile | null;
   options: PlanOptions;
 }

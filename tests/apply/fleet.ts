@@ -69,14 +69,13 @@ export function resilient(cp: LocalControlPlane, retryDelays: number[] = []): Co
 }
 
 export async function planNow(backend: ControlPlane, f: Fleet, lock: Lockfile | null, options: Partial<{ adopt: boolean; prune: boolean; allowEmpty: boolean }> = {}): Promise<Plan> {
-  const [agents, environments] = await Promise.all([backend.list("agent"), backend.list("environment")]);
+  const [agent, environment] = await Promise.all([backend.list("agent"), backend.list("environment")]);
   return buildPlan({
     project: PROJECT,
     target: "default",
     origin: ORIGIN,
-    agents: f.agents,
-    environments: f.environments,
-    live: { agents, environments },
+    manifests: { agent: f.agents, environment: f.environments },
+    live: { agent, environment },
     lock,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...options },
   });

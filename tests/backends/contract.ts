@@ -47,7 +47,7 @@ export function defineBackendContract(name: string, makeBackend: (cp: LocalContr
       const v1 = await backend.get("agent", created.id, { version: 1 });
       expect(v1.version).toBe(1);
       expect(v1.system).toBe("v1");
-      const versions = await backend.listVersions(created.id);
+      const versions = await backend.listVersions("agent", created.id);
       expect(versions.map((v) => [v.version, v.system])).toEqual([[1, "v1"], [2, "v2"]]);
       const listed = await backend.list("agent");
       expect(listed.find((a) => a.id === created.id)?.version).toBe(2);

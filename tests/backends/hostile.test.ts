@@ -111,7 +111,7 @@ describe("sdk backend against a hostile server", () => {
     seen = [];
     let n = 0;
     handler = (_req, res) => json(res, { data: [], next_page: `page_${++n}` });
-    const endless = await failure(backend({ maxPages: 5 }).listVersions("agent_011"));
+    const endless = await failure(backend({ maxPages: 5 }).listVersions("agent", "agent_011"));
     expect(endless.code).toBe("pagination-limit");
     expect(seen).toHaveLength(5);
   });

@@ -149,7 +149,7 @@ describe("withResilience over the sdk backend and the local control plane", () =
     expect(updated.version).toBe(2);
     expect(updated.system).toBe("new prompt");
     expect(writes()).toHaveLength(1);
-    expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
+    expect((await backend.listVersions("agent", agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
   it("recognises a lost agent update that sets a metadata value to \"\" (stored on agents, not deleted)", async () => {
@@ -179,7 +179,7 @@ describe("withResilience over the sdk backend and the local control plane", () =
     const updated = await backend.update("agent", agent.id, { tools, model: { id: MODEL, speed: "standard" } }, { expectedVersion: 1 });
     expect(updated.version).toBe(2);
     expect(writes()).toHaveLength(1);
-    expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
+    expect((await backend.listVersions("agent", agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
   it("recognises a lost update of a coordinator whose roster includes self", async () => {
@@ -227,7 +227,7 @@ describe("withResilience over the sdk backend and the local control plane", () =
     expect(err).toBeInstanceOf(BackendError);
     expect(err.isConflict).toBe(true);
     expect((await backend.get("agent", agent.id)).system).toBe("theirs");
-    expect((await backend.listVersions(agent.id)).map((v) => v.version)).toEqual([1, 2]);
+    expect((await backend.listVersions("agent", agent.id)).map((v) => v.version)).toEqual([1, 2]);
   });
 
   it("an agent update lost before commit is resent under the same version lock", async () => {

@@ -286,8 +286,7 @@ async function editConverges(e: EditedCase): Promise<void> {
       project,
       target: "default",
       origin,
-      agents: loaded.agents,
-      environments: loaded.environments,
+      manifests: loaded.manifests,
       live: state,
       lock,
       options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.0.0-test" },
@@ -331,8 +330,8 @@ async function editConverges(e: EditedCase): Promise<void> {
   for (const a of v2.agents) {
     const name = String(a.name);
     const entry = second.resources.find((r) => r.address === `agent.${name}`);
-    const before = live1.agents.find((l) => l.name === name);
-    const after = live2.agents.find((l) => l.name === name);
+    const before = live1.agent.find((l) => l.name === name);
+    const after = live2.agent.find((l) => l.name === name);
     expect(after?.id, `agent ${name} kept its id`).toBe(before?.id);
     const expected = entry?.action === "noop" ? before!.version : before!.version + 1;
     expect(after?.version, `version of ${name} after ${entry?.action}`).toBe(expected);
@@ -350,7 +349,7 @@ async function editConverges(e: EditedCase): Promise<void> {
   expect(applied3.writes).toBe(0);
   expect(cp.requestLog().filter((r) => r.write)).toEqual([]);
   const live4 = await live(backend);
-  for (const a of live3.agents) expect(live4.agents.find((l) => l.id === a.id)?.version).toBe(a.version);
+  for (const a of live3.agent) expect(live4.agent.find((l) => l.id === a.id)?.version).toBe(a.version);
 }
 
 describe("edits converge", () => {

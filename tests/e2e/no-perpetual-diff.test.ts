@@ -7,6 +7,9 @@
  * A failure here is a perpetual diff a user would see on every `agentform plan` (or a manifest
  * the loader wrongly rejects).
  */
+import { KIND_ORDER, KINDS } from "../../src/kinds/index.js";
+import type { LiveResource } from "../../src/kinds/types.js";
+import { canonicalDesired, canonicalJson, canonicalLive } from "../../src/normalize/index.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -66,8 +69,8 @@ async function roundTrip(c: GeneratedCase): Promise<void> {
   const loaded = await writeProject(project, manifests);
   const errors = loaded.diagnostics.filter((d) => d.severity === "error");
   expect(errors, `the loader rejected a generated manifest:\n${JSON.stringify(errors, null, 1)}`).toEqual([]);
-  expect(loaded.agents.map((a) => a.name).sort()).toEqual(manifests.agents.map((a) => String(a.name)).sort());
-  expect(loaded.environments.map((e) => e.name).sort()).toEqual(manifests.environments.map((e) => String(e.name)).sort());
+  expect(loaded.manifests.agent.map((a) => a.name).sort()).toEqual(manifests.agents.map((a) => String(a.name)).sort());
+  expect(loaded.manifests.environment.map((e) => e.name).sort()).toEqual(manifests.environments.map((e) => String(e.name)).sort());
 
   const origin = { baseUrl: cp.baseUrl, workspaceId: null };
   const backend = withResilience(createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey }), { project, writesPerMinute: 0, sleep: async () => undefined });
@@ -75,8 +78,7 @@ async function roundTrip(c: GeneratedCase): Promise<void> {
     project,
     target: "default",
     origin,
-    agents: loaded.agents,
-    environments: loaded.environments,
+    manifests: loaded.manifests,
     live: state,
     lock,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.0.0-test" },
@@ -120,18 +122,26 @@ async function roundTrip(c: GeneratedCase): Promise<void> {
   for (const a of manifests.agents) {
     const name = String(a.name);
     const locked = applied.lock.agents[name];
-    const liveAgent = after.agents.find((l) => l.name === name);
+    const liveAgent = after.agent.find((l) => l.name === name);
     expect(locked, `lockfile entry for ${name}`).toBeDefined();
     expect(liveAgent?.id).toBe(locked?.id);
     expect(liveAgent?.version).toBe(locked?.version);
     const entry = second.resources.find((r) => r.address === `agent.${name}`);
     expect(entry?.basis).toMatchObject({ kind: "agent", version: locked?.version });
   }
+  // Import's conversion: every live resource turns into a manifest with the same canonical form.
+  for (const kind of KIND_ORDER) {
+    for (const l of after[kind] as LiveResource[]) {
+      const spec = (KINDS[kind].toManifest as (x: LiveResource) => Record<string, unknown>)(l);
+      const desired = canonicalDesired(kind, spec);
+      expect(canonicalJson(canonicalLive(kind, l, desired)), `toManifest of ${kind} ${l.name}`).toBe(canonicalJson(desired));
+    }
+  }
   // Without the lockfile (a fresh checkout that lost it) the plan is just as empty.
   const unlocked = buildPlan(planInput(null, after));
   expect(unlocked.resources.filter((r) => r.action !== "noop" || r.changes.length > 0), `perpetual diff without a lockfile:\n${describePlan(unlocked)}`).toEqual([]);
   const again = await live(backend);
-  for (const a of after.agents) expect(again.agents.find((l) => l.id === a.id)?.version).toBe(a.version);
+  for (const a of after.agent) expect(again.agent.find((l) => l.id === a.id)?.version).toBe(a.version);
 }
 
 describe("no perpetual diff", () => {

@@ -47,6 +47,6 @@ export async function writeGeneratedProject(
 }
 
 export async function listLive(backend: ControlPlane) {
-  const [agents, environments] = await Promise.all([backend.list("agent"), backend.list("environment")]);
-  return { agents, environments };
+  const [agent, environment] = await Promise.all([backend.list("agent"), backend.list("environment")]);
+  return { agent, environment };
 }

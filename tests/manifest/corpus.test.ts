@@ -60,8 +60,8 @@ describe("invalid manifest corpus", () => {
   it("reports nothing for the valid helpers, and returns only them and other clean manifests", () => {
     expect(byFile.get("agents/support-helper.yaml")).toBeUndefined();
     expect(byFile.get("agents/support-coordinator.yaml")).toBeUndefined();
-    expect(result.agents.map((a) => a.name)).toEqual(["support-coordinator", "support-helper"]);
-    expect(result.environments).toEqual([]);
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["support-coordinator", "support-helper"]);
+    expect(result.manifests.environment).toEqual([]);
   });
 
   it("sorts diagnostics by file, line and column", () => {
@@ -89,12 +89,12 @@ describe("valid corpus and example fleet", () => {
   it("loads the valid corpus without a diagnostic", async () => {
     const result = await loadProject(await loadConfig({ cwd: path.join(repo, "tests/fixtures/valid") }));
     expect(result.diagnostics).toEqual([]);
-    expect(result.agents.map((a) => a.name)).toEqual(["crlf-agent", "fifteen-metadata-keys", "full-featured", "plain-string-model", "within-alias-bound"]);
-    expect(result.environments.map((e) => e.name)).toEqual(["limited-no-packages", "self-hosted"]);
-    const full = result.agents.find((a) => a.name === "full-featured")!;
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["crlf-agent", "fifteen-metadata-keys", "full-featured", "plain-string-model", "within-alias-bound"]);
+    expect(result.manifests.environment.map((e) => e.name)).toEqual(["limited-no-packages", "self-hosted"]);
+    const full = result.manifests.agent.find((a) => a.name === "full-featured")!;
     expect(full.settings).toEqual({ adopt: true, ignore: ["/description", "/metadata/owner"], previous_names: ["featureful"] });
     expect(full.spec).not.toHaveProperty("agentform");
-    const crlf = result.agents.find((a) => a.name === "crlf-agent")!;
+    const crlf = result.manifests.agent.find((a) => a.name === "crlf-agent")!;
     expect(crlf.spec.system).toBe("A prompt written on Windows.");
     expect(crlf.locate("/system")).toEqual({ line: 6, column: 1 });
   });
@@ -105,7 +105,7 @@ describe("valid corpus and example fleet", () => {
     expect(config.targets).toEqual({ default: { local: true }, production: { api_key_env: "ANTHROPIC_API_KEY" } });
     const result = await loadProject(config);
     expect(result.diagnostics).toEqual([]);
-    const agents = new Map(result.agents.map((a) => [a.name, a]));
+    const agents = new Map(result.manifests.agent.map((a) => [a.name, a]));
     const triage = agents.get("triage")!.spec as { multiagent: { type: string; agents: Array<{ ref?: string }> } };
     expect(triage.multiagent.type).toBe("coordinator");
     expect(triage.multiagent.agents.filter((e) => e.ref).length).toBeGreaterThanOrEqual(2);
@@ -115,7 +115,7 @@ describe("valid corpus and example fleet", () => {
     expect(String(agents.get("docs-researcher")!.spec.system)).toMatch(/^You are Acme's documentation researcher\./);
     const billingTools = agents.get("billing-specialist")!.spec.tools as Array<{ type: string }>;
     expect(billingTools.filter((t) => t.type === "custom").length).toBeGreaterThanOrEqual(2);
-    const envs = new Map(result.environments.map((e) => [e.name, e.spec.config as { networking: { type: string }; packages?: unknown }]));
+    const envs = new Map(result.manifests.environment.map((e) => [e.name, e.spec.config as { networking: { type: string }; packages?: unknown }]));
     expect(envs.get("python-sandbox")!.networking.type).toBe("unrestricted");
     expect(envs.get("python-sandbox")!.packages).toBeDefined();
     expect(envs.get("support-locked-down")!.networking.type).toBe("limited");

@@ -47,7 +47,12 @@ describe("docs/diagnostics.md", () => {
   it("documents every code the manifest module can report", async () => {
     const { readFileSync, readdirSync } = await import("node:fs");
     const root = new URL("../../", import.meta.url);
-    const sources = readdirSync(new URL("src/manifest/", root)).map((f) => readFileSync(new URL(`src/manifest/${f}`, root), "utf8"));
+    // The manifest module and every kind's rules (src/kinds/<kind>/rules.ts).
+    const files = [
+      ...readdirSync(new URL("src/manifest/", root)).map((f) => `src/manifest/${f}`),
+      ...readdirSync(new URL("src/kinds/", root), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `src/kinds/${d.name}/rules.ts`),
+    ];
+    const sources = files.map((f) => readFileSync(new URL(f, root), "utf8"));
     const codes = new Set(sources.join("\n").match(/"AF-[A-Z0-9-]+"/g)!.map((c) => c.slice(1, -1)));
     expect(codes.size).toBeGreaterThan(40);
     const doc = readFileSync(new URL("docs/diagnostics.md", root), "utf8");

@@ -72,7 +72,7 @@ describe("files that are not regular files", () => {
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(codes(result.diagnostics)).toEqual(["agents/pipe.yaml AF-FILE-NOT-REGULAR"]);
     expect(result.diagnostics[0]!.message).toContain("named pipe (FIFO)");
-    expect(result.agents.map((a) => a.name)).toEqual(["ok"]);
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["ok"]);
   });
 
   it("a FIFO named on the command line is refused too", async () => {
@@ -121,7 +121,7 @@ describe("paths outside the project", () => {
     await symlink("..", path.join(dir, "shared", "team", "up"));
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics).toEqual([]);
-    expect(result.agents.map((a) => a.name).sort()).toEqual(["ok", "t1"]);
+    expect(result.manifests.agent.map((a) => a.name).sort()).toEqual(["ok", "t1"]);
   });
 
   it("a symlinked folder leading outside the project is refused, not skipped silently", async () => {
@@ -131,7 +131,7 @@ describe("paths outside the project", () => {
     await symlink(outside, path.join(dir, "agents", "team"));
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(codes(result.diagnostics)).toEqual(["agents/team AF-PATH-OUTSIDE"]);
-    expect(result.agents.map((a) => a.name)).toEqual(["ok"]);
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["ok"]);
   });
 
   it.each([["/etc"], ["../elsewhere"], ["agents/../../elsewhere"]])("paths.agents: %s is refused in agentform.yaml", async (given) => {
@@ -149,7 +149,7 @@ describe("paths outside the project", () => {
     await symlink(outside, path.join(dir, "bots"));
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual(["agentform.yaml paths.agents AF-PATH-OUTSIDE"]);
-    expect(result.agents).toEqual([]);
+    expect(result.manifests.agent).toEqual([]);
   });
 
   it("a path given on the command line outside the project is refused", async () => {
@@ -158,7 +158,7 @@ describe("paths outside the project", () => {
     const dir = await project({ "agents/ok.yaml": AGENT });
     const result = await loadProject(await loadConfig({ cwd: dir }), { paths: [path.join(outside, "x.yaml")], cwd: dir });
     expect(result.diagnostics.map((d) => d.code)).toEqual(["AF-PATH-OUTSIDE"]);
-    expect(result.agents).toEqual([]);
+    expect(result.manifests.agent).toEqual([]);
   });
 });
 
@@ -170,7 +170,7 @@ describe("values nested too deeply", () => {
     const dir = await project({ "agents/deep.yaml": agentWithSchema(nested(350)) });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics.map((d) => `${d.line} ${d.code}`)).toEqual(["7 AF-VALUE-DEPTH"]);
-    expect(result.agents).toEqual([]);
+    expect(result.manifests.agent).toEqual([]);
   });
 
   it("accepts exactly 64 levels and refuses 65", () => {
@@ -213,8 +213,8 @@ describe("keys", () => {
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics).toEqual([]);
-    expect(result.agents.map((a) => a.name)).toEqual(["constructor", "__proto__"]);
-    const metadata = result.agents[1]!.spec.metadata as Record<string, unknown>;
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["constructor", "__proto__"]);
+    const metadata = result.manifests.agent[1]!.spec.metadata as Record<string, unknown>;
     expect(Object.keys(metadata)).toEqual(["__proto__", "constructor", "toString"]);
     expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

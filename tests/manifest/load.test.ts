@@ -80,7 +80,7 @@ describe("loadProject", () => {
     const dir = await project({ "agents/big.yaml": big, "agents/ok.yaml": "name: ok\nmodel: claude-haiku-5-5\n" });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics.map((d) => [d.file, d.code, d.line])).toEqual([["agents/big.yaml", "AF-FILE-TOO-LARGE", 1]]);
-    expect(result.agents.map((a) => a.name)).toEqual(["ok"]);
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["ok"]);
     // The too-large file was not read, so it has no hash; the config and ok.yaml do.
     expect(result.sources.map((s) => s.file)).toEqual(["agentform.yaml", "agents/ok.yaml"]);
     expect(result.sources[1]!.sha256).toBe(createHash("sha256").update("name: ok\nmodel: claude-haiku-5-5\n").digest("hex"));
@@ -103,7 +103,7 @@ describe("loadProject", () => {
     expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`)).toEqual([
       'agents/writer.md:7:9 AF-TOOL-UNKNOWN "gerp" is not a tool of agent_toolset_20260401; did you mean "grep"?',
     ]);
-    const clean = result.agents.find((a) => a.name === "clean")!;
+    const clean = result.manifests.agent.find((a) => a.name === "clean")!;
     expect(clean.spec.system).toBe("# Role\n\nHelp.");
     expect(clean.locate("/system")).toEqual({ line: 6, column: 1 });
     expect(clean.locate("/model")).toEqual({ line: 3, column: 1 });
@@ -120,11 +120,11 @@ describe("loadProject", () => {
     const config = await loadConfig({ cwd: dir });
     const one = await loadProject(config, { paths: ["agents/lead.yaml"], cwd: dir });
     expect(one.diagnostics).toEqual([]);
-    expect(one.agents.map((a) => a.name)).toEqual(["lead"]);
+    expect(one.manifests.agent.map((a) => a.name)).toEqual(["lead"]);
     const outside = await loadProject(config, { paths: [path.join(dir, "elsewhere"), "nope.yaml"], cwd: dir });
     expect(outside.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["nope.yaml AF-PATH-NOT-FOUND"]);
-    expect(outside.agents.map((a) => a.name)).toEqual(["outside-agent"]);
-    expect(outside.environments.map((e) => e.name)).toEqual(["outside-env"]);
+    expect(outside.manifests.agent.map((a) => a.name)).toEqual(["outside-agent"]);
+    expect(outside.manifests.environment.map((e) => e.name)).toEqual(["outside-env"]);
     const all = await loadProject(config);
     expect(all.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`)).toEqual(["agents/broken.yaml:1:1 AF-SCHEMA-REQUIRED"]);
   });
@@ -136,7 +136,7 @@ describe("loadProject", () => {
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["agents/helper.yaml AF-SCHEMA-UNKNOWN-KEY"]);
-    expect(result.agents.map((a) => a.name)).toEqual(["lead"]);
+    expect(result.manifests.agent.map((a) => a.name)).toEqual(["lead"]);
   });
 
   it("does not call a ref unknown when the referenced file exists but does not parse", async () => {
@@ -157,13 +157,13 @@ describe("loadProject", () => {
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics).toEqual([]);
-    expect(result.environments.map((e) => e.file)).toEqual(["environments/env.yml"]);
+    expect(result.manifests.environment.map((e) => e.file)).toEqual(["environments/env.yml"]);
   });
 
   it("passes liveNames to the rename check", async () => {
     const dir = await project({ "agents/new.yaml": "name: new\nmodel: m\nagentform:\n  previous_names: [old]\n" });
     const config = await loadConfig({ cwd: dir });
-    const result = await loadProject(config, { liveNames: { agents: ["old", "new"], environments: [] } });
+    const result = await loadProject(config, { liveNames: { agent: ["old", "new"], environment: [] } });
     expect(result.diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`)).toEqual(["4:20 AF-PREVIOUS-NAME-LIVE"]);
   });
 });
@@ -175,7 +175,7 @@ describe("aliases", () => {
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics).toEqual([]);
-    const tools = result.agents[0]!.spec.tools as Array<{ default_config: { enabled: boolean } }>;
+    const tools = result.manifests.agent[0]!.spec.tools as Array<{ default_config: { enabled: boolean } }>;
     expect(tools[1]!.default_config).toEqual({ enabled: true });
     expect(tools[1]!.default_config).not.toBe(tools[0]!.default_config);
   });
@@ -202,8 +202,8 @@ describe("what a real checkout looks like", () => {
     const lf = await loadProject(await loadConfig({ cwd: await project({ "agents/docs.md": md }) }));
     const crlf = await loadProject(await loadConfig({ cwd: await project({ "agents/docs.md": md.replace(/\n/g, "\r\n") }) }));
     expect(crlf.diagnostics).toEqual([]);
-    expect(crlf.agents[0]?.spec.system).toBe("Line one.\nLine two.");
-    expect(crlf.agents[0]?.spec).toEqual(lf.agents[0]?.spec);
+    expect(crlf.manifests.agent[0]?.spec.system).toBe("Line one.\nLine two.");
+    expect(crlf.manifests.agent[0]?.spec).toEqual(lf.manifests.agent[0]?.spec);
   });
 
   it("a token pasted as a mapping key is AF-SECRET, and no message prints it", async () => {

@@ -1,6 +1,6 @@
 /** checkRules over plain data: no files, no parsing. */
 import { describe, expect, it } from "vitest";
-import { checkRules, countToolConfigs, didYouMean, editDistance } from "../../src/manifest/index.js";
+import { checkRules, countToolConfigs, didYouMean, editDistance, type RuleOptions } from "../../src/manifest/index.js";
 import type { LoadedManifest } from "../../src/manifest/types.js";
 
 function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, settings: Partial<LoadedManifest["settings"]> = {}): LoadedManifest {
@@ -17,15 +17,17 @@ function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, 
 }
 const agent = (spec: Record<string, unknown>, settings?: Partial<LoadedManifest["settings"]>) => manifest("agent", { model: "claude-haiku-5-5", ...spec }, settings);
 const env = (spec: Record<string, unknown>) => manifest("environment", spec);
-const codes = (agents: LoadedManifest[], envs: LoadedManifest[] = [], options = {}) =>
-  checkRules(agents, envs, options)
+/** The rules over agents and environments (the only kinds these tests build). */
+const rules = (agents: LoadedManifest[], envs: LoadedManifest[], options: RuleOptions = {}) => checkRules({ agent: agents, environment: envs }, options);
+const codes = (agents: LoadedManifest[], envs: LoadedManifest[] = [], options: RuleOptions = {}) =>
+  rules(agents, envs, options)
     .map((d) => `${d.file} ${d.path} ${d.code}`)
     .sort();
 
 describe("names and references", () => {
   it("accepts a coordinator whose refs name existing plain agents", () => {
     const lead = agent({ name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "a" }, { type: "agent", ref: "b", version: 2 }, { type: "self" }] } });
-    expect(checkRules([lead, agent({ name: "a" }), agent({ name: "b" })], [])).toEqual([]);
+    expect(rules([lead, agent({ name: "a" }), agent({ name: "b" })], [])).toEqual([]);
   });
 
   it("flags duplicate names per kind, but not across kinds", () => {
@@ -44,7 +46,7 @@ describe("names and references", () => {
     ["a first-strong isolate", "\u2068"],
     ["a pop-directional isolate", "\u2069"],
   ])("rejects a name holding %s, without printing the character", (_what, char) => {
-    const diags = checkRules([agent({ name: `bill${char}ing` })], [env({ name: `sand${char}box` })]);
+    const diags = rules([agent({ name: `bill${char}ing` })], [env({ name: `sand${char}box` })]);
     expect(diags.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual([`agents/bill${char}ing.yaml name AF-NAME-CONTROL-CHAR`, `environments/sand${char}box.yaml name AF-NAME-CONTROL-CHAR`]);
     for (const d of diags) expect(d.message + d.hint).not.toContain(char);
     expect(diags[0]!.message).toMatch(/"bill\\(u[0-9a-f]{4}|n)ing"/);
@@ -56,14 +58,14 @@ describe("names and references", () => {
   });
 
   it("suggests the closest agent for an unknown ref", () => {
-    const [d] = checkRules([agent({ name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "biling" }] } }), agent({ name: "billing" })], []);
+    const [d] = rules([agent({ name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "biling" }] } }), agent({ name: "billing" })], []);
     expect(d).toMatchObject({ code: "AF-REF-UNKNOWN", path: "multiagent.agents[0].ref" });
     expect(d!.message).toContain('did you mean "billing"?');
   });
 
   it("treats names of manifests that failed earlier checks as known", () => {
     const lead = agent({ name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "broken" }] } });
-    expect(checkRules([lead], [], { otherAgentNames: ["broken"] })).toEqual([]);
+    expect(rules([lead], [], { unparsedNames: { agent: ["broken"] } })).toEqual([]);
   });
 
   it("reports a three-agent cycle once per edge, not as depth errors", () => {
@@ -97,8 +99,8 @@ describe("previous_names", () => {
 
   it("flags a rename whose old and new names are both live", () => {
     const a = agent({ name: "new" }, { previous_names: ["old"] });
-    expect(codes([a], [], { liveNames: { agents: ["old"], environments: [] } })).toEqual([]);
-    expect(codes([a], [], { liveNames: { agents: ["old", "new"], environments: [] } })).toEqual(["agents/new.yaml agentform.previous_names[0] AF-PREVIOUS-NAME-LIVE"]);
+    expect(codes([a], [], { liveNames: { agent: ["old"], environment: [] } })).toEqual([]);
+    expect(codes([a], [], { liveNames: { agent: ["old", "new"], environment: [] } })).toEqual(["agents/new.yaml agentform.previous_names[0] AF-PREVIOUS-NAME-LIVE"]);
   });
 });
 
@@ -111,7 +113,7 @@ describe("tools, MCP and limits", () => {
     const servers = Array.from({ length: 20 }, (_, i) => ({ type: "url", name: `s${i}`, url: `https://s${i}.example.com` }));
     const toolsets = servers.map((s) => ({ type: "mcp_toolset", mcp_server_name: s.name }));
     const custom = Array.from({ length: 108 }, (_, i) => ({ type: "custom", name: `t${i}`, description: "d", input_schema: { type: "object" } }));
-    expect(checkRules([agent({ name: "a", mcp_servers: servers, tools: [...toolsets, ...custom] })], [])).toEqual([]);
+    expect(rules([agent({ name: "a", mcp_servers: servers, tools: [...toolsets, ...custom] })], [])).toEqual([]);
     const one = { type: "custom", name: "extra", description: "d", input_schema: { type: "object" } };
     expect(codes([agent({ name: "a", mcp_servers: servers, tools: [...toolsets, ...custom, one] })])).toEqual(["agents/a.yaml tools AF-LIMIT-TOOLS"]);
   });

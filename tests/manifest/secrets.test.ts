@@ -203,9 +203,9 @@ describe("agentform.allow_secret_pattern", () => {
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));
     expect(result.diagnostics).toEqual([]);
-    expect(result.agents).toHaveLength(1);
-    expect(result.agents[0]!.spec).not.toHaveProperty("agentform");
-    expect(JSON.stringify(result.agents[0]!.spec)).not.toContain("allow_secret_pattern");
+    expect(result.manifests.agent).toHaveLength(1);
+    expect(result.manifests.agent[0]!.spec).not.toHaveProperty("agentform");
+    expect(JSON.stringify(result.manifests.agent[0]!.spec)).not.toContain("allow_secret_pattern");
   });
 
   it("cannot exempt a secret pasted as a key", async () => {

@@ -104,9 +104,8 @@ export function planInput(parts: {
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    agents: parts.agents ?? [],
-    environments: parts.environments ?? [],
-    live: { agents: parts.liveAgents ?? [], environments: parts.liveEnvironments ?? [] },
+    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [] },
+    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [] },
     lock: parts.lock ?? null,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };

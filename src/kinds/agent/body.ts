@@ -9,7 +9,7 @@ import { createFieldsOf, isObj, type Obj } from "../values.js";
 function resolveEntry(e: unknown, resolve: BodyRefResolver): unknown {
   if (!isObj(e) || typeof e.ref !== "string") return e;
   const explicit = typeof e.version === "number" ? e.version : undefined;
-  const r = resolve(e.ref, explicit);
+  const r = resolve(explicit === undefined ? { kind: "agent", name: e.ref } : { kind: "agent", name: e.ref, version: explicit });
   if (!r || r.id === KNOWN_AFTER_APPLY || r.version === KNOWN_AFTER_APPLY) {
     // Apply resolves it from the results of earlier steps.
     return explicit === undefined ? { type: "agent", ref: e.ref } : { type: "agent", ref: e.ref, version: explicit };

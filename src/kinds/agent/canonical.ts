@@ -162,7 +162,7 @@ function rosterEntry(e: unknown, ctx: DesiredContext | undefined, selfId: string
   if (e.type === "advisor") return [`advisor:${String(e.model)}`, { model: e.model, type: "advisor" }];
   if (typeof e.ref === "string") {
     const explicit = typeof e.version === "number" ? e.version : undefined;
-    const resolved = ctx?.resolveRef?.(e.ref, explicit);
+    const resolved = ctx?.resolveRef?.(explicit === undefined ? { kind: "agent", name: e.ref } : { kind: "agent", name: e.ref, version: explicit });
     if (!resolved) {
       const out: Obj = { ref: e.ref, type: "agent" };
       if (explicit !== undefined) out.version = explicit;

@@ -1,18 +1,27 @@
 /** The environment kind: unversioned (digest-checked before each write), owned through its metadata marker. */
 import type { KindSpec } from "../spec.js";
 import { environmentFindings } from "./security.js";
-import type { Obj } from "../values.js";
+import { minimalManifest, type Obj } from "../values.js";
 import { environmentCreateFields, environmentFieldBody } from "./body.js";
 import { canonicalEnvironmentDesired, canonicalEnvironmentLive } from "./canonical.js";
+import { environmentRules } from "./rules.js";
+
+const CREATE_FIELDS = ["name", "description", "config", "scope", "metadata"];
 
 export const environmentKind: KindSpec<"environment"> = {
   kind: "environment",
+  schema: "environment",
   folder: "environments",
   extensions: [".yaml", ".yml"],
+  looksLike: (value, markdown) => !markdown && !("model" in value),
+  ownership: "marker",
+  // Nothing pins an environment's version: environments have none.
+  referencedFrom: "A reference",
   concurrency: "digest",
   limitedInFlight: true,
   emptyMetadataDeletes: true,
   lockKey: "environments",
+  versioned: false,
   deletable: true,
   versionOf: () => undefined,
   runtimePin: (entry) => ({ id: entry.id }),
@@ -25,4 +34,12 @@ export const environmentKind: KindSpec<"environment"> = {
   createFields: environmentCreateFields,
   reviewSecurity: environmentFindings,
   fieldBody: environmentFieldBody,
+  references: () => [],
+  liveReferenceIds: () => [],
+  followedRefKey: () => null,
+  rules: environmentRules,
+  toManifest: (live) => {
+    const raw = live as unknown as Obj;
+    return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalEnvironmentDesired(spec), canonicalEnvironmentLive(raw));
+  },
 };

@@ -1,9 +1,10 @@
 /**
  * `npm run schemas`: regenerate schemas/agent.schema.json and schemas/environment.schema.json
  * from the installed SDK's own type definitions (AgentCreateParams, EnvironmentCreateParams),
- * then layer agentform's additions on top (`{type: agent, ref}` roster entries and the
- * `agentform:` block). Generating instead of hand-writing means an SDK upgrade is one command,
- * and tests/manifest/schemas.test.ts fails while the committed files lag behind the SDK.
+ * then layer agentform's additions on top (`{type: agent, ref}` roster entries, `{type: custom,
+ * ref}` skill entries and the `agentform:` block). Generating instead of hand-writing means an
+ * SDK upgrade is one command, and tests/manifest/schemas.test.ts fails while the committed files
+ * lag behind the SDK.
  *
  * project.schema.json and lockfile.schema.json describe agentform's own formats and are
  * hand-written; this script does not touch them.
@@ -112,6 +113,28 @@ const AGENT_REF: JsonObject = {
   },
 };
 
+// The skills list's union, which also accepts agentform's by-name skill reference.
+const SKILL_UNION = "BetaManagedAgentsSkillParams";
+
+const SKILL_REF: JsonObject = {
+  type: "object",
+  description: "agentform reference by name: resolved to {type: custom, skill_id, version}. Without `version` it follows the skill's latest version (a new skill version re-pins this agent).",
+  additionalProperties: false,
+  required: ["type", "ref"],
+  properties: {
+    type: { type: "string", const: "custom" },
+    ref: { type: "string", minLength: 1, description: "The `name` of a skill in this project (its folder under skills/)." },
+    version: { type: "string", minLength: 1, description: "Pin this version id (skver_…) instead of following the latest." },
+  },
+};
+
+/** Add an agentform reference as one more alternative of an SDK union definition. */
+function addToUnion(definitions: JsonObject, union: string, ref: string): void {
+  const def = definitions[union];
+  if (!isObject(def) || !Array.isArray(def.anyOf)) throw new Error(`SDK type ${union} is no longer a union; update scripts/gen-schemas.ts`);
+  def.anyOf.push({ $ref: `#/definitions/${ref}` });
+}
+
 function collectRefs(node: Json, out: Set<string>): void {
   if (Array.isArray(node)) {
     for (const item of node) collectRefs(item, out);
@@ -174,11 +197,9 @@ function generateOne(source: Source, version: string): string {
   const definitions = (schema.definitions ?? {}) as JsonObject;
   if (source.kind === "agent") {
     definitions.AgentformAgentRef = AGENT_REF;
-    for (const union of REF_UNIONS) {
-      const def = definitions[union];
-      if (!isObject(def) || !Array.isArray(def.anyOf)) throw new Error(`SDK type ${union} is no longer a union; update scripts/gen-schemas.ts`);
-      def.anyOf.push({ $ref: "#/definitions/AgentformAgentRef" });
-    }
+    for (const union of REF_UNIONS) addToUnion(definitions, union, "AgentformAgentRef");
+    definitions.AgentformSkillRef = SKILL_REF;
+    addToUnion(definitions, SKILL_UNION, "AgentformSkillRef");
   }
   schema.definitions = definitions;
   pruneDefinitions(schema);

@@ -7,18 +7,22 @@
 import { BackendError } from "../backends/errors.js";
 import type { ControlPlane } from "../backends/types.js";
 import { OperationalError, SafetyError } from "../errors.js";
-import { kindSpec, versionOf } from "../kinds/index.js";
+import { kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
 import type { RequestBody } from "../kinds/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
 import { pinKey, type LockBook } from "./lockbook.js";
+import type { UploadFile } from "../manifest/types.js";
+import { createHash } from "node:crypto";
 
 export interface ExecuteContext {
   backend: ControlPlane;
   book: LockBook;
   /** Counts a write that succeeded. */
   countWrite: () => void;
+  /** The files of an uploading kind's manifest, by address (ApplyOptions.uploads). */
+  uploads: (address: string) => ReadonlyArray<UploadFile> | undefined;
 }
 
 export type Executed = { id: string; version?: number };
@@ -37,7 +41,7 @@ export async function executeRequest(entry: PlannedResource, ctx: ExecuteContext
 }
 
 async function create(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
-  const body = resolveRefs(entry, request.body ?? {}, ctx.book);
+  const body = withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx);
   const live = await ctx.backend.create(entry.kind, body);
   ctx.countWrite();
   return ctx.book.recordWritten(entry, live, digestOf(entry));
@@ -66,10 +70,10 @@ function checkRequest(entry: PlannedResource): PlannedRequest {
 
 async function update(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
   const id = entry.id as string;
-  const body = resolveRefs(entry, request.body ?? {}, ctx.book);
+  const body = withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx);
   const versioned = kindSpec(entry.kind).concurrency === "version";
   const options = versioned ? { expectedVersion: request.expectedVersion as number } : {};
-  if (!versioned) await checkDigestBasis(entry, id, ctx.backend);
+  if (!versioned) await checkBasis(entry, id, ctx.backend);
   try {
     const live = await ctx.backend.update(entry.kind, id, body, options);
     ctx.countWrite();
@@ -83,7 +87,7 @@ async function update(entry: PlannedResource, request: PlannedRequest, ctx: Exec
 async function remove(entry: PlannedResource, method: "archive" | "delete", ctx: ExecuteContext): Promise<Executed> {
   const id = entry.id as string;
   if (kindSpec(entry.kind).concurrency === "version") await checkVersionBasis(entry, id, ctx.backend);
-  else await checkDigestBasis(entry, id, ctx.backend);
+  else await checkBasis(entry, id, ctx.backend);
   let version: number | undefined;
   if (method === "archive") version = versionOf(entry.kind, await ctx.backend.archive(entry.kind, id));
   else await ctx.backend.delete(entry.kind, id);
@@ -92,10 +96,43 @@ async function remove(entry: PlannedResource, method: "archive" | "delete", ctx:
   return { id, ...(version !== undefined ? { version } : {}) };
 }
 
-async function checkDigestBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<void> {
+/**
+ * The check before a write to a kind without an optimistic lock: "digest" kinds must still have
+ * the digest the plan saw; "pin" kinds (skills) the version a reference pins (a new version is
+ * the only change they have).
+ */
+async function checkBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<void> {
   if (!entry.basis) return;
   const live = await backend.get(entry.kind, id);
-  if (liveDigest(entry.kind, live) !== entry.basis.liveDigest) throw staleBasis(entry);
+  const same = kindSpec(entry.kind).concurrency === "pin" ? String(pinOf(entry.kind, live)) === entry.basis.pin : liveDigest(entry.kind, live) === entry.basis.liveDigest;
+  if (!same) throw staleBasis(entry);
+}
+
+/**
+ * For kinds that upload files: the manifest's bytes in place of each `{path, sha256}` of the
+ * body, each checked against the digest the plan recorded (a file edited since plan is refused).
+ */
+function withUploads(entry: PlannedResource, body: RequestBody, ctx: ExecuteContext): RequestBody {
+  if (!kindSpec(entry.kind).uploads || !Array.isArray(body.files)) return body;
+  const read = new Map((ctx.uploads(entry.address) ?? []).map((f) => [f.path, f] as const));
+  const files = body.files.map((f: { path: string; sha256: string }) => {
+    // The body's paths carry the resource's folder name as a prefix; the manifest's are relative to it.
+    const local = read.get(f.path.slice(f.path.indexOf("/") + 1));
+    if (!local || local.sha256 !== f.sha256 || sha256(local.bytes) !== f.sha256) throw staleFile(entry, f.path);
+    return { path: f.path, sha256: f.sha256, bytes: local.bytes };
+  });
+  return { ...body, files };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function staleFile(entry: PlannedResource, file: string): SafetyError {
+  return new SafetyError("stale-basis", `${entry.address}: ${file} changed since plan (or is missing); run plan again`, {
+    hint: "The files apply would upload are not the ones the plan reviewed. Run `agentform plan`, review the change, and apply again.",
+    details: { address: entry.address, file },
+  });
 }
 
 async function checkVersionBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<void> {

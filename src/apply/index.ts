@@ -10,6 +10,7 @@
  *   at most the writes in flight, which the next plan finds by name and marker.
  * - The executor never prints: it emits ApplyEvents for the CLI.
  */
+import type { UploadFile } from "../manifest/types.js";
 import { Semaphore } from "../backends/resilient.js";
 import type { ControlPlane } from "../backends/types.js";
 import { AgentformError, OperationalError, SafetyError } from "../errors.js";
@@ -51,6 +52,11 @@ export interface ApplyOptions {
    * it asks for lockfile saves only: checking twice per write doubled the lock-file reads.
    */
   fenceWrites?: boolean;
+  /**
+   * The files of a manifest whose kind uploads them (skills), by plan address: apply sends their
+   * bytes, after checking each against the digest the plan recorded.
+   */
+  uploads?: (address: string) => ReadonlyArray<UploadFile> | undefined;
 }
 
 export interface ApplyResult {
@@ -181,7 +187,7 @@ class ApplyRun {
       if (this.aborted || book.saveFailed) return null;
       this.emit({ type: "start", address: entry.address, action: entry.action });
       try {
-        return { ok: true as const, result: await executeRequest(entry, { backend: this.backend, book, countWrite: () => this.writes++ }) };
+        return { ok: true as const, result: await executeRequest(entry, { backend: this.backend, book, countWrite: () => this.writes++, uploads: this.options.uploads ?? (() => undefined) }) };
       } catch (err) {
         // A write refused by the backend's own fence check: make the loss final here too, so
         // the remaining entries are skipped rather than each failing on its own.

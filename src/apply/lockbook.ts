@@ -5,7 +5,7 @@
  * save is in flight share the next one (one fsync for many writes on large applies); every write
  * still waits for a save that includes it before it is reported done.
  */
-import { KINDS, versionOf } from "../kinds/index.js";
+import { KINDS, kindSpec, pinOf as pinOfLive, versionOf } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { cloneLock } from "../lock/io.js";
 import { lockTable, type LockedEntry } from "../lock/table.js";
@@ -14,10 +14,10 @@ import { canonicalJson, liveDigest } from "../normalize/index.js";
 import type { PlannedResource } from "../plan/types.js";
 import { ownValue, setOwn } from "../util/record.js";
 
-/** Where a by-name reference points: an id and, for versioned kinds, a version. */
+/** Where a by-name reference points: an id and, for kinds references pin, a version number or id. */
 export interface Pin {
   id: string;
-  version?: number;
+  version?: number | string;
 }
 
 /** The key of a pin: the resource's plan address. */
@@ -53,7 +53,7 @@ export class LockBook {
       for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) this.pins.set(pinKey(kind, name), pinOf(entry.id, entry.version));
     }
     for (const r of resources) {
-      if (r.request === null && r.id && r.basis) this.pins.set(r.address, pinOf(r.id, r.basis.version));
+      if (r.request === null && r.id && r.basis) this.pins.set(r.address, pinOf(r.id, r.basis.version ?? r.basis.pin));
     }
   }
 
@@ -83,8 +83,12 @@ export class LockBook {
     const table = lockTable(this.lock, entry.kind);
     if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return this.remove(table, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
-    const version = entry.basis.version !== undefined ? { version: entry.basis.version } : {};
-    this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest });
+    const lockedVersion = entry.basis.version ?? entry.basis.pin;
+    const version = lockedVersion !== undefined ? { version: lockedVersion } : {};
+    // Details the plan does not carry (a skill's files) stay as the entry had them: a noop means live did not move.
+    const kept = ownValue(table, entry.name);
+    const detail = kept && kept.id === entry.id && kept.files ? { files: kept.files } : {};
+    this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest, ...detail });
   }
 
   /** Record what a write left live; returns the id and, for versioned kinds, the version. */
@@ -92,8 +96,10 @@ export class LockBook {
     const table = lockTable(this.lock, entry.kind);
     if (entry.renamedFrom !== undefined) this.remove(table, entry.renamedFrom);
     const version = versionOf(entry.kind, live);
-    this.set(table, entry.name, { id: live.id, ...(version !== undefined ? { version } : {}), specDigest, liveDigest: liveDigest(entry.kind, live) });
-    this.pins.set(entry.address, pinOf(live.id, version));
+    const pinned = pinOfLive(entry.kind, live);
+    const detail = (kindSpec(entry.kind).partialList?.lockDetail as ((l: LiveResource) => object) | undefined)?.(live) ?? {};
+    this.set(table, entry.name, { id: live.id, ...(pinned !== undefined ? { version: pinned } : {}), specDigest, liveDigest: liveDigest(entry.kind, live), ...detail });
+    this.pins.set(entry.address, pinOf(live.id, pinned));
     return { id: live.id, ...(version !== undefined ? { version } : {}) };
   }
 
@@ -122,6 +128,6 @@ export class LockBook {
   }
 }
 
-function pinOf(id: string, version: number | undefined): Pin {
+function pinOf(id: string, version: number | string | undefined): Pin {
   return version === undefined ? { id } : { id, version };
 }

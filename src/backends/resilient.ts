@@ -10,6 +10,9 @@
  * - Safe create: a create that may have committed without us seeing the answer (no response,
  *   or a 5xx) is never blindly resent. We first list the kind and look for a resource with the
  *   same name carrying this project's ownership marker; if one exists it is the one we made.
+ *   Kinds without metadata (skills: `ownership: "lockfile"`) carry no marker, so a same-named
+ *   resource found then cannot be told from someone else's: it is reported with its ids and
+ *   never adopted, and the create is not resent. Only when none exists is it sent again.
  * - Ambiguous agent update: the agent is re-read. Same version as `expectedVersion`: the write
  *   did not land, so it is resent (the version lock makes that safe). A newer version whose
  *   content reflects every field we sent, reached in exactly one step from `expectedVersion`:
@@ -17,8 +20,12 @@
  *   the server's version lock answers 409, which the executor reports as "changed since plan".
  * - Environment updates are idempotent (same body, same result), archive and delete are
  *   idempotent once we account for "already archived"/"already gone" after a lost response.
+ *   A skill update uploads a new version; resent after a lost response it makes a second version
+ *   with the same files, which changes nothing anyone compares.
  */
+import { SafetyError } from "../errors.js";
 import { BackendError } from "./errors.js";
+import { bodyName } from "./shape.js";
 import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
 import { kindSpec, versionOf } from "../kinds/index.js";
@@ -100,24 +107,25 @@ class ResilientBackend implements ControlPlane {
   }
 
   async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
-    const operation = `create ${kind} ${typeof body.name === "string" ? JSON.stringify(body.name) : ""}`.trim();
+    const name = bodyName(kind, body);
+    const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : ""}`.trim();
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
       if (mayHaveCommitted) {
-        const existing = await this.findOwned(kind, body.name);
+        const existing = await this.findOwned(kind, name, operation);
         if (existing) return existing;
       }
       try {
         return await this.once(kind, true, () => this.inner.create(kind, body));
       } catch (err) {
         const error = asBackendError(err, operation);
-        const existing = await this.createRecovered(kind, body, error, mayHaveCommitted);
+        const existing = await this.createRecovered(kind, name, operation, error, mayHaveCommitted);
         if (existing) return existing;
         // A 429 is refused before any work; anything else retryable may have committed.
         if (error.status !== 429) mayHaveCommitted = true;
         if (attempt >= this.maxAttempts) {
           if (mayHaveCommitted) {
-            const found = await this.findOwned(kind, body.name);
+            const found = await this.findOwned(kind, name, operation);
             if (found) return found;
           }
           throw error;
@@ -133,20 +141,21 @@ class ResilientBackend implements ControlPlane {
    */
   private async createRecovered<K extends ResourceKind>(
     kind: K,
-    body: RequestBody,
+    name: string | undefined,
+    operation: string,
     error: BackendError,
     mayHaveCommitted: boolean,
   ): Promise<LiveOf<K> | undefined> {
     // A duplicate-name 409 right after a lost response is our own earlier attempt.
     if (error.isConflict && mayHaveCommitted) {
-      const existing = await this.findOwned(kind, body.name);
+      const existing = await this.findOwned(kind, name, operation);
       if (existing) return existing;
     }
     if (!error.isRetryable) {
       // An unusable answer (too large, not JSON, malformed) may still follow a commit:
       // look once, but never resend a create the server may have made.
       if (error.isAmbiguous) {
-        const existing = await this.findOwnedOrNone(kind, body.name);
+        const existing = await this.findOwnedOrNone(kind, name, operation);
         if (existing) return existing;
       }
       throw error;
@@ -253,22 +262,43 @@ class ResilientBackend implements ControlPlane {
     }
   }
 
-  /** Our resource of this kind with this name, if the workspace already has one. */
-  private async findOwned<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
-    if (typeof name !== "string") return undefined;
-    const all = await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
-    const mine = all.filter((r) => r.name === name && ownerOf(r) === this.options.project);
-    mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
-    return mine[0];
+  /**
+   * After a create that may have committed: our resource of this kind with this name, if the
+   * workspace has one now; undefined when the create did not land (it may be sent again).
+   */
+  private async findOwned<K extends ResourceKind>(kind: K, name: string | undefined, operation: string): Promise<LiveOf<K> | undefined> {
+    const all = name === undefined ? [] : await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
+    return this.claim(kind, name, all, operation);
   }
 
   /** findOwned for a last look: a failed list leaves the caller's own error to report. */
-  private async findOwnedOrNone<K extends ResourceKind>(kind: K, name: unknown): Promise<LiveOf<K> | undefined> {
+  private async findOwnedOrNone<K extends ResourceKind>(kind: K, name: string | undefined, operation: string): Promise<LiveOf<K> | undefined> {
+    let all: LiveOf<K>[];
     try {
-      return await this.findOwned(kind, name);
+      all = name === undefined ? [] : await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
     } catch {
       return undefined;
     }
+    return this.claim(kind, name, all, operation);
+  }
+
+  /**
+   * Which of `all` our possibly-committed create made. With an ownership marker, the oldest
+   * same-named resource carrying ours. Without one (kinds owned through the lockfile alone),
+   * nothing tells our create from someone else's same-named resource: adopting it could take
+   * over another's, and sending the create again could make a duplicate, so any same-named
+   * resource (or a create that named none) stops here with what was found.
+   */
+  private claim<K extends ResourceKind>(kind: K, name: string | undefined, all: LiveOf<K>[], operation: string): LiveOf<K> | undefined {
+    if (kindSpec(kind).ownership === "marker") {
+      if (name === undefined) return undefined;
+      const mine = all.filter((r) => r.name === name && ownerOf(r) === this.options.project);
+      mine.sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+      return mine[0];
+    }
+    const same = all.filter((r) => r.name === name);
+    if (name !== undefined && same.length === 0) return undefined;
+    throw unconfirmedCreate(kind, name, same.map((r) => r.id), operation);
   }
 
   /**
@@ -318,8 +348,27 @@ export function bodyReflected(kind: ResourceKind, body: RequestBody, previous: L
   return canonicalJson(expected) === canonicalJson(canonicalLive(kind, live, expected));
 }
 
+/** Most ids an unconfirmed create lists (a name reused that often needs a look anyway). */
+const MAX_IDS_SHOWN = 10;
+
+/** A create that may have gone through, of a kind whose resources carry no ownership marker. */
+function unconfirmedCreate(kind: ResourceKind, name: string | undefined, ids: string[], operation: string): SafetyError {
+  const shown = ids.slice(0, MAX_IDS_SHOWN).join(", ") + (ids.length > MAX_IDS_SHOWN ? `, and ${ids.length - MAX_IDS_SHOWN} more` : "");
+  const found =
+    name === undefined
+      ? `the request gave the ${kind} no name, so agentform cannot look for what it may have created`
+      : `a ${kind} named ${JSON.stringify(name)} now exists (${ids.length === 1 ? "id" : "ids"} ${shown}); agentform cannot tell whether it created it`;
+  return new SafetyError("create-unconfirmed", `${operation} failed without a clear answer, and may have gone through: ${found}.`, {
+    hint:
+      `Check the ${kind}s ${name === undefined ? "created just now" : `named ${JSON.stringify(name)}`} in the workspace, delete duplicates, then run \`agentform plan\`; ` +
+      "to keep one as this manifest's, adopt it with `agentform: {adopt: true}`. agentform does not send the create again on its own: that could make a duplicate.",
+    details: { kind, name: name ?? null, ids },
+  });
+}
+
 function asBackendError(err: unknown, _operation: string): BackendError {
-  // A backend must raise BackendError; anything else is a bug, never worth retrying.
+  // A backend raises BackendError for a failed request; anything else (a body it refused before
+  // sending, or a bug) is never worth retrying.
   if (err instanceof BackendError) return err;
   throw err;
 }

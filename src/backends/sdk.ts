@@ -7,16 +7,20 @@
  * an ambiguous create is reconciled by listing first.
  *
  * Nothing a server sends is taken on trust: bodies go through the bounded fetch of http.ts
- * (size, time, content type), lists stop on a repeated cursor or past a page limit, and every
- * resource is shape-checked (shape.ts) before the reconciler sees it.
+ * (size, time, content type), lists stop on a repeated cursor or past a page limit, every
+ * resource is shape-checked (shape.ts) before the reconciler sees it, and a skill's content zip
+ * is unpacked under limits of its own (skill-content.ts).
  */
 import { versionOf } from "../kinds/index.js";
 import { createHash } from "node:crypto";
-import Anthropic, { APIError } from "@anthropic-ai/sdk";
-import { redactSecrets } from "../errors.js";
+import Anthropic, { APIError, toFile } from "@anthropic-ai/sdk";
+import { AgentformError, redactSecrets } from "../errors.js";
+import type { LiveSkill } from "../kinds/types.js";
+import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
-import { checkLive, checkPage } from "./shape.js";
+import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type Fetch, type ResponseLimits } from "./http.js";
+import { bodyName, checkLive, checkPage, isId } from "./shape.js";
+import { contentDigests, uploadDigests } from "./skill-content.js";
 import type {
   ConnectionSettings,
   ControlPlane,
@@ -26,9 +30,10 @@ import type {
   ResourceKind,
 } from "./types.js";
 
-/** Page sizes: the API's maximum for agents; environments have no stated maximum. */
+/** Page sizes: the API's maximum for agents and skills; environments have no stated maximum. */
 const AGENT_PAGE = 100;
 const ENVIRONMENT_PAGE = 1000;
+const SKILL_PAGE = 100;
 
 export interface SdkBackendOptions {
   /** Per-request timeout; a timed-out request is ambiguous (the server may have committed it). */
@@ -42,18 +47,13 @@ interface CursorPage {
   getNextPage(): Promise<CursorPage>;
 }
 
-/** Create the sdk backend for one target. Every failure is raised as a BackendError. */
+/**
+ * Create the sdk backend for one target. Every failed request is raised as a BackendError; a
+ * body refused before sending (an upload whose bytes do not match their digest) as a SafetyError.
+ */
 export function createSdkBackend(settings: ConnectionSettings, options: SdkBackendOptions = {}): ControlPlane {
   const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
-  const client = new Anthropic({
-    apiKey: settings.apiKey,
-    baseURL: settings.baseUrl,
-    maxRetries: 0,
-    // Covers the headers and, since boundedFetch reads the body before returning, the body too.
-    timeout: options.timeoutMs ?? 60_000,
-    fetch: boundedFetch(limits),
-    defaultHeaders: settings.workspaceId ? { "anthropic-workspace-id": settings.workspaceId } : undefined,
-  });
+  const client = sdkClient(settings, options, limits);
   const secrets = [settings.apiKey];
   const req = { maxRetries: 0 } as const;
 
@@ -61,11 +61,16 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
     try {
       return await fn();
     } catch (err) {
+      // A body refused before anything was sent (an upload whose bytes do not match) already
+      // carries its own code; only what the SDK raised is turned into a BackendError.
+      if (err instanceof AgentformError && !(err instanceof BackendError)) throw err;
       throw toBackendError(err, operation, secrets);
     }
   }
 
-  const ops = kindOps(client, req);
+  // The one binary download (a skill version's content) gets its own client, bounded the same way.
+  const downloads = client.withOptions({ fetch: boundedFetch(limits, admitBinary((input, init) => fetch(input, init))) });
+  const ops = kindOps(client, downloads, req);
 
   const backend: ControlPlane = {
     backend: "sdk",
@@ -82,17 +87,21 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 
     async get<K extends ResourceKind>(kind: K, id: string, getOptions: { version?: number } = {}): Promise<LiveOf<K>> {
       const what = `get ${kind} ${id}${getOptions.version !== undefined ? ` version ${getOptions.version}` : ""}`;
-      return call(what, async () => checkLive(kind, await ops[kind].retrieve(id, getOptions.version), what, id));
+      return call(what, async () => {
+        const live = checkLive(kind, await ops[kind].retrieve(id, getOptions.version), what, id);
+        const detail = ops[kind].detail;
+        return detail ? detail(live) : live;
+      });
     },
 
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
-      const operation = `create ${kind} ${describeName(body)}`;
-      return call(operation, async () => checkLive(kind, await ops[kind].create(body), operation));
+      const operation = `create ${kind} ${describeName(kind, body)}`;
+      return call(operation, async () => checkLive(kind, await ops[kind].create(body, operation), operation));
     },
 
     async update<K extends ResourceKind>(kind: K, id: string, body: RequestBody, updateOptions: { expectedVersion?: number } = {}): Promise<LiveOf<K>> {
       const operation = `update ${kind} ${id}`;
-      return call(operation, async () => checkLive(kind, await ops[kind].update(id, body, updateOptions.expectedVersion), operation, id));
+      return call(operation, async () => checkLive(kind, await ops[kind].update(id, body, updateOptions.expectedVersion, operation), operation, id));
     },
 
     async archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>> {
@@ -118,24 +127,45 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
   return backend;
 }
 
-/** The SDK calls of one kind. */
-interface KindOps {
+/** The SDK client for one target: no retries of its own, every response through boundedFetch. */
+function sdkClient(settings: ConnectionSettings, options: SdkBackendOptions, limits: ResponseLimits): Anthropic {
+  return new Anthropic({
+    apiKey: settings.apiKey,
+    baseURL: settings.baseUrl,
+    maxRetries: 0,
+    // Covers the headers and, since boundedFetch reads the body before returning, the body too.
+    timeout: options.timeoutMs ?? 60_000,
+    fetch: boundedFetch(limits),
+    defaultHeaders: settings.workspaceId ? { "anthropic-workspace-id": settings.workspaceId } : undefined,
+  });
+}
+
+/** The SDK calls of one kind; `L` is its live resource. */
+interface KindOps<L> {
   pageSize: number;
   list(limit: number, includeArchived: boolean): Promise<CursorPage>;
   retrieve(id: string, version: number | undefined): Promise<unknown>;
-  create(body: RequestBody): Promise<unknown>;
+  /**
+   * Kinds whose read lacks what comparison needs (a skill's file digests): the checked live
+   * resource completed by further reads. Writes complete their answers themselves.
+   */
+  detail?(live: L): Promise<L>;
+  /** `operation` names the call in errors raised before anything is sent. */
+  create(body: RequestBody, operation: string): Promise<unknown>;
   /** `expectedVersion` is sent as the body's `version` (the optimistic lock) by versioned kinds. */
-  update(id: string, body: RequestBody, expectedVersion: number | undefined): Promise<unknown>;
+  update(id: string, body: RequestBody, expectedVersion: number | undefined, operation: string): Promise<unknown>;
   archive(id: string): Promise<unknown>;
   remove(id: string): Promise<unknown>;
   listVersions(id: string, limit: number): Promise<CursorPage>;
 }
 
+type Unsupported = (what: string) => () => Promise<never>;
+
 /** Each kind's endpoints in the SDK, keyed by kind (a kind without them does not compile). */
-function kindOps(client: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKind]: KindOps } {
+function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKind]: KindOps<LiveOf<K>> } {
   const agents = client.beta.agents;
   const environments = client.beta.environments;
-  const unsupported = (what: string) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
+  const unsupported: Unsupported = (what) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
   return {
     agent: {
       pageSize: AGENT_PAGE,
@@ -163,6 +193,95 @@ function kindOps(client: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKin
       remove: (id) => environments.delete(id, {}, req),
       listVersions: unsupported("list versions of an environment"),
     },
+    skill: skillOps(client, downloads, req, unsupported),
+  };
+}
+
+/**
+ * Skills, through the GA client (no beta header). There is no update endpoint: a changed skill
+ * uploads a new version. Responses carry no file digests, which comparison needs: `get` reads
+ * them from the latest version's content, and a write takes them from the bytes it uploaded, so
+ * no download follows a write.
+ */
+function skillOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }, unsupported: Unsupported): KindOps<LiveSkill> {
+  const skills = client.skills;
+  // Only the beta client has the download method; the path is the GA one and no beta header is sent.
+  const versionFiles = async (skillId: string, versionId: string) => {
+    const response = await downloads.beta.skills.versions.download(versionId, { skill_id: skillId }, req);
+    return contentDigests(new Uint8Array(await response.arrayBuffer()), `read the files of skill ${skillId} version ${versionId}`);
+  };
+  return {
+    pageSize: SKILL_PAGE,
+    // The workspace's own skills: Anthropic's are not agentform's to manage.
+    list: (limit) => skills.list({ limit, source: "custom" }, req),
+    retrieve: (id) => skills.retrieve(id, {}, req),
+    detail: async (live) => ({ ...live, files: await versionFiles(live.id, live.latest_version_id) }),
+    create: async (body, operation) => {
+      const upload = await skillUpload(body, ["display_name", "files"], operation);
+      const displayName = body.display_name === undefined ? {} : { display_name: body.display_name as string };
+      return withFiles(await skills.create({ ...displayName, files: upload.files }, req), upload.digests);
+    },
+    update: async (id, body, _expectedVersion, operation) => {
+      const upload = await skillUpload(body, ["files"], operation);
+      const version: unknown = await skills.versions.create(id, { files: upload.files }, req);
+      // The version's answer is not the skill: read the skill, whose latest version is now ours...
+      const skill: unknown = await skills.retrieve(id, {}, req);
+      const latest = isObj(skill) ? skill.latest_version_id : undefined;
+      if (isObj(version) && latest === version.id) return withFiles(skill, upload.digests);
+      // ...unless another upload landed right after it: the live resource describes the latest.
+      // (A latest_version_id that is no id is not followed: checkLive refuses the answer.)
+      return isId(latest) ? withFiles(skill, await versionFiles(id, latest)) : skill;
+    },
+    // Skills are deleted, never archived.
+    archive: unsupported("archive a skill"),
+    // Deletes every version with it.
+    remove: (id) => skills.delete(id, {}, req),
+    // A skill version is not a skill (no display_name, no latest_version_id), and skills are not
+    // versioned the way agents are: references pin a version id read from the skill itself.
+    listVersions: unsupported("list versions of a skill"),
+  };
+}
+
+/**
+ * The files of a skill write, checked before anything is sent: only `allowed` keys (the API has
+ * no way to change a skill's display_name after create), and every file's bytes matching its
+ * sha256. The parts keep the `<name>/` prefix the API requires in each filename.
+ */
+async function skillUpload(body: RequestBody, allowed: readonly string[], operation: string): Promise<{ files: File[]; digests: Record<string, string> }> {
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) {
+    const which = extra.map((k) => JSON.stringify(k)).join(", ");
+    throw new BackendError({ operation, status: 400, serverMessage: `the body has ${which}, but this request takes only ${allowed.join(" and ")}; nothing was sent` });
+  }
+  if (body.display_name !== undefined && typeof body.display_name !== "string") {
+    throw new BackendError({ operation, status: 400, serverMessage: "display_name is not a string; nothing was sent" });
+  }
+  const { parts, digests } = uploadDigests(body.files, operation);
+  return { files: await Promise.all(parts.map((p) => toFile(p.bytes, p.path))), digests };
+}
+
+/** A write's answer with the digests of what it uploaded (left alone when it is not an object: checkLive says why). */
+function withFiles(raw: unknown, files: Record<string, string>): unknown {
+  return isObj(raw) ? { ...raw, files } : raw;
+}
+
+/** Media types a content download may answer with: the local control plane sends application/zip. */
+const BINARY_TYPES = new Set(["application/zip", "application/x-zip-compressed", "application/octet-stream"]);
+
+/**
+ * boundedFetch takes only JSON bodies, which is right for every call but the content download.
+ * For the download client, a zip is handed on labelled as JSON so that boundedFetch bounds it like
+ * any other body (size, time, no redirects); the SDK returns a download as a raw Response and
+ * never parses it. Anything else (HTML from a proxy) still meets boundedFetch's refusal.
+ */
+function admitBinary(base: Fetch): Fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    const media = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+    if (!response.ok || !BINARY_TYPES.has(media)) return response;
+    const headers = new Headers(response.headers);
+    headers.set("content-type", "application/json");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   };
 }
 
@@ -197,8 +316,9 @@ async function followPages(limits: ResponseLimits, operation: string, limit: num
   }
 }
 
-function describeName(body: RequestBody): string {
-  return typeof body.name === "string" ? JSON.stringify(body.name) : "(unnamed)";
+function describeName(kind: ResourceKind, body: RequestBody): string {
+  const name = bodyName(kind, body);
+  return name !== undefined ? JSON.stringify(name) : "(unnamed)";
 }
 
 /** Map anything the SDK throws to a BackendError, keeping status, codes and retry-after. */

@@ -1,13 +1,15 @@
 /**
  * The least a response must look like before agentform relies on it. Everything else about a
- * live resource is compared, not trusted, by src/normalize; but an id, a name and an agent's
- * version go into plans and the lockfile as they are, so a create answered with `{}` (or a
- * list item without an id) must be an error, never a lockfile entry without an id.
+ * live resource is compared, not trusted, by src/normalize; but an id, a name and the version
+ * (or the version id references pin) go into plans and the lockfile as they are, so a create
+ * answered with `{}` (or a list item without an id) must be an error, never a lockfile entry
+ * without an id.
  */
 import { nestingExceeds } from "../util/depth.js";
 import { kindSpec } from "../kinds/index.js";
+import type { Obj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import type { LiveOf, ResourceKind } from "./types.js";
+import type { LiveOf, RequestBody, ResourceKind } from "./types.js";
 
 /**
  * Deepest nesting accepted in a live resource. Manifests are capped at 64 levels; a deeper live
@@ -26,25 +28,50 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Longest page cursor accepted: real ones are short tokens; it is sent back in a URL. */
 const MAX_CURSOR_LENGTH = 4096;
 
-/** `value` as a live resource of `kind`, or a `response-invalid` BackendError. */
+/**
+ * `value` as a live resource of `kind`, or a `response-invalid` BackendError. The raw response is
+ * checked first, then completed by the kind's `fromApi` (a skill's `name` is its display_name),
+ * then checked for what every kind's live resource must carry: a name, and the version or pin
+ * its concurrency model relies on.
+ */
 export function checkLive<K extends ResourceKind>(kind: K, value: unknown, operation: string, expectedId?: string): LiveOf<K> {
-  const problem = liveProblem(kind, value, expectedId);
+  const raw = rawProblem(value, expectedId);
+  if (raw !== undefined) throw invalid(operation, `the ${kind} in the response ${raw}`);
+  const spec = kindSpec(kind);
+  const live = spec.fromApi ? spec.fromApi(value as Obj) : (value as LiveOf<K>);
+  const problem = liveProblem(kind, live);
   if (problem !== undefined) throw invalid(operation, `the ${kind} in the response ${problem}`);
-  return value as LiveOf<K>;
+  return live;
 }
 
-function liveProblem(kind: ResourceKind, value: unknown, expectedId: string | undefined): string | undefined {
+/** Whether `value` looks like an id (see ID_PATTERN): checked before one goes into a request path. */
+export function isId(value: unknown): value is string {
+  return typeof value === "string" && ID_PATTERN.test(value);
+}
+
+function rawProblem(value: unknown, expectedId: string | undefined): string | undefined {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return `is ${describe(value)}, not an object`;
   const obj = value as Record<string, unknown>;
   if (typeof obj.id !== "string" || obj.id === "") return "has no id";
   if (!ID_PATTERN.test(obj.id)) return `has an id that is not 1 to 128 letters, digits, "_" or "-": ${JSON.stringify(obj.id.slice(0, 100))}`;
   if (expectedId !== undefined && obj.id !== expectedId) return `has id ${JSON.stringify(obj.id.slice(0, 100))}, not the one requested`;
-  if (typeof obj.name !== "string") return "has no name";
-  if (kindSpec(kind).concurrency === "version" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
   if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== "object" || Array.isArray(obj.metadata))) {
     return "has metadata that is not an object";
   }
   if (nestingExceeds(obj, MAX_LIVE_NESTING)) return `nests values more than ${MAX_LIVE_NESTING} levels deep`;
+  return undefined;
+}
+
+function liveProblem<K extends ResourceKind>(kind: K, live: LiveOf<K>): string | undefined {
+  const spec = kindSpec(kind);
+  const obj = live as unknown as Record<string, unknown>;
+  if (typeof obj.name !== "string") return "has no name";
+  if (spec.concurrency === "version" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
+  if (spec.concurrency === "pin") {
+    // What references pin and apply compares before each write: a version id (or number).
+    const pin = spec.pinOf(live);
+    if (!(isId(pin) || (Number.isSafeInteger(pin) && (pin as number) >= 1))) return "has no valid latest version";
+  }
   return undefined;
 }
 
@@ -71,4 +98,15 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return value === "" ? "empty" : "a string";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * The name a request body gives its resource, as the live resource will carry it: the body is in
+ * the API's field names, so the kind's `fromApi` maps it the way it maps a response (a skill's
+ * `display_name` is its name). Undefined when the body names nothing (the server then picks one).
+ */
+export function bodyName(kind: ResourceKind, body: RequestBody): string | undefined {
+  const fromApi = kindSpec(kind).fromApi;
+  const named = (fromApi ? fromApi(body) : body) as { name?: unknown };
+  return typeof named.name === "string" ? named.name : undefined;
 }

@@ -3,6 +3,8 @@
  * confirm → execute → lockfile. Applies exactly what was shown: a saved plan is re-checked
  * against a fresh plan and refused when any input or live basis moved.
  */
+import type { UploadFile } from "../manifest/types.js";
+import { KIND_ORDER } from "../kinds/index.js";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
@@ -144,6 +146,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       // backend checks it before every write attempt (beforeWrite above); here, before saves.
       fence: runLock.verify,
       fenceWrites: false,
+      uploads: uploadsOf(ws),
       onEvent: (event) => progress(event, ctx),
     });
     return report(result, lockSaves > 0, ws, ctx);
@@ -280,4 +283,10 @@ function incompleteMessage(result: ApplyResult, lockName: string): string {
     return `Apply incomplete: ${result.writes} write(s) made, but ${lockName} could not be written; ${counts}. The next plan finds those resources by name and ownership marker.\n`;
   }
   return `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${counts}.\n`;
+}
+
+/** The files each uploading manifest read from disk, by plan address (`<kind>.<name>`). */
+function uploadsOf(ws: Workspace): (address: string) => ReadonlyArray<UploadFile> | undefined {
+  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(KIND_ORDER.flatMap((kind) => ws.load.manifests[kind].map((m) => [`${kind}.${m.name}`, m.uploads] as const)));
+  return (address) => byAddress.get(address);
 }

@@ -1,10 +1,14 @@
-/** Counts per kind for summaries ("5 agents and 2 environments"), most dependent kinds first. */
+/** Counts per kind for summaries ("5 agents, 1 skill and 2 environments"), most dependent kinds first. */
 import { KIND_ORDER } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
 
-/** One phrase per kind, in display order: the kinds a user writes most (agents) first. */
-export function kindCounts(phrase: (kind: ResourceKind) => string): string[] {
-  return [...KIND_ORDER].reverse().map(phrase);
+/**
+ * One phrase per kind that has any, in display order: the kinds a user writes most (agents)
+ * first. Kinds a project does not use stay out of its summaries; with none at all, `none`.
+ */
+export function kindCounts(count: (kind: ResourceKind) => number, phrase: (kind: ResourceKind, n: number) => string, none: string): string[] {
+  const used = [...KIND_ORDER].reverse().filter((kind) => count(kind) > 0);
+  return used.length > 0 ? used.map((kind) => phrase(kind, count(kind))) : [none];
 }
 
 /** "a, b and c". */

@@ -22,7 +22,7 @@ import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
-import { computePlan, openWorkspace, readVersion, type LiveState } from "./workflow.js";
+import { completeLive, computePlan, openWorkspace, readVersion, type LiveState } from "./workflow.js";
 import { kindCounts } from "./kind-counts.js";
 import { nullRecord } from "../util/record.js";
 
@@ -130,8 +130,8 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
     const backend = ws.target.backend;
     // Archived resources are listed too, so "archived" can be told apart from "gone".
     const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind, { includeArchived: true })));
-    const live = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
-    const active = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, (lists[i] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
+    const live = await completeLive(ws, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState);
+    const active = Object.fromEntries(KIND_ORDER.map((kind) => [kind, (live[kind] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
     const { plan } = await computePlan(ws, { adopt: false, prune: false, allowEmpty: false }, active);
     const versionsExist = await lockedVersionsExist(ws.lock, live, plan, backend);
     const findings = verifyLock({ lock: ws.lock, manifests: ws.load.manifests, live, versionsExist, plan });
@@ -151,7 +151,7 @@ async function lockedVersionsExist(lock: Lockfile, live: LiveState, plan: Plan, 
     return Object.entries(lockTable(lock, kind)).map(async ([name, entry]) => {
       const address = `${kind}.${name}`;
       const found = byId.get(entry.id);
-      if (!found || entry.version === undefined) return;
+      if (!found || typeof entry.version !== "number") return;
       // Versions only go up, so a live resource at the locked version proves it exists: no request.
       if (versionOf(kind, found) === entry.version) return void (exists[address] = true);
       const known = pinned.get(address);
@@ -175,7 +175,7 @@ function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags
   }
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;
-  const counted = kindCounts((kind) => `${Object.keys(lockTable(lock, kind)).length} ${kind}(s)`).join(", ");
+  const counted = kindCounts((kind) => Object.keys(lockTable(lock, kind)).length, (kind, n) => `${n} ${kind}(s)`, "0 resources").join(", ");
   ctx.io.stdout.write(
     errors > 0
       ? `Lockfile has problems: ${errors} error(s), ${warnings} warning(s) across ${counted}.\n`

@@ -61,7 +61,7 @@ Examples:
       }
       const paint = paintFor(ctx.io.stdout, ctx.io.env);
       ctx.io.stdout.write(formatDiagnostics(result.diagnostics, { color: useColor(ctx.io.stdout, ctx.io.env) }));
-      const checked = joinAnd(kindCounts((kind) => plural(result.manifests[kind].length, kind)));
+      const checked = joinAnd(kindCounts((kind) => result.manifests[kind].length, (kind, n) => plural(n, kind), "0 manifests"));
       if (errors === 0) {
         const warnings = result.diagnostics.length;
         ctx.io.stdout.write(`${paint.green("✓")} ${checked} valid${warnings > 0 ? ` (${plural(warnings, "warning")})` : ""}\n`);

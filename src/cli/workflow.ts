@@ -7,7 +7,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
-import { KIND_ORDER } from "../kinds/index.js";
+import { KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { lockTable, type LockedEntry } from "../lock/table.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
@@ -77,7 +78,31 @@ export function reportWarnings(ws: Workspace, io: Io): void {
 /** Read live state with list calls only (archived resources are not part of the workspace). */
 export async function refresh(ws: Workspace): Promise<LiveState> {
   const lists = await Promise.all(KIND_ORDER.map((kind) => ws.target.backend.list(kind)));
-  return Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
+  return completeLive(ws, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState);
+}
+
+/**
+ * Kinds whose list omits what comparison needs (a skill's file digests): each resource this
+ * project may compare (named by a manifest, or recorded in the lockfile) is completed from its
+ * lockfile entry when that entry recorded the same version, else read with one `get`.
+ */
+export async function completeLive(ws: Pick<Workspace, "load" | "lock" | "target">, live: LiveState): Promise<LiveState> {
+  const out = { ...live };
+  for (const kind of KIND_ORDER) {
+    const partial = kindSpec(kind).partialList as { fromLock(l: LiveResource, e: LockedEntry): LiveResource | undefined } | undefined;
+    if (!partial) continue;
+    const locked = ws.lock ? lockTable(ws.lock, kind) : {};
+    const lockedById = new Map(Object.values(locked).map((e) => [e.id, e] as const));
+    const names = new Set(ws.load.manifests[kind].flatMap((m) => [m.name, ...m.settings.previous_names]));
+    out[kind] = (await Promise.all(
+      (live[kind] as LiveResource[]).map(async (l) => {
+        const entry = lockedById.get(l.id);
+        if (!entry && !names.has(l.name)) return l;
+        return (entry && partial.fromLock(l, entry)) ?? (await ws.target.backend.get(kind, l.id));
+      }),
+    )) as never;
+  }
+  return out;
 }
 
 export async function computePlan(

@@ -4,12 +4,14 @@
  */
 import { agentKind } from "./agent/index.js";
 import { environmentKind } from "./environment/index.js";
+import { skillKind } from "./skill/index.js";
 import type { KindSpec } from "./spec.js";
 import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 
-/** In dependency order: a kind comes after the kinds its resources may use (agents run in environments). */
+/** In dependency order: a kind comes after the kinds its resources may use (agents run in environments and use skills). */
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
   environment: environmentKind,
+  skill: skillKind,
   agent: agentKind,
 };
 
@@ -19,6 +21,11 @@ export const KIND_ORDER: readonly ResourceKind[] = Object.keys(KINDS) as Resourc
 /** The spec of a kind. */
 export function kindSpec<K extends ResourceKind>(kind: K): KindSpec<K> {
   return KINDS[kind];
+}
+
+/** What a by-name reference to a live resource pins (a version number or version id); undefined when nothing. */
+export function pinOf(kind: ResourceKind, live: LiveResource): number | string | undefined {
+  return (KINDS[kind].pinOf as (l: LiveResource) => number | string | undefined)(live);
 }
 
 /** The version a live resource is at, for kinds with versions; undefined for the others. */

@@ -34,6 +34,14 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   /** The default manifest folder (and its key under `paths:` in agentform.yaml). */
   readonly folder: string;
   /**
+   * "file": each manifest is one file in the folder; "folder": each manifest is a subfolder
+   * named after the resource, whose `manifestFile` holds the manifest and whose every file is
+   * content uploaded with it (skills).
+   */
+  readonly layout: "file" | "folder";
+  /** For the folder layout: the file holding the manifest (SKILL.md). */
+  readonly manifestFile?: string;
+  /**
    * How agentform knows a live resource is this project's: the `agentform.project` metadata
    * marker, or (kinds without metadata) the lockfile entry alone.
    */
@@ -47,9 +55,10 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   /**
    * How apply guards against lost updates: "version" sends the version seen at plan time (the
    * API refuses a stale one); "digest" re-reads the resource and compares its live digest
-   * before each write (the API has no version to send).
+   * before each write (the API has no version to send); "pin" re-reads it and compares what a
+   * reference would pin (a skill's latest version id), since a new version is the only change.
    */
-  readonly concurrency: "version" | "digest";
+  readonly concurrency: "version" | "digest" | "pin";
   /**
    * Whether the API holds only a few calls of this kind in flight at once (environments: 5); the
    * resilience layer then queues them (targets.<name>.environment_concurrency).
@@ -61,10 +70,38 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly lockKey: LockKeyOf<K>;
   /** Whether every update makes a new, numbered version that references can pin. */
   readonly versioned: boolean;
+  /**
+   * What the lockfile's `version` holds: the version number ("integer"), the id of the version
+   * a reference pins ("id", skills), or nothing.
+   */
+  readonly lockVersion: "integer" | "id" | "none";
+  /**
+   * The live resource from what the API returned (already shape-checked): kinds whose responses
+   * lack a field every kind has (a skill's `name`) fill it here, the one copy of that rule.
+   */
+  fromApi?(raw: Obj): LiveOf<K>;
+  /** What a by-name reference to this resource pins: its version number, or version id; undefined when nothing. */
+  pinOf(live: LiveOf<K>): number | string | undefined;
+  /**
+   * Kinds whose list omits what comparison needs (a skill's file digests): the live resource
+   * completed from its lockfile entry when that entry recorded the same version, else undefined
+   * (refresh then reads it with the backend's `get`). `lockDetail` is what the entry records for it.
+   */
+  readonly partialList?: {
+    fromLock(live: LiveOf<K>, entry: { id: string; version?: number | string; files?: Record<string, string> }): LiveOf<K> | undefined;
+    lockDetail(live: LiveOf<K>): { files?: Record<string, string> };
+  };
+  /**
+   * Whether request bodies carry files (`files: [{path, sha256}]`) whose bytes apply takes from
+   * the manifest's folder, checking each digest, just before sending.
+   */
+  readonly uploads: boolean;
   /** Whether the API can delete it (otherwise only archive). */
   readonly deletable: boolean;
+  /** What prune does with a resource no manifest wants: archive it (reversible use stops), or delete it (kinds without archive). */
+  readonly removal: "archive" | "delete";
   /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */
-  runtimePin(entry: { id: string; version?: number }): Record<string, unknown>;
+  runtimePin(entry: { id: string; version?: number | string }): Record<string, unknown>;
   /** The version a live resource is at, for kinds with versions (recorded in the lockfile, pinned by references). */
   versionOf(live: LiveOf<K>): number | undefined;
   /** What an update of an existing resource does (a new version, or a change in place). */

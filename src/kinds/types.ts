@@ -8,14 +8,25 @@
  */
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
+import type { Skill } from "@anthropic-ai/sdk/resources/skills/skills";
 
 export type LiveAgent = BetaManagedAgentsAgent;
 export type LiveEnvironment = BetaEnvironment;
+/**
+ * A skill as the API returns it, with the fields every kind has: `name` (its display_name, the
+ * identity agentform matches on) and `archived_at` (always null: skills are deleted, never
+ * archived), both set by the skill spec's `fromApi`; and `files`: the sha256 of each file of its
+ * latest version (path relative to the skill's folder). The list does not return them: the
+ * backend's `get` reads them from the version's content, and refresh takes them from the
+ * lockfile when it recorded that very version.
+ */
+export type LiveSkill = Skill & { name: string; archived_at: null; metadata?: undefined; files?: Record<string, string> };
 
 /** Each kind's live resource, exactly as the API returns it. */
 export interface LiveByKind {
   agent: LiveAgent;
   environment: LiveEnvironment;
+  skill: LiveSkill;
 }
 
 export type ResourceKind = keyof LiveByKind;
@@ -35,7 +46,8 @@ export type LiveSets = { [K in ResourceKind]: LiveOf<K>[] };
 export interface KindRef {
   kind: ResourceKind;
   name: string;
-  version?: number;
+  /** A pinned version: a number for versioned kinds, a version id for skills. */
+  version?: number | string;
 }
 
 /** A kind's top-level map in the lockfile: its name plus "s" (agents, memory_stores). */

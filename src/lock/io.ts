@@ -13,7 +13,7 @@ import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { inertText } from "../render/inert.js";
 import { nullRecord } from "../util/record.js";
 import { KIND_ORDER, kindSpec } from "../kinds/index.js";
-import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedEntry, type Lockfile, type LockTables } from "./types.js";
+import { LOCK_MAPS_SINCE_1_0, LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedEntry, type Lockfile, type LockTables } from "./types.js";
 
 /**
  * The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. The version
@@ -22,7 +22,14 @@ import { LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedEntry, type Lockfile, type
  * did not maintain the newer minor's maps (it only carried them over).
  */
 export function serializeLock(lock: Lockfile): string {
-  return JSON.stringify(sortKeys({ ...lock, lockfileVersion: LOCKFILE_VERSION }), null, 2) + "\n";
+  const out: Record<string, unknown> = { ...lock, lockfileVersion: LOCKFILE_VERSION };
+  // An empty map of a kind added after 1.0 is left out: a fleet without skills keeps the very
+  // lockfile it had, byte for byte, and reading treats an absent map as empty.
+  for (const kind of KIND_ORDER) {
+    const key = kindSpec(kind).lockKey;
+    if (!LOCK_MAPS_SINCE_1_0.has(key) && Object.keys(lock[key] ?? {}).length === 0) delete out[key];
+  }
+  return JSON.stringify(sortKeys(out), null, 2) + "\n";
 }
 
 function sortKeys(value: unknown): unknown {
@@ -97,7 +104,7 @@ export function parseLock(text: string, file: string): Lockfile {
   }
   // The spread keeps unknown top-level fields (a newer minor's maps) so they are written back.
   const lock = data as Lockfile;
-  return { ...lock, ...tables((key) => nullRecord(Object.entries(lock[key]))) };
+  return { ...lock, ...tables((key) => nullRecord(Object.entries(lock[key] ?? {}))) };
 }
 
 /** Whether `version` is a minor of the major this agentform reads (1 ≤ v < 2 for major 1). */
@@ -133,20 +140,25 @@ function shapeProblem(data: unknown): string | null {
     return "`origin` must be {baseUrl, workspaceId}";
   }
   for (const kind of KIND_ORDER) {
-    const problem = tableProblem(data, kindSpec(kind).lockKey, kindSpec(kind).versioned);
+    const spec = kindSpec(kind);
+    if (data[spec.lockKey] === undefined && !LOCK_MAPS_SINCE_1_0.has(spec.lockKey)) continue;
+    const problem = tableProblem(data[spec.lockKey], spec.lockKey, spec.lockVersion);
     if (problem !== null) return problem;
   }
   return null;
 }
 
-/** A kind's map: required for the kinds of lockfile 1.0 (every reader wrote them), and entries complete. */
-function tableProblem(data: Record<string, unknown>, key: string, versioned: boolean): string | null {
-  const table = data[key];
+const VERSION_RULE = { integer: "version (integer), ", id: "version (a version id), ", none: "" } as const;
+
+/** One kind's map: an object of complete entries, each with the version its kind records. */
+function tableProblem(table: unknown, key: string, lockVersion: keyof typeof VERSION_RULE): string | null {
   if (!isObject(table)) return `\`${key}\` is not an object`;
   for (const [name, entry] of Object.entries(table)) {
     const e = entry as Partial<LockedEntry>;
-    if (!isObject(entry) || !isString(e.id) || (versioned && !Number.isInteger(e.version)) || !isString(e.specDigest) || !isString(e.liveDigest)) {
-      return versioned ? `${key}.${name} must have id, version (integer), specDigest and liveDigest` : `${key}.${name} must have id, specDigest and liveDigest`;
+    const versionOk = lockVersion === "integer" ? Number.isInteger(e.version) : lockVersion === "id" ? isString(e.version) : true;
+    const filesOk = e.files === undefined || (isObject(e.files) && Object.values(e.files).every(isString));
+    if (!isObject(entry) || !isString(e.id) || !versionOk || !filesOk || !isString(e.specDigest) || !isString(e.liveDigest)) {
+      return `${key}.${name} must have id, ${VERSION_RULE[lockVersion]}specDigest and liveDigest`;
     }
   }
   return null;

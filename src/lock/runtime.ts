@@ -21,9 +21,18 @@ export interface AgentPin {
   version: number;
 }
 
+/** An agent's reference to a custom skill, pinned to one version. */
+export interface SkillPin {
+  type: "custom";
+  skill_id: string;
+  version: string;
+}
+
 export interface RuntimeLock {
   /** The pin for an agent by its manifest name; throws when the lockfile has no such agent. */
   agent(name: string): AgentPin;
+  /** The pin for a skill by its folder name; throws when the lockfile has no such skill. */
+  skill(name: string): SkillPin;
   /** The id of an environment by its manifest name; throws when the lockfile has no such environment. */
   environmentId(name: string): string;
   readonly project: string;
@@ -90,6 +99,8 @@ export function loadLock(file?: string): RuntimeLock {
   }
   const agents = asRecord(data.agents);
   const environments = asRecord(data.environments);
+  // Lockfiles written before skills existed have no map: every name is then unknown.
+  const skills = asRecord(data.skills);
   const project = typeof data.project === "string" ? data.project : "";
   const target = typeof data.target === "string" ? data.target : "";
 
@@ -105,6 +116,16 @@ export function loadLock(file?: string): RuntimeLock {
         );
       }
       return { type: "agent", id: entry.id, version: entry.version };
+    },
+    skill(name: string): SkillPin {
+      const entry = own(skills, name);
+      if (!entry || typeof entry.id !== "string" || typeof entry.version !== "string") {
+        throw new RuntimeLockError(
+          "unknown-skill",
+          `The lockfile ${resolved} has no skill named "${name}"${known(skills)}. Add skills/${name}/SKILL.md and run \`agentform apply\`, or fix the name.`,
+        );
+      }
+      return { type: "custom", skill_id: entry.id, version: entry.version };
     },
     environmentId(name: string): string {
       const entry = own(environments, name);

@@ -15,11 +15,13 @@ export const LOCKFILE_VERSION = 1.1;
 /** The major this agentform reads: any lockfileVersion v with LOCKFILE_MAJOR ≤ v < LOCKFILE_MAJOR + 1. */
 export const LOCKFILE_MAJOR = 1;
 
-/** One lockfile entry: versioned kinds also record the version. */
+/** One lockfile entry: versioned kinds also record the version, skills their version id and files. */
 export interface LockedEntry {
   id: string;
-  /** The version apply left live (versioned kinds only). */
-  version?: number;
+  /** The version apply left live: a number (agents), or the version id references pin (skills). */
+  version?: number | string;
+  /** Skills: the sha256 of each file of the recorded version (path relative to the skill's folder). */
+  files?: Record<string, string>;
   /** sha256 of the canonical desired spec that was applied. */
   specDigest: string;
   /** sha256 of the canonical live resource after apply. */
@@ -42,6 +44,12 @@ export type Lockfile = LockTables & {
   target: string;
   origin: { baseUrl: string; workspaceId: string | null };
 };
+
+/**
+ * The maps every lockfile has had since format 1.0; the maps of kinds added later may be absent
+ * (read as empty), so a lockfile written before a kind existed stays valid.
+ */
+export const LOCK_MAPS_SINCE_1_0: ReadonlySet<string> = new Set(["agents", "environments"]);
 
 /** `agentform.lock.json` for the default target, `agentform.<target>.lock.json` otherwise. */
 export function lockfileName(target: string): string {

@@ -103,7 +103,7 @@ function checkOwner(kind: ResourceKind, project: string, address: string, id: st
 }
 
 /** Live against what the last apply recorded: a version that moved, or a digest that changed. */
-function checkLive(kind: ResourceKind, input: VerifyInput, address: string, entry: { id: string; version?: number; liveDigest: string }, resource: LiveResource, add: AddFinding): void {
+function checkLive(kind: ResourceKind, input: VerifyInput, address: string, entry: { id: string; version?: number | string; liveDigest: string }, resource: LiveResource, add: AddFinding): void {
   const liveVersion = versionOf(kind, resource);
   if (liveVersion === undefined) {
     if (liveDigest(kind, resource) !== entry.liveDigest) add("warning", "live-drift", address, `${address} was changed outside agentform since the last apply.`, APPLY_HINT);

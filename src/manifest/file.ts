@@ -11,7 +11,7 @@ import { KIND_ORDER, KINDS } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { schemaDiagnostics } from "./schema.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
-import type { Diagnostic, Position } from "./types.js";
+import type { Diagnostic, Position, UploadFile } from "./types.js";
 
 /** Larger files are refused before being read whole: no manifest needs a megabyte. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -31,6 +31,8 @@ export interface Candidate {
   abs: string;
   /** "auto": a file named on the command line outside the configured folders. */
   kind: ResourceKind | "auto";
+  /** Folder-layout kinds: the manifest's folder (absolute); `abs` is the manifest file in it. */
+  folder?: string;
 }
 
 /** What analysing one file yields; plain data. */
@@ -45,6 +47,11 @@ export interface FileReport {
   /** The source text, kept so positions can be found again later. */
   text?: string;
   markdown: boolean;
+  /**
+   * Folder-layout manifests: the folder (relative to the project root, forward slashes), whose
+   * name is the manifest's name, and every file read from it (paths relative to the folder).
+   */
+  folder?: { path: string; name: string; uploads: UploadFile[] };
 }
 
 export interface ReadOk {
@@ -66,21 +73,21 @@ function notRegular(file: string, st: Stats): { diagnostic: Diagnostic } {
   return { diagnostic: fileDiag(file, "AF-FILE-NOT-REGULAR", `the path is ${describeNonRegular(st)}, not a regular file; it was not read`, "Manifests and agentform.yaml must be regular files (a symlink to one is fine); replace it with the file itself.") };
 }
 
-function tooLarge(file: string, size: number): { diagnostic: Diagnostic } {
+export function tooLarge(file: string, size: number): { diagnostic: Diagnostic } {
   return { diagnostic: fileDiag(file, "AF-FILE-TOO-LARGE", `the file is ${size} bytes; manifests are limited to ${MAX_FILE_BYTES} bytes (1 MiB)`, "Split it up or move large text (long prompts) out; no manifest needs a megabyte.") };
 }
 
 /**
- * Read to the end, but never more than MAX_FILE_BYTES + 1 bytes: a file that grows while being
- * read (or reports a wrong size) still cannot exhaust memory.
+ * Read to the end, but never more than max + 1 bytes: a file that grows while being read (or
+ * reports a wrong size) still cannot exhaust memory.
  */
-function readBounded(fd: number, size: number): Buffer {
-  let buffer = Buffer.allocUnsafe(Math.min(size, MAX_FILE_BYTES) + 1);
+function readBounded(fd: number, size: number, max: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(size, max) + 1);
   let length = 0;
   for (;;) {
     if (length === buffer.length) {
-      if (length > MAX_FILE_BYTES) return buffer;
-      const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_FILE_BYTES + 1));
+      if (length > max) return buffer;
+      const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, max + 1));
       buffer.copy(bigger);
       buffer = bigger;
     }
@@ -94,13 +101,16 @@ function readBounded(fd: number, size: number): Buffer {
 // swapped in between the stat and the open cannot hang us either. No effect on regular files.
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
+/** A file's bytes and their sha256; `over`: the file holds more than the bound (its size, at least). */
+export type BytesRead = { bytes: Buffer; sha256: string } | { diagnostic: Diagnostic } | { over: number };
+
 /**
- * Read a file as UTF-8 with the size and encoding checks every input gets. Synchronous on
- * purpose: for thousands of small files the thread-pool round trips of fs/promises cost more
- * than the reads themselves (see bench/validate.ts). Only regular files are opened: a FIFO
- * would block the open, and /dev/zero would never end.
+ * Read a regular file's bytes, never more than `max` (a larger file comes back as `over`, read
+ * no further). Synchronous on purpose: for thousands of small files the thread-pool round trips
+ * of fs/promises cost more than the reads themselves (see bench/validate.ts). Only regular files
+ * are opened: a FIFO would block the open, and /dev/zero would never end.
  */
-export function readSource(abs: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
+export function readBytes(abs: string, file: string, max: number): BytesRead {
   const unreadable = (err: unknown) => ({
     diagnostic: fileDiag(file, "AF-FILE-READ", `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, "Check that the path exists and is readable."),
   });
@@ -109,7 +119,7 @@ export function readSource(abs: string, file: string): ReadOk | { diagnostic: Di
   try {
     const st = statSync(abs);
     if (!st.isFile()) return notRegular(file, st);
-    if (st.size > MAX_FILE_BYTES) return tooLarge(file, st.size);
+    if (st.size > max) return { over: st.size };
     fd = openSync(abs, OPEN_FLAGS);
   } catch (err) {
     return unreadable(err);
@@ -118,14 +128,19 @@ export function readSource(abs: string, file: string): ReadOk | { diagnostic: Di
     // Again through the open descriptor: the path may have been replaced since the stat.
     const st = fstatSync(fd);
     if (!st.isFile()) return notRegular(file, st);
-    bytes = readBounded(fd, st.size);
-    if (bytes.length > MAX_FILE_BYTES) return tooLarge(file, Math.max(st.size, bytes.length));
+    bytes = readBounded(fd, st.size, max);
+    if (bytes.length > max) return { over: Math.max(st.size, bytes.length) };
   } catch (err) {
     return unreadable(err);
   } finally {
     closeSync(fd);
   }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
+/** A manifest's bytes as UTF-8 text, with the size and encoding checks every input gets. */
+export function decodeSource(bytes: Uint8Array, sha256: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
+  if (bytes.length > MAX_FILE_BYTES) return tooLarge(file, bytes.length);
   try {
     return { text: utf8.decode(bytes), sha256 };
   } catch {
@@ -133,9 +148,17 @@ export function readSource(abs: string, file: string): ReadOk | { diagnostic: Di
   }
 }
 
+/** Read a file as UTF-8 with the size and encoding checks every input gets. */
+export function readSource(abs: string, file: string): ReadOk | { diagnostic: Diagnostic; sha256?: string } {
+  const read = readBytes(abs, file, MAX_FILE_BYTES);
+  if ("over" in read) return tooLarge(file, read.over);
+  if ("diagnostic" in read) return read;
+  return decodeSource(read.bytes, read.sha256, file);
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function firstInvalidLine(bytes: Buffer): number {
+function firstInvalidLine(bytes: Uint8Array): number {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let line = 1;
   let start = 0;
@@ -155,15 +178,16 @@ function firstInvalidLine(bytes: Buffer): number {
 
 const FRONTMATTER_CLOSE = /^---[ \t]*\r?$/m;
 
-interface Parsed {
+export interface Parsed {
   parsed: ParsedYaml;
   /** `.md` agents: the Markdown body, which becomes `system`; `start` is its offset in the file. */
   body?: { text: string; position: Position; start: number };
 }
 
-function parseMarkdown(text: string, file: string, lines: LineIndex): Parsed | Diagnostic {
+const AGENT_MD_HINT = "An agent .md file starts with YAML frontmatter between two `---` lines; the Markdown after it is the system prompt.";
+
+function parseMarkdown(text: string, file: string, lines: LineIndex, hint: string): Parsed | Diagnostic {
   const open = /^---[ \t]*\r?\n/.exec(text);
-  const hint = "An agent .md file starts with YAML frontmatter between two `---` lines; the Markdown after it is the system prompt.";
   if (!open) return fileDiag(file, "AF-MD-FRONTMATTER", "the file does not start with a `---` frontmatter block", hint);
   const rest = text.slice(open[0].length);
   const close = FRONTMATTER_CLOSE.exec(rest);
@@ -178,13 +202,14 @@ function parseMarkdown(text: string, file: string, lines: LineIndex): Parsed | D
   return { parsed, body: { text: rawBody.replace(/\r\n?/g, "\n").trim(), position: lines.position(bodyStart + lead), start: bodyStart } };
 }
 
-function parseText(text: string, file: string, markdown: boolean): Parsed | Diagnostic {
+/** Parse a manifest's text: YAML, or Markdown frontmatter (`hint` says what the file should look like). */
+export function parseText(text: string, file: string, markdown: boolean, hint = AGENT_MD_HINT): Parsed | Diagnostic {
   const lines = new LineIndex(text);
-  return markdown ? parseMarkdown(text, file, lines) : { parsed: parseYaml(text, { file, lines }) };
+  return markdown ? parseMarkdown(text, file, lines, hint) : { parsed: parseYaml(text, { file, lines }) };
 }
 
 /** The position finder for a parsed file: `/system` of a `.md` agent is its Markdown body. */
-function locatorOf({ parsed, body }: Parsed): (pointer: string) => Position {
+export function locatorOf({ parsed, body }: Parsed): (pointer: string) => Position {
   const inFrontmatter = isObject(parsed.value) && "system" in parsed.value;
   return (pointer) => (body !== undefined && !inFrontmatter && (pointer === "/system" || pointer.startsWith("/system/")) ? body.position : parsed.locate(pointer));
 }
@@ -232,8 +257,9 @@ export function spotLocator(report: FileReport): (offset: number) => TextSpot {
     if (parsed === undefined || !isObject(parsed.parsed.value)) return raw;
     const locate = locatorOf(parsed);
     if (parsed.body !== undefined && offset >= parsed.body.start) {
-      // The body is the system prompt, unless the frontmatter set one (then the body is unused).
-      return "system" in parsed.parsed.value ? raw : { segments: ["system"], inKey: false, position: locate("/system") };
+      // The body is the system prompt, unless the frontmatter set one (then the body is unused);
+      // a folder manifest's body (SKILL.md) is content uploaded as it is, no field at all.
+      return "system" in parsed.parsed.value || report.folder !== undefined ? raw : { segments: ["system"], inKey: false, position: locate("/system") };
     }
     const node = parsed.parsed.nodeAt(offset);
     if (!node.inScalar) return raw;

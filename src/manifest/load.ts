@@ -14,6 +14,7 @@ import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
 import { analyzeFile, fileDiag, lazyLocator, readSource, spotLocator, toPosix, type Candidate, type FileReport } from "./file.js";
+import { analyzeFolder, folderSpec, folderTexts, manifestFileOf, ownerOf } from "./folder.js";
 import { scanTexts, scrubDiagnostic, secretDiagnostics } from "./secrets.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig } from "./types.js";
@@ -160,14 +161,8 @@ async function scanDir(dir: string, kind: ResourceKind | "auto", out: Candidate[
   ctx.visited ??= new Set();
   if (real !== undefined && ctx.visited.has(real)) return true;
   if (real !== undefined) ctx.visited.add(real);
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return false;
-  }
-  // Sorted, so every run (and every machine) sees the files in the same order.
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = await sortedEntries(dir);
+  if (!entries) return false;
   for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const abs = path.join(dir, entry.name);
@@ -206,6 +201,71 @@ async function scanFolder(abs: string, linked: boolean, kind: ResourceKind | "au
   await scanDir(abs, kind, out, ctx);
 }
 
+/**
+ * A folder-layout kind's folder: each sub-folder (or link to one inside the project) is one
+ * manifest. A file directly in it belongs to no manifest and is uploaded with none: a warning,
+ * except README.md and hidden entries (.gitkeep), which document or keep the folder.
+ */
+/** A folder's entries sorted by name, so every run (and every machine) sees files in the same order; undefined when unreadable. */
+async function sortedEntries(dir: string) {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch {
+    return undefined;
+  }
+}
+
+async function scanManifestFolders(dir: string, kind: ResourceKind, out: Candidate[], ctx: ScanContext): Promise<boolean> {
+  ctx.visited ??= new Set();
+  const real = await realpath(dir).catch(() => undefined);
+  // Marked as scanned, so a file-layout kind whose folder holds this one does not read it too.
+  if (real !== undefined) ctx.visited.add(real);
+  const entries = await sortedEntries(dir);
+  if (!entries) return false;
+  for (const entry of entries) {
+    if (entry.name.startsWith(".") || /^readme\.md$/i.test(entry.name)) continue;
+    const abs = path.join(dir, entry.name);
+    const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(abs).catch(() => undefined))?.isDirectory() === true);
+    if (!isDir) {
+      ctx.diagnostics.push(strayDiag(ctx, abs, dir, kind));
+      continue;
+    }
+    if (entry.isSymbolicLink() && (await resolvesInside(ctx, abs)) === false) {
+      ctx.diagnostics.push(outsideDiag(ctx, abs, "this symbolic link"));
+      continue;
+    }
+    const folderReal = await realpath(abs).catch(() => undefined);
+    if (folderReal !== undefined) ctx.visited.add(folderReal);
+    out.push({ abs: path.join(abs, manifestFileOf(kind)), kind, folder: abs });
+  }
+  return true;
+}
+
+function strayDiag(ctx: ScanContext, abs: string, dir: string, kind: ResourceKind): Diagnostic {
+  const rel = toPosix(path.relative(ctx.root, abs));
+  const folder = toPosix(path.relative(ctx.root, dir)) || ".";
+  return {
+    ...fileDiag(rel, "AF-SKILL-STRAY", `${rel} is directly in ${folder}/, outside any ${kind}'s folder, so it belongs to no ${kind} and is not uploaded`, `Each ${kind} is a folder ${folder}/<name>/ holding ${manifestFileOf(kind)}: move the file into one, or out of ${folder}/.`),
+    severity: "warning",
+  };
+}
+
+/**
+ * A path named on the command line inside a folder-layout kind's folder: the folder itself (every
+ * manifest), or the manifest whose folder holds the path. A stray file is only selected (its
+ * warning comes from the configured scan).
+ */
+async function selectInFolders(abs: string, dir: string, kind: ResourceKind, found: Candidate[], ctx: ScanContext): Promise<void> {
+  const rel = path.relative(dir, abs);
+  if (rel === "") {
+    await scanManifestFolders(dir, kind, found, ctx);
+    return;
+  }
+  const folder = path.join(dir, rel.split(path.sep)[0]!);
+  if ((await stat(folder).catch(() => undefined))?.isDirectory()) found.push({ abs: path.join(folder, manifestFileOf(kind)), kind, folder });
+}
+
 function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
@@ -221,6 +281,11 @@ function settingsOf(value: Obj): ManifestSettings {
 }
 
 function toManifest(report: FileReport): LoadedManifest {
+  if (report.folder) {
+    // A folder manifest is named by its folder (its frontmatter `name` must agree: a rule).
+    const { name, uploads } = report.folder;
+    return { kind: report.kind, name, file: report.file, spec: folderSpec(report), settings: settingsOf(report.value!), locate: lazyLocator(report), uploads };
+  }
   const { agentform: _settings, ...spec } = report.value!;
   return { kind: report.kind, name: spec.name as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
 }
@@ -254,7 +319,8 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
       ctx.diagnostics.push({ ...fileDiag(config.file, "AF-PATH-OUTSIDE", `the ${kind}s folder "${rel}" leads outside the project folder (through a symbolic link); it was not read`, `Point \`paths.${kind}s\` at a real folder inside the project.`), path: `paths.${kind}s` });
       continue;
     }
-    if (!(await scanDir(dir, kind, candidates, ctx)) && path.normalize(configured) !== KINDS[kind].folder) {
+    const scanned = KINDS[kind].layout === "folder" ? await scanManifestFolders(dir, kind, candidates, ctx) : await scanDir(dir, kind, candidates, ctx);
+    if (!scanned && path.normalize(configured) !== KINDS[kind].folder) {
       ctx.diagnostics.push({
         ...fileDiag(config.file, "AF-PATH-MISSING", `the ${kind}s folder "${rel}" does not exist, so no ${kind} manifests were loaded`, `Create ${rel}/ or fix \`paths.${kind}s\` in ${config.file}; \`--prune\` refuses to archive every ${kind} while none are found.`),
         severity: "warning",
@@ -283,8 +349,12 @@ async function selectPaths(given: string[] | undefined, cwd: string, dirs: Recor
       continue;
     }
     const found: Candidate[] = [];
-    if (isDir) await scanDir(abs, kindOf(abs), found, ctx);
-    else found.push({ abs, kind: kindOf(abs) });
+    const kind = kindOf(abs);
+    if (kind !== "auto" && KINDS[kind].layout === "folder") await selectInFolders(abs, dirs[kind], kind, found, ctx);
+    else if (isDir) await scanDir(abs, kind, found, ctx);
+    else found.push({ abs, kind });
+    // A stray file in a folder-layout kind's folder is no manifest; selected, its warning shows.
+    if (found.length === 0) selected.add(abs);
     for (const c of found) {
       selected.add(c.abs);
       if (!known.has(c.abs)) {
@@ -305,7 +375,14 @@ function sourceHashes(config: ProjectConfig, reports: FileReport[]): Array<{ fil
     const read = readSource(path.join(config.root, config.file), config.file);
     if (read.sha256) sources.push({ file: config.file, sha256: read.sha256 });
   }
-  for (const r of reports) if (r.sha256) sources.push({ file: r.file, sha256: r.sha256 });
+  for (const r of reports) {
+    if (r.sha256) sources.push({ file: r.file, sha256: r.sha256 });
+    // Every file of a folder manifest is an input: a changed script makes a saved plan stale.
+    for (const u of r.folder?.uploads ?? []) {
+      const file = `${r.folder!.path}/${u.path}`;
+      if (file !== r.file) sources.push({ file, sha256: u.sha256 });
+    }
+  }
   return sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
@@ -320,7 +397,9 @@ function allowList(value: Obj | undefined): string[] {
  * to scrub from every other diagnostic of that file.
  */
 async function scanReports(reports: FileReport[]): Promise<{ diagnostics: Diagnostic[]; secrets: Map<string, string[]> }> {
-  const found = await scanTexts(reports.map((r) => r.text ?? ""));
+  // The other text files of folder manifests too: they are uploaded just the same.
+  const extra = reports.flatMap(folderTexts);
+  const found = await scanTexts([...reports.map((r) => r.text ?? ""), ...extra.map((e) => e.text)]);
   const diagnostics: Diagnostic[] = [];
   const secrets = new Map<string, string[]>();
   reports.forEach((r, i) => {
@@ -330,12 +409,21 @@ async function scanReports(reports: FileReport[]): Promise<{ diagnostics: Diagno
     diagnostics.push(...result.diagnostics);
     if (result.secrets.length > 0) secrets.set(r.file, result.secrets);
   });
+  extra.forEach((e, i) => {
+    const lines = new LineIndex(e.text);
+    // Not a manifest: no fields to name, and no allow list (allow_secret_pattern names manifest fields).
+    const input = { file: e.file, textFindings: found[reports.length + i]!, spot: (offset: number) => ({ inKey: false, position: lines.position(offset) }), locate: () => ({ line: 1, column: 1 }) };
+    const result = secretDiagnostics(input, "Remove it from the file (everything in the folder is uploaded), keep it in a vault credential instead, and rotate it: it is already in your git history.");
+    diagnostics.push(...result.diagnostics);
+    if (result.secrets.length > 0) secrets.set(e.file, result.secrets);
+  });
   return { diagnostics, secrets };
 }
 
 /** Dedupe, scope, scrub and sort: the diagnostics a caller sees. */
-function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> | undefined, secrets: Map<string, string[]>): Diagnostic[] {
-  const inScope = (file: string) => (selectedFiles ? selectedFiles.has(file) : true);
+function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> | undefined, secrets: Map<string, string[]>, owner: (file: string) => string): Diagnostic[] {
+  // A file inside a selected folder manifest is in scope with it.
+  const inScope = (file: string) => (selectedFiles ? selectedFiles.has(file) || selectedFiles.has(owner(file)) : true);
   const seen = new Set<string>();
   const unique = diagnostics.filter((d) => {
     // Two parser errors at one spot, or the schema and a rule agreeing, are one problem.
@@ -364,7 +452,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
 
   // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
   // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
-  const reports = candidates.map((c) => analyzeFile(c, config.root));
+  const reports = candidates.map((c) => (c.folder !== undefined ? analyzeFolder({ ...c, folder: c.folder }, config.root) : analyzeFile(c, config.root)));
   const loaded = byKind((): LoadedManifest[] => []);
   const unparsedNames = byKind((): string[] => []);
   for (const result of reports) {
@@ -372,12 +460,12 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     if (!result.value) {
       // A file that did not parse has no readable name; its file name is the best guess, and
       // saves every manifest that refers to it a second, misleading "unknown ref".
-      unparsedNames[result.kind].push(path.basename(result.file).replace(/\.(ya?ml|md)$/i, ""));
+      unparsedNames[result.kind].push(result.folder?.name ?? path.basename(result.file).replace(/\.(ya?ml|md)$/i, ""));
       continue;
     }
     // Rules also run over manifests with schema errors (they check shapes defensively), so
     // one run reports every problem; a manifest without a usable name is only a reference target.
-    if (typeof result.value.name !== "string") continue;
+    if (!result.folder && typeof result.value.name !== "string") continue;
     loaded[result.kind].push(toManifest(result));
   }
   diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
@@ -385,13 +473,15 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
   diagnostics.push(...scan.diagnostics);
 
   const selectedFiles = selected ? new Set([...selected].map((abs) => toPosix(path.relative(config.root, abs)))) : undefined;
-  const failed = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => d.file));
+  // An error in any file of a folder manifest fails the manifest.
+  const owner = ownerOf(reports);
+  const failed = new Set(diagnostics.filter((d) => d.severity === "error").map((d) => owner(d.file)));
   const keep = (m: LoadedManifest) => !failed.has(m.file) && (selectedFiles ? selectedFiles.has(m.file) : true);
   const byFile = (a: LoadedManifest, b: LoadedManifest) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   return {
     config,
     manifests: byKind((k) => loaded[k].filter(keep).sort(byFile)),
-    diagnostics: finalDiagnostics(diagnostics, selectedFiles, scan.secrets),
+    diagnostics: finalDiagnostics(diagnostics, selectedFiles, scan.secrets, owner),
     sources: sourceHashes(config, reports),
   };
 }

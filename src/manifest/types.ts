@@ -55,6 +55,18 @@ export interface LoadedManifest {
   settings: ManifestSettings;
   /** Source position of a JSON pointer into `spec` (or into the file), falling back to the document start. */
   locate(pointer: string): Position;
+  /**
+   * Folder-layout kinds (skills): every file of the folder as read, path relative to the folder
+   * (forward slashes), with its sha256. `spec.files` maps the same paths to the same digests.
+   */
+  uploads?: ReadonlyArray<UploadFile>;
+}
+
+/** One file of a folder-layout manifest, as read from disk. */
+export interface UploadFile {
+  path: string;
+  bytes: Uint8Array;
+  sha256: string;
 }
 
 export interface TargetConfig {

@@ -58,6 +58,8 @@ export function buildUpdateBody(
     if (field === "metadata") continue;
     body[field] = kindSpec(kind).fieldBody(field, desiredResolved);
   }
+  // Kinds owned through the lockfile alone have no metadata to carry a marker.
+  if (kindSpec(kind).ownership !== "marker") return body;
   const ignoredKeys = new Set(
     ignore.filter((p) => p.startsWith("/metadata/")).map((p) => pointerSegments(p)[1] as string),
   );
@@ -66,9 +68,10 @@ export function buildUpdateBody(
   return body;
 }
 
-/** The create body: the manifest as the API expects it, with the ownership marker. */
+/** The create body: the manifest as the API expects it, with the ownership marker (kinds that carry one). */
 export function buildCreateBody(kind: ResourceKind, desiredResolved: Record<string, unknown>, project: string): RequestBody {
   const body = kindSpec(kind).createFields(desiredResolved);
+  if (kindSpec(kind).ownership !== "marker") return body;
   const md = isObj(desiredResolved.metadata) ? desiredResolved.metadata : {};
   body.metadata = { ...md, [OWNERSHIP_KEY]: project };
   return body;

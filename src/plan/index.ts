@@ -17,7 +17,7 @@ import { reviewSecurity } from "./security.js";
 import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
+import { KIND_ORDER, kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -145,7 +145,8 @@ function driftOf(
   liveIdsOfKind: ReadonlySet<string>,
 ): DriftInfo | null {
   if (!lockedEntry) return null;
-  const lockedVersion = lockedEntry.version !== undefined ? { lockedVersion: lockedEntry.version } : {};
+  // Only numbered versions are drift information; a skill's version id is checked through its digest.
+  const lockedVersion = typeof lockedEntry.version === "number" ? { lockedVersion: lockedEntry.version } : {};
   if (!live && liveIdsOfKind.has(lockedEntry.id)) {
     // The locked resource still exists but under a name another manifest (or resource) holds:
     // changed outside agentform, not gone.
@@ -171,7 +172,9 @@ function driftOf(
 function basisOf(kind: ResourceKind, live: Live | null): PlannedResource["basis"] {
   if (!live) return null;
   const version = versionOf(kind, live);
-  return version !== undefined ? { kind, version, liveDigest: liveDigest(kind, live) } : { kind, liveDigest: liveDigest(kind, live) };
+  if (version !== undefined) return { kind, version, liveDigest: liveDigest(kind, live) };
+  if (kindSpec(kind).concurrency === "pin") return { kind, pin: String(pinOf(kind, live)), liveDigest: liveDigest(kind, live) };
+  return { kind, liveDigest: liveDigest(kind, live) };
 }
 
 function impactOf(kind: ResourceKind, action: PlanAction): Impact {
@@ -367,7 +370,8 @@ function markLockBehind(entry: PlannedResource, lockedEntry: LockedEntry | undef
     return;
   }
   const lockedVersion = lockedEntry.version;
-  const liveVersion = entry.basis.version;
+  // What the lockfile records as the version: the number, or the pinned version id.
+  const liveVersion = entry.basis.version ?? entry.basis.pin;
   const current =
     lockedEntry.id === entry.id &&
     lockedVersion === liveVersion &&
@@ -396,7 +400,7 @@ function pinFinding(what: string): SecurityFinding {
 export function pinnedVersionsWanted(plan: Plan): Array<{ address: string; kind: ResourceKind; id: string; version: number }> {
   return plan.resources.flatMap((r) => {
     const locked = r.lockOnly?.locked;
-    if (!locked || locked.version === undefined || r.basis?.version === undefined) return [];
+    if (!locked || typeof locked.version !== "number" || r.basis?.version === undefined) return [];
     if (locked.id === r.id && locked.version === r.basis.version) return [];
     return [{ address: r.address, kind: r.kind, id: locked.id, version: locked.version }];
   });
@@ -455,7 +459,7 @@ export function buildPlan(input: PlanInput): Plan {
   const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
   if (input.options.prune) {
     for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
-    refusals.push(...pruneEverythingRefusals(input, pruned.archives));
+    refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
   }
   orderArchives(pruned.archives, planned);
   // Archives last, so nothing still being re-pinned loses its target first.
@@ -481,32 +485,32 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
   return (target) => {
     const { kind, name, version: explicit } = target;
     const impossibleBeyond = (latest: number): void => {
-      if (explicit !== undefined && explicit > latest) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest });
+      // Only numbered versions can be checked offline; a pinned version id is the API's to refuse.
+      if (typeof explicit === "number" && explicit > latest) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest });
     };
     const withVersion = (id: string, version: number | string | undefined): ResolvedRef => (version === undefined ? { id } : { id, version });
+    const pinnable = kindSpec(kind).lockVersion !== "none";
     const found = planned.get(address(kind, name));
     if (found) {
       const { entry, live } = found;
-      const versioned = kindSpec(kind).versioned;
       if (entry.action === "create" || !live) {
-        // A new resource starts at version 1: a pin to any other version can never be satisfied.
-        if (explicit !== undefined && explicit !== 1) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest: 1 });
-        return { ref: withVersion(KNOWN_AFTER_APPLY, explicit ?? (versioned ? KNOWN_AFTER_APPLY : undefined)), dependsOn: entry.address };
+        // A new resource starts at version 1: a pin to any other number can never be satisfied.
+        if (typeof explicit === "number" && explicit !== 1) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest: 1 });
+        return { ref: withVersion(KNOWN_AFTER_APPLY, explicit ?? (pinnable ? KNOWN_AFTER_APPLY : undefined)), dependsOn: entry.address };
       }
-      const current = versionOf(kind, live);
       if (explicit !== undefined) {
         // The target reaches its live version, or one more if this plan writes it; nothing beyond.
-        impossibleBeyond((current ?? 0) + (entry.request !== null ? 1 : 0));
+        impossibleBeyond((versionOf(kind, live) ?? 0) + (entry.request !== null ? 1 : 0));
         return { ref: { id: live.id, version: explicit } };
       }
-      if (entry.action === "noop" || !versioned) return { ref: withVersion(live.id, current) };
+      if (entry.action === "noop" || !pinnable) return { ref: withVersion(live.id, pinOf(kind, live)) };
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
     // Not planned here (refused, in a reference cycle, or not a manifest): use the live resource if unambiguous.
     const hits = liveByName.get(kind)?.get(name) ?? [];
     if (hits.length !== 1) return undefined;
     const l = hits[0] as Live;
-    return { ref: withVersion(l.id, explicit ?? versionOf(kind, l)) };
+    return { ref: withVersion(l.id, explicit ?? pinOf(kind, l)) };
   };
 }
 
@@ -556,23 +560,48 @@ function planPrune(
 }
 
 function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput): PlannedResource {
+  const removal = kindSpec(kind).removal;
   return {
     address: address(kind, l.name),
     kind,
     name: l.name,
-    action: "archive",
+    action: removal,
     id: l.id,
     file: null,
     basis: basisOf(kind, l),
     changes: [],
     ignored: [],
     drift: driftOf(kind, locked, l, false, liveIds(input, kind)),
-    impact: "archive",
+    impact: removal,
     security: [],
     dependsOn: [],
-    request: { method: "archive" },
+    request: { method: removal },
     specDigest: null,
   };
+}
+
+/**
+ * A resource pruned while a live resource that this plan does not rewrite still uses it: the
+ * removal would break that user (an agent whose skill is deleted fails its next session), so it
+ * is refused and the resource kept. Users rewritten by this plan are waited for instead.
+ */
+function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>): Refusal[] {
+  const rewritten = new Set([...planned.values()].filter((p) => p.entry.request !== null && p.live).map((p) => (p.live as Live).id));
+  const removed = new Set(removals.map((r) => r.id));
+  const users = KIND_ORDER.flatMap((kind) =>
+    (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => ({ kind, l, ids: new Set(referencedIds(kind, l)) })),
+  );
+  return removals.flatMap((r) => {
+    const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.l.name}" (${u.l.id})`);
+    if (by.length === 0) return [];
+    return [{
+      address: r.address,
+      code: "prune-still-referenced",
+      message: `--prune would ${r.action} ${r.address}, but ${by.slice(0, 5).join(", ")}${by.length > 5 ? ` and ${by.length - 5} more` : ""} still use it.`,
+      hint: `Remove the reference from those resources first (or restore the manifest of ${r.address}), then plan again.`,
+      ids: [r.id as string],
+    }];
+  });
 }
 
 /**

@@ -48,6 +48,8 @@ export type SecurityCategory =
   | "execution-identity-changed"
   | "multiagent-enabled"
   | "system-prompt-changed"
+  /** A skill's files were added or changed: code that runs in the agent's container. */
+  | "skill-changed"
   /** The lockfile pins another resource or version than the manifest describes (runtimes read it). */
   | "lockfile-pin-changed";
 
@@ -60,8 +62,11 @@ export interface SecurityFinding {
 }
 
 /** What a resource's plan entry was computed from; apply refuses when live no longer matches. */
-/** `version` for kinds with versions (the optimistic lock), absent for the others. */
-export type PlanBasis = { kind: ResourceKind; version?: number; liveDigest: string } | null;
+/**
+ * `version` for kinds with versions (the optimistic lock); `pin` for kinds checked by what a
+ * reference pins (a skill's latest version id); neither for the others.
+ */
+export type PlanBasis = { kind: ResourceKind; version?: number; pin?: string; liveDigest: string } | null;
 
 export interface DriftInfo {
   /** Live differs from what the lockfile recorded after the last apply. */
@@ -106,7 +111,7 @@ export interface LockOnlyChange {
    */
   reason: "behind" | "missing" | "gone" | "foreign";
   /** What the lockfile records now (absent for "missing"). */
-  locked?: { id: string; version?: number };
+  locked?: { id: string; version?: number | string };
   /**
    * For an agent whose lockfile pins another id or version than live: that pinned version,
    * read from the API and compared with the manifest (null when it could not be read).

@@ -69,13 +69,13 @@ export function resilient(cp: LocalControlPlane, retryDelays: number[] = []): Co
 }
 
 export async function planNow(backend: ControlPlane, f: Fleet, lock: Lockfile | null, options: Partial<{ adopt: boolean; prune: boolean; allowEmpty: boolean }> = {}): Promise<Plan> {
-  const [agent, environment] = await Promise.all([backend.list("agent"), backend.list("environment")]);
+  const [agent, environment, skill] = await Promise.all([backend.list("agent"), backend.list("environment"), backend.list("skill")]);
   return buildPlan({
     project: PROJECT,
     target: "default",
     origin: ORIGIN,
-    manifests: { agent: f.agents, environment: f.environments },
-    live: { agent, environment },
+    manifests: { agent: f.agents, environment: f.environments, skill: [] },
+    live: { agent, environment, skill },
     lock,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...options },
   });

@@ -213,7 +213,8 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     const withoutExplain = await run(["plan"]);
     expect(withoutExplain.code).toBe(0);
     const baseline = cp.requestLog();
-    expect(baseline.every((e) => e.method === "GET" && (e.path === "/v1/agents" || e.path === "/v1/environments"))).toBe(true);
+    const isList = (e: { path: string }) => e.path === "/v1/agents" || e.path === "/v1/environments" || e.path === "/v1/skills";
+    expect(baseline.every((e) => e.method === "GET" && isList(e))).toBe(true);
     expect(withoutExplain.stdout).not.toMatch(/drift detail/);
 
     cp.clearRequestLog();
@@ -221,7 +222,7 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     expect(explained.stderr).toBe("");
     expect(explained.code).toBe(0);
     const log = cp.requestLog();
-    const extra = log.filter((e) => !(e.path === "/v1/agents" || e.path === "/v1/environments"));
+    const extra = log.filter((e) => !isList(e));
     expect(log).toHaveLength(baseline.length + 2);
     expect(extra.map((e) => `${e.method} ${e.path}`).sort()).toEqual([`GET /v1/agents/${billingId}`, `GET /v1/agents/${triageId}`].sort());
     for (const e of extra) {

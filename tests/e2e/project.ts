@@ -47,6 +47,6 @@ export async function writeGeneratedProject(
 }
 
 export async function listLive(backend: ControlPlane) {
-  const [agent, environment] = await Promise.all([backend.list("agent"), backend.list("environment")]);
-  return { agent, environment };
+  const [agent, environment, skill] = await Promise.all([backend.list("agent"), backend.list("environment"), backend.list("skill")]);
+  return { agent, environment, skill };
 }

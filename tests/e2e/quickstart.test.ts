@@ -16,7 +16,7 @@ const cli = path.join(repo, "bin", "agentform.js");
 
 async function copyExample(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "agentform-quickstart-"));
-  for (const entry of ["agentform.yaml", "agents", "environments", "schemas"]) {
+  for (const entry of ["agentform.yaml", "agents", "environments", "skills", "schemas"]) {
     await copy(path.join(repo, entry), path.join(dir, entry), { recursive: true });
   }
   return dir;
@@ -103,7 +103,7 @@ describe("the same fleet through a remote target counts its requests", () => {
     const first = await agentform(dir, ["apply", "--auto-approve"], env);
     expect(first.exitCode).toBe(0);
     const created = server.requestLog().filter((e) => e.write).length;
-    expect(created).toBeGreaterThanOrEqual(6);
+    expect(created).toBeGreaterThanOrEqual(8);
     const lockBefore = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
 
     server.clearRequestLog();
@@ -112,7 +112,7 @@ describe("the same fleet through a remote target counts its requests", () => {
     const log = server.requestLog();
     expect(log.filter((e) => e.write)).toEqual([]);
     // Reads are list calls only: one page of agents, one of environments.
-    expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments"]);
+    expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills"]);
     const lockAfter = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
     expect(lockAfter).toEqual(lockBefore);
   });

@@ -23,11 +23,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const digest = (c: string) => `sha256:${createHash("sha256").update(c).digest("hex")}`;
 
 /** Maps a later minor adds for other resource kinds; no reader in this checkout understands them. */
-const otherKinds = {
-  skills: { "pdf-tools": { id: "skill_01", version: 3, specDigest: digest("s"), liveDigest: digest("t") } },
+const unknownKinds = {
   vaults: { main: { id: "vlt_01" } },
   memoryStores: {},
   deployments: { prod: { agents: ["triage"], note: "ünïcode, \"quotes\" and\nnewlines" } },
+};
+/** Every map beside agents and environments: skills (added in 1.1, unknown to 0.1.0) and the unknown ones. */
+const otherKinds = {
+  skills: { "pdf-tools": { id: "skill_01", version: "skver_01", specDigest: digest("s"), liveDigest: digest("t") } },
+  ...unknownKinds,
 };
 
 /** What the current writer writes, with another kind's maps alongside. */
@@ -165,7 +169,7 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
   it("reads it, updates its own entries, and writes the other kinds' maps back unchanged", async () => {
     const applied = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile;
     expect(applied.lockfileVersion).toBe(1.1);
-    await writeFile(lockPath, JSON.stringify({ ...applied, ...otherKinds, lockfileVersion: 1.3 }, null, 2) + "\n");
+    await writeFile(lockPath, JSON.stringify({ ...applied, ...unknownKinds, lockfileVersion: 1.3 }, null, 2) + "\n");
 
     expect((await p.run("lock", "get", "agent", "triage")).stdout).toBe(`${JSON.stringify({ type: "agent", id: applied.agents.triage!.id, version: 1 })}\n`);
     expect((await p.run("lock", "verify")).code).toBe(0);
@@ -173,9 +177,9 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
     await triage("Sort incoming tickets by urgency.");
     const apply = await p.run("apply", "--auto-approve");
     expect(apply.code, apply.stderr).toBe(0);
-    const after = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile & typeof otherKinds;
+    const after = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile & typeof unknownKinds;
     expect(after.agents.triage!.version).toBe(2);
     expect(after.lockfileVersion).toBe(1.1);
-    expect({ skills: after.skills, vaults: after.vaults, memoryStores: after.memoryStores, deployments: after.deployments }).toEqual(otherKinds);
+    expect({ vaults: after.vaults, memoryStores: after.memoryStores, deployments: after.deployments }).toEqual(unknownKinds);
   });
 });

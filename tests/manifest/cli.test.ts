@@ -36,7 +36,7 @@ describe("agentform validate (in-process)", () => {
   it("exits 0 on the example fleet", async () => {
     const r = await run(["validate", "--config", path.join(repo, "agentform.yaml")]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("✓ 5 agents and 2 environments valid\n");
+    expect(r.stdout).toBe("✓ 5 agents, 1 skill and 2 environments valid\n");
     expect(r.stderr).toBe("");
   });
 
@@ -50,7 +50,7 @@ describe("agentform validate (in-process)", () => {
       "  hint: The API rejects unreferenced servers: add `{type: mcp_toolset, mcp_server_name: github}` to tools, or remove the server.",
       'agents/tool-unknown.yaml:9:9 tools[0].configs[2].name: "webfetch" is not a tool of agent_toolset_20260401; did you mean "web_fetch"? [AF-TOOL-UNKNOWN]',
       "  hint: The agent toolset has: bash, edit, read, write, glob, grep, web_fetch, web_search.",
-      "✗ 3 problems in 2 files; 0 agents and 0 environments valid",
+      "✗ 3 problems in 2 files; 0 manifests valid",
       "",
     ]);
   });
@@ -106,7 +106,7 @@ describe("agentform validate (child process)", () => {
     const bin = path.join(repo, "bin/agentform.js");
     const ok = await execa("node", [bin, "validate"], { cwd: repo, reject: false, env: { NO_COLOR: "1" } });
     expect(ok.exitCode).toBe(0);
-    expect(ok.stdout).toBe("✓ 5 agents and 2 environments valid");
+    expect(ok.stdout).toBe("✓ 5 agents, 1 skill and 2 environments valid");
     const bad = await execa("node", [bin, "validate", "--format", "json", "agents/duplicate-key.yaml"], { cwd: corpus, reject: false });
     expect(bad.exitCode).toBe(4);
     expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, diagnostics: [{ code: "AF-YAML-DUPLICATE-KEY", file: "agents/duplicate-key.yaml", line: 4, column: 1 }] });

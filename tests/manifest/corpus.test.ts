@@ -129,6 +129,8 @@ describe("valid corpus and example fleet", () => {
       "agents/triage.yaml",
       "environments/python-sandbox.yaml",
       "environments/support-locked-down.yaml",
+      "skills/refund-policy/SKILL.md",
+      "skills/refund-policy/scripts/prorate.py",
     ]);
     for (const s of result.sources) expect(s.sha256).toMatch(/^[0-9a-f]{64}$/);
   });

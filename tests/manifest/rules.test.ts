@@ -18,7 +18,7 @@ function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, 
 const agent = (spec: Record<string, unknown>, settings?: Partial<LoadedManifest["settings"]>) => manifest("agent", { model: "claude-haiku-5-5", ...spec }, settings);
 const env = (spec: Record<string, unknown>) => manifest("environment", spec);
 /** The rules over agents and environments (the only kinds these tests build). */
-const rules = (agents: LoadedManifest[], envs: LoadedManifest[], options: RuleOptions = {}) => checkRules({ agent: agents, environment: envs }, options);
+const rules = (agents: LoadedManifest[], envs: LoadedManifest[], options: RuleOptions = {}) => checkRules({ agent: agents, environment: envs, skill: [] }, options);
 const codes = (agents: LoadedManifest[], envs: LoadedManifest[] = [], options: RuleOptions = {}) =>
   rules(agents, envs, options)
     .map((d) => `${d.file} ${d.path} ${d.code}`)

@@ -1,5 +1,6 @@
 /** Tiny builders for planner inputs: manifests, API-shaped live resources, lockfiles. */
 import type { LiveAgent, LiveEnvironment } from "../../src/backends/types.js";
+import type { LiveSkill } from "../../src/kinds/types.js";
 import type { Lockfile } from "../../src/lock/types.js";
 import type { LoadedManifest, ManifestSettings } from "../../src/manifest/types.js";
 import type { PlanInput, PlanOptions } from "../../src/plan/types.js";
@@ -81,7 +82,7 @@ export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironmen
   } as unknown as LiveEnvironment;
 }
 
-export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments">>): Lockfile {
+export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills">>): Lockfile {
   return {
     lockfileVersion: 1.1,
     project: PROJECT,
@@ -89,6 +90,7 @@ export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments"
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
     agents: parts.agents ?? {},
     environments: parts.environments ?? {},
+    skills: parts.skills ?? {},
   };
 }
 
@@ -97,6 +99,8 @@ export function planInput(parts: {
   environments?: LoadedManifest[];
   liveAgents?: LiveAgent[];
   liveEnvironments?: LiveEnvironment[];
+  skills?: LoadedManifest[];
+  liveSkills?: LiveSkill[];
   lock?: Lockfile | null;
   options?: Partial<PlanOptions>;
 }): PlanInput {
@@ -104,8 +108,8 @@ export function planInput(parts: {
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [] },
-    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [] },
+    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [] },
+    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [] },
     lock: parts.lock ?? null,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };

@@ -1,10 +1,11 @@
 /**
  * Agent request bodies (pure), following the API's update semantics: `model` sent whole,
  * `multiagent` spelled out completely (the server merges it level by level, so a complete
- * object is the only way to replace it), rosters with by-name references resolved.
+ * object is the only way to replace it), rosters and skills with by-name references resolved.
  */
 import { KNOWN_AFTER_APPLY, type BodyRefResolver } from "../spec.js";
 import { createFieldsOf, isObj, type Obj } from "../values.js";
+import { skillRefOf } from "./refs.js";
 
 function resolveEntry(e: unknown, resolve: BodyRefResolver): unknown {
   if (!isObj(e) || typeof e.ref !== "string") return e;
@@ -22,20 +23,41 @@ function resolveMember(m: unknown, resolve: BodyRefResolver): unknown {
   return { ...m, predefined_agents: m.predefined_agents.map((e) => resolveEntry(e, resolve)) };
 }
 
-/** The spec with `{type: "agent", ref}` roster entries resolved where the target is known. */
-export function resolveAgentRefs(spec: Obj, resolve: BodyRefResolver): Obj {
-  const ma = spec.multiagent;
-  if (!isObj(ma)) return spec;
-  if (ma.type === "coordinator" && Array.isArray(ma.agents)) {
-    return { ...spec, multiagent: { ...ma, agents: ma.agents.map((e) => resolveEntry(e, resolve)) } };
+/**
+ * A `{type: "custom", ref}` skill entry as the API takes it: `{type, skill_id, version}` pinning
+ * the explicit version, else the skill's latest version id (so the stored agent names a version,
+ * and a new skill version is a change to send).
+ */
+function resolveSkill(e: unknown, resolve: BodyRefResolver): unknown {
+  const target = skillRefOf(e);
+  if (!target) return e;
+  const r = resolve(target);
+  if (!r || r.id === KNOWN_AFTER_APPLY || r.version === KNOWN_AFTER_APPLY) {
+    // Apply resolves it from the results of earlier steps (the skill's create or new version).
+    return target.version === undefined ? { type: "custom", ref: target.name } : { type: "custom", ref: target.name, version: target.version };
   }
+  const version = target.version ?? r.version;
+  return version === undefined ? { type: "custom", skill_id: r.id } : { type: "custom", skill_id: r.id, version: String(version) };
+}
+
+function resolveMultiagent(ma: unknown, resolve: BodyRefResolver): unknown {
+  if (!isObj(ma)) return ma;
+  if (ma.type === "coordinator" && Array.isArray(ma.agents)) return { ...ma, agents: ma.agents.map((e) => resolveEntry(e, resolve)) };
   if (ma.type === "multiagent_20261001") {
     const next: Obj = { ...ma };
     if ("subagents" in ma) next.subagents = resolveMember(ma.subagents, resolve);
     if ("workflows" in ma) next.workflows = resolveMember(ma.workflows, resolve);
-    return { ...spec, multiagent: next };
+    return next;
   }
-  return spec;
+  return ma;
+}
+
+/** The spec with `{type: "agent", ref}` roster entries and `{type: "custom", ref}` skills resolved where the target is known. */
+export function resolveAgentRefs(spec: Obj, resolve: BodyRefResolver): Obj {
+  const out: Obj = { ...spec };
+  if ("multiagent" in spec) out.multiagent = resolveMultiagent(spec.multiagent, resolve);
+  if (Array.isArray(spec.skills)) out.skills = spec.skills.map((e) => resolveSkill(e, resolve));
+  return out;
 }
 
 /** `model` as a whole object; effort only when the manifest sets it (omitting it keeps the stored one). */

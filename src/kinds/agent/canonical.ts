@@ -5,7 +5,9 @@
  */
 import { sortedCopy } from "../../normalize/json.js";
 import { KNOWN_AFTER_APPLY, type DesiredContext } from "../spec.js";
+import type { KindRef } from "../types.js";
 import { asArray, boolOr, canonicalMetadata, isObj, nullIfEmpty, policyOf, putKeyed, sortedSet, type Obj } from "../values.js";
+import { skillRefOf } from "./refs.js";
 
 /** The eight tools of `agent_toolset_20260401`, in a fixed order. */
 export const AGENT_TOOLS = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"] as const;
@@ -137,10 +139,38 @@ function skillKey(s: Obj): string {
   return `${String(s.type)}:${String(s.skill_id)}`;
 }
 
-function canonicalSkills(v: unknown): Obj {
+/**
+ * A `{type: "custom", ref}` entry → [key, canonical value]. Resolved, it is keyed and shaped
+ * like the live entry (`custom:<id>`), and carries the version it pins: the explicit one, else
+ * the skill's latest version id, so a new skill version is a visible change (a re-pin). Keyed
+ * `ref:<name>` while the skill has no id yet (created in this plan) or is unknown.
+ */
+function skillRefEntry(e: Obj, ctx: DesiredContext | undefined): [string, Obj] {
+  const target = skillRefOf(e) as KindRef;
+  const resolved = ctx?.resolveRef?.(target);
+  if (!resolved) {
+    const out: Obj = { ref: target.name, type: "custom" };
+    if (target.version !== undefined) out.version = target.version;
+    return [`ref:${target.name}`, out];
+  }
+  const version = target.version ?? resolved.version;
+  if (resolved.id === KNOWN_AFTER_APPLY) {
+    return [`ref:${target.name}`, { skill_id: KNOWN_AFTER_APPLY, type: "custom", version: version ?? KNOWN_AFTER_APPLY }];
+  }
+  const out: Obj = { skill_id: resolved.id, type: "custom" };
+  if (version !== undefined) out.version = version;
+  return [`custom:${resolved.id}`, out];
+}
+
+function canonicalSkills(v: unknown, ctx: DesiredContext | undefined): Obj {
   const out: Obj = {};
   for (const s of asArray(v)) {
     if (!isObj(s)) continue;
+    if (typeof s.ref === "string") {
+      const [key, entry] = skillRefEntry(s, ctx);
+      putKeyed(out, key, entry);
+      continue;
+    }
     const entry: Obj = { skill_id: s.skill_id, type: s.type };
     if (typeof s.version === "string" && s.version !== "") entry.version = s.version;
     putKeyed(out, skillKey(s), entry);
@@ -232,13 +262,13 @@ function canonicalAgent(src: Obj, ctx: DesiredContext | undefined, selfId: strin
     model: canonicalModel(src.model),
     multiagent: canonicalMultiagent(src.multiagent, ctx, selfId),
     name: src.name ?? null,
-    skills: canonicalSkills(src.skills),
+    skills: canonicalSkills(src.skills, ctx),
     system: nullIfEmpty(src.system),
     tools: canonicalTools(src.tools),
   };
 }
 
-/** The canonical desired form of an agent manifest; `context` resolves roster references. */
+/** The canonical desired form of an agent manifest; `context` resolves roster and skill references. */
 export function canonicalAgentDesired(spec: Obj, context?: DesiredContext): Obj {
   return canonicalAgent(spec, context, undefined);
 }
@@ -246,6 +276,8 @@ export function canonicalAgentDesired(spec: Obj, context?: DesiredContext): Obj 
 /**
  * The canonical live form. With `desiredHint`, fields the manifest leaves to the server (model
  * effort, skill versions, roster versions of unversioned entries) are dropped, so not diffed.
+ * A resolved skill `ref` has a version on the desired side (the skill's latest version id), so
+ * the live version of a followed skill is kept and compared: a new skill version is a re-pin.
  */
 export function canonicalAgentLive(raw: Obj, desiredHint?: Obj): Obj {
   const agent = canonicalAgent(raw, undefined, typeof raw.id === "string" ? raw.id : undefined);

@@ -1,10 +1,10 @@
-/** The agent kind: versioned, owned through its metadata marker, rosters referencing agents by name. */
+/** The agent kind: versioned, owned through its metadata marker, referencing agents (rosters) and skills by name. */
 import type { KindSpec } from "../spec.js";
 import { agentFindings } from "./security.js";
 import { isObj, minimalManifest, type Obj } from "../values.js";
 import { agentCreateFields, agentFieldBody, resolveAgentRefs } from "./body.js";
 import { canonicalAgentDesired, canonicalAgentLive } from "./canonical.js";
-import { agentReferenceIds, agentReferences, rosterVersionKey } from "./refs.js";
+import { agentFollowedRefKey, agentReferenceIds, agentReferences } from "./refs.js";
 import { agentRules } from "./rules.js";
 
 const CREATE_FIELDS = ["name", "description", "model", "system", "tools", "mcp_servers", "skills", "multiagent", "execution_identity", "metadata"];
@@ -14,6 +14,7 @@ export const agentKind: KindSpec<"agent"> = {
   schema: "agent",
   folder: "agents",
   // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).
+  layout: "file",
   extensions: [".yaml", ".yml", ".md"],
   // Every agent has a model; environments have none.
   looksLike: (value, markdown) => markdown || "model" in value,
@@ -24,6 +25,10 @@ export const agentKind: KindSpec<"agent"> = {
   emptyMetadataDeletes: false,
   lockKey: "agents",
   versioned: true,
+  lockVersion: "integer",
+  pinOf: (live) => live.version,
+  uploads: false,
+  removal: "archive",
   deletable: false,
   versionOf: (live) => live.version,
   // Sessions pin agents as {type: "agent", id, version}, never "latest".
@@ -38,7 +43,7 @@ export const agentKind: KindSpec<"agent"> = {
   fieldBody: agentFieldBody,
   references: agentReferences,
   liveReferenceIds: (live) => agentReferenceIds(live as unknown as Obj),
-  followedRefKey: rosterVersionKey,
+  followedRefKey: agentFollowedRefKey,
   rules: agentRules,
   toManifest: (live) => {
     const raw = live as unknown as Obj;

@@ -1,9 +1,10 @@
 /**
- * Where an agent holds references to other agents (its rosters), as one walk: by-name
- * references in a manifest, ids in a live agent, and the canonical pointers of roster versions.
+ * Where an agent holds references to other resources (agents in its rosters, skills in its
+ * skills list), as one walk: by-name references in a manifest, ids in a live agent, and the
+ * canonical pointers of followed versions.
  */
 import type { KindRef } from "../types.js";
-import { isObj, type Obj } from "../values.js";
+import { asArray, isObj, type Obj } from "../values.js";
 import { pointerSegments } from "../../util/pointer.js";
 
 /** The roster lists of a spec or live agent: the coordinator's agents, then subagents' and workflows' predefined agents. */
@@ -19,7 +20,25 @@ export function rosterLists(spec: Obj): unknown[][] {
   return lists;
 }
 
-/** The agents a manifest's rosters name through `{type: "agent", ref}` entries. */
+/**
+ * The explicit version of a `{type: "custom", ref}` skill entry: skill versions are ids (strings);
+ * anything else (the schema refuses it) counts as none, so the entry follows the latest.
+ */
+function skillRefVersion(e: Obj): string | undefined {
+  return typeof e.version === "string" && e.version !== "" ? e.version : undefined;
+}
+
+/** The skill a manifest's skills-list entry names by `ref` (any entry with a string `ref` is one), as a KindRef. */
+export function skillRefOf(e: unknown): KindRef | undefined {
+  if (!isObj(e) || typeof e.ref !== "string") return undefined;
+  const version = skillRefVersion(e);
+  return version === undefined ? { kind: "skill", name: e.ref } : { kind: "skill", name: e.ref, version };
+}
+
+/**
+ * The resources a manifest names by `ref`: agents in its rosters (`{type: "agent", ref}`), then
+ * skills in its skills list (`{type: "custom", ref}`), each in document order.
+ */
 export function agentReferences(spec: Obj): KindRef[] {
   const out: KindRef[] = [];
   for (const list of rosterLists(spec)) {
@@ -28,10 +47,17 @@ export function agentReferences(spec: Obj): KindRef[] {
       out.push(typeof e.version === "number" ? { kind: "agent", name: e.ref, version: e.version } : { kind: "agent", name: e.ref });
     }
   }
+  for (const e of asArray(spec.skills)) {
+    const ref = skillRefOf(e);
+    if (ref) out.push(ref);
+  }
   return out;
 }
 
-/** The agent ids a live agent's rosters name (entries are ids, or `{type: "agent", id}`). */
+/**
+ * The ids a live agent references: agents its rosters name (ids, or `{type: "agent", id}`), and
+ * its custom skills (a skill is deleted only once no agent uses it any more).
+ */
 export function agentReferenceIds(live: Obj): string[] {
   const ids = new Set<string>();
   for (const list of rosterLists(live)) {
@@ -40,6 +66,7 @@ export function agentReferenceIds(live: Obj): string[] {
       else if (isObj(e) && typeof e.id === "string") ids.add(e.id);
     }
   }
+  for (const s of asArray(live.skills)) if (isObj(s) && s.type === "custom" && typeof s.skill_id === "string") ids.add(s.skill_id);
   return [...ids];
 }
 
@@ -50,4 +77,22 @@ export function rosterVersionKey(pointer: string): string | null {
   if (s.length === 4 && s[1] === "agents") return s[2] as string;
   if (s.length === 5 && s[2] === "predefined_agents") return s[3] as string;
   return null;
+}
+
+/**
+ * The reference key of a canonical pointer to a skill's version: `custom:<id>` → the skill id,
+ * `ref:<name>` → itself (a skill without an id yet); anthropic skills are never references.
+ */
+export function skillVersionKey(pointer: string): string | null {
+  const s = pointerSegments(pointer);
+  if (s.length !== 3 || s[0] !== "skills" || s[2] !== "version") return null;
+  const key = s[1] as string;
+  if (key.startsWith("custom:")) return key.slice("custom:".length);
+  if (key.startsWith("ref:")) return key;
+  return null;
+}
+
+/** The reference key of a changed canonical pointer that is a followed version (roster entry or skill), else null. */
+export function agentFollowedRefKey(pointer: string): string | null {
+  return rosterVersionKey(pointer) ?? skillVersionKey(pointer);
 }

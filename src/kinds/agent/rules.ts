@@ -1,7 +1,7 @@
 /**
  * The agent kind's rules beyond the JSON Schema (the API's documented limits for rosters, tools,
  * MCP servers and text): what the API would reject at write time, or what agentform needs
- * (resolvable roster references). Pure: manifests in, diagnostics to the sink.
+ * (resolvable roster and skill references). Pure: manifests in, diagnostics to the sink.
  */
 import { suggestion } from "../../manifest/suggest.js";
 import type { LoadedManifest } from "../../manifest/types.js";
@@ -25,12 +25,15 @@ const quote = (s: unknown) => JSON.stringify(s);
 
 export const agentRules: KindRules = (agents, ctx, sink) => {
   checkRosters(agents, ctx, sink);
+  // Skills whose folders did not parse are known too: the parse error is the real problem.
+  const skills = new Set([...ctx.manifestNames("skill"), ...ctx.unparsedNames("skill")]);
   for (const m of agents) {
     checkMcp(m, sink);
     checkTools(m, sink);
     checkCounts(m, sink);
     checkTextLengths(m, sink);
     checkSkillsCanRead(m, sink);
+    checkSkillEntries(m, skills, sink);
     if (ctx.knownModels) checkModel(m, ctx.knownModels, sink);
   }
 };
@@ -335,4 +338,29 @@ function toolEnabled(tools: unknown[], name: string): boolean {
 function checkSkillsCanRead(m: LoadedManifest, sink: RuleSink): void {
   if (asArray(m.spec.skills).length === 0 || toolEnabled(asArray(m.spec.tools), "read")) return;
   sink.add(m, ["skills"], "AF-SKILLS-READ", "skills are attached but the read tool is not enabled, so the agent cannot load them", "Add agent_toolset_20260401 with the read tool enabled (the API may reject skills without it).", "warning");
+}
+
+/**
+ * The skills list: a `ref` names a skill manifest of this project and pins, if at all, a
+ * non-empty version id; no skill appears twice (the API refuses the same skill twice, and two
+ * refs to one skill would resolve to one id).
+ */
+function checkSkillEntries(m: LoadedManifest, known: ReadonlySet<string>, sink: RuleSink): void {
+  const seen = new Set<string>();
+  asArray(m.spec.skills).forEach((e, i) => {
+    if (!isObj(e)) return;
+    const byRef = typeof e.ref === "string";
+    if (byRef && !known.has(e.ref as string)) {
+      sink.add(m, ["skills", i, "ref"], "AF-REF-UNKNOWN", `no skill manifest is named ${quote(e.ref)}${suggestion(e.ref as string, known)}`, "A skill `ref` names a skill folder (its SKILL.md `name`) in this project.");
+    }
+    if (byRef && "version" in e && (typeof e.version !== "string" || e.version === "")) {
+      sink.add(m, ["skills", i, "version"], "AF-SKILLS-VERSION", `a skill version must be a version id (a non-empty string), not ${quote(e.version)}`, "Leave `version` out to follow the skill's latest version, or quote the version id to pin it.");
+    }
+    const key = byRef ? `ref:${String(e.ref)}` : typeof e.skill_id === "string" ? `${String(e.type)}:${e.skill_id}` : undefined;
+    if (key === undefined) return;
+    if (seen.has(key)) {
+      sink.add(m, ["skills", i], "AF-SKILLS-DUPLICATE", `skill ${quote(key.replace(/^\w+:/, ""))} is listed twice`, "The API refuses the same skill twice in one agent; remove the repeat.");
+    }
+    seen.add(key);
+  });
 }

@@ -1,0 +1,122 @@
+/**
+ * Skills end to end, through the real CLI against a local control plane: a skill folder is
+ * uploaded, agents follow its latest version, an edit to any file uploads exactly one new
+ * version and re-pins every agent using it (and the coordinators following those agents), and
+ * nothing moves when nothing changed.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadLock } from "../../src/lock/runtime.js";
+import { cliProject, type CliProject } from "../helpers/cli-project.js";
+
+const SKILL = "---\nname: refund-policy\ndescription: Refund rules and a pro-rating calculator.\n---\n\nRefund within 30 days, pro-rated.\n";
+const SCRIPT = "print('prorate')\n";
+const READ_TOOLS = "tools:\n  - type: agent_toolset_20260401\n    default_config:\n      enabled: false\n    configs:\n      - name: read\n        enabled: true\n";
+
+function files(): Record<string, string> {
+  return {
+    "skills/refund-policy/SKILL.md": SKILL,
+    "skills/refund-policy/scripts/prorate.py": SCRIPT,
+    "agents/billing.yaml": `name: billing\nmodel: claude-haiku-5-5\n${READ_TOOLS}skills:\n  - type: custom\n    ref: refund-policy\n`,
+    "agents/lead.yaml": `name: lead\nmodel: claude-sonnet-5-5\nmultiagent:\n  type: coordinator\n  agents:\n    - type: agent\n      ref: billing\n`,
+    "agents/pinned.yaml": `name: pinned\nmodel: claude-haiku-5-5\n${READ_TOOLS}`,
+  };
+}
+
+let project: CliProject | undefined;
+afterEach(async () => {
+  await project?.close();
+  project = undefined;
+});
+
+async function lockOf(p: CliProject) {
+  return JSON.parse(await readFile(path.join(p.dir, "agentform.lock.json"), "utf8")) as {
+    skills: Record<string, { id: string; version: string; files: Record<string, string> }>;
+    agents: Record<string, { id: string; version: number }>;
+  };
+}
+
+describe("skills", () => {
+  it("are uploaded with their files, pinned by the agents using them, and re-pinned by an edit", async () => {
+    const p = (project = await cliProject(files()));
+    const first = await p.run("apply", "--auto-approve");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const lock1 = await lockOf(p);
+    const skill = lock1.skills["refund-policy"]!;
+    expect(skill.id).toMatch(/^skill_/);
+    expect(skill.version).toMatch(/^skver_/);
+    expect(Object.keys(skill.files).sort()).toEqual(["SKILL.md", "scripts/prorate.py"]);
+
+    // The agent pins the version the upload produced.
+    const billing = await fetch(`${p.cp.baseUrl}/v1/agents/${lock1.agents.billing!.id}`, { headers: { "x-api-key": p.cp.apiKey, "anthropic-beta": "managed-agents-2026-04-01" } }).then((r) => r.json() as Promise<{ skills: unknown[] }>);
+    expect(billing.skills).toEqual([{ type: "custom", skill_id: skill.id, version: skill.version }]);
+
+    // A second run makes no write and moves no version.
+    p.cp.clearRequestLog();
+    const again = await p.run("plan", "--detailed-exitcode");
+    expect(again.code).toBe(0);
+    expect(p.writes()).toEqual([]);
+    expect(await lockOf(p)).toEqual(lock1);
+
+    // One file changes: one new skill version, the agent using it re-pinned, and the coordinator
+    // following that agent re-pinned in turn; nothing else.
+    await p.write({ "skills/refund-policy/scripts/prorate.py": "print('prorate, rounded down')\n" });
+    const plan = await p.run("plan", "--format", "json");
+    const resources = (JSON.parse(plan.stdout) as { resources: Array<{ address: string; action: string; changes: Array<{ pointer: string }> }> }).resources;
+    const changed = resources.filter((r) => r.action !== "noop").map((r) => `${r.address} ${r.action}`);
+    expect(changed).toEqual(["skill.refund-policy update", "agent.billing repin", "agent.lead repin"]);
+    expect(resources.find((r) => r.address === "skill.refund-policy")!.changes.map((c) => c.pointer)).toEqual(["/files/scripts~1prorate.py"]);
+
+    p.cp.clearRequestLog();
+    const applied = await p.run("apply", "--auto-approve");
+    expect(applied.code).toBe(0);
+    const writes = p.writes().map((w) => `${w.method} ${w.path.replace(/_[A-Za-z0-9]+/g, "_*")}`);
+    expect(writes.sort()).toEqual(["POST /v1/agents/agent_*", "POST /v1/agents/agent_*", "POST /v1/skills/skill_*/versions"]);
+    const lock2 = await lockOf(p);
+    expect(lock2.skills["refund-policy"]!.id).toBe(skill.id);
+    expect(lock2.skills["refund-policy"]!.version).not.toBe(skill.version);
+    expect(lock2.agents.billing!.version).toBe(lock1.agents.billing!.version + 1);
+    expect(lock2.agents.lead!.version).toBe(lock1.agents.lead!.version + 1);
+    expect(lock2.agents.pinned!.version).toBe(lock1.agents.pinned!.version);
+
+    // Runtimes read the new pin.
+    expect(loadLock(path.join(p.dir, "agentform.lock.json")).skill("refund-policy")).toEqual({ type: "custom", skill_id: skill.id, version: lock2.skills["refund-policy"]!.version });
+    const lockGet = await p.run("lock", "get", "skill", "refund-policy");
+    expect(JSON.parse(lockGet.stdout)).toEqual({ type: "custom", skill_id: skill.id, version: lock2.skills["refund-policy"]!.version });
+
+    // And converges: nothing left to do.
+    p.cp.clearRequestLog();
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+    expect(p.writes()).toEqual([]);
+  });
+
+  it("a plan without the lockfile reads each skill's content once and still plans nothing", async () => {
+    const p = (project = await cliProject(files()));
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const { rm } = await import("node:fs/promises");
+    await rm(path.join(p.dir, "agentform.lock.json"));
+    p.cp.clearRequestLog();
+    const plan = await p.run("plan", "--format", "json");
+    const resources = (JSON.parse(plan.stdout) as { resources: Array<{ address: string; action: string; changes: unknown[] }> }).resources;
+    expect(resources.filter((r) => r.changes.length > 0)).toEqual([]);
+    const reads = p.cp.requestLog().map((e) => `${e.method} ${e.path.replace(/_[A-Za-z0-9]+/g, "_*")}`);
+    expect(reads.filter((r) => r.includes("/content"))).toEqual(["GET /v1/skills/skill_*/versions/skver_*/content"]);
+    expect(p.writes()).toEqual([]);
+  });
+
+  it("prune refuses to delete a skill that an agent outside this plan still uses", async () => {
+    const p = (project = await cliProject(files()));
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const { rm } = await import("node:fs/promises");
+    await rm(path.join(p.dir, "skills"), { recursive: true });
+    // billing still names the skill by ref, so validation would catch it first: drop billing's reference
+    // from git while the live agent keeps it (as if another project's agent used the skill).
+    await p.write({ "agents/billing.yaml": `name: billing\nmodel: claude-haiku-5-5\n${READ_TOOLS}agentform:\n  ignore: [/skills]\n` });
+    const plan = await p.run("plan", "--prune", "--allow-empty", "--format", "json");
+    const parsed = JSON.parse(plan.stdout) as { refusals: Array<{ code: string; address: string }> };
+    expect(parsed.refusals.map((r) => `${r.address} ${r.code}`)).toEqual(["skill.refund-policy prune-still-referenced"]);
+    expect(plan.code).toBe(3);
+  });
+});

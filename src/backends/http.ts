@@ -9,8 +9,9 @@
  * - Headers are covered by the SDK's own request timeout; the body gets `bodyTimeoutMs` from
  *   the moment headers arrived, so a server that sends headers and then one byte a second is
  *   cut off, not waited on for minutes.
- * - A successful answer must be JSON (`application/json` or `+json`): this backend makes no
- *   binary downloads, and 204s carry no body at all.
+ * - A successful answer must be JSON (`application/json` or `+json`), or, for the one client
+ *   that downloads content (a skill version's zip), one of the media types it names; 204s carry
+ *   no body at all.
  * - A connection that breaks mid-body is reported as such, distinctly from one that never
  *   answered, because a write may have committed either way.
  * - Redirects are never followed: fetch would resend the request, its body, the key and any
@@ -86,8 +87,11 @@ export class ResponseProblemError extends Error {
 
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** Wrap `base` (the global fetch by default) with the limits above. */
-export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init) => fetch(input, init)): Fetch {
+/**
+ * Wrap `base` (the global fetch by default) with the limits above. `binary` names the media
+ * types a successful answer may have besides JSON (none, except for content downloads).
+ */
+export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init) => fetch(input, init), binary: ReadonlySet<string> = new Set()): Fetch {
   return async (input, init) => {
     const response = await base(input, { ...init, redirect: "manual" });
     const status = response.status;
@@ -96,7 +100,7 @@ export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init)
       throw new ResponseProblemError("redirect", `the server answered ${status}, a redirect; agentform never follows redirects`, status);
     }
     if (response.body === null || NULL_BODY_STATUSES.has(status)) return response;
-    if (response.ok && !isJson(response.headers.get("content-type"))) {
+    if (response.ok && !isJson(response.headers.get("content-type")) && !binary.has(mediaOf(response.headers.get("content-type")))) {
       await discard(response);
       const type = response.headers.get("content-type") ?? "none";
       throw new ResponseProblemError("not-json", `the server answered ${status} with content-type ${printable(type)}, not JSON`, status);
@@ -111,8 +115,12 @@ export function boundedFetch(limits: ResponseLimits, base: Fetch = (input, init)
   };
 }
 
+function mediaOf(contentType: string | null): string {
+  return contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
 function isJson(contentType: string | null): boolean {
-  const media = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  const media = mediaOf(contentType);
   return media === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(media);
 }
 

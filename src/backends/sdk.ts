@@ -18,7 +18,7 @@ import { AgentformError, redactSecrets } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type Fetch, type ResponseLimits } from "./http.js";
+import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
 import { bodyName, checkLive, checkPage, isId } from "./shape.js";
 import { contentDigests, uploadDigests } from "./skill-content.js";
 import type {
@@ -69,7 +69,7 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
   }
 
   // The one binary download (a skill version's content) gets its own client, bounded the same way.
-  const downloads = client.withOptions({ fetch: boundedFetch(limits, admitBinary((input, init) => fetch(input, init))) });
+  const downloads = client.withOptions({ fetch: boundedFetch(limits, (input, init) => fetch(input, init), BINARY_TYPES) });
   const ops = kindOps(client, downloads, req);
 
   const backend: ControlPlane = {
@@ -267,23 +267,6 @@ function withFiles(raw: unknown, files: Record<string, string>): unknown {
 
 /** Media types a content download may answer with: the local control plane sends application/zip. */
 const BINARY_TYPES = new Set(["application/zip", "application/x-zip-compressed", "application/octet-stream"]);
-
-/**
- * boundedFetch takes only JSON bodies, which is right for every call but the content download.
- * For the download client, a zip is handed on labelled as JSON so that boundedFetch bounds it like
- * any other body (size, time, no redirects); the SDK returns a download as a raw Response and
- * never parses it. Anything else (HTML from a proxy) still meets boundedFetch's refusal.
- */
-function admitBinary(base: Fetch): Fetch {
-  return async (input, init) => {
-    const response = await base(input, init);
-    const media = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
-    if (!response.ok || !BINARY_TYPES.has(media)) return response;
-    const headers = new Headers(response.headers);
-    headers.set("content-type", "application/json");
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  };
-}
 
 /**
  * Every item of a paged list. The SDK's own auto-pagination follows `next_page` for as long

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
-import { KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
 import { lockTable, type LockedEntry } from "../lock/table.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
@@ -111,6 +111,13 @@ export async function computePlan(
   known?: LiveState,
 ): Promise<{ plan: Plan; live: LiveState }> {
   const live = known ?? (await refresh(ws));
+  // Versions read once per plan, whoever asks (the prune check, then the lockfile-pin review).
+  const reads = new Map<string, Promise<LiveResource | null>>();
+  const read: VersionReader = (kind, id, version) => {
+    const key = `${kind}:${id}@${version}`;
+    if (!reads.has(key)) reads.set(key, readVersion(ws.target.backend, kind, id, version));
+    return reads.get(key) as Promise<LiveResource | null>;
+  };
   const plan = buildPlan({
     project: ws.config.project,
     target: ws.target.name,
@@ -119,8 +126,9 @@ export async function computePlan(
     live,
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
+    ...(options.prune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
-  return { plan: await withPinnedVersions(ws, plan, live), live };
+  return { plan: await withPinnedVersions(plan, live, read), live };
 }
 
 /**
@@ -128,12 +136,32 @@ export async function computePlan(
  * version, so the plan can say whether what runtimes pin today is what the manifest says.
  * Usually there is none, and this costs no request.
  */
-async function withPinnedVersions(ws: Workspace, plan: Plan, live: LiveState): Promise<Plan> {
+type VersionReader = (kind: ResourceKind, id: string, version: number) => Promise<LiveResource | null>;
+
+async function withPinnedVersions(plan: Plan, live: LiveState, readAt: VersionReader): Promise<Plan> {
   const wanted = pinnedVersionsWanted(plan);
   if (wanted.length === 0) return plan;
   const read = new Map<string, LiveResource | null>();
-  await Promise.all(wanted.map(async (w) => read.set(w.address, await readVersion(ws.target.backend, w.kind, w.id, w.version))));
+  await Promise.all(wanted.map(async (w) => read.set(w.address, await readAt(w.kind, w.id, w.version))));
   return annotatePinned(plan, read, allLive(live));
+}
+
+/**
+ * The versions the lockfile pins that live has moved past (runtimes still use them), read so a
+ * prune never deletes what one of them references. Usually there is none: no request.
+ */
+async function lockedVersionsBehind(ws: Workspace, live: LiveState, readAt: VersionReader): Promise<LiveResource[]> {
+  if (!ws.lock) return [];
+  const lock = ws.lock;
+  const wanted = KIND_ORDER.flatMap((kind) => {
+    const byId = new Map((live[kind] as LiveResource[]).map((l) => [l.id, l] as const));
+    return Object.values(lockTable(lock, kind)).flatMap((e) => {
+      const current = byId.get(e.id);
+      return current && typeof e.version === "number" && versionOf(kind, current) !== e.version ? [{ kind, id: e.id, version: e.version }] : [];
+    });
+  });
+  const read = await Promise.all(wanted.map((w) => readAt(w.kind, w.id, w.version)));
+  return read.filter((r): r is LiveResource => r !== null);
 }
 
 /** Every live resource, of every kind. */

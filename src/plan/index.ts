@@ -581,23 +581,30 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
 }
 
 /**
- * A resource pruned while a live resource that this plan does not rewrite still uses it: the
- * removal would break that user (an agent whose skill is deleted fails its next session), so it
- * is refused and the resource kept. Users rewritten by this plan are waited for instead.
+ * A resource pruned while a live resource that this plan does not rewrite still uses it, or a
+ * version the lockfile still pins does: the removal would break that user (an agent whose skill
+ * is deleted fails its next session), so it is refused and the resource kept. Users rewritten by
+ * this plan are waited for instead.
  */
 function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>): Refusal[] {
   const rewritten = new Set([...planned.values()].filter((p) => p.entry.request !== null && p.live).map((p) => (p.live as Live).id));
   const removed = new Set(removals.map((r) => r.id));
-  const users = KIND_ORDER.flatMap((kind) =>
-    (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => ({ kind, l, ids: new Set(referencedIds(kind, l)) })),
+  const liveUsers = KIND_ORDER.flatMap((kind) =>
+    (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => ({ kind, l, pinned: "", ids: new Set(referencedIds(kind, l)) })),
   );
+  // Versions the lockfile pins stay in use by runtimes whatever this plan rewrites.
+  const pinnedUsers = (input.lockedVersions ?? []).flatMap((l) => {
+    const kind = KIND_ORDER.find((k) => (input.live[k] as Live[]).some((x) => x.id === l.id));
+    return kind ? [{ kind, l, pinned: ` version ${versionOf(kind, l)} (pinned in the lockfile)`, ids: new Set(referencedIds(kind, l)) }] : [];
+  });
+  const users = [...liveUsers, ...pinnedUsers];
   return removals.flatMap((r) => {
-    const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.l.name}" (${u.l.id})`);
+    const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.l.name}" (${u.l.id})${u.pinned}`);
     if (by.length === 0) return [];
     return [{
       address: r.address,
       code: "prune-still-referenced",
-      message: `--prune would ${r.action} ${r.address}, but ${by.slice(0, 5).join(", ")}${by.length > 5 ? ` and ${by.length - 5} more` : ""} still use it.`,
+      message: `--prune would ${r.action} ${r.address}, but ${by.slice(0, 5).join(", ")}${by.length > 5 ? ` and ${by.length - 5} more` : ""} still ${by.length === 1 ? "uses" : "use"} it.`,
       hint: `Remove the reference from those resources first (or restore the manifest of ${r.address}), then plan again.`,
       ids: [r.id as string],
     }];
@@ -613,11 +620,12 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
   for (const kind of [...KIND_ORDER].reverse()) {
     const doomed = archives.filter((a) => a.kind === kind);
     if (doomed.length === 0 || input.manifests[kind].length > 0 || input.options.allowEmpty) continue;
+    const verb = kindSpec(kind).removal;
     refusals.push({
       address: `project.${input.project}`,
       code: "prune-everything",
-      message: `--prune would archive every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
-      hint: `Check that agentform.yaml points at the right ${kind}s folder; if archiving every ${kind} is intended, add --allow-empty.`,
+      message: `--prune would ${verb} every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
+      hint: `Check that agentform.yaml points at the right ${kind}s folder; if ${verb === "delete" ? "deleting" : "archiving"} every ${kind} is intended, add --allow-empty.`,
       ids: doomed.map((a) => a.id as string).sort(),
     });
   }

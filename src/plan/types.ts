@@ -3,7 +3,7 @@
  * A plan is data: the planner (pure) builds it, renderers turn it into text/JSON/Markdown,
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */
-import type { ByKind, LiveSets, ResourceKind } from "../kinds/types.js";
+import type { ByKind, LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
 import type { Lockfile } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 
@@ -226,4 +226,9 @@ export interface PlanInput {
   live: LiveSets;
   lock: Lockfile | null;
   options: PlanOptions;
+  /**
+   * Under --prune: older versions the lockfile still pins (runtimes use them), so a resource one
+   * of them references is not removed. Read by the caller; absent when the lockfile is current.
+   */
+  lockedVersions?: LiveResource[];
 }

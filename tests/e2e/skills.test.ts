@@ -119,4 +119,28 @@ describe("skills", () => {
     expect(parsed.refusals.map((r) => `${r.address} ${r.code}`)).toEqual(["skill.refund-policy prune-still-referenced"]);
     expect(plan.code).toBe(3);
   });
+
+  it("prune refuses to delete a skill that a version pinned in the lockfile still uses, though live moved on", async () => {
+    const p = (project = await cliProject(files()));
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const pinnedLock = await readFile(path.join(p.dir, "agentform.lock.json"), "utf8");
+    // billing drops the skill (version 2); the lockfile is then put back to version 1, as if the
+    // commit of that apply was lost: runtimes reading it still start sessions with the skill.
+    await p.write({ "agents/billing.yaml": `name: billing\nmodel: claude-haiku-5-5\n${READ_TOOLS}` });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const { rm, writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(p.dir, "agentform.lock.json"), pinnedLock);
+    await rm(path.join(p.dir, "skills"), { recursive: true });
+    p.cp.clearRequestLog();
+    const plan = await p.run("plan", "--prune", "--allow-empty", "--format", "json");
+    const parsed = JSON.parse(plan.stdout) as { refusals: Array<{ code: string; address: string; message: string }> };
+    expect(parsed.refusals.map((r) => `${r.address} ${r.code}`)).toEqual(["skill.refund-policy prune-still-referenced"]);
+    expect(parsed.refusals[0]!.message).toMatch(/agent "billing" \(agent_\w+\) version 1 \(pinned in the lockfile\)/);
+    expect(plan.code).toBe(3);
+    // One read of each pinned version (billing's and lead's, which followed it), no write.
+    const pinnedReads = p.cp.requestLog().filter((e) => new URLSearchParams(e.query).get("version") === "1").map((e) => e.path);
+    expect(pinnedReads.length).toBe(2);
+    expect(new Set(pinnedReads).size).toBe(2);
+    expect(p.writes()).toEqual([]);
+  });
 });

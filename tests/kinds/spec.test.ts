@@ -22,6 +22,19 @@ describe("the registry", () => {
     expect(new Set(KIND_ORDER.map((k) => KINDS[k].folder)).size).toBe(KIND_ORDER.length);
   });
 
+  it("the published plan and lockfile schemas know every kind (a new kind cannot ship with stale schemas)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const read = (name: string) => JSON.parse(readFileSync(new URL(`../../schemas/${name}.schema.json`, import.meta.url), "utf8"));
+    const plan = read("plan");
+    expect([...plan.definitions.resource.properties.kind.enum].sort()).toEqual([...KIND_ORDER].sort());
+    const address = new RegExp(plan.definitions.resource.properties.address.pattern);
+    for (const kind of KIND_ORDER) expect(address.test(`${kind}.x`)).toBe(true);
+    const basisKinds = plan.definitions.basis.oneOf.flatMap((b: { properties?: { kind?: { const?: string } } }) => (b.properties?.kind?.const ? [b.properties.kind.const] : []));
+    expect([...basisKinds].sort()).toEqual([...KIND_ORDER].sort());
+    const lock = read("lockfile");
+    for (const kind of KIND_ORDER) expect(Object.keys(lock.properties)).toContain(KINDS[kind].lockKey);
+  });
+
   it("a kind only references kinds registered before it (or itself), so planning in registry order sees every target", () => {
     const spec = { name: "lead", multiagent: { type: "coordinator", agents: [{ type: "agent", ref: "worker" }] } };
     for (const [i, kind] of KIND_ORDER.entries()) {

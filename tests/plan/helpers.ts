@@ -114,3 +114,39 @@ export function planInput(parts: {
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };
 }
+
+/**
+ * A skill manifest as the loader builds it from `skills/<name>/` (src/manifest/folder.ts): spec
+ * `{name, description, files: {"<path>": "<sha256>"}}`. No `uploads`: the planner never reads bytes.
+ */
+export function skillManifest(name: string, files: Record<string, string>, description = `The ${name} skill.`): LoadedManifest {
+  return {
+    kind: "skill",
+    name,
+    file: `skills/${name}/SKILL.md`,
+    spec: { name, description, files: { ...files } },
+    settings: { previous_names: [], adopt: false, ignore: [] },
+    locate: () => ({ line: 1, column: 1 }),
+  };
+}
+
+/**
+ * A live skill shaped like an API response plus what `fromApi` and refresh add (`name`,
+ * `archived_at: null`, `files`). Ids derive from the name (no shared counter), so adding skill
+ * scenarios never shifts the ids of other live resources.
+ */
+export function liveSkill(fields: Record<string, unknown> & { name: string }): LiveSkill {
+  const slug = fields.name.replace(/[^a-z0-9]/gi, "").slice(0, 12);
+  return {
+    id: `skill_011${slug}`,
+    type: "skill",
+    display_name: fields.name,
+    latest_version_id: `skver_011${slug}1`,
+    source: { type: "custom" },
+    created_at: "2026-11-01T10:00:00Z",
+    updated_at: "2026-11-01T10:00:00Z",
+    archived_at: null,
+    files: {},
+    ...fields,
+  } as unknown as LiveSkill;
+}

@@ -30,6 +30,8 @@ export const skillKind: KindSpec<"skill"> = {
   lockVersion: "id",
   pinOf: (live) => live.latest_version_id,
   // The API's skill has display_name (its identity here) and is never archived, only deleted.
+  // (`files` is set by the backend from what it uploaded or downloaded; a list item's `files`
+  // is never compared: refresh replaces it from the lockfile or a download.)
   fromApi: (raw) => ({ ...raw, name: raw.display_name, archived_at: null }) as never,
   // The list returns no file digests: the lockfile's, when it recorded the very version listed.
   partialList: {

@@ -11,6 +11,7 @@
  * - The executor never prints: it emits ApplyEvents for the CLI.
  */
 import type { UploadFile } from "../manifest/types.js";
+import { kindSpec } from "../kinds/index.js";
 import { Semaphore } from "../backends/resilient.js";
 import type { ControlPlane } from "../backends/types.js";
 import { AgentformError, OperationalError, SafetyError } from "../errors.js";
@@ -115,6 +116,13 @@ class ApplyRun {
     this.book.seedPins(plan.resources);
   }
 
+  /** An unchanged entry of an uploading kind: its manifest's file digests (live equals them). */
+  private unchangedFiles(entry: PlannedResource): Record<string, string> | undefined {
+    if (!kindSpec(entry.kind).uploads || entry.file === null || !entry.id) return undefined;
+    const uploads = this.options.uploads?.(entry.address);
+    return uploads ? Object.fromEntries(uploads.map((f) => [f.path, f.sha256])) : undefined;
+  }
+
   async execute(taken: Map<string, SafetyError>): Promise<ApplyResult> {
     this.taken = taken;
     for (const entry of this.plan.resources) this.outcomes.set(entry.address, this.runEntry(entry));
@@ -153,7 +161,7 @@ class ApplyRun {
     if (blocked !== undefined) return this.skip(entry, `${blocked} did not complete`);
     if (this.aborted) return this.skip(entry, "the apply stopped after an earlier error");
     if (entry.request === null) {
-      this.book.recordUnchanged(entry);
+      this.book.recordUnchanged(entry, this.unchangedFiles(entry));
       return "ok";
     }
     const taken = this.taken.get(entry.address);

@@ -78,8 +78,12 @@ export class LockBook {
     return run;
   }
 
-  /** Entries without a request still get their lockfile entry, from what the plan observed. */
-  recordUnchanged(entry: PlannedResource): void {
+  /**
+   * Entries without a request still get their lockfile entry, from what the plan observed.
+   * `files`: for uploading kinds, the digests of the manifest's files, which live equals (there
+   * is no change), recorded so the next refresh need not download them.
+   */
+  recordUnchanged(entry: PlannedResource, files?: Record<string, string>): void {
     const table = lockTable(this.lock, entry.kind);
     if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return this.remove(table, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
@@ -87,7 +91,7 @@ export class LockBook {
     const version = lockedVersion !== undefined ? { version: lockedVersion } : {};
     // Details the plan does not carry (a skill's files) stay as the entry had them: a noop means live did not move.
     const kept = ownValue(table, entry.name);
-    const detail = kept && kept.id === entry.id && kept.files ? { files: kept.files } : {};
+    const detail = files ? { files } : kept && kept.id === entry.id && kept.files ? { files: kept.files } : {};
     this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest, ...detail });
   }
 

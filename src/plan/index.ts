@@ -350,7 +350,10 @@ function planUpdate(
   else if (repinChanges.length === changes.length) action = "repin";
   else action = "update";
   let request: PlannedResource["request"] = null;
-  if (action !== "noop") {
+  // Adopting a resource owned through the lockfile alone, with nothing to change, is a lockfile
+  // entry and no write: there is no marker to set, and an empty update would mint a version.
+  const lockOnlyAdopt = action === "adopt" && changes.length === 0 && kindSpec(kind).ownership === "lockfile";
+  if (action !== "noop" && !lockOnlyAdopt) {
     const body: RequestBody = buildUpdateBody(kind, resolvedSpec, live, changes, project, ignore);
     const expectedVersion = kindSpec(kind).concurrency === "version" ? versionOf(kind, live) : undefined;
     request = expectedVersion !== undefined ? { method: "update", body, expectedVersion } : { method: "update", body };

@@ -143,4 +143,33 @@ describe("skills", () => {
     expect(new Set(pinnedReads).size).toBe(2);
     expect(p.writes()).toEqual([]);
   });
+
+  it("a skill made outside agentform is refused until adopted; adopting the same files writes nothing, and the next plan reads nothing", async () => {
+    const p = (project = await cliProject(files()));
+    const { default: Anthropic, toFile } = await import("@anthropic-ai/sdk");
+    const client = new Anthropic({ baseURL: p.cp.baseUrl, apiKey: p.cp.apiKey });
+    const made = await client.skills.create({
+      files: [await toFile(Buffer.from(SKILL), "refund-policy/SKILL.md"), await toFile(Buffer.from(SCRIPT), "refund-policy/scripts/prorate.py")],
+    });
+
+    const refused = await p.run("plan", "--format", "json");
+    expect(refused.code).toBe(3);
+    expect((JSON.parse(refused.stdout) as { refusals: Array<{ code: string; ids: string[] }> }).refusals).toMatchObject([{ code: "unmanaged-needs-adopt", ids: [made.id] }]);
+
+    const plan = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as { resources: Array<{ address: string; action: string; request: unknown; changes: unknown[] }> };
+    const skill = plan.resources.find((r) => r.address === "skill.refund-policy")!;
+    expect(skill).toMatchObject({ action: "adopt", request: null, changes: [] });
+
+    p.cp.clearRequestLog();
+    expect((await p.run("apply", "--adopt", "--auto-approve")).code).toBe(0);
+    // Only the agents are written (created); the skill is recorded, not re-uploaded.
+    expect(p.writes().filter((w) => w.path.startsWith("/v1/skills"))).toEqual([]);
+    const lock = await lockOf(p);
+    expect(lock.skills["refund-policy"]).toMatchObject({ id: made.id, version: made.latest_version_id });
+    expect(Object.keys(lock.skills["refund-policy"]!.files).sort()).toEqual(["SKILL.md", "scripts/prorate.py"]);
+
+    p.cp.clearRequestLog();
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+    expect(p.cp.requestLog().filter((e) => e.path.includes("/content"))).toEqual([]);
+  });
 });

@@ -225,6 +225,7 @@ function fenceWrites(backend: ControlPlane, fence: () => Promise<void>): Control
     baseUrl: backend.baseUrl,
     list: (kind, options) => backend.list(kind, options),
     get: (kind, id, options) => backend.get(kind, id, options),
+    detail: (kind, live) => backend.detail(kind, live),
     listVersions: (kind, id) => backend.listVersions(kind, id),
     async create<K extends ResourceKind>(kind: K, body: RequestBody) {
       await fence();

@@ -224,6 +224,10 @@ class ResilientBackend implements ControlPlane {
     }
   }
 
+  detail<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<LiveOf<K>> {
+    return this.retrying(`read the content of ${kind} ${live.id}`, kind, false, () => this.inner.detail(kind, live));
+  }
+
   listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]> {
     return this.retrying(`list versions of ${kind} ${id}`, kind, false, () => this.inner.listVersions(kind, id));
   }

@@ -14,7 +14,7 @@
 import { versionOf } from "../kinds/index.js";
 import { createHash } from "node:crypto";
 import Anthropic, { APIError, toFile } from "@anthropic-ai/sdk";
-import { AgentformError, redactSecrets } from "../errors.js";
+import { AgentformError, redactSecrets, SafetyError } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
@@ -51,22 +51,25 @@ interface CursorPage {
  * Create the sdk backend for one target. Every failed request is raised as a BackendError; a
  * body refused before sending (an upload whose bytes do not match their digest) as a SafetyError.
  */
+/** Run one SDK call, turning what the SDK raised into a BackendError with the secrets scrubbed. */
+async function callWith<T>(secrets: readonly string[], operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    // A body refused before anything was sent (an upload whose bytes do not match) already
+    // carries its own code; only what the SDK raised is turned into a BackendError.
+    if (err instanceof AgentformError && !(err instanceof BackendError)) throw err;
+    throw toBackendError(err, operation, secrets);
+  }
+}
+
 export function createSdkBackend(settings: ConnectionSettings, options: SdkBackendOptions = {}): ControlPlane {
   const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
   const client = sdkClient(settings, options, limits);
   const secrets = [settings.apiKey];
   const req = { maxRetries: 0 } as const;
 
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      // A body refused before anything was sent (an upload whose bytes do not match) already
-      // carries its own code; only what the SDK raised is turned into a BackendError.
-      if (err instanceof AgentformError && !(err instanceof BackendError)) throw err;
-      throw toBackendError(err, operation, secrets);
-    }
-  }
+  const call = <T>(operation: string, fn: () => Promise<T>): Promise<T> => callWith(secrets, operation, fn);
 
   // The one binary download (a skill version's content) gets its own client, bounded the same way.
   const downloads = client.withOptions({ fetch: boundedFetch(limits, (input, init) => fetch(input, init), BINARY_TYPES) });
@@ -92,6 +95,12 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
         const detail = ops[kind].detail;
         return detail ? detail(live) : live;
       });
+    },
+
+    async detail<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<LiveOf<K>> {
+      const detail = ops[kind].detail;
+      if (!detail) return live;
+      return call(`read the content of ${kind} ${live.id}`, () => detail(live));
     },
 
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
@@ -248,14 +257,18 @@ function skillOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 
  * sha256. The parts keep the `<name>/` prefix the API requires in each filename.
  */
 async function skillUpload(body: RequestBody, allowed: readonly string[], operation: string): Promise<{ files: File[]; digests: Record<string, string> }> {
+  // Refused here, not by the server: a SafetyError of its own, never a BackendError that would
+  // print like the API's answer ("failed (HTTP 400)") and send people looking at the server.
+  const refuse = (code: string, what: string, hint: string) => new SafetyError(code, `${operation}: agentform refused the request before sending it: ${what}; nothing was sent`, { hint });
+  const bug = "Run `agentform plan` again; if this repeats, it is a bug in agentform.";
   const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.includes("display_name") && !allowed.includes("display_name")) {
+    throw refuse("skill-rename-unsupported", "the body changes display_name, but a skill cannot be renamed (a new version takes only files)", "Remove previous_names from SKILL.md; to rename a skill, create it under the new name and remove the old one.");
+  }
   if (extra.length > 0) {
-    const which = extra.map((k) => JSON.stringify(k)).join(", ");
-    throw new BackendError({ operation, status: 400, serverMessage: `the body has ${which}, but this request takes only ${allowed.join(" and ")}; nothing was sent` });
+    throw refuse("upload-invalid", `the body has ${extra.map((k) => JSON.stringify(k)).join(", ")}, but this request takes only ${allowed.join(" and ")}`, bug);
   }
-  if (body.display_name !== undefined && typeof body.display_name !== "string") {
-    throw new BackendError({ operation, status: 400, serverMessage: "display_name is not a string; nothing was sent" });
-  }
+  if (body.display_name !== undefined && typeof body.display_name !== "string") throw refuse("upload-invalid", "display_name is not a string", bug);
   const { parts, digests } = uploadDigests(body.files, operation);
   return { files: await Promise.all(parts.map((p) => toFile(p.bytes, p.path))), digests };
 }

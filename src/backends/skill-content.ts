@@ -5,8 +5,9 @@
  * - `contentDigests` reads the zip the API's content download answers. The zip comes from the
  *   server, so nothing in it is trusted: entry count and unpacked bytes are capped by counting
  *   what is actually read (never the sizes the headers claim, which a zip bomb lies about), and
- *   names that could escape a folder (`..`, absolute, backslashes, control characters) are
- *   refused rather than carried into plans and lockfiles.
+ *   names that could escape a folder or print as something else (`..`, absolute, backslashes,
+ *   control and bidi characters: `skillPathProblem`, the rule validate applies too) are refused
+ *   rather than carried into plans and lockfiles.
  * - `uploadDigests` checks an upload body's files (each one's bytes against its sha256) before
  *   anything is sent, and gives the digests the live resource will have once it lands.
  *
@@ -17,6 +18,9 @@
 import { createHash } from "node:crypto";
 import { Unzip, UnzipInflate, unzipSync } from "fflate";
 import { SafetyError } from "../errors.js";
+// One path rule for validate, upload and download: a path validate accepts is never refused here.
+import { skillPathProblem } from "../kinds/skill/files.js";
+import { nullRecord } from "../util/record.js";
 import { BackendError } from "./errors.js";
 
 export interface ContentLimits {
@@ -35,9 +39,6 @@ export const CONTENT_LIMITS: Readonly<ContentLimits> = Object.freeze({ maxEntrie
  * running total is checked again.
  */
 const STEP_BYTES = 4096;
-
-/** Longest entry path accepted (the API's own limit on upload paths). */
-const MAX_PATH_LENGTH = 1024;
 
 /** The files of a skill version's content zip, path (without the top-level folder) → sha256 hex. */
 export function contentDigests(zip: Uint8Array, operation: string, limits: ContentLimits = CONTENT_LIMITS): Record<string, string> {
@@ -68,7 +69,7 @@ function centralEntries(zip: Uint8Array, limits: ContentLimits, bad: (what: stri
     unzipSync(zip, {
       filter: ({ name }) => {
         if (names.size >= limits.maxEntries) throw bad(`has more than ${limits.maxEntries} entries`);
-        const problem = pathProblem(name);
+        const problem = skillPathProblem(name);
         if (problem !== undefined) throw bad(`has an entry ${JSON.stringify(name.slice(0, 200))} that ${problem}`);
         if (names.has(name)) throw bad(`has the entry ${JSON.stringify(name)} twice`);
         names.add(name);
@@ -137,7 +138,7 @@ export function uploadDigests(files: unknown, operation: string): { parts: Uploa
   for (const file of files as unknown[]) {
     const { path, sha256, bytes } = (file ?? {}) as { path?: unknown; sha256?: unknown; bytes?: unknown };
     if (typeof path !== "string") throw refuse("a file has no path");
-    const problem = pathProblem(path);
+    const problem = skillPathProblem(path);
     if (problem !== undefined || path.endsWith("/")) throw refuse(`the file path ${JSON.stringify(path.slice(0, 200))} ${problem ?? "is a folder"}`);
     if (digests.has(path)) throw refuse(`the file ${JSON.stringify(path)} is listed twice`);
     if (!(bytes instanceof Uint8Array)) throw refuse(`the file ${JSON.stringify(path)} has no bytes to send`);
@@ -167,25 +168,9 @@ function withoutTopFolder<E extends Error>(entries: string[], files: Map<string,
     top ??= first;
     if (first !== top) throw bad(`has entries under more than one top-level folder (${JSON.stringify(top)} and ${JSON.stringify(first)})`);
   }
-  const out: Record<string, string> = {};
-  for (const [name, digest] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[name.slice((top as string).length + 1)] = digest;
-  return out;
-}
-
-/**
- * Why an entry path is unsafe to carry, or undefined. Folder entries end in one `/`; anything
- * else that could point outside the skill's folder, or print as something it is not, is refused.
- */
-export function pathProblem(name: string): string | undefined {
-  if (name === "" || name === "/") return "is empty";
-  if (name.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
-  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is an absolute path";
-  if (name.includes("\\")) return "contains a backslash";
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name)) return "contains control or bidirectional characters";
-  const segments = name.replace(/\/$/, "").split("/");
-  if (segments.some((s) => s === "..")) return "climbs out of its folder (..)";
-  if (segments.some((s) => s === "" || s === ".")) return "has an empty or '.' segment";
-  return undefined;
+  // Paths are keys: without a prototype, an entry `s/__proto__` is a file like any other.
+  const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return nullRecord(sorted.map(([name, digest]) => [name.slice((top as string).length + 1), digest] as const));
 }
 
 function messageOf(err: unknown): string {

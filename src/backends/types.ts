@@ -39,6 +39,11 @@ export interface ControlPlane {
   archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>>;
   /** Only kinds whose spec says `deletable` (environments); the others refuse with a 400. */
   delete(kind: ResourceKind, id: string): Promise<void>;
+  /**
+   * A listed resource completed with what the list omits (a skill's file digests, read from its
+   * latest version's content); the resource as it is for kinds whose list is complete.
+   */
+  detail<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<LiveOf<K>>;
   /** Every version of a versioned resource, oldest first. */
   listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]>;
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
 import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
-import { lockTable, type LockedEntry } from "../lock/table.js";
+import { lockTable } from "../lock/table.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
@@ -83,23 +83,17 @@ export async function refresh(ws: Workspace): Promise<LiveState> {
 
 /**
  * Kinds whose list omits what comparison needs (a skill's file digests): each resource this
- * project may compare (named by a manifest, or recorded in the lockfile) is completed from its
- * lockfile entry when that entry recorded the same version, else read with one `get`.
+ * project may compare (named by a manifest, or recorded in the lockfile) is completed with one
+ * `detail` read. The lockfile's own record is never used for it: a pull request can edit it.
  */
 export async function completeLive(ws: Pick<Workspace, "load" | "lock" | "target">, live: LiveState): Promise<LiveState> {
   const out = { ...live };
   for (const kind of KIND_ORDER) {
-    const partial = kindSpec(kind).partialList as { fromLock(l: LiveResource, e: LockedEntry): LiveResource | undefined } | undefined;
-    if (!partial) continue;
-    const locked = ws.lock ? lockTable(ws.lock, kind) : {};
-    const lockedById = new Map(Object.values(locked).map((e) => [e.id, e] as const));
+    if (!kindSpec(kind).partialList) continue;
+    const lockedIds = new Set(Object.values(ws.lock ? lockTable(ws.lock, kind) : {}).map((e) => e.id));
     const names = new Set(ws.load.manifests[kind].flatMap((m) => [m.name, ...m.settings.previous_names]));
     out[kind] = (await Promise.all(
-      (live[kind] as LiveResource[]).map(async (l) => {
-        const entry = lockedById.get(l.id);
-        if (!entry && !names.has(l.name)) return l;
-        return (entry && partial.fromLock(l, entry)) ?? (await ws.target.backend.get(kind, l.id));
-      }),
+      (live[kind] as LiveResource[]).map((l) => (lockedIds.has(l.id) || names.has(l.name) ? ws.target.backend.detail(kind, l) : l)),
     )) as never;
   }
   return out;

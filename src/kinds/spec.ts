@@ -83,12 +83,11 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   /** What a by-name reference to this resource pins: its version number, or version id; undefined when nothing. */
   pinOf(live: LiveOf<K>): number | string | undefined;
   /**
-   * Kinds whose list omits what comparison needs (a skill's file digests): the live resource
-   * completed from its lockfile entry when that entry recorded the same version, else undefined
-   * (refresh then reads it with the backend's `get`). `lockDetail` is what the entry records for it.
+   * Kinds whose list omits what comparison needs (a skill's file digests): refresh completes
+   * each resource it compares with the backend's `detail` (never from the lockfile, which a pull
+   * request can edit); `lockDetail` is what the lockfile records of it, for people and runtimes.
    */
   readonly partialList?: {
-    fromLock(live: LiveOf<K>, entry: { id: string; version?: number | string; files?: Record<string, string> }): LiveOf<K> | undefined;
     lockDetail(live: LiveOf<K>): { files?: Record<string, string> };
   };
   /**
@@ -98,6 +97,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly uploads: boolean;
   /** Whether the API can delete it (otherwise only archive). */
   readonly deletable: boolean;
+  /** Whether the API can change the resource's name in place (`agentform.previous_names` renames it). */
+  readonly renamable: boolean;
   /** What prune does with a resource no manifest wants: archive it (reversible use stops), or delete it (kinds without archive). */
   readonly removal: "archive" | "delete";
   /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */

@@ -10,7 +10,8 @@ import { lstatSync, opendirSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
 import { KINDS } from "../kinds/index.js";
 // The loader stops reading at the upload limits, so it knows them; they live with the kind.
-import { SKILL_LIMITS, textOf } from "../kinds/skill/files.js";
+import { scanTextOf, SKILL_LIMITS } from "../kinds/skill/files.js";
+import { nullRecord } from "../util/record.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { decodeSource, fileDiag, locatorOf, parseText, readBytes, toPosix, type Candidate, type FileReport } from "./file.js";
 import { schemaDiagnostics } from "./schema.js";
@@ -209,19 +210,22 @@ export function analyzeFolder(candidate: Candidate & { folder: string }, root: s
 /** The spec of a folder manifest: `{name, description, files}`, files mapping each path to its sha256 (sorted). */
 export function folderSpec(report: FileReport): Obj {
   const value = report.value ?? {};
-  const files: Record<string, string> = {};
-  for (const f of report.folder?.uploads ?? []) files[f.path] = f.sha256;
+  // Paths are keys: without a prototype, a file named `__proto__` is a key like any other.
+  const files = nullRecord((report.folder?.uploads ?? []).map((f) => [f.path, f.sha256] as const));
   return { name: value.name, description: value.description, files };
 }
 
-/** The text files of a folder manifest besides the manifest file, for the secret scan (binary files are skipped). */
+/**
+ * Every file of a folder manifest as text for the secret scan: everything in the folder is
+ * uploaded, so nothing is skipped for its encoding (see scanTextOf). The manifest file is left
+ * out only when it was read as text, since the manifest scan covers it then.
+ */
 export function folderTexts(report: FileReport): Array<{ file: string; text: string }> {
   if (!report.folder) return [];
   const out: Array<{ file: string; text: string }> = [];
   for (const f of report.folder.uploads) {
     const file = `${report.folder.path}/${f.path}`;
-    const text = file === report.file ? undefined : textOf(f.bytes);
-    if (text !== undefined) out.push({ file, text });
+    if (file !== report.file || report.text === undefined) out.push({ file, text: scanTextOf(f.bytes) });
   }
   return out;
 }

@@ -107,7 +107,23 @@ function checkNames(manifests: LoadedManifest[], kind: string, sink: RuleSink): 
   }
 }
 
-function checkPreviousNames(manifests: LoadedManifest[], kind: string, liveNames: readonly string[] | undefined, sink: RuleSink): void {
+/**
+ * A kind the API cannot rename in place (skills: no endpoint changes a display_name) would plan
+ * a rename apply cannot do: refused here, once per manifest, before any other previous-name rule.
+ */
+function checkRenamable(manifests: LoadedManifest[], kind: ResourceKind, sink: RuleSink): boolean {
+  const spec = KINDS[kind];
+  if (spec.renamable) return true;
+  const prune = spec.removal === "delete" ? "prune deletes it" : "prune archives it";
+  for (const m of manifests) {
+    if (m.settings.previous_names.length === 0) continue;
+    sink.add(m, ["agentform", "previous_names"], "AF-RENAME-UNSUPPORTED", `${kind}s cannot be renamed in place`, `Remove previous_names; to rename a ${kind}, create it under the new name and remove the old one (${prune} once nothing uses it).`);
+  }
+  return false;
+}
+
+function checkPreviousNames(manifests: LoadedManifest[], kind: ResourceKind, liveNames: readonly string[] | undefined, sink: RuleSink): void {
+  if (!checkRenamable(manifests, kind, sink)) return;
   const current = new Map(manifests.map((m) => [m.name, m]));
   const claimedBy = new Map<string, LoadedManifest>();
   const live = new Set(liveNames ?? []);

@@ -385,6 +385,10 @@ function markLockBehind(entry: PlannedResource, lockedEntry: LockedEntry | undef
   if (entry.drift) entry.drift.detected = false;
   if (lockedEntry.id !== entry.id) {
     entry.security.push(pinFinding(`the lockfile points ${entry.address} at ${lockedEntry.id}, not at the live ${entry.id} that matches the manifest`));
+  } else if (typeof lockedVersion === "string" && lockedVersion !== liveVersion) {
+    // A pinned version id (a skill's) cannot be compared with the manifest without reading its
+    // content: that runtimes would use another version is the finding.
+    entry.security.push(pinFinding(`the lockfile pins ${entry.address} at version ${lockedVersion}, not at the live ${liveVersion} that matches the manifest`));
   }
 }
 
@@ -506,7 +510,8 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
         impossibleBeyond((versionOf(kind, live) ?? 0) + (entry.request !== null ? 1 : 0));
         return { ref: { id: live.id, version: explicit } };
       }
-      if (entry.action === "noop" || !pinnable) return { ref: withVersion(live.id, pinOf(kind, live)) };
+      // A target with no write (unchanged, or adopted as it is) keeps the version it has.
+      if (entry.request === null || !pinnable) return { ref: withVersion(live.id, pinOf(kind, live)) };
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
     // Not planned here (refused, in a reference cycle, or not a manifest): use the live resource if unambiguous.
@@ -586,23 +591,26 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
 /**
  * A resource pruned while a live resource that this plan does not rewrite still uses it, or a
  * version the lockfile still pins does: the removal would break that user (an agent whose skill
- * is deleted fails its next session), so it is refused and the resource kept. Users rewritten by
- * this plan are waited for instead.
+ * is deleted fails its next session), so it is refused and the resource kept. A resource this
+ * plan rewrites counts by what it will reference after its write; one that drops the reference
+ * is waited for instead.
  */
 function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>): Refusal[] {
-  const rewritten = new Set([...planned.values()].filter((p) => p.entry.request !== null && p.live).map((p) => (p.live as Live).id));
   const removed = new Set(removals.map((r) => r.id));
-  const liveUsers = KIND_ORDER.flatMap((kind) =>
-    (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => ({ kind, l, pinned: "", ids: new Set(referencedIds(kind, l)) })),
-  );
+  const writes = [...planned.values()].filter((p) => p.entry.request !== null);
+  const rewritten = new Set(writes.flatMap((p) => (p.live ? [p.live.id] : [])));
+  const user = (kind: ResourceKind, l: Live, note = "") => ({ kind, name: l.name, id: l.id, note, ids: new Set(referencedIds(kind, l)) });
+  // What each written resource will reference once written: its live form with the body's fields.
+  const afterWrite = writes.map((p) => user(p.entry.kind, { ...(p.live ?? {}), ...(p.entry.request?.body ?? {}), id: p.entry.id ?? "(new)", name: p.entry.name } as Live));
+  const untouched = KIND_ORDER.flatMap((kind) => (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => user(kind, l)));
   // Versions the lockfile pins stay in use by runtimes whatever this plan rewrites.
-  const pinnedUsers = (input.lockedVersions ?? []).flatMap((l) => {
+  const pinned = (input.lockedVersions ?? []).flatMap((l) => {
     const kind = KIND_ORDER.find((k) => (input.live[k] as Live[]).some((x) => x.id === l.id));
-    return kind ? [{ kind, l, pinned: ` version ${versionOf(kind, l)} (pinned in the lockfile)`, ids: new Set(referencedIds(kind, l)) }] : [];
+    return kind ? [user(kind, l, ` version ${versionOf(kind, l)} (pinned in the lockfile)`)] : [];
   });
-  const users = [...liveUsers, ...pinnedUsers];
+  const users = [...untouched, ...afterWrite, ...pinned];
   return removals.flatMap((r) => {
-    const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.l.name}" (${u.l.id})${u.pinned}`);
+    const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.name}" (${u.id})${u.note}`);
     if (by.length === 0) return [];
     return [{
       address: r.address,

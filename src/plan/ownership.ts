@@ -42,7 +42,7 @@ export function ownershipPolicy(
       address: addr,
       code: "unmanaged-needs-adopt",
       message: `A live ${kind} named "${found.name}" (${found.id}) exists but is not managed by agentform.`,
-      hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.`,
+      hint: `To take it over, add "agentform: { adopt: true }" to ${manifest.file} or run with --adopt; otherwise rename the manifest.${lockfileOwnedNote(kind)}`,
       ids: [found.id],
     },
   };
@@ -68,4 +68,13 @@ export function prunePolicy(kind: ResourceKind, live: LiveResource | undefined, 
 function ownerFor(kind: ResourceKind, live: LiveResource, project: string, locked: Readonly<Record<string, { id: string }>>): string | null {
   if (kindSpec(kind).ownership === "marker") return ownerOf(live);
   return Object.values(locked).some((e) => e.id === live.id) ? project : null;
+}
+
+/**
+ * Kinds owned through the lockfile alone cannot be recognised once an apply that created one was
+ * interrupted before its lockfile save: say so, since adopting it is then the right answer.
+ */
+function lockfileOwnedNote(kind: ResourceKind): string {
+  if (kindSpec(kind).ownership !== "lockfile") return "";
+  return ` A ${kind} has no metadata to mark it, so one created by an apply interrupted before it saved the lockfile looks like this too; adopting it records it, with no write when it matches the manifest.`;
 }

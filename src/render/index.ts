@@ -2,6 +2,7 @@
  * Plan renderers (pure): the same Plan value as text for a terminal, JSON for machines and
  * saved plans, and Markdown for a pull-request comment. None of them prints.
  */
+import { kindSpec } from "../kinds/index.js";
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { nullRecord } from "../util/record.js";
 import type { FieldChange, LockOnlyChange, Plan, PlannedResource } from "../plan/types.js";
@@ -160,7 +161,7 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
   const where = r.file ? `  ${paint("dim", `(${r.file})`)}` : r.id ? `  ${paint("dim", `(${r.id})`)}` : "";
   const impact = r.action === "create" || r.action === "archive" ? "" : `, impact ${r.impact}`;
   const lines = [`${paint(markerColor(m), m)} ${paint("bold", r.address)}: ${actionLabel(r)}${impact}${where}`];
-  if (r.action === "adopt") lines.push(`    takes ownership: sets metadata ${OWNERSHIP_KEY}`);
+  if (r.action === "adopt") lines.push(`    takes ownership: ${ownershipNote(r)}`);
   const drift = driftNote(r);
   if (drift) lines.push(`    ${paint("yellow", "!")} drift: ${drift}`);
   if (explain && r.drift?.changes && r.drift.changes.length > 0) {
@@ -313,7 +314,7 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
   else if (r.id) parts.push(`Id: ${escapeMarkdown(r.id)}`, "");
   const drift = driftNote(r);
   if (drift) parts.push(`⚠️ Drift: ${escapeMarkdown(drift)}`, "");
-  if (r.action === "adopt") parts.push(`Takes ownership: sets metadata ${OWNERSHIP_KEY}.`, "");
+  if (r.action === "adopt") parts.push(`Takes ownership: ${ownershipNote(r)}.`, "");
   if (r.repinReasons?.length) parts.push(`Re-pinned because ${r.repinReasons.map(escapeMarkdown).join(", ")} moved.`, "");
   if (r.dependsOn.length) parts.push(`Applied after ${r.dependsOn.map(escapeMarkdown).join(", ")}.`, "");
   if (detail === "full") {
@@ -432,4 +433,9 @@ export function renderMarkdown(rawPlan: Plan, options?: { maxChars?: number }): 
     out += `${l}\n`;
   }
   return out + note;
+}
+
+/** How adoption takes a resource over: the metadata marker, or (kinds without metadata) the lockfile entry alone. */
+function ownershipNote(r: PlannedResource): string {
+  return kindSpec(r.kind).ownership === "marker" ? `sets metadata ${OWNERSHIP_KEY}` : "records it in the lockfile (it has no metadata to mark)";
 }

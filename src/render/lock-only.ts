@@ -16,7 +16,8 @@ export function lockOnlyNote(r: PlannedResource): string {
   if (!lockOnly) return "";
   const locked = lockOnly.locked;
   const lockedText = locked ? `${locked.id}${locked.version !== undefined ? ` version ${locked.version}` : ""}` : "";
-  const live = r.basis?.version !== undefined ? `live version ${r.basis.version}` : "live";
+  const liveVersion = r.basis?.version ?? r.basis?.pin;
+  const live = liveVersion !== undefined ? `live version ${liveVersion}` : "live";
   switch (lockOnly.reason) {
     case "missing":
       return `not in the lockfile; ${live} matches the manifest, so apply records it`;
@@ -31,7 +32,8 @@ export function lockOnlyNote(r: PlannedResource): string {
 
 function behindWhat(r: PlannedResource, lockedText: string): string {
   const locked = r.lockOnly?.locked;
-  const liveVersion = r.basis?.version;
+  // A number for versioned kinds, the version id references pin for the others (skills).
+  const liveVersion = r.basis?.version ?? r.basis?.pin;
   if (locked && locked.id !== r.id) return `the lockfile records ${lockedText}, but live is ${r.id ?? "?"}${liveVersion !== undefined ? ` version ${liveVersion}` : ""}, which already matches the manifest`;
   if (locked && locked.version !== liveVersion) return `the lockfile records version ${locked.version ?? "?"}, but live version ${liveVersion ?? "?"} already matches the manifest`;
   return "the lockfile's digests are out of date (live already matches the manifest)";

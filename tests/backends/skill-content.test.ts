@@ -8,7 +8,8 @@ import { strToU8, zipSync, type Zippable } from "fflate";
 import { describe, expect, it } from "vitest";
 import { AgentformError } from "../../src/errors.js";
 import { BackendError } from "../../src/backends/errors.js";
-import { contentDigests, pathProblem, uploadDigests } from "../../src/backends/skill-content.js";
+import { contentDigests, uploadDigests } from "../../src/backends/skill-content.js";
+import { skillPathProblem } from "../../src/kinds/skill/files.js";
 
 const OP = "read the files of skill skill_x version skver_x";
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -73,6 +74,22 @@ function rename(zip: Uint8Array, from: string, to: string, where: "local" | "cen
     if (name === from) out.set(new TextEncoder().encode(to), start);
   }
   return out;
+}
+
+const file = (path: string, text: string) => ({ path, sha256: sha(strToU8(text)), bytes: strToU8(text) });
+
+function refused(files: unknown): AgentformError {
+  try {
+    uploadDigests(files, 'create skill "s"');
+  } catch (err) {
+    expect(err).toBeInstanceOf(AgentformError);
+    expect(err).not.toBeInstanceOf(BackendError);
+    expect((err as AgentformError).code).toBe("upload-invalid");
+    expect((err as AgentformError).exitCode).toBe(3);
+    expect((err as AgentformError).message).toMatch(/^create skill "s": .*; nothing was sent$/);
+    return err as AgentformError;
+  }
+  throw new Error("expected the upload to be refused");
 }
 
 describe("contentDigests", () => {
@@ -165,34 +182,41 @@ describe("contentDigests", () => {
   });
 });
 
-describe("pathProblem", () => {
+describe("skillPathProblem (the rule validate applies too)", () => {
   it("accepts ordinary paths and folder entries", () => {
-    for (const p of ["s/SKILL.md", "s/", "s/a/b/c.txt", "s/ünïcode name.md", "s/.hidden", "s/..dots"]) expect(pathProblem(p)).toBeUndefined();
+    for (const p of ["s/SKILL.md", "s/", "s/a/b/c.txt", "s/ünïcode name.md", "s/.hidden", "s/..dots", "s/__proto__"]) expect(skillPathProblem(p)).toBeUndefined();
+  });
+
+  it("refuses bidirectional characters in an upload, as in a download", () => {
+    for (const c of ["\u202a", "\u202e", "\u2066", "\u2069"]) expect(refused([file(`s/x${c}.txt`, "a")]).message).toMatch(/bidirectional/);
+  });
+});
+
+describe("files named like Object.prototype members", () => {
+  const names = ["__proto__", "constructor", "hasOwnProperty", "toString"];
+
+  it("are digested from a zip like any file", () => {
+    const zip = zipSync(Object.fromEntries([["s/SKILL.md", strToU8("m")], ...names.map((n) => [`s/${n}`, strToU8(n)])]) as Zippable);
+    const digests = contentDigests(zip, OP);
+    expect(Object.keys(digests)).toEqual(["SKILL.md", ...names]);
+    for (const n of names) expect(Object.getOwnPropertyDescriptor(digests, n)?.value).toBe(sha(strToU8(n)));
+  });
+
+  it("are uploaded, and their digests kept", () => {
+    const { parts, digests } = uploadDigests([file("s/SKILL.md", "m"), ...names.map((n) => file(`s/${n}`, n))], "create skill");
+    expect(parts.map((p) => p.path)).toEqual(["s/SKILL.md", ...names.map((n) => `s/${n}`)]);
+    expect(Object.keys(digests)).toEqual(["SKILL.md", ...names]);
+    expect(Object.getOwnPropertyDescriptor(digests, "__proto__")?.value).toBe(sha(strToU8("__proto__")));
   });
 });
 
 describe("uploadDigests", () => {
-  const file = (path: string, text: string) => ({ path, sha256: sha(strToU8(text)), bytes: strToU8(text) });
 
   it("keeps the parts' paths (with the folder) and gives the digests without it", () => {
     const { parts, digests } = uploadDigests([file("s/SKILL.md", "a"), file("s/x/y.txt", "b")], "create skill");
     expect(parts.map((p) => p.path)).toEqual(["s/SKILL.md", "s/x/y.txt"]);
     expect(digests).toEqual({ "SKILL.md": sha(strToU8("a")), "x/y.txt": sha(strToU8("b")) });
   });
-
-  function refused(files: unknown): AgentformError {
-    try {
-      uploadDigests(files, 'create skill "s"');
-    } catch (err) {
-      expect(err).toBeInstanceOf(AgentformError);
-      expect(err).not.toBeInstanceOf(BackendError);
-      expect((err as AgentformError).code).toBe("upload-invalid");
-      expect((err as AgentformError).exitCode).toBe(3);
-      expect((err as AgentformError).message).toMatch(/^create skill "s": .*; nothing was sent$/);
-      return err as AgentformError;
-    }
-    throw new Error("expected the upload to be refused");
-  }
 
   it("refuses bytes that do not match their sha256, and files without bytes", () => {
     expect(refused([{ ...file("s/SKILL.md", "a"), bytes: strToU8("b") }]).message).toMatch(/do not match its sha256/);

@@ -153,12 +153,37 @@ describe("sdk backend: skills on the local control plane", () => {
     const name = unique("fixed");
     const live = await backend.create("skill", { files: filesOf(name, folder(name)) });
     cp.clearRequestLog();
-    const renamed = await failure(backend.update("skill", live.id, { display_name: "New", files: filesOf(name, folder(name)) }), BackendError);
-    expect(renamed.message).toMatch(/"display_name", but this request takes only files; nothing was sent/);
-    expect(renamed.isRetryable).toBe(false);
-    const marked = await failure(backend.create("skill", { files: filesOf(name, folder(name)), metadata: { a: "b" } }), BackendError);
-    expect(marked.message).toMatch(/"metadata", but this request takes only display_name and files/);
+    // agentform's own refusal, not the server's: no BackendError, no "HTTP 400" in the message.
+    const renamed = await failure(backend.update("skill", live.id, { display_name: "New", files: filesOf(name, folder(name)) }), AgentformError);
+    expect(renamed).not.toBeInstanceOf(BackendError);
+    expect(renamed.code).toBe("skill-rename-unsupported");
+    expect(renamed.message).toMatch(/agentform refused the request before sending it: the body changes display_name, but a skill cannot be renamed.*; nothing was sent$/);
+    expect(renamed.message).not.toMatch(/HTTP|400/);
+    expect(renamed.hint).toMatch(/previous_names/);
+    const marked = await failure(backend.create("skill", { files: filesOf(name, folder(name)), metadata: { a: "b" } }), AgentformError);
+    expect(marked).not.toBeInstanceOf(BackendError);
+    expect([marked.code, marked.exitCode]).toEqual(["upload-invalid", 3]);
+    expect(marked.message).toMatch(/agentform refused the request before sending it: the body has "metadata", but this request takes only display_name and files; nothing was sent$/);
+    const untyped = await failure(backend.create("skill", { display_name: 7, files: filesOf(name, folder(name)) }), AgentformError);
+    expect([untyped.code, untyped instanceof BackendError]).toEqual(["upload-invalid", false]);
     expect(cp.requestLog()).toEqual([]);
+  });
+
+  it("files named `__proto__` and `constructor` at the root are uploaded, and read back from the content", async () => {
+    const name = unique("proto");
+    const files: Files = { ...folder(name), constructor: "c\n" };
+    // A literal `__proto__:` would set the prototype: define it as the own key a folder walk gives.
+    Object.defineProperty(files, "__proto__", { value: "p\n", enumerable: true, writable: true, configurable: true });
+    expect(Object.keys(files)).toContain("__proto__");
+    const live = await backend.create("skill", { files: filesOf(name, files) });
+    expect(Object.keys(live.files!).sort()).toEqual(["SKILL.md", "__proto__", "assets/blob.bin", "constructor", "scripts/run.py"]);
+    expect(Object.getOwnPropertyDescriptor(live.files, "__proto__")?.value).toBe(sha(strToU8("p\n")));
+    const got = await backend.get("skill", live.id);
+    expect(got.files).toEqual(live.files);
+    expect(Object.getOwnPropertyDescriptor(got.files, "__proto__")?.value).toBe(sha(strToU8("p\n")));
+    // The server holds both files: its own zip lists them.
+    const zip = unzipSync(new Uint8Array(await (await client.beta.skills.versions.download(live.latest_version_id, { skill_id: live.id })).arrayBuffer()));
+    expect(Object.keys(zip).sort()).toEqual([`${name}/SKILL.md`, `${name}/__proto__`, `${name}/assets/blob.bin`, `${name}/constructor`, `${name}/scripts/run.py`]);
   });
 
   it("refuses an upload whose bytes do not match their sha256, or have none, before any request", async () => {

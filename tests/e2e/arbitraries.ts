@@ -1,13 +1,14 @@
 /**
- * fast-check generators for VALID agent and environment manifests (the API create body plus
- * agentform's by-name roster references), spread over the documented agent API surface
- * and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
- * (src/manifest/rules.ts) and by the API's documented write-time checks.
+ * fast-check generators for VALID agent, environment and skill manifests (the API create body
+ * plus agentform's by-name roster and skill references), spread over the documented agent API
+ * surface and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
+ * (src/manifest/rules.ts, src/kinds/skill/rules.ts) and by the API's documented write-time checks.
  *
- * Names are placeholders (`a0`, `e1`…); `materializeCase` prefixes them so that many cases can
- * share one control plane without colliding.
+ * Names are placeholders (`a0`, `e1`, `s0`…); `materializeCase` prefixes them so that many cases
+ * can share one control plane without colliding.
  */
 import fc from "fast-check";
+import { stringify } from "yaml";
 
 type Obj = Record<string, unknown>;
 
@@ -222,7 +223,14 @@ const toolsAndServers: fc.Arbitrary<{ tools?: Obj[]; mcp_servers?: Obj[] }> = fc
       }),
   );
 
+/**
+ * A reference by name to one of the case's skills, `{type: custom, ref}`: `skillRef` is an index
+ * into the case's skills, mapped onto a name by `materializeCase` (dropped when there is none).
+ */
+const skillRefTemplate = fc.nat({ max: 3 }).map((n) => ({ type: "custom", skillRef: n }));
+
 const skill = fc.oneof(
+  { weight: 3, arbitrary: skillRefTemplate },
   fc.record(
     { type: fc.constant("anthropic"), skill_id: fc.constantFrom("xlsx", "pdf", "docx", "pptx"), version: orNull(fc.constantFrom("latest", "20251013")) },
     { requiredKeys: ["type", "skill_id"] },
@@ -232,6 +240,8 @@ const skill = fc.oneof(
     { requiredKeys: ["type", "skill_id"] },
   ),
 );
+
+const skillKeyOf = (s: Obj) => (s.skillRef !== undefined ? `ref:${String(s.skillRef)}` : `${String(s.type)}:${String(s.skill_id)}`);
 
 /** ≤ 15 keys (one is reserved for the ownership marker), never `agentform.*`, never "". */
 export const metadata: fc.Arbitrary<Record<string, string>> = fc.dictionary(
@@ -311,9 +321,28 @@ export interface GeneratedAgent {
   roster: RosterTemplate | undefined;
 }
 
+/** A skill folder: SKILL.md (frontmatter + body) and the files beside it. */
+export interface GeneratedSkill {
+  /** Placeholder name (a slug), unique within the case; also the folder's name. */
+  name: string;
+  description: string;
+  /** The skill's own frontmatter keys (license, allowed-tools, metadata): uploaded, not read. */
+  extra: Obj;
+  /** The Markdown after the frontmatter. */
+  body: string;
+  /** Files beside SKILL.md, by path relative to the folder (unique, never SKILL.md). */
+  files: GeneratedFile[];
+}
+
+export interface GeneratedFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
 export interface GeneratedCase {
   agents: GeneratedAgent[];
   environments: Obj[];
+  skills: GeneratedSkill[];
 }
 
 const agentBody: fc.Arbitrary<Obj> = fc
@@ -322,7 +351,7 @@ const agentBody: fc.Arbitrary<Obj> = fc
     description: optionalText,
     system: optionalText,
     toolsAndServers,
-    skills: maybe(fc.uniqueArray(skill, { maxLength: 3, selector: (s) => `${s.type}:${s.skill_id}` })),
+    skills: maybe(fc.uniqueArray(skill as fc.Arbitrary<Obj>, { maxLength: 3, selector: skillKeyOf })),
     metadata: maybe(metadata),
     execution_identity: executionIdentity,
     // Agents without a roster: absent or an explicit null (single-threaded); replaced for coordinators.
@@ -379,7 +408,62 @@ const environmentBody: fc.Arbitrary<Obj> = fc
   })
   .map(compact);
 
-/** One case: 1–4 agents (some of them coordinators over the others) and 0–2 environments. */
+/** An XML-like tag: the API refuses one in a skill description. */
+const XML_TAG = /<\/?[A-Za-z][^<>]*>/;
+const noCr = (s: string) => s.replace(/\r/g, "");
+
+/** A skill description: free text (quoting, multi-line, scalars-lookalikes), no tags, not blank. */
+const skillDescription: fc.Arbitrary<string> = fc
+  .oneof(
+    text,
+    fc.constantFrom("Fill and merge PDF forms.", "a --- b", "first line\n---\nafter a dash line", "Use when: the user asks for x > y or a < b.", "# not a heading"),
+  )
+  .map(noCr)
+  .filter((d) => d.trim() !== "" && d.length <= 1024 && !XML_TAG.test(d));
+
+const skillExtra: fc.Arbitrary<Obj> = fc
+  .record(
+    {
+      license: fc.constantFrom("MIT", "Apache-2.0", "Proprietary. See LICENSE.txt"),
+      "allowed-tools": fc.constantFrom(["bash", "read"], "Read Grep", []),
+      metadata: fc.constantFrom({ version: "1.0" }, { author: "acme", tags: ["x", "y"] }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((o) => o as Obj);
+
+/** Text a skill's files hold: lines of user text, LF only. */
+const fileText: fc.Arbitrary<string> = fc.array(text, { maxLength: 4 }).map((lines) => noCr(lines.join("\n")));
+
+const utf8 = new TextEncoder();
+
+/** File contents: LF text, empty, and binary-ish bytes (NUL, invalid UTF-8, stray CR LF). */
+const fileBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
+  { weight: 3, arbitrary: fileText.map((t) => utf8.encode(t)) },
+  { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+  { weight: 1, arbitrary: fc.constant(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d])) },
+  { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => (b.includes(0) ? b : Uint8Array.from([...b, 0]))) },
+);
+
+/** Paths beside SKILL.md: nested, hidden, with spaces and non-ASCII. */
+const FILE_PATHS = ["scripts/run.py", "reference.md", "assets/logo.png", ".env.example", "data/table.csv", "docs/deep/nested/notes.txt", "notes with spaces.md", "ünïcode/日本.txt"] as const;
+
+const skillFiles: fc.Arbitrary<GeneratedFile[]> = fc
+  .shuffledSubarray([...FILE_PATHS], { maxLength: 2 })
+  .chain((paths) => (paths.length === 0 ? fc.constant([]) : fc.tuple(...paths.map((path) => fileBytes.map((bytes) => ({ path, bytes }))))));
+
+/** A skill without its name (the case numbers it). */
+export const skillBody: fc.Arbitrary<Omit<GeneratedSkill, "name">> = fc.record({
+  description: skillDescription,
+  extra: skillExtra,
+  body: fileText,
+  files: skillFiles,
+});
+
+/** Slug suffixes: skill names are 1–64 characters of [a-z0-9-]. */
+const skillSuffix = fc.constantFrom("", "", "-pdf-tools", "-2", "-a-b-c");
+
+/** One case: 1–4 agents (some of them coordinators over the others), 0–2 environments and 0–2 skills. */
 export const generatedCase: fc.Arbitrary<GeneratedCase> = fc
   .record({
     agents: fc.array(
@@ -392,19 +476,57 @@ export const generatedCase: fc.Arbitrary<GeneratedCase> = fc
       { minLength: 1, maxLength: 4 },
     ),
     environments: fc.array(fc.tuple(environmentBody, nameSuffix), { maxLength: 2 }),
+    skills: fc.array(fc.tuple(skillBody, skillSuffix), { maxLength: 2 }),
   })
-  .map(({ agents, environments }) => ({
+  .map(({ agents, environments, skills }) => ({
     agents: agents.map((a, i) => ({ name: `a${i}${a.suffix}`, spec: a.spec, roster: a.roster, markdown: a.markdown })),
     environments: environments.map(([e, suffix], i) => ({ name: `e${i}${suffix}`, ...e })),
+    skills: skills.map(([sk, suffix], i) => ({ name: `s${i}${suffix}`, ...sk })),
   }));
+
+/** A skill folder as written to disk: every file by path, SKILL.md included. */
+export interface MaterializedSkill {
+  name: string;
+  files: GeneratedFile[];
+}
+
+/** SKILL.md: YAML frontmatter (name, description, the skill's own keys), then the body. */
+export function skillMarkdown(name: string, s: Omit<GeneratedSkill, "name">): string {
+  const frontmatter = stringify({ name, description: s.description, ...s.extra }, { aliasDuplicateObjects: false });
+  return `---\n${frontmatter}---\n${s.body}${s.body.endsWith("\n") || s.body === "" ? "" : "\n"}`;
+}
+
+/** The files of a skill as uploaded, by path (SKILL.md first). */
+export function skillFolder(name: string, s: Omit<GeneratedSkill, "name">): MaterializedSkill {
+  return { name, files: [{ path: "SKILL.md", bytes: utf8.encode(skillMarkdown(name, s)) }, ...s.files] };
+}
 
 /**
  * Turn a generated case into manifests for one run: prefix every name, and map roster
  * templates onto the agents that have no multiagent (depth 1). Entries that would name the
  * same agent twice are dropped; a coordinator left without entries gets `{type: self}`.
  */
-export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj[]; environments: Obj[]; markdown: Set<string> } {
+export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj[]; environments: Obj[]; skills: MaterializedSkill[]; markdown: Set<string> } {
   const named = (n: string) => `${prefix}-${n}`;
+  const skillNames = c.skills.map((s) => named(s.name));
+  /** `{skillRef: n}` entries name the case's skills (dropped without any, or when repeated). */
+  const resolveSkills = (list: unknown): unknown => {
+    if (!Array.isArray(list)) return list;
+    const seen = new Set<string>();
+    const out: unknown[] = [];
+    for (const e of list as Obj[]) {
+      if (typeof e.skillRef !== "number") {
+        out.push(e);
+        continue;
+      }
+      if (skillNames.length === 0) continue;
+      const ref = skillNames[e.skillRef % skillNames.length]!;
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      out.push({ type: "custom", ref });
+    }
+    return out;
+  };
   const leaves = c.agents.filter((a) => a.roster === undefined).map((a) => named(a.name));
   const resolveList = (entries: unknown[], allowEmpty: boolean): unknown[] => {
     const seen = new Set<string>();
@@ -443,6 +565,7 @@ export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj
   };
   const agents = c.agents.map((a) => {
     const spec: Obj = { name: named(a.name), ...a.spec };
+    if (spec.skills !== undefined) spec.skills = resolveSkills(spec.skills);
     if (a.roster?.kind === "coordinator") {
       spec.multiagent = { type: "coordinator", agents: resolveList(a.roster.agents, false) };
     } else if (a.roster?.kind === "multiagent_20261001") {
@@ -457,5 +580,6 @@ export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj
   });
   const environments = c.environments.map((e) => ({ ...e, name: named(String(e.name)) }));
   const markdown = new Set(c.agents.filter((a) => a.markdown).map((a) => named(a.name)));
-  return { agents, environments, markdown };
+  const skills = c.skills.map(({ name, ...s }) => skillFolder(named(name), s));
+  return { agents, environments, skills, markdown };
 }

@@ -4,6 +4,10 @@
  * and apply the edit. The edit must converge: the next plan is empty, nothing drifts, and each
  * agent's version moved exactly when the plan said it would.
  *
+ * Skills are edited too (a file changed, added or removed, SKILL.md rewritten): an edited skill
+ * uploads exactly one new version, and every agent following it is re-pinned to that version
+ * (and the coordinators following those agents in turn), nothing else.
+ *
  * Complements no-perpetual-diff.test.ts, which only covers create. A failure here is either a
  * missed diff (a removal the planner did not send, so the field survives on the server), a
  * perpetual diff after an update, or an update body the API rejects.
@@ -24,13 +28,15 @@ import { emptyLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
 import { buildPlan } from "../../src/plan/index.js";
 import type { Plan } from "../../src/plan/types.js";
-import { generatedCase, materializeCase, type GeneratedAgent, type GeneratedCase } from "./arbitraries.js";
-import { listLive, writeGeneratedProject, type GeneratedManifests } from "./project.js";
+import type { LiveSets } from "../../src/backends/types.js";
+import { generatedCase, materializeCase, skillBody, type GeneratedAgent, type GeneratedCase, type GeneratedFile, type GeneratedSkill, type MaterializedSkill } from "./arbitraries.js";
+import { listLive, uploadsOf, writeGeneratedProject, type GeneratedManifests } from "./project.js";
 
 const KEY_ENV = "AGENTFORM_PROP_KEY";
 // Fixed so CI is deterministic; explore with e.g. PROP_SEED=7 PROP_RUNS=200.
 const SEED = Number(process.env.PROP_SEED ?? 20260402);
 const RUNS = Number(process.env.PROP_RUNS ?? 25);
+const SKILL_RUNS = Number(process.env.PROP_RUNS ?? 10);
 
 type Obj = Record<string, unknown>;
 
@@ -191,23 +197,103 @@ function editEnvironment(a: Obj, b: Obj): fc.Arbitrary<Obj> {
     });
 }
 
+/** A file's bytes changed: one byte appended (a newline to text, a NUL to binary). */
+const touched = (f: GeneratedFile): GeneratedFile => ({ path: f.path, bytes: Uint8Array.from([...f.bytes, f.bytes.includes(0) ? 0 : 0x0a]) });
+
+/**
+ * Skill edits, by file: keep, another set of files, none, one file's content changed, a file
+ * added or removed; SKILL.md changes with its description, keys or body. The name stays (a new
+ * name is a new skill).
+ */
+function editSkill(a: GeneratedSkill, b: Omit<GeneratedSkill, "name">): fc.Arbitrary<GeneratedSkill> {
+  return fc
+    .record({
+      description: fc.constantFrom("keep", "keep", "other"),
+      extra: fc.constantFrom("keep", "keep", "other"),
+      body: fc.constantFrom("keep", "keep", "other", "append"),
+      files: fc.constantFrom("keep", "other", "drop", "change", "change", "add", "remove"),
+    })
+    .map((c) => {
+      let files = a.files;
+      if (c.files === "other") files = b.files;
+      else if (c.files === "drop") files = [];
+      else if (c.files === "change") files = a.files.length > 0 ? [touched(a.files[0]!), ...a.files.slice(1)] : a.files;
+      else if (c.files === "add") {
+        const extra = b.files.find((f) => !a.files.some((x) => x.path === f.path)) ?? { path: "added.txt", bytes: new TextEncoder().encode("added\n") };
+        files = a.files.some((x) => x.path === extra.path) ? a.files : [...a.files, extra];
+      } else if (c.files === "remove") files = a.files.slice(1);
+      return {
+        name: a.name,
+        description: c.description === "keep" ? a.description : b.description,
+        extra: c.extra === "keep" ? a.extra : b.extra,
+        body: c.body === "keep" ? a.body : c.body === "other" ? b.body : `${a.body}\nOne more line.\n`,
+        files,
+      };
+    });
+}
+
+const untouched = <T>(v: T, edit: fc.Arbitrary<T>) => fc.oneof({ weight: 1, arbitrary: fc.constant(v) }, { weight: 3, arbitrary: edit });
+
+/** Skill values for edits of skills the second case has none for. */
+const spareSkills = fc.array(skillBody, { minLength: 2, maxLength: 2 });
+
 /**
  * A case and an edit of it. The second, independent case supplies the new values; resources
- * that exist in only one of them are dropped so both versions have the same names.
+ * that exist in only one of them are dropped so both versions have the same names (skills are
+ * all kept: spare values stand in for the ones the second case lacks).
  */
-const editedCase: fc.Arbitrary<EditedCase> = fc.tuple(generatedCase, generatedCase).chain(([a, b]) => {
+const editedCase: fc.Arbitrary<EditedCase> = fc.tuple(generatedCase, generatedCase, spareSkills).chain(([a, b, spare]) => {
   const nAgents = Math.min(a.agents.length, b.agents.length);
   const nEnvs = Math.min(a.environments.length, b.environments.length);
-  const before: GeneratedCase = { agents: a.agents.slice(0, nAgents), environments: a.environments.slice(0, nEnvs) };
+  const before: GeneratedCase = { agents: a.agents.slice(0, nAgents), environments: a.environments.slice(0, nEnvs), skills: a.skills };
   // Some resources are left untouched, so the plan also has noops, and coordinators whose
   // only change is a roster target's new version (repin).
-  const untouched = <T>(v: T, edit: fc.Arbitrary<T>) => fc.oneof({ weight: 1, arbitrary: fc.constant(v) }, { weight: 3, arbitrary: edit });
   const agents = before.agents.map((ag, i) => untouched(ag, editAgent(ag, b.agents[i]!)));
   const envs = before.environments.map((e, i) => untouched(e, editEnvironment(e, b.environments[i]!)));
+  const skills = before.skills.map((sk, i) => untouched(sk, editSkill(sk, b.skills[i] ?? spare[i]!)));
   return fc
-    .tuple(agents.length === 0 ? fc.constant([]) : fc.tuple(...agents), envs.length === 0 ? fc.constant([]) : fc.tuple(...envs))
-    .map(([ags, es]) => ({ before, after: { agents: ags as GeneratedAgent[], environments: es as Obj[] } }));
+    .tuple(
+      agents.length === 0 ? fc.constant([]) : fc.tuple(...agents),
+      envs.length === 0 ? fc.constant([]) : fc.tuple(...envs),
+      skills.length === 0 ? fc.constant([]) : fc.tuple(...skills),
+    )
+    .map(([ags, es, sks]) => ({ before, after: { agents: ags as GeneratedAgent[], environments: es as Obj[], skills: sks as GeneratedSkill[] } }));
 });
+
+/**
+ * Only skills change (at least one edited, the rest untouched): the plan must be exactly the
+ * new versions and the re-pins that follow them.
+ */
+const skillOnlyEdit: fc.Arbitrary<EditedCase> = fc
+  .tuple(generatedCase.filter((c) => c.skills.length > 0 && c.agents.some((a) => Array.isArray(a.spec.skills) && a.spec.skills.some((s) => typeof (s as Obj).skillRef === "number"))), spareSkills, fc.nat())
+  .chain(([before, spare, pick]) => {
+    const forced = pick % before.skills.length;
+    const skills = before.skills.map((sk, i) => (i === forced ? editSkill(sk, spare[i]!) : untouched(sk, editSkill(sk, spare[i]!))));
+    return fc.tuple(...skills).map((sks) => ({ before, after: { ...before, skills: sks } }));
+  });
+
+/** JSON pointer of a skill file in the plan's changes. */
+const filePointer = (p: string) => `/files/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+
+/** The paths whose bytes differ between two versions of a skill folder (added and removed ones included). */
+function changedFiles(a: MaterializedSkill | undefined, b: MaterializedSkill): string[] {
+  const before = new Map((a?.files ?? []).map((f) => [f.path, Buffer.from(f.bytes).toString("base64")]));
+  const after = new Map(b.files.map((f) => [f.path, Buffer.from(f.bytes).toString("base64")]));
+  return [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+}
+
+/** The skills an agent manifest follows by ref (no pinned version). */
+const skillRefs = (a: Obj): string[] => (Array.isArray(a.skills) ? (a.skills as Obj[]) : []).filter((s) => typeof s.ref === "string" && s.version === undefined).map((s) => String(s.ref));
+
+/** The agents an agent manifest's rosters follow by ref (no pinned version). */
+function rosterRefs(a: Obj): string[] {
+  const ma = isObj(a.multiagent) ? a.multiagent : {};
+  const entries = [
+    ...(Array.isArray(ma.agents) ? ma.agents : []),
+    ...(["subagents", "workflows"] as const).flatMap((k) => (isObj(ma[k]) && Array.isArray((ma[k] as Obj).predefined_agents) ? ((ma[k] as Obj).predefined_agents as unknown[]) : [])),
+  ] as unknown[];
+  return entries.filter((e): e is Obj => isObj(e) && e.type === "agent" && typeof e.ref === "string" && e.version === undefined).map((e) => String(e.ref));
+}
 
 /** Which kinds of edit a case exercises; used to check the generator really removes things. */
 function editKinds(e: EditedCase): Set<string> {
@@ -226,6 +312,24 @@ function editKinds(e: EditedCase): Set<string> {
     if (a.roster && b.roster && a.roster !== b.roster) kinds.add("agent.multiagent changed");
     if (!a.roster && b.roster) kinds.add("agent.multiagent added");
     if (a.spec.model !== b.spec.model) kinds.add("agent.model changed");
+  });
+  const [m1, m2] = [materializeCase(e.before, "x"), materializeCase(e.after, "x")];
+  m2.skills.forEach((s, i) => {
+    const a = m1.skills[i];
+    const before = new Set(a?.files.map((f) => f.path));
+    const after = new Set(s.files.map((f) => f.path));
+    for (const p of changedFiles(a, s)) {
+      if (p === "SKILL.md") kinds.add("skill SKILL.md changed");
+      else if (!before.has(p)) kinds.add("skill file added");
+      else if (!after.has(p)) kinds.add("skill file removed");
+      else kinds.add("skill file changed");
+    }
+    if (changedFiles(a, s).length > 0 && m2.agents.some((ag, j) => skillRefs(ag).includes(s.name) && skillRefs(m1.agents[j]!).includes(s.name))) kinds.add("agent re-pinned by a skill edit");
+  });
+  m2.agents.forEach((ag, j) => {
+    const [r1, r2] = [skillRefs(m1.agents[j]!), skillRefs(ag)];
+    if (r2.some((r) => !r1.includes(r))) kinds.add("agent skill ref added");
+    if (r1.some((r) => !r2.includes(r))) kinds.add("agent skill ref removed");
   });
   e.before.environments.forEach((a, i) => {
     const b = e.after.environments[i]!;
@@ -266,8 +370,6 @@ async function writeProject(project: string, manifests: GeneratedManifests) {
   return loaded;
 }
 
-const live = listLive;
-
 function describePlan(plan: Plan): string {
   return JSON.stringify(
     plan.resources.filter((r) => r.action !== "noop" || r.changes.length > 0).map((r) => ({ address: r.address, action: r.action, changes: r.changes, drift: r.drift?.detected })),
@@ -276,12 +378,12 @@ function describePlan(plan: Plan): string {
   );
 }
 
-async function editConverges(e: EditedCase): Promise<void> {
+async function editConverges(e: EditedCase, exact = false): Promise<void> {
   const n = counter++;
   const project = `edit-${n}`;
   const origin = { baseUrl: cp.baseUrl, workspaceId: null };
   const backend = withResilience(createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey }), { project, writesPerMinute: 0, sleep: async () => undefined });
-  const planFor = (loaded: Awaited<ReturnType<typeof writeProject>>, lock: Lockfile | null, state: Awaited<ReturnType<typeof live>>) =>
+  const planFor = (loaded: Awaited<ReturnType<typeof writeProject>>, lock: Lockfile | null, state: LiveSets) =>
     buildPlan({
       project,
       target: "default",
@@ -292,23 +394,26 @@ async function editConverges(e: EditedCase): Promise<void> {
       options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.0.0-test" },
     });
   const noSave = async () => undefined;
+  // Live state as the CLI reads it: lists, with this project's skills completed (their digests).
+  const live = (loaded: Awaited<ReturnType<typeof writeProject>>, lock: Lockfile | null) => listLive(backend, loaded, lock);
 
   // Version 1: create everything.
   const v1 = materializeCase(e.before, `c${n}`);
   const loaded1 = await writeProject(project, v1);
-  const first = planFor(loaded1, null, await live(backend));
+  const first = planFor(loaded1, null, await live(loaded1, null));
   expect(first.refusals).toEqual([]);
-  const applied1 = await applyPlan(first, backend, { project, lock: emptyLock(project, "default", origin), saveLock: noSave });
+  const applied1 = await applyPlan(first, backend, { project, lock: emptyLock(project, "default", origin), uploads: uploadsOf(loaded1), saveLock: noSave });
   expect(applied1.failed.map((f) => `${f.address}: ${f.error.message}`), "creating version 1").toEqual([]);
-  const live1 = await live(backend);
+  const live1 = await live(loaded1, applied1.lock);
 
   // Version 2: the edit, planned against the lockfile of the first apply.
   const v2 = materializeCase(e.after, `c${n}`);
   expect(v2.agents.map((a) => a.name)).toEqual(v1.agents.map((a) => a.name));
+  expect(v2.skills.map((s) => s.name)).toEqual(v1.skills.map((s) => s.name));
   const loaded2 = await writeProject(project, v2);
   const second = planFor(loaded2, applied1.lock, live1);
   expect(second.refusals).toEqual([]);
-  expect(second.resources).toHaveLength(v2.agents.length + v2.environments.length);
+  expect(second.resources).toHaveLength(v2.agents.length + v2.environments.length + v2.skills.length);
   expect(second.driftDetected).toBe(false);
   for (const r of second.resources) {
     expect(["update", "repin", "noop"], `${r.address} planned as ${r.action}`).toContain(r.action);
@@ -321,10 +426,52 @@ async function editConverges(e: EditedCase): Promise<void> {
       expect(r.changes, `${r.address}: noop with changes`).toEqual([]);
     }
   }
-  const applied2 = await applyPlan(second, backend, { project, lock: applied1.lock, saveLock: noSave });
+
+  // Skills: an edited folder is one update (a new version) naming exactly the files that
+  // changed; an unchanged one is a noop.
+  const changedSkills = new Set<string>();
+  for (const s of v2.skills) {
+    const files = changedFiles(v1.skills.find((x) => x.name === s.name), s);
+    const entry = second.resources.find((r) => r.address === `skill.${s.name}`);
+    if (files.length > 0) changedSkills.add(s.name);
+    expect(entry?.action, `skill ${s.name} with changed files ${JSON.stringify(files)}`).toBe(files.length > 0 ? "update" : "noop");
+    expect(entry?.changes.map((c) => c.pointer).sort(), `skill ${s.name}'s changes`).toEqual(files.map(filePointer).sort());
+  }
+  // Agents following an edited skill (before and after the edit) are re-pinned to its new
+  // version, alone (repin) or with their own edit (update); none names an unchanged skill.
+  for (const [j, a] of v2.agents.entries()) {
+    const name = String(a.name);
+    const entry = second.resources.find((r) => r.address === `agent.${name}`)!;
+    const followed = skillRefs(a).filter((s) => skillRefs(v1.agents[j]!).includes(s) && changedSkills.has(s));
+    const reasons = (entry.repinReasons ?? []).filter((r) => r.startsWith("skill."));
+    expect(reasons.sort(), `${name}: re-pin reasons ${JSON.stringify(entry.repinReasons)} for following ${JSON.stringify(followed)}`).toEqual(followed.map((s) => `skill.${s}`).sort());
+    if (followed.length > 0) expect(["repin", "update"], `${name} follows an edited skill`).toContain(entry.action);
+  }
+  if (exact) {
+    // Nothing but the skills changed: exactly their new versions, the agents following them,
+    // and the coordinators following those agents (transitively), all as re-pins.
+    const moved = new Set(v2.agents.filter((a) => skillRefs(a).some((s) => changedSkills.has(s))).map((a) => String(a.name)));
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const a of v2.agents) {
+        if (!moved.has(String(a.name)) && rosterRefs(a).some((r) => moved.has(r))) {
+          moved.add(String(a.name));
+          grew = true;
+        }
+      }
+    }
+    const expected = [...[...changedSkills].map((s) => `skill.${s} update`), ...[...moved].map((a) => `agent.${a} repin`)].sort();
+    expect(second.resources.filter((r) => r.action !== "noop").map((r) => `${r.address} ${r.action}`).sort(), describePlan(second)).toEqual(expected);
+  }
+
+  cp.clearRequestLog();
+  const applied2 = await applyPlan(second, backend, { project, lock: applied1.lock, uploads: uploadsOf(loaded2), saveLock: noSave });
   expect(applied2.failed.map((f) => `${f.address}: ${f.error.message}`), `applying the edit:\n${describePlan(second)}`).toEqual([]);
   expect(applied2.skipped).toEqual([]);
-  const live2 = await live(backend);
+  // One new version per edited skill, and no other skill write.
+  const skillWrites = cp.requestLog().filter((r) => r.write && r.path.startsWith("/v1/skills"));
+  expect(skillWrites.map((r) => `${r.method} ${r.path.replace(/skill_[A-Za-z0-9]+/, "skill_*")}`)).toEqual([...changedSkills].map(() => "POST /v1/skills/skill_*/versions"));
+  const live2 = await live(loaded2, applied2.lock);
 
   // Versions: +1 for each agent the plan updated or re-pinned, unchanged for a noop.
   for (const a of v2.agents) {
@@ -336,20 +483,36 @@ async function editConverges(e: EditedCase): Promise<void> {
     const expected = entry?.action === "noop" ? before!.version : before!.version + 1;
     expect(after?.version, `version of ${name} after ${entry?.action}`).toBe(expected);
     expect(applied2.lock.agents[name]?.version).toBe(after?.version);
+    // Every skill it follows is pinned at that skill's latest version.
+    for (const ref of skillRefs(a)) {
+      const skill = live2.skill.find((l) => l.name === ref);
+      expect((after?.skills ?? []).filter((s) => s.type === "custom" && s.skill_id === skill?.id), `${name}'s pin of skill ${ref}`).toEqual([{ type: "custom", skill_id: skill?.id, version: skill?.latest_version_id }]);
+    }
+  }
+  // Skills: a new latest version exactly when edited, recorded in the lockfile with the new digests.
+  for (const s of loaded2.manifests.skill) {
+    const before = live1.skill.find((l) => l.name === s.name)!;
+    const after = live2.skill.find((l) => l.name === s.name)!;
+    expect(after.id, `skill ${s.name} kept its id`).toBe(before.id);
+    if (changedSkills.has(s.name)) expect(after.latest_version_id, `skill ${s.name} has a new version`).not.toBe(before.latest_version_id);
+    else expect(after.latest_version_id, `skill ${s.name} kept its version`).toBe(before.latest_version_id);
+    expect(after.files, `digests of skill ${s.name}`).toEqual(s.spec.files);
+    expect(applied2.lock.skills[s.name]).toMatchObject({ id: after.id, version: after.latest_version_id, files: s.spec.files });
   }
 
   // Version 3: nothing left to do, and planning it writes nothing.
   cp.clearRequestLog();
-  const live3 = await live(backend);
+  const live3 = await live(loaded2, applied2.lock);
   const third = planFor(loaded2, applied2.lock, live3);
   expect(third.refusals).toEqual([]);
   expect(third.resources.filter((r) => r.action !== "noop" || r.changes.length > 0), `the edit did not converge:\n${describePlan(third)}\nsecond plan:\n${describePlan(second)}`).toEqual([]);
   expect(third.driftDetected).toBe(false);
-  const applied3 = await applyPlan(third, backend, { project, lock: applied2.lock, saveLock: noSave });
+  const applied3 = await applyPlan(third, backend, { project, lock: applied2.lock, uploads: uploadsOf(loaded2), saveLock: noSave });
   expect(applied3.writes).toBe(0);
   expect(cp.requestLog().filter((r) => r.write)).toEqual([]);
-  const live4 = await live(backend);
+  const live4 = await live(loaded2, applied2.lock);
   for (const a of live3.agent) expect(live4.agent.find((l) => l.id === a.id)?.version).toBe(a.version);
+  for (const sk of live3.skill) expect(live4.skill.find((l) => l.id === sk.id)?.latest_version_id).toBe(sk.latest_version_id);
 }
 
 describe("edits converge", () => {
@@ -376,6 +539,13 @@ describe("edits converge", () => {
       "networking unrestricted→limited",
       "packages changed",
       "packages removed",
+      "skill SKILL.md changed",
+      "skill file added",
+      "skill file removed",
+      "skill file changed",
+      "agent re-pinned by a skill edit",
+      "agent skill ref added",
+      "agent skill ref removed",
     ];
     for (const k of expected) expect(counts.get(k) ?? 0, `${k} in 1000 sampled edits: ${JSON.stringify(Object.fromEntries(counts))}`).toBeGreaterThanOrEqual(20);
   });
@@ -385,8 +555,19 @@ describe("edits converge", () => {
     async () => {
       // Shrinking replays whole projects against one growing server; cap it so a failure is
       // reported with the smallest counterexample found so far instead of a vitest timeout.
-      await fc.assert(fc.asyncProperty(editedCase, editConverges), { seed: SEED, numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 60_000 });
+      await fc.assert(fc.asyncProperty(editedCase, (e) => editConverges(e)), { seed: SEED, numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 60_000 });
     },
     Math.max(90_000, RUNS * 4_000),
+  );
+
+  it(
+    "an edit of skill files alone plans exactly one new version per edited skill and the re-pins that follow it, and converges",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(skillOnlyEdit, (e) => editConverges(e, true)),
+        { seed: SEED + 1, numRuns: SKILL_RUNS, endOnFailure: false, interruptAfterTimeLimit: 60_000 },
+      );
+    },
+    Math.max(90_000, SKILL_RUNS * 4_000),
   );
 });

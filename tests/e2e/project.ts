@@ -2,9 +2,12 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
-import type { ControlPlane } from "../../src/backends/types.js";
+import type { ControlPlane, LiveSets } from "../../src/backends/types.js";
+import { completeLive } from "../../src/cli/workflow.js";
+import type { Lockfile } from "../../src/lock/types.js";
 import { loadConfig, loadProject } from "../../src/manifest/index.js";
-import type { LoadResult } from "../../src/manifest/types.js";
+import type { LoadResult, UploadFile } from "../../src/manifest/types.js";
+import type { MaterializedSkill } from "./arbitraries.js";
 
 type Obj = Record<string, unknown>;
 
@@ -13,6 +16,8 @@ export interface GeneratedManifests {
   environments: Obj[];
   /** Names of agents written as `.md` (frontmatter + system prompt body). */
   markdown: Set<string>;
+  /** Skill folders, written as `skills/<name>/` (SKILL.md and the files beside it). */
+  skills: MaterializedSkill[];
 }
 
 /**
@@ -28,6 +33,7 @@ export async function writeGeneratedProject(
   const dir = path.join(root, project);
   await rm(path.join(dir, "agents"), { recursive: true, force: true });
   await rm(path.join(dir, "environments"), { recursive: true, force: true });
+  await rm(path.join(dir, "skills"), { recursive: true, force: true });
   await mkdir(path.join(dir, "agents"), { recursive: true });
   await mkdir(path.join(dir, "environments"), { recursive: true });
   await writeFile(path.join(dir, "agentform.yaml"), stringify({ project, targets: { default: { base_url: target.baseUrl, api_key_env: target.keyEnv } } }));
@@ -43,10 +49,30 @@ export async function writeGeneratedProject(
     }
   }
   for (const [i, e] of manifests.environments.entries()) await writeFile(path.join(dir, "environments", `environment-${i}.yaml`), yaml(e));
+  // A skill's folder is named after it; its files are written byte for byte.
+  for (const s of manifests.skills) {
+    for (const f of s.files) {
+      const file = path.join(dir, "skills", s.name, ...f.path.split("/"));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, f.bytes);
+    }
+  }
   return loadProject(await loadConfig({ cwd: dir }));
 }
 
-export async function listLive(backend: ControlPlane) {
+/**
+ * Live state as the CLI's refresh reads it (src/cli/workflow.ts): one list per kind, then the
+ * skills this project may compare completed with their file digests by `completeLive`, the
+ * CLI's own step (lists omit the digests).
+ */
+export async function listLive(backend: ControlPlane, load: LoadResult, lock: Lockfile | null): Promise<LiveSets> {
   const [agent, environment, skill] = await Promise.all([backend.list("agent"), backend.list("environment"), backend.list("skill")]);
-  return { agent, environment, skill };
+  // completeLive reads only `load.manifests`, `lock` and `target.backend`.
+  return completeLive({ load, lock, target: { backend } as never }, { agent, environment, skill });
+}
+
+/** The files apply uploads, by plan address (as the CLI's apply passes them to applyPlan). */
+export function uploadsOf(load: LoadResult): (address: string) => ReadonlyArray<UploadFile> | undefined {
+  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(load.manifests.skill.map((m) => [`skill.${m.name}`, m.uploads]));
+  return (address) => byAddress.get(address);
 }

@@ -8,10 +8,13 @@ import { describe, expect, it } from "vitest";
 import { kindSpec } from "../../src/kinds/index.js";
 import { Findings } from "../../src/kinds/findings.js";
 import type { RuleSink } from "../../src/kinds/rules.js";
-import { SKILL_LIMITS } from "../../src/kinds/skill/files.js";
+import { uploadDigests } from "../../src/backends/skill-content.js";
+import { SKILL_LIMITS, skillPathProblem } from "../../src/kinds/skill/files.js";
 import { LISTED_FILES } from "../../src/kinds/skill/security.js";
 import type { LiveSkill } from "../../src/kinds/types.js";
 import type { LoadedManifest, Position, UploadFile } from "../../src/manifest/types.js";
+import { canonicalJson, sortedCopy } from "../../src/normalize/json.js";
+import { nullRecord } from "../../src/util/record.js";
 
 const skill = kindSpec("skill");
 const sha = (s: string | Uint8Array) => createHash("sha256").update(s).digest("hex");
@@ -52,10 +55,7 @@ describe("skill canonical forms", () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 
-  it("completes a listed skill from the lockfile only when the entry recorded that very version", () => {
-    const listed = live();
-    expect(skill.partialList!.fromLock(listed, { id: "skill_011", version: "skver_2", files: { "SKILL.md": D.a } })?.files).toEqual({ "SKILL.md": D.a });
-    expect(skill.partialList!.fromLock(listed, { id: "skill_011", version: "skver_1", files: { "SKILL.md": D.a } })).toBeUndefined();
+  it("records a skill's file digests in its lockfile entry", () => {
     expect(skill.partialList!.lockDetail(live({ "SKILL.md": D.a }))).toEqual({ files: { "SKILL.md": D.a } });
   });
 });
@@ -231,5 +231,93 @@ describe("skill rules", () => {
     const m = { ...manifest("pdf-tools", ok, [upload("a.txt", "x\r\n")]), file: "bundles/skills/pdf-tools/SKILL.md" };
     skill.rules([m], { unparsedNames: () => [], manifestNames: () => [] }, sink);
     expect(hint).toContain("`bundles/skills/** text=auto eol=lf`");
+  });
+});
+
+describe("one path rule for validate, upload and download", () => {
+  const odd = [
+    "ok/file.txt",
+    "ünïcode name.md",
+    "tab\there.txt",
+    "a\\b.txt",
+    "\u202etxt.exe",
+    "x\u2066y.md",
+    "x\u2069y.md",
+    "x\u202ay.md",
+    "line\u2028sep.md",
+    "nel\u0085.md",
+    "del\u007f.md",
+    "zero\u200dwidth.md",
+  ];
+
+  it.each(odd)("%j: AF-SKILL-PATH exactly when apply would refuse to upload it", (rel) => {
+    const atValidate = rules(manifest("pdf-tools", ok, [upload(rel, "x")])).some((d) => d.code === "AF-SKILL-PATH");
+    let atApply = false;
+    try {
+      uploadDigests([{ path: `pdf-tools/${rel}`, sha256: sha("x"), bytes: new TextEncoder().encode("x") }], "create skill");
+    } catch {
+      atApply = true;
+    }
+    expect(atValidate).toBe(atApply);
+    expect(atValidate).toBe(skillPathProblem(`pdf-tools/${rel}`) !== undefined);
+  });
+
+  it("bidirectional characters are refused at validate (they passed it, then failed at apply)", () => {
+    expect(rules(manifest("pdf-tools", ok, [upload("\u202etxt.exe", "x"), upload("b\u2066.md", "y")])).map((d) => d.code)).toEqual(["AF-SKILL-PATH", "AF-SKILL-PATH"]);
+  });
+});
+
+describe("AF-SKILL-PATH-COLLISION", () => {
+  const codes = (...paths: string[]) => rules(manifest("pdf-tools", ok, paths.map((p) => upload(p, p)))).map((d) => `${d.file} ${d.code}`);
+
+  it("names differing only by case, one error naming both", () => {
+    let message = "";
+    const sink: RuleSink = { add: (_m, _s, code, msg) => void (code === "AF-SKILL-PATH-COLLISION" && (message = msg)) };
+    skill.rules([manifest("pdf-tools", ok, [upload("README.md", "a"), upload("Readme.md", "b")])], { unparsedNames: () => [], manifestNames: () => [] }, sink);
+    expect(codes("README.md", "Readme.md")).toEqual(["skills/pdf-tools/Readme.md AF-SKILL-PATH-COLLISION"]);
+    expect(message).toContain('"README.md" and "Readme.md"');
+  });
+
+  it("NFC and NFD spellings of one name, and folders that collide", () => {
+    expect(codes("caf\u00e9.txt", "cafe\u0301.txt")).toEqual(["skills/pdf-tools/caf\u00e9.txt AF-SKILL-PATH-COLLISION"]);
+    expect(codes("Docs/a.md", "docs/b.md")).toEqual(["skills/pdf-tools/docs/b.md AF-SKILL-PATH-COLLISION"]);
+    expect(codes("CAF\u00c9.txt", "cafe\u0301.txt")).toHaveLength(1);
+  });
+
+  it("distinct names, and one folder spelled one way, are fine", () => {
+    expect(codes("README.md", "README.txt", "docs/a.md", "docs/b.md", "caf\u00e9.txt", "cafe.txt")).toEqual([]);
+  });
+});
+
+describe("files named like Object.prototype members", () => {
+  /** As the loader and JSON.parse make them: `__proto__` an own key, not the prototype. */
+  const files = JSON.parse(`{"__proto__": "${D.a}", "constructor": "${D.b}", "SKILL.md": "${D.c}"}`) as Record<string, string>;
+
+  it("are kept by the canonical form, the request body and the security review", () => {
+    const desired = skill.canonicalDesired({ name: "s", files });
+    expect(Object.keys(desired.files as object)).toEqual(["SKILL.md", "__proto__", "constructor"]);
+    expect(Object.getOwnPropertyDescriptor(desired.files, "__proto__")?.value).toBe(D.a);
+    expect(canonicalJson(desired)).toBe(`{"display_name":"s","files":{"SKILL.md":"${D.c}","__proto__":"${D.a}","constructor":"${D.b}"}}`);
+    expect(skill.createFields({ name: "s", files }).files).toEqual([
+      { path: "s/SKILL.md", sha256: D.c },
+      { path: "s/__proto__", sha256: D.a },
+      { path: "s/constructor", sha256: D.b },
+    ]);
+    const f = new Findings();
+    skill.reviewSecurity(f, null, desired);
+    expect(f.list[0]!.message).toContain("added SKILL.md, __proto__, constructor");
+  });
+
+  it("an inherited `constructor` is no file: a plain {} has none", () => {
+    expect(skill.canonicalDesired({ name: "s", files: {} })).toEqual({ display_name: "s", files: {} });
+    expect(Object.keys(skill.canonicalLive(live({ "SKILL.md": D.a })).files as object)).toEqual(["SKILL.md"]);
+  });
+
+  it("canonical JSON and sorted copies keep `__proto__` keys of prototype-free records", () => {
+    const record = nullRecord([["__proto__", "x"], ["constructor", "y"]]);
+    expect(canonicalJson({ files: record })).toBe('{"files":{"__proto__":"x","constructor":"y"}}');
+    const copy = sortedCopy({ files: record });
+    expect(Object.keys(copy.files)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getOwnPropertyDescriptor(copy.files, "__proto__")?.value).toBe("x");
   });
 });

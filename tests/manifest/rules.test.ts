@@ -102,6 +102,26 @@ describe("previous_names", () => {
     expect(codes([a], [], { liveNames: { agent: ["old"], environment: [] } })).toEqual([]);
     expect(codes([a], [], { liveNames: { agent: ["old", "new"], environment: [] } })).toEqual(["agents/new.yaml agentform.previous_names[0] AF-PREVIOUS-NAME-LIVE"]);
   });
+
+  it("AF-RENAME-UNSUPPORTED: a kind the API cannot rename (skills) refuses previous_names, once, and no other rename rule runs", () => {
+    const skill = (name: string, previous: string[]): LoadedManifest => ({
+      kind: "skill",
+      name,
+      file: `skills/${name}/SKILL.md`,
+      spec: { name, description: "d", files: {} },
+      settings: { previous_names: previous, adopt: false, ignore: [] },
+      locate: (pointer) => ({ line: pointer.split("/").length, column: pointer.length + 1 }),
+    });
+    const diags = checkRules({ agent: [], environment: [], skill: [skill("pdf-tools", ["pdf-old", "pdf-old"]), skill("other", [])] }, { liveNames: { skill: ["pdf-old", "pdf-tools"] } });
+    expect(diags.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual(["skills/pdf-tools/SKILL.md agentform.previous_names AF-RENAME-UNSUPPORTED"]);
+    expect(diags[0]).toMatchObject({
+      severity: "error",
+      message: "skills cannot be renamed in place",
+      hint: "Remove previous_names; to rename a skill, create it under the new name and remove the old one (prune deletes it once nothing uses it).",
+    });
+    // Kinds the API renames keep their previous names.
+    expect(codes([agent({ name: "new" }, { previous_names: ["old"] })])).toEqual([]);
+  });
 });
 
 describe("tools, MCP and limits", () => {

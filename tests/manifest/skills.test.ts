@@ -17,6 +17,8 @@ import { MAX_FOLDER_ENTRIES, readManifestFolder } from "../../src/manifest/folde
 import { loadConfig, loadProject, readSchema } from "../../src/manifest/index.js";
 import type { Diagnostic, LoadResult } from "../../src/manifest/types.js";
 import { serializeSchema } from "../../scripts/gen-schemas.js";
+import { buildPlan } from "../../src/plan/index.js";
+import { liveSkill, lockfile, planInput } from "../plan/helpers.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -259,5 +261,95 @@ describe("validating selected paths", () => {
     }
     const all = await load(dir, ["skills"]);
     expect(all.diagnostics.map(brief)).toEqual(["skills/a/x.txt:1:2 AF-SKILL-CRLF (warning)", "skills/b/SKILL.md:2:1 AF-SKILL-NAME-MISMATCH"]);
+  });
+});
+
+describe("every file of a skill is scanned for secrets, whatever its encoding", () => {
+  // Built from parts, so this file itself holds no key.
+  const key = ["sk-ant-", "api03-", "Xy7Kp2Lm9Qr4St6Uv8Wx0Yz1Ab3Cd5Ef7Gh9Ij2Kl4Mn6Op8Qr0St2Uv4Wx6Yz8Ab1Cd3Ef5Gh7Ij9Kl1Mn3Op5Qr7St9Uv1Wx3Yz5AbAA"].join("");
+
+  it("a Latin-1 file and a UTF-16 (BOM) PowerShell script are scanned; the key is never printed", async () => {
+    const latin1 = Buffer.concat([Buffer.from("# caf"), Buffer.from([0xe9]), Buffer.from(` config\nANTHROPIC_API_KEY=${key}\n`)]);
+    // What PowerShell's `>` writes: a UTF-16 LE byte-order mark, then UTF-16 LE with CRLF.
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`# setup\r\n$env:ANTHROPIC_API_KEY = "${key}"\r\n`, "utf16le")]);
+    const dir = await project({ "skills/pdf-tools/SKILL.md": skillMd("pdf-tools"), "skills/pdf-tools/config.txt": latin1, "skills/pdf-tools/setup.ps1": utf16 });
+    const result = await load(dir);
+    expect(result.diagnostics.map(brief)).toEqual(["skills/pdf-tools/config.txt:2:19 AF-SECRET", "skills/pdf-tools/setup.ps1:2:27 AF-SECRET"]);
+    expect(JSON.stringify(result.diagnostics)).not.toContain(key.slice(0, 12));
+    expect(result.diagnostics[0]!.message).toContain("(sk-ant…)");
+    expect(result.manifests.skill).toEqual([]);
+  });
+
+  it("UTF-16 BE with a BOM, binary files, and a SKILL.md that is not UTF-8 are scanned too", async () => {
+    const utf16be = Buffer.from(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(`KEY=${key}\n`, "utf16le").swap16()]));
+    const binary = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0xff]), Buffer.from(key), Buffer.from([0, 0xfe])]);
+    const md = Buffer.concat([Buffer.from(skillMd("pdf-tools")), Buffer.from([0xe9]), Buffer.from(`\n${key}\n`)]);
+    const dir = await project({ "skills/pdf-tools/SKILL.md": md, "skills/pdf-tools/be.txt": utf16be, "skills/pdf-tools/logo.png": binary });
+    const result = await load(dir);
+    expect(result.diagnostics.map(brief)).toEqual(["skills/pdf-tools/SKILL.md:9:1 AF-FILE-ENCODING", "skills/pdf-tools/SKILL.md:10:1 AF-SECRET", "skills/pdf-tools/be.txt:1:5 AF-SECRET", "skills/pdf-tools/logo.png:1:8 AF-SECRET"]);
+    expect(JSON.stringify(result.diagnostics)).not.toContain(key.slice(0, 12));
+  });
+
+  it("binary files without secrets (10 MiB of them) load, as before", async () => {
+    const md = skillMd("fits");
+    const noise = Buffer.alloc(SKILL_LIMITS.totalBytes - Buffer.byteLength(md));
+    for (let i = 0, x = 7; i < noise.length; i++) noise[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    const dir = await project({ "skills/fits/SKILL.md": md, "skills/fits/data.bin": noise });
+    const result = await load(dir);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.manifests.skill).toHaveLength(1);
+  });
+});
+
+describe("what a skill cannot do is refused at validate, not at apply", () => {
+  it("previous_names: AF-RENAME-UNSUPPORTED at SKILL.md (skills cannot be renamed)", async () => {
+    const dir = await project({ "skills/pdf-tools/SKILL.md": skillMd("pdf-tools", "d", "agentform:\n  previous_names: [pdf-old]\n") });
+    const result = await load(dir);
+    expect(result.diagnostics.map(brief)).toEqual(["skills/pdf-tools/SKILL.md:5:3 AF-RENAME-UNSUPPORTED"]);
+    expect(result.diagnostics[0]).toMatchObject({ path: "agentform.previous_names", message: "skills cannot be renamed in place" });
+    expect(result.diagnostics[0]!.hint).toBe("Remove previous_names; to rename a skill, create it under the new name and remove the old one (prune deletes it once nothing uses it).");
+    expect(result.manifests.skill).toEqual([]);
+  });
+
+  it("a bidirectional character in a file name is AF-SKILL-PATH", async () => {
+    const dir = await project({ "skills/pdf-tools/SKILL.md": skillMd("pdf-tools"), "skills/pdf-tools/\u202etxt.exe": "x\n", "skills/pdf-tools/b\u2066.md": "y\n" });
+    const result = await load(dir);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["AF-SKILL-PATH", "AF-SKILL-PATH"]);
+    expect(result.manifests.skill).toEqual([]);
+  });
+
+  it("file names that differ only by case or Unicode normalisation are AF-SKILL-PATH-COLLISION", async () => {
+    const nfc = "caf\u00e9.txt";
+    const nfd = "cafe\u0301.txt";
+    const dir = await project({ "skills/pdf-tools/SKILL.md": skillMd("pdf-tools"), "skills/pdf-tools/README.md": "a\n", "skills/pdf-tools/Readme.md": "b\n", [`skills/pdf-tools/${nfc}`]: "c\n", [`skills/pdf-tools/${nfd}`]: "d\n" });
+    const result = await load(dir);
+    expect(result.diagnostics.map(brief)).toEqual([`skills/pdf-tools/Readme.md:1:1 AF-SKILL-PATH-COLLISION`, `skills/pdf-tools/${nfc}:1:1 AF-SKILL-PATH-COLLISION`]);
+    expect(result.diagnostics[0]!.message).toContain('"README.md" and "Readme.md"');
+    expect(result.diagnostics[1]!.message).toContain(`${JSON.stringify(nfd)} and ${JSON.stringify(nfc)}`);
+    expect(result.manifests.skill).toEqual([]);
+  });
+});
+
+describe("files named like Object.prototype members", () => {
+  it("`__proto__` and `constructor` at the folder's root are loaded, planned and reviewed like any file", async () => {
+    const md = skillMd("pdf-tools");
+    const dir = await project({ "skills/pdf-tools/SKILL.md": md, "skills/pdf-tools/__proto__": "p\n", "skills/pdf-tools/constructor": "c\n" });
+    const result = await load(dir);
+    expect(result.diagnostics).toEqual([]);
+    const [m] = result.manifests.skill;
+    const files = m!.spec.files as Record<string, string>;
+    expect(Object.keys(files)).toEqual(["SKILL.md", "__proto__", "constructor"]);
+    expect(Object.getOwnPropertyDescriptor(files, "__proto__")?.value).toBe(sha("p\n"));
+    const plan = buildPlan(planInput({ skills: [m!] }));
+    const [entry] = plan.resources;
+    expect(entry!.action).toBe("create");
+    expect((entry!.request!.body as { files: Array<{ path: string }> }).files.map((f) => f.path)).toEqual(["pdf-tools/SKILL.md", "pdf-tools/__proto__", "pdf-tools/constructor"]);
+    expect(entry!.security[0]!.message).toContain("added SKILL.md, __proto__, constructor");
+    // Against a live skill that has only SKILL.md: the two files are additions, nothing else changes.
+    const live = liveSkill({ name: "pdf-tools", files: { "SKILL.md": sha(md) } });
+    const lock = lockfile({ skills: { "pdf-tools": { id: live.id, version: live.latest_version_id, files: { "SKILL.md": sha(md) } } } as never });
+    const [update] = buildPlan(planInput({ skills: [m!], liveSkills: [live], lock })).resources;
+    expect(update!.action).toBe("update");
+    expect(update!.changes.map((c) => `${c.op} ${c.pointer}`)).toEqual(["add /files/__proto__", "add /files/constructor"]);
   });
 });

@@ -28,6 +28,7 @@ export const agentKind: KindSpec<"agent"> = {
   lockVersion: "integer",
   pinOf: (live) => live.version,
   uploads: false,
+  renamable: true,
   removal: "archive",
   deletable: false,
   versionOf: (live) => live.version,

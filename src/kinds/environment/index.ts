@@ -26,6 +26,7 @@ export const environmentKind: KindSpec<"environment"> = {
   lockVersion: "none",
   pinOf: () => undefined,
   uploads: false,
+  renamable: true,
   removal: "archive",
   deletable: true,
   versionOf: () => undefined,

@@ -5,14 +5,20 @@
  * changed (docs/manifests.md, "Skills").
  */
 import type { LiveSkill } from "../types.js";
+import { nullRecord, ownValue } from "../../util/record.js";
 import { isObj, type Obj } from "../values.js";
 
-/** path → sha256, string digests only, keys sorted (code-unit order, as on every machine). */
+/**
+ * path → sha256, string digests only, keys sorted (code-unit order, as on every machine). A
+ * record without a prototype: a file may be named `__proto__` or `constructor`, and on a plain
+ * object the first would replace the prototype (the file silently gone) and the second be found
+ * where there is none.
+ */
 export function canonicalFiles(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = nullRecord<string>();
   if (!isObj(v)) return out;
   for (const path of Object.keys(v).sort()) {
-    const digest = v[path];
+    const digest = ownValue(v, path);
     if (typeof digest === "string") out[path] = digest;
   }
   return out;

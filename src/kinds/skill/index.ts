@@ -33,13 +33,15 @@ export const skillKind: KindSpec<"skill"> = {
   // (`files` is set by the backend from what it uploaded or downloaded; a list item's `files`
   // is never compared: refresh replaces it from the lockfile or a download.)
   fromApi: (raw) => ({ ...raw, name: raw.display_name, archived_at: null }) as never,
-  // The list returns no file digests: the lockfile's, when it recorded the very version listed.
+  // The list returns no file digests: refresh reads them from the content of the latest version
+  // (never from the lockfile, which a pull request can edit); the lockfile records them.
   partialList: {
-    fromLock: (live, entry) => (entry.version === live.latest_version_id && entry.files ? { ...live, files: { ...entry.files } } : undefined),
     lockDetail: (live) => (live.files ? { files: { ...live.files } } : {}),
   },
   uploads: true,
   deletable: true,
+  // No update endpoint: display_name cannot change.
+  renamable: false,
   // Skills have no archive: prune deletes one (with every version) once nothing references it.
   removal: "delete",
   versionOf: () => undefined,

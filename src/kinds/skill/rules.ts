@@ -1,22 +1,20 @@
 /**
  * The skill kind's rules beyond the JSON Schema: what the API refuses in an upload (the SKILL.md
- * frontmatter, the file limits, the paths) and what makes a digest differ between checkouts
- * (CRLF line endings). Pure: manifests in, diagnostics to the sink; rules that need the bytes
- * read `manifest.uploads`.
+ * frontmatter, the file limits, the paths) and what makes the uploaded files differ between
+ * checkouts (CRLF line endings; names that collide on case-insensitive file systems). Pure:
+ * manifests in, diagnostics to the sink; rules that need the bytes read `manifest.uploads`.
  */
 import { LineIndex } from "../../manifest/source.js";
 import type { LoadedManifest, Position } from "../../manifest/types.js";
 import type { KindRules, RuleSink } from "../rules.js";
 import { canonicalFiles } from "./canonical.js";
-import { SKILL_LIMITS, textOf } from "./files.js";
+import { pathFoldKey, SKILL_LIMITS, skillPathProblem, textOf } from "./files.js";
 
 const SLUG = /^[a-z0-9-]+$/;
 /** Words the API reserves in skill names. */
 const RESERVED = ["anthropic", "claude"];
 /** An XML-like tag (`<tag>`, `</tag>`, `<tag attr="x">`); a lone `<` or `>` is fine. */
 const XML_TAG = /<\/?[A-Za-z][^<>]*>/;
-/** C0 and C1 controls and the Unicode line separators: the API refuses them in paths. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const quote = (s: unknown) => JSON.stringify(s);
 
@@ -83,8 +81,35 @@ function checkLimits(m: LoadedManifest, sink: RuleSink): void {
     const sent = `${name}/${rel}`;
     if (sent.length > SKILL_LIMITS.pathLength) {
       sink.add(fileOf(m, rel), ["files", rel], "AF-SKILL-LIMIT", `the uploaded path ${quote(sent.slice(0, 80) + "…")} has ${sent.length} characters; at most ${SKILL_LIMITS.pathLength} are allowed`, "Shorten the folder or file names.");
-    } else if (rel.includes("\\") || CONTROL.test(rel)) {
-      sink.add(fileOf(m, rel), ["files", rel], "AF-SKILL-PATH", `the path ${quote(rel)} contains ${rel.includes("\\") ? "a backslash" : "a control character"}; the API refuses it`, "Rename the file: upload paths use / between folders and printable characters only.");
+    } else {
+      // The rule apply and the content download use too: what passes here is never refused there.
+      const problem = skillPathProblem(sent);
+      if (problem !== undefined) sink.add(fileOf(m, rel), ["files", rel], "AF-SKILL-PATH", `the uploaded path ${quote(sent)} ${problem}; agentform will not upload it`, "Rename the file: upload paths use / between folders and printable characters only (no control or bidirectional characters).");
+    }
+  }
+}
+
+/**
+ * Paths that differ only by case or Unicode normalisation (`README.md` and `Readme.md`, NFC and
+ * NFD `café.txt`): a macOS or Windows checkout holds one file (or one folder) for both, so it
+ * uploads other files than Linux does, and the review shows two names that look alike. Folders
+ * count as well (`Docs/a.md` and `docs/b.md` share one folder there). One error per colliding pair.
+ */
+function checkCollisions(m: LoadedManifest, sink: RuleSink): void {
+  const seen = new Map<string, { spelled: string; file: string }>();
+  for (const rel of Object.keys(canonicalFiles(m.spec.files))) {
+    const segments = rel.split("/");
+    for (let n = 1; n <= segments.length; n++) {
+      const spelled = segments.slice(0, n).join("/");
+      const key = pathFoldKey(spelled);
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, { spelled, file: rel });
+      } else if (first.spelled !== spelled) {
+        const which = n === segments.length ? "" : ` (in the folders ${quote(first.spelled)} and ${quote(spelled)})`;
+        sink.add(fileOf(m, rel), ["files", rel], "AF-SKILL-PATH-COLLISION", `the files ${quote(first.file)} and ${quote(rel)} differ only by case or Unicode normalisation${which}; a macOS or Windows checkout holds one of them only`, "Rename (or merge) one of them so the names differ by more than case or Unicode normalisation: a checkout on macOS or Windows would upload other files than one on Linux.");
+        break;
+      }
     }
   }
 }
@@ -107,6 +132,7 @@ export const skillRules: KindRules = (skills, _ctx, sink) => {
     checkName(m, sink);
     checkDescription(m, sink);
     checkLimits(m, sink);
+    checkCollisions(m, sink);
     checkLineEndings(m, sink);
   }
 };

@@ -1,0 +1,77 @@
+/**
+ * Rotation without storing a secret. The API never returns a credential's secret, so agentform
+ * keeps, in the credential's own metadata, a digest of the last value it sent and compares the
+ * value in the environment variable with it at plan time.
+ *
+ * A plain hash would not do: metadata is readable by anyone who can read the workspace, and a
+ * sha256 of a short or guessable token is found by trying candidates offline at billions per
+ * second (and an unsalted one by a precomputed table, and two credentials with the same secret
+ * would show it). So the digest is scrypt, deliberately slow and memory-hard, with a random salt
+ * per credential. The salt is kept while the secret is unchanged, so re-planning produces the
+ * very same metadata value (no perpetual diff); a new secret gets a new salt.
+ *
+ * Format (fits the API's 512-character metadata values): `scrypt1$<N>$<r>$<p>$<salt>$<hash>`,
+ * salt and hash base64url.
+ */
+import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+
+const PREFIX = "scrypt1";
+/** N = 2^15, r = 8: about 32 MiB and a few tens of milliseconds per digest on a laptop. */
+const COST = { N: 1 << 15, r: 8, p: 1 } as const;
+const SALT_BYTES = 16;
+const HASH_BYTES = 32;
+/** The most work a stored digest may ask for: a hostile value must not make plan take minutes or gigabytes. */
+const MAX = { N: 1 << 17, r: 16, p: 4 } as const;
+
+interface Parsed {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** The digest of `secret` with `salt` (random when absent). */
+export function secretDigest(secret: string, salt: Buffer = randomBytes(SALT_BYTES)): string {
+  const hash = derive(secret, { ...COST, salt });
+  return [PREFIX, COST.N, COST.r, COST.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
+}
+
+/**
+ * Whether `secret` is the value `stored` was made from: true or false, or null when `stored` is
+ * not a digest agentform can check (absent, malformed, or asking for more work than allowed).
+ */
+export function secretMatches(secret: string, stored: string | undefined): boolean | null {
+  const parsed = stored === undefined ? null : parse(stored);
+  if (!parsed) return null;
+  return timingSafeEqual(derive(secret, parsed), parsed.hash);
+}
+
+/**
+ * The digest to store when `secret` is sent: the stored one again when the secret is unchanged
+ * (same salt, same output), a fresh one otherwise.
+ */
+export function digestToStore(secret: string, stored: string | undefined): string {
+  return secretMatches(secret, stored) === true ? (stored as string) : secretDigest(secret);
+}
+
+function derive(secret: string, params: { N: number; r: number; p: number; salt: Buffer }): Buffer {
+  // maxmem: scrypt needs 128 * N * r bytes; Node's default cap (32 MiB) is just below COST's need.
+  return scryptSync(secret, params.salt, HASH_BYTES, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r });
+}
+
+function parse(stored: string): Parsed | null {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== PREFIX) return null;
+  const [N, r, p] = parts.slice(1, 4).map((x) => (/^[0-9]{1,7}$/.test(x as string) ? Number(x) : NaN)) as [number, number, number];
+  const powerOfTwo = N > 1 && (N & (N - 1)) === 0;
+  if (!powerOfTwo || N > MAX.N || !(r >= 1 && r <= MAX.r) || !(p >= 1 && p <= MAX.p)) return null;
+  const salt = decode(parts[4] as string);
+  const hash = decode(parts[5] as string);
+  if (!salt || salt.length < 8 || !hash || hash.length !== HASH_BYTES) return null;
+  return { N, r, p, salt, hash };
+}
+
+function decode(text: string): Buffer | null {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(text) ? Buffer.from(text, "base64url") : null;
+}

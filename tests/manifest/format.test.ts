@@ -47,10 +47,12 @@ describe("docs/diagnostics.md", () => {
   it("documents every code the manifest module can report", async () => {
     const { readFileSync, readdirSync } = await import("node:fs");
     const root = new URL("../../", import.meta.url);
-    // The manifest module and every kind's rules (src/kinds/<kind>/rules.ts).
+    // The manifest module and every kind's modules (their rules report codes).
     const files = [
       ...readdirSync(new URL("src/manifest/", root)).map((f) => `src/manifest/${f}`),
-      ...readdirSync(new URL("src/kinds/", root), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `src/kinds/${d.name}/rules.ts`),
+      ...readdirSync(new URL("src/kinds/", root), { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .flatMap((d) => readdirSync(new URL(`src/kinds/${d.name}/`, root)).map((f) => `src/kinds/${d.name}/${f}`)),
     ];
     const sources = files.map((f) => readFileSync(new URL(f, root), "utf8"));
     const codes = new Set(sources.join("\n").match(/"AF-[A-Z0-9-]+"/g)!.map((c) => c.slice(1, -1)));

@@ -27,8 +27,9 @@ function walk(before: unknown, after: unknown, pointer: string, out: FieldChange
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     for (const k of [...keys].sort()) {
       const p = `${pointer}/${escapePointer(k)}`;
-      const inB = k in before && before[k] !== undefined;
-      const inA = k in after && after[k] !== undefined;
+      // Own properties only: on a plain object `k in` also finds inherited names ("constructor").
+      const inB = Object.hasOwn(before, k) && before[k] !== undefined;
+      const inA = Object.hasOwn(after, k) && after[k] !== undefined;
       if (inB && !inA) out.push({ pointer: p, op: "remove", before: clone(before[k]) });
       else if (!inB && inA) out.push({ pointer: p, op: "add", after: clone(after[k]) });
       else if (inB && inA) walk(before[k], after[k], p, out, depth + 1);

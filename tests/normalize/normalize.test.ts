@@ -159,3 +159,10 @@ describe("environment rules", () => {
     expect(envDiff({ config: { type: "self_hosted" } }, { config: { type: "self_hosted" } })).toEqual([]);
   });
 });
+
+describe("diffCanonical with keys named like Object.prototype members", () => {
+  it("sees an added or removed `constructor` or `toString` as an add or a remove, not a change of something inherited", () => {
+    expect(diffCanonical({}, { constructor: "x" })).toEqual([{ pointer: "/constructor", op: "add", after: "x" }]);
+    expect(diffCanonical({ toString: "y" }, {})).toEqual([{ pointer: "/toString", op: "remove", before: "y" }]);
+  });
+});

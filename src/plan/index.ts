@@ -336,11 +336,14 @@ function planUpdate(
   const overwritten = (pointer: string) => isIgnored(pointer, ignore) && sentWhole.has(topField(pointer));
   const changes = all.filter((c) => !isIgnored(c.pointer, ignore) || overwritten(c.pointer));
   const ignored = all.filter((c) => isIgnored(c.pointer, ignore) && !overwritten(c.pointer));
-  const security = reviewSecurity(kind, current, desired).filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer));
   const followedKey = (pointer: string): string | undefined => {
     const key = kindSpec(kind).followedRefKey(pointer);
     return key === null ? undefined : followedKeys.get(key);
   };
+  const security = reviewSecurity(kind, current, desired)
+    .filter((f) => !isIgnored(f.pointer, ignore) || overwritten(f.pointer))
+    // A re-pin follows its target; what changed is reviewed on the target's own entry.
+    .filter((f) => followedKey(f.pointer) === undefined);
   const repinChanges = changes.filter((c) => followedKey(c.pointer) !== undefined);
   const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKey(c.pointer) as string))].sort() : undefined;
   let action: PlanAction;

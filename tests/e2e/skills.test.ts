@@ -248,4 +248,26 @@ describe("skills", () => {
     const text2 = await p.run("plan");
     expect(text2.stdout).toContain(`the lockfile records version ${first}, but live version ${second} already matches the manifest`);
   });
+
+  it("moving an agent's pinned skill version is a security finding; following the latest is not one on the agent", async () => {
+    const p = (project = await cliProject(files()));
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const v1 = (await lockOf(p)).skills["refund-policy"]!.version;
+    await p.write({ "agents/pinned.yaml": `name: pinned\nmodel: claude-haiku-5-5\n${READ_TOOLS}skills:\n  - type: custom\n    ref: refund-policy\n    version: ${v1}\n` });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    await p.write({ "skills/refund-policy/scripts/prorate.py": "print('v2')\n" });
+    const followed = JSON.parse((await p.run("plan", "--format", "json")).stdout) as { resources: Array<{ address: string; action: string; security: Array<{ category: string }> }> };
+    expect(followed.resources.find((r) => r.address === "agent.billing")).toMatchObject({ action: "repin", security: [] });
+    expect(followed.resources.find((r) => r.address === "agent.pinned")).toMatchObject({ action: "noop", security: [] });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+
+    const v2 = (await lockOf(p)).skills["refund-policy"]!.version;
+    await p.write({ "agents/pinned.yaml": `name: pinned\nmodel: claude-haiku-5-5\n${READ_TOOLS}skills:\n  - type: custom\n    ref: refund-policy\n    version: ${v2}\n` });
+    const moved = JSON.parse((await p.run("plan", "--format", "json")).stdout) as { resources: Array<{ address: string; action: string; security: Array<{ category: string; severity: string; message: string }> }> };
+    const pinned = moved.resources.find((r) => r.address === "agent.pinned")!;
+    expect(pinned.action).toBe("update");
+    expect(pinned.security).toMatchObject([{ category: "skill-changed", severity: "notable" }]);
+    expect(pinned.security[0]!.message).toContain(`pinned at version ${v2} (was ${v1})`);
+  });
 });
+

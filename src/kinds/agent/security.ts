@@ -149,8 +149,18 @@ export function agentFindings(f: Findings, before: Obj | null, after: Obj): void
   }
   // Skills.
   const bsk = obj(before?.skills);
-  for (const key of Object.keys(obj(after.skills))) {
-    if (!(key in bsk)) f.add("skill-added", creating ? "notable" : "broadening", `/skills/${escapePointer(key)}`, `skill ${key} added`);
+  for (const [key, entry] of Object.entries(obj(after.skills))) {
+    if (!Object.hasOwn(bsk, key)) {
+      f.add("skill-added", creating ? "notable" : "broadening", `/skills/${escapePointer(key)}`, `skill ${key} added`);
+      continue;
+    }
+    // Another version of a skill is other code in the container. A re-pin that follows the
+    // skill's latest version is dropped by the planner: the skill's own finding covers it.
+    const was = obj(bsk[key]).version;
+    const now = obj(entry).version;
+    if (was !== undefined && now !== undefined && was !== now) {
+      f.add("skill-changed", "notable", `/skills/${escapePointer(key)}/version`, `skill ${key} pinned at version ${String(now)} (was ${String(was)})`);
+    }
   }
   // Execution identity.
   const bei = obj(before?.execution_identity);

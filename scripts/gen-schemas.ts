@@ -1,6 +1,7 @@
 /**
- * `npm run schemas`: regenerate schemas/agent.schema.json and schemas/environment.schema.json
- * from the installed SDK's own type definitions (AgentCreateParams, EnvironmentCreateParams),
+ * `npm run schemas`: regenerate schemas/agent.schema.json, environment.schema.json and
+ * vault.schema.json from the installed SDK's own type definitions (AgentCreateParams,
+ * EnvironmentCreateParams, VaultCreateParams),
  * then layer agentform's additions on top (`{type: agent, ref}` roster entries, `{type: custom,
  * ref}` skill entries and the `agentform:` block). Generating instead of hand-writing means an
  * SDK upgrade is one command, and tests/manifest/schemas.test.ts fails while the committed files
@@ -25,17 +26,19 @@ interface Source {
   file: string;
   type: string;
   title: string;
-  kind: "agent" | "environment";
+  kind: "agent" | "environment" | "vault";
 }
 
 const SOURCES: Source[] = [
   { file: "agent.schema.json", type: "AgentCreateParams", title: "agentform agent manifest", kind: "agent" },
   { file: "environment.schema.json", type: "EnvironmentCreateParams", title: "agentform environment manifest", kind: "environment" },
+  { file: "vault.schema.json", type: "VaultCreateParams", title: "agentform vault manifest", kind: "vault" },
 ];
 
 const TYPE_FILES: Record<string, string> = {
   AgentCreateParams: path.join(sdkBeta, "agents", "agents.d.ts"),
   EnvironmentCreateParams: path.join(sdkBeta, "environments", "environments.d.ts"),
+  VaultCreateParams: path.join(sdkBeta, "vaults", "vaults.d.ts"),
 };
 
 // Roster and predefined_agents unions that also accept agentform's by-name reference.
@@ -72,7 +75,7 @@ function keepBodyParams(schema: JsonObject): void {
   if (Array.isArray(schema.required)) schema.required = schema.required.filter((k) => !dropped.includes(k as string));
 }
 
-function agentformBlock(kind: "agent" | "environment"): JsonObject {
+function agentformBlock(kind: Source["kind"]): JsonObject {
   return {
     type: "object",
     description: `Reconciler settings for this ${kind}; never sent to the API.`,

@@ -33,6 +33,8 @@ import type {
 /** Page sizes: the API's maximum for agents and skills; environments have no stated maximum. */
 const AGENT_PAGE = 100;
 const ENVIRONMENT_PAGE = 1000;
+/** The vault list's largest page. */
+const VAULT_PAGE = 100;
 const SKILL_PAGE = 100;
 
 export interface SdkBackendOptions {
@@ -203,6 +205,16 @@ function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }
       listVersions: unsupported("list versions of an environment"),
     },
     skill: skillOps(client, downloads, req, unsupported),
+    vault: {
+      pageSize: VAULT_PAGE,
+      list: (limit, includeArchived) => client.beta.vaults.list({ limit, include_archived: includeArchived }, req),
+      retrieve: (id) => client.beta.vaults.retrieve(id, {}, req),
+      create: (body) => client.beta.vaults.create(body as unknown as Anthropic.Beta.VaultCreateParams, req),
+      update: (id, body) => client.beta.vaults.update(id, body as unknown as Anthropic.Beta.VaultUpdateParams, req),
+      archive: (id) => client.beta.vaults.archive(id, {}, req),
+      remove: (id) => client.beta.vaults.delete(id, {}, req),
+      listVersions: unsupported("list versions of a vault"),
+    },
   };
 }
 

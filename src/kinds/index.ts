@@ -5,6 +5,7 @@
 import { agentKind } from "./agent/index.js";
 import { environmentKind } from "./environment/index.js";
 import { skillKind } from "./skill/index.js";
+import { vaultKind } from "./vault/index.js";
 import type { KindSpec } from "./spec.js";
 import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 
@@ -12,6 +13,7 @@ import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
   environment: environmentKind,
   skill: skillKind,
+  vault: vaultKind,
   agent: agentKind,
 };
 

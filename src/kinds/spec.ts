@@ -31,6 +31,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly kind: K;
   /** The JSON Schema manifests of this kind are validated against (schemas/<schema>.schema.json). */
   readonly schema: K;
+  /** The manifest field holding the resource's name, its identity: `name`, or `display_name` for kinds the API names that way (vaults). */
+  readonly nameField: "name" | "display_name";
   /** The default manifest folder (and its key under `paths:` in agentform.yaml). */
   readonly folder: string;
   /**

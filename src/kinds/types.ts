@@ -9,6 +9,7 @@
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
 import type { Skill } from "@anthropic-ai/sdk/resources/skills/skills";
+import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults";
 
 export type LiveAgent = BetaManagedAgentsAgent;
 export type LiveEnvironment = BetaEnvironment;
@@ -22,11 +23,15 @@ export type LiveEnvironment = BetaEnvironment;
  */
 export type LiveSkill = Skill & { name: string; archived_at: null; metadata?: undefined; files?: Record<string, string> };
 
+/** A vault as the API returns it, with `name` (its display_name, the identity agentform matches on) set by the vault spec's `fromApi`. */
+export type LiveVault = BetaManagedAgentsVault & { name: string };
+
 /** Each kind's live resource, exactly as the API returns it. */
 export interface LiveByKind {
   agent: LiveAgent;
   environment: LiveEnvironment;
   skill: LiveSkill;
+  vault: LiveVault;
 }
 
 export type ResourceKind = keyof LiveByKind;

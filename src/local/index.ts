@@ -1,7 +1,8 @@
 /**
  * The local control plane: an HTTP server on 127.0.0.1 that behaves like the Managed Agents
- * control plane for agents, agent versions, environments, and skills with their versions (as
- * docs/local-control-plane.md describes), with optional persistence and fault injection.
+ * control plane for agents, agent versions, environments, skills with their versions, and vaults
+ * with their credentials (as docs/local-control-plane.md describes), with optional persistence
+ * and fault injection.
  */
 export { startLocalControlPlane, REQUIRED_BETA } from "./server.js";
 export type { LocalControlPlane, LocalServerOptions, RequestLogEntry } from "./server.js";

@@ -12,6 +12,14 @@ export interface Page {
   next_page: string | null;
 }
 
+/** Whether a record still exists: deleted ones stay in their arrays as holes. */
+export const live = <T extends { deleted?: boolean }>(r: T): boolean => r.deleted !== true;
+
+/** The name of a list that belongs to one record (an agent's versions, a vault's credentials), as a cursor carries it. */
+export function scopedList(name: string, id: string): string {
+  return `${name}:${id.replace(/[^A-Za-z0-9_]/g, "")}`;
+}
+
 /** Cursors are opaque to clients; inside they name the list and the next position. */
 function encodeCursor(list: string, index: number): string {
   return Buffer.from(`${list}:${index}`, "utf8").toString("base64url");

@@ -2,7 +2,8 @@
  * The HTTP face of the local control plane: routing, the beta check, the error envelope, fault
  * injection around every /v1 request, the request log, and the `/_local/` admin paths. The
  * defences at the edge (Host, request target, key, body limits) are in http-guard.ts; skill
- * uploads are parsed by multipart.ts and checked by skill-config.ts.
+ * uploads are parsed by multipart.ts and checked by skill-config.ts; vaults and credentials are
+ * kept by vaults.ts.
  */
 import { mkdirSync } from "node:fs";
 import http from "node:http";
@@ -30,6 +31,13 @@ import {
   type SkillStore,
 } from "./skills.js";
 import { newId } from "./util.js";
+import {
+  CREDENTIAL_LIST_DEFAULT_LIMIT,
+  CREDENTIAL_LIST_MAX_LIMIT,
+  VAULT_LIST_DEFAULT_LIMIT,
+  VAULT_LIST_MAX_LIMIT,
+  type VaultStore,
+} from "./vaults.js";
 
 /** One /v1 request as the server saw it. */
 export interface RequestLogEntry {
@@ -71,7 +79,7 @@ export interface LocalControlPlane {
   close(): Promise<void>;
 }
 
-/** The beta every agent and environment request must name in `anthropic-beta` (skills are GA and need none). */
+/** The beta every agent, environment, vault and credential request must name in `anthropic-beta` (skills are GA and need none). */
 export const REQUIRED_BETA = "managed-agents-2026-04-01";
 const DEFAULT_API_KEY = "local-dev-key";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -196,6 +204,47 @@ function routeSkills(skills: SkillStore, method: string, rest: readonly string[]
   return null;
 }
 
+/** `/v1/vaults/{vault_id}/credentials…`: `rest` is [credential_id, action], as far as given. */
+function routeCredentials(vaults: VaultStore, vaultId: string, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  const [id, action] = rest;
+  const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  if (id === undefined) {
+    if (method === "GET") {
+      return ok(vaults.listCredentials(vaultId, parseLimit(q, CREDENTIAL_LIST_DEFAULT_LIMIT, CREDENTIAL_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
+    }
+    if (method === "POST") return ok(vaults.createCredential(vaultId, body.json()));
+  } else if (action === undefined) {
+    if (method === "GET") return ok(vaults.getCredential(vaultId, id));
+    if (method === "POST") return ok(vaults.updateCredential(vaultId, id, body.json()));
+    if (method === "DELETE") return ok(vaults.deleteCredential(vaultId, id));
+  } else if (method === "POST" && action === "archive") {
+    return ok(vaults.archiveCredential(vaultId, id));
+  } else if (method === "POST" && action === "mcp_oauth_validate") {
+    return ok(vaults.validateCredential(vaultId, id));
+  }
+  return null;
+}
+
+/** `/v1/vaults…` below the collection: `rest` is [vault_id, "archive" | "credentials", …], as far as given. */
+function routeVaults(vaults: VaultStore, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  const [id, sub] = rest;
+  const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  if (rest.length > 4) return null;
+  if (id === undefined) {
+    if (method === "GET") return ok(vaults.list(parseLimit(q, VAULT_LIST_DEFAULT_LIMIT, VAULT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
+    if (method === "POST") return ok(vaults.create(body.json()));
+  } else if (sub === undefined) {
+    if (method === "GET") return ok(vaults.get(id));
+    if (method === "POST") return ok(vaults.update(id, body.json()));
+    if (method === "DELETE") return ok(vaults.delete(id));
+  } else if (sub === "archive" && rest.length === 2) {
+    if (method === "POST") return ok(vaults.archive(id));
+  } else if (sub === "credentials") {
+    return routeCredentials(vaults, id, method, rest.slice(2), q, body);
+  }
+  return null;
+}
+
 /** Route one authenticated /v1 request to the store. */
 function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: RequestBody): Reply {
   const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", ...]
@@ -203,6 +252,8 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
   const ok = (b: unknown): Reply => ({ status: 200, body: b });
   const skillReply = collection === "skills" ? routeSkills(store.skills, method, parts.slice(2), q, body) : null;
   if (skillReply) return skillReply;
+  const vaultReply = collection === "vaults" ? routeVaults(store.vaults, method, parts.slice(2), q, body) : null;
+  if (vaultReply) return vaultReply;
   if (extra === undefined && collection === "agents") {
     if (id === undefined) {
       if (method === "GET") {

@@ -7,7 +7,7 @@
  */
 import { zipSync } from "fflate";
 import { badRequest, notFound } from "./api-error.js";
-import { decodeCursor, pageOf, type Page } from "./paging.js";
+import { decodeCursor, live, pageOf, scopedList, type Page } from "./paging.js";
 import type { ResolvedSkillFiles } from "./skill-config.js";
 import { newId, type Obj } from "./util.js";
 
@@ -51,8 +51,6 @@ export interface SkillArchive {
   filename: string;
   bytes: Uint8Array;
 }
-
-const live = <T extends { deleted?: boolean }>(r: T) => r.deleted !== true;
 
 /** The skills of one control plane. `commit` is called after every change (persistence hooks in there). */
 export class SkillStore {
@@ -161,7 +159,7 @@ export class SkillStore {
   /** Oldest first, like agent versions (the real order is not documented). */
   listVersions(id: string, limit: number, page: string | null): Page {
     const record = this.record(id);
-    const list = `skill_versions:${id.replace(/[^A-Za-z0-9_]/g, "")}`;
+    const list = scopedList("skill_versions", id);
     return pageOf(record.versions, decodeCursor(list, page), limit, live, (v) => this.versionView(record, v), list);
   }
 

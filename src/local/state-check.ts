@@ -10,10 +10,13 @@
  */
 import { ApiError } from "./api-error.js";
 import { resolveAgentCreate, type RosterContext } from "./agent-config.js";
+import { authWithSecrets, credentialKey, placeholderSecrets, resolveCredentialCreate, type CredentialSecrets } from "./credential-config.js";
 import { resolveEnvironmentCreate } from "./environment-config.js";
 import { resolveDisplayName, resolveSkillFiles } from "./skill-config.js";
 import type { StateSnapshot } from "./store.js";
 import { canonicalJson, isObj, type Obj } from "./util.js";
+import { resolveVaultCreate } from "./vault-config.js";
+import { VAULT_MAX_ACTIVE_CREDENTIALS } from "./vaults.js";
 
 /** A problem with one entry; `where` is a path like `agents[2].versions[0].config.tools[1]`, or "" for the whole file. */
 export class StateEntryError extends Error {
@@ -32,9 +35,11 @@ const ENVIRONMENT_KEYS = ["id", "created_at", "updated_at", "archived_at", "env"
 const SKILL_KEYS = ["id", "created_at", "updated_at", "display_name", "name", "versions"];
 const SKILL_VERSION_KEYS = ["id", "created_at", "description", "files"];
 const SKILL_FILE_KEYS = ["path", "data"];
+const VAULT_KEYS = ["id", "created_at", "updated_at", "archived_at", "display_name", "metadata", "credentials"];
+const CREDENTIAL_KEYS = ["id", "created_at", "updated_at", "archived_at", "display_name", "metadata", "auth", "secrets"];
 const TOP_KEYS = ["format", "formatVersion", "agents", "environments"];
-/** Absent from files written before skills existed, and from files without skills: both load. */
-const OPTIONAL_TOP_KEYS = ["skills"];
+/** Absent from files written before skills (or vaults) existed, and from files without any: all load. */
+const OPTIONAL_TOP_KEYS = ["skills", "vaults"];
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ID_SHAPE = /^[A-Za-z0-9_]{1,128}$/;
 
@@ -221,6 +226,53 @@ function checkSkills(list: unknown[]): void {
   });
 }
 
+/**
+ * One stored credential. An active one must hold its secrets, an archived one none (archiving
+ * erases them; it is checked with stand-ins). Either way, a create body rebuilt from the stored
+ * parts must resolve to exactly those parts, so every API rule applies; `expires_at` is not
+ * required to be in the future, since time has passed since it was saved. No message quotes a
+ * secret: API messages never do, and a difference is reported by its path only.
+ */
+function checkCredential(v: unknown, where: string, vaultArchived: boolean, ids: Set<string>, activeKeys: Map<string, string>): void {
+  const record = expectRecord(v, CREDENTIAL_KEYS, where);
+  const id = expectId(record.id, "vcrd", `${where}.id`, ids);
+  expectTimestamp(record.created_at, `${where}.created_at`);
+  expectTimestamp(record.updated_at, `${where}.updated_at`);
+  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  const archived = record.archived_at !== null;
+  if (vaultArchived && !archived) throw new StateEntryError(`${where}.archived_at`, "is null, but the vault is archived (archiving a vault archives its credentials)");
+  if (!isObj(record.auth)) throw new StateEntryError(`${where}.auth`, "is not an object");
+  if (archived && record.secrets !== null) throw new StateEntryError(`${where}.secrets`, "must be null: archiving a credential erases its secrets");
+  if (!archived && !isObj(record.secrets)) throw new StateEntryError(`${where}.secrets`, "is not an object");
+  const auth = record.auth;
+  const secrets = (archived ? placeholderSecrets(auth) : record.secrets) as CredentialSecrets;
+  const stored = { display_name: record.display_name, metadata: record.metadata, auth, secrets };
+  expectFixedPoint(stored, () => resolveCredentialCreate({ display_name: record.display_name, metadata: record.metadata, auth: authWithSecrets(auth, secrets) }, null), where);
+  if (archived) return;
+  const key = credentialKey(auth);
+  const holder = activeKeys.get(key);
+  if (holder !== undefined) throw new StateEntryError(`${where}.auth`, `${key} is also the key of ${holder}; keys are unique among a vault's active credentials`);
+  activeKeys.set(key, id);
+  if (activeKeys.size > VAULT_MAX_ACTIVE_CREDENTIALS) throw new StateEntryError(where, `is one active credential too many: a vault holds at most ${VAULT_MAX_ACTIVE_CREDENTIALS}`);
+}
+
+function checkVaults(list: unknown[]): void {
+  const ids = new Set<string>();
+  const credentialIds = new Set<string>();
+  list.forEach((v, i) => {
+    const where = `vaults[${i}]`;
+    const record = expectRecord(v, VAULT_KEYS, where);
+    expectId(record.id, "vlt", `${where}.id`, ids);
+    expectTimestamp(record.created_at, `${where}.created_at`);
+    expectTimestamp(record.updated_at, `${where}.updated_at`);
+    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    expectFixedPoint({ display_name: record.display_name, metadata: record.metadata }, resolveVaultCreate, where);
+    if (!Array.isArray(record.credentials)) throw new StateEntryError(`${where}.credentials`, "is not a list");
+    const activeKeys = new Map<string, string>();
+    record.credentials.forEach((c, j) => checkCredential(c, `${where}.credentials[${j}]`, record.archived_at !== null, credentialIds, activeKeys));
+  });
+}
+
 /** Check a parsed state file; throws StateEntryError naming the first bad entry. */
 export function checkSnapshot(parsed: unknown): StateSnapshot {
   if (!isObj(parsed) || parsed.format !== "agentform-local-state" || parsed.formatVersion !== 1) {
@@ -230,8 +282,10 @@ export function checkSnapshot(parsed: unknown): StateSnapshot {
   if (!Array.isArray(parsed.agents)) throw new StateEntryError("agents", "is not a list");
   if (!Array.isArray(parsed.environments)) throw new StateEntryError("environments", "is not a list");
   if (Object.hasOwn(parsed, "skills") && !Array.isArray(parsed.skills)) throw new StateEntryError("skills", "is not a list");
+  if (Object.hasOwn(parsed, "vaults") && !Array.isArray(parsed.vaults)) throw new StateEntryError("vaults", "is not a list");
   checkAgents(parsed.agents);
   checkEnvironments(parsed.environments);
   checkSkills((parsed.skills as unknown[] | undefined) ?? []);
+  checkVaults((parsed.vaults as unknown[] | undefined) ?? []);
   return parsed as unknown as StateSnapshot;
 }

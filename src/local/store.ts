@@ -1,7 +1,8 @@
 /**
- * The local control plane's state: agents with every version, environments, and skills (kept by
- * skills.ts). Records are kept in creation order (which is also the list order) with a by-id
- * index, so a list page costs O(page) and a cursor is just a position (see paging.ts).
+ * The local control plane's state: agents with every version, environments, skills (kept by
+ * skills.ts), and vaults with their credentials (kept by vaults.ts). Records are kept in creation
+ * order (which is also the list order) with a by-id index, so a list page costs O(page) and a
+ * cursor is just a position (see paging.ts).
  */
 import { badRequest, conflict, notFound } from "./api-error.js";
 import {
@@ -17,9 +18,10 @@ import {
   resolveEnvironmentUpdate,
   type EnvironmentConfig,
 } from "./environment-config.js";
-import { decodeCursor, pageOf, type Page } from "./paging.js";
+import { decodeCursor, pageOf, scopedList, type Page } from "./paging.js";
 import { SkillStore, type SkillRecord } from "./skills.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
+import { VaultStore, type VaultRecord } from "./vaults.js";
 
 export type { Page } from "./paging.js";
 
@@ -57,6 +59,8 @@ export interface StateSnapshot {
    * earlier versions of this server wrote and read.
    */
   skills?: SkillRecord[];
+  /** Written only when there are vaults, for the same reason; credentials (secrets included) sit inside their vault. */
+  vaults?: VaultRecord[];
 }
 
 /** The parsed query of `GET /v1/agents`. */
@@ -88,9 +92,12 @@ export class Store {
 
   /** Skills and their versions; commits go through onCommit, which is replaced after construction. */
   readonly skills: SkillStore;
+  /** Vaults and their credentials; commits go through onCommit too. */
+  readonly vaults: VaultStore;
 
   constructor(private readonly now: () => Date = () => new Date()) {
     this.skills = new SkillStore(() => this.onCommit(), now);
+    this.vaults = new VaultStore(() => this.onCommit(), now);
   }
 
   get agentCount(): number {
@@ -220,8 +227,8 @@ export class Store {
   /** Every version as a full agent object, oldest first (the real order is not documented). */
   listAgentVersions(id: string, limit: number, page: string | null): Page {
     const record = this.agentRecord(id);
-    const start = decodeCursor(`versions:${id.replace(/[^A-Za-z0-9_]/g, "")}`, page);
-    return pageOf(record.versions, start, limit, () => true, (v) => this.agentView(record, v), `versions:${id.replace(/[^A-Za-z0-9_]/g, "")}`);
+    const list = scopedList("versions", id);
+    return pageOf(record.versions, decodeCursor(list, page), limit, () => true, (v) => this.agentView(record, v), list);
   }
 
   // -- environments ----------------------------------------------------------------------------
@@ -324,7 +331,7 @@ export class Store {
 
   // -- persistence -----------------------------------------------------------------------------
 
-  /** The whole state as plain data (deleted environments, skills and skill versions left out). */
+  /** The whole state as plain data (deleted environments, skills, skill versions, vaults and credentials left out). */
   snapshot(): StateSnapshot {
     const snapshot: StateSnapshot = {
       format: "agentform-local-state",
@@ -334,6 +341,8 @@ export class Store {
     };
     const skills = this.skills.snapshot();
     if (skills.length > 0) snapshot.skills = skills;
+    const vaults = this.vaults.snapshot();
+    if (vaults.length > 0) snapshot.vaults = vaults;
     return snapshot;
   }
 
@@ -345,5 +354,6 @@ export class Store {
     this.environmentIndex = new Map(this.environments.map((r) => [r.id, r]));
     this.environmentNames = new Map(this.environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
     this.skills.load(snapshot.skills ?? []);
+    this.vaults.load(snapshot.vaults ?? []);
   }
 }

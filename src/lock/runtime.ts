@@ -33,6 +33,8 @@ export interface RuntimeLock {
   agent(name: string): AgentPin;
   /** The pin for a skill by its folder name; throws when the lockfile has no such skill. */
   skill(name: string): SkillPin;
+  /** The id of a vault by its display_name, for a session's or deployment's `vault_ids`; throws when the lockfile has no such vault. */
+  vaultId(name: string): string;
   /** The id of an environment by its manifest name; throws when the lockfile has no such environment. */
   environmentId(name: string): string;
   readonly project: string;
@@ -64,6 +66,33 @@ interface RawEntry {
  */
 export function loadLock(file?: string): RuntimeLock {
   const resolved = path.resolve(file ?? process.env.AGENTFORM_LOCKFILE ?? DEFAULT_FILE);
+  const data = readLockData(resolved);
+  // Lockfiles written before a kind existed have no map for it: every name is then unknown.
+  const entry = (map: string, kind: string, name: string, valid: (e: RawEntry) => boolean, add: string): RawEntry => {
+    const table = asRecord(data[map]);
+    const found = own(table, name);
+    if (found && valid(found)) return found;
+    throw new RuntimeLockError(`unknown-${kind}`, `The lockfile ${resolved} has no ${kind} named "${name}"${known(table)}. ${add} and run \`agentform apply\`, or fix the name.`);
+  };
+  const hasId = (e: RawEntry) => typeof e.id === "string";
+  return {
+    project: typeof data.project === "string" ? data.project : "",
+    target: typeof data.target === "string" ? data.target : "",
+    agent(name: string): AgentPin {
+      const e = entry("agents", "agent", name, (x) => hasId(x) && typeof x.version === "number", "Add a manifest for it");
+      return { type: "agent", id: e.id as string, version: e.version as number };
+    },
+    skill(name: string): SkillPin {
+      const e = entry("skills", "skill", name, (x) => hasId(x) && typeof x.version === "string", `Add skills/${name}/SKILL.md`);
+      return { type: "custom", skill_id: e.id as string, version: e.version as string };
+    },
+    vaultId: (name: string) => entry("vaults", "vault", name, hasId, "Add a manifest for it under vaults/").id as string,
+    environmentId: (name: string) => entry("environments", "environment", name, hasId, "Add a manifest for it").id as string,
+  };
+}
+
+/** The lockfile's top-level object, read and checked (JSON, an object, a major this reader knows). */
+function readLockData(resolved: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(resolved, "utf8");
@@ -80,10 +109,7 @@ export function loadLock(file?: string): RuntimeLock {
   try {
     data = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new RuntimeLockError(
-      "lockfile-invalid",
-      `The lockfile ${resolved} is not valid JSON. Restore it from git or rerun \`agentform apply\`.`,
-    );
+    throw new RuntimeLockError("lockfile-invalid", `The lockfile ${resolved} is not valid JSON. Restore it from git or rerun \`agentform apply\`.`);
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new RuntimeLockError("lockfile-invalid", `The lockfile ${resolved} is not a JSON object. Restore it from git.`);
@@ -97,47 +123,7 @@ export function loadLock(file?: string): RuntimeLock {
       `The lockfile ${resolved} has lockfileVersion ${JSON.stringify(version)}, but this reader understands version ${SUPPORTED_MAJOR}.x. Upgrade the agentform package this service depends on to the version that wrote the lockfile.`,
     );
   }
-  const agents = asRecord(data.agents);
-  const environments = asRecord(data.environments);
-  // Lockfiles written before skills existed have no map: every name is then unknown.
-  const skills = asRecord(data.skills);
-  const project = typeof data.project === "string" ? data.project : "";
-  const target = typeof data.target === "string" ? data.target : "";
-
-  return {
-    project,
-    target,
-    agent(name: string): AgentPin {
-      const entry = own(agents, name);
-      if (!entry || typeof entry.id !== "string" || typeof entry.version !== "number") {
-        throw new RuntimeLockError(
-          "unknown-agent",
-          `The lockfile ${resolved} has no agent named "${name}"${known(agents)}. Add a manifest for it and run \`agentform apply\`, or fix the name.`,
-        );
-      }
-      return { type: "agent", id: entry.id, version: entry.version };
-    },
-    skill(name: string): SkillPin {
-      const entry = own(skills, name);
-      if (!entry || typeof entry.id !== "string" || typeof entry.version !== "string") {
-        throw new RuntimeLockError(
-          "unknown-skill",
-          `The lockfile ${resolved} has no skill named "${name}"${known(skills)}. Add skills/${name}/SKILL.md and run \`agentform apply\`, or fix the name.`,
-        );
-      }
-      return { type: "custom", skill_id: entry.id, version: entry.version };
-    },
-    environmentId(name: string): string {
-      const entry = own(environments, name);
-      if (!entry || typeof entry.id !== "string") {
-        throw new RuntimeLockError(
-          "unknown-environment",
-          `The lockfile ${resolved} has no environment named "${name}"${known(environments)}. Add a manifest for it and run \`agentform apply\`, or fix the name.`,
-        );
-      }
-      return entry.id;
-    },
-  };
+  return data;
 }
 
 function asRecord(value: unknown): Record<string, RawEntry> {

@@ -287,7 +287,7 @@ function toManifest(report: FileReport): LoadedManifest {
     return { kind: report.kind, name, file: report.file, spec: folderSpec(report), settings: settingsOf(report.value!), locate: lazyLocator(report), uploads };
   }
   const { agentform: _settings, ...spec } = report.value!;
-  return { kind: report.kind, name: spec.name as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
+  return { kind: report.kind, name: spec[KINDS[report.kind].nameField] as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
 }
 
 export interface LoadProjectOptions {
@@ -465,7 +465,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     }
     // Rules also run over manifests with schema errors (they check shapes defensively), so
     // one run reports every problem; a manifest without a usable name is only a reference target.
-    if (!result.folder && typeof result.value.name !== "string") continue;
+    if (!result.folder && typeof result.value[KINDS[result.kind].nameField] !== "string") continue;
     loaded[result.kind].push(toManifest(result));
   }
   diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));

@@ -92,9 +92,9 @@ function checkNames(manifests: LoadedManifest[], kind: string, sink: RuleSink): 
   const byName = new Map<string, LoadedManifest[]>();
   for (const m of manifests) {
     if (m.name.trim() === "" || m.name.length > SHARED_LIMITS.nameLength) {
-      sink.add(m, ["name"], "AF-NAME-INVALID", `the ${kind} name must be 1 to ${SHARED_LIMITS.nameLength} characters and not blank`, `Give the ${kind} a short, unique name; it is its identity in the workspace.`);
+      sink.add(m, [nameField(m)], "AF-NAME-INVALID", `the ${kind} name must be 1 to ${SHARED_LIMITS.nameLength} characters and not blank`, `Give the ${kind} a short, unique name; it is its identity in the workspace.`);
     }
-    checkNameChars(m, ["name"], m.name, kind, sink);
+    checkNameChars(m, [nameField(m)], m.name, kind, sink);
     m.settings.previous_names.forEach((prev, i) => checkNameChars(m, ["agentform", "previous_names", i], prev, kind, sink));
     byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
   }
@@ -102,7 +102,7 @@ function checkNames(manifests: LoadedManifest[], kind: string, sink: RuleSink): 
     if (group.length < 2) continue;
     for (const m of group) {
       const others = group.filter((o) => o !== m).map((o) => o.file);
-      sink.add(m, ["name"], "AF-NAME-DUPLICATE", `${kind} name ${quote(name)} is also used by ${others.join(", ")}`, `Names identify ${kind}s in the workspace; give each manifest its own name.`);
+      sink.add(m, [nameField(m)], "AF-NAME-DUPLICATE", `${kind} name ${quote(name)} is also used by ${others.join(", ")}`, `Names identify ${kind}s in the workspace; give each manifest its own name.`);
     }
   }
 }
@@ -174,4 +174,9 @@ function checkMetadata(m: LoadedManifest, sink: RuleSink): void {
       sink.add(m, ["metadata", key], "AF-METADATA-VALUE", `metadata value for ${quote(key)} has ${value.length} characters; at most ${SHARED_LIMITS.metadataValueLength} are allowed`, "Shorten the value, or keep the data elsewhere and store a reference.");
     }
   }
+}
+
+/** The manifest field holding a resource's name (`display_name` for vaults). */
+function nameField(m: LoadedManifest): string {
+  return KINDS[m.kind].nameField;
 }

@@ -1,4 +1,6 @@
 /** A small fleet of manifests (plain data) and helpers to plan and apply it against a local control plane. */
+import { byKind, KIND_ORDER } from "../../src/kinds/index.js";
+import type { ByKind } from "../../src/kinds/types.js";
 import { createHash } from "node:crypto";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../../src/apply/index.js";
 import { withResilience } from "../../src/backends/resilient.js";
@@ -132,9 +134,14 @@ export function resilient(cp: LocalControlPlane, retryDelays: number[] = []): Co
  * which lists omit) by the CLI's own step, src/cli/workflow.ts `completeLive`.
  */
 export async function liveNow(backend: ControlPlane, f: Fleet, lock: Lockfile | null): Promise<LiveSets> {
-  const [agent, environment, skill] = await Promise.all([backend.list("agent"), backend.list("environment"), backend.list("skill")]);
-  const manifests = { agent: f.agents, environment: f.environments, skill: f.skills ?? [] };
-  return completeLive({ load: { manifests } as LoadResult, lock, target: { backend } as never }, { agent, environment, skill });
+  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind)));
+  const live = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveSets;
+  return completeLive({ load: { manifests: fleetManifests(f) } as LoadResult, lock, target: { backend } as never }, live);
+}
+
+/** The fleet's manifests by kind (none for the kinds it does not use). */
+function fleetManifests(f: Fleet): ByKind<LoadedManifest[]> {
+  return { ...byKind((): LoadedManifest[] => []), agent: f.agents, environment: f.environments, skill: f.skills ?? [] };
 }
 
 export async function planNow(backend: ControlPlane, f: Fleet, lock: Lockfile | null, options: Partial<{ adopt: boolean; prune: boolean; allowEmpty: boolean }> = {}): Promise<Plan> {
@@ -142,7 +149,7 @@ export async function planNow(backend: ControlPlane, f: Fleet, lock: Lockfile | 
     project: PROJECT,
     target: "default",
     origin: ORIGIN,
-    manifests: { agent: f.agents, environment: f.environments, skill: f.skills ?? [] },
+    manifests: fleetManifests(f),
     live: await liveNow(backend, f, lock),
     lock,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...options },

@@ -213,7 +213,7 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     const withoutExplain = await run(["plan"]);
     expect(withoutExplain.code).toBe(0);
     const baseline = cp.requestLog();
-    const isList = (e: { path: string }) => e.path === "/v1/agents" || e.path === "/v1/environments" || e.path === "/v1/skills";
+    const isList = (e: { path: string }) => e.path === "/v1/agents" || e.path === "/v1/environments" || e.path === "/v1/skills" || e.path === "/v1/vaults";
     expect(baseline.every((e) => e.method === "GET" && isList(e))).toBe(true);
     expect(withoutExplain.stdout).not.toMatch(/drift detail/);
 

@@ -1,4 +1,5 @@
 /** Shared by the property tests: a generated case written as a real project and loaded back. */
+import { KIND_ORDER } from "../../src/kinds/index.js";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
@@ -66,9 +67,9 @@ export async function writeGeneratedProject(
  * CLI's own step (lists omit the digests).
  */
 export async function listLive(backend: ControlPlane, load: LoadResult, lock: Lockfile | null): Promise<LiveSets> {
-  const [agent, environment, skill] = await Promise.all([backend.list("agent"), backend.list("environment"), backend.list("skill")]);
+  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind)));
   // completeLive reads only `load.manifests`, `lock` and `target.backend`.
-  return completeLive({ load, lock, target: { backend } as never }, { agent, environment, skill });
+  return completeLive({ load, lock, target: { backend } as never }, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveSets);
 }
 
 /** The files apply uploads, by plan address (as the CLI's apply passes them to applyPlan). */

@@ -113,7 +113,7 @@ describe("the same fleet through a remote target counts its requests", () => {
     expect(log.filter((e) => e.write)).toEqual([]);
     // Reads are list calls only: one page of agents, one of environments.
     // One list per kind, and the content of the example's one skill (never taken from the lockfile).
-    expect(log.map((e) => `${e.method} ${e.path.replace(/\/v1\/skills\/.+\/content$/, "/v1/skills/…/content")}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills", "GET /v1/skills/…/content"]);
+    expect(log.map((e) => `${e.method} ${e.path.replace(/\/v1\/skills\/.+\/content$/, "/v1/skills/…/content")}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills", "GET /v1/skills/…/content", "GET /v1/vaults"]);
     const lockAfter = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
     expect(lockAfter).toEqual(lockBefore);
   });

@@ -13,7 +13,7 @@ const environment = kindSpec("environment");
 
 describe("the registry", () => {
   it("lists kinds in dependency order, each spec under its own name, with its own lockfile map and folder", () => {
-    expect(KIND_ORDER).toEqual(["environment", "skill", "agent"]);
+    expect(KIND_ORDER).toEqual(["environment", "skill", "vault", "agent"]);
     for (const kind of KIND_ORDER) {
       expect(KINDS[kind].kind).toBe(kind);
       expect(KINDS[kind].schema).toBe(kind);
@@ -33,6 +33,8 @@ describe("the registry", () => {
     expect([...basisKinds].sort()).toEqual([...KIND_ORDER].sort());
     const lock = read("lockfile");
     for (const kind of KIND_ORDER) expect(Object.keys(lock.properties)).toContain(KINDS[kind].lockKey);
+    const project = read("project");
+    for (const kind of KIND_ORDER) expect(Object.keys(project.properties.paths.properties)).toContain(KINDS[kind].folder);
   });
 
   it("a kind only references kinds registered before it (or itself), so planning in registry order sees every target", () => {

@@ -24,7 +24,7 @@ const digest = (c: string) => `sha256:${createHash("sha256").update(c).digest("h
 
 /** Maps a later minor adds for other resource kinds; no reader in this checkout understands them. */
 const unknownKinds = {
-  vaults: { main: { id: "vlt_01" } },
+  widgets: { main: { id: "wdg_01" } },
   memoryStores: {},
   deployments: { prod: { agents: ["triage"], note: "ünïcode, \"quotes\" and\nnewlines" } },
 };
@@ -77,7 +77,7 @@ describe("the runtime reader released in 0.1.0", () => {
 
 describe("the current reader", () => {
   const v10 = (over: Record<string, unknown> = {}) => {
-    const { skills: _s, vaults: _v, memoryStores: _m, deployments: _d, ...known } = JSON.parse(serializeLock(currentLock())) as Record<string, unknown>;
+    const { skills: _s, widgets: _v, memoryStores: _m, deployments: _d, ...known } = JSON.parse(serializeLock(currentLock())) as Record<string, unknown>;
     return JSON.stringify({ ...known, lockfileVersion: 1, ...over }, null, 2) + "\n";
   };
 
@@ -180,6 +180,6 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
     const after = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile & typeof unknownKinds;
     expect(after.agents.triage!.version).toBe(2);
     expect(after.lockfileVersion).toBe(1.1);
-    expect({ vaults: after.vaults, memoryStores: after.memoryStores, deployments: after.deployments }).toEqual(unknownKinds);
+    expect({ widgets: after.widgets, memoryStores: after.memoryStores, deployments: after.deployments }).toEqual(unknownKinds);
   });
 });

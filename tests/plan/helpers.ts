@@ -82,7 +82,7 @@ export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironmen
   } as unknown as LiveEnvironment;
 }
 
-export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills">>): Lockfile {
+export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills" | "vaults">>): Lockfile {
   return {
     lockfileVersion: 1.1,
     project: PROJECT,
@@ -91,6 +91,7 @@ export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments"
     agents: parts.agents ?? {},
     environments: parts.environments ?? {},
     skills: parts.skills ?? {},
+    vaults: parts.vaults ?? {},
   };
 }
 
@@ -108,8 +109,8 @@ export function planInput(parts: {
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [] },
-    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [] },
+    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [], vault: [] },
+    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [], vault: [] },
     lock: parts.lock ?? null,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };

@@ -147,21 +147,7 @@ export function agentFindings(f: Findings, before: Obj | null, after: Obj): void
   for (const name of Object.keys(obj(at.custom))) {
     if (!(name in bc)) f.add("custom-tool-added", creating ? "notable" : "broadening", `/tools/custom/${escapePointer(name)}`, `custom tool ${name} added`);
   }
-  // Skills.
-  const bsk = obj(before?.skills);
-  for (const [key, entry] of Object.entries(obj(after.skills))) {
-    if (!Object.hasOwn(bsk, key)) {
-      f.add("skill-added", creating ? "notable" : "broadening", `/skills/${escapePointer(key)}`, `skill ${key} added`);
-      continue;
-    }
-    // Another version of a skill is other code in the container. A re-pin that follows the
-    // skill's latest version is dropped by the planner: the skill's own finding covers it.
-    const was = obj(bsk[key]).version;
-    const now = obj(entry).version;
-    if (was !== undefined && now !== undefined && was !== now) {
-      f.add("skill-changed", "notable", `/skills/${escapePointer(key)}/version`, `skill ${key} pinned at version ${String(now)} (was ${String(was)})`);
-    }
-  }
+  skillFindings(f, before, after, creating);
   // Execution identity.
   const bei = obj(before?.execution_identity);
   const aei = obj(after.execution_identity);
@@ -206,6 +192,24 @@ function multiagentFindings(f: Findings, before: unknown, after: unknown): void 
       if (!(k in obj(b.predefined_agents))) {
         f.add("multiagent-enabled", "broadening", `/multiagent/${m}/predefined_agents/${escapePointer(k)}`, `${m}: predefined agent ${k} added`);
       }
+    }
+  }
+}
+
+/** Skills added, and skills now pinned at another version (other code in the container). */
+function skillFindings(f: Findings, before: Obj | null, after: Obj, creating: boolean): void {
+  const bsk = obj(before?.skills);
+  for (const [key, entry] of Object.entries(obj(after.skills))) {
+    if (!Object.hasOwn(bsk, key)) {
+      f.add("skill-added", creating ? "notable" : "broadening", `/skills/${escapePointer(key)}`, `skill ${key} added`);
+      continue;
+    }
+    // Another version of a skill is other code in the container. A re-pin that follows the
+    // skill's latest version is dropped by the planner: the skill's own finding covers it.
+    const was = obj(bsk[key]).version;
+    const now = obj(entry).version;
+    if (was !== undefined && now !== undefined && was !== now) {
+      f.add("skill-changed", "notable", `/skills/${escapePointer(key)}/version`, `skill ${key} pinned at version ${String(now)} (was ${String(was)})`);
     }
   }
 }

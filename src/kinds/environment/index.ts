@@ -11,6 +11,7 @@ const CREATE_FIELDS = ["name", "description", "config", "scope", "metadata"];
 export const environmentKind: KindSpec<"environment"> = {
   kind: "environment",
   schema: "environment",
+  nameField: "name",
   folder: "environments",
   layout: "file",
   extensions: [".yaml", ".yml"],

@@ -1,0 +1,57 @@
+/**
+ * The vault kind: a named container of credentials, owned through its metadata marker,
+ * unversioned (digest-checked before each write), updated in place. Its identity is its
+ * `display_name`, as the API names it. Credentials are not managed yet: a vault manifest holds
+ * `display_name` and `metadata`, and credentials made in the Console stay as they are.
+ */
+import type { KindSpec } from "../spec.js";
+import { canonicalMetadata, createFieldsOf, minimalManifest, type Obj } from "../values.js";
+
+function canonicalVault(src: Obj): Obj {
+  return { display_name: src.display_name ?? null, metadata: canonicalMetadata(src.metadata) };
+}
+
+export const vaultKind: KindSpec<"vault"> = {
+  kind: "vault",
+  schema: "vault",
+  nameField: "display_name",
+  folder: "vaults",
+  layout: "file",
+  extensions: [".yaml", ".yml"],
+  // Only vaults are named by display_name among file-layout kinds.
+  looksLike: (value, markdown) => !markdown && "display_name" in value && !("model" in value),
+  ownership: "marker",
+  referencedFrom: "A reference",
+  concurrency: "digest",
+  limitedInFlight: false,
+  emptyMetadataDeletes: false,
+  lockKey: "vaults",
+  versioned: false,
+  lockVersion: "none",
+  pinOf: () => undefined,
+  // The API's vault has display_name (its identity here).
+  fromApi: (raw) => ({ ...raw, name: raw.display_name }) as never,
+  uploads: false,
+  renamable: true,
+  removal: "archive",
+  deletable: true,
+  versionOf: () => undefined,
+  runtimePin: (entry) => ({ id: entry.id }),
+  updateImpact: "in-place",
+  wholeFields: new Set(),
+  canonicalDesired: (spec) => canonicalVault(spec),
+  canonicalLive: (live) => canonicalVault(live as unknown as Obj),
+  resolveRefs: (spec) => spec,
+  createFields: (spec) => createFieldsOf(spec, {}),
+  fieldBody: (field, desired) => desired[field] ?? null,
+  // A vault on its own widens nothing: its credentials do, and they will have their review.
+  reviewSecurity: () => undefined,
+  references: () => [],
+  liveReferenceIds: () => [],
+  followedRefKey: () => null,
+  rules: () => undefined,
+  toManifest: (live) => {
+    const raw = live as unknown as Obj;
+    return minimalManifest(raw, ["display_name", "metadata"], (spec) => canonicalVault(spec), canonicalVault(raw));
+  },
+};

@@ -50,7 +50,7 @@ export function registerLock(program: Command, ctx: CommandContext): void {
 
   lock
     .command("get")
-    .description("Print a pin from the lockfile as JSON: agent → {type, id, version}; environment → {id}.")
+    .description("Print a pin from the lockfile as JSON: agent → {type, id, version}; skill → {type, skill_id, version}; environment, vault → {id}.")
     .addArgument(new Argument("<kind>", "what to look up").choices(Object.keys(KINDS)))
     .argument("<name>", "the manifest name")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")

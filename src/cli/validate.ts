@@ -17,7 +17,7 @@ interface ValidateFlags {
 export function registerValidate(program: Command, ctx: CommandContext): void {
   program
     .command("validate")
-    .description("Check agent and environment manifests offline: YAML, JSON Schema and agentform's rules.")
+    .description("Check manifests (agents, environments, skills, vaults) offline: YAML, JSON Schema and agentform's rules.")
     .argument("[paths...]", "manifest files or folders to check (default: the folders in agentform.yaml)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")

@@ -31,6 +31,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly kind: K;
   /** The JSON Schema manifests of this kind are validated against (schemas/<schema>.schema.json). */
   readonly schema: K;
+  /** The longest name the API accepts, in characters (code points, as the API counts them). */
+  readonly maxNameLength: number;
   /** The manifest field holding the resource's name, its identity: `name`, or `display_name` for kinds the API names that way (vaults). */
   readonly nameField: "name" | "display_name";
   /** The default manifest folder (and its key under `paths:` in agentform.yaml). */
@@ -103,6 +105,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly renamable: boolean;
   /** What prune does with a resource no manifest wants: archive it (reversible use stops), or delete it (kinds without archive). */
   readonly removal: "archive" | "delete";
+  /** What else a removal takes with it, shown on the plan entry (a vault's credentials). */
+  readonly removalNote?: string;
   /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */
   runtimePin(entry: { id: string; version?: number | string }): Record<string, unknown>;
   /** The version a live resource is at, for kinds with versions (recorded in the lockfile, pinned by references). */

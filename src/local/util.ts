@@ -55,10 +55,12 @@ export function expectArray(v: unknown, where: string): unknown[] {
 /** The value as a string within the length bounds, or a 400 naming `where`. */
 export function expectString(v: unknown, where: string, opts: { min?: number; max?: number } = {}): string {
   if (typeof v !== "string") throw badRequest(`${where}: Input should be a string`);
-  if (opts.min !== undefined && v.length < opts.min) {
+  // Characters are code points (an emoji is one), the way agentform's own checks count them.
+  const length = opts.min === undefined && opts.max === undefined ? 0 : [...v].length;
+  if (opts.min !== undefined && length < opts.min) {
     throw badRequest(`${where}: must be at least ${opts.min} character${opts.min === 1 ? "" : "s"}`);
   }
-  if (opts.max !== undefined && v.length > opts.max) throw badRequest(`${where}: must be at most ${opts.max} characters`);
+  if (opts.max !== undefined && length > opts.max) throw badRequest(`${where}: must be at most ${opts.max} characters`);
   return v;
 }
 

@@ -21,7 +21,6 @@ const SHARED_LIMITS = {
   metadataKeys: 15,
   metadataKeyLength: 64,
   metadataValueLength: 512,
-  nameLength: 256,
 } as const;
 
 /** Every API limit agentform checks, in one table for callers (each kind's own live with its rules). */
@@ -71,16 +70,17 @@ export function checkRules(manifests: ByKind<LoadedManifest[]>, options: RuleOpt
 }
 
 /**
- * C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates: in a name
+ * C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional embeddings,
+ * overrides and isolates: in a name
  * they make two different resources print alike (or a name print as something else entirely)
  * in plans, logs and the lockfile.
  */
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** The name quoted with every control character as an escape, so the message shows where they are without carrying them. */
 function escapeControls(name: string): string {
   // JSON.stringify already escapes C0; DEL, C1 and the bidi controls it leaves as they are.
-  return JSON.stringify(name).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  return JSON.stringify(name).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }
 
 function checkNameChars(m: LoadedManifest, segments: Array<string | number>, name: string, kind: string, sink: RuleSink): void {
@@ -91,8 +91,10 @@ function checkNameChars(m: LoadedManifest, segments: Array<string | number>, nam
 function checkNames(manifests: LoadedManifest[], kind: string, sink: RuleSink): void {
   const byName = new Map<string, LoadedManifest[]>();
   for (const m of manifests) {
-    if (m.name.trim() === "" || m.name.length > SHARED_LIMITS.nameLength) {
-      sink.add(m, [nameField(m)], "AF-NAME-INVALID", `the ${kind} name must be 1 to ${SHARED_LIMITS.nameLength} characters and not blank`, `Give the ${kind} a short, unique name; it is its identity in the workspace.`);
+    const max = KINDS[m.kind].maxNameLength;
+    // Characters as the API counts them: code points, so an emoji is one.
+    if (m.name.trim() === "" || [...m.name].length > max) {
+      sink.add(m, [nameField(m)], "AF-NAME-INVALID", `the ${kind} name must be 1 to ${max} characters and not blank`, `Give the ${kind} a short, unique name; it is its identity in the workspace.`);
     }
     checkNameChars(m, [nameField(m)], m.name, kind, sink);
     m.settings.previous_names.forEach((prev, i) => checkNameChars(m, ["agentform", "previous_names", i], prev, kind, sink));

@@ -162,6 +162,8 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
   const impact = r.action === "create" || r.action === "archive" ? "" : `, impact ${r.impact}`;
   const lines = [`${paint(markerColor(m), m)} ${paint("bold", r.address)}: ${actionLabel(r)}${impact}${where}`];
   if (r.action === "adopt") lines.push(`    takes ownership: ${ownershipNote(r)}`);
+  const removalNote = r.action === kindSpec(r.kind).removal ? kindSpec(r.kind).removalNote : undefined;
+  if (removalNote) lines.push(`    ${paint("yellow", "!")} ${removalNote}`);
   const drift = driftNote(r);
   if (drift) lines.push(`    ${paint("yellow", "!")} drift: ${drift}`);
   if (explain && r.drift?.changes && r.drift.changes.length > 0) {
@@ -315,6 +317,8 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
   const drift = driftNote(r);
   if (drift) parts.push(`⚠️ Drift: ${escapeMarkdown(drift)}`, "");
   if (r.action === "adopt") parts.push(`Takes ownership: ${ownershipNote(r)}.`, "");
+  const removalNote = r.action === kindSpec(r.kind).removal ? kindSpec(r.kind).removalNote : undefined;
+  if (removalNote) parts.push(`⚠️ ${escapeMarkdown(removalNote)}.`, "");
   if (r.repinReasons?.length) parts.push(`Re-pinned because ${r.repinReasons.map(escapeMarkdown).join(", ")} moved.`, "");
   if (r.dependsOn.length) parts.push(`Applied after ${r.dependsOn.map(escapeMarkdown).join(", ")}.`, "");
   if (detail === "full") {

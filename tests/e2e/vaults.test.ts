@@ -59,8 +59,25 @@ describe("vaults", () => {
 
     const { rm } = await import("node:fs/promises");
     await rm(path.join(p.dir, "vaults", "github.yaml"));
+    const plan = await p.run("plan", "--prune", "--allow-empty");
+    expect(plan.stdout).toContain("archiving a vault also archives every credential in it");
+    const markdown = await p.run("plan", "--prune", "--allow-empty", "--format", "markdown");
+    expect(markdown.stdout).toContain("archiving a vault also archives every credential in it");
     const pruned = await p.run("apply", "--prune", "--allow-empty", "--auto-approve");
     expect(pruned.code).toBe(0);
     expect((await client.beta.vaults.retrieve(made.id)).archived_at).not.toBeNull();
   });
+
+  it("a vault file named outside vaults/ is recognised as a vault; names count characters as the API does", async () => {
+    const emoji = "🔐".repeat(200);
+    const p = (project = await cliProject({ "vaults/keys.yaml": `display_name: "${emoji}"\n`, "elsewhere/z.yaml": "display_name: zz\n" }));
+    const outside = await p.run("validate", path.join(p.dir, "elsewhere/z.yaml"));
+    expect(outside.stdout).toContain("1 vault valid");
+    expect(outside.code).toBe(0);
+    const applied = await p.run("apply", "--auto-approve");
+    expect(applied.stderr).toBe("");
+    expect(applied.code).toBe(0);
+    expect(Object.keys((await lockOf(p)).vaults)).toEqual([emoji]);
+  });
 });
+

@@ -45,6 +45,8 @@ describe("names and references", () => {
     ["a left-to-right embedding", "\u202a"],
     ["a first-strong isolate", "\u2068"],
     ["a pop-directional isolate", "\u2069"],
+    ["a line separator", "\u2028"],
+    ["a paragraph separator", "\u2029"],
   ])("rejects a name holding %s, without printing the character", (_what, char) => {
     const diags = rules([agent({ name: `bill${char}ing` })], [env({ name: `sand${char}box` })]);
     expect(diags.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual([`agents/bill${char}ing.yaml name AF-NAME-CONTROL-CHAR`, `environments/sand${char}box.yaml name AF-NAME-CONTROL-CHAR`]);
@@ -215,3 +217,24 @@ describe("did you mean", () => {
     expect(didYouMean("kubernetes", ["bash", "read"])).toBeUndefined();
   });
 });
+
+describe("name lengths, per kind, in characters as the API counts them", () => {
+  const vault = (displayName: string): LoadedManifest => ({
+    kind: "vault",
+    name: displayName,
+    file: "vaults/v.yaml",
+    spec: { display_name: displayName },
+    settings: { previous_names: [], adopt: false, ignore: [] },
+    locate: () => ({ line: 1, column: 1 }),
+  });
+  const check = (v: LoadedManifest) => checkRules({ agent: [], environment: [], skill: [], vault: [v] }).map((d) => `${d.path} ${d.code}`);
+
+  it("a vault's display_name holds at most 255 characters (agents 256), counted as code points", () => {
+    expect(check(vault("a".repeat(255)))).toEqual([]);
+    expect(check(vault("a".repeat(256)))).toEqual(["display_name AF-NAME-INVALID"]);
+    expect(codes([agent({ name: "a".repeat(256) })])).toEqual([]);
+    // 200 emoji are 200 characters (400 UTF-16 units): allowed.
+    expect(check(vault("😀".repeat(200)))).toEqual([]);
+  });
+});
+

@@ -12,6 +12,7 @@ const CREATE_FIELDS = ["name", "description", "model", "system", "tools", "mcp_s
 export const agentKind: KindSpec<"agent"> = {
   kind: "agent",
   schema: "agent",
+  maxNameLength: 256,
   nameField: "name",
   folder: "agents",
   // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).

@@ -11,11 +11,13 @@ const CREATE_FIELDS = ["name", "description", "config", "scope", "metadata"];
 export const environmentKind: KindSpec<"environment"> = {
   kind: "environment",
   schema: "environment",
+  maxNameLength: 256,
   nameField: "name",
   folder: "environments",
   layout: "file",
   extensions: [".yaml", ".yml"],
-  looksLike: (value, markdown) => !markdown && !("model" in value),
+  // Agents have a model, vaults a display_name; what has neither is an environment.
+  looksLike: (value, markdown) => !markdown && !("model" in value) && !("display_name" in value),
   ownership: "marker",
   // Nothing pins an environment's version: environments have none.
   referencedFrom: "A reference",

@@ -14,6 +14,7 @@ import { skillFindings } from "./security.js";
 export const skillKind: KindSpec<"skill"> = {
   kind: "skill",
   schema: "skill",
+  maxNameLength: 64,
   nameField: "name",
   folder: "skills",
   layout: "folder",

@@ -14,6 +14,7 @@ function canonicalVault(src: Obj): Obj {
 export const vaultKind: KindSpec<"vault"> = {
   kind: "vault",
   schema: "vault",
+  maxNameLength: 255,
   nameField: "display_name",
   folder: "vaults",
   layout: "file",
@@ -34,6 +35,7 @@ export const vaultKind: KindSpec<"vault"> = {
   uploads: false,
   renamable: true,
   removal: "archive",
+  removalNote: "archiving a vault also archives every credential in it (their secrets are erased; sessions using them fail)",
   deletable: true,
   versionOf: () => undefined,
   runtimePin: (entry) => ({ id: entry.id }),

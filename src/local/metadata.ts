@@ -28,7 +28,8 @@ export function checkMetadataLimits(metadata: Record<string, string>, errorCode:
 export function createMetadata(v: unknown, errorCode: string | undefined): Record<string, string> {
   if (v === undefined || v === null) return {};
   if (!isObj(v)) throw badRequest("metadata: Input should be an object", errorCode);
-  const out: Record<string, string> = {};
+  // Prototype-free, so a key named "__proto__" is stored like any other, not swallowed by a setter.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, value] of Object.entries(v)) {
     if (typeof value !== "string") throw badRequest(`metadata.${k}: Input should be a string`, errorCode);
     out[k] = value;
@@ -50,7 +51,7 @@ export function patchMetadata(
 ): Record<string, string> {
   if (v === undefined || v === null) return stored;
   if (!isObj(v)) throw badRequest("metadata: Input should be an object", errorCode);
-  const out: Record<string, string> = { ...stored };
+  const out: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, stored);
   for (const [k, value] of Object.entries(v as Obj)) {
     if (value === null || (value === "" && options.emptyDeletes)) delete out[k];
     else if (typeof value === "string") out[k] = value;

@@ -37,6 +37,16 @@ describe("environments", () => {
     expect(ok.scope).toBe("organization");
   });
 
+  it("metadata keys named like Object.prototype members are stored, patched and deleted like any other", async () => {
+    const metadata = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
+    const env = await h.client.beta.environments.create({ name: "proto-keys", metadata });
+    expect(Object.keys(env.metadata).sort()).toEqual(["__proto__", "constructor"]);
+    const patched = await h.client.beta.environments.update(env.id, { metadata: JSON.parse('{"__proto__":"q","constructor":null}') as Record<string, string | null> });
+    expect(JSON.stringify(patched.metadata)).toBe('{"__proto__":"q"}');
+    const read = await h.client.beta.environments.retrieve(env.id);
+    expect(JSON.stringify(read.metadata)).toBe('{"__proto__":"q"}');
+  });
+
   it("update: omitted keeps, limited fields keep, description \"\" stays \"\", metadata null and \"\" delete", async () => {
     const env = await h.client.beta.environments.create({
       name: "upd",

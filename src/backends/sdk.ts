@@ -19,7 +19,7 @@ import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
 import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
-import { bodyName, checkLive, checkPage, isId } from "./shape.js";
+import { bodyName, checkCreated, checkLive, checkPage, isId } from "./shape.js";
 import { contentDigests, uploadDigests } from "./skill-content.js";
 import type {
   ConnectionSettings,
@@ -107,7 +107,7 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
       const operation = `create ${kind} ${describeName(kind, body)}`;
-      return call(operation, async () => checkLive(kind, await ops[kind].create(body, operation), operation));
+      return call(operation, async () => checkCreated(kind, checkLive(kind, await ops[kind].create(body, operation), operation), body, operation));
     },
 
     async update<K extends ResourceKind>(kind: K, id: string, body: RequestBody, updateOptions: { expectedVersion?: number } = {}): Promise<LiveOf<K>> {

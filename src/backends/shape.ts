@@ -44,6 +44,17 @@ export function checkLive<K extends ResourceKind>(kind: K, value: unknown, opera
   return live;
 }
 
+/**
+ * A create's answer must describe what was asked for: a resource of another name is not the one
+ * requested (a confused proxy, a broken server), and recording it under this name would be wrong.
+ */
+export function checkCreated<K extends ResourceKind>(kind: K, live: LiveOf<K>, body: RequestBody, operation: string): LiveOf<K> {
+  const asked = bodyName(kind, body);
+  const got = (live as unknown as { name: string }).name;
+  if (asked !== undefined && got !== asked) throw invalid(operation, `the ${kind} in the response is named ${JSON.stringify(got.slice(0, 100))}, not ${JSON.stringify(asked.slice(0, 100))} as requested`);
+  return live;
+}
+
 /** Whether `value` looks like an id (see ID_PATTERN): checked before one goes into a request path. */
 export function isId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);
@@ -68,9 +79,8 @@ function liveProblem<K extends ResourceKind>(kind: K, live: LiveOf<K>): string |
   if (typeof obj.name !== "string") return "has no name";
   if (spec.concurrency === "version" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
   if (spec.concurrency === "pin") {
-    // What references pin and apply compares before each write: a version id (or number).
-    const pin = spec.pinOf(live);
-    if (!(isId(pin) || (Number.isSafeInteger(pin) && (pin as number) >= 1))) return "has no valid latest version";
+    // What references pin and apply compares before each write: a version id (the API's is a string).
+    if (!isId(spec.pinOf(live))) return "has no valid latest version";
   }
   return undefined;
 }

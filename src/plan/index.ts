@@ -76,7 +76,7 @@ function matchKind(
   const manifestNames = new Set(manifests.map((m) => m.name));
   const matches: Match[] = [];
   for (const manifest of sortByName(manifests)) {
-    const byNames = findByNames(kind, manifest, byName, claimed);
+    const byNames = findByNames(kind, manifest, byName, claimed, ownValue(locked, manifest.name)?.id);
     if ("refusal" in byNames) {
       refusals.push(byNames.refusal);
       continue;
@@ -110,9 +110,14 @@ function findByNames(
   manifest: LoadedManifest,
   byName: ReadonlyMap<string, Live[]>,
   claimed: ReadonlySet<string>,
+  lockedId: string | undefined,
 ): { found: Live | null; renamedFrom?: string } | { refusal: Refusal } {
+  const spec = kindSpec(kind);
   for (const name of [manifest.name, ...manifest.settings.previous_names]) {
-    const hits = (byName.get(name) ?? []).filter((l) => !claimed.has(l.id));
+    let hits = (byName.get(name) ?? []).filter((l) => !claimed.has(l.id));
+    // Names of lockfile-owned kinds are not unique in the API (skills): the lockfile's id, which
+    // is the whole ownership record, tells this project's one from another of the same name.
+    if (hits.length > 1 && spec.ownership === "lockfile" && hits.some((h) => h.id === lockedId)) hits = hits.filter((h) => h.id === lockedId);
     if (hits.length > 1) {
       const ids = hits.map((h) => h.id).sort();
       return {
@@ -120,7 +125,7 @@ function findByNames(
           address: address(kind, manifest.name),
           code: "duplicate-live-name",
           message: `${hits.length} live ${kind}s are named "${name}" (${ids.join(", ")}); agentform cannot tell which one ${manifest.file} describes.`,
-          hint: `Archive or rename all but one of them in the Console or with the API, then plan again.`,
+          hint: `${spec.removal === "delete" ? "Delete" : "Archive or rename"} all but one of them in the Console or with the API, then plan again.`,
           ids,
         },
       };

@@ -414,3 +414,22 @@ describe("resilience: an ambiguous skill create is reported, never adopted or re
     expect(retries).toEqual([]);
   });
 });
+
+describe("sdk backend: a create answer must describe what was asked for", () => {
+  it("refuses a skill created under another display_name, and a latest version that is a number", async () => {
+    const server = await hostileServer({ "/v1/skills": json({ ...SKILL, display_name: "other" }), [`/v1/skills/${SKILL.id}`]: json({ ...SKILL, latest_version_id: 12345 }) });
+    try {
+      const backend = createSdkBackend({ baseUrl: server.baseUrl, apiKey: "test-key" }, { timeoutMs: 5_000 });
+      const bytes = strToU8("---\nname: h\ndescription: d\n---\n");
+      const created = await failure(backend.create("skill", { display_name: "h", files: [{ path: "h/SKILL.md", sha256: sha(bytes), bytes }] }), BackendError);
+      expect(created.code).toBe("response-invalid");
+      expect(created.message).toContain('named "other", not "h"');
+      const numeric = await failure(backend.get("skill", SKILL.id), BackendError);
+      expect(numeric.message).toContain("has no valid latest version");
+      expect(server.paths.filter((p) => p.includes("/content"))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+

@@ -7,12 +7,12 @@
 import { BackendError } from "../backends/errors.js";
 import type { ControlPlane } from "../backends/types.js";
 import { OperationalError, SafetyError } from "../errors.js";
-import { kindSpec, pinOf, versionOf } from "../kinds/index.js";
+import { addressOf, kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
 import type { RequestBody } from "../kinds/types.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
-import { pinKey, type LockBook } from "./lockbook.js";
+import type { LockBook } from "./lockbook.js";
 import type { UploadFile } from "../manifest/types.js";
 import { createHash } from "node:crypto";
 
@@ -147,7 +147,7 @@ async function checkVersionBasis(entry: PlannedResource, id: string, backend: Co
  */
 function resolveRefs(entry: PlannedResource, body: RequestBody, book: LockBook): RequestBody {
   return kindSpec(entry.kind).resolveRefs(body, ({ kind, name, version: explicit }): ResolvedRef => {
-    const pin = book.pins.get(pinKey(kind, name));
+    const pin = book.pins.get(addressOf(kind, name));
     if (!pin) {
       throw new OperationalError("unresolved-reference", `${entry.address} refers to "${name}", which has no id yet.`, {
         hint: `Make sure "${name}" has a manifest and applied successfully, then run \`agentform plan\` again.`,

@@ -5,7 +5,7 @@
  * save is in flight share the next one (one fsync for many writes on large applies); every write
  * still waits for a save that includes it before it is reported done.
  */
-import { KINDS, kindSpec, pinOf as pinOfLive, versionOf } from "../kinds/index.js";
+import { addressOf, KINDS, kindSpec, pinOf as pinOfLive, versionOf } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { cloneLock } from "../lock/io.js";
 import { lockTable, type LockedEntry } from "../lock/table.js";
@@ -20,11 +20,6 @@ export interface Pin {
   version?: number | string;
 }
 
-/** The key of a pin: the resource's plan address. */
-export function pinKey(kind: ResourceKind, name: string): string {
-  return `${kind}.${name}`;
-}
-
 export class LockBook {
   readonly lock: Lockfile;
   /** Counts changes to `lock`; comparing counters is much cheaper than serializing a big lockfile. */
@@ -32,7 +27,7 @@ export class LockBook {
   savedChanges = 0;
   saveFailed = false;
   /**
-   * Pins by address: locked pins, then what the plan saw for unchanged resources, then (as
+   * Pins by plan address: locked pins, then what the plan saw for unchanged resources, then (as
    * entries complete) the ids and versions this run wrote.
    */
   readonly pins = new Map<string, Pin>();
@@ -50,7 +45,7 @@ export class LockBook {
   /** Seed the pins from the lockfile and from the plan's unchanged entries. */
   seedPins(resources: readonly PlannedResource[]): void {
     for (const kind of Object.keys(KINDS) as ResourceKind[]) {
-      for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) this.pins.set(pinKey(kind, name), pinOf(entry.id, entry.version));
+      for (const [name, entry] of Object.entries(lockTable(this.lock, kind))) this.pins.set(addressOf(kind, name), pinOf(entry.id, entry.version));
     }
     for (const r of resources) {
       if (r.request === null && r.id && r.basis) this.pins.set(r.address, pinOf(r.id, r.basis.version ?? r.basis.pin));
@@ -81,7 +76,7 @@ export class LockBook {
   /**
    * Entries without a request still get their lockfile entry, from what the plan observed.
    * `files`: for uploading kinds, the digests of the manifest's files, which live equals (there
-   * is no change), recorded so the next refresh need not download them.
+   * is no change), recorded for people and runtimes (a plan never reads them back: see completeLive).
    */
   recordUnchanged(entry: PlannedResource, files?: Record<string, string>): void {
     const table = lockTable(this.lock, entry.kind);

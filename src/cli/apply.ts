@@ -4,7 +4,7 @@
  * against a fresh plan and refused when any input or live basis moved.
  */
 import type { UploadFile } from "../manifest/types.js";
-import { KIND_ORDER } from "../kinds/index.js";
+import { addressOf, KIND_ORDER } from "../kinds/index.js";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
@@ -287,6 +287,6 @@ function incompleteMessage(result: ApplyResult, lockName: string): string {
 
 /** The files each uploading manifest read from disk, by plan address (`<kind>.<name>`). */
 function uploadsOf(ws: Workspace): (address: string) => ReadonlyArray<UploadFile> | undefined {
-  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(KIND_ORDER.flatMap((kind) => ws.load.manifests[kind].map((m) => [`${kind}.${m.name}`, m.uploads] as const)));
+  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(KIND_ORDER.flatMap((kind) => ws.load.manifests[kind].map((m) => [addressOf(kind, m.name), m.uploads] as const)));
   return (address) => byAddress.get(address);
 }

@@ -16,13 +16,13 @@ import type { ProjectConfig } from "../manifest/types.js";
 import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
-import { KIND_ORDER, KINDS, kindSpec, versionOf } from "../kinds/index.js";
-import { lockTable } from "../lock/table.js";
+import { KIND_ORDER, KINDS, kindSpec } from "../kinds/index.js";
+import { lockedVersions, lockTable } from "../lock/table.js";
 import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
-import { completeLive, computePlan, openWorkspace, readVersion, type LiveState } from "./workflow.js";
+import { completeLive, computePlan, listEveryKind, openWorkspace, readVersion, type LiveState } from "./workflow.js";
 import { kindCounts } from "./kind-counts.js";
 import { nullRecord } from "../util/record.js";
 
@@ -129,8 +129,7 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
     }
     const backend = ws.target.backend;
     // Archived resources are listed too, so "archived" can be told apart from "gone".
-    const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind, { includeArchived: true })));
-    const live = await completeLive(ws, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState);
+    const live = await completeLive(ws, await listEveryKind(backend, { includeArchived: true }));
     const active = Object.fromEntries(KIND_ORDER.map((kind) => [kind, (live[kind] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
     const { plan } = await computePlan(ws, { adopt: false, prune: false, allowEmpty: false }, active);
     const versionsExist = await lockedVersionsExist(ws.lock, live, plan, backend);
@@ -146,20 +145,15 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
 async function lockedVersionsExist(lock: Lockfile, live: LiveState, plan: Plan, backend: ControlPlane): Promise<Record<string, boolean>> {
   const pinned = new Map(plan.resources.flatMap((r) => (r.lockOnly?.pinned ? [[r.address, r.lockOnly.pinned] as const] : [])));
   const exists = nullRecord<boolean>();
-  const checks = KIND_ORDER.filter((kind) => kindSpec(kind).versioned).flatMap((kind) => {
-    const byId = new Map((live[kind] as LiveResource[]).map((r) => [r.id, r]));
-    return Object.entries(lockTable(lock, kind)).map(async ([name, entry]) => {
-      const address = `${kind}.${name}`;
-      const found = byId.get(entry.id);
-      if (!found || typeof entry.version !== "number") return;
+  await Promise.all(
+    lockedVersions(lock, live).map(async ({ kind, address, id, version, current }) => {
       // Versions only go up, so a live resource at the locked version proves it exists: no request.
-      if (versionOf(kind, found) === entry.version) return void (exists[address] = true);
+      if (current) return void (exists[address] = true);
       const known = pinned.get(address);
-      if (known && known.id === entry.id && known.version === entry.version) return void (exists[address] = known.matchesManifest !== null);
-      exists[address] = (await readVersion(backend, kind, entry.id, entry.version)) !== null;
-    });
-  });
-  await Promise.all(checks);
+      if (known && known.id === id && known.version === version) return void (exists[address] = known.matchesManifest !== null);
+      exists[address] = (await readVersion(backend, kind, id, version)) !== null;
+    }),
+  );
   return exists;
 }
 

@@ -6,13 +6,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { ControlPlane, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
-import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
-import { lockTable } from "../lock/table.js";
+import type { ControlPlane, ListOptions, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
+import { KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { lockedVersions, lockTable } from "../lock/table.js";
 import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
-import type { Plan, PlanOptions } from "../plan/types.js";
+import type { Plan, PlanInput, PlanOptions } from "../plan/types.js";
 import { loadConfig, loadProject, formatDiagnostics } from "../manifest/index.js";
 import { readLock, checkLockOrigin } from "../lock/io.js";
 import { annotatePinned, buildPlan, pinnedVersionsWanted } from "../plan/index.js";
@@ -77,8 +77,13 @@ export function reportWarnings(ws: Workspace, io: Io): void {
 
 /** Read live state with list calls only (archived resources are not part of the workspace). */
 export async function refresh(ws: Workspace): Promise<LiveState> {
-  const lists = await Promise.all(KIND_ORDER.map((kind) => ws.target.backend.list(kind)));
-  return completeLive(ws, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState);
+  return completeLive(ws, await listEveryKind(ws.target.backend));
+}
+
+/** One paged list per kind, all at once. */
+export async function listEveryKind(backend: ControlPlane, options: ListOptions = {}): Promise<LiveState> {
+  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind, options)));
+  return Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
 }
 
 /**
@@ -144,18 +149,10 @@ async function withPinnedVersions(plan: Plan, live: LiveState, readAt: VersionRe
  * The versions the lockfile pins that live has moved past (runtimes still use them), read so a
  * prune never deletes what one of them references. Usually there is none: no request.
  */
-async function lockedVersionsBehind(ws: Workspace, live: LiveState, readAt: VersionReader): Promise<LiveResource[]> {
-  if (!ws.lock) return [];
-  const lock = ws.lock;
-  const wanted = KIND_ORDER.flatMap((kind) => {
-    const byId = new Map((live[kind] as LiveResource[]).map((l) => [l.id, l] as const));
-    return Object.values(lockTable(lock, kind)).flatMap((e) => {
-      const current = byId.get(e.id);
-      return current && typeof e.version === "number" && versionOf(kind, current) !== e.version ? [{ kind, id: e.id, version: e.version }] : [];
-    });
-  });
-  const read = await Promise.all(wanted.map((w) => readAt(w.kind, w.id, w.version)));
-  return read.filter((r): r is LiveResource => r !== null);
+async function lockedVersionsBehind(ws: Workspace, live: LiveState, readAt: VersionReader): Promise<NonNullable<PlanInput["lockedVersions"]>> {
+  const behind = ws.lock ? lockedVersions(ws.lock, live).filter((v) => !v.current) : [];
+  const read = await Promise.all(behind.map(async ({ kind, id, version }) => ({ kind, live: await readAt(kind, id, version) })));
+  return read.flatMap(({ kind, live: version }) => (version ? [{ kind, live: version }] : []));
 }
 
 /** Every live resource, of every kind. */

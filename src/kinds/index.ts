@@ -20,6 +20,11 @@ export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
 /** Every kind, in dependency order (the registry's key order). */
 export const KIND_ORDER: readonly ResourceKind[] = Object.keys(KINDS) as ResourceKind[];
 
+/** A resource's address in plans, pins and messages: `<kind>.<name>` (the one copy of that format). */
+export function addressOf(kind: ResourceKind, name: string): string {
+  return `${kind}.${name}`;
+}
+
 /** The spec of a kind. */
 export function kindSpec<K extends ResourceKind>(kind: K): KindSpec<K> {
   return KINDS[kind];

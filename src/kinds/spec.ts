@@ -72,11 +72,10 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly emptyMetadataDeletes: boolean;
   /** The lockfile's top-level map for this kind. */
   readonly lockKey: LockKeyOf<K>;
-  /** Whether every update makes a new, numbered version that references can pin. */
-  readonly versioned: boolean;
   /**
-   * What the lockfile's `version` holds: the version number ("integer"), the id of the version
-   * a reference pins ("id", skills), or nothing.
+   * What the lockfile's `version` holds: the version number ("integer": every update makes a new,
+   * numbered version references can pin), the id of the version a reference pins ("id", skills),
+   * or nothing.
    */
   readonly lockVersion: "integer" | "id" | "none";
   /**

@@ -18,8 +18,7 @@ export type LiveEnvironment = BetaEnvironment;
  * identity agentform matches on) and `archived_at` (always null: skills are deleted, never
  * archived), both set by the skill spec's `fromApi`; and `files`: the sha256 of each file of its
  * latest version (path relative to the skill's folder). The list does not return them: the
- * backend's `get` reads them from the version's content, and refresh takes them from the
- * lockfile when it recorded that very version.
+ * backend's `get` and `detail` read them from the version's content (never from the lockfile).
  */
 export type LiveSkill = Skill & { name: string; archived_at: null; metadata?: undefined; files?: Record<string, string> };
 

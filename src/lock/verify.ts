@@ -9,7 +9,7 @@
  */
 import type { ByKind, LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
-import { KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
+import { addressOf, KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
 import { lockTable } from "./table.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Plan, PlannedResource } from "../plan/types.js";
@@ -64,7 +64,7 @@ function checkKind(kind: ResourceKind, input: VerifyInput, add: AddFinding): voi
   const byId = new Map((input.live[kind] as readonly LiveResource[]).map((r) => [r.id, r]));
   const byName = new Map(manifests.map((m) => [m.name, m]));
   for (const [name, entry] of Object.entries(locked).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const address = `${kind}.${name}`;
+    const address = addressOf(kind, name);
     const manifest = byName.get(name);
     if (!manifest) {
       add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` to archive it and drop it from the lockfile, or restore its manifest.");
@@ -89,7 +89,7 @@ function checkKind(kind: ResourceKind, input: VerifyInput, add: AddFinding): voi
   }
   for (const manifest of manifests) {
     if (!Object.prototype.hasOwnProperty.call(locked, manifest.name)) {
-      add("error", "lock-entry-missing", `${kind}.${manifest.name}`, `${manifest.file} defines ${kind} "${manifest.name}", which the lockfile does not list.`, "Run `agentform apply` to create it and record it in the lockfile.");
+      add("error", "lock-entry-missing", addressOf(kind, manifest.name), `${manifest.file} defines ${kind} "${manifest.name}", which the lockfile does not list.`, "Run `agentform apply` to create it and record it in the lockfile.");
     }
   }
 }

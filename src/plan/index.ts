@@ -17,7 +17,7 @@ import { reviewSecurity } from "./security.js";
 import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { KIND_ORDER, kindSpec, pinOf, versionOf } from "../kinds/index.js";
+import { addressOf, KIND_ORDER, kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -48,10 +48,6 @@ interface Match {
   /** Found through the lockfile id: renamed outside agentform. */
   renamedOutOfBand: boolean;
   adopt: boolean;
-}
-
-function address(kind: ResourceKind, name: string): string {
-  return `${kind}.${name}`;
 }
 
 function sortByName<T extends { name: string }>(items: readonly T[]): T[] {
@@ -122,7 +118,7 @@ function findByNames(
       const ids = hits.map((h) => h.id).sort();
       return {
         refusal: {
-          address: address(kind, manifest.name),
+          address: addressOf(kind, manifest.name),
           code: "duplicate-live-name",
           message: `${hits.length} live ${kind}s are named "${name}" (${ids.join(", ")}); agentform cannot tell which one ${manifest.file} describes.`,
           hint: `${spec.removal === "delete" ? "Delete" : "Archive or rename"} all but one of them in the Console or with the API, then plan again.`,
@@ -266,7 +262,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     const r = resolve(target);
     if (!r) return undefined;
     if (r.dependsOn) dependsOn.add(r.dependsOn);
-    if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, address(target.kind, target.name));
+    if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
     return r.ref;
   };
   const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
@@ -289,7 +285,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   }
 
   const entry: PlannedResource = {
-    address: address(kind, manifest.name),
+    address: addressOf(kind, manifest.name),
     kind,
     name: manifest.name,
     action,
@@ -499,23 +495,24 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
   const liveByName = new Map(KIND_ORDER.map((kind) => [kind, groupByName<Live>(input.live[kind])] as const));
   return (target) => {
     const { kind, name, version: explicit } = target;
-    const impossibleBeyond = (latest: number): void => {
-      // Only numbered versions can be checked offline; a pinned version id is the API's to refuse.
-      if (typeof explicit === "number" && explicit > latest) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest });
+    // Only numbered versions can be checked offline; a pinned version id is the API's to refuse.
+    const unreachable = (latest: number): void => {
+      if (typeof explicit === "number") impossible.set(`${addressOf(kind, name)}@${explicit}`, { target: { ...target, version: explicit }, latest });
     };
     const withVersion = (id: string, version: number | string | undefined): ResolvedRef => (version === undefined ? { id } : { id, version });
     const pinnable = kindSpec(kind).lockVersion !== "none";
-    const found = planned.get(address(kind, name));
+    const found = planned.get(addressOf(kind, name));
     if (found) {
       const { entry, live } = found;
       if (entry.action === "create" || !live) {
         // A new resource starts at version 1: a pin to any other number can never be satisfied.
-        if (typeof explicit === "number" && explicit !== 1) impossible.set(`${kind}.${name}@${explicit}`, { target: { ...target, version: explicit }, latest: 1 });
+        if (explicit !== 1) unreachable(1);
         return { ref: withVersion(KNOWN_AFTER_APPLY, explicit ?? (pinnable ? KNOWN_AFTER_APPLY : undefined)), dependsOn: entry.address };
       }
       if (explicit !== undefined) {
         // The target reaches its live version, or one more if this plan writes it; nothing beyond.
-        impossibleBeyond((versionOf(kind, live) ?? 0) + (entry.request !== null ? 1 : 0));
+        const reachable = (versionOf(kind, live) ?? 0) + (entry.request !== null ? 1 : 0);
+        if (typeof explicit === "number" && explicit > reachable) unreachable(reachable);
         return { ref: { id: live.id, version: explicit } };
       }
       // A target with no write (unchanged, or adopted as it is) keeps the version it has.
@@ -533,11 +530,11 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
 function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: ReadonlyMap<string, Planned>): Refusal[] {
   return [...impossible.values()].map(({ target, latest }) => {
     const { kind, name, version } = target;
-    const entry = planned.get(address(kind, name))?.entry;
+    const entry = planned.get(addressOf(kind, name))?.entry;
     const missing = entry?.drift?.missing === true;
     const holder = kindSpec(kind).referencedFrom;
     return {
-      address: address(kind, name),
+      address: addressOf(kind, name),
       code: "pinned-version-unavailable",
       message:
         latest === 1 && entry?.action === "create"
@@ -578,7 +575,7 @@ function planPrune(
 function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput): PlannedResource {
   const removal = kindSpec(kind).removal;
   return {
-    address: address(kind, l.name),
+    address: addressOf(kind, l.name),
     kind,
     name: l.name,
     action: removal,
@@ -612,10 +609,7 @@ function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[
   const afterWrite = writes.map((p) => user(p.entry.kind, { ...(p.live ?? {}), ...(p.entry.request?.body ?? {}), id: p.entry.id ?? "(new)", name: p.entry.name } as Live));
   const untouched = KIND_ORDER.flatMap((kind) => (input.live[kind] as Live[]).filter((l) => !rewritten.has(l.id) && !removed.has(l.id)).map((l) => user(kind, l)));
   // Versions the lockfile pins stay in use by runtimes whatever this plan rewrites.
-  const pinned = (input.lockedVersions ?? []).flatMap((l) => {
-    const kind = KIND_ORDER.find((k) => (input.live[k] as Live[]).some((x) => x.id === l.id));
-    return kind ? [user(kind, l, ` version ${versionOf(kind, l)} (pinned in the lockfile)`)] : [];
-  });
+  const pinned = (input.lockedVersions ?? []).map(({ kind, live: l }) => user(kind, l, ` version ${versionOf(kind, l)} (pinned in the lockfile)`));
   const users = [...untouched, ...afterWrite, ...pinned];
   return removals.flatMap((r) => {
     const by = users.filter((u) => u.ids.has(r.id as string)).map((u) => `${u.kind} "${u.name}" (${u.id})${u.note}`);
@@ -698,7 +692,7 @@ function assemblePlan(input: PlanInput, resources: PlannedResource[], refusals: 
 function goneEntry(kind: ResourceKind, name: string, locked: LockedEntry, reason: "gone" | "foreign" = "gone"): PlannedResource {
   const version = locked.version;
   return {
-    address: address(kind, name),
+    address: addressOf(kind, name),
     kind,
     name,
     action: "noop",

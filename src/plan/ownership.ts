@@ -4,7 +4,7 @@
  * lockfile inventory too: agentform never touches what another project owns, and never prunes
  * what it did not record.
  */
-import { kindSpec } from "../kinds/index.js";
+import { addressOf, kindSpec } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
@@ -22,7 +22,7 @@ export function ownershipPolicy(
   input: Pick<PlanInput, "project" | "options">,
   locked: Readonly<Record<string, { id: string }>>,
 ): { adopt: boolean } | { refusal: Refusal } {
-  const addr = `${kind}.${manifest.name}`;
+  const addr = addressOf(kind, manifest.name);
   const owner = ownerFor(kind, found, input.project, locked);
   if (owner !== null && owner !== input.project) {
     return {

@@ -230,5 +230,5 @@ export interface PlanInput {
    * Under --prune: older versions the lockfile still pins (runtimes use them), so a resource one
    * of them references is not removed. Read by the caller; absent when the lockfile is current.
    */
-  lockedVersions?: LiveResource[];
+  lockedVersions?: Array<{ kind: ResourceKind; live: LiveResource }>;
 }

@@ -1,12 +1,12 @@
 /** A small fleet of manifests (plain data) and helpers to plan and apply it against a local control plane. */
-import { byKind, KIND_ORDER } from "../../src/kinds/index.js";
+import { byKind } from "../../src/kinds/index.js";
 import type { ByKind } from "../../src/kinds/types.js";
 import { createHash } from "node:crypto";
 import { applyPlan, type ApplyEvent, type ApplyResult } from "../../src/apply/index.js";
 import { withResilience } from "../../src/backends/resilient.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
 import type { ControlPlane, LiveSets } from "../../src/backends/types.js";
-import { completeLive } from "../../src/cli/workflow.js";
+import { completeLive, listEveryKind } from "../../src/cli/workflow.js";
 import type { LocalControlPlane } from "../../src/local/index.js";
 import { emptyLock } from "../../src/lock/io.js";
 import { lockTable } from "../../src/lock/table.js";
@@ -134,9 +134,7 @@ export function resilient(cp: LocalControlPlane, retryDelays: number[] = []): Co
  * which lists omit) by the CLI's own step, src/cli/workflow.ts `completeLive`.
  */
 export async function liveNow(backend: ControlPlane, f: Fleet, lock: Lockfile | null): Promise<LiveSets> {
-  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind)));
-  const live = Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveSets;
-  return completeLive({ load: { manifests: fleetManifests(f) } as LoadResult, lock, target: { backend } as never }, live);
+  return completeLive({ load: { manifests: fleetManifests(f) } as LoadResult, lock, target: { backend } as never }, await listEveryKind(backend));
 }
 
 /** The fleet's manifests by kind (none for the kinds it does not use). */

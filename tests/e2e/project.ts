@@ -1,10 +1,9 @@
 /** Shared by the property tests: a generated case written as a real project and loaded back. */
-import { KIND_ORDER } from "../../src/kinds/index.js";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
 import type { ControlPlane, LiveSets } from "../../src/backends/types.js";
-import { completeLive } from "../../src/cli/workflow.js";
+import { completeLive, listEveryKind } from "../../src/cli/workflow.js";
 import type { Lockfile } from "../../src/lock/types.js";
 import { loadConfig, loadProject } from "../../src/manifest/index.js";
 import type { LoadResult, UploadFile } from "../../src/manifest/types.js";
@@ -67,9 +66,8 @@ export async function writeGeneratedProject(
  * CLI's own step (lists omit the digests).
  */
 export async function listLive(backend: ControlPlane, load: LoadResult, lock: Lockfile | null): Promise<LiveSets> {
-  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind)));
   // completeLive reads only `load.manifests`, `lock` and `target.backend`.
-  return completeLive({ load, lock, target: { backend } as never }, Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveSets);
+  return completeLive({ load, lock, target: { backend } as never }, await listEveryKind(backend));
 }
 
 /** The files apply uploads, by plan address (as the CLI's apply passes them to applyPlan). */

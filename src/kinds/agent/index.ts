@@ -26,7 +26,6 @@ export const agentKind: KindSpec<"agent"> = {
   limitedInFlight: false,
   emptyMetadataDeletes: false,
   lockKey: "agents",
-  versioned: true,
   lockVersion: "integer",
   pinOf: (live) => live.version,
   uploads: false,

@@ -25,7 +25,6 @@ export const environmentKind: KindSpec<"environment"> = {
   limitedInFlight: true,
   emptyMetadataDeletes: true,
   lockKey: "environments",
-  versioned: false,
   lockVersion: "none",
   pinOf: () => undefined,
   uploads: false,

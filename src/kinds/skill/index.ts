@@ -28,7 +28,6 @@ export const skillKind: KindSpec<"skill"> = {
   limitedInFlight: false,
   emptyMetadataDeletes: false,
   lockKey: "skills",
-  versioned: false,
   lockVersion: "id",
   pinOf: (live) => live.latest_version_id,
   // The API's skill has display_name (its identity here) and is never archived, only deleted.

@@ -27,7 +27,6 @@ export const vaultKind: KindSpec<"vault"> = {
   limitedInFlight: false,
   emptyMetadataDeletes: false,
   lockKey: "vaults",
-  versioned: false,
   lockVersion: "none",
   pinOf: () => undefined,
   // The API's vault has display_name (its identity here).

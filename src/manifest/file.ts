@@ -23,6 +23,12 @@ export function toPosix(p: string): string {
   return p.split(path.sep).join("/");
 }
 
+/** Whether `child` is `parent` or inside it (paths already resolved; no link is followed). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
 export function fileDiag(file: string, code: string, message: string, hint: string, pos: Position = { line: 1, column: 1 }): Diagnostic {
   return { code, severity: "error", file, line: pos.line, column: pos.column, path: "", message, hint };
 }

@@ -12,8 +12,9 @@ import { KINDS } from "../kinds/index.js";
 // The loader stops reading at the upload limits, so it knows them; they live with the kind.
 import { scanTextOf, SKILL_LIMITS } from "../kinds/skill/files.js";
 import { nullRecord } from "../util/record.js";
+import { isObj } from "../kinds/values.js";
 import type { ResourceKind } from "../kinds/types.js";
-import { decodeSource, fileDiag, locatorOf, parseText, readBytes, toPosix, type Candidate, type FileReport } from "./file.js";
+import { decodeSource, fileDiag, isInside, locatorOf, parseText, readBytes, toPosix, type Candidate, type FileReport } from "./file.js";
 import { schemaDiagnostics } from "./schema.js";
 import type { Diagnostic, UploadFile } from "./types.js";
 
@@ -21,7 +22,6 @@ import type { Diagnostic, UploadFile } from "./types.js";
 export const MAX_FOLDER_ENTRIES = 5 * SKILL_LIMITS.files;
 
 type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The file holding a folder-layout kind's manifest. */
 export function manifestFileOf(kind: ResourceKind): string {
@@ -43,11 +43,6 @@ interface Walk {
   entries: number;
   stopped: boolean;
   diagnostics: Diagnostic[];
-}
-
-function isInside(child: string, parent: string): boolean {
-  const r = path.relative(parent, child);
-  return r === "" || (!r.startsWith("..") && !path.isAbsolute(r));
 }
 
 function stop(w: Walk, message: string, hint: string): void {
@@ -201,7 +196,7 @@ export function analyzeFolder(candidate: Candidate & { folder: string }, root: s
     return report;
   }
   report.diagnostics.push(...parsed.parsed.diagnostics);
-  if (parsed.parsed.diagnostics.length > 0 || !isObject(parsed.parsed.value)) return report;
+  if (parsed.parsed.diagnostics.length > 0 || !isObj(parsed.parsed.value)) return report;
   report.value = parsed.parsed.value;
   report.diagnostics.push(...schemaDiagnostics(KINDS[kind].schema, report.value, { file: report.file, locate: locatorOf(parsed) }));
   return report;

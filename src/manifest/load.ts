@@ -13,7 +13,7 @@ import { ownValue } from "../util/record.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
-import { analyzeFile, fileDiag, lazyLocator, readSource, spotLocator, toPosix, type Candidate, type FileReport } from "./file.js";
+import { analyzeFile, fileDiag, isInside, lazyLocator, readSource, spotLocator, toPosix, type Candidate, type FileReport } from "./file.js";
 import { analyzeFolder, folderSpec, folderTexts, manifestFileOf, ownerOf } from "./folder.js";
 import { scanTexts, scrubDiagnostic, secretDiagnostics } from "./secrets.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
@@ -266,10 +266,6 @@ async function selectInFolders(abs: string, dir: string, kind: ResourceKind, fou
   if ((await stat(folder).catch(() => undefined))?.isDirectory()) found.push({ abs: path.join(folder, manifestFileOf(kind)), kind, folder });
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
-}
 
 function settingsOf(value: Obj): ManifestSettings {
   const block = isObject(value.agentform) ? value.agentform : {};

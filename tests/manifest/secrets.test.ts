@@ -3,28 +3,13 @@
  * preset on the raw text plus agentform's own shapes on the values. Every fake credential is
  * assembled here at run time, so no credential-shaped literal sits in the repository.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempProjects } from "../helpers/temp-project.js";
 import { ConfigError } from "../../src/errors.js";
 import { findSecrets, formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject, scanTexts, scrubSecrets } from "../../src/manifest/index.js";
 import type { Diagnostic } from "../../src/manifest/types.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function project(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "agentform-secrets-"));
-  dirs.push(dir);
-  for (const [file, content] of Object.entries({ "agentform.yaml": "project: demo\n", ...files })) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), content);
-  }
-  return dir;
-}
+const project = tempProjects("secrets");
 
 async function diagnosticsOf(files: Record<string, string>): Promise<Diagnostic[]> {
   return (await loadProject(await loadConfig({ cwd: await project(files) }))).diagnostics;

@@ -7,11 +7,11 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, truncate } from "node:fs/promises";
 import path from "node:path";
 import { Ajv } from "ajv";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { tempProjects } from "../helpers/temp-project.js";
 import { SKILL_LIMITS } from "../../src/kinds/skill/files.js";
 import { MAX_FOLDER_ENTRIES, readManifestFolder } from "../../src/manifest/folder.js";
 import { loadConfig, loadProject, readSchema } from "../../src/manifest/index.js";
@@ -20,20 +20,7 @@ import { serializeSchema } from "../../scripts/gen-schemas.js";
 import { buildPlan } from "../../src/plan/index.js";
 import { liveSkill, lockfile, planInput } from "../plan/helpers.js";
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function project(files: Record<string, string | Buffer>): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "agentform-skills-"));
-  dirs.push(dir);
-  for (const [file, content] of Object.entries({ "agentform.yaml": "project: demo\n", ...files })) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), content);
-  }
-  return dir;
-}
+const project = tempProjects("skills");
 
 async function load(dir: string, paths?: string[]): Promise<LoadResult> {
   return loadProject(await loadConfig({ cwd: dir }), paths ? { paths } : {});

@@ -9,7 +9,10 @@ import type { ControlPlane } from "../backends/types.js";
 import { OperationalError, SafetyError } from "../errors.js";
 import { addressOf, kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
-import type { RequestBody } from "../kinds/types.js";
+import type { LiveResource, RequestBody } from "../kinds/types.js";
+import { isObj } from "../kinds/values.js";
+import { SECRET_DIGEST_KEY } from "../manifest/types.js";
+import { scrubbed, withSecrets, type SecretSource } from "./secrets.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
 import type { LockBook } from "./lockbook.js";
@@ -23,6 +26,8 @@ export interface ExecuteContext {
   countWrite: () => void;
   /** The files of an uploading kind's manifest, by address (ApplyOptions.uploads). */
   uploads: (address: string) => ReadonlyArray<UploadFile> | undefined;
+  /** Where secret placeholders are resolved from (ApplyOptions.secrets). */
+  secrets: SecretSource;
 }
 
 export type Executed = { id: string; version?: number };
@@ -34,6 +39,8 @@ export async function executeRequest(entry: PlannedResource, ctx: ExecuteContext
       return create(entry, request, ctx);
     case "update":
       return update(entry, request, ctx);
+    case "replace":
+      return replace(entry, request, ctx);
     case "archive":
     case "delete":
       return remove(entry, request.method, ctx);
@@ -41,10 +48,21 @@ export async function executeRequest(entry: PlannedResource, ctx: ExecuteContext
 }
 
 async function create(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
-  const body = withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx);
-  const live = await ctx.backend.create(entry.kind, body);
+  const { body, sent } = withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, undefined);
+  const live = await ctx.backend.create(entry.kind, body).catch((err: unknown) => Promise.reject(scrubbed(err, sent)));
   ctx.countWrite();
   return ctx.book.recordWritten(entry, live, digestOf(entry));
+}
+
+/**
+ * A change no update can make: archive the resource (after the same basis check as any write),
+ * then create it anew. Should the create fail, the next plan shows it as a create.
+ */
+async function replace(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
+  await checkBasis(entry, entry.id as string, ctx.backend);
+  await ctx.backend.archive(entry.kind, entry.id as string);
+  ctx.countWrite();
+  return create(entry, request, ctx);
 }
 
 /** A request the executor may send at all; anything else means the plan is corrupt. */
@@ -57,6 +75,7 @@ function checkRequest(entry: PlannedResource): PlannedRequest {
   if (!entry.id) throw invalidEntry(entry, `is ${request.method === "update" ? "an update" : `a ${request.method}`} without a live id`);
   const spec = kindSpec(entry.kind);
   if (request.method === "delete" && !spec.deletable) throw invalidEntry(entry, "is a delete of a kind that cannot be deleted");
+  if (request.method === "replace" && !spec.replaces) throw invalidEntry(entry, "is a replace of a kind whose changes are all made in place");
   if (request.method !== "update") return request;
   if (!request.body || Object.keys(request.body).filter((k) => k !== "version").length === 0) {
     // Would mint a version (or touch the resource) for nothing; the planner must not ask.
@@ -70,18 +89,25 @@ function checkRequest(entry: PlannedResource): PlannedRequest {
 
 async function update(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
   const id = entry.id as string;
-  const body = withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx);
   const versioned = kindSpec(entry.kind).concurrency === "version";
   const options = versioned ? { expectedVersion: request.expectedVersion as number } : {};
-  if (!versioned) await checkBasis(entry, id, ctx.backend);
+  const current = versioned ? undefined : await checkBasis(entry, id, ctx.backend);
+  const { body, sent } = withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, storedDigest(current));
   try {
     const live = await ctx.backend.update(entry.kind, id, body, options);
     ctx.countWrite();
     return ctx.book.recordWritten(entry, live, digestOf(entry));
   } catch (err) {
     if (versioned && err instanceof BackendError && err.isVersionConflict) throw staleBasis(entry, err);
-    throw err;
+    throw scrubbed(err, sent);
   }
+}
+
+/** The secret digest a live resource carries, kept when the same secret is sent again. */
+function storedDigest(live: LiveResource | undefined): string | undefined {
+  const metadata = (live as { metadata?: unknown } | undefined)?.metadata;
+  const value = isObj(metadata) ? metadata[SECRET_DIGEST_KEY] : undefined;
+  return typeof value === "string" ? value : undefined;
 }
 
 async function remove(entry: PlannedResource, method: "archive" | "delete", ctx: ExecuteContext): Promise<Executed> {
@@ -101,11 +127,12 @@ async function remove(entry: PlannedResource, method: "archive" | "delete", ctx:
  * the digest the plan saw; "pin" kinds (skills) the version a reference pins (a new version is
  * the only change they have).
  */
-async function checkBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<void> {
-  if (!entry.basis) return;
+async function checkBasis(entry: PlannedResource, id: string, backend: ControlPlane): Promise<LiveResource | undefined> {
+  if (!entry.basis) return undefined;
   const live = await backend.get(entry.kind, id);
   const same = kindSpec(entry.kind).concurrency === "pin" ? String(pinOf(entry.kind, live)) === entry.basis.pin : liveDigest(entry.kind, live) === entry.basis.liveDigest;
   if (!same) throw staleBasis(entry);
+  return live;
 }
 
 /**

@@ -21,6 +21,7 @@ import type { Plan, PlanAction, PlannedResource } from "../plan/types.js";
 import { duplicatesCreated, namesTakenSincePlan } from "./checks.js";
 import { executeRequest, type Executed } from "./execute.js";
 import { LockBook } from "./lockbook.js";
+import { missingError, missingSecrets, type SecretSource } from "./secrets.js";
 
 export type ApplyEvent =
   | { type: "start"; address: string; action: PlanAction }
@@ -58,6 +59,12 @@ export interface ApplyOptions {
    * bytes, after checking each against the digest the plan recorded.
    */
   uploads?: (address: string) => ReadonlyArray<UploadFile> | undefined;
+  /**
+   * Where the secrets request bodies stand in for come from (the environment, read by the CLI).
+   * Apply checks every one it will need before its first write: a missing one stops it with
+   * nothing sent. Default: none available.
+   */
+  secrets?: SecretSource;
 }
 
 export interface ApplyResult {
@@ -80,9 +87,13 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
       hint: first?.hint ?? "Resolve the refusals shown by `agentform plan` first.",
     });
   }
+  const missing = plan.resources.flatMap((r) => (r.request?.body ? missingSecrets(r.kind, r.request.body, options.secrets ?? noSecrets) : []));
+  if (missing.length > 0) throw missingError(missing);
   const run = new ApplyRun(plan, backend, options);
   return run.execute(await namesTakenSincePlan(plan, backend));
 }
+
+const noSecrets: SecretSource = () => undefined;
 
 /** One apply's state: the schedule of entries, the lockfile book, the failures so far. */
 class ApplyRun {
@@ -195,7 +206,7 @@ class ApplyRun {
       if (this.aborted || book.saveFailed) return null;
       this.emit({ type: "start", address: entry.address, action: entry.action });
       try {
-        return { ok: true as const, result: await executeRequest(entry, { backend: this.backend, book, countWrite: () => this.writes++, uploads: this.options.uploads ?? (() => undefined) }) };
+        return { ok: true as const, result: await executeRequest(entry, { backend: this.backend, book, countWrite: () => this.writes++, uploads: this.options.uploads ?? (() => undefined), secrets: this.options.secrets ?? noSecrets }) };
       } catch (err) {
         // A write refused by the backend's own fence check: make the loss final here too, so
         // the remaining entries are skipped rather than each failing on its own.

@@ -21,6 +21,7 @@ import { BackendError } from "./errors.js";
 import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
 import { bodyName, checkCreated, checkLive, checkPage, isId } from "./shape.js";
 import { contentDigests, uploadDigests } from "./skill-content.js";
+import { credentialOps } from "./sdk-credentials.js";
 import type {
   ConnectionSettings,
   ControlPlane,
@@ -45,7 +46,7 @@ export interface SdkBackendOptions {
 }
 
 /** What `list` needs of an SDK page: the next one. The raw body is read for checking. */
-interface CursorPage {
+export interface CursorPage {
   getNextPage(): Promise<CursorPage>;
 }
 
@@ -75,7 +76,7 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 
   // The one binary download (a skill version's content) gets its own client, bounded the same way.
   const downloads = client.withOptions({ fetch: boundedFetch(limits, (input, init) => fetch(input, init), BINARY_TYPES) });
-  const ops = kindOps(client, downloads, req);
+  const ops = kindOps(client, downloads, req, limits);
 
   const backend: ControlPlane = {
     backend: "sdk",
@@ -83,9 +84,12 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
 
     async list<K extends ResourceKind>(kind: K, listOptions: ListOptions = {}): Promise<LiveOf<K>[]> {
       const operation = `list ${kind}s`;
-      const { pageSize, list } = ops[kind];
+      const { pageSize, list, listEvery } = ops[kind];
+      const includeArchived = listOptions.includeArchived ?? false;
       return call(operation, async () => {
-        const items = await listAll(limits, operation, pageSize, () => list(pageSize, listOptions.includeArchived ?? false));
+        const items = listEvery
+          ? await withListBudget(limits.maxListBytes, () => listEvery((size, first) => followPages(limits, operation, size, first), includeArchived, listOptions.parentIds))
+          : await listAll(limits, operation, pageSize, () => list(pageSize, includeArchived));
         return items.map((item) => checkLive(kind, item, operation));
       });
     },
@@ -151,10 +155,15 @@ function sdkClient(settings: ConnectionSettings, options: SdkBackendOptions, lim
   });
 }
 
+/** Every item of a paged list (bounded like every list): what a kind with several lists calls for each. */
+export type PageLister = (pageSize: number, first: () => Promise<CursorPage>) => Promise<unknown[]>;
+
 /** The SDK calls of one kind; `L` is its live resource. */
-interface KindOps<L> {
+export interface KindOps<L> {
   pageSize: number;
   list(limit: number, includeArchived: boolean): Promise<CursorPage>;
+  /** Kinds listed in several lists (credentials: one per vault) gather them themselves, instead of `list`. */
+  listEvery?(pages: PageLister, includeArchived: boolean, parentIds: readonly string[] | undefined): Promise<unknown[]>;
   retrieve(id: string, version: number | undefined): Promise<unknown>;
   /**
    * Kinds whose read lacks what comparison needs (a skill's file digests): the checked live
@@ -173,7 +182,7 @@ interface KindOps<L> {
 type Unsupported = (what: string) => () => Promise<never>;
 
 /** Each kind's endpoints in the SDK, keyed by kind (a kind without them does not compile). */
-function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }): { [K in ResourceKind]: KindOps<LiveOf<K>> } {
+function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }, limits: ResponseLimits): { [K in ResourceKind]: KindOps<LiveOf<K>> } {
   const agents = client.beta.agents;
   const environments = client.beta.environments;
   const unsupported: Unsupported = (what) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
@@ -215,6 +224,7 @@ function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }
       remove: (id) => client.beta.vaults.delete(id, {}, req),
       listVersions: unsupported("list versions of a vault"),
     },
+    credential: credentialOps(client, req, (size, first) => withListBudget(limits.maxListBytes, () => followPages(limits, "find the vault of a credential", size, first))),
   };
 }
 

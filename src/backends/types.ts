@@ -13,6 +13,11 @@ export type { LiveAgent, LiveEnvironment, LiveOf, LiveResource, LiveSets, Reques
 
 export interface ListOptions {
   includeArchived?: boolean;
+  /**
+   * For kinds inside another (credentials in vaults): the parents to list in, when the caller has
+   * just listed them; without it the backend lists the parents itself.
+   */
+  parentIds?: readonly string[];
 }
 
 export interface ControlPlane {

@@ -17,6 +17,7 @@ import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from
 import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction, SecurityFinding } from "../plan/types.js";
 import { inertText, redactPlanValues, renderText } from "../render/index.js";
+import { ACTION_MARKER } from "../render/format.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
@@ -34,6 +35,7 @@ export interface ApplyFlags {
   approve?: boolean;
   concurrency?: string;
   failOnDrift?: boolean;
+  rotate?: boolean;
 }
 
 export function registerApply(program: Command, ctx: CommandContext): void {
@@ -48,6 +50,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .option("--adopt", "take over unmanaged live resources that have a manifest's name")
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
     .option("--allow-empty", "with --prune, allow archiving every managed resource")
+    .option("--rotate", "resend every credential's secret from its variable, also where agentform cannot tell whether it changed")
     .addOption(new Option("--require-approval <what>", "refuse security-broadening changes unless --approve is given").choices(["broadening"]))
     .option("--approve", "approve the security-broadening changes in this plan")
     .option("--concurrency <n>", "resources written in parallel (default 4)")
@@ -75,11 +78,11 @@ const DONE_VERB: Record<PlanAction, string> = {
   repin: "re-pinned",
   adopt: "adopted",
   rename: "renamed",
+  replace: "replaced",
   noop: "unchanged",
   archive: "archived",
   delete: "deleted",
 };
-const MARKER: Record<PlanAction, string> = { create: "+", update: "~", repin: "~", adopt: "~", rename: "~", noop: " ", archive: "-", delete: "-" };
 
 export async function runApply(planFile: string | undefined, flags: ApplyFlags, ctx: CommandContext): Promise<number> {
   const concurrency = parseConcurrency(flags.concurrency);
@@ -119,7 +122,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
+    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, { ...planOptions(flags), rotate: flags.rotate ?? false })).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
     enforceSafetyRules(plan, flags);
@@ -147,6 +150,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       fence: runLock.verify,
       fenceWrites: false,
       uploads: uploadsOf(ws),
+      secrets: ws.secrets.source,
       onEvent: (event) => progress(event, ctx),
     });
     return report(result, lockSaves > 0, ws, ctx);
@@ -203,7 +207,7 @@ function parseConcurrency(value: string | undefined): number {
  */
 async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): Promise<Plan> {
   const options = planOptions(flags);
-  const { plan } = await computePlan(ws, options);
+  const { plan } = await computePlan(ws, { ...options, rotate: flags.rotate ?? false });
   const current = { ...plan, inputsDigest: planInputsDigest(ws, options), options };
   // The saved file holds the plan as rendered, with credential-shaped values redacted.
   const refusals = checkSavedPlan(saved, redactPlanValues(current), options);
@@ -245,7 +249,7 @@ function progress(event: ApplyEvent, ctx: CommandContext): void {
   switch (event.type) {
     case "done": {
       const version = event.version !== undefined && event.action !== "archive" ? ` (v${event.version})` : "";
-      ctx.io.stdout.write(`[${event.completed}/${event.total}] ${MARKER[event.action]} ${address} ${DONE_VERB[event.action]}${version}\n`);
+      ctx.io.stdout.write(`[${event.completed}/${event.total}] ${ACTION_MARKER[event.action]} ${address} ${DONE_VERB[event.action]}${version}\n`);
       return;
     }
     case "failed":

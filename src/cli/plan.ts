@@ -29,6 +29,7 @@ export interface PlanFlags {
   adopt?: boolean;
   prune?: boolean;
   allowEmpty?: boolean;
+  rotate?: boolean;
 }
 
 export function registerPlan(program: Command, ctx: CommandContext): void {
@@ -46,6 +47,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .option("--adopt", "take over unmanaged live resources that have a manifest's name")
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
     .option("--allow-empty", "with --prune, allow archiving every managed resource")
+    .option("--rotate", "resend every credential's secret from its variable, also where agentform cannot tell whether it changed")
     .addHelpText(
       "after",
       `
@@ -74,6 +76,7 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<nu
       adopt: flags.adopt ?? false,
       prune: flags.prune ?? false,
       allowEmpty: flags.allowEmpty ?? false,
+      rotate: flags.rotate ?? false,
     });
     let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;
     if (flags.out) {

@@ -20,6 +20,7 @@ import { BackendError } from "../backends/errors.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import { openTarget, selectTarget, type OpenTarget, type TargetFlags } from "./target.js";
 import { useColor, type Io } from "./output.js";
+import { secretsFor, secretStatuses, type Secrets } from "./secrets.js";
 
 export interface WorkspaceOptions {
   cwd: string;
@@ -38,6 +39,8 @@ export interface Workspace {
   lockText: string | null;
   /** Validation warnings (they do not stop a plan, but the user must see them). */
   warnings: Diagnostic[];
+  /** Where credentials' secrets come from (the environment), and what the user should know of it. */
+  secrets: Secrets;
   close(): Promise<void>;
 }
 
@@ -66,11 +69,19 @@ export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlag
     throw err;
   }
   const warnings = load.diagnostics.filter((d) => d.severity === "warning");
-  return { config, load, target, lockPath, lock, lockText, warnings, close: () => target.close() };
+  let secrets: Secrets;
+  try {
+    secrets = secretsFor(config, target.settings, load.manifests, flags.env);
+  } catch (err) {
+    await target.close();
+    throw err;
+  }
+  return { config, load, target, lockPath, lock, lockText, warnings, secrets, close: () => target.close() };
 }
 
 /** Print validation warnings to stderr (a typo in `paths:` must not pass silently). */
 export function reportWarnings(ws: Workspace, io: Io): void {
+  for (const notice of ws.secrets.notices) io.stderr.write(`warning: ${notice}\n`);
   if (ws.warnings.length === 0) return;
   io.stderr.write(formatDiagnostics(ws.warnings, { color: useColor(io.stderr, io.env) }) + "\n");
 }
@@ -80,10 +91,19 @@ export async function refresh(ws: Workspace): Promise<LiveState> {
   return completeLive(ws, await listEveryKind(ws.target.backend));
 }
 
-/** One paged list per kind, all at once. */
+/**
+ * One paged list per kind, all at once; then the kinds inside another (credentials), in each
+ * parent just listed (one list per vault, none when there is no vault).
+ */
 export async function listEveryKind(backend: ControlPlane, options: ListOptions = {}): Promise<LiveState> {
-  const lists = await Promise.all(KIND_ORDER.map((kind) => backend.list(kind, options)));
-  return Object.fromEntries(KIND_ORDER.map((kind, i) => [kind, lists[i]])) as LiveState;
+  const top = KIND_ORDER.filter((kind) => !kindSpec(kind).parentKind);
+  const lists = await Promise.all(top.map((kind) => backend.list(kind, options)));
+  const live = Object.fromEntries(top.map((kind, i) => [kind, lists[i]])) as Partial<LiveState>;
+  for (const kind of KIND_ORDER.filter((k) => kindSpec(k).parentKind)) {
+    const parents = (live[kindSpec(kind).parentKind as ResourceKind] ?? []) as LiveResource[];
+    live[kind] = (parents.length === 0 ? [] : await backend.list(kind, { ...options, parentIds: parents.map((p) => p.id) })) as never;
+  }
+  return live as LiveState;
 }
 
 /**
@@ -104,9 +124,12 @@ export async function completeLive(ws: Pick<Workspace, "load" | "lock" | "target
   return out;
 }
 
+/** The planner's options, plus `rotate` (--rotate: resend every secret, whatever its digest says). */
+export type PlanFlagsOf = Omit<PlanOptions, "agentformVersion"> & { rotate?: boolean };
+
 export async function computePlan(
   ws: Workspace,
-  options: Omit<PlanOptions, "agentformVersion">,
+  { rotate, ...options }: PlanFlagsOf,
   known?: LiveState,
 ): Promise<{ plan: Plan; live: LiveState }> {
   const live = known ?? (await refresh(ws));
@@ -125,6 +148,7 @@ export async function computePlan(
     live,
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
+    secretStatus: secretStatuses(ws.load.manifests, live, ws.secrets.source, rotate ?? false),
     ...(options.prune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
   return { plan: await withPinnedVersions(plan, live, read), live };

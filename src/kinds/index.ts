@@ -6,6 +6,7 @@ import { agentKind } from "./agent/index.js";
 import { environmentKind } from "./environment/index.js";
 import { skillKind } from "./skill/index.js";
 import { vaultKind } from "./vault/index.js";
+import { credentialKind } from "./credential/index.js";
 import type { KindSpec } from "./spec.js";
 import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 
@@ -14,6 +15,7 @@ export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
   environment: environmentKind,
   skill: skillKind,
   vault: vaultKind,
+  credential: credentialKind,
   agent: agentKind,
 };
 

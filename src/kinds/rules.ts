@@ -19,6 +19,8 @@ export interface RuleContext {
   unparsedNames: (kind: ResourceKind) => readonly string[];
   /** Names of every parsed manifest of a kind, for references across kinds. */
   manifestNames: (kind: ResourceKind) => readonly string[];
+  /** Every parsed manifest of a kind, for rules across kinds (an agent's MCP server and the credentials for it). */
+  manifestsOf: (kind: ResourceKind) => readonly LoadedManifest[];
   /** Model ids the installed SDK knows; a near miss gets a warning with a suggestion. */
   knownModels?: readonly string[];
 }

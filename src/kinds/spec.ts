@@ -7,6 +7,41 @@ import type { Findings } from "./findings.js";
 import type { Obj } from "./values.js";
 import type { KindRef, LiveOf, LockKeyOf, ResourceKind } from "./types.js";
 import type { KindRules } from "./rules.js";
+import type { FieldChange } from "../plan/types.js";
+
+/**
+ * What plan knows of a resource's write-only secrets, computed by the CLI from the environment
+ * and the digest kept in the resource's metadata (the planner itself reads no environment):
+ * - current: the variables hold what was last sent
+ * - rotated: they hold something else (an update resends them)
+ * - missing: a variable is not set here (a pull-request plan has none), so nothing is checked
+ * - unrecorded: the live resource has no digest agentform can check (made elsewhere), so
+ *   nothing is checked until `--rotate` resends them
+ * - forced: `--rotate` resends them whatever they hold
+ */
+export type SecretStatus = "current" | "rotated" | "missing" | "unrecorded" | "forced";
+
+/** The spec key the planner puts a resource's SecretStatus under, for its kind to read (never sent). */
+export const SECRET_STATUS_KEY = "$secret";
+
+/** A request body's stand-in for a secret: apply replaces it with the variable's value just before sending. */
+export interface SecretPlaceholder {
+  $env: string;
+}
+
+/** Kinds with write-only secrets: where manifests name their variables, where bodies carry them. */
+export interface SecretSpec {
+  /** The environment variables a manifest's secrets come from, in a fixed order. */
+  envNames(spec: Obj): string[];
+  /** JSON pointers into a request body where a placeholder may stand; apply resolves nowhere else. */
+  readonly bodyPointers: readonly string[];
+}
+
+/** Manifests one manifest holds for another kind (a vault's credentials), each at a pointer of its file. */
+export interface NestedManifests {
+  readonly kind: ResourceKind;
+  of(spec: Obj, name: string): Array<{ name: string; pointer: string; spec: Obj }>;
+}
 
 /** Marks a value that only apply can know (the version a re-pin will point at, a new id). */
 export const KNOWN_AFTER_APPLY = "(known after apply)";
@@ -139,6 +174,22 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * Keys are the target's id, or `ref:<name>` while it has none.
    */
   followedRefKey(pointer: string): string | null;
+  /**
+   * The kind whose resources hold this kind's (a credential lives in a vault): its manifests come
+   * from the parent's (`nested` there), and the backend finds the parent of each id itself.
+   */
+  readonly parentKind?: ResourceKind;
+  /** Manifests of another kind held in this kind's manifests (a vault's `credentials:`). */
+  readonly nested?: NestedManifests;
+  /**
+   * A change the API cannot make in place (a credential's server URL): the resource is archived
+   * and created again, a `replace`. Absent: every change is an update.
+   */
+  replaces?(change: FieldChange): boolean;
+  /** Write-only secrets, read from environment variables at apply (vault credentials). */
+  readonly secrets?: SecretSpec;
+  /** What a plan entry should say beyond its changes (a secret that could not be checked). */
+  notes?(spec: Obj): string[];
   /** Rules beyond the JSON Schema: what the API would reject at write time. */
   readonly rules: KindRules;
   /**

@@ -10,6 +10,7 @@ import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/ag
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments";
 import type { Skill } from "@anthropic-ai/sdk/resources/skills/skills";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults";
+import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials";
 
 export type LiveAgent = BetaManagedAgentsAgent;
 export type LiveEnvironment = BetaEnvironment;
@@ -25,12 +26,19 @@ export type LiveSkill = Skill & { name: string; archived_at: null; metadata?: un
 /** A vault as the API returns it, with `name` (its display_name, the identity agentform matches on) set by the vault spec's `fromApi`. */
 export type LiveVault = BetaManagedAgentsVault & { name: string };
 
+/**
+ * A vault credential as the API returns it, with `name` (its display_name, `<vault>/<key>` as
+ * agentform writes it, the identity it matches on) set by the credential spec's `fromApi`.
+ */
+export type LiveCredential = BetaManagedAgentsCredential & { name: string };
+
 /** Each kind's live resource, exactly as the API returns it. */
 export interface LiveByKind {
   agent: LiveAgent;
   environment: LiveEnvironment;
   skill: LiveSkill;
   vault: LiveVault;
+  credential: LiveCredential;
 }
 
 export type ResourceKind = keyof LiveByKind;

@@ -2,7 +2,7 @@
  * Helpers the kinds share to build canonical forms (pure): the small rules every kind applies
  * the same way (empty strings, sets, server-defaulted policies, keyed collections, metadata).
  */
-import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { RESERVED_METADATA_KEYS } from "../manifest/types.js";
 import { canonicalJson } from "../normalize/json.js";
 
 export type Obj = Record<string, unknown>;
@@ -45,9 +45,10 @@ export function canonicalMetadata(v: unknown): Obj {
   const out: Obj = {};
   if (!isObj(v)) return out;
   for (const [k, val] of Object.entries(v)) {
-    // The ownership marker is checked by the planner, never diffed. "" is kept: on agents it is
-    // a stored value (only null deletes), so a live "" must show up as a difference.
-    if (k === OWNERSHIP_KEY || val === null || val === undefined) continue;
+    // agentform's own keys (the ownership marker, a secret's digest) are checked by the planner,
+    // never diffed. "" is kept: on agents it is a stored value (only null deletes), so a live ""
+    // must show up as a difference.
+    if (RESERVED_METADATA_KEYS.has(k) || val === null || val === undefined) continue;
     out[k] = val;
   }
   return out;
@@ -92,7 +93,7 @@ export function minimalManifest(live: Obj, fields: readonly string[], desired: (
     if (v !== null && v !== undefined) spec[f] = v;
   }
   if (isObj(spec.metadata)) {
-    const { [OWNERSHIP_KEY]: _marker, ...rest } = spec.metadata;
+    const rest = Object.fromEntries(Object.entries(spec.metadata).filter(([k]) => !RESERVED_METADATA_KEYS.has(k)));
     if (Object.keys(rest).length > 0) spec.metadata = rest;
     else delete spec.metadata;
   }

@@ -276,6 +276,22 @@ function settingsOf(value: Obj): ManifestSettings {
   };
 }
 
+/**
+ * The manifests a manifest holds for another kind (a vault's credentials): same file, located
+ * under their own pointer, renamed and adopted along with their holder.
+ */
+function nestedManifests(holder: LoadedManifest): LoadedManifest[] {
+  const nested = KINDS[holder.kind].nested;
+  if (!nested) return [];
+  return nested.of(holder.spec, holder.name).map(({ name, pointer, spec }) => {
+    const local = name.slice(holder.name.length);
+    // Fields the holder writes for its children (the name, the reference to it) point at the entry itself.
+    const locate = (p: string) => holder.locate(/^\/(auth|metadata)(\/|$)/.test(p) ? pointer + p : pointer);
+    const settings: ManifestSettings = { previous_names: holder.settings.previous_names.map((n) => n + local), adopt: holder.settings.adopt, ignore: [] };
+    return { kind: nested.kind, name, file: holder.file, spec, settings, locate };
+  });
+}
+
 function toManifest(report: FileReport): LoadedManifest {
   if (report.folder) {
     // A folder manifest is named by its folder (its frontmatter `name` must agree: a rule).
@@ -308,6 +324,8 @@ async function scanConfigured(config: ProjectConfig, dirs: Record<ResourceKind, 
   // in `paths:` looks like, and then every resource of that kind would look deleted: say so.
   // Only folders named in `paths:` are reported: the default ones are often absent on purpose.
   for (const kind of KIND_ORDER) {
+    // A kind written inside another kind's manifests has no folder of its own.
+    if (KINDS[kind].parentKind) continue;
     const dir = dirs[kind];
     const configured = config.paths[KINDS[kind].folder] ?? KINDS[kind].folder;
     const rel = toPosix(path.relative(config.root, dir)) || ".";
@@ -462,7 +480,9 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     // Rules also run over manifests with schema errors (they check shapes defensively), so
     // one run reports every problem; a manifest without a usable name is only a reference target.
     if (!result.folder && typeof result.value[KINDS[result.kind].nameField] !== "string") continue;
-    loaded[result.kind].push(toManifest(result));
+    const manifest = toManifest(result);
+    loaded[result.kind].push(manifest);
+    for (const child of nestedManifests(manifest)) loaded[child.kind].push(child);
   }
   diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
   const scan = await scanReports(reports);

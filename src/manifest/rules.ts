@@ -62,6 +62,7 @@ export function checkRules(manifests: ByKind<LoadedManifest[]>, options: RuleOpt
   const ctx: RuleContext = {
     unparsedNames: (kind) => options.unparsedNames?.[kind] ?? [],
     manifestNames: (kind) => manifests[kind].map((m) => m.name),
+    manifestsOf: (kind) => manifests[kind],
     ...(options.knownModels ? { knownModels: options.knownModels } : {}),
   };
   for (const kind of kinds) KINDS[kind].rules(manifests[kind], ctx, sink);
@@ -160,8 +161,11 @@ function checkMetadata(m: LoadedManifest, sink: RuleSink): void {
   const md = m.spec.metadata;
   if (!isObject(md)) return;
   const keys = Object.keys(md);
-  if (keys.length > SHARED_LIMITS.metadataKeys) {
-    sink.add(m, ["metadata"], "AF-METADATA-TOO-MANY", `${keys.length} metadata keys; at most ${SHARED_LIMITS.metadataKeys} are allowed`, "The API allows 16 and agentform reserves one for its ownership marker (agentform.project).");
+  // A kind holding secrets keeps their digest in one more key.
+  const max = SHARED_LIMITS.metadataKeys - (KINDS[m.kind].secrets ? 1 : 0);
+  if (keys.length > max) {
+    const reserved = KINDS[m.kind].secrets ? "two keys (agentform.project and agentform.secret_digest)" : "one for its ownership marker (agentform.project)";
+    sink.add(m, ["metadata"], "AF-METADATA-TOO-MANY", `${keys.length} metadata keys; at most ${max} are allowed`, `The API allows 16 and agentform reserves ${reserved}.`);
   }
   for (const key of keys) {
     const value = md[key];

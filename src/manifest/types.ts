@@ -109,3 +109,12 @@ export interface LoadResult {
 
 /** The metadata key that marks ownership (docs/manifests.md). */
 export const OWNERSHIP_KEY = "agentform.project";
+
+/**
+ * The metadata key where a resource holding secrets (a vault credential) keeps the salted, slow
+ * digest of the secrets agentform last sent (src/kinds/credential/secret-digest.ts).
+ */
+export const SECRET_DIGEST_KEY = "agentform.secret_digest";
+
+/** Metadata keys that are agentform's own: never diffed, never removed by an update, refused in manifests. */
+export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([OWNERSHIP_KEY, SECRET_DIGEST_KEY]);

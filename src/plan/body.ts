@@ -7,7 +7,7 @@ import { kindSpec } from "../kinds/index.js";
 import type { BodyRefResolver } from "../kinds/spec.js";
 import type { RequestBody, ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
-import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { OWNERSHIP_KEY, RESERVED_METADATA_KEYS } from "../manifest/types.js";
 import { pointerSegments } from "./diff.js";
 import type { FieldChange } from "./types.js";
 
@@ -20,18 +20,19 @@ export function resolveSpecRefs(kind: ResourceKind, spec: Obj, resolve: BodyRefR
 
 /**
  * The metadata patch: changed or added user keys set, removed user keys null, the ownership
- * marker set whenever live lacks it (adoption) and never removed. `ignoredKeys` are not sent.
+ * marker set whenever live lacks it (adoption); agentform's own keys never removed (a secret's
+ * digest is set by apply, with the secret). `ignoredKeys` are not sent.
  */
 export function metadataPatch(desired: unknown, live: unknown, project: string, ignoredKeys: ReadonlySet<string> = new Set()): Obj {
   const d = isObj(desired) ? desired : {};
   const l = isObj(live) ? live : {};
   const patch: Obj = {};
   for (const [k, v] of Object.entries(d)) {
-    if (k === OWNERSHIP_KEY || ignoredKeys.has(k)) continue;
+    if (RESERVED_METADATA_KEYS.has(k) || ignoredKeys.has(k)) continue;
     if (l[k] !== v) patch[k] = v;
   }
   for (const k of Object.keys(l)) {
-    if (k === OWNERSHIP_KEY || ignoredKeys.has(k)) continue;
+    if (RESERVED_METADATA_KEYS.has(k) || ignoredKeys.has(k)) continue;
     if (!(k in d)) patch[k] = null;
   }
   if (l[OWNERSHIP_KEY] !== project) patch[OWNERSHIP_KEY] = project;

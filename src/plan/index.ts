@@ -18,6 +18,7 @@ import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
 import { addressOf, KIND_ORDER, kindSpec, pinOf, versionOf } from "../kinds/index.js";
+import { SECRET_STATUS_KEY, type SecretStatus } from "../kinds/spec.js";
 import {
   IMPACT_ORDER,
   KNOWN_AFTER_APPLY,
@@ -185,6 +186,8 @@ function impactOf(kind: ResourceKind, action: PlanAction): Impact {
     case "create":
       return "create";
     case "archive":
+    case "replace":
+      // A replace archives the resource it replaces: one-way, like an archive.
       return "archive";
     case "delete":
       return "delete";
@@ -239,7 +242,7 @@ interface Planned {
 }
 
 function emptySummary(): PlanSummary {
-  return { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, noop: 0, archive: 0, delete: 0 };
+  return { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, replace: 0, noop: 0, archive: 0, delete: 0 };
 }
 
 function isIgnored(pointer: string, ignore: readonly string[]): boolean {
@@ -265,9 +268,10 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
     return r.ref;
   };
-  const desired = canonicalDesired(kind, manifest.spec, { resolveRef });
+  const spec = withSecretStatus(manifest.spec, input.secretStatus?.[addressOf(kind, manifest.name)]);
+  const desired = canonicalDesired(kind, spec, { resolveRef });
   const bodyResolver: BodyRefResolver = (target) => resolve(target)?.ref;
-  const resolvedSpec = resolveSpecRefs(kind, manifest.spec, bodyResolver);
+  const resolvedSpec = resolveSpecRefs(kind, spec, bodyResolver);
 
   const diff = live
     ? planUpdate(kind, match, live, desired, resolvedSpec, followedKeys, input.project)
@@ -305,7 +309,14 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
+  const notes = kindSpec(kind).notes?.(spec) ?? [];
+  if (notes.length > 0) entry.notes = notes;
   return { entry, live };
+}
+
+/** The spec with what the CLI found of its secrets, for its kind to compare and send (src/kinds/spec.ts). */
+function withSecretStatus(spec: Obj, status: SecretStatus | undefined): Obj {
+  return status === undefined ? spec : { ...spec, [SECRET_STATUS_KEY]: status };
 }
 
 interface DiffOutcome {
@@ -347,6 +358,11 @@ function planUpdate(
     .filter((f) => followedKey(f.pointer) === undefined);
   const repinChanges = changes.filter((c) => followedKey(c.pointer) !== undefined);
   const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKey(c.pointer) as string))].sort() : undefined;
+  const replaces = kindSpec(kind).replaces;
+  if (replaces && changes.some((c) => replaces(c))) {
+    // No update can make this change: archive the resource and create it anew, shown as such.
+    return { action: "replace", changes, ignored, security, request: { method: "replace", body: buildCreateBody(kind, resolvedSpec, project) } };
+  }
   let action: PlanAction;
   if (match.renamedFrom !== undefined) action = "rename";
   else if (match.adopt) action = "adopt";

@@ -4,10 +4,12 @@
  * apply executes it, `plan --out` saves it. Everything in it is JSON-serializable.
  */
 import type { ByKind, LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
+import type { SecretStatus } from "../kinds/spec.js";
 import type { Lockfile } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 
-export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "noop" | "archive" | "delete";
+/** `replace`: a change no update can make (a credential's server URL): archive, then create anew. */
+export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "replace" | "noop" | "archive" | "delete";
 
 /**
  * How far-reaching a change is, in increasing order (a resource's impact is its worst change's).
@@ -51,7 +53,13 @@ export type SecurityCategory =
   /** A skill's files were added or changed: code that runs in the agent's container. */
   | "skill-changed"
   /** The lockfile pins another resource or version than the manifest describes (runtimes read it). */
-  | "lockfile-pin-changed";
+  | "lockfile-pin-changed"
+  /** A vault credential added (or replaced by one for another server): sessions using the vault send it. */
+  | "credential-added"
+  /** A credential's secret sent again. */
+  | "credential-rotated"
+  /** An environment-variable credential may reach more hosts, or is injected in more places. */
+  | "credential-widened";
 
 export interface SecurityFinding {
   category: SecurityCategory;
@@ -89,7 +97,8 @@ export interface DriftInfo {
  * plan stay `{type: "agent", ref, version?}` and are resolved by apply from earlier results.
  */
 export interface PlannedRequest {
-  method: "create" | "update" | "archive" | "delete";
+  /** `replace` archives the resource at the entry's id, then creates `body`. */
+  method: "create" | "update" | "replace" | "archive" | "delete";
   body?: Record<string, unknown>;
   /** Agents: the optimistic lock sent as `version` (the version observed at plan time). */
   expectedVersion?: number;
@@ -152,6 +161,8 @@ export interface PlannedResource {
   specDigest: string | null;
   /** Set on noop entries whose lockfile entry apply rewrites (or drops) with no API write. */
   lockOnly?: LockOnlyChange;
+  /** What a reviewer should know beyond the changes (a secret that could not be checked). */
+  notes?: string[];
 }
 
 export interface PlanSummary {
@@ -160,6 +171,7 @@ export interface PlanSummary {
   repin: number;
   adopt: number;
   rename: number;
+  replace: number;
   noop: number;
   archive: number;
   delete: number;
@@ -231,4 +243,9 @@ export interface PlanInput {
    * of them references is not removed. Read by the caller; absent when the lockfile is current.
    */
   lockedVersions?: Array<{ kind: ResourceKind; live: LiveResource }>;
+  /**
+   * For resources holding secrets (vault credentials), by address: whether the environment still
+   * holds what was last sent (src/cli/secrets.ts reads the environment; the planner does not).
+   */
+  secretStatus?: Readonly<Record<string, SecretStatus>>;
 }

@@ -13,6 +13,7 @@ export function summaryLine(plan: Plan): string {
   const parts = [`${s.create} to create`, `${s.update} to update`, `${s.repin} to re-pin`];
   if (s.adopt > 0) parts.push(`${s.adopt} to adopt`);
   if (s.rename > 0) parts.push(`${s.rename} to rename`);
+  if (s.replace > 0) parts.push(`${s.replace} to replace`);
   parts.push(`${s.archive} to archive`);
   if (s.delete > 0) parts.push(`${s.delete} to delete`);
   return `Plan: ${parts.join(", ")}.`;
@@ -29,6 +30,7 @@ export const ACTION_MARKER: Record<PlannedResource["action"], string> = {
   repin: "~",
   adopt: "~",
   rename: "~",
+  replace: "-/+",
   noop: " ",
   archive: "-",
   delete: "-",
@@ -87,6 +89,8 @@ export function actionLabel(r: PlannedResource): string {
       return "re-pin";
     case "rename":
       return `rename from "${r.renamedFrom ?? "?"}"`;
+    case "replace":
+      return "replace (archive, then create anew: no update can make this change)";
     default:
       return r.action;
   }

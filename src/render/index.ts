@@ -93,6 +93,7 @@ function inertFields(plan: Plan): Plan {
       drift: r.drift?.changes ? { ...r.drift, changes: changes(r.drift.changes) } : r.drift,
       security: r.security.map((f) => ({ ...f, pointer: t(f.pointer), message: t(f.message), category: t(f.category) as typeof f.category })),
       ...(r.lockOnly ? { lockOnly: inertLockOnly(r.lockOnly, changes) } : {}),
+      ...(r.notes ? { notes: r.notes.map(t) } : {}),
     })),
   };
 }
@@ -172,6 +173,7 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
   }
   if (r.repinReasons && r.repinReasons.length > 0) lines.push(`    re-pinned because ${r.repinReasons.join(", ")} moved`);
   if (r.dependsOn.length > 0) lines.push(`    after ${r.dependsOn.join(", ")}`);
+  for (const note of r.notes ?? []) lines.push(`    ${paint("yellow", "!")} ${note}`);
   if (r.action === "create") lines.push(...textCreateFields(r, paint));
   for (const c of r.changes) lines.push(...textChange(c, paint, "    "));
   if (r.ignored.length > 0) {
@@ -230,7 +232,10 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
       for (const c of r.ignored) out.push(...textChange(c, paint, "    "));
     }
   }
-  if (drifted.length > 0) out.push("");
+  // Unchanged resources with something a reviewer must know (a secret that was not checked).
+  const noted = plan.resources.filter((r) => r.action === "noop" && r.notes);
+  for (const r of noted) for (const note of r.notes ?? []) out.push(`${paint("yellow", "!")} ${r.address}: ${note}`);
+  if (drifted.length > 0 || noted.length > 0) out.push("");
   const lockOnly = lockOnlyEntries(plan);
   out.push(...textLockOnly(lockOnly, paint, explain));
   if (!hasChanges(plan)) {
@@ -252,9 +257,9 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
 const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "options", "summary", "driftDetected", "refusals", "resources"];
 const RESOURCE_KEYS = [
   "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "basis", "drift",
-  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest", "lockOnly",
+  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest", "lockOnly", "notes",
 ];
-const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "noop", "archive", "delete"];
+const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "replace", "noop", "archive", "delete"];
 
 /** Keys sorted at every level; nesting beyond MAX_RENDER_DEPTH (only a hostile server sends it) cut. */
 function sortedDeep(v: unknown, depth = 0): unknown {
@@ -321,6 +326,7 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
   if (removalNote) parts.push(`⚠️ ${escapeMarkdown(removalNote)}.`, "");
   if (r.repinReasons?.length) parts.push(`Re-pinned because ${r.repinReasons.map(escapeMarkdown).join(", ")} moved.`, "");
   if (r.dependsOn.length) parts.push(`Applied after ${r.dependsOn.map(escapeMarkdown).join(", ")}.`, "");
+  for (const note of r.notes ?? []) parts.push(`⚠️ ${escapeMarkdown(note)}`, "");
   if (detail === "full") {
     const lines: string[] = [];
     if (r.action === "create") {
@@ -394,6 +400,12 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
   if (drifted.length > 0) {
     head.push(`### ⚠️ Drift`, "");
     for (const r of drifted) head.push(`- ${escapeMarkdown(r.address)}: ${escapeMarkdown(driftNote(r) ?? "")}`);
+    head.push("");
+  }
+  const noted = plan.resources.filter((r) => r.action === "noop" && r.notes);
+  if (noted.length > 0) {
+    head.push(`### Not checked`, "");
+    for (const r of noted) for (const note of r.notes ?? []) head.push(`- ${escapeMarkdown(r.address)}: ${escapeMarkdown(note)}`);
     head.push("");
   }
   const lockOnly = lockOnlyEntries(plan);

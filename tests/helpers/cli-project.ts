@@ -21,6 +21,8 @@ export interface CliProject {
   writes(): ReturnType<LocalControlPlane["requestLog"]>;
   /** Write files relative to the project folder, creating folders as needed. */
   write(files: Record<string, string>): Promise<void>;
+  /** Extra environment variables every later `run` sees (credential secrets). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -36,8 +38,10 @@ export async function cliProject(files: Record<string, string>, project = "suppo
   };
   await writeFile(config, `project: ${project}\ntargets:\n  default:\n    base_url: ${cp.baseUrl}\n    api_key_env: ${KEY_ENV}\n`);
   await write(files);
+  const env: Record<string, string> = {};
   return {
     cp,
+    env,
     dir,
     config,
     async run(...args) {
@@ -46,7 +50,7 @@ export async function cliProject(files: Record<string, string>, project = "suppo
       const code = await main(["node", "agentform", ...args, "--config", config], {
         stdout: out.stream,
         stderr: err.stream,
-        env: { [KEY_ENV]: cp.apiKey, NO_COLOR: "1" },
+        env: { ...env, [KEY_ENV]: cp.apiKey, NO_COLOR: "1" },
       });
       return { code, stdout: out.text(), stderr: err.text() };
     },

@@ -225,6 +225,7 @@ describe("rules for skill references", () => {
     const ctx: RuleContext = {
       manifestNames: (kind) => (kind === "skill" ? (names.skills ?? []) : ["lead"]),
       unparsedNames: (kind) => (kind === "skill" ? (names.unparsed ?? []) : []),
+      manifestsOf: () => [],
     };
     agent.rules([manifest("lead", skills)], ctx, sink);
     return out;

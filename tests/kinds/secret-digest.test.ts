@@ -1,6 +1,6 @@
 /** The salted, slow secret digest kept in a credential's metadata (plain data, no API). */
 import { describe, expect, it } from "vitest";
-import { digestToStore, secretDigest, secretMatches } from "../../src/kinds/vault/secret-digest.js";
+import { digestToStore, secretDigest, secretMatches } from "../../src/kinds/credential/secret-digest.js";
 
 describe("secret digests", () => {
   const canary = "ghp_CANARY_0123456789abcdefghijklmnopqrstuv";

@@ -159,7 +159,7 @@ function rules(...manifests: LoadedManifest[]): Got[] {
       out.push({ file: m.file, line: pos.line, column: pos.column, code, severity, pointer });
     },
   };
-  skill.rules(manifests, { unparsedNames: () => [], manifestNames: () => [] }, sink);
+  skill.rules(manifests, { unparsedNames: () => [], manifestNames: () => [], manifestsOf: () => [] }, sink);
   return out;
 }
 
@@ -229,7 +229,7 @@ describe("skill rules", () => {
     let hint = "";
     const sink: RuleSink = { add: (_m, _s, _c, _msg, h) => void (hint = h) };
     const m = { ...manifest("pdf-tools", ok, [upload("a.txt", "x\r\n")]), file: "bundles/skills/pdf-tools/SKILL.md" };
-    skill.rules([m], { unparsedNames: () => [], manifestNames: () => [] }, sink);
+    skill.rules([m], { unparsedNames: () => [], manifestNames: () => [], manifestsOf: () => [] }, sink);
     expect(hint).toContain("`bundles/skills/** text=auto eol=lf`");
   });
 });
@@ -273,7 +273,7 @@ describe("AF-SKILL-PATH-COLLISION", () => {
   it("names differing only by case, one error naming both", () => {
     let message = "";
     const sink: RuleSink = { add: (_m, _s, code, msg) => void (code === "AF-SKILL-PATH-COLLISION" && (message = msg)) };
-    skill.rules([manifest("pdf-tools", ok, [upload("README.md", "a"), upload("Readme.md", "b")])], { unparsedNames: () => [], manifestNames: () => [] }, sink);
+    skill.rules([manifest("pdf-tools", ok, [upload("README.md", "a"), upload("Readme.md", "b")])], { unparsedNames: () => [], manifestNames: () => [], manifestsOf: () => [] }, sink);
     expect(codes("README.md", "Readme.md")).toEqual(["skills/pdf-tools/Readme.md AF-SKILL-PATH-COLLISION"]);
     expect(message).toContain('"README.md" and "Readme.md"');
   });

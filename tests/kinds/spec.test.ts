@@ -13,13 +13,21 @@ const environment = kindSpec("environment");
 
 describe("the registry", () => {
   it("lists kinds in dependency order, each spec under its own name, with its own lockfile map and folder", () => {
-    expect(KIND_ORDER).toEqual(["environment", "skill", "vault", "agent"]);
+    expect(KIND_ORDER).toEqual(["environment", "skill", "vault", "credential", "agent"]);
     for (const kind of KIND_ORDER) {
       expect(KINDS[kind].kind).toBe(kind);
       expect(KINDS[kind].schema).toBe(kind);
       expect(KINDS[kind].lockKey).toBe(`${kind}s`);
     }
-    expect(new Set(KIND_ORDER.map((k) => KINDS[k].folder)).size).toBe(KIND_ORDER.length);
+    // A kind written inside another's manifests (credentials in vaults) shares its parent's folder.
+    const own = KIND_ORDER.filter((k) => !KINDS[k].parentKind);
+    expect(new Set(own.map((k) => KINDS[k].folder)).size).toBe(own.length);
+    for (const k of KIND_ORDER.filter((x) => KINDS[x].parentKind)) {
+      const parent = KINDS[k].parentKind!;
+      expect(KINDS[k].folder).toBe(KINDS[parent].folder);
+      expect(KINDS[parent].nested?.kind).toBe(k);
+      expect(KIND_ORDER.indexOf(parent)).toBeLessThan(KIND_ORDER.indexOf(k));
+    }
   });
 
   it("the published plan and lockfile schemas know every kind (a new kind cannot ship with stale schemas)", async () => {

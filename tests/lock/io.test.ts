@@ -19,6 +19,7 @@ function sampleLock(): Lockfile {
     environments: { sandbox: { id: "env_1", specDigest: "sha256:se", liveDigest: "sha256:le" } },
     skills: {},
     vaults: {},
+    credentials: {},
   };
 }
 
@@ -37,13 +38,13 @@ describe("serializeLock", () => {
     const b: Lockfile = { ...a, agents: { billing: a.agents.billing!, triage: a.agents.triage! } };
     expect(serializeLock(a)).toBe(serializeLock(b));
     // An empty map of a kind added after 1.0 is not written (a fleet without skills keeps its lockfile as it was).
-    const { skills: _empty, vaults: _none, ...written } = a;
+    const { skills: _empty, vaults: _none, credentials: _nil, ...written } = a;
     expect(JSON.parse(serializeLock(a))).toEqual(written);
   });
 
   it("emptyLock has no resources and the given origin", () => {
     expect(emptyLock("p", "t", { baseUrl: "u", workspaceId: "w" })).toEqual({
-      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, agents: {}, environments: {}, skills: {}, vaults: {},
+      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, agents: {}, environments: {}, skills: {}, vaults: {}, credentials: {},
     });
   });
 });

@@ -61,7 +61,7 @@ describe("robustness", () => {
           schemaDiagnostics("agent", spec, { file: "a.yaml", locate });
           schemaDiagnostics("environment", spec, { file: "a.yaml", locate });
           const env: LoadedManifest = { ...manifest, kind: "environment" };
-          for (const d of checkRules({ agent: [manifest], environment: [env], skill: [], vault: [] })) expect(d.code).toMatch(/^AF-[A-Z-]+$/);
+          for (const d of checkRules({ agent: [manifest], environment: [env], skill: [], vault: [], credential: [] })) expect(d.code).toMatch(/^AF-[A-Z-]+$/);
         },
       ),
       { numRuns: 300 },

@@ -82,7 +82,7 @@ export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironmen
   } as unknown as LiveEnvironment;
 }
 
-export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills" | "vaults">>): Lockfile {
+export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills" | "vaults" | "credentials">>): Lockfile {
   return {
     lockfileVersion: 1.1,
     project: PROJECT,
@@ -92,6 +92,7 @@ export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments"
     environments: parts.environments ?? {},
     skills: parts.skills ?? {},
     vaults: parts.vaults ?? {},
+    credentials: parts.credentials ?? {},
   };
 }
 
@@ -109,8 +110,8 @@ export function planInput(parts: {
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [], vault: [] },
-    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [], vault: [] },
+    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [], vault: [], credential: [] },
+    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [], vault: [], credential: [] },
     lock: parts.lock ?? null,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };

@@ -1,14 +1,31 @@
 /**
  * The vault kind: a named container of credentials, owned through its metadata marker,
  * unversioned (digest-checked before each write), updated in place. Its identity is its
- * `display_name`, as the API names it. Credentials are not managed yet: a vault manifest holds
- * `display_name` and `metadata`, and credentials made in the Console stay as they are.
+ * `display_name`, as the API names it. Its `credentials:` map holds the credential manifests
+ * (src/kinds/credential/), each named `<vault>/<local name>`; credentials made in the Console
+ * stay as they are until a manifest claims them.
  */
 import type { KindSpec } from "../spec.js";
-import { canonicalMetadata, createFieldsOf, minimalManifest, type Obj } from "../values.js";
+import { escapePointer } from "../../util/pointer.js";
+import { canonicalMetadata, createFieldsOf, isObj, minimalManifest, type Obj } from "../values.js";
 
 function canonicalVault(src: Obj): Obj {
   return { display_name: src.display_name ?? null, metadata: canonicalMetadata(src.metadata) };
+}
+
+/**
+ * The credential manifests a vault manifest holds. A credential is renamed with its vault:
+ * `previous_names` of the vault carry over to it (the loader derives them).
+ */
+function credentialsOf(spec: Obj, vault: string): Array<{ name: string; pointer: string; spec: Obj }> {
+  const map = isObj(spec.credentials) ? spec.credentials : {};
+  return Object.entries(map).flatMap(([local, c]) => {
+    if (!isObj(c)) return [];
+    const name = `${vault}/${local}`;
+    const child: Obj = { display_name: name, vault_id: { ref: vault }, auth: c.auth };
+    if (c.metadata !== undefined) child.metadata = c.metadata;
+    return [{ name, pointer: `/credentials/${escapePointer(local)}`, spec: child }];
+  });
 }
 
 export const vaultKind: KindSpec<"vault"> = {
@@ -43,9 +60,14 @@ export const vaultKind: KindSpec<"vault"> = {
   canonicalDesired: (spec) => canonicalVault(spec),
   canonicalLive: (live) => canonicalVault(live as unknown as Obj),
   resolveRefs: (spec) => spec,
-  createFields: (spec) => createFieldsOf(spec, {}),
+  nested: { kind: "credential", of: credentialsOf },
+  // Credentials are created on their own, after the vault.
+  createFields: (spec) => {
+    const { credentials: _credentials, ...rest } = spec;
+    return createFieldsOf(rest, {});
+  },
   fieldBody: (field, desired) => desired[field] ?? null,
-  // A vault on its own widens nothing: its credentials do, and they will have their review.
+  // A vault on its own widens nothing: its credentials do, in their own review.
   reviewSecurity: () => undefined,
   references: () => [],
   liveReferenceIds: () => [],

@@ -1,0 +1,102 @@
+/**
+ * Secrets in request bodies. A body holds a placeholder `{$env: NAME}` where its kind says a
+ * secret goes (KindSpec.secrets.bodyPointers, and nowhere else: a placeholder a manifest smuggles
+ * into an agent's tool schema stays an inert object). Apply replaces each with the variable's
+ * value just before sending, and records in the same request, in the resource's metadata, the
+ * slow salted digest of what it sent (src/kinds/credential/secret-digest.ts), so that a later plan
+ * can tell whether the variable changed without the secret ever being stored.
+ */
+import { ConfigError } from "../errors.js";
+import { kindSpec } from "../kinds/index.js";
+import { digestToStore, secretMatches } from "../kinds/credential/secret-digest.js";
+import type { SecretStatus } from "../kinds/spec.js";
+import type { RequestBody, ResourceKind } from "../kinds/types.js";
+import { isObj, type Obj } from "../kinds/values.js";
+import { SECRET_DIGEST_KEY } from "../manifest/types.js";
+import { pointerSegments } from "../util/pointer.js";
+
+/** Where secrets come from: the environment (or, on a local target, a stand-in for a missing variable). */
+export type SecretSource = (name: string) => string | undefined;
+
+/** The placeholders of a body, in the kind's order: the variable each names and where it stands. */
+export function placeholdersIn(kind: ResourceKind, body: RequestBody): Array<{ pointer: string; env: string }> {
+  const pointers = kindSpec(kind).secrets?.bodyPointers ?? [];
+  return pointers.flatMap((pointer) => {
+    const v = valueAt(body, pointer);
+    return isObj(v) && typeof v.$env === "string" && Object.keys(v).length === 1 ? [{ pointer, env: v.$env }] : [];
+  });
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const k of pointerSegments(pointer)) v = isObj(v) ? v[k] : undefined;
+  return v;
+}
+
+function setAt(root: Obj, pointer: string, value: unknown): void {
+  const segments = pointerSegments(pointer);
+  let v: Obj = root;
+  for (const k of segments.slice(0, -1)) v = v[k] as Obj;
+  v[segments[segments.length - 1] as string] = value;
+}
+
+/** What the digest is made of: the values, in the kind's order (so plan and apply agree). */
+function digestInput(values: readonly string[]): string {
+  return JSON.stringify(values);
+}
+
+/** The variables a body needs that `source` does not have. */
+export function missingSecrets(kind: ResourceKind, body: RequestBody, source: SecretSource): string[] {
+  return placeholdersIn(kind, body).filter((p) => source(p.env) === undefined).map((p) => p.env);
+}
+
+/**
+ * The body with every placeholder replaced by its variable's value and the digest of them all in
+ * its metadata (the stored digest kept when the values are unchanged, so its salt stays), plus
+ * the values sent (for scrubbing errors). A body without placeholders is returned as it is.
+ */
+export function withSecrets(kind: ResourceKind, body: RequestBody, source: SecretSource, storedDigest: string | undefined): { body: RequestBody; sent: string[] } {
+  const found = placeholdersIn(kind, body);
+  if (found.length === 0) return { body, sent: [] };
+  const out = structuredClone(body) as Obj;
+  const sent = found.map(({ pointer, env }) => {
+    const value = source(env);
+    if (value === undefined) throw missingError([env]);
+    setAt(out, pointer, value);
+    return value;
+  });
+  const metadata = isObj(out.metadata) ? out.metadata : {};
+  out.metadata = { ...metadata, [SECRET_DIGEST_KEY]: digestToStore(digestInput(sent), storedDigest) };
+  return { body: out, sent };
+}
+
+/**
+ * What plan says of a resource's secrets: `names` are the variables its create body names (in
+ * order), `stored` the digest in its live metadata (undefined: no live resource or no digest).
+ */
+export function secretStatus(names: readonly string[], source: SecretSource, stored: string | undefined, rotate: boolean): SecretStatus {
+  const values = names.map((n) => source(n));
+  if (values.some((v) => v === undefined)) return rotate ? "forced" : "missing";
+  if (rotate) return "forced";
+  const same = secretMatches(digestInput(values as string[]), stored);
+  return same === null ? "unrecorded" : same ? "current" : "rotated";
+}
+
+/** The error for variables apply needs and does not have (exit 4: nothing was sent). */
+export function missingError(names: readonly string[]): ConfigError {
+  const list = [...new Set(names)].sort().join(", ");
+  return new ConfigError("secret-missing", `apply must send secrets from ${list}, which ${names.length === 1 ? "is" : "are"} not set; nothing was sent`, {
+    hint: "Set the variables in the environment apply runs in (a CI secret), or run `agentform plan`: it reports unset secrets as not checked and needs none.",
+    details: { variables: [...new Set(names)].sort() },
+  });
+}
+
+/** The error with every value sent scrubbed from its message and hint (a server may echo a body back). */
+export function scrubbed(err: unknown, sent: readonly string[]): unknown {
+  if (sent.length === 0 || !(err instanceof Error)) return err;
+  const scrub = (text: string) => sent.reduce((t, s) => (s.length > 0 ? t.split(s).join("[REDACTED]") : t), text);
+  err.message = scrub(err.message);
+  const hint = (err as { hint?: unknown }).hint;
+  if (typeof hint === "string") Object.defineProperty(err, "hint", { value: scrub(hint) });
+  return err;
+}

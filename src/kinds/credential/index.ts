@@ -1,0 +1,114 @@
+/**
+ * The credential kind: a vault's credential, written in its vault's manifest (`credentials:`, a
+ * map from a local name to one credential) and named `<vault>/<local name>`, the display_name
+ * agentform gives it. Owned through its metadata marker, unversioned (digest-checked before each
+ * write). Its secrets never appear in a manifest or a plan: manifests name the environment
+ * variables holding them, and apply reads those and records a slow salted digest of what it sent
+ * in the credential's metadata, so the next plan can tell a rotated variable (secret-digest.ts).
+ * What no update can change (its vault, its server URL or variable name, its OAuth client) is
+ * changed by archiving the credential and creating it again: a replace.
+ */
+import type { KindSpec } from "../spec.js";
+import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
+import { canonicalMetadata, isObj, minimalManifest, type Obj } from "../values.js";
+import { canonicalAuth, createAuth, needsReplace, SECRET_BODY_POINTERS, secretEnvNames, updateAuth } from "./auth.js";
+import { credentialFindings } from "./security.js";
+import { credentialRules } from "./rules.js";
+
+/** The vault a spec's `vault_id` names: `{ref: name}` in manifests, an id once resolved. */
+function vaultRefName(spec: Obj): string | undefined {
+  return isObj(spec.vault_id) && typeof spec.vault_id.ref === "string" ? spec.vault_id.ref : undefined;
+}
+
+function canonicalVaultId(spec: Obj, context?: DesiredContext): unknown {
+  const name = vaultRefName(spec);
+  if (name === undefined) return spec.vault_id ?? null;
+  const resolved = context?.resolveRef?.({ kind: "vault", name });
+  return resolved ? resolved.id : `ref:${name}`;
+}
+
+function canonicalCredential(src: Obj, vaultId: unknown, status?: SecretStatus): Obj {
+  return {
+    display_name: src.display_name ?? null,
+    vault_id: vaultId,
+    metadata: canonicalMetadata(src.metadata),
+    auth: canonicalAuth(src.auth, status),
+  };
+}
+
+function statusOf(spec: Obj): SecretStatus | undefined {
+  return spec[SECRET_STATUS_KEY] as SecretStatus | undefined;
+}
+
+/** What a plan says of a secret it could not compare. */
+function secretNotes(spec: Obj): string[] {
+  const names = secretEnvNames(spec.auth).join(", ");
+  switch (statusOf(spec)) {
+    case "missing":
+      return [`secret not checked: ${names} not set here (plans made without secrets, such as pull requests from forks, cannot compare it); apply needs it only to send it`];
+    case "unrecorded":
+      return [`secret not checked: the live credential carries no digest of what was sent (it was made or last changed outside agentform); \`--rotate\` resends ${names}`];
+    default:
+      return [];
+  }
+}
+
+export const credentialKind: KindSpec<"credential"> = {
+  kind: "credential",
+  schema: "credential",
+  maxNameLength: 255,
+  nameField: "display_name",
+  // Written in the vault's manifest: never scanned for on its own.
+  folder: "vaults",
+  layout: "file",
+  extensions: [],
+  looksLike: () => false,
+  parentKind: "vault",
+  ownership: "marker",
+  referencedFrom: "A vault",
+  concurrency: "digest",
+  limitedInFlight: false,
+  emptyMetadataDeletes: false,
+  lockKey: "credentials",
+  lockVersion: "none",
+  pinOf: () => undefined,
+  fromApi: (raw) => ({ ...raw, name: typeof raw.display_name === "string" ? raw.display_name : String(raw.id) }) as never,
+  uploads: false,
+  renamable: true,
+  removal: "archive",
+  removalNote: "archiving a credential erases its secret; sessions using its vault lose it",
+  deletable: true,
+  versionOf: () => undefined,
+  runtimePin: (entry) => ({ id: entry.id }),
+  updateImpact: "in-place",
+  wholeFields: new Set(["auth"]),
+  replaces: needsReplace,
+  secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: SECRET_BODY_POINTERS },
+  notes: secretNotes,
+  canonicalDesired: (spec, context) => canonicalCredential(spec, canonicalVaultId(spec, context), statusOf(spec)),
+  canonicalLive: (live) => canonicalCredential(live as unknown as Obj, live.vault_id),
+  resolveRefs: (spec, resolve) => {
+    const name = vaultRefName(spec);
+    const resolved = name === undefined ? undefined : resolve({ kind: "vault", name });
+    return resolved && resolved.id !== KNOWN_AFTER_APPLY ? { ...spec, vault_id: resolved.id } : spec;
+  },
+  createFields: (spec) => {
+    const body: Obj = { display_name: spec.display_name, vault_id: spec.vault_id, auth: createAuth(spec.auth) };
+    if (spec.metadata !== undefined) body.metadata = spec.metadata;
+    return body;
+  },
+  fieldBody: (field, desired) => (field === "auth" ? updateAuth(desired) : (desired[field] ?? null)),
+  reviewSecurity: credentialFindings,
+  references: (spec) => {
+    const name = vaultRefName(spec);
+    return name === undefined ? [] : [{ kind: "vault", name }];
+  },
+  // A credential is inside its vault, not a user of it: archiving the vault takes it along.
+  liveReferenceIds: () => [],
+  followedRefKey: () => null,
+  rules: credentialRules,
+  toManifest: (live) => {
+    const raw = live as unknown as Obj;
+    return minimalManifest(raw, ["display_name", "vault_id", "metadata", "auth"], (spec) => canonicalCredential(spec, spec.vault_id), canonicalCredential(raw, raw.vault_id));
+  },
+};

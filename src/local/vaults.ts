@@ -3,15 +3,17 @@
  * its credentials in creation order; like environments and skills, deleted records stay in the
  * ordered arrays as holes so outstanding list cursors keep their meaning.
  *
- * Secrets live only in `CredentialRecord.secrets`: in memory and in the state file, never in a
- * view. Archiving a credential (directly, or by archiving its vault) erases them, and so does
- * deleting it.
+ * Secrets are never kept: `CredentialRecord.secrets` holds a slow salted digest of each value
+ * sent (the state file sits in the project folder, and nothing here ever needs a secret back),
+ * and no view reads it. Archiving a credential (directly, or by archiving its vault) erases
+ * them, and so does deleting it.
  */
 import { badRequest, conflict, notFound } from "./api-error.js";
 import { credentialKey, resolveCredentialCreate, resolveCredentialUpdate, type CredentialConfig, type CredentialSecrets } from "./credential-config.js";
 import { decodeCursor, live, pageOf, scopedList, type Page } from "./paging.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
 import { resolveVaultCreate, resolveVaultUpdate } from "./vault-config.js";
+import { secretDigest } from "../kinds/credential/secret-digest.js";
 
 export interface CredentialRecord {
   id: string;
@@ -47,6 +49,11 @@ export const CREDENTIAL_LIST_MAX_LIMIT = 100;
 export const VAULT_MAX_ACTIVE_CREDENTIALS = 20;
 
 const active = (c: CredentialRecord) => live(c) && c.archived_at === null;
+
+/** The secrets to keep: each value just sent as its digest; those not sent (still `before`'s) as they were. */
+function digested(secrets: CredentialSecrets, before: CredentialSecrets): CredentialSecrets {
+  return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v === before[k] ? v : secretDigest(v)]));
+}
 
 /** The vaults of one control plane. `commit` is called after every change (persistence hooks in there). */
 export class VaultStore {
@@ -182,7 +189,7 @@ export class VaultStore {
       throw badRequest(`vault ${vault.id} already holds ${VAULT_MAX_ACTIVE_CREDENTIALS} active credentials, the most a vault may hold; archive or delete one first`);
     }
     const at = this.now().toISOString();
-    const credential: CredentialRecord = { id: newId("vcrd"), created_at: at, updated_at: at, archived_at: null, ...config };
+    const credential: CredentialRecord = { id: newId("vcrd"), created_at: at, updated_at: at, archived_at: null, ...config, secrets: digested(config.secrets, {}) };
     vault.credentials.push(credential);
     this.credentialIndex.set(credential.id, { vault, credential });
     this.commit();
@@ -203,7 +210,7 @@ export class VaultStore {
     const { config, secretsSent } = resolveCredentialUpdate(stored, body, this.now());
     const visible = (x: CredentialConfig) => canonicalJson({ display_name: x.display_name, metadata: x.metadata, auth: x.auth });
     if (!secretsSent && visible(config) === visible(stored)) return this.credentialView(vault, c);
-    Object.assign(c, config);
+    Object.assign(c, config, { secrets: digested(config.secrets, c.secrets) });
     c.updated_at = this.now().toISOString();
     this.commit();
     return this.credentialView(vault, c);

@@ -648,7 +648,11 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
   const refusals: Refusal[] = [];
   for (const kind of [...KIND_ORDER].reverse()) {
     const doomed = archives.filter((a) => a.kind === kind);
-    if (doomed.length === 0 || input.manifests[kind].length > 0 || input.options.allowEmpty) continue;
+    // A kind written inside another's manifests was read whenever its parent's were: with vault
+    // manifests found, no credential entries left is deliberate.
+    const parent = kindSpec(kind).parentKind;
+    const found = input.manifests[kind].length > 0 || (parent !== undefined && input.manifests[parent].length > 0);
+    if (doomed.length === 0 || found || input.options.allowEmpty) continue;
     const verb = kindSpec(kind).removal;
     refusals.push({
       address: `project.${input.project}`,
@@ -676,7 +680,9 @@ function orderArchives(archives: PlannedResource[], planned: ReadonlyMap<string,
   for (const a of archives) {
     if (!a.id) continue;
     const id = a.id;
-    a.dependsOn = writers.filter((w) => w.ids.has(id)).map((w) => w.address).sort();
+    // Archiving a vault archives its credentials: theirs go first, so none finds its own gone.
+    const children = archives.filter((c) => kindSpec(c.kind).parentKind === a.kind).map((c) => c.address);
+    a.dependsOn = [...writers.filter((w) => w.ids.has(id)).map((w) => w.address), ...children].sort();
   }
 }
 

@@ -114,3 +114,112 @@ describe("vault credentials", () => {
     expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
   });
 });
+
+const ALL_TYPES = `display_name: tools
+credentials:
+  oauth:
+    auth:
+      type: mcp_oauth
+      mcp_server_url: https://mcp.example.com/sse
+      access_token_env: OAUTH_ACCESS
+      expires_at: "2099-01-01T00:00:00Z"
+      refresh:
+        client_id: client-1
+        token_endpoint: https://auth.example.com/token
+        refresh_token_env: OAUTH_REFRESH
+        scope: read
+        token_endpoint_auth: {type: client_secret_post, client_secret_env: OAUTH_CLIENT_SECRET}
+  npm:
+    metadata: {team: web}
+    auth:
+      type: environment_variable
+      secret_name: NPM_TOKEN
+      secret_value_env: NPM_TOKEN_VALUE
+      networking: {type: limited, allowed_hosts: [registry.npmjs.org]}
+      injection_location: {header: true}
+`;
+
+describe("vault credentials of every auth type", () => {
+  it("converge, change in place where the API allows, and rotate when one of several secrets changes", async () => {
+    const p = (project = await cliProject({ "vaults/tools.yaml": ALL_TYPES }));
+    Object.assign(p.env, { OAUTH_ACCESS: "access-1", OAUTH_REFRESH: "refresh-1", OAUTH_CLIENT_SECRET: "client-1", NPM_TOKEN_VALUE: "npm-1" });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    p.cp.clearRequestLog();
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+
+    // Scope and networking change in place; the secrets are not sent for that.
+    await p.write({ "vaults/tools.yaml": ALL_TYPES.replace("scope: read", "scope: read write").replace("[registry.npmjs.org]", "[registry.npmjs.org, npm.pkg.github.com]") });
+    const plan = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    const byAddress = Object.fromEntries(plan.resources.map((r) => [r.address, r]));
+    expect(byAddress["credential.tools/oauth"]).toMatchObject({ action: "update", request: { body: { auth: { type: "mcp_oauth", expires_at: "2099-01-01T00:00:00Z", refresh: { scope: "read write" } } } } });
+    expect(JSON.stringify(byAddress["credential.tools/oauth"]!.request)).not.toContain("$env");
+    expect(byAddress["credential.tools/npm"]).toMatchObject({ action: "update", security: [{ category: "credential-widened" }] });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+
+    // One of the three OAuth secrets changes: all of them are sent again, with one new digest.
+    p.env.OAUTH_REFRESH = "refresh-2";
+    const rotated = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    const changed = rotated.resources.filter((r) => r.action !== "noop");
+    expect(changed.map((r) => r.address)).toEqual(["credential.tools/oauth"]);
+    expect(changed[0]!.request!.body).toMatchObject({ auth: { access_token: { $env: "OAUTH_ACCESS" }, refresh: { refresh_token: { $env: "OAUTH_REFRESH" }, token_endpoint_auth: { type: "client_secret_post", client_secret: { $env: "OAUTH_CLIENT_SECRET" } } } } });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("are renamed with their vault, archived by prune when their entry goes, and archived with their vault", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const credId = (await lockOf(p)).credentials["github-tools/github"]!.id;
+
+    await p.write({ "vaults/github.yaml": VAULT.replace("display_name: github-tools", "display_name: gh\nagentform:\n  previous_names: [github-tools]") });
+    const renamed = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(renamed.resources.filter((r) => r.action !== "noop").map((r) => [r.address, r.action, r.id])).toEqual([
+      ["vault.gh", "rename", (await lockOf(p)).vaults["github-tools"]!.id],
+      ["credential.gh/github", "rename", credId],
+    ]);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect(Object.keys((await lockOf(p)).credentials)).toEqual(["gh/github"]);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+
+    await p.write({ "vaults/github.yaml": "display_name: gh\ncredentials: {}\n" });
+    const pruned = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson;
+    expect(pruned.resources.filter((r) => r.action !== "noop").map((r) => [r.address, r.action])).toEqual([["credential.gh/github", "archive"]]);
+    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(0);
+    expect((await lockOf(p)).credentials ?? {}).toEqual({});
+
+    // The vault goes, with a credential still in it: both are archived, the credential first.
+    await p.write({ "vaults/github.yaml": VAULT.replace("display_name: github-tools", "display_name: gh") });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const vaultId = (await lockOf(p)).vaults.gh!.id;
+    const lastId = (await lockOf(p)).credentials["gh/github"]!.id;
+    await p.write({ "vaults/github.yaml": "display_name: other\n" });
+    const gone = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson & { resources: Array<{ dependsOn: string[] }> };
+    const removals = gone.resources.filter((r) => r.action === "archive");
+    expect(removals.map((r) => r.address)).toEqual(["credential.gh/github", "vault.gh"]);
+    expect(removals[1]!.dependsOn).toEqual(["credential.gh/github"]);
+    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(0);
+    const archived = await client(p).beta.vaults.credentials.retrieve(lastId, { vault_id: vaultId });
+    expect(archived.archived_at).not.toBeNull();
+    expect(Object.keys((await lockOf(p)).vaults)).toEqual(["other"]);
+  });
+
+  it("made in the Console: adopted with the vault, 'not checked' until --rotate records a digest", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    const vault = await client(p).beta.vaults.create({ display_name: "github-tools" });
+    const made = await client(p).beta.vaults.credentials.create(vault.id, { display_name: "github-tools/github", auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "console-token" } });
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--adopt", "--auto-approve")).code).toBe(0);
+    expect((await lockOf(p)).credentials["github-tools/github"]!.id).toBe(made.id);
+    const plan = await p.run("plan", "--detailed-exitcode");
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("secret not checked: the live credential carries no digest");
+    const rotate = JSON.parse((await p.run("plan", "--rotate", "--format", "json")).stdout) as PlanJson;
+    expect(rotate.resources.filter((r) => r.action !== "noop")).toMatchObject([{ address: "credential.github-tools/github", action: "update" }]);
+    expect((await p.run("apply", "--rotate", "--auto-approve")).code).toBe(0);
+    const after = await p.run("plan", "--detailed-exitcode");
+    expect(after.code).toBe(0);
+    expect(after.stdout).not.toContain("not checked");
+  });
+});

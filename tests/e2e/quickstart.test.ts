@@ -16,7 +16,7 @@ const cli = path.join(repo, "bin", "agentform.js");
 
 async function copyExample(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "agentform-quickstart-"));
-  for (const entry of ["agentform.yaml", "agents", "environments", "skills", "schemas"]) {
+  for (const entry of ["agentform.yaml", "agents", "environments", "skills", "vaults", "schemas"]) {
     await copy(path.join(repo, entry), path.join(dir, entry), { recursive: true });
   }
   return dir;
@@ -29,6 +29,8 @@ function agentform(cwd: string, args: string[], env: Record<string, string> = {}
 interface LockShape {
   agents: Record<string, { id: string; version: number }>;
   environments: Record<string, { id: string }>;
+  vaults: Record<string, { id: string }>;
+  credentials: Record<string, { id: string }>;
 }
 
 beforeAll(async () => {
@@ -49,9 +51,13 @@ describe("quick start on the embedded local control plane", () => {
   it("creates the example fleet, prints the plan and writes agentform.lock.json", async () => {
     const first = await agentform(dir, ["apply", "--auto-approve"]);
     expect(first.stderr).not.toMatch(/error/i);
+    // No secrets on a fresh machine: the local target gets a placeholder, and says so.
+    expect(first.stderr).toContain("warning: GITHUB_MCP_TOKEN is not set: the local target gets a placeholder secret");
     expect(first.exitCode).toBe(0);
-    expect(first.stdout).toMatch(/Plan: \d+ to create/);
+    expect(first.stdout).toMatch(/Plan: 10 to create/);
     const lock = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
+    expect(Object.keys(lock.vaults)).toEqual(["github-tools"]);
+    expect(Object.keys(lock.credentials)).toEqual(["github-tools/github"]);
     expect(Object.keys(lock.agents).length).toBeGreaterThanOrEqual(4);
     expect(Object.keys(lock.environments).length).toBeGreaterThanOrEqual(2);
     for (const entry of Object.values(lock.agents)) {
@@ -99,11 +105,11 @@ describe("the same fleet through a remote target counts its requests", () => {
   });
 
   it("a second apply makes zero writes and moves no version", async () => {
-    const env = { QUICKSTART_KEY: server.apiKey };
+    const env = { QUICKSTART_KEY: server.apiKey, GITHUB_MCP_TOKEN: "quickstart-github-token" };
     const first = await agentform(dir, ["apply", "--auto-approve"], env);
     expect(first.exitCode).toBe(0);
     const created = server.requestLog().filter((e) => e.write).length;
-    expect(created).toBeGreaterThanOrEqual(8);
+    expect(created).toBe(10);
     const lockBefore = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
 
     server.clearRequestLog();
@@ -111,9 +117,10 @@ describe("the same fleet through a remote target counts its requests", () => {
     expect(second.exitCode).toBe(0);
     const log = server.requestLog();
     expect(log.filter((e) => e.write)).toEqual([]);
-    // Reads are list calls only: one page of agents, one of environments.
-    // One list per kind, and the content of the example's one skill (never taken from the lockfile).
-    expect(log.map((e) => `${e.method} ${e.path.replace(/\/v1\/skills\/.+\/content$/, "/v1/skills/…/content")}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills", "GET /v1/skills/…/content", "GET /v1/vaults"]);
+    // Reads are list calls only: one per kind (credentials: one per vault), and the content of
+    // the example's one skill (never taken from the lockfile).
+    const shown = (p: string) => p.replace(/\/v1\/skills\/.+\/content$/, "/v1/skills/…/content").replace(/\/v1\/vaults\/[^/]+\/credentials$/, "/v1/vaults/…/credentials");
+    expect(log.map((e) => `${e.method} ${shown(e.path)}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills", "GET /v1/skills/…/content", "GET /v1/vaults", "GET /v1/vaults/…/credentials"]);
     const lockAfter = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
     expect(lockAfter).toEqual(lockBefore);
   });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { AgentformError } from "../../src/errors.js";
+import { secretMatches } from "../../src/kinds/credential/secret-digest.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { clientFor, failure, startHarness, type Harness } from "./helpers.js";
 
@@ -480,7 +481,7 @@ describe("secrets", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("never appear in a response body, an error message or the request log; only in the state file", async () => {
+  it("never appear in a response body, an error message, the request log or the state file (which keeps digests)", async () => {
     const CANARY = "CANARY7f3a9c";
     const secret = (name: string) => `${CANARY}-${name}`;
     const stateFile = path.join(dir, "state.json");
@@ -537,11 +538,13 @@ describe("secrets", () => {
     expect(leaks).toEqual([]);
     expect(log).toContain(`/v1/vaults/${vault.id}/credentials`);
     expect(log).not.toContain(CANARY);
-    // The state file is the one place secrets persist: the current ones of active credentials
-    // only (not replaced, archived, deleted or refused ones).
+    // Not even the state file keeps a secret: a digest of each current one of an active
+    // credential only (not replaced, archived, deleted or refused ones).
     const state = await readFile(stateFile, "utf8");
-    const stored = state.match(new RegExp(`${CANARY}-[a-z0-9-]+`, "g"))?.sort();
-    expect(stored).toEqual(["access-2", "bearer-2", "client-2", "env-2", "refresh-2"].map(secret));
+    expect(state).not.toContain(CANARY);
+    const digests = [...state.matchAll(/"(scrypt1\$[^"]+)"/g)].map((m) => m[1] as string);
+    expect(digests).toHaveLength(5);
+    for (const s of ["access-2", "bearer-2", "client-2", "env-2", "refresh-2"].map(secret)) expect(digests.filter((d) => secretMatches(s, d))).toHaveLength(1);
   });
 });
 
@@ -581,12 +584,14 @@ describe("vaults in the state file", () => {
     expect(text).not.toContain("deleted-vault-token");
     const file = JSON.parse(text) as { vaults: { id: string; credentials: { secrets: unknown }[] }[] };
     expect(file.vaults.map((v) => v.id)).toEqual([vault.id, shut.id]);
-    expect(file.vaults[0]?.credentials.map((c) => c.secrets)).toEqual([
-      { token: "bearer-token-1" },
-      { access_token: "access-token-1", refresh_token: "refresh-token-1", client_secret: "client-secret-1" },
-      { secret_value: "secret-value-1" },
-      null,
-    ]);
+    // Never the secrets themselves: a digest of each, which matches the value sent.
+    expect(text).not.toMatch(/bearer-token-1|access-token-1|refresh-token-1|client-secret-1|secret-value-1/);
+    const kept = file.vaults[0]?.credentials.map((c) => c.secrets) as Array<Record<string, string> | null>;
+    const sent = [{ token: "bearer-token-1" }, { access_token: "access-token-1", refresh_token: "refresh-token-1", client_secret: "client-secret-1" }, { secret_value: "secret-value-1" }];
+    expect(kept.map((k) => (k === null ? null : Object.keys(k).sort()))).toEqual([...sent.map((x) => Object.keys(x).sort()), null]);
+    sent.forEach((values, i) => {
+      for (const [field, value] of Object.entries(values)) expect(secretMatches(value, kept[i]![field])).toBe(true);
+    });
     expect(file.vaults[1]?.credentials.map((c) => c.secrets)).toEqual([null]);
 
     const second = await startLocalControlPlane({ stateFile });

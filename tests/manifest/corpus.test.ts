@@ -131,6 +131,7 @@ describe("valid corpus and example fleet", () => {
       "environments/support-locked-down.yaml",
       "skills/refund-policy/SKILL.md",
       "skills/refund-policy/scripts/prorate.py",
+      "vaults/github-tools.yaml",
     ]);
     for (const s of result.sources) expect(s.sha256).toMatch(/^[0-9a-f]{64}$/);
   });

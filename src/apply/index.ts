@@ -87,13 +87,18 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
       hint: first?.hint ?? "Resolve the refusals shown by `agentform plan` first.",
     });
   }
-  const missing = plan.resources.flatMap((r) => (r.request?.body ? missingSecrets(r.kind, r.request.body, options.secrets ?? noSecrets) : []));
-  if (missing.length > 0) throw missingError(missing);
+  requireSecrets(plan, options.secrets ?? noSecrets);
   const run = new ApplyRun(plan, backend, options);
   return run.execute(await namesTakenSincePlan(plan, backend));
 }
 
 const noSecrets: SecretSource = () => undefined;
+
+/** Every secret the plan will send must be available: refused (exit 4) before the first write, or before asking. */
+export function requireSecrets(plan: Plan, source: SecretSource): void {
+  const missing = plan.resources.flatMap((r) => (r.request?.body ? missingSecrets(r.kind, r.request.body, source) : []));
+  if (missing.length > 0) throw missingError(missing);
+}
 
 /** One apply's state: the schedule of entries, the lockfile book, the failures so far. */
 class ApplyRun {

@@ -42,7 +42,7 @@ export function inputsDigest(parts: InputsDigestParts): string {
 
 const HINT = "Run `agentform plan --out <file>` again, review it, and apply the new plan.";
 
-const FLAG: Record<keyof SavedPlanOptions, string> = { adopt: "--adopt", prune: "--prune", allowEmpty: "--allow-empty" };
+const FLAG: Record<keyof SavedPlanOptions, string> = { adopt: "--adopt", prune: "--prune", allowEmpty: "--allow-empty", rotate: "--rotate" };
 
 /**
  * Compare a saved plan with the plan computed now, from the same inputs and the options of this
@@ -85,7 +85,7 @@ function headerDifferences(saved: Plan, current: Plan, options: SavedPlanOptions
     out.push(refusal("(plan)", "saved-plan-undigested", "the saved plan records no options (was it written by `agentform plan --out`?)"));
   } else {
     for (const key of Object.keys(FLAG) as Array<keyof SavedPlanOptions>) {
-      if (saved.options[key] === options[key]) continue;
+      if ((saved.options[key] ?? false) === (options[key] ?? false)) continue;
       const message = saved.options[key]
         ? `it was saved with ${FLAG[key]}, but this apply runs without it`
         : `it was saved without ${FLAG[key]}, but this apply runs with it`;

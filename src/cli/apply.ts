@@ -9,7 +9,7 @@ import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
-import { applyPlan, type ApplyEvent, type ApplyResult } from "../apply/index.js";
+import { applyPlan, requireSecrets, type ApplyEvent, type ApplyResult } from "../apply/index.js";
 import { hasChanges } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
 import { readSavedPlan } from "../apply/saved-plan-file.js";
@@ -122,10 +122,12 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, { ...planOptions(flags), rotate: flags.rotate ?? false })).plan;
+    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
     enforceSafetyRules(plan, flags);
+    // A secret apply would have to send and cannot: say so now, not after the question.
+    requireSecrets(plan, ws.secrets.source);
     if (hasChanges(plan) && !saved && !flags.autoApprove) {
       const answer = await confirm(ctx);
       if (answer !== "yes") {
@@ -185,8 +187,8 @@ function enforceSafetyRules(plan: Plan, flags: ApplyFlags): void {
   }
 }
 
-function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty">) {
-  return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false };
+function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty" | "rotate">) {
+  return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false };
 }
 
 function parseConcurrency(value: string | undefined): number {
@@ -207,7 +209,7 @@ function parseConcurrency(value: string | undefined): number {
  */
 async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): Promise<Plan> {
   const options = planOptions(flags);
-  const { plan } = await computePlan(ws, { ...options, rotate: flags.rotate ?? false });
+  const { plan } = await computePlan(ws, options);
   const current = { ...plan, inputsDigest: planInputsDigest(ws, options), options };
   // The saved file holds the plan as rendered, with credential-shaped values redacted.
   const refusals = checkSavedPlan(saved, redactPlanValues(current), options);

@@ -80,7 +80,7 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<nu
     });
     let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;
     if (flags.out) {
-      const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false };
+      const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false };
       plan = { ...plan, inputsDigest: planInputsDigest(ws, flags), options };
       await writeFileAtomic(path.resolve(flags.out), renderJson(plan));
     }

@@ -37,10 +37,13 @@ export interface SecretSpec {
   readonly bodyPointers: readonly string[];
 }
 
-/** Manifests one manifest holds for another kind (a vault's credentials), each at a pointer of its file. */
+/**
+ * Manifests one manifest holds for another kind (a vault's credentials), each at a pointer of its
+ * file, with the earlier local names it gives itself (`previousLocal`, under the same holder).
+ */
 export interface NestedManifests {
   readonly kind: ResourceKind;
-  of(spec: Obj, name: string): Array<{ name: string; pointer: string; spec: Obj }>;
+  of(spec: Obj, name: string): Array<{ name: string; pointer: string; spec: Obj; previousNames: string[] }>;
 }
 
 /** Marks a value that only apply can know (the version a re-pin will point at, a new id). */
@@ -160,8 +163,11 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   resolveRefs(spec: Obj, resolve: BodyRefResolver): Obj;
   /** The create body's fields; the generic layer adds the ownership marker to `metadata`. */
   createFields(spec: Obj): Obj;
-  /** One top-level field of an update body, as the API's update semantics want it sent. */
-  fieldBody(field: string, desired: Obj): unknown;
+  /**
+   * One top-level field of an update body, as the API's update semantics want it sent; `changed`
+   * holds the canonical pointers that changed under it (for fields sent in part).
+   */
+  fieldBody(field: string, desired: Obj, changed?: readonly string[]): unknown;
   /** Security review of canonical forms; `before` null: the resource is being created. */
   reviewSecurity(findings: Findings, before: Obj | null, after: Obj): void;
   /** The by-name references a manifest's spec holds (`{ref: name}`), in document order. */
@@ -186,6 +192,12 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * and created again, a `replace`. Absent: every change is an update.
    */
   replaces?(change: FieldChange): boolean;
+  /**
+   * What the API keeps unique among live resources of this kind beyond the name (a credential's
+   * vault and server URL), from a canonical form; undefined when unknown yet. A create whose key
+   * a live resource of another name holds is refused at plan time instead of failing at apply.
+   */
+  uniqueKey?(canonical: Obj): string | undefined;
   /** Write-only secrets, read from environment variables at apply (vault credentials). */
   readonly secrets?: SecretSpec;
   /** What a plan entry should say beyond its changes (a secret that could not be checked). */

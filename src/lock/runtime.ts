@@ -35,6 +35,8 @@ export interface RuntimeLock {
   skill(name: string): SkillPin;
   /** The id of a vault by its display_name, for a session's or deployment's `vault_ids`; throws when the lockfile has no such vault. */
   vaultId(name: string): string;
+  /** A session's or deployment's `vault_ids` for these vaults, in order; throws for a name the lockfile lacks. */
+  vaultIds(...names: string[]): string[];
   /** The id of an environment by its manifest name; throws when the lockfile has no such environment. */
   environmentId(name: string): string;
   readonly project: string;
@@ -87,6 +89,9 @@ export function loadLock(file?: string): RuntimeLock {
       return { type: "custom", skill_id: e.id as string, version: e.version as string };
     },
     vaultId: (name: string) => entry("vaults", "vault", name, hasId, "Add a manifest for it under vaults/").id as string,
+    // What a session or deployment takes as `vault_ids`: in the order given (the first vault
+    // holding a credential for a URL wins), each name checked.
+    vaultIds: (...names: string[]) => names.map((name) => entry("vaults", "vault", name, hasId, "Add a manifest for it under vaults/").id as string),
     environmentId: (name: string) => entry("environments", "environment", name, hasId, "Add a manifest for it").id as string,
   };
 }

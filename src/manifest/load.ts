@@ -283,12 +283,14 @@ function settingsOf(value: Obj): ManifestSettings {
 function nestedManifests(holder: LoadedManifest): LoadedManifest[] {
   const nested = KINDS[holder.kind].nested;
   if (!nested) return [];
-  return nested.of(holder.spec, holder.name).map(({ name, pointer, spec }) => {
-    const local = name.slice(holder.name.length);
+  return nested.of(holder.spec, holder.name).map(({ name, pointer, spec, previousNames }) => {
+    // Earlier names: its own, and every name it had under each of the holder's earlier names.
+    const locals = [name, ...previousNames].map((n) => n.slice(holder.name.length));
+    const carried = holder.settings.previous_names.flatMap((old) => locals.map((l) => old + l));
     // Fields the holder writes for its children (the name, the reference to it) point at the entry itself.
     const locate = (p: string) => holder.locate(/^\/(auth|metadata)(\/|$)/.test(p) ? pointer + p : pointer);
-    const settings: ManifestSettings = { previous_names: holder.settings.previous_names.map((n) => n + local), adopt: holder.settings.adopt, ignore: [] };
-    return { kind: nested.kind, name, file: holder.file, spec, settings, locate };
+    const settings: ManifestSettings = { previous_names: [...previousNames, ...carried], adopt: holder.settings.adopt, ignore: [] };
+    return { kind: nested.kind, name, file: holder.file, spec, settings, locate, within: pointer };
   });
 }
 

@@ -44,7 +44,8 @@ class Sink implements RuleSink {
   add(m: LoadedManifest, segments: ReadonlyArray<string | number>, code: string, message: string, hint: string, severity: "error" | "warning" = "error"): void {
     const pointer = toPointer(segments);
     const pos = m.locate(pointer);
-    this.out.push({ code, severity, file: m.file, line: pos.line, column: pos.column, path: pointerToPath(pointer), message, hint });
+    // A nested manifest's path names where it sits in its file (credentials.github.auth.token).
+    this.out.push({ code, severity, file: m.file, line: pos.line, column: pos.column, path: pointerToPath((m.within ?? "") + pointer), message, hint });
   }
 }
 

@@ -53,6 +53,8 @@ export interface LoadedManifest {
    */
   spec: Record<string, unknown>;
   settings: ManifestSettings;
+  /** For a manifest written inside another's file (a vault's credential): where in that file, as a JSON pointer. */
+  within?: string;
   /** Source position of a JSON pointer into `spec` (or into the file), falling back to the document start. */
   locate(pointer: string): Position;
   /**

@@ -57,7 +57,8 @@ export function buildUpdateBody(
   const body: Obj = {};
   for (const field of [...fields].sort()) {
     if (field === "metadata") continue;
-    body[field] = kindSpec(kind).fieldBody(field, desiredResolved);
+    const under = changes.map((c) => c.pointer).filter((ptr) => pointerSegments(ptr)[0] === field);
+    body[field] = kindSpec(kind).fieldBody(field, desiredResolved, under);
   }
   // Kinds owned through the lockfile alone have no metadata to carry a marker.
   if (kindSpec(kind).ownership !== "marker") return body;

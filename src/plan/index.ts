@@ -239,6 +239,8 @@ function topoOrder(kind: ResourceKind, matches: readonly Match[]): Match[] {
 interface Planned {
   entry: PlannedResource;
   live: Live | null;
+  /** The manifest's canonical form, references resolved. */
+  desired: Obj;
 }
 
 function emptySummary(): PlanSummary {
@@ -311,7 +313,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
   const notes = kindSpec(kind).notes?.(spec) ?? [];
   if (notes.length > 0) entry.notes = notes;
-  return { entry, live };
+  return { entry, live, desired };
 }
 
 /** The spec with what the CLI found of its secrets, for its kind to compare and send (src/kinds/spec.ts). */
@@ -480,7 +482,7 @@ export function buildPlan(input: PlanInput): Plan {
       entries.push(p.entry);
     }
   }
-  refusals.push(...pinRefusals(impossiblePins, planned));
+  refusals.push(...pinRefusals(impossiblePins, planned), ...uniqueKeyRefusals(input, planned));
 
   // Prune: only inventory resources (in the lockfile, and ours), dependents before what they use.
   const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
@@ -541,6 +543,29 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
     const l = hits[0] as Live;
     return { ref: withVersion(l.id, explicit ?? pinOf(kind, l)) };
   };
+}
+
+/**
+ * A create (or the create of a replace) whose unique key (a credential's vault and server URL)
+ * a live resource of another name already holds: the API would refuse it with a 409 at apply.
+ */
+function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planned>): Refusal[] {
+  const refusals: Refusal[] = [];
+  for (const { entry, desired } of planned.values()) {
+    const keyOf = kindSpec(entry.kind).uniqueKey;
+    const key = entry.action === "create" || entry.action === "replace" ? keyOf?.(desired) : undefined;
+    if (!keyOf || key === undefined) continue;
+    const holder = (input.live[entry.kind] as Live[]).find((l) => l.id !== entry.id && keyOf(canonicalLive(entry.kind, l)) === key);
+    if (!holder) continue;
+    refusals.push({
+      address: entry.address,
+      code: "unique-key-taken",
+      message: `${entry.address} would be created with ${key.slice(key.indexOf(" ") + 1)}, which live ${entry.kind} "${holder.name}" (${holder.id}) already holds; the API refuses a second one.`,
+      hint: `If "${holder.name}" is this one under an earlier name, list that name in \`agentform.previous_names\` to rename it in place; otherwise archive it first (remove its manifest and apply with --prune, or in the Console).`,
+      ids: [holder.id],
+    });
+  }
+  return refusals;
 }
 
 function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: ReadonlyMap<string, Planned>): Refusal[] {
@@ -658,7 +683,7 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
       address: `project.${input.project}`,
       code: "prune-everything",
       message: `--prune would ${verb} every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
-      hint: `Check that agentform.yaml points at the right ${kind}s folder; if ${verb === "delete" ? "deleting" : "archiving"} every ${kind} is intended, add --allow-empty.`,
+      hint: `Check that agentform.yaml points at the right ${kindSpec(kind).folder} folder; if ${verb === "delete" ? "deleting" : "archiving"} every ${kind} is intended, add --allow-empty.`,
       ids: doomed.map((a) => a.id as string).sort(),
     });
   }

@@ -216,6 +216,8 @@ export interface SavedPlanOptions {
   adopt: boolean;
   prune: boolean;
   allowEmpty: boolean;
+  /** --rotate (resend every secret); absent in plans saved before it existed, which means false. */
+  rotate?: boolean;
 }
 
 export interface PlanOptions {

@@ -153,7 +153,7 @@ describe("withSecrets", () => {
   });
 
   it("leaves an agent's body as it is, placeholders included", () => {
-    const agent = { name: "a", system: { $env: "HOME" }, metadata: { k: { $env: "HOME" } } };
+    const agent = { name: "a", system: { $env: "HOME" }, metadata: { note: { $env: "HOME" } }, auth: { token: { $env: "HOME" } } };
     const out = withSecrets("agent", agent, () => "should-not-appear", undefined);
     expect(out.body).toBe(agent);
     expect(out.sent).toEqual([]);

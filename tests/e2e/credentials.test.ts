@@ -28,7 +28,7 @@ credentials:
 
 interface PlanJson {
   summary: Record<string, number>;
-  resources: Array<{ address: string; action: string; id: string | null; notes?: string[]; changes: Array<{ pointer: string }>; security: Array<{ category: string }>; request: { method: string; body: Record<string, unknown> } | null }>;
+  resources: Array<{ address: string; action: string; id: string | null; dependsOn: string[]; notes?: string[]; changes: Array<{ pointer: string }>; security: Array<{ category: string }>; request: { method: string; body: Record<string, unknown> } | null }>;
 }
 
 async function lockOf(p: CliProject) {
@@ -151,7 +151,9 @@ describe("vault credentials of every auth type", () => {
     await p.write({ "vaults/tools.yaml": ALL_TYPES.replace("scope: read", "scope: read write").replace("[registry.npmjs.org]", "[registry.npmjs.org, npm.pkg.github.com]") });
     const plan = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
     const byAddress = Object.fromEntries(plan.resources.map((r) => [r.address, r]));
-    expect(byAddress["credential.tools/oauth"]).toMatchObject({ action: "update", request: { body: { auth: { type: "mcp_oauth", expires_at: "2099-01-01T00:00:00Z", refresh: { scope: "read write" } } } } });
+    // The unchanged expiry is not sent (an unchanged one that has passed would be refused).
+    expect(byAddress["credential.tools/oauth"]).toMatchObject({ action: "update", request: { body: { auth: { type: "mcp_oauth", refresh: { scope: "read write" } } } } });
+    expect(byAddress["credential.tools/oauth"]!.request!.body.auth).not.toHaveProperty("expires_at");
     expect(JSON.stringify(byAddress["credential.tools/oauth"]!.request)).not.toContain("$env");
     expect(byAddress["credential.tools/npm"]).toMatchObject({ action: "update", security: [{ category: "credential-widened" }] });
     expect((await p.run("apply", "--auto-approve")).code).toBe(0);
@@ -195,7 +197,7 @@ describe("vault credentials of every auth type", () => {
     const vaultId = (await lockOf(p)).vaults.gh!.id;
     const lastId = (await lockOf(p)).credentials["gh/github"]!.id;
     await p.write({ "vaults/github.yaml": "display_name: other\n" });
-    const gone = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson & { resources: Array<{ dependsOn: string[] }> };
+    const gone = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson;
     const removals = gone.resources.filter((r) => r.action === "archive");
     expect(removals.map((r) => r.address)).toEqual(["credential.gh/github", "vault.gh"]);
     expect(removals[1]!.dependsOn).toEqual(["credential.gh/github"]);
@@ -221,5 +223,68 @@ describe("vault credentials of every auth type", () => {
     const after = await p.run("plan", "--detailed-exitcode");
     expect(after.code).toBe(0);
     expect(after.stdout).not.toContain("not checked");
+  });
+});
+
+describe("vault credentials: what plan refuses or settles before apply", () => {
+  it("a live credential of another name holding the same server URL is refused at plan time, and previous_names renames one in place", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const id = (await lockOf(p)).credentials["github-tools/github"]!.id;
+
+    // The local name changes: without previous_names that is a second credential for the same URL.
+    await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  gh:\n") });
+    const refused = await p.run("plan", "--prune", "--format", "json");
+    expect(refused.code).toBe(3);
+    const plan = JSON.parse(refused.stdout) as { refusals: Array<{ address: string; code: string; message: string; ids: string[] }> };
+    expect(plan.refusals).toMatchObject([{ address: "credential.github-tools/gh", code: "unique-key-taken", ids: [id] }]);
+    expect(plan.refusals[0]!.message).toContain('mcp_server_url "https://api.githubcopilot.com/mcp/"');
+    p.cp.clearRequestLog();
+    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(3);
+    expect(p.writes()).toEqual([]);
+
+    await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  gh:\n    agentform:\n      previous_names: [github]\n") });
+    const renamed = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(renamed.resources.filter((r) => r.action !== "noop")).toMatchObject([{ address: "credential.github-tools/gh", action: "rename", id, request: { body: { display_name: "github-tools/gh" } } }]);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect((await lockOf(p)).credentials).toEqual({ "github-tools/gh": expect.objectContaining({ id }) });
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("an OAuth expiry the manifest stops naming is left to the server instead of planned forever", async () => {
+    const p = (project = await cliProject({ "vaults/tools.yaml": ALL_TYPES }));
+    Object.assign(p.env, { OAUTH_ACCESS: "access-1", OAUTH_REFRESH: "refresh-1", OAUTH_CLIENT_SECRET: "client-1", NPM_TOKEN_VALUE: "npm-1" });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    await p.write({ "vaults/tools.yaml": ALL_TYPES.replace('      expires_at: "2099-01-01T00:00:00Z"\n', "") });
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a manifest reading its secret from a target's API key variable is refused before anything is sent", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT.replace("GITHUB_MCP_TOKEN", "AGENTFORM_TEST_KEY") }));
+    const validate = await p.run("validate");
+    expect(validate.code).toBe(4);
+    expect(validate.stdout + validate.stderr).toContain("AF-CREDENTIAL-ENV-RESERVED");
+    // A variable agentform's own rules do not know is still refused when a target names it.
+    await p.write({ "vaults/github.yaml": VAULT.replace("GITHUB_MCP_TOKEN", "MY_KEY") });
+    await p.write({ "agentform.yaml": `project: support-bots\ntargets:\n  default:\n    base_url: ${p.cp.baseUrl}\n    api_key_env: AGENTFORM_TEST_KEY\n  other:\n    api_key_env: MY_KEY\n` });
+    p.env.MY_KEY = "the-other-targets-api-key";
+    const plan = await p.run("plan");
+    expect(plan.code).toBe(4);
+    expect(plan.stderr).toContain("[secret-env-reserved]");
+    expect(plan.stdout + plan.stderr).not.toContain("the-other-targets-api-key");
+    expect(p.cp.requestLog()).toEqual([]);
+  });
+
+  it("a plan saved with --rotate is applied only with --rotate", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const saved = path.join(p.dir, "rotate.json");
+    expect((await p.run("plan", "--rotate", "--out", saved)).code).toBe(0);
+    const without = await p.run("apply", saved);
+    expect(without.code).toBe(3);
+    expect(without.stderr).toContain("it was saved with --rotate, but this apply runs without it");
+    expect((await p.run("apply", "--rotate", saved)).code).toBe(0);
   });
 });

@@ -90,9 +90,9 @@ describe("credential rules over plain manifests", () => {
     const diags = rules([vault("v", { github: githubAuth({ token_env: "ANTHROPIC_API_KEY" }), oauth: oauthAuth({ access_token_env: "AGENTFORM_TOKEN", refresh: { client_id: "abc", token_endpoint: "https://auth.example.com/token", refresh_token_env: "ANTHROPIC_REFRESH", token_endpoint_auth: { type: "none" } } }) })]);
     const reserved = only(diags, "AF-CREDENTIAL-ENV-RESERVED");
     expect(reserved.map((d) => `${d.path} ${d.message}`).sort()).toEqual([
-      "auth the secret is read from AGENTFORM_TOKEN, a variable agentform or the API key uses",
-      "auth the secret is read from ANTHROPIC_API_KEY, a variable agentform or the API key uses",
-      "auth the secret is read from ANTHROPIC_REFRESH, a variable agentform or the API key uses",
+      "auth.access_token_env the secret is read from AGENTFORM_TOKEN, a variable agentform or the API key uses",
+      "auth.refresh.refresh_token_env the secret is read from ANTHROPIC_REFRESH, a variable agentform or the API key uses",
+      "auth.token_env the secret is read from ANTHROPIC_API_KEY, a variable agentform or the API key uses",
     ]);
     expect(reserved.every((d) => d.severity === "error")).toBe(true);
     expect(diags).toHaveLength(3);
@@ -254,10 +254,12 @@ credentials:
 `;
     const result = await load({ "vaults/github.yaml": text });
     expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.severity}`)).toEqual([
-      `vaults/github.yaml:${lineOf(text, "auth:")}:5 AF-CREDENTIAL-ENV-RESERVED error`,
+      `vaults/github.yaml:${lineOf(text, "token_env")}:7 AF-CREDENTIAL-ENV-RESERVED error`,
       `vaults/github.yaml:${lineOf(text, "mcp_server_url", lineOf(text, "  copy:"))}:7 AF-CREDENTIAL-KEY-DUPLICATE error`,
     ]);
     expect(result.diagnostics[1]?.message).toContain('credential "github-tools/github"');
+    // Paths name where in the vault file each credential's field sits.
+    expect(result.diagnostics.map((d) => d.path)).toEqual(["credentials.github.auth.token_env", "credentials.copy.auth.mcp_server_url"]);
     expect(result.manifests.vault).toEqual([]);
     expect(result.manifests.credential).toEqual([]);
   });
@@ -273,7 +275,7 @@ credentials:
 `;
     const result = await load({ "vaults/lit.yaml": text });
     const literal = only(result.diagnostics, "AF-CREDENTIAL-LITERAL-SECRET");
-    expect(literal.map((d) => `${d.file}:${d.line}:${d.column}`)).toEqual([`vaults/lit.yaml:${lineOf(text, "token:")}:7`]);
+    expect(literal.map((d) => `${d.file}:${d.line}:${d.column} ${d.path}`)).toEqual([`vaults/lit.yaml:${lineOf(text, "token:")}:7 credentials.github.auth.token`]);
     expect(result.diagnostics.some((d) => d.code.startsWith("AF-SCHEMA"))).toBe(true);
     for (const d of result.diagnostics) expect(`${d.message} ${d.hint ?? ""}`).not.toContain("plain-literal-0001");
   });
@@ -285,7 +287,7 @@ credentials:
     });
     const text = `display_name: big\ncredentials:\n${entries.join("")}`;
     const result = await load({ "vaults/big.yaml": text });
-    expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`)).toEqual([`vaults/big.yaml:${lineOf(text, "  c21:")}:3 AF-CREDENTIAL-LIMIT`]);
+    expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.path}`)).toEqual([`vaults/big.yaml:${lineOf(text, "  c21:")}:3 AF-CREDENTIAL-LIMIT credentials.c21`]);
   });
 
   it("warn (without failing the agent) on an MCP server URL no vault covers, at the URL's line in the agent's file", async () => {

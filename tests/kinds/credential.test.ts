@@ -331,7 +331,9 @@ describe("update bodies", () => {
 
   it("mcp_oauth: expiry and scope, never client_id, token_endpoint, resource or the server URL", () => {
     const auth = oauthAuth({ refresh: refresh({ resource: "https://mcp.example.com/" }) });
-    expect(updateAuth({ auth })).toEqual({ type: "mcp_oauth", expires_at: "2030-01-01T00:00:00Z", refresh: { scope: "read" } });
+    // The expiry only when it changed (or with a new token): an unchanged past one would be refused.
+    expect(updateAuth({ auth })).toEqual({ type: "mcp_oauth", refresh: { scope: "read" } });
+    expect(updateAuth({ auth }, ["/auth/expires_at"])).toEqual({ type: "mcp_oauth", expires_at: "2030-01-01T00:00:00Z", refresh: { scope: "read" } });
     expect(updateAuth({ auth, [SECRET_STATUS_KEY]: "rotated" })).toEqual({
       type: "mcp_oauth",
       access_token: { $env: "OAUTH_ACCESS" },
@@ -561,8 +563,8 @@ describe("a vault's credentials: map", () => {
     expect(nested?.kind).toBe("credential");
     const out = nested?.of({ display_name: VAULT, credentials: { github: { auth: githubAuth() }, npm: { metadata: { team: "web" }, auth: npmAuth() } } }, VAULT);
     expect(out).toEqual([
-      { name: "github-tools/github", pointer: "/credentials/github", spec: { display_name: "github-tools/github", vault_id: { ref: VAULT }, auth: githubAuth() } },
-      { name: "github-tools/npm", pointer: "/credentials/npm", spec: { display_name: "github-tools/npm", vault_id: { ref: VAULT }, auth: npmAuth(), metadata: { team: "web" } } },
+      { name: "github-tools/github", pointer: "/credentials/github", spec: { display_name: "github-tools/github", vault_id: { ref: VAULT }, auth: githubAuth() }, previousNames: [] },
+      { name: "github-tools/npm", pointer: "/credentials/npm", spec: { display_name: "github-tools/npm", vault_id: { ref: VAULT }, auth: npmAuth(), metadata: { team: "web" } }, previousNames: [] },
     ]);
   });
 
@@ -662,7 +664,18 @@ describe("the planner", () => {
     expect(entry(buildPlan(input({ credentials: { oauth: oauthAuth({ refresh: undefined }) }, live })), "credential.github-tools/oauth").action).toBe("replace");
     const scoped = entry(buildPlan(input({ credentials: { oauth: oauthAuth({ refresh: refresh({ scope: "read write" }) }) }, live })), "credential.github-tools/oauth");
     expect(scoped.action).toBe("update");
-    expect(scoped.request).toEqual({ method: "update", body: { auth: { type: "mcp_oauth", expires_at: "2030-01-01T00:00:00Z", refresh: { scope: "read write" } } } });
+    expect(scoped.request).toEqual({ method: "update", body: { auth: { type: "mcp_oauth", refresh: { scope: "read write" } } } });
+  });
+
+  it("an expiry changed in the manifest is an update; one left out is the server's to keep (no diff planned forever)", () => {
+    const live = [liveCredential("oauth", liveOauthAuth())];
+    const later = entry(buildPlan(input({ credentials: { oauth: oauthAuth({ expires_at: "2031-01-01T00:00:00Z" }) }, live })), "credential.github-tools/oauth");
+    expect(later.action).toBe("update");
+    expect(later.changes.map((c) => c.pointer)).toEqual(["/auth/expires_at"]);
+    expect(later.request?.body).toEqual({ auth: { type: "mcp_oauth", expires_at: "2031-01-01T00:00:00Z", refresh: { scope: "read" } } });
+    const dropped = entry(buildPlan(input({ credentials: { oauth: oauthAuth({ expires_at: undefined }) }, live })), "credential.github-tools/oauth");
+    expect(dropped.action).toBe("noop");
+    expect(dropped.request).toBeNull();
   });
 
   it("plans an update that resends the secret when the variable was rotated (or --rotate forces it)", () => {

@@ -33,6 +33,11 @@ describe("secret digests", () => {
     expect(secretMatches(canary, undefined)).toBeNull();
     expect(secretMatches(canary, "sha256:abc")).toBeNull();
     expect(secretMatches(canary, `${prefix}$1048576$${r}$${p}$${salt}$${hash}`)).toBeNull();
+    // At most four times the work of the default: a larger N, r or p is not even tried.
+    expect(secretMatches(canary, `${prefix}$131072$${r}$${p}$${salt}$${hash}`)).toBeNull();
+    expect(secretMatches(canary, `${prefix}$32768$16$${p}$${salt}$${hash}`)).toBeNull();
+    expect(secretMatches(canary, `${prefix}$32768$${r}$4$${salt}$${hash}`)).toBeNull();
+    expect(secretMatches(canary, `${prefix}$65536$${r}$2$${salt}$${hash}`)).toBe(false);
     expect(secretMatches(canary, `${prefix}$1000$${r}$${p}$${salt}$${hash}`)).toBeNull();
     expect(secretMatches(canary, `${prefix}$32768$${r}$${p}$${salt}$short`)).toBeNull();
     expect(secretMatches(canary, `${prefix}$32768$${r}$${p}$${salt}$${hash}$extra`)).toBeNull();

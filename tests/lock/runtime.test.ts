@@ -40,11 +40,14 @@ describe("agentform/runtime loadLock", () => {
   it("reads skill pins and vault ids, and a lockfile written before those kinds knows none", async () => {
     const withKinds = path.join(dir, "kinds.lock.json");
     const data = JSON.parse(lockText) as Record<string, unknown>;
-    await writeFile(withKinds, JSON.stringify({ ...data, skills: { notes: { id: "skill_011", version: "skver_9", specDigest: "sha256:e", liveDigest: "sha256:f" } }, vaults: { github: { id: "vlt_011", specDigest: "sha256:g", liveDigest: "sha256:h" } } }));
+    await writeFile(withKinds, JSON.stringify({ ...data, skills: { notes: { id: "skill_011", version: "skver_9", specDigest: "sha256:e", liveDigest: "sha256:f" } }, vaults: { github: { id: "vlt_011", specDigest: "sha256:g", liveDigest: "sha256:h" }, npm: { id: "vlt_012", specDigest: "sha256:i", liveDigest: "sha256:j" } } }));
     const lock = loadLock(withKinds);
     expect(lock.skill("notes")).toEqual({ type: "custom", skill_id: "skill_011", version: "skver_9" });
     expect(lock.vaultId("github")).toBe("vlt_011");
-    expect(() => lock.vaultId("gitlab")).toThrow(expect.objectContaining({ code: "unknown-vault", message: expect.stringContaining("(it has: github)") }));
+    expect(() => lock.vaultId("gitlab")).toThrow(expect.objectContaining({ code: "unknown-vault", message: expect.stringContaining("(it has: github, npm)") }));
+    // vault_ids keep the order asked for: the first vault with a credential for a URL wins.
+    expect(lock.vaultIds("npm", "github")).toEqual(["vlt_012", "vlt_011"]);
+    expect(() => lock.vaultIds("github", "gitlab")).toThrow(expect.objectContaining({ code: "unknown-vault" }));
     const old = loadLock(file);
     expect(() => old.skill("notes")).toThrow(expect.objectContaining({ code: "unknown-skill", message: expect.stringContaining("(it lists none)") }));
     expect(() => old.vaultId("__proto__")).toThrow(expect.objectContaining({ code: "unknown-vault" }));

@@ -120,9 +120,10 @@ export function createAuth(auth: unknown): Obj {
 /**
  * The auth an update sends: only what the API lets an update change (the type, which must equal
  * the stored one, then expiry and scope, networking and injection locations), and the secrets
- * only when this plan resends them. Immutable fields change by replace, never here.
+ * only when this plan resends them. Immutable fields change by replace, never here. `changed`:
+ * the canonical pointers that changed under `/auth`.
  */
-export function updateAuth(spec: Obj): Obj {
+export function updateAuth(spec: Obj, changed: readonly string[] = []): Obj {
   const auth = isObj(spec.auth) ? spec.auth : {};
   const resend = resendsSecret(spec);
   const full = withPlaceholders(auth, resend);
@@ -130,7 +131,10 @@ export function updateAuth(spec: Obj): Obj {
     case "static_bearer":
       return pick(full, ["type", "token"]);
     case "mcp_oauth": {
-      const out = pick(full, ["type", "access_token", "expires_at"]);
+      // The expiry goes with a new token, or when it changed: resending an unchanged one that
+      // has passed would be refused ("must be in the future").
+      const expiry = resend || changed.includes("/auth/expires_at");
+      const out = pick(full, expiry ? ["type", "access_token", "expires_at"] : ["type", "access_token"]);
       if (isObj(full.refresh)) {
         const refresh = pick(full.refresh, ["refresh_token"]);
         // "" clears the scope; a scope left out of the manifest is cleared too.

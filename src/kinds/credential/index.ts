@@ -11,7 +11,7 @@
 import type { KindSpec } from "../spec.js";
 import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
 import { canonicalMetadata, isObj, minimalManifest, type Obj } from "../values.js";
-import { canonicalAuth, createAuth, needsReplace, SECRET_BODY_POINTERS, secretEnvNames, updateAuth } from "./auth.js";
+import { canonicalAuth, createAuth, credentialKeyOf, needsReplace, SECRET_BODY_POINTERS, secretEnvNames, updateAuth } from "./auth.js";
 import { credentialFindings } from "./security.js";
 import { credentialRules } from "./rules.js";
 
@@ -34,6 +34,16 @@ function canonicalCredential(src: Obj, vaultId: unknown, status?: SecretStatus):
     metadata: canonicalMetadata(src.metadata),
     auth: canonicalAuth(src.auth, status),
   };
+}
+
+/**
+ * An OAuth token's expiry the manifest leaves out is the server's to keep: an update cannot clear
+ * it (left out, the stored one stays), so a difference there would be planned forever.
+ */
+function leftToServer(live: Obj, hint: Obj | undefined): Obj {
+  const auth = live.auth as Obj;
+  if (!isObj(hint?.auth) || hint.auth.expires_at !== null || !("expires_at" in auth)) return live;
+  return { ...live, auth: { ...auth, expires_at: null } };
 }
 
 function statusOf(spec: Obj): SecretStatus | undefined {
@@ -83,10 +93,17 @@ export const credentialKind: KindSpec<"credential"> = {
   updateImpact: "in-place",
   wholeFields: new Set(["auth"]),
   replaces: needsReplace,
+  // Unique among a vault's active credentials: its MCP server URL, or its variable's name.
+  uniqueKey: (canonical) => {
+    const vault = canonical.vault_id;
+    if (typeof vault !== "string" || vault === KNOWN_AFTER_APPLY || vault.startsWith("ref:")) return undefined;
+    const key = credentialKeyOf(canonical.auth);
+    return typeof key.value === "string" ? `${vault} ${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
+  },
   secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: SECRET_BODY_POINTERS },
   notes: secretNotes,
   canonicalDesired: (spec, context) => canonicalCredential(spec, canonicalVaultId(spec, context), statusOf(spec)),
-  canonicalLive: (live) => canonicalCredential(live as unknown as Obj, live.vault_id),
+  canonicalLive: (live, hint) => leftToServer(canonicalCredential(live as unknown as Obj, live.vault_id), hint),
   resolveRefs: (spec, resolve) => {
     const name = vaultRefName(spec);
     const resolved = name === undefined ? undefined : resolve({ kind: "vault", name });
@@ -97,7 +114,7 @@ export const credentialKind: KindSpec<"credential"> = {
     if (spec.metadata !== undefined) body.metadata = spec.metadata;
     return body;
   },
-  fieldBody: (field, desired) => (field === "auth" ? updateAuth(desired) : (desired[field] ?? null)),
+  fieldBody: (field, desired, changed) => (field === "auth" ? updateAuth(desired, changed) : (desired[field] ?? null)),
   reviewSecurity: credentialFindings,
   references: (spec) => {
     const name = vaultRefName(spec);

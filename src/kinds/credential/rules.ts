@@ -7,7 +7,7 @@
 import type { LoadedManifest } from "../../manifest/types.js";
 import type { KindRules, RuleContext, RuleSink } from "../rules.js";
 import { asArray, isObj } from "../values.js";
-import { credentialKeyOf, LITERAL_SECRET_FIELDS, secretEnvNames } from "./auth.js";
+import { credentialKeyOf, LITERAL_SECRET_FIELDS, SECRET_FIELDS } from "./auth.js";
 
 /** Active credentials a vault may hold. */
 export const MAX_CREDENTIALS_PER_VAULT = 20;
@@ -30,9 +30,11 @@ function literalSecrets(m: LoadedManifest, sink: RuleSink): void {
 }
 
 function reservedEnv(m: LoadedManifest, sink: RuleSink): void {
-  for (const name of secretEnvNames(m.spec.auth)) {
-    if (!RESERVED_ENV.test(name)) continue;
-    sink.add(m, ["auth"], "AF-CREDENTIAL-ENV-RESERVED", `the secret is read from ${name}, a variable agentform or the API key uses`, "Keep each credential's secret in a variable of its own; a manifest that names the API key's variable would send the key to the credential's server.");
+  for (const { at } of SECRET_FIELDS) {
+    let name: unknown = m.spec.auth;
+    for (const k of at) name = isObj(name) ? name[k] : undefined;
+    if (typeof name !== "string" || !RESERVED_ENV.test(name)) continue;
+    sink.add(m, ["auth", ...at], "AF-CREDENTIAL-ENV-RESERVED", `the secret is read from ${name}, a variable agentform or the API key uses`, "Keep each credential's secret in a variable of its own; a manifest that names the API key's variable would send the key to the credential's server.");
   }
 }
 
@@ -71,10 +73,19 @@ function uncoveredServers(credentials: readonly LoadedManifest[], ctx: RuleConte
   }
 }
 
+/** An environment-variable credential must be injected somewhere: the API refuses one with every location off. */
+function injectedNowhere(m: LoadedManifest, sink: RuleSink): void {
+  const auth = isObj(m.spec.auth) ? m.spec.auth : {};
+  const at = auth.injection_location;
+  if (auth.type !== "environment_variable" || !isObj(at) || at.header === true || at.body === true) return;
+  sink.add(m, ["auth", "injection_location"], "AF-CREDENTIAL-INJECTION", "the secret would be injected nowhere: every location it names is off, and the ones it leaves out are off too", "Set `header: true` or `body: true` (or leave injection_location out: both are on).");
+}
+
 export const credentialRules: KindRules = (manifests, ctx, sink) => {
   for (const m of manifests) {
     literalSecrets(m, sink);
     reservedEnv(m, sink);
+    injectedNowhere(m, sink);
   }
   perVault(manifests, sink);
   uncoveredServers(manifests, ctx, sink);

@@ -20,8 +20,12 @@ const PREFIX = "scrypt1";
 const COST = { N: 1 << 15, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
-/** The most work a stored digest may ask for: a hostile value must not make plan take minutes or gigabytes. */
-const MAX = { N: 1 << 17, r: 16, p: 4 } as const;
+/**
+ * The most work a stored digest may ask for (metadata anyone with workspace access can edit): at
+ * most four times the cost above, so twenty hostile values cost a plan seconds and 64 MiB, not
+ * minutes and gigabytes. Raising COST later stays within it.
+ */
+const MAX = { N: 1 << 16, r: 8, p: 2 } as const;
 
 interface Parsed {
   N: number;

@@ -29,7 +29,7 @@ function widened(f: Findings, bn: Obj, an: Obj, bi: Obj, ai: Obj): void {
     const added = strings(an.allowed_hosts).filter((h) => !strings(bn.allowed_hosts).includes(h));
     if (added.length > 0) f.add("credential-widened", "broadening", "/auth/networking/allowed_hosts", `the secret may now be sent to ${added.join(", ")}`);
   }
-  for (const where of ["header", "body"]) {
-    if (ai[where] === true && bi[where] !== true) f.add("credential-widened", "broadening", `/auth/injection_location/${where}`, `the secret is now injected into request ${where}s`);
+  for (const [where, what] of [["header", "request headers"], ["body", "request bodies"]] as const) {
+    if (ai[where] === true && bi[where] !== true) f.add("credential-widened", "broadening", `/auth/injection_location/${where}`, `the secret is now injected into ${what}`);
   }
 }

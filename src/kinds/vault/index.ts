@@ -17,14 +17,16 @@ function canonicalVault(src: Obj): Obj {
  * The credential manifests a vault manifest holds. A credential is renamed with its vault:
  * `previous_names` of the vault carry over to it (the loader derives them).
  */
-function credentialsOf(spec: Obj, vault: string): Array<{ name: string; pointer: string; spec: Obj }> {
+function credentialsOf(spec: Obj, vault: string): Array<{ name: string; pointer: string; spec: Obj; previousNames: string[] }> {
   const map = isObj(spec.credentials) ? spec.credentials : {};
   return Object.entries(map).flatMap(([local, c]) => {
     if (!isObj(c)) return [];
     const name = `${vault}/${local}`;
     const child: Obj = { display_name: name, vault_id: { ref: vault }, auth: c.auth };
     if (c.metadata !== undefined) child.metadata = c.metadata;
-    return [{ name, pointer: `/credentials/${escapePointer(local)}`, spec: child }];
+    const settings = isObj(c.agentform) ? c.agentform : {};
+    const previous = Array.isArray(settings.previous_names) ? settings.previous_names.filter((n): n is string => typeof n === "string") : [];
+    return [{ name, pointer: `/credentials/${escapePointer(local)}`, spec: child, previousNames: previous.map((p) => `${vault}/${p}`) }];
   });
 }
 

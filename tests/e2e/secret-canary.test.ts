@@ -76,6 +76,9 @@ describe("a canary secret", () => {
     expect((await run(first, "apply", "--auto-approve")).stdout).toContain("No changes");
     const rotation = await run(second, "plan", "--format", "markdown", "--out", "rotate.json");
     expect(rotation.stdout).toContain("credential-rotated");
+    // Changing the variable plans exactly one credential update and nothing else.
+    const saved = JSON.parse(await readFile(path.join(dir, "rotate.json"), "utf8")) as { resources: Array<{ address: string; action: string; changes: Array<{ pointer: string }> }> };
+    expect(saved.resources.filter((r) => r.action !== "noop").map((r) => [r.address, r.action, r.changes.map((c) => c.pointer)])).toEqual([["credential.github-tools/github", "update", ["/auth/secret"]]]);
     expect((await run(second, "apply", "rotate.json")).exitCode).toBe(0);
     expect((await run(second, "plan", "--rotate")).stdout).toContain("resent: --rotate");
     expect((await run(second, "apply", "--rotate", "--auto-approve")).exitCode).toBe(0);

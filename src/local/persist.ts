@@ -124,7 +124,8 @@ export class StateWriter {
       const temp = path.join(path.dirname(this.stateFile), `.${path.basename(this.stateFile)}.${process.pid}.tmp`);
       try {
         await mkdir(path.dirname(this.stateFile), { recursive: true });
-        // Owner-only: the file holds vault credentials' secrets. `mode` applies only to a file
+        // Owner-only: the file holds what the workspace holds (digests of credential secrets, never
+        // the secrets). `mode` applies only to a file
         // writeFile creates, so a temp file left by a crash goes first; the rename keeps the mode.
         await rm(temp, { force: true });
         await writeFile(temp, text, { encoding: "utf8", mode: 0o600 });

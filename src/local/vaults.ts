@@ -263,7 +263,7 @@ export class VaultStore {
 
   // -- persistence -----------------------------------------------------------------------------
 
-  /** Live vaults with their live credentials, as plain data (secrets included: the file is where they persist). */
+  /** Live vaults with their live credentials, as plain data (each secret as its digest, never the value). */
   snapshot(): VaultRecord[] {
     return this.vaults.filter(live).map((v) => ({ ...v, credentials: v.credentials.filter(live) }));
   }
@@ -271,6 +271,11 @@ export class VaultStore {
   /** Replace the vaults with checked records (see state-check.ts). */
   load(records: readonly VaultRecord[]): void {
     this.vaults = cloneJson([...records]);
+    // A file written before secrets were kept as digests holds them in plain text: digest them
+    // now, so the next save leaves none behind.
+    for (const c of this.vaults.flatMap((v) => v.credentials)) {
+      if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : secretDigest(v)]));
+    }
     this.index = new Map(this.vaults.map((v) => [v.id, v]));
     this.credentialIndex = new Map(this.vaults.flatMap((vault) => vault.credentials.map((credential) => [credential.id, { vault, credential }] as const)));
   }

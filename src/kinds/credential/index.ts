@@ -37,8 +37,9 @@ function canonicalCredential(src: Obj, vaultId: unknown, status?: SecretStatus):
 }
 
 /**
- * An OAuth token's expiry the manifest leaves out is the server's to keep: an update cannot clear
- * it (left out, the stored one stays), so a difference there would be planned forever.
+ * An OAuth token's expiry the manifest leaves out is the server's to keep: an update that leaves
+ * it out keeps the stored one (what a null would do is not documented, so none is sent), and a
+ * difference there would otherwise be planned forever.
  */
 function leftToServer(live: Obj, hint: Obj | undefined): Obj {
   const auth = live.auth as Obj;

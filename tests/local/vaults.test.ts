@@ -559,6 +559,23 @@ describe("vaults in the state file", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("a secret an older state file holds in plain text is kept as its digest from the next save on", async () => {
+    const first = await startLocalControlPlane({ stateFile });
+    const vault = await clientFor(first).beta.vaults.create({ display_name: "old" });
+    await credentialsOf(clientFor(first), vault.id).create({ auth: bearer(MCP_URL, "will-be-plain") });
+    await first.close();
+    // As an older agentform wrote it: the secret itself in the file.
+    const text = await readFile(stateFile, "utf8");
+    await writeFile(stateFile, text.replace(/"scrypt1\$[^"]+"/, '"plain-old-secret-1"'));
+    const second = await startLocalControlPlane({ stateFile });
+    await clientFor(second).beta.vaults.create({ display_name: "another write" });
+    await second.close();
+    const after = await readFile(stateFile, "utf8");
+    expect(after).not.toContain("plain-old-secret-1");
+    const digest = /"token": "(scrypt1\$[^"]+)"/.exec(after)?.[1];
+    expect(secretMatches("plain-old-secret-1", digest)).toBe(true);
+  });
+
   it("vaults and credentials survive a restart with their secrets, archives and key rules; the file is owner-only", async () => {
     const first = await startLocalControlPlane({ stateFile });
     const c1 = clientFor(first);

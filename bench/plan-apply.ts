@@ -69,7 +69,7 @@ async function writeFleet(dir: string, agents: number, environments: number, cha
   await Promise.all(writes);
 }
 
-async function run(cp: LocalControlPlane, dir: string, args: string[]): Promise<{ exitCode: number; wallMs: number; requests: number; reads: number; writes: number }> {
+export async function run(cp: LocalControlPlane, dir: string, args: string[]): Promise<{ exitCode: number; wallMs: number; requests: number; reads: number; writes: number }> {
   cp.clearRequestLog();
   const stdout = sink();
   const stderr = sink();

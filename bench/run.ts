@@ -5,6 +5,7 @@
 import { benchValidate } from "./validate.js";
 import { benchLocal } from "./local.js";
 import { benchPlanApply } from "./plan-apply.js";
+import { benchCredentials } from "./credentials.js";
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -26,5 +27,11 @@ console.log("| agents | envs | step | requests (reads/writes) | wall | exit |");
 console.log("|---:|---:|---|---:|---:|---:|");
 for (const f of await benchPlanApply(sizes)) {
   console.log(`| ${f.agents} | ${f.environments} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${f.exitCode} |`);
+}
+console.log("\n## vault credentials (10 vaults × 20, 20 ms injected latency; every plan checks each secret's scrypt digest)");
+console.log("| credentials | step | requests (reads/writes) | wall | exit |");
+console.log("|---:|---|---:|---:|---:|");
+for (const f of await benchCredentials()) {
+  console.log(`| ${f.credentials} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${f.exitCode} |`);
 }
 console.log(`\npeak RSS: ${mib(process.resourceUsage().maxRSS * 1024)}`);

@@ -48,7 +48,7 @@ export async function executeRequest(entry: PlannedResource, ctx: ExecuteContext
 }
 
 async function create(entry: PlannedResource, request: PlannedRequest, ctx: ExecuteContext): Promise<Executed> {
-  const { body, sent } = withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, undefined);
+  const { body, sent } = await withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, undefined);
   const live = await ctx.backend.create(entry.kind, body).catch((err: unknown) => Promise.reject(scrubbed(err, sent)));
   ctx.countWrite();
   return ctx.book.recordWritten(entry, live, digestOf(entry));
@@ -92,7 +92,7 @@ async function update(entry: PlannedResource, request: PlannedRequest, ctx: Exec
   const versioned = kindSpec(entry.kind).concurrency === "version";
   const options = versioned ? { expectedVersion: request.expectedVersion as number } : {};
   const current = versioned ? undefined : await checkBasis(entry, id, ctx.backend);
-  const { body, sent } = withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, storedDigest(current));
+  const { body, sent } = await withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, storedDigest(current));
   try {
     const live = await ctx.backend.update(entry.kind, id, body, options);
     ctx.countWrite();

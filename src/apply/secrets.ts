@@ -8,7 +8,7 @@
  */
 import { ConfigError } from "../errors.js";
 import { kindSpec } from "../kinds/index.js";
-import { digestToStore, secretMatches } from "../kinds/credential/secret-digest.js";
+import { digestToStoreAsync, secretMatchesAsync } from "../kinds/credential/secret-digest.js";
 import type { SecretStatus } from "../kinds/spec.js";
 import type { RequestBody, ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
@@ -55,7 +55,7 @@ export function missingSecrets(kind: ResourceKind, body: RequestBody, source: Se
  * its metadata (the stored digest kept when the values are unchanged, so its salt stays), plus
  * the values sent (for scrubbing errors). A body without placeholders is returned as it is.
  */
-export function withSecrets(kind: ResourceKind, body: RequestBody, source: SecretSource, storedDigest: string | undefined): { body: RequestBody; sent: string[] } {
+export async function withSecrets(kind: ResourceKind, body: RequestBody, source: SecretSource, storedDigest: string | undefined): Promise<{ body: RequestBody; sent: string[] }> {
   const found = placeholdersIn(kind, body);
   if (found.length === 0) return { body, sent: [] };
   const out = structuredClone(body) as Obj;
@@ -66,7 +66,7 @@ export function withSecrets(kind: ResourceKind, body: RequestBody, source: Secre
     return value;
   });
   const metadata = isObj(out.metadata) ? out.metadata : {};
-  out.metadata = { ...metadata, [SECRET_DIGEST_KEY]: digestToStore(digestInput(sent), storedDigest) };
+  out.metadata = { ...metadata, [SECRET_DIGEST_KEY]: await digestToStoreAsync(digestInput(sent), storedDigest) };
   return { body: out, sent };
 }
 
@@ -74,11 +74,11 @@ export function withSecrets(kind: ResourceKind, body: RequestBody, source: Secre
  * What plan says of a resource's secrets: `names` are the variables its create body names (in
  * order), `stored` the digest in its live metadata (undefined: no live resource or no digest).
  */
-export function secretStatus(names: readonly string[], source: SecretSource, stored: string | undefined, rotate: boolean): SecretStatus {
+export async function secretStatus(names: readonly string[], source: SecretSource, stored: string | undefined, rotate: boolean): Promise<SecretStatus> {
   const values = names.map((n) => source(n));
   if (values.some((v) => v === undefined)) return rotate ? "forced" : "missing";
   if (rotate) return "forced";
-  const same = secretMatches(digestInput(values as string[]), stored);
+  const same = await secretMatchesAsync(digestInput(values as string[]), stored);
   return same === null ? "unrecorded" : same ? "current" : "rotated";
 }
 

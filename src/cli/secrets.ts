@@ -59,19 +59,17 @@ function storedDigest(live: LiveResource): string | undefined {
  * Each secret-holding manifest's SecretStatus, by address, against the live resource of its name
  * (or a previous name). A resource to be created has none unless a variable is missing.
  */
-export function secretStatuses(manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, live: LiveSets, source: SecretSource, rotate: boolean): Record<string, SecretStatus> {
-  const out: Record<string, SecretStatus> = {};
+export async function secretStatuses(manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, live: LiveSets, source: SecretSource, rotate: boolean): Promise<Record<string, SecretStatus>> {
+  const checks: Array<Promise<[string, SecretStatus] | null>> = [];
   for (const kind of KIND_ORDER.filter((k) => kindSpec(k).secrets)) {
     const byName = new Map((live[kind] as LiveResource[]).map((l) => [l.name, l] as const));
     for (const m of manifests[kind]) {
       const names = secretNames(kind, m);
+      const address = addressOf(kind, m.name);
       const match = [m.name, ...m.settings.previous_names].map((n) => byName.get(n)).find((l) => l !== undefined);
-      if (!match) {
-        if (names.some((n) => source(n) === undefined)) out[addressOf(kind, m.name)] = "missing";
-        continue;
-      }
-      out[addressOf(kind, m.name)] = secretStatus(names, source, storedDigest(match), rotate);
+      if (!match) checks.push(Promise.resolve(names.some((n) => source(n) === undefined) ? [address, "missing"] : null));
+      else checks.push(secretStatus(names, source, storedDigest(match), rotate).then((status) => [address, status]));
     }
   }
-  return out;
+  return Object.fromEntries((await Promise.all(checks)).filter((c): c is [string, SecretStatus] => c !== null));
 }

@@ -148,7 +148,7 @@ export async function computePlan(
     live,
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
-    secretStatus: secretStatuses(ws.load.manifests, live, ws.secrets.source, rotate ?? false),
+    secretStatus: await secretStatuses(ws.load.manifests, live, ws.secrets.source, rotate ?? false),
     ...(options.prune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
   return { plan: await withPinnedVersions(plan, live, read), live };

@@ -50,9 +50,14 @@ export const VAULT_MAX_ACTIVE_CREDENTIALS = 20;
 
 const active = (c: CredentialRecord) => live(c) && c.archived_at === null;
 
-/** The secrets to keep: each value just sent as its digest; those not sent (still `before`'s) as they were. */
+/**
+ * The secrets to keep: each value just sent as its digest; those not sent (still `before`'s) as
+ * they were. The digest is cheaper than agentform's own (nothing here is ever checked against
+ * it; it exists so that the file holds no secret), so a fleet's apply does not pay twice.
+ */
+const LOCAL_COST = { N: 1 << 12, r: 8, p: 1 } as const;
 function digested(secrets: CredentialSecrets, before: CredentialSecrets): CredentialSecrets {
-  return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v === before[k] ? v : secretDigest(v)]));
+  return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v === before[k] ? v : secretDigest(v, undefined, LOCAL_COST)]));
 }
 
 /** The vaults of one control plane. `commit` is called after every change (persistence hooks in there). */
@@ -274,7 +279,7 @@ export class VaultStore {
     // A file written before secrets were kept as digests holds them in plain text: digest them
     // now, so the next save leaves none behind.
     for (const c of this.vaults.flatMap((v) => v.credentials)) {
-      if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : secretDigest(v)]));
+      if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : secretDigest(v, undefined, LOCAL_COST)]));
     }
     this.index = new Map(this.vaults.map((v) => [v.id, v]));
     this.credentialIndex = new Map(this.vaults.flatMap((vault) => vault.credentials.map((credential) => [credential.id, { vault, credential }] as const)));

@@ -42,13 +42,13 @@ const envVarBody = (): Obj => ({
   auth: { type: "environment_variable", secret_value: { $env: "NPM_TOKEN_VALUE" }, networking: { type: "unrestricted" }, injection_location: { header: true, body: true } },
 });
 
-function thrown(fn: () => unknown): unknown {
+async function rejected(p: Promise<unknown>): Promise<unknown> {
   try {
-    fn();
+    await p;
   } catch (e) {
     return e;
   }
-  throw new Error("expected a throw");
+  throw new Error("expected a rejection");
 }
 
 describe("placeholdersIn", () => {
@@ -88,15 +88,15 @@ describe("placeholdersIn", () => {
   });
 });
 
-describe("withSecrets", () => {
+describe("withSecrets", async () => {
   let stored: string;
   beforeAll(() => {
     stored = secretDigest(JSON.stringify(["token-value-0001"]));
   });
 
-  it("puts each variable's value at its placeholder and the digest of what was sent in metadata, beside what was there", () => {
+  it("puts each variable's value at its placeholder and the digest of what was sent in metadata, beside what was there", async () => {
     const body = staticBody();
-    const { body: out, sent } = withSecrets("credential", body, source({ GITHUB_MCP_TOKEN: "token-value-0001" }), undefined);
+    const { body: out, sent } = await withSecrets("credential", body, source({ GITHUB_MCP_TOKEN: "token-value-0001" }), undefined);
     expect(sent).toEqual(["token-value-0001"]);
     expect(out.auth).toEqual({ type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "token-value-0001" });
     const metadata = out.metadata as Record<string, string>;
@@ -110,21 +110,21 @@ describe("withSecrets", () => {
     expect(body).toEqual(staticBody());
   });
 
-  it("keeps the stored digest (and its salt) when the same secret is sent again", () => {
-    const { body: out } = withSecrets("credential", staticBody(), source({ GITHUB_MCP_TOKEN: "token-value-0001" }), stored);
+  it("keeps the stored digest (and its salt) when the same secret is sent again", async () => {
+    const { body: out } = await withSecrets("credential", staticBody(), source({ GITHUB_MCP_TOKEN: "token-value-0001" }), stored);
     expect((out.metadata as Obj)[DIGEST_KEY]).toBe(stored);
   });
 
-  it("records a new digest when another secret is sent", () => {
-    const { body: out } = withSecrets("credential", staticBody(), source({ GITHUB_MCP_TOKEN: "token-value-0002" }), stored);
+  it("records a new digest when another secret is sent", async () => {
+    const { body: out } = await withSecrets("credential", staticBody(), source({ GITHUB_MCP_TOKEN: "token-value-0002" }), stored);
     const digest = (out.metadata as Obj)[DIGEST_KEY] as string;
     expect(digest).not.toBe(stored);
     expect(secretMatches(JSON.stringify(["token-value-0002"]), digest)).toBe(true);
   });
 
-  it("resolves every secret of an OAuth credential, and digests them together in the kind's order", () => {
+  it("resolves every secret of an OAuth credential, and digests them together in the kind's order", async () => {
     const values = { OAUTH_ACCESS: "access-0001", OAUTH_REFRESH: "refresh-0001", OAUTH_CLIENT_SECRET: "client-0001" };
-    const { body: out, sent } = withSecrets("credential", oauthBody(), source(values), undefined);
+    const { body: out, sent } = await withSecrets("credential", oauthBody(), source(values), undefined);
     expect(sent).toEqual(["access-0001", "refresh-0001", "client-0001"]);
     expect(out.auth).toEqual({
       type: "mcp_oauth",
@@ -138,30 +138,30 @@ describe("withSecrets", () => {
     expect(secretMatches(JSON.stringify(["access-0001", "refresh-0001", "client-0001"]), (out.metadata as Obj)[DIGEST_KEY] as string)).toBe(true);
   });
 
-  it("leaves a placeholder outside the kind's pointers untouched, and a body with no real placeholder as it is", () => {
+  it("leaves a placeholder outside the kind's pointers untouched, and a body with no real placeholder as it is", async () => {
     const smuggled = { ...envVarBody(), metadata: { note: { $env: "NPM_TOKEN_VALUE" } } };
-    const { body: out, sent } = withSecrets("credential", smuggled, source({ NPM_TOKEN_VALUE: "npm-0001" }), stored);
+    const { body: out, sent } = await withSecrets("credential", smuggled, source({ NPM_TOKEN_VALUE: "npm-0001" }), stored);
     expect(sent).toEqual(["npm-0001"]);
     expect((out.auth as Obj).secret_value).toBe("npm-0001");
     expect((out.metadata as Obj).note).toEqual({ $env: "NPM_TOKEN_VALUE" });
     expect(JSON.stringify(out.metadata)).not.toContain("npm-0001");
 
     const inert = { metadata: { note: { $env: "NPM_TOKEN_VALUE" } }, auth: { type: "static_bearer" } };
-    const none = withSecrets("credential", inert, source({ NPM_TOKEN_VALUE: "npm-0001" }), stored);
+    const none = await withSecrets("credential", inert, source({ NPM_TOKEN_VALUE: "npm-0001" }), stored);
     expect(none.body).toBe(inert);
     expect(none.sent).toEqual([]);
   });
 
-  it("leaves an agent's body as it is, placeholders included", () => {
+  it("leaves an agent's body as it is, placeholders included", async () => {
     const agent = { name: "a", system: { $env: "HOME" }, metadata: { note: { $env: "HOME" } }, auth: { token: { $env: "HOME" } } };
-    const out = withSecrets("agent", agent, () => "should-not-appear", undefined);
+    const out = await withSecrets("agent", agent, () => "should-not-appear", undefined);
     expect(out.body).toBe(agent);
     expect(out.sent).toEqual([]);
     expect(JSON.stringify(out.body)).not.toContain("should-not-appear");
   });
 
-  it("throws secret-missing (exit 4) naming the variable, before anything is sent", () => {
-    const err = thrown(() => withSecrets("credential", oauthBody(), source({ OAUTH_ACCESS: "access-0001", OAUTH_CLIENT_SECRET: "client-0001" }), undefined));
+  it("throws secret-missing (exit 4) naming the variable, before anything is sent", async () => {
+    const err = await rejected(withSecrets("credential", oauthBody(), source({ OAUTH_ACCESS: "access-0001", OAUTH_CLIENT_SECRET: "client-0001" }), undefined));
     expect(err).toBeInstanceOf(ConfigError);
     const e = err as ConfigError;
     expect(e.code).toBe("secret-missing");
@@ -192,35 +192,35 @@ describe("missingSecrets and missingError", () => {
   });
 });
 
-describe("secretStatus", () => {
+describe("secretStatus", async () => {
   let stored: string;
   beforeAll(() => {
     stored = secretDigest(JSON.stringify(["first-0001", "second-0001"]));
   });
 
-  it("current when the variables hold what was last sent", () => {
-    expect(secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), stored, false)).toBe("current");
+  it("current when the variables hold what was last sent", async () => {
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), stored, false)).toBe("current");
   });
 
-  it("rotated when they hold something else, including the same values in another order", () => {
-    expect(secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0002" }), stored, false)).toBe("rotated");
-    expect(secretStatus(["B", "A"], source({ A: "first-0001", B: "second-0001" }), stored, false)).toBe("rotated");
+  it("rotated when they hold something else, including the same values in another order", async () => {
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0002" }), stored, false)).toBe("rotated");
+    expect(await secretStatus(["B", "A"], source({ A: "first-0001", B: "second-0001" }), stored, false)).toBe("rotated");
   });
 
-  it("missing when any variable is not set, whatever the digest", () => {
-    expect(secretStatus(["A", "B"], source({ A: "first-0001" }), stored, false)).toBe("missing");
-    expect(secretStatus(["A"], source({}), undefined, false)).toBe("missing");
+  it("missing when any variable is not set, whatever the digest", async () => {
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001" }), stored, false)).toBe("missing");
+    expect(await secretStatus(["A"], source({}), undefined, false)).toBe("missing");
   });
 
-  it("unrecorded when the live resource has no digest agentform can check", () => {
-    expect(secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), undefined, false)).toBe("unrecorded");
-    expect(secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), "sha256:abcdef", false)).toBe("unrecorded");
+  it("unrecorded when the live resource has no digest agentform can check", async () => {
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), undefined, false)).toBe("unrecorded");
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), "sha256:abcdef", false)).toBe("unrecorded");
   });
 
-  it("forced under --rotate, set or not", () => {
-    expect(secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), stored, true)).toBe("forced");
-    expect(secretStatus(["A", "B"], source({}), stored, true)).toBe("forced");
-    expect(secretStatus(["A"], source({ A: "x" }), undefined, true)).toBe("forced");
+  it("forced under --rotate, set or not", async () => {
+    expect(await secretStatus(["A", "B"], source({ A: "first-0001", B: "second-0001" }), stored, true)).toBe("forced");
+    expect(await secretStatus(["A", "B"], source({}), stored, true)).toBe("forced");
+    expect(await secretStatus(["A"], source({ A: "x" }), undefined, true)).toBe("forced");
   });
 });
 

@@ -243,10 +243,10 @@ describe("a freshly created credential", () => {
     OAUTH_CLIENT_SECRET: "oauth-client-secret-0001",
     NPM_TOKEN_VALUE: "npm-token-0001",
   };
-  const created = (local: string, auth: Obj): LiveCredential => {
+  const created = async (local: string, auth: Obj): Promise<LiveCredential> => {
     const s = credential.resolveRefs(spec(local, auth, local === "npm" ? { metadata: { team: "web" } } : {}), () => ({ id: VAULT_ID }));
     const body = { ...credential.createFields(s), metadata: { ...(s.metadata as Obj | undefined), "agentform.project": PROJECT } };
-    const { body: sent } = withSecrets("credential", body, (name) => values[name], undefined);
+    const { body: sent } = await withSecrets("credential", body, (name) => values[name], undefined);
     // The vault id is the request's path, not a body field (src/backends/sdk-credentials.ts).
     const { vault_id: vaultId, ...rest } = sent;
     expect(vaultId).toBe(VAULT_ID);
@@ -255,9 +255,9 @@ describe("a freshly created credential", () => {
     return liveCredential(local, stored.auth, { display_name: stored.display_name, metadata: stored.metadata });
   };
 
-  it("compares equal to its manifest, so a second plan is a noop", () => {
+  it("compares equal to its manifest, so a second plan is a noop", async () => {
     const credentials = { github: githubAuth(), oauth: oauthAuth(), npm: npmAuth() };
-    const live = Object.entries(credentials).map(([local, auth]) => created(local, auth));
+    const live = await Promise.all(Object.entries(credentials).map(([local, auth]) => created(local, auth)));
     for (const l of live) {
       const local = l.name.split("/")[1] as string;
       expect(changesOf(l, spec(local, credentials[local as keyof typeof credentials], local === "npm" ? { metadata: { team: "web" } } : {}))).toEqual([]);

@@ -1,6 +1,6 @@
 /** The salted, slow secret digest kept in a credential's metadata (plain data, no API). */
 import { describe, expect, it } from "vitest";
-import { digestToStore, secretDigest, secretMatches } from "../../src/kinds/credential/secret-digest.js";
+import { digestToStore, secretDigest, secretMatches, secretMatchesAsync } from "../../src/kinds/credential/secret-digest.js";
 
 describe("secret digests", () => {
   const canary = "ghp_CANARY_0123456789abcdefghijklmnopqrstuv";
@@ -42,5 +42,14 @@ describe("secret digests", () => {
     expect(secretMatches(canary, `${prefix}$32768$${r}$${p}$${salt}$short`)).toBeNull();
     expect(secretMatches(canary, `${prefix}$32768$${r}$${p}$${salt}$${hash}$extra`)).toBeNull();
     expect(digestToStore(canary, "garbage")).not.toBe("garbage");
+  });
+
+  it("checks off the main thread with the same answers, refusals included", async () => {
+    const stored = secretDigest(canary);
+    expect(await secretMatchesAsync(canary, stored)).toBe(true);
+    expect(await secretMatchesAsync(canary + "x", stored)).toBe(false);
+    expect(await secretMatchesAsync(canary, undefined)).toBeNull();
+    const [prefix, , r, p, salt, hash] = stored.split("$");
+    expect(await secretMatchesAsync(canary, `${prefix}$131072$${r}$${p}$${salt}$${hash}`)).toBeNull();
   });
 });

@@ -13,7 +13,7 @@
  * Format (fits the API's 512-character metadata values): `scrypt1$<N>$<r>$<p>$<salt>$<hash>`,
  * salt and hash base64url.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 
 const PREFIX = "scrypt1";
 /** N = 2^15, r = 8: about 32 MiB and a few tens of milliseconds per digest on a laptop. */
@@ -35,9 +35,19 @@ interface Parsed {
   hash: Buffer;
 }
 
-/** The digest of `secret` with `salt` (random when absent). */
-export function secretDigest(secret: string, salt: Buffer = randomBytes(SALT_BYTES)): string {
-  const hash = derive(secret, { ...COST, salt });
+/**
+ * The digest of `secret` with `salt` (random when absent). `cost` lowers the work for stand-ins
+ * that keep digests only so as not to keep secrets (the local control plane's state file).
+ */
+export function secretDigest(secret: string, salt: Buffer = randomBytes(SALT_BYTES), cost: { N: number; r: number; p: number } = COST): string {
+  const hash = derive(secret, { ...cost, salt });
+  return [PREFIX, cost.N, cost.r, cost.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
+}
+
+/** secretDigest off the main thread: apply digests what it sends while other requests run. */
+export async function secretDigestAsync(secret: string): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  const hash = await deriveAsync(secret, { ...COST, salt });
   return [PREFIX, COST.N, COST.r, COST.p, salt.toString("base64url"), hash.toString("base64url")].join("$");
 }
 
@@ -52,6 +62,21 @@ export function secretMatches(secret: string, stored: string | undefined): boole
 }
 
 /**
+ * secretMatches off the main thread (libuv's pool): a plan checks its credentials at once, so
+ * twenty of them cost about the time of a few, not twenty in a row.
+ */
+export async function secretMatchesAsync(secret: string, stored: string | undefined): Promise<boolean | null> {
+  const parsed = stored === undefined ? null : parse(stored);
+  if (!parsed) return null;
+  return timingSafeEqual(await deriveAsync(secret, parsed), parsed.hash);
+}
+
+/** digestToStore off the main thread. */
+export async function digestToStoreAsync(secret: string, stored: string | undefined): Promise<string> {
+  return (await secretMatchesAsync(secret, stored)) === true ? (stored as string) : secretDigestAsync(secret);
+}
+
+/**
  * The digest to store when `secret` is sent: the stored one again when the secret is unchanged
  * (same salt, same output), a fresh one otherwise.
  */
@@ -62,6 +87,12 @@ export function digestToStore(secret: string, stored: string | undefined): strin
 function derive(secret: string, params: { N: number; r: number; p: number; salt: Buffer }): Buffer {
   // maxmem: scrypt needs 128 * N * r bytes; Node's default cap (32 MiB) is just below COST's need.
   return scryptSync(secret, params.salt, HASH_BYTES, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r });
+}
+
+function deriveAsync(secret: string, params: { N: number; r: number; p: number; salt: Buffer }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, params.salt, HASH_BYTES, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 function parse(stored: string): Parsed | null {

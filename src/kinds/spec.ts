@@ -194,7 +194,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   replaces?(change: FieldChange): boolean;
   /**
    * What the API keeps unique among live resources of this kind beyond the name (a credential's
-   * vault and server URL), from a canonical form; undefined when unknown yet. A create whose key
+   * vault and server URL), from a canonical form, as words for messages (`mcp_server_url "…" in
+   * vault vlt_…`); undefined when unknown yet. A create whose key
    * a live resource of another name holds is refused at plan time instead of failing at apply.
    */
   uniqueKey?(canonical: Obj): string | undefined;

@@ -560,7 +560,7 @@ function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planne
     refusals.push({
       address: entry.address,
       code: "unique-key-taken",
-      message: `${entry.address} would be created with ${key.slice(key.indexOf(" ") + 1)}, which live ${entry.kind} "${holder.name}" (${holder.id}) already holds; the API refuses a second one.`,
+      message: `${entry.address} would be created with ${key}, which live ${entry.kind} "${holder.name}" (${holder.id}) already holds; the API refuses a second one.`,
       hint: `If "${holder.name}" is this one under an earlier name, list that name in \`agentform.previous_names\` to rename it in place; otherwise archive it first (remove its manifest and apply with --prune, or in the Console).`,
       ids: [holder.id],
     });

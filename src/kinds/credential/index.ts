@@ -99,7 +99,7 @@ export const credentialKind: KindSpec<"credential"> = {
     const vault = canonical.vault_id;
     if (typeof vault !== "string" || vault === KNOWN_AFTER_APPLY || vault.startsWith("ref:")) return undefined;
     const key = credentialKeyOf(canonical.auth);
-    return typeof key.value === "string" ? `${vault} ${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
+    return typeof key.value === "string" ? `${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
   },
   secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: SECRET_BODY_POINTERS },
   notes: secretNotes,

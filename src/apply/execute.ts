@@ -62,6 +62,9 @@ async function replace(entry: PlannedResource, request: PlannedRequest, ctx: Exe
   await checkBasis(entry, entry.id as string, ctx.backend);
   await ctx.backend.archive(entry.kind, entry.id as string);
   ctx.countWrite();
+  // The old one is gone by agentform's own hand: should the create fail, the lockfile must not
+  // keep its id (the next plan would call that drift).
+  ctx.book.forget(entry);
   return create(entry, request, ctx);
 }
 

@@ -94,9 +94,14 @@ export async function applyPlan(plan: Plan, backend: ControlPlane, options: Appl
 
 const noSecrets: SecretSource = () => undefined;
 
+/** The variables holding secrets the plan will send that `source` does not have, sorted. */
+export function secretsMissing(plan: Plan, source: SecretSource): string[] {
+  return [...new Set(plan.resources.flatMap((r) => (r.request?.body ? missingSecrets(r.kind, r.request.body, source) : [])))].sort();
+}
+
 /** Every secret the plan will send must be available: refused (exit 4) before the first write, or before asking. */
 export function requireSecrets(plan: Plan, source: SecretSource): void {
-  const missing = plan.resources.flatMap((r) => (r.request?.body ? missingSecrets(r.kind, r.request.body, source) : []));
+  const missing = secretsMissing(plan, source);
   if (missing.length > 0) throw missingError(missing);
 }
 

@@ -91,12 +91,22 @@ export function missingError(names: readonly string[]): ConfigError {
   });
 }
 
-/** The error with every value sent scrubbed from its message and hint (a server may echo a body back). */
+/**
+ * The error with every value sent scrubbed from everything the CLI may print of it (a server may
+ * echo a body back into its message, its error type or code, or details): every string field,
+ * the stack, and `details`, each value in its raw and its JSON-escaped spelling. The cause (the
+ * raw response) is dropped.
+ */
 export function scrubbed(err: unknown, sent: readonly string[]): unknown {
   if (sent.length === 0 || !(err instanceof Error)) return err;
-  const scrub = (text: string) => sent.reduce((t, s) => (s.length > 0 ? t.split(s).join("[REDACTED]") : t), text);
-  err.message = scrub(err.message);
-  const hint = (err as { hint?: unknown }).hint;
-  if (typeof hint === "string") Object.defineProperty(err, "hint", { value: scrub(hint) });
+  const spellings = [...new Set(sent.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].filter((s) => s.length > 0);
+  const scrub = (text: string) => spellings.reduce((t, s) => t.split(s).join("[REDACTED]"), text);
+  const record = err as unknown as Record<string, unknown>;
+  for (const key of [...Object.keys(record), "message", "stack", "hint"]) {
+    const value = record[key];
+    if (typeof value === "string") Object.defineProperty(err, key, { value: scrub(value), configurable: true, writable: true });
+    else if (key === "details" && value !== undefined) Object.defineProperty(err, key, { value: JSON.parse(scrub(JSON.stringify(value))) as unknown, configurable: true });
+  }
+  Object.defineProperty(err, "cause", { value: undefined, configurable: true });
   return err;
 }

@@ -27,6 +27,7 @@ import type {
   ControlPlane,
   ListOptions,
   LiveOf,
+  ParentRef,
   RequestBody,
   ResourceKind,
 } from "./types.js";
@@ -88,7 +89,7 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       const includeArchived = listOptions.includeArchived ?? false;
       return call(operation, async () => {
         const items = listEvery
-          ? await withListBudget(limits.maxListBytes, () => listEvery((size, first) => followPages(limits, operation, size, first), includeArchived, listOptions.parentIds))
+          ? await withListBudget(limits.maxListBytes, () => listEvery((size, first) => followPages(limits, operation, size, first), includeArchived, listOptions.parents))
           : await listAll(limits, operation, pageSize, () => list(pageSize, includeArchived));
         return items.map((item) => checkLive(kind, item, operation));
       });
@@ -163,7 +164,7 @@ export interface KindOps<L> {
   pageSize: number;
   list(limit: number, includeArchived: boolean): Promise<CursorPage>;
   /** Kinds listed in several lists (credentials: one per vault) gather them themselves, instead of `list`. */
-  listEvery?(pages: PageLister, includeArchived: boolean, parentIds: readonly string[] | undefined): Promise<unknown[]>;
+  listEvery?(pages: PageLister, includeArchived: boolean, parents: readonly ParentRef[] | undefined): Promise<unknown[]>;
   retrieve(id: string, version: number | undefined): Promise<unknown>;
   /**
    * Kinds whose read lacks what comparison needs (a skill's file digests): the checked live

@@ -17,7 +17,13 @@ export interface ListOptions {
    * For kinds inside another (credentials in vaults): the parents to list in, when the caller has
    * just listed them; without it the backend lists the parents itself.
    */
-  parentIds?: readonly string[];
+  parents?: readonly ParentRef[];
+}
+
+/** A parent resource as a child kind's list needs it: its id, and its name (children are named within it). */
+export interface ParentRef {
+  id: string;
+  name: string;
 }
 
 export interface ControlPlane {

@@ -15,6 +15,7 @@ import { inputsDigest } from "../apply/saved-plan.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
 import { useColor } from "./output.js";
+import { secretsMissing } from "../apply/index.js";
 import { allLive, computePlan, openWorkspace, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 export interface PlanFlags {
@@ -85,6 +86,8 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<nu
       await writeFileAtomic(path.resolve(flags.out), renderJson(plan));
     }
     ctx.io.stdout.write(render(plan, flags, ctx));
+    const missing = secretsMissing(plan, ws.secrets.source);
+    if (missing.length > 0) ctx.io.stderr.write(`warning: apply must send secrets from ${missing.join(", ")}, not set here; it will refuse (secret-missing) unless they are set where it runs\n`);
     if (flags.out) ctx.io.stderr.write(`Saved the plan to ${flags.out}; apply it with \`agentform apply ${flags.out}\`.\n`);
     return planExitCode(plan, flags);
   } finally {

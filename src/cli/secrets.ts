@@ -4,17 +4,24 @@
  * the outcome (SecretStatus), never a value. On a `local: true` target a variable that is not set
  * gets a fixed stand-in (with a notice), so the quick start needs no secrets at all.
  */
-import { ConfigError } from "../errors.js";
 import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import type { SecretStatus } from "../kinds/spec.js";
 import type { LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
-import type { LoadedManifest, ProjectConfig, TargetConfig } from "../manifest/types.js";
+import type { LoadedManifest, TargetConfig } from "../manifest/types.js";
 import { SECRET_DIGEST_KEY } from "../manifest/types.js";
 import { placeholdersIn, secretStatus, type SecretSource } from "../apply/secrets.js";
+import { lockTable } from "../lock/table.js";
+import type { Lockfile } from "../lock/types.js";
+import { ownValue } from "../util/record.js";
 
 export interface Secrets {
+  /** What apply sends: the environment, or on a local target a stand-in for a variable not set. */
   source: SecretSource;
+  /** The environment alone: what plan compares (a stand-in is never taken for a rotation). */
+  environment: SecretSource;
+  /** Whether `source` stands in for variables that are not set (local targets). */
+  standIns: boolean;
   /** What the user should know (a stand-in used on a local target). */
   notices: string[];
 }
@@ -29,24 +36,17 @@ function everyName(manifests: Readonly<Record<ResourceKind, readonly LoadedManif
 }
 
 /**
- * The secret source of a target. Refuses a manifest that names a target's API key variable (a
- * pull request could otherwise send the key to any server as a credential).
+ * The secret source of a target. (A manifest naming a target's API key variable never gets here:
+ * validation refuses it, AF-CREDENTIAL-ENV-RESERVED.)
  */
-export function secretsFor(config: ProjectConfig, target: TargetConfig, manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, env: NodeJS.ProcessEnv): Secrets {
-  const keyVars = new Set(Object.values(config.targets).map((t) => t.api_key_env ?? "ANTHROPIC_API_KEY"));
+export function secretsFor(target: TargetConfig, manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, env: NodeJS.ProcessEnv): Secrets {
   const used = everyName(manifests);
-  const clash = used.find((u) => keyVars.has(u.name));
-  if (clash) {
-    throw new ConfigError("secret-env-reserved", `${clash.address} reads its secret from ${clash.name}, which holds a target's API key; nothing was sent`, {
-      hint: "Give each credential's secret a variable of its own; agentform never sends the API key as a credential.",
-    });
-  }
   const read = (name: string) => (Object.hasOwn(env, name) && env[name] !== "" ? env[name] : undefined);
-  if (target.local !== true) return { source: read, notices: [] };
+  if (target.local !== true) return { source: read, environment: read, standIns: false, notices: [] };
   const stand = (name: string) => `agentform-local-placeholder-${name}`;
   const unset = [...new Set(used.map((u) => u.name).filter((n) => read(n) === undefined))].sort();
   const notices = unset.length === 0 ? [] : [`${unset.join(", ")} ${unset.length === 1 ? "is" : "are"} not set: the local target gets a placeholder secret instead (set the variable to send the real one)`];
-  return { source: (name) => read(name) ?? stand(name), notices };
+  return { source: (name) => read(name) ?? stand(name), environment: read, standIns: true, notices };
 }
 
 function storedDigest(live: LiveResource): string | undefined {
@@ -59,17 +59,33 @@ function storedDigest(live: LiveResource): string | undefined {
  * Each secret-holding manifest's SecretStatus, by address, against the live resource of its name
  * (or a previous name). A resource to be created has none unless a variable is missing.
  */
-export async function secretStatuses(manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, live: LiveSets, source: SecretSource, rotate: boolean): Promise<Record<string, SecretStatus>> {
+export async function secretStatuses(manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, live: LiveSets, lock: Lockfile | null, secrets: Secrets, rotate: boolean): Promise<Record<string, SecretStatus>> {
   const checks: Array<Promise<[string, SecretStatus] | null>> = [];
   for (const kind of KIND_ORDER.filter((k) => kindSpec(k).secrets)) {
-    const byName = new Map((live[kind] as LiveResource[]).map((l) => [l.name, l] as const));
+    const all = live[kind] as LiveResource[];
+    const byName = new Map(all.map((l) => [l.name, l] as const));
+    const locked = lock ? lockTable(lock, kind) : {};
     for (const m of manifests[kind]) {
       const names = secretNames(kind, m);
       const address = addressOf(kind, m.name);
-      const match = [m.name, ...m.settings.previous_names].map((n) => byName.get(n)).find((l) => l !== undefined);
-      if (!match) checks.push(Promise.resolve(names.some((n) => source(n) === undefined) ? [address, "missing"] : null));
-      else checks.push(secretStatus(names, source, storedDigest(match), rotate).then((status) => [address, status]));
+      // As the planner matches: by name, previous names, then the id the lockfile records.
+      const lockedId = ownValue(locked, m.name)?.id;
+      const match = [m.name, ...m.settings.previous_names].map((n) => byName.get(n)).find((l) => l !== undefined) ?? all.find((l) => l.id === lockedId);
+      // To be created: only a secret apply could not send is worth a note.
+      if (!match) checks.push(Promise.resolve(names.some((n) => secrets.source(n) === undefined) ? [address, "missing"] : null));
+      else checks.push(statusOf(names, secrets, storedDigest(match), rotate).then((status) => [address, status]));
     }
   }
   return Object.fromEntries((await Promise.all(checks)).filter((c): c is [string, SecretStatus] => c !== null));
+}
+
+/**
+ * Compared with the environment alone. On a local target a variable that is not set counts as
+ * unchanged while the stand-in is what was sent, and as not checked once a real value was: a
+ * variable unset later must not "rotate" the real secret back to the stand-in.
+ */
+async function statusOf(names: readonly string[], secrets: Secrets, stored: string | undefined, rotate: boolean): Promise<SecretStatus> {
+  const status = await secretStatus(names, secrets.environment, stored, rotate);
+  if (status !== "missing" || !secrets.standIns) return status;
+  return (await secretStatus(names, secrets.source, stored, false)) === "current" ? "current" : "missing";
 }

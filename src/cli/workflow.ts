@@ -69,13 +69,7 @@ export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlag
     throw err;
   }
   const warnings = load.diagnostics.filter((d) => d.severity === "warning");
-  let secrets: Secrets;
-  try {
-    secrets = secretsFor(config, target.settings, load.manifests, flags.env);
-  } catch (err) {
-    await target.close();
-    throw err;
-  }
+  const secrets = secretsFor(target.settings, load.manifests, flags.env);
   return { config, load, target, lockPath, lock, lockText, warnings, secrets, close: () => target.close() };
 }
 
@@ -101,7 +95,7 @@ export async function listEveryKind(backend: ControlPlane, options: ListOptions 
   const live = Object.fromEntries(top.map((kind, i) => [kind, lists[i]])) as Partial<LiveState>;
   for (const kind of KIND_ORDER.filter((k) => kindSpec(k).parentKind)) {
     const parents = (live[kindSpec(kind).parentKind as ResourceKind] ?? []) as LiveResource[];
-    live[kind] = (parents.length === 0 ? [] : await backend.list(kind, { ...options, parentIds: parents.map((p) => p.id) })) as never;
+    live[kind] = (parents.length === 0 ? [] : await backend.list(kind, { ...options, parents: parents.map((p) => ({ id: p.id, name: p.name })) })) as never;
   }
   return live as LiveState;
 }
@@ -148,7 +142,7 @@ export async function computePlan(
     live,
     lock: ws.lock,
     options: { ...options, agentformVersion: AGENTFORM_VERSION },
-    secretStatus: await secretStatuses(ws.load.manifests, live, ws.secrets.source, rotate ?? false),
+    secretStatus: await secretStatuses(ws.load.manifests, live, ws.lock, ws.secrets, rotate ?? false),
     ...(options.prune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
   return { plan: await withPinnedVersions(plan, live, read), live };

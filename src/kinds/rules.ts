@@ -23,6 +23,8 @@ export interface RuleContext {
   manifestsOf: (kind: ResourceKind) => readonly LoadedManifest[];
   /** Model ids the installed SDK knows; a near miss gets a warning with a suggestion. */
   knownModels?: readonly string[];
+  /** Environment variables that hold the project's API keys (each target's api_key_env): never a secret's source. */
+  keyVariables?: readonly string[];
 }
 
 /** A kind's rules over all of its parsed manifests (some rules compare manifests with each other). */

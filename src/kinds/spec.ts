@@ -7,7 +7,7 @@ import type { Findings } from "./findings.js";
 import type { Obj } from "./values.js";
 import type { KindRef, LiveOf, LockKeyOf, ResourceKind } from "./types.js";
 import type { KindRules } from "./rules.js";
-import type { FieldChange } from "../plan/types.js";
+import type { FieldChange, PlanAction } from "../plan/types.js";
 
 /**
  * What plan knows of a resource's write-only secrets, computed by the CLI from the environment
@@ -199,10 +199,16 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * a live resource of another name holds is refused at plan time instead of failing at apply.
    */
   uniqueKey?(canonical: Obj): string | undefined;
+  /**
+   * Whether archiving one frees what creating another needs (a vault's key, one of its 20
+   * places) while nothing references this kind: prune's archives then run before the kind's
+   * creates and replaces, which wait for them.
+   */
+  readonly archivesFirst?: boolean;
   /** Write-only secrets, read from environment variables at apply (vault credentials). */
   readonly secrets?: SecretSpec;
-  /** What a plan entry should say beyond its changes (a secret that could not be checked). */
-  notes?(spec: Obj): string[];
+  /** What a plan entry with this action should say beyond its changes (a secret that could not be checked). */
+  notes?(spec: Obj, action: PlanAction): string[];
   /** Rules beyond the JSON Schema: what the API would reject at write time. */
   readonly rules: KindRules;
   /**

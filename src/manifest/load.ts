@@ -486,7 +486,8 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
     loaded[result.kind].push(manifest);
     for (const child of nestedManifests(manifest)) loaded[child.kind].push(child);
   }
-  diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  const keyVariables = [...new Set(Object.values(config.targets).map((t) => t.api_key_env ?? "ANTHROPIC_API_KEY"))];
+  diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), keyVariables, ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
   const scan = await scanReports(reports);
   diagnostics.push(...scan.diagnostics);
 

@@ -37,6 +37,8 @@ export interface RuleOptions {
   liveNames?: Partial<ByKind<readonly string[]>>;
   /** Model ids the installed SDK knows; a near miss gets a warning with a suggestion. */
   knownModels?: readonly string[];
+  /** The variables holding the project's API keys (each target's api_key_env). */
+  keyVariables?: readonly string[];
 }
 
 class Sink implements RuleSink {
@@ -65,6 +67,7 @@ export function checkRules(manifests: ByKind<LoadedManifest[]>, options: RuleOpt
     manifestNames: (kind) => manifests[kind].map((m) => m.name),
     manifestsOf: (kind) => manifests[kind],
     ...(options.knownModels ? { knownModels: options.knownModels } : {}),
+    ...(options.keyVariables ? { keyVariables: options.keyVariables } : {}),
   };
   for (const kind of kinds) KINDS[kind].rules(manifests[kind], ctx, sink);
   for (const kind of kinds) for (const m of manifests[kind]) checkMetadata(m, sink);

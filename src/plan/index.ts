@@ -311,7 +311,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
-  const notes = kindSpec(kind).notes?.(spec) ?? [];
+  const notes = kindSpec(kind).notes?.(spec, action) ?? [];
   if (notes.length > 0) entry.notes = notes;
   return { entry, live, desired };
 }
@@ -482,7 +482,7 @@ export function buildPlan(input: PlanInput): Plan {
       entries.push(p.entry);
     }
   }
-  refusals.push(...pinRefusals(impossiblePins, planned), ...uniqueKeyRefusals(input, planned));
+  refusals.push(...pinRefusals(impossiblePins, planned));
 
   // Prune: only inventory resources (in the lockfile, and ours), dependents before what they use.
   const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
@@ -491,8 +491,26 @@ export function buildPlan(input: PlanInput): Plan {
     refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
   }
   orderArchives(pruned.archives, planned);
-  // Archives last, so nothing still being re-pinned loses its target first.
-  return assemblePlan(input, [...entries, ...pruned.archives, ...pruned.gone], refusals);
+  const first = archivesFirst(pruned.archives, entries);
+  refusals.push(...uniqueKeyRefusals(input, planned, new Set(first.map((a) => a.id as string))));
+  // Other archives last, so nothing still being re-pinned loses its target first.
+  return assemblePlan(input, [...first, ...entries, ...pruned.archives.filter((a) => !first.includes(a)), ...pruned.gone], refusals);
+}
+
+/**
+ * Archives of kinds whose archive frees what a create needs (a credential frees its vault's key
+ * and one of its 20 places) and that nothing references: they go first, and the kind's creates
+ * and replaces wait for them, so a swap within a full vault, or a key moving to a new entry, works
+ * in one apply.
+ */
+function archivesFirst(archives: readonly PlannedResource[], entries: readonly PlannedResource[]): PlannedResource[] {
+  const first = archives.filter((a) => kindSpec(a.kind).archivesFirst === true);
+  for (const e of entries) {
+    if (e.action !== "create" && e.action !== "replace") continue;
+    const waits = first.filter((a) => a.kind === e.kind).map((a) => a.address);
+    if (waits.length > 0) e.dependsOn = [...new Set([...e.dependsOn, ...waits])].sort();
+  }
+  return first;
 }
 
 function lockedOf(input: PlanInput, kind: ResourceKind): Record<string, LockedEntry> {
@@ -549,13 +567,14 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
  * A create (or the create of a replace) whose unique key (a credential's vault and server URL)
  * a live resource of another name already holds: the API would refuse it with a 409 at apply.
  */
-function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planned>): Refusal[] {
+function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planned>, archivedFirst: ReadonlySet<string>): Refusal[] {
   const refusals: Refusal[] = [];
   for (const { entry, desired } of planned.values()) {
     const keyOf = kindSpec(entry.kind).uniqueKey;
     const key = entry.action === "create" || entry.action === "replace" ? keyOf?.(desired) : undefined;
     if (!keyOf || key === undefined) continue;
-    const holder = (input.live[entry.kind] as Live[]).find((l) => l.id !== entry.id && keyOf(canonicalLive(entry.kind, l)) === key);
+    // A holder this plan archives before the create frees the key in time.
+    const holder = (input.live[entry.kind] as Live[]).find((l) => l.id !== entry.id && !archivedFirst.has(l.id) && keyOf(canonicalLive(entry.kind, l)) === key);
     if (!holder) continue;
     refusals.push({
       address: entry.address,

@@ -235,13 +235,13 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
 
     // The local name changes: without previous_names that is a second credential for the same URL.
     await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  gh:\n") });
-    const refused = await p.run("plan", "--prune", "--format", "json");
+    const refused = await p.run("plan", "--format", "json");
     expect(refused.code).toBe(3);
     const plan = JSON.parse(refused.stdout) as { refusals: Array<{ address: string; code: string; message: string; ids: string[] }> };
     expect(plan.refusals).toMatchObject([{ address: "credential.github-tools/gh", code: "unique-key-taken", ids: [id] }]);
     expect(plan.refusals[0]!.message).toContain('mcp_server_url "https://api.githubcopilot.com/mcp/"');
     p.cp.clearRequestLog();
-    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(3);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(3);
     expect(p.writes()).toEqual([]);
 
     await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  gh:\n    agentform:\n      previous_names: [github]\n") });
@@ -265,13 +265,14 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     const validate = await p.run("validate");
     expect(validate.code).toBe(4);
     expect(validate.stdout + validate.stderr).toContain("AF-CREDENTIAL-ENV-RESERVED");
-    // A variable agentform's own rules do not know is still refused when a target names it.
+    // Any variable a target reads its API key from is refused too, with the file and line.
     await p.write({ "vaults/github.yaml": VAULT.replace("GITHUB_MCP_TOKEN", "MY_KEY") });
     await p.write({ "agentform.yaml": `project: support-bots\ntargets:\n  default:\n    base_url: ${p.cp.baseUrl}\n    api_key_env: AGENTFORM_TEST_KEY\n  other:\n    api_key_env: MY_KEY\n` });
     p.env.MY_KEY = "the-other-targets-api-key";
+    expect((await p.run("validate")).stdout).toMatch(/vaults\/github\.yaml:7:\d+.*AF-CREDENTIAL-ENV-RESERVED|AF-CREDENTIAL-ENV-RESERVED[\s\S]*vaults\/github\.yaml:7/);
     const plan = await p.run("plan");
     expect(plan.code).toBe(4);
-    expect(plan.stderr).toContain("[secret-env-reserved]");
+    expect(plan.stderr).toContain("AF-CREDENTIAL-ENV-RESERVED");
     expect(plan.stdout + plan.stderr).not.toContain("the-other-targets-api-key");
     expect(p.cp.requestLog()).toEqual([]);
   });
@@ -286,5 +287,120 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     expect(without.code).toBe(3);
     expect(without.stderr).toContain("it was saved with --rotate, but this apply runs without it");
     expect((await p.run("apply", "--rotate", saved)).code).toBe(0);
+  });
+
+  it("under --prune, a credential's archive goes before a create needing its key or its place: a swap in a full vault is one apply", async () => {
+    const entry = (n: number) => `  c${n}:\n    auth:\n      type: static_bearer\n      mcp_server_url: https://mcp-${n}.example.com/\n      token_env: TOKEN_${n}\n`;
+    const vault = (ns: number[]) => `display_name: big\ncredentials:\n${ns.map(entry).join("")}`;
+    const p = (project = await cliProject({ "vaults/big.yaml": vault(Array.from({ length: 20 }, (_, i) => i + 1)) }));
+    for (let n = 1; n <= 21; n++) p.env[`TOKEN_${n}`] = `token-${n}`;
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    await p.write({ "vaults/big.yaml": vault(Array.from({ length: 20 }, (_, i) => i + 2)) });
+    const plan = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson;
+    const changed = plan.resources.filter((r) => r.action !== "noop");
+    expect(changed.map((r) => [r.address, r.action, r.dependsOn])).toEqual([
+      ["credential.big/c1", "archive", []],
+      ["credential.big/c21", "create", ["credential.big/c1"]],
+    ]);
+    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--prune", "--detailed-exitcode")).code).toBe(0);
+
+    // A key moving to a new local name under --prune: the old entry is archived first, then created anew.
+    await p.write({ "vaults/big.yaml": vault(Array.from({ length: 20 }, (_, i) => i + 2)).replace("  c21:\n", "  c-new:\n") });
+    expect((await p.run("apply", "--prune", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--prune", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a credential of the same name in a vault this project does not manage is another credential", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    const other = await client(p).beta.vaults.create({ display_name: "another-teams-vault" });
+    const theirs = await client(p).beta.vaults.credentials.create(other.id, { display_name: "github-tools/github", auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "theirs" } });
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    const plan = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as PlanJson & { refusals: unknown[] };
+    expect(plan.refusals).toEqual([]);
+    expect(plan.resources.map((r) => [r.address, r.action])).toEqual([["vault.github-tools", "create"], ["credential.github-tools/github", "create"]]);
+    expect((await p.run("apply", "--adopt", "--auto-approve")).code).toBe(0);
+    expect((await client(p).beta.vaults.credentials.retrieve(theirs.id, { vault_id: other.id })).archived_at).toBeNull();
+    expect((await lockOf(p)).credentials["github-tools/github"]!.id).not.toBe(theirs.id);
+  });
+
+  it("a credential made in the Console under any name is claimed through previous_names", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    const vault = await client(p).beta.vaults.create({ display_name: "github-tools" });
+    const made = await client(p).beta.vaults.credentials.create(vault.id, { display_name: "GitHub (console)", auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "console-token" } });
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    const refused = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as { refusals: Array<{ code: string; message: string }> };
+    expect(refused.refusals).toMatchObject([{ code: "unique-key-taken" }]);
+    expect(refused.refusals[0]!.message).toContain('"github-tools/GitHub (console)"');
+    await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  github:\n    agentform:\n      previous_names: [GitHub (console)]\n") });
+    const plan = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as PlanJson;
+    expect(plan.resources.filter((r) => r.address.startsWith("credential.")).map((r) => [r.action, r.id])).toEqual([["rename", made.id]]);
+    expect((await p.run("apply", "--adopt", "--auto-approve")).code).toBe(0);
+    expect((await client(p).beta.vaults.credentials.retrieve(made.id, { vault_id: vault.id })).display_name).toBe("github-tools/github");
+  });
+
+  it("a replace whose create fails leaves no lockfile entry behind to read as drift", async () => {
+    const p = (project = await cliProject({ "vaults/tools.yaml": ALL_TYPES }));
+    Object.assign(p.env, { OAUTH_ACCESS: "access-1", OAUTH_REFRESH: "refresh-1", OAUTH_CLIENT_SECRET: "client-1", NPM_TOKEN_VALUE: "npm-1" });
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    // A new server URL (a replace) with an expiry in the past: the archive lands, the create is refused.
+    const moved = ALL_TYPES.replace("https://mcp.example.com/sse", "https://mcp.example.com/v2");
+    await p.write({ "vaults/tools.yaml": moved.replace("2099-01-01T00:00:00Z", "2001-01-01T00:00:00Z") });
+    const failed = await p.run("apply", "--auto-approve");
+    expect(failed.code).toBe(1);
+    expect(failed.stdout + failed.stderr).toContain("must be in the future");
+    expect((await lockOf(p)).credentials["tools/oauth"]).toBeUndefined();
+    await p.write({ "vaults/tools.yaml": moved });
+    const plan = await p.run("plan", "--fail-on-drift", "--format", "json");
+    expect(plan.code).toBe(0);
+    expect((JSON.parse(plan.stdout) as PlanJson).resources.filter((r) => r.action !== "noop").map((r) => [r.address, r.action])).toEqual([["credential.tools/oauth", "create"]]);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a rotation is seen on a credential renamed outside agentform (matched through the lockfile)", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const lock = await lockOf(p);
+    const [vaultId, id] = [lock.vaults["github-tools"]!.id, lock.credentials["github-tools/github"]!.id];
+    await client(p).beta.vaults.credentials.update(id, { vault_id: vaultId, display_name: "renamed in the console" });
+    p.env.GITHUB_MCP_TOKEN = "second-token-value-0002";
+    const plan = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(plan.resources.filter((r) => r.action !== "noop")).toMatchObject([{ address: "credential.github-tools/github", action: "rename", request: { body: { auth: { token: { $env: "GITHUB_MCP_TOKEN" } } } } }]);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("plan warns when apply will need a secret that is not set (a create, or --rotate)", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    const create = await p.run("plan");
+    expect(create.stdout).toContain("GITHUB_MCP_TOKEN not set here: apply needs it to create the credential");
+    expect(create.stderr).toContain("warning: apply must send secrets from GITHUB_MCP_TOKEN, not set here");
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    delete p.env.GITHUB_MCP_TOKEN;
+    expect((await p.run("plan")).stderr).not.toContain("apply must send");
+    expect((await p.run("plan", "--rotate")).stderr).toContain("warning: apply must send secrets from GITHUB_MCP_TOKEN, not set here");
+  });
+
+  it("on a local target, a variable unset after a real value was sent is not checked, never 'rotated' back to the placeholder", async () => {
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT }));
+    await p.write({ "agentform.yaml": "project: support-bots\ntargets:\n  default:\n    local: true\n    state_file: .agentform/state.json\n" });
+    const first = await p.run("apply", "--auto-approve");
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain("GITHUB_MCP_TOKEN is not set: the local target gets a placeholder secret");
+    // The placeholder is what was sent: nothing to do, nothing unchecked.
+    const again = await p.run("plan", "--detailed-exitcode");
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain("not checked");
+    // A real value replaces it (a rotation), and unsetting it again does not undo that.
+    p.env.GITHUB_MCP_TOKEN = "real-token-value-0001";
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(2);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    delete p.env.GITHUB_MCP_TOKEN;
+    const unset = await p.run("plan", "--detailed-exitcode");
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toContain("secret not checked: GITHUB_MCP_TOKEN not set here");
   });
 });

@@ -113,8 +113,9 @@ describe("a server that echoes request bodies in its errors", () => {
           res.end(JSON.stringify({ id: "vlt_echo", type: "vault", display_name: "github-tools", metadata: { "agentform.project": "support-bots" }, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z", archived_at: null }));
           return;
         }
+        // The body back in every field an error has: message, type and error code.
         res.statusCode = 400;
-        res.end(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: `cannot accept ${body}` } }));
+        res.end(JSON.stringify({ type: "error", error: { type: `invalid_${body}`, message: `cannot accept ${body}`, details: { error_code: `code_${body}` } } }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -124,17 +125,20 @@ describe("a server that echoes request bodies in its errors", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it("does not get the secret printed back", async () => {
+  it("does not get the secret printed back, in any field or spelling", async () => {
     const p = await cliProject({ "vaults/github.yaml": (await readFile(path.join(repo, "vaults", "github-tools.yaml"), "utf8")) });
     try {
       await writeFile(p.config, `project: support-bots\ntargets:\n  default:\n    base_url: ${url}\n    api_key_env: AGENTFORM_TEST_KEY\n`);
-      p.env.GITHUB_MCP_TOKEN = CANARY;
+      // Quote and backslash: the echo spells them JSON-escaped.
+      const secret = `${CANARY}"q\\b`;
+      p.env.GITHUB_MCP_TOKEN = secret;
       const r = await p.run("apply", "--auto-approve");
       expect(r.code).toBe(1);
+      const printed = r.stdout + r.stderr;
       // The server's message made it through (so the test can see an echo), minus the secret.
-      expect(r.stdout + r.stderr).toContain("cannot accept");
-      expect(r.stdout + r.stderr).toContain("[REDACTED]");
-      expect(r.stdout + r.stderr).not.toContain(CANARY);
+      expect(printed).toContain("cannot accept");
+      expect(printed).toContain("[REDACTED]");
+      expect(printed).not.toContain(CANARY);
       expect(await filesHolding(p.dir, CANARY)).toEqual([]);
     } finally {
       await p.close();

@@ -121,10 +121,18 @@ describe("canonical auth, desired side", () => {
     expect(canonicalAuth(oauthAuth())).toEqual({
       type: "mcp_oauth",
       mcp_server_url: "https://mcp.example.com/",
-      expires_at: "2030-01-01T00:00:00Z",
+      expires_at: "2030-01-01T00:00:00.000Z",
       refresh: { client_id: "abc", token_endpoint: "https://auth.example.com/token", token_endpoint_auth: { type: "client_secret_post" }, resource: null, scope: "read" },
       secret: SECRET_AS_SENT,
     });
+  });
+
+  it("mcp_oauth: an expiry is the instant it names, however it is spelled", () => {
+    const at = (expires_at: string) => canonicalAuth(oauthAuth({ expires_at })).expires_at;
+    expect(at("2030-01-01T01:00:00+01:00")).toBe(at("2030-01-01T00:00:00Z"));
+    expect(at("2030-01-01T00:00:00.000Z")).toBe("2030-01-01T00:00:00.000Z");
+    expect(at("2030-01-01T00:00:01Z")).not.toBe(at("2030-01-01T00:00:00Z"));
+    expect(at("not a time")).toBe("not a time");
   });
 
   it("mcp_oauth: an empty or absent scope, resource and expiry are all null; no refresh is null; no endpoint auth is none", () => {
@@ -537,15 +545,17 @@ describe("names, variables, references and notes", () => {
     expect(credential.fromApi?.({ id: "vcrd_1", display_name: null }).name).toBe("vcrd_1");
   });
 
-  it("notes a secret it could not check, naming the variables; nothing otherwise", () => {
-    expect(credential.notes?.(withStatus(spec("oauth", oauthAuth()), "missing"))).toEqual([
+  it("notes a secret it could not check, naming the variables; a new one it could not send; nothing otherwise", () => {
+    expect(credential.notes?.(withStatus(spec("oauth", oauthAuth()), "missing"), "noop")).toEqual([
       "secret not checked: OAUTH_ACCESS, OAUTH_REFRESH, OAUTH_CLIENT_SECRET not set here (plans made without secrets, such as pull requests from forks, cannot compare it); apply needs it only to send it",
     ]);
-    expect(credential.notes?.(withStatus(spec("github", githubAuth()), "unrecorded"))).toEqual([
-      "secret not checked: the live credential carries no digest of what was sent (it was made or last changed outside agentform); `--rotate` resends GITHUB_MCP_TOKEN",
+    expect(credential.notes?.(withStatus(spec("github", githubAuth()), "missing"), "create")).toEqual(["GITHUB_MCP_TOKEN not set here: apply needs it to create the credential"]);
+    expect(credential.notes?.(withStatus(spec("oauth", oauthAuth()), "missing"), "replace")).toEqual(["OAUTH_ACCESS, OAUTH_REFRESH, OAUTH_CLIENT_SECRET not set here: apply needs them to create the credential"]);
+    expect(credential.notes?.(withStatus(spec("github", githubAuth()), "unrecorded"), "noop")).toEqual([
+      "secret not checked: the live credential carries no digest agentform can check (made or last changed outside agentform); `--rotate` resends GITHUB_MCP_TOKEN",
     ]);
-    for (const status of ["current", "rotated", "forced"] as const) expect(credential.notes?.(withStatus(spec("github", githubAuth()), status))).toEqual([]);
-    expect(credential.notes?.(spec("github", githubAuth()))).toEqual([]);
+    for (const status of ["current", "rotated", "forced"] as const) expect(credential.notes?.(withStatus(spec("github", githubAuth()), status), "update")).toEqual([]);
+    expect(credential.notes?.(spec("github", githubAuth()), "noop")).toEqual([]);
   });
 
   it("imports a live credential as a manifest without its vault's marker, digest or secret", () => {

@@ -50,6 +50,13 @@ function nullable(v: unknown): unknown {
   return v === undefined || v === "" ? null : v;
 }
 
+/** An RFC 3339 time as the instant it names: `…T01:00:00+01:00` and `…T00:00:00Z` are one expiry. */
+function instant(v: unknown): unknown {
+  if (typeof v !== "string") return nullable(v);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? nullable(v) : new Date(t).toISOString();
+}
+
 function canonicalNetworking(v: unknown): Obj {
   if (isObj(v) && v.type === "limited") return { type: "limited", allowed_hosts: sortedSet(v.allowed_hosts) };
   return { type: isObj(v) && typeof v.type === "string" ? v.type : "unrestricted" };
@@ -84,7 +91,7 @@ export function canonicalAuth(auth: unknown, status?: SecretStatus): Obj {
     case "static_bearer":
       return { type: a.type, mcp_server_url: a.mcp_server_url ?? null, secret };
     case "mcp_oauth":
-      return { type: a.type, mcp_server_url: a.mcp_server_url ?? null, expires_at: nullable(a.expires_at), refresh: canonicalRefresh(a.refresh), secret };
+      return { type: a.type, mcp_server_url: a.mcp_server_url ?? null, expires_at: instant(a.expires_at), refresh: canonicalRefresh(a.refresh), secret };
     case "environment_variable":
       return { type: a.type, secret_name: a.secret_name ?? null, networking: canonicalNetworking(a.networking), injection_location: canonicalInjection(a.injection_location), secret };
     default:

@@ -9,11 +9,22 @@
  * changed by archiving the credential and creating it again: a replace.
  */
 import type { KindSpec } from "../spec.js";
+import type { PlanAction } from "../../plan/types.js";
 import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
 import { canonicalMetadata, isObj, minimalManifest, type Obj } from "../values.js";
 import { canonicalAuth, createAuth, credentialKeyOf, needsReplace, SECRET_BODY_POINTERS, secretEnvNames, updateAuth } from "./auth.js";
 import { credentialFindings } from "./security.js";
 import { credentialRules } from "./rules.js";
+
+/**
+ * A live credential's name within its vault: its display_name when agentform wrote it
+ * (`<vault>/<local>`), else `<vault>/<display_name or id>`, so a credential made in the Console
+ * can be claimed through `previous_names`, and two vaults' credentials never share a name.
+ */
+export function credentialName(raw: Obj, vaultName: string): string {
+  const display = typeof raw.display_name === "string" && raw.display_name !== "" ? raw.display_name : String(raw.id);
+  return display.startsWith(`${vaultName}/`) ? display : `${vaultName}/${display}`;
+}
 
 /** The vault a spec's `vault_id` names: `{ref: name}` in manifests, an id once resolved. */
 function vaultRefName(spec: Obj): string | undefined {
@@ -51,17 +62,14 @@ function statusOf(spec: Obj): SecretStatus | undefined {
   return spec[SECRET_STATUS_KEY] as SecretStatus | undefined;
 }
 
-/** What a plan says of a secret it could not compare. */
-function secretNotes(spec: Obj): string[] {
+/** What a plan says of a secret it could not compare (or, for a new credential, cannot send). */
+function secretNotes(spec: Obj, action: PlanAction): string[] {
   const names = secretEnvNames(spec.auth).join(", ");
-  switch (statusOf(spec)) {
-    case "missing":
-      return [`secret not checked: ${names} not set here (plans made without secrets, such as pull requests from forks, cannot compare it); apply needs it only to send it`];
-    case "unrecorded":
-      return [`secret not checked: the live credential carries no digest of what was sent (it was made or last changed outside agentform); \`--rotate\` resends ${names}`];
-    default:
-      return [];
-  }
+  const status = statusOf(spec);
+  if (status === "missing" && (action === "create" || action === "replace")) return [`${names} not set here: apply needs ${names.includes(",") ? "them" : "it"} to create the credential`];
+  if (status === "missing") return [`secret not checked: ${names} not set here (plans made without secrets, such as pull requests from forks, cannot compare it); apply needs it only to send it`];
+  if (status === "unrecorded") return [`secret not checked: the live credential carries no digest agentform can check (made or last changed outside agentform); \`--rotate\` resends ${names}`];
+  return [];
 }
 
 export const credentialKind: KindSpec<"credential"> = {
@@ -83,7 +91,9 @@ export const credentialKind: KindSpec<"credential"> = {
   lockKey: "credentials",
   lockVersion: "none",
   pinOf: () => undefined,
-  fromApi: (raw) => ({ ...raw, name: typeof raw.display_name === "string" ? raw.display_name : String(raw.id) }) as never,
+  // The backend names a credential within its vault when it knows the vault (credentialName);
+  // otherwise its display_name stands in (what agentform wrote there is that same name).
+  fromApi: (raw) => ({ ...raw, name: typeof raw.name === "string" ? raw.name : typeof raw.display_name === "string" ? raw.display_name : String(raw.id) }) as never,
   uploads: false,
   renamable: true,
   removal: "archive",
@@ -94,6 +104,7 @@ export const credentialKind: KindSpec<"credential"> = {
   updateImpact: "in-place",
   wholeFields: new Set(["auth"]),
   replaces: needsReplace,
+  archivesFirst: true,
   // Unique among a vault's active credentials: its MCP server URL, or its variable's name.
   uniqueKey: (canonical) => {
     const vault = canonical.vault_id;

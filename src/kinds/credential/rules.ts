@@ -12,7 +12,10 @@ import { credentialKeyOf, LITERAL_SECRET_FIELDS, SECRET_FIELDS } from "./auth.js
 /** Active credentials a vault may hold. */
 export const MAX_CREDENTIALS_PER_VAULT = 20;
 
-/** Variables a manifest must not name: agentform's own, and the API key's (a pull request could send the key to any MCP server). */
+/**
+ * Variables a manifest must not name: agentform's own, and those holding an API key (a pull
+ * request could send the key to any MCP server): ANTHROPIC_*, and every target's api_key_env.
+ */
 const RESERVED_ENV = /^(ANTHROPIC_|AGENTFORM_)/;
 
 function vaultOf(m: LoadedManifest): string {
@@ -29,11 +32,11 @@ function literalSecrets(m: LoadedManifest, sink: RuleSink): void {
   }
 }
 
-function reservedEnv(m: LoadedManifest, sink: RuleSink): void {
+function reservedEnv(m: LoadedManifest, keyVariables: readonly string[], sink: RuleSink): void {
   for (const { at } of SECRET_FIELDS) {
     let name: unknown = m.spec.auth;
     for (const k of at) name = isObj(name) ? name[k] : undefined;
-    if (typeof name !== "string" || !RESERVED_ENV.test(name)) continue;
+    if (typeof name !== "string" || !(RESERVED_ENV.test(name) || keyVariables.includes(name))) continue;
     sink.add(m, ["auth", ...at], "AF-CREDENTIAL-ENV-RESERVED", `the secret is read from ${name}, a variable agentform or the API key uses`, "Keep each credential's secret in a variable of its own; a manifest that names the API key's variable would send the key to the credential's server.");
   }
 }
@@ -84,7 +87,7 @@ function injectedNowhere(m: LoadedManifest, sink: RuleSink): void {
 export const credentialRules: KindRules = (manifests, ctx, sink) => {
   for (const m of manifests) {
     literalSecrets(m, sink);
-    reservedEnv(m, sink);
+    reservedEnv(m, ctx.keyVariables ?? [], sink);
     injectedNowhere(m, sink);
   }
   perVault(manifests, sink);

@@ -26,19 +26,23 @@ interface Source {
   file: string;
   type: string;
   title: string;
-  kind: "agent" | "environment" | "vault";
+  kind: "agent" | "environment" | "vault" | "memory_store" | "deployment";
 }
 
 const SOURCES: Source[] = [
   { file: "agent.schema.json", type: "AgentCreateParams", title: "agentform agent manifest", kind: "agent" },
   { file: "environment.schema.json", type: "EnvironmentCreateParams", title: "agentform environment manifest", kind: "environment" },
   { file: "vault.schema.json", type: "VaultCreateParams", title: "agentform vault manifest", kind: "vault" },
+  { file: "memory_store.schema.json", type: "MemoryStoreCreateParams", title: "agentform memory store manifest", kind: "memory_store" },
+  { file: "deployment.schema.json", type: "DeploymentCreateParams", title: "agentform deployment manifest", kind: "deployment" },
 ];
 
 const TYPE_FILES: Record<string, string> = {
   AgentCreateParams: path.join(sdkBeta, "agents", "agents.d.ts"),
   EnvironmentCreateParams: path.join(sdkBeta, "environments", "environments.d.ts"),
   VaultCreateParams: path.join(sdkBeta, "vaults", "vaults.d.ts"),
+  MemoryStoreCreateParams: path.join(sdkBeta, "memory-stores", "memory-stores.d.ts"),
+  DeploymentCreateParams: path.join(sdkBeta, "deployments.d.ts"),
 };
 
 // Roster and predefined_agents unions that also accept agentform's by-name reference.
@@ -205,6 +209,7 @@ function generateOne(source: Source, version: string): string {
     addToUnion(definitions, SKILL_UNION, "AgentformSkillRef");
   }
   if (source.kind === "vault") addCredentials(properties, definitions);
+  if (source.kind === "deployment") addDeploymentRefs(properties, definitions);
   schema.definitions = definitions;
   pruneDefinitions(schema);
   schema.title = source.title;
@@ -235,6 +240,48 @@ function addCredentials(properties: JsonObject, definitions: JsonObject): void {
     propertyNames: { pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$" },
     additionalProperties: { $ref: "#/definitions/AgentformCredential" },
   };
+}
+
+const NAME_REF: JsonObject = {
+  type: "object",
+  description: "agentform reference by name: resolved to the id of the resource of that name in this project.",
+  additionalProperties: false,
+  required: ["ref"],
+  properties: { ref: { type: "string", minLength: 1, description: "The name of the referenced manifest." } },
+};
+
+/**
+ * A deployment's references by name: its agent (`{ref, version?}`: without a version it follows
+ * the agent's latest, re-pinned whenever the agent changes; an agent by id must then name its
+ * version, or every plan would differ), environment, vaults and memory stores; repository tokens
+ * named by environment variable; and `paused`, reconciled with pause and unpause.
+ */
+function addDeploymentRefs(properties: JsonObject, definitions: JsonObject): void {
+  const agentParams = definitions.BetaManagedAgentsAgentParams;
+  if (!isObject(agentParams) || !isObject(properties.agent)) throw new Error("SDK deployment agent shape changed; update scripts/gen-schemas.ts");
+  definitions.AgentformRef = NAME_REF;
+  definitions.AgentformDeploymentAgentRef = {
+    ...NAME_REF,
+    description: "The agent, by name: without `version` the deployment follows the agent's latest version (agentform re-pins it in the apply that changes the agent).",
+    properties: { ref: { type: "string", minLength: 1 }, version: { type: "integer", minimum: 1, description: "Pin this exact version instead of following the latest." } },
+  };
+  definitions.AgentformPinnedAgent = { ...agentParams, required: ["id", "type", "version"], description: "An agent this project does not manage, by id, at an exact version." };
+  properties.agent = { description: properties.agent.description as Json, anyOf: [{ $ref: "#/definitions/AgentformDeploymentAgentRef" }, { $ref: "#/definitions/AgentformPinnedAgent" }] };
+  properties.environment_id = { description: "The environment, by name (`{ref}`) or by id.", anyOf: [{ type: "string" }, { $ref: "#/definitions/AgentformRef" }] };
+  properties.vault_ids = { description: "Vaults, by name (`{ref}`) or by id, in order: the first vault holding a credential for a URL wins. At most 50.", type: "array", maxItems: 50, items: { anyOf: [{ type: "string" }, { $ref: "#/definitions/AgentformRef" }] } };
+  const memory = definitions.BetaManagedAgentsMemoryStoreResourceParam;
+  const github = definitions.BetaManagedAgentsGitHubRepositoryResourceParams;
+  if (!isObject(memory) || !isObject(memory.properties) || !isObject(github) || !isObject(github.properties)) throw new Error("SDK deployment resource shapes changed; update scripts/gen-schemas.ts");
+  const { memory_store_id: _id, ...memoryProps } = memory.properties;
+  definitions.AgentformMemoryStoreRef = { ...memory, required: ["type", "ref"], properties: { ...memoryProps, ref: { type: "string", minLength: 1, description: "The name of a memory store in this project." } } };
+  const { authorization_token: _token, ...githubProps } = github.properties;
+  github.properties = { ...githubProps, authorization_token_env: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$", description: "The environment variable holding the GitHub token (read by apply; never written anywhere). Sent again whenever resources change." } };
+  const resources = properties.resources;
+  if (!isObject(resources) || !isObject(resources.items) || !Array.isArray(resources.items.anyOf)) throw new Error("SDK deployment resources shape changed; update scripts/gen-schemas.ts");
+  resources.items.anyOf.push({ $ref: "#/definitions/AgentformMemoryStoreRef" });
+  resources.maxItems = 500;
+  if (isObject(properties.initial_events)) Object.assign(properties.initial_events, { minItems: 1, maxItems: 50 });
+  properties.paused = { type: "boolean", description: "Whether the deployment is paused (reconciled with pause and unpause). A deployment the server paused for an error is reported, never un-paused by agentform." };
 }
 
 /** Generate the SDK-derived schemas in memory: file name (under schemas/) → file content. */

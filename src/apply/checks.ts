@@ -15,6 +15,25 @@ import { ownValue } from "../util/record.js";
 
 type Failure = { address: string; error: AgentformError };
 
+type Live = { id: string; name: string };
+
+/**
+ * The live resources of a kind a create named `entry` could collide with: all of them, or for a
+ * kind inside another (a credential) those in the parent the create goes to (none while that
+ * parent is itself being created: its id is not in the body yet).
+ */
+function sameScope(kind: ResourceKind, live: readonly Live[], parentOfCreate: unknown): readonly Live[] {
+  const parentIdOf = KINDS[kind].parentIdOf as ((l: unknown) => string | undefined) | undefined;
+  if (!parentIdOf) return live;
+  return typeof parentOfCreate === "string" ? live.filter((l) => parentIdOf(l) === parentOfCreate) : [];
+}
+
+/** The parent a create body goes to, for kinds inside another (undefined otherwise). */
+function parentOf(kind: ResourceKind, body: unknown): unknown {
+  const parentIdOf = KINDS[kind].parentIdOf as ((l: unknown) => string | undefined) | undefined;
+  return parentIdOf && body !== null && typeof body === "object" ? parentIdOf(body) : undefined;
+}
+
 /** The planned creates, by kind, in registry order; kinds without creates are left out. */
 function createsByKind(plan: Plan, keep: (r: PlannedResource) => boolean): Array<[ResourceKind, PlannedResource[]]> {
   return (Object.keys(KINDS) as ResourceKind[])
@@ -30,9 +49,9 @@ function createsByKind(plan: Plan, keep: (r: PlannedResource) => boolean): Array
 export async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Promise<Map<string, SafetyError>> {
   const taken = new Map<string, SafetyError>();
   for (const [kind, creates] of createsByKind(plan, () => true)) {
-    const live = groupByName(await backend.list(kind));
+    const all = await backend.list(kind);
     for (const entry of creates) {
-      const id = live.get(entry.name)?.[0]?.id;
+      const id = groupByName(sameScope(kind, all, parentOf(kind, entry.request?.body))).get(entry.name)?.[0]?.id;
       if (id === undefined) continue;
       taken.set(
         entry.address,
@@ -53,11 +72,14 @@ export async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Pr
 export async function duplicatesCreated(plan: Plan, backend: ControlPlane, lock: Lockfile, failed: readonly Failure[]): Promise<Failure[]> {
   const found: Failure[] = [];
   for (const [kind, created] of createsByKind(plan, (r) => !failed.some((f) => f.address === r.address))) {
-    const byName = groupByName(await backend.list(kind));
+    const all = await backend.list(kind);
     for (const entry of created) {
-      const ids = (byName.get(entry.name) ?? []).map((l) => l.id);
-      if (ids.length < 2) continue;
       const ours = ownValue(lockTable(lock, kind), entry.name)?.id;
+      // Inside the parent the one this run created is in (a credential's vault).
+      const mine = all.find((l) => l.id === ours);
+      const scope = KINDS[kind].parentIdOf ? sameScope(kind, all, mine ? parentOf(kind, mine) : undefined) : all;
+      const ids = (groupByName(scope).get(entry.name) ?? []).map((l) => l.id);
+      if (ids.length < 2) continue;
       found.push({
         address: entry.address,
         error: new SafetyError(

@@ -6,7 +6,8 @@
  * slow salted digest of what it sent (src/kinds/credential/secret-digest.ts), so that a later plan
  * can tell whether the variable changed without the secret ever being stored.
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError, redactSecrets } from "../errors.js";
+import { inertText } from "../render/inert.js";
 import { kindSpec } from "../kinds/index.js";
 import { digestToStoreAsync, secretMatchesAsync } from "../kinds/credential/secret-digest.js";
 import type { SecretStatus } from "../kinds/spec.js";
@@ -20,24 +21,26 @@ export type SecretSource = (name: string) => string | undefined;
 
 /** The placeholders of a body, in the kind's order: the variable each names and where it stands. */
 export function placeholdersIn(kind: ResourceKind, body: RequestBody): Array<{ pointer: string; env: string }> {
-  const pointers = kindSpec(kind).secrets?.bodyPointers ?? [];
+  const pointers = kindSpec(kind).secrets?.bodyPointers(body) ?? [];
   return pointers.flatMap((pointer) => {
     const v = valueAt(body, pointer);
     return isObj(v) && typeof v.$env === "string" && Object.keys(v).length === 1 ? [{ pointer, env: v.$env }] : [];
   });
 }
 
+/** Objects and arrays alike (a deployment's tokens sit in its `resources` list). */
+function child(v: unknown, k: string): unknown {
+  return typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+}
+
 function valueAt(root: unknown, pointer: string): unknown {
-  let v = root;
-  for (const k of pointerSegments(pointer)) v = isObj(v) ? v[k] : undefined;
-  return v;
+  return pointerSegments(pointer).reduce<unknown>((v, k) => child(v, k), root);
 }
 
 function setAt(root: Obj, pointer: string, value: unknown): void {
   const segments = pointerSegments(pointer);
-  let v: Obj = root;
-  for (const k of segments.slice(0, -1)) v = v[k] as Obj;
-  v[segments[segments.length - 1] as string] = value;
+  const parent = segments.slice(0, -1).reduce<unknown>((v, k) => child(v, k), root) as Record<string, unknown>;
+  parent[segments[segments.length - 1] as string] = value;
 }
 
 /** What the digest is made of: the values, in the kind's order (so plan and apply agree). */
@@ -91,6 +94,34 @@ export function missingError(names: readonly string[]): ConfigError {
   });
 }
 
+/** A secret shorter than this is not looked for in pieces (a few characters match anything). */
+const MIN_PIECE = 12;
+
+/**
+ * Every way a sent value can come back in an error as agentform prints it: as sent, JSON-escaped,
+ * URL-encoded, with the credential shapes agentform already redacts replaced, and made
+ * terminal-safe (control characters escaped); and cut short (a server or agentform truncating a
+ * long echo), as the longest leading piece of any spelling.
+ */
+function scrubber(sent: readonly string[]): (text: string) => string {
+  const spellings = [...new Set(sent.flatMap((s) => {
+    const redacted = redactSecrets(s);
+    return [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s), redacted, inertText(s), inertText(redacted), JSON.stringify(redacted).slice(1, -1)];
+  }))].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  return (text) => {
+    // Whole spellings first: a piece of one value must not eat into another value's whole echo.
+    let out = spellings.reduce((t, s) => t.split(s).join("[REDACTED]"), text);
+    for (const s of spellings) {
+      for (let k = Math.min(s.length - 1, 4096); k >= MIN_PIECE; k--) {
+        if (!out.includes(s.slice(0, k))) continue;
+        out = out.split(s.slice(0, k)).join("[REDACTED]");
+        break;
+      }
+    }
+    return out;
+  };
+}
+
 /**
  * The error with every value sent scrubbed from everything the CLI may print of it (a server may
  * echo a body back into its message, its error type or code, or details): every string field,
@@ -99,8 +130,7 @@ export function missingError(names: readonly string[]): ConfigError {
  */
 export function scrubbed(err: unknown, sent: readonly string[]): unknown {
   if (sent.length === 0 || !(err instanceof Error)) return err;
-  const spellings = [...new Set(sent.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].filter((s) => s.length > 0);
-  const scrub = (text: string) => spellings.reduce((t, s) => t.split(s).join("[REDACTED]"), text);
+  const scrub = scrubber(sent);
   const record = err as unknown as Record<string, unknown>;
   for (const key of [...Object.keys(record), "message", "stack", "hint"]) {
     const value = record[key];

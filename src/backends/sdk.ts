@@ -22,6 +22,7 @@ import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, typ
 import { bodyName, checkCreated, checkLive, checkPage, isId } from "./shape.js";
 import { contentDigests, uploadDigests } from "./skill-content.js";
 import { credentialOps } from "./sdk-credentials.js";
+import { deploymentOps } from "./sdk-deployments.js";
 import type {
   ConnectionSettings,
   ControlPlane,
@@ -38,6 +39,8 @@ const ENVIRONMENT_PAGE = 1000;
 /** The vault list's largest page. */
 const VAULT_PAGE = 100;
 const SKILL_PAGE = 100;
+/** The memory store list's largest page (1 to 100). */
+const MEMORY_STORE_PAGE = 100;
 
 export interface SdkBackendOptions {
   /** Per-request timeout; a timed-out request is ambiguous (the server may have committed it). */
@@ -226,6 +229,17 @@ function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }
       listVersions: unsupported("list versions of a vault"),
     },
     credential: credentialOps(client, req, (size, first) => withListBudget(limits.maxListBytes, () => followPages(limits, "find the vault of a credential", size, first))),
+    memory_store: {
+      pageSize: MEMORY_STORE_PAGE,
+      list: (limit, includeArchived) => client.beta.memoryStores.list({ limit, include_archived: includeArchived }, req),
+      retrieve: (id) => client.beta.memoryStores.retrieve(id, {}, req),
+      create: (body) => client.beta.memoryStores.create(body as unknown as Anthropic.Beta.MemoryStoreCreateParams, req),
+      update: (id, body) => client.beta.memoryStores.update(id, body as unknown as Anthropic.Beta.MemoryStoreUpdateParams, req),
+      archive: (id) => client.beta.memoryStores.archive(id, {}, req),
+      remove: (id) => client.beta.memoryStores.delete(id, {}, req),
+      listVersions: unsupported("list versions of a memory store"),
+    },
+    deployment: deploymentOps(client, req),
   };
 }
 

@@ -15,3 +15,8 @@ export function kindCounts(count: (kind: ResourceKind) => number, phrase: (kind:
 export function joinAnd(parts: readonly string[]): string {
   return parts.length <= 1 ? (parts[0] ?? "") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
 }
+
+/** A kind as a word in a sentence ("memory store"). */
+export function kindNoun(kind: ResourceKind): string {
+  return kind.replace(/_/g, " ");
+}

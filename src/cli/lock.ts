@@ -23,7 +23,7 @@ import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
 import { completeLive, computePlan, listEveryKind, openWorkspace, readVersion, type LiveState } from "./workflow.js";
-import { kindCounts } from "./kind-counts.js";
+import { kindCounts, kindNoun } from "./kind-counts.js";
 import { nullRecord } from "../util/record.js";
 
 interface LockFlags {
@@ -169,7 +169,7 @@ function printFindings(findings: LockFinding[], lock: Lockfile, flags: LockFlags
   }
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;
-  const counted = kindCounts((kind) => Object.keys(lockTable(lock, kind)).length, (kind, n) => `${n} ${kind}(s)`, "0 resources").join(", ");
+  const counted = kindCounts((kind) => Object.keys(lockTable(lock, kind)).length, (kind, n) => `${n} ${kindNoun(kind)}(s)`, "0 resources").join(", ");
   ctx.io.stdout.write(
     errors > 0
       ? `Lockfile has problems: ${errors} error(s), ${warnings} warning(s) across ${counted}.\n`

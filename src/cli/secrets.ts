@@ -56,24 +56,25 @@ function storedDigest(live: LiveResource): string | undefined {
 }
 
 /**
- * Each secret-holding manifest's SecretStatus, by address, against the live resource of its name
- * (or a previous name). A resource to be created has none unless a variable is missing.
+ * Each secret-holding manifest's SecretStatus: by `<address>@<id>` against every live resource it
+ * may match (its name, a previous name, or the id the lockfile records; the planner decides which
+ * it is, within its vault), and by `<address>` for when it matches none (a create).
  */
 export async function secretStatuses(manifests: Readonly<Record<ResourceKind, readonly LoadedManifest[]>>, live: LiveSets, lock: Lockfile | null, secrets: Secrets, rotate: boolean): Promise<Record<string, SecretStatus>> {
   const checks: Array<Promise<[string, SecretStatus] | null>> = [];
   for (const kind of KIND_ORDER.filter((k) => kindSpec(k).secrets)) {
     const all = live[kind] as LiveResource[];
-    const byName = new Map(all.map((l) => [l.name, l] as const));
     const locked = lock ? lockTable(lock, kind) : {};
     for (const m of manifests[kind]) {
       const names = secretNames(kind, m);
       const address = addressOf(kind, m.name);
-      // As the planner matches: by name, previous names, then the id the lockfile records.
+      const wanted = new Set([m.name, ...m.settings.previous_names]);
       const lockedId = ownValue(locked, m.name)?.id;
-      const match = [m.name, ...m.settings.previous_names].map((n) => byName.get(n)).find((l) => l !== undefined) ?? all.find((l) => l.id === lockedId);
+      for (const l of all.filter((x) => wanted.has(x.name) || x.id === lockedId)) {
+        checks.push(statusOf(names, secrets, storedDigest(l), rotate).then((status) => [`${address}@${l.id}`, status]));
+      }
       // To be created: only a secret apply could not send is worth a note.
-      if (!match) checks.push(Promise.resolve(names.some((n) => secrets.source(n) === undefined) ? [address, "missing"] : null));
-      else checks.push(statusOf(names, secrets, storedDigest(match), rotate).then((status) => [address, status]));
+      checks.push(Promise.resolve(names.some((n) => secrets.source(n) === undefined) ? [address, "missing"] : null));
     }
   }
   return Object.fromEntries((await Promise.all(checks)).filter((c): c is [string, SecretStatus] => c !== null));
@@ -86,6 +87,9 @@ export async function secretStatuses(manifests: Readonly<Record<ResourceKind, re
  */
 async function statusOf(names: readonly string[], secrets: Secrets, stored: string | undefined, rotate: boolean): Promise<SecretStatus> {
   const status = await secretStatus(names, secrets.environment, stored, rotate);
-  if (status !== "missing" || !secrets.standIns) return status;
-  return (await secretStatus(names, secrets.source, stored, false)) === "current" ? "current" : "missing";
+  if (!secrets.standIns || names.every((n) => secrets.environment(n) !== undefined)) return status;
+  // A variable is unset on a local target: only while the stand-in is what was sent may it be
+  // sent again (--rotate); a real secret is never replaced by one.
+  const standIn = await secretStatus(names, secrets.source, stored, false);
+  return standIn === "current" ? (rotate ? "forced" : "current") : "missing";
 }

@@ -2,7 +2,7 @@
  * `agentform validate [paths…]`: load → schema → rules → report. Offline: no API call, no key.
  * Reports every problem in one run, sorted by file and line; exit 0 when clean, 4 otherwise.
  */
-import { joinAnd, kindCounts } from "./kind-counts.js";
+import { joinAnd, kindCounts, kindNoun } from "./kind-counts.js";
 import { Option, type Command } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
 import { formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject, type Diagnostic } from "../manifest/index.js";
@@ -61,7 +61,7 @@ Examples:
       }
       const paint = paintFor(ctx.io.stdout, ctx.io.env);
       ctx.io.stdout.write(formatDiagnostics(result.diagnostics, { color: useColor(ctx.io.stdout, ctx.io.env) }));
-      const checked = joinAnd(kindCounts((kind) => result.manifests[kind].length, (kind, n) => plural(n, kind), "0 manifests"));
+      const checked = joinAnd(kindCounts((kind) => result.manifests[kind].length, (kind, n) => plural(n, kindNoun(kind)), "0 manifests"));
       if (errors === 0) {
         const warnings = result.diagnostics.length;
         ctx.io.stdout.write(`${paint.green("✓")} ${checked} valid${warnings > 0 ? ` (${plural(warnings, "warning")})` : ""}\n`);

@@ -7,16 +7,23 @@ import { environmentKind } from "./environment/index.js";
 import { skillKind } from "./skill/index.js";
 import { vaultKind } from "./vault/index.js";
 import { credentialKind } from "./credential/index.js";
+import { memoryStoreKind } from "./memory-store/index.js";
+import { deploymentKind } from "./deployment/index.js";
 import type { KindSpec } from "./spec.js";
 import type { ByKind, LiveResource, ResourceKind } from "./types.js";
 
-/** In dependency order: a kind comes after the kinds its resources may use (agents run in environments and use skills). */
+/**
+ * In dependency order: a kind comes after the kinds its resources may use (agents run in
+ * environments and use skills; deployments run agents with vaults and memory stores).
+ */
 export const KINDS: { readonly [K in ResourceKind]: KindSpec<K> } = {
   environment: environmentKind,
   skill: skillKind,
   vault: vaultKind,
   credential: credentialKind,
+  memory_store: memoryStoreKind,
   agent: agentKind,
+  deployment: deploymentKind,
 };
 
 /** Every kind, in dependency order (the registry's key order). */

@@ -33,8 +33,11 @@ export interface SecretPlaceholder {
 export interface SecretSpec {
   /** The environment variables a manifest's secrets come from, in a fixed order. */
   envNames(spec: Obj): string[];
-  /** JSON pointers into a request body where a placeholder may stand; apply resolves nowhere else. */
-  readonly bodyPointers: readonly string[];
+  /**
+   * JSON pointers into a request body where a placeholder may stand (a credential's secret fields,
+   * a deployment's repository tokens); apply resolves nowhere else.
+   */
+  bodyPointers(body: Obj): string[];
 }
 
 /**
@@ -144,6 +147,11 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly removal: "archive" | "delete";
   /** What else a removal takes with it, shown on the plan entry (a vault's credentials). */
   readonly removalNote?: string;
+  /**
+   * Whether a removal cannot be undone and takes data with it (a memory store's memories): prune
+   * removes one only when `--prune` is on the command line, and plans mark it irreversible.
+   */
+  readonly irreversible?: boolean;
   /** What `lock get` prints and runtimes use for a lockfile entry (an agent: {type, id, version}). */
   runtimePin(entry: { id: string; version?: number | string }): Record<string, unknown>;
   /** The version a live resource is at, for kinds with versions (recorded in the lockfile, pinned by references). */
@@ -185,6 +193,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * from the parent's (`nested` there), and the backend finds the parent of each id itself.
    */
   readonly parentKind?: ResourceKind;
+  /** For kinds inside another: the id of the parent a live resource is in (a credential's vault_id). */
+  parentIdOf?(live: LiveOf<K>): string | undefined;
   /** Manifests of another kind held in this kind's manifests (a vault's `credentials:`). */
   readonly nested?: NestedManifests;
   /**
@@ -205,10 +215,20 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * creates and replaces, which wait for them.
    */
   readonly archivesFirst?: boolean;
+  /**
+   * What `previous_names` must list for a manifest named `name` to claim the live resource named
+   * `live` (a credential lists the part after its vault's name); absent: the live name itself.
+   */
+  previousNameFor?(live: string, name: string): string;
   /** Write-only secrets, read from environment variables at apply (vault credentials). */
   readonly secrets?: SecretSpec;
   /** What a plan entry with this action should say beyond its changes (a secret that could not be checked). */
   notes?(spec: Obj, action: PlanAction): string[];
+  /**
+   * A state the server put the live resource in that the manifest cannot undo and agentform will
+   * not (a deployment paused for an error): the plan reports it as drift, with this reason.
+   */
+  serverDrift?(live: LiveOf<K>): string | undefined;
   /** Rules beyond the JSON Schema: what the API would reject at write time. */
   readonly rules: KindRules;
   /**

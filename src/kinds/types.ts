@@ -11,6 +11,8 @@ import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environme
 import type { Skill } from "@anthropic-ai/sdk/resources/skills/skills";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials";
+import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores";
+import type { BetaManagedAgentsDeployment } from "@anthropic-ai/sdk/resources/beta/deployments";
 
 export type LiveAgent = BetaManagedAgentsAgent;
 export type LiveEnvironment = BetaEnvironment;
@@ -39,6 +41,8 @@ export interface LiveByKind {
   skill: LiveSkill;
   vault: LiveVault;
   credential: LiveCredential;
+  memory_store: BetaManagedAgentsMemoryStore;
+  deployment: BetaManagedAgentsDeployment;
 }
 
 export type ResourceKind = keyof LiveByKind;

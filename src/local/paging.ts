@@ -51,3 +51,16 @@ export function pageOf<T>(items: readonly T[], start: number, limit: number, kee
   }
   return { data, next_page: next === null ? null : encodeCursor(list, next) };
 }
+
+/** The `created_at[gte]` / `created_at[lte]` filters of a list, as epoch milliseconds (null: not given). */
+export interface CreatedRange {
+  createdGte: number | null;
+  createdLte: number | null;
+}
+
+/** Whether a record created at `createdAt` passes both bounds (each inclusive). */
+export function createdWithin(createdAt: string, range: CreatedRange): boolean {
+  if (range.createdGte === null && range.createdLte === null) return true;
+  const t = Date.parse(createdAt);
+  return (range.createdGte === null || t >= range.createdGte) && (range.createdLte === null || t <= range.createdLte);
+}

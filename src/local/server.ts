@@ -3,14 +3,16 @@
  * injection around every /v1 request, the request log, and the `/_local/` admin paths. The
  * defences at the edge (Host, request target, key, body limits) are in http-guard.ts; skill
  * uploads are parsed by multipart.ts and checked by skill-config.ts; vaults and credentials are
- * kept by vaults.ts.
+ * kept by vaults.ts, memory stores by memory-stores.ts, deployments by deployments.ts.
  */
 import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { ApiError, badRequest, errorTypeForStatus, notFound } from "./api-error.js";
+import { DEPLOYMENT_LIST_DEFAULT_LIMIT, DEPLOYMENT_LIST_MAX_LIMIT, type DeploymentListQuery, type DeploymentStore } from "./deployments.js";
 import { FaultEngine, parseFaults, type FaultConfig } from "./faults.js";
 import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, readBody, readBodyBytes, type BodyLimits } from "./http-guard.js";
+import { MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT, type MemoryStores } from "./memory-stores.js";
 import { boundaryOf, parseMultipart, type FormPart } from "./multipart.js";
 import { acquireLock, loadState, releaseLock, StateWriter } from "./persist.js";
 import {
@@ -79,8 +81,10 @@ export interface LocalControlPlane {
   close(): Promise<void>;
 }
 
-/** The beta every agent, environment, vault and credential request must name in `anthropic-beta` (skills are GA and need none). */
+/** The beta every agent, environment, vault, credential and deployment request must name in `anthropic-beta` (skills are GA and need none). */
 export const REQUIRED_BETA = "managed-agents-2026-04-01";
+/** Memory stores take either this beta (what the SDK sends for them) or REQUIRED_BETA, as the SDK documents. */
+export const MEMORY_BETA = "agent-memory-2026-07-22";
 const DEFAULT_API_KEY = "local-dev-key";
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const BODY_TIMEOUT_MS = 30_000;
@@ -245,6 +249,67 @@ function routeVaults(vaults: VaultStore, method: string, rest: readonly string[]
   return null;
 }
 
+/** `created_at[gte]` and `created_at[lte]`, shared by the lists that take them. */
+function parseCreatedRange(q: URLSearchParams) {
+  return { createdGte: parseTime(q, "created_at[gte]"), createdLte: parseTime(q, "created_at[lte]") };
+}
+
+/** `/v1/memory_stores…` below the collection: `rest` is [id, "archive"], as far as given. Memories are not modelled. */
+function routeMemoryStores(stores: MemoryStores, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  const [id, sub] = rest;
+  const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  if (rest.length > 2) return null;
+  if (id === undefined) {
+    const limit = () => parseLimit(q, MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT);
+    if (method === "GET") return ok(stores.list({ limit: limit(), page: q.get("page"), includeArchived: parseBool(q, "include_archived"), ...parseCreatedRange(q) }));
+    if (method === "POST") return ok(stores.create(body.json()));
+  } else if (sub === undefined) {
+    if (method === "GET") return ok(stores.get(id));
+    if (method === "POST") return ok(stores.update(id, body.json()));
+    if (method === "DELETE") return ok(stores.delete(id));
+  } else if (sub === "archive" && method === "POST") {
+    return ok(stores.archive(id));
+  }
+  return null;
+}
+
+/** The query of `GET /v1/deployments`; `status` cannot be combined with `include_archived=true` (the SDK says so). */
+function parseDeploymentList(q: URLSearchParams): DeploymentListQuery {
+  const rawStatus = q.get("status");
+  if (rawStatus !== null && rawStatus !== "active" && rawStatus !== "paused") throw badRequest("status: must be active or paused");
+  const includeArchived = parseBool(q, "include_archived");
+  if (rawStatus !== null && includeArchived) throw badRequest("status cannot be combined with include_archived=true");
+  const agentId = q.get("agent_id");
+  return {
+    limit: parseLimit(q, DEPLOYMENT_LIST_DEFAULT_LIMIT, DEPLOYMENT_LIST_MAX_LIMIT),
+    page: q.get("page"),
+    includeArchived,
+    agentId: agentId === null || agentId === "" ? null : agentId,
+    status: rawStatus,
+    ...parseCreatedRange(q),
+  };
+}
+
+/** `/v1/deployments…` below the collection: `rest` is [id, action], as far as given. There is no DELETE. */
+function routeDeployments(deployments: DeploymentStore, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  const [id, action] = rest;
+  const ok = (b: unknown): Reply => ({ status: 200, body: b });
+  if (rest.length > 2) return null;
+  if (id === undefined) {
+    if (method === "GET") return ok(deployments.list(parseDeploymentList(q)));
+    if (method === "POST") return ok(deployments.create(body.json()));
+  } else if (action === undefined) {
+    if (method === "GET") return ok(deployments.get(id));
+    if (method === "POST") return ok(deployments.update(id, body.json()));
+  } else if (method === "POST") {
+    if (action === "archive") return ok(deployments.archive(id));
+    if (action === "pause") return ok(deployments.pause(id));
+    if (action === "unpause") return ok(deployments.unpause(id));
+    if (action === "run") return ok(deployments.run(id));
+  }
+  return null;
+}
+
 /** Route one authenticated /v1 request to the store. */
 function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: RequestBody): Reply {
   const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", ...]
@@ -254,6 +319,10 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
   if (skillReply) return skillReply;
   const vaultReply = collection === "vaults" ? routeVaults(store.vaults, method, parts.slice(2), q, body) : null;
   if (vaultReply) return vaultReply;
+  const memoryReply = collection === "memory_stores" ? routeMemoryStores(store.memoryStores, method, parts.slice(2), q, body) : null;
+  if (memoryReply) return memoryReply;
+  const deploymentReply = collection === "deployments" ? routeDeployments(store.deployments, method, parts.slice(2), q, body) : null;
+  if (deploymentReply) return deploymentReply;
   if (extra === undefined && collection === "agents") {
     if (id === undefined) {
       if (method === "GET") {
@@ -302,17 +371,25 @@ function route(store: Store, method: string, pathname: string, q: URLSearchParam
   throw notFound(`${method} ${pathname} is not an endpoint of the local control plane`);
 }
 
-/** Skills are GA: no beta header is needed (one sent anyway, e.g. by `client.beta.skills`, is ignored). */
-function needsBeta(pathname: string): boolean {
-  return pathname !== "/v1/skills" && !pathname.startsWith("/v1/skills/");
+const under = (pathname: string, collection: string) => pathname === collection || pathname.startsWith(`${collection}/`);
+
+/**
+ * The betas of which a request must name one. Skills are GA: none (one sent anyway, e.g. by
+ * `client.beta.skills`, is ignored). Memory stores: their own beta or the managed-agents one.
+ */
+function acceptedBetas(pathname: string): readonly string[] {
+  if (under(pathname, "/v1/skills")) return [];
+  if (under(pathname, "/v1/memory_stores")) return [MEMORY_BETA, REQUIRED_BETA];
+  return [REQUIRED_BETA];
 }
 
 function checkBeta(req: http.IncomingMessage, pathname: string): void {
-  if (!needsBeta(pathname)) return;
+  const accepted = acceptedBetas(pathname);
+  if (accepted.length === 0) return;
   const raw = req.headers["anthropic-beta"];
   const values = (Array.isArray(raw) ? raw.join(",") : (raw ?? "")).split(",").map((s) => s.trim());
-  if (!values.includes(REQUIRED_BETA)) {
-    throw badRequest(`this endpoint is in beta: requests must send the anthropic-beta header with ${REQUIRED_BETA}`);
+  if (!accepted.some((beta) => values.includes(beta))) {
+    throw badRequest(`this endpoint is in beta: requests must send the anthropic-beta header with ${accepted.join(" or ")}`);
   }
 }
 

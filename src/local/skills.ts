@@ -66,6 +66,11 @@ export class SkillStore {
     return this.index.size;
   }
 
+  /** Whether a skill exists (a deployment run checks the custom skills its agent names). */
+  exists(id: string): boolean {
+    return this.index.has(id);
+  }
+
   private record(id: string): SkillRecord {
     const record = this.index.get(id);
     if (!record) throw notFound(`skill ${id} not found`);

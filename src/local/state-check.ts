@@ -11,7 +11,9 @@
 import { ApiError } from "./api-error.js";
 import { resolveAgentCreate, type RosterContext } from "./agent-config.js";
 import { authWithSecrets, credentialKey, placeholderSecrets, resolveCredentialCreate, type CredentialSecrets } from "./credential-config.js";
+import { deploymentCreateBody, resolveDeploymentCreate, type DeploymentConfig, type DeploymentRefs, type ResourceTokens } from "./deployment-config.js";
 import { resolveEnvironmentCreate } from "./environment-config.js";
+import { resolveMemoryStoreCreate } from "./memory-store-config.js";
 import { resolveDisplayName, resolveSkillFiles } from "./skill-config.js";
 import type { StateSnapshot } from "./store.js";
 import { canonicalJson, isObj, type Obj } from "./util.js";
@@ -37,9 +39,13 @@ const SKILL_VERSION_KEYS = ["id", "created_at", "description", "files"];
 const SKILL_FILE_KEYS = ["path", "data"];
 const VAULT_KEYS = ["id", "created_at", "updated_at", "archived_at", "display_name", "metadata", "credentials"];
 const CREDENTIAL_KEYS = ["id", "created_at", "updated_at", "archived_at", "display_name", "metadata", "auth", "secrets"];
+const MEMORY_STORE_KEYS = ["id", "created_at", "updated_at", "archived_at", "name", "description", "metadata"];
+const DEPLOYMENT_KEYS = ["id", "created_at", "updated_at", "archived_at", "status", "paused_reason", "config", "tokens"];
 const TOP_KEYS = ["format", "formatVersion", "agents", "environments"];
-/** Absent from files written before skills (or vaults) existed, and from files without any: all load. */
-const OPTIONAL_TOP_KEYS = ["skills", "vaults"];
+/** Absent from files written before skills (or vaults, memory stores, deployments) existed, and from files without any: all load. */
+const OPTIONAL_TOP_KEYS = ["skills", "vaults", "memory_stores", "deployments"];
+/** A digest as secretDigest writes it: `scrypt1$<N>$<r>$<p>$<salt>$<hash>`. */
+const DIGEST = /^scrypt1\$\d{1,10}\$\d{1,4}\$\d{1,4}\$[A-Za-z0-9_-]{1,64}\$[A-Za-z0-9_-]{1,128}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ID_SHAPE = /^[A-Za-z0-9_]{1,128}$/;
 
@@ -135,10 +141,15 @@ function checkAgentShape(v: unknown, where: string, ids: Set<string>): Obj {
   return record;
 }
 
+/** Each agent id of the file → its latest version. */
+function latestVersions(agents: unknown[]): Map<string, number> {
+  return new Map((agents as Obj[]).map((a) => [a.id as string, (a.versions as unknown[]).length]));
+}
+
 function checkAgents(list: unknown[]): void {
   const ids = new Set<string>();
   const records = list.map((v, i) => checkAgentShape(v, `agents[${i}]`, ids));
-  const versions = new Map(records.map((a) => [a.id as string, (a.versions as unknown[]).length]));
+  const versions = latestVersions(records);
   records.forEach((record, i) => {
     (record.versions as Obj[]).forEach((ver, j) => {
       const ctx = rosterContext(versions, record.id as string, j + 1);
@@ -273,6 +284,73 @@ function checkVaults(list: unknown[]): void {
   });
 }
 
+function checkMemoryStores(list: unknown[]): void {
+  const ids = new Set<string>();
+  list.forEach((v, i) => {
+    const where = `memory_stores[${i}]`;
+    const record = expectRecord(v, MEMORY_STORE_KEYS, where);
+    expectId(record.id, "memstore", `${where}.id`, ids);
+    expectTimestamp(record.created_at, `${where}.created_at`);
+    expectTimestamp(record.updated_at, `${where}.updated_at`);
+    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    expectFixedPoint({ name: record.name, description: record.description, metadata: record.metadata }, resolveMemoryStoreCreate, where);
+  });
+}
+
+/**
+ * Look-ups for a stored deployment: its agent must be in the file with the pinned version, but
+ * may have been archived since. A memory store may have been archived or deleted since, which the
+ * API allows (the deployment's runs then fail), so any memory store id is accepted.
+ */
+function storedRefs(versions: ReadonlyMap<string, number>): DeploymentRefs {
+  return {
+    agent: (id) => {
+      const latestVersion = versions.get(id);
+      return latestVersion === undefined ? undefined : { latestVersion, archived: false };
+    },
+    memoryStore: () => ({ archived: false }),
+  };
+}
+
+/** Status and pause reason as this server writes them: paused only by hand, and never once archived. */
+function checkPauseState(record: Obj, where: string): void {
+  if (record.status !== "active" && record.status !== "paused") throw new StateEntryError(`${where}.status`, "must be active or paused");
+  if (record.status === "paused" && record.archived_at !== null) throw new StateEntryError(`${where}.status`, "must be active: an archived deployment reports active");
+  const reason = record.status === "paused" ? { type: "manual" } : null;
+  if (canonicalJson(record.paused_reason) !== canonicalJson(reason)) {
+    throw new StateEntryError(`${where}.paused_reason`, record.status === "paused" ? 'must be {"type":"manual"}' : "must be null while the deployment is active");
+  }
+}
+
+/**
+ * One stored deployment: its tokens are digests (never a token itself; no message quotes one),
+ * and the create body rebuilt from its parts, tokens put back in place, resolves to exactly
+ * those parts, so every API rule applies (the schedule is checked against today's clock).
+ */
+function checkDeployment(v: unknown, where: string, refs: DeploymentRefs, ids: Set<string>, now: Date): void {
+  const record = expectRecord(v, DEPLOYMENT_KEYS, where);
+  expectId(record.id, "depl", `${where}.id`, ids);
+  expectTimestamp(record.created_at, `${where}.created_at`);
+  expectTimestamp(record.updated_at, `${where}.updated_at`);
+  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  checkPauseState(record, where);
+  if (!isObj(record.config) || !Array.isArray(record.config.resources)) throw new StateEntryError(`${where}.config`, "is not an object with a resources list");
+  if (!Array.isArray(record.tokens)) throw new StateEntryError(`${where}.tokens`, "is not a list");
+  record.tokens.forEach((t, j) => {
+    if (t !== null && (typeof t !== "string" || !DIGEST.test(t))) throw new StateEntryError(`${where}.tokens[${j}]`, "is neither null nor a digest (scrypt1$…) as this server writes them");
+  });
+  const stored = { config: record.config, tokens: record.tokens };
+  const config = record.config as unknown as DeploymentConfig;
+  expectFixedPoint(stored, () => resolveDeploymentCreate(deploymentCreateBody(config, record.tokens as ResourceTokens), refs, now), where);
+}
+
+function checkDeployments(list: unknown[], agents: unknown[]): void {
+  const ids = new Set<string>();
+  const refs = storedRefs(latestVersions(agents));
+  const now = new Date();
+  list.forEach((v, i) => checkDeployment(v, `deployments[${i}]`, refs, ids, now));
+}
+
 /** Check a parsed state file; throws StateEntryError naming the first bad entry. */
 export function checkSnapshot(parsed: unknown): StateSnapshot {
   if (!isObj(parsed) || parsed.format !== "agentform-local-state" || parsed.formatVersion !== 1) {
@@ -281,11 +359,12 @@ export function checkSnapshot(parsed: unknown): StateSnapshot {
   expectKeys(parsed, TOP_KEYS, "the top level", OPTIONAL_TOP_KEYS);
   if (!Array.isArray(parsed.agents)) throw new StateEntryError("agents", "is not a list");
   if (!Array.isArray(parsed.environments)) throw new StateEntryError("environments", "is not a list");
-  if (Object.hasOwn(parsed, "skills") && !Array.isArray(parsed.skills)) throw new StateEntryError("skills", "is not a list");
-  if (Object.hasOwn(parsed, "vaults") && !Array.isArray(parsed.vaults)) throw new StateEntryError("vaults", "is not a list");
+  for (const key of OPTIONAL_TOP_KEYS) if (Object.hasOwn(parsed, key) && !Array.isArray(parsed[key])) throw new StateEntryError(key, "is not a list");
   checkAgents(parsed.agents);
   checkEnvironments(parsed.environments);
   checkSkills((parsed.skills as unknown[] | undefined) ?? []);
   checkVaults((parsed.vaults as unknown[] | undefined) ?? []);
+  checkMemoryStores((parsed.memory_stores as unknown[] | undefined) ?? []);
+  checkDeployments((parsed.deployments as unknown[] | undefined) ?? [], parsed.agents);
   return parsed as unknown as StateSnapshot;
 }

@@ -1,6 +1,7 @@
 /**
  * The local control plane's state: agents with every version, environments, skills (kept by
- * skills.ts), and vaults with their credentials (kept by vaults.ts). Records are kept in creation
+ * skills.ts), vaults with their credentials (kept by vaults.ts), memory stores (memory-stores.ts)
+ * and deployments (deployments.ts). Records are kept in creation
  * order (which is also the list order) with a by-id index, so a list page costs O(page) and a
  * cursor is just a position (see paging.ts).
  */
@@ -18,6 +19,8 @@ import {
   resolveEnvironmentUpdate,
   type EnvironmentConfig,
 } from "./environment-config.js";
+import { DeploymentStore, type DeploymentRecord, type DeploymentWorld } from "./deployments.js";
+import { MemoryStores, type MemoryStoreRecord } from "./memory-stores.js";
 import { decodeCursor, pageOf, scopedList, type Page } from "./paging.js";
 import { SkillStore, type SkillRecord } from "./skills.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
@@ -61,6 +64,10 @@ export interface StateSnapshot {
   skills?: SkillRecord[];
   /** Written only when there are vaults, for the same reason; credentials (secrets included) sit inside their vault. */
   vaults?: VaultRecord[];
+  /** Written only when there are memory stores, for the same reason. */
+  memory_stores?: MemoryStoreRecord[];
+  /** Written only when there are deployments, for the same reason (repository tokens as digests). */
+  deployments?: DeploymentRecord[];
 }
 
 /** The parsed query of `GET /v1/agents`. */
@@ -94,10 +101,37 @@ export class Store {
   readonly skills: SkillStore;
   /** Vaults and their credentials; commits go through onCommit too. */
   readonly vaults: VaultStore;
+  /** Memory stores (the stores only, not their memories). */
+  readonly memoryStores: MemoryStores;
+  /** Deployments; they look agents, environments, vaults, memory stores and skills up through deploymentWorld(). */
+  readonly deployments: DeploymentStore;
 
   constructor(private readonly now: () => Date = () => new Date()) {
     this.skills = new SkillStore(() => this.onCommit(), now);
     this.vaults = new VaultStore(() => this.onCommit(), now);
+    this.memoryStores = new MemoryStores(() => this.onCommit(), now);
+    this.deployments = new DeploymentStore(() => this.onCommit(), now, this.deploymentWorld());
+  }
+
+  /** Live look-ups for deployments: writes check the agent and memory stores, runs check everything a fire would. */
+  private deploymentWorld(): DeploymentWorld {
+    return {
+      agent: (id) => {
+        const record = this.agentIndex.get(id);
+        return record ? { latestVersion: this.latest(record).version, archived: record.archived_at !== null } : undefined;
+      },
+      memoryStore: (id) => this.memoryStores.status(id),
+      environment: (id) => {
+        const record = this.environmentIndex.get(id);
+        return record ? { archived: record.archived_at !== null, selfHosted: record.env.config.type === "self_hosted" } : undefined;
+      },
+      vault: (id) => this.vaults.status(id),
+      missingSkill: (agentId, version) => {
+        const config = this.agentIndex.get(agentId)?.versions[version - 1]?.config;
+        const custom = (config?.skills ?? []).filter((s) => s.type === "custom").map((s) => s.skill_id as string);
+        return custom.find((id) => !this.skills.exists(id)) ?? null;
+      },
+    };
   }
 
   get agentCount(): number {
@@ -331,7 +365,7 @@ export class Store {
 
   // -- persistence -----------------------------------------------------------------------------
 
-  /** The whole state as plain data (deleted environments, skills, skill versions, vaults and credentials left out). */
+  /** The whole state as plain data (deleted environments, skills, skill versions, vaults, credentials and memory stores left out). */
   snapshot(): StateSnapshot {
     const snapshot: StateSnapshot = {
       format: "agentform-local-state",
@@ -343,6 +377,10 @@ export class Store {
     if (skills.length > 0) snapshot.skills = skills;
     const vaults = this.vaults.snapshot();
     if (vaults.length > 0) snapshot.vaults = vaults;
+    const memoryStores = this.memoryStores.snapshot();
+    if (memoryStores.length > 0) snapshot.memory_stores = memoryStores;
+    const deployments = this.deployments.snapshot();
+    if (deployments.length > 0) snapshot.deployments = deployments;
     return snapshot;
   }
 
@@ -355,5 +393,7 @@ export class Store {
     this.environmentNames = new Map(this.environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
     this.skills.load(snapshot.skills ?? []);
     this.vaults.load(snapshot.vaults ?? []);
+    this.memoryStores.load(snapshot.memory_stores ?? []);
+    this.deployments.load(snapshot.deployments ?? []);
   }
 }

@@ -56,8 +56,14 @@ const active = (c: CredentialRecord) => live(c) && c.archived_at === null;
  * it; it exists so that the file holds no secret), so a fleet's apply does not pay twice.
  */
 const LOCAL_COST = { N: 1 << 12, r: 8, p: 1 } as const;
+
+/** The digest this control plane keeps of a write-only value (credential secrets, deployments' repository tokens). */
+export function localSecretDigest(secret: string): string {
+  return secretDigest(secret, undefined, LOCAL_COST);
+}
+
 function digested(secrets: CredentialSecrets, before: CredentialSecrets): CredentialSecrets {
-  return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v === before[k] ? v : secretDigest(v, undefined, LOCAL_COST)]));
+  return Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v === before[k] ? v : localSecretDigest(v)]));
 }
 
 /** The vaults of one control plane. `commit` is called after every change (persistence hooks in there). */
@@ -73,6 +79,12 @@ export class VaultStore {
 
   get count(): number {
     return this.index.size;
+  }
+
+  /** What a deployment run needs to know about a vault it names: whether it exists, and whether it is archived. */
+  status(id: string): { archived: boolean } | undefined {
+    const record = this.index.get(id);
+    return record ? { archived: record.archived_at !== null } : undefined;
   }
 
   private vault(id: string): VaultRecord {
@@ -279,7 +291,7 @@ export class VaultStore {
     // A file written before secrets were kept as digests holds them in plain text: digest them
     // now, so the next save leaves none behind.
     for (const c of this.vaults.flatMap((v) => v.credentials)) {
-      if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : secretDigest(v, undefined, LOCAL_COST)]));
+      if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : localSecretDigest(v)]));
     }
     this.index = new Map(this.vaults.map((v) => [v.id, v]));
     this.credentialIndex = new Map(this.vaults.flatMap((vault) => vault.credentials.map((credential) => [credential.id, { vault, credential }] as const)));

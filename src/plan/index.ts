@@ -62,17 +62,19 @@ function sortByName<T extends { name: string }>(items: readonly T[]): T[] {
 function matchKind(
   kind: ResourceKind,
   manifests: readonly LoadedManifest[],
-  live: readonly Live[],
+  allLive: readonly Live[],
   locked: Record<string, { id: string }>,
   input: PlanInput,
   refusals: Refusal[],
   claimed: Set<string>,
+  scope: Scope,
 ): Match[] {
-  const byName = groupByName(live);
-  const byId = new Map(live.map((l) => [l.id, l] as const));
   const manifestNames = new Set(manifests.map((m) => m.name));
   const matches: Match[] = [];
+  // Kinds inside another match only inside the parent their manifest names (a credential, in its vault).
+  const indexFor = scopedIndex(allLive, scope);
   for (const manifest of sortByName(manifests)) {
+    const { byName, byId } = indexFor(manifest);
     const byNames = findByNames(kind, manifest, byName, claimed, ownValue(locked, manifest.name)?.id);
     if ("refusal" in byNames) {
       refusals.push(byNames.refusal);
@@ -99,6 +101,44 @@ function matchKind(
     matches.push({ manifest, live: found, renamedFrom, renamedOutOfBand, adopt: ownership.adopt });
   }
   return matches;
+}
+
+/**
+ * For a kind inside another (credentials in vaults): which live resources a manifest may match,
+ * those inside the live parent its own parent manifest matched. A manifest whose parent is to be
+ * created matches nothing (a new vault holds no credentials). Other kinds: every live resource.
+ */
+type Scope = { key: (manifest: LoadedManifest) => string | null; of: (l: Live) => string | null } | null;
+
+function parentScope(kind: ResourceKind, matches: ReadonlyMap<ResourceKind, Match[]>): Scope {
+  const spec = kindSpec(kind);
+  const parentKind = spec.parentKind;
+  const parentIdOf = spec.parentIdOf as ((l: Live) => string | undefined) | undefined;
+  if (parentKind === undefined || !parentIdOf) return null;
+  const parentIds = new Map((matches.get(parentKind) ?? []).map((m) => [m.manifest.name, m.live?.id] as const));
+  return {
+    key: (manifest) => {
+      const parent = spec.references(manifest.spec).find((r) => r.kind === parentKind);
+      return (parent ? parentIds.get(parent.name) : undefined) ?? null;
+    },
+    of: (l) => parentIdOf(l) ?? null,
+  };
+}
+
+/** The live resources a manifest may match, indexed once per scope (one for kinds with no parent). */
+function scopedIndex(live: readonly Live[], scope: Scope): (manifest: LoadedManifest) => { byName: Map<string, Live[]>; byId: Map<string, Live> } {
+  const cache = new Map<string | null, { byName: Map<string, Live[]>; byId: Map<string, Live> }>();
+  const index = (key: string | null) => {
+    let found = cache.get(key);
+    if (!found) {
+      // A manifest whose parent is not live yet (to be created) matches nothing inside it.
+      const inScope = scope === null ? live : key === null ? [] : live.filter((l) => scope.of(l) === key);
+      found = { byName: groupByName(inScope), byId: new Map(inScope.map((l) => [l.id, l] as const)) };
+      cache.set(key, found);
+    }
+    return found;
+  };
+  return (manifest) => index(scope === null ? null : scope.key(manifest));
 }
 
 /** The live resource a manifest names, by its name then its previous names; several is a refusal. */
@@ -270,7 +310,8 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
     return r.ref;
   };
-  const spec = withSecretStatus(manifest.spec, input.secretStatus?.[addressOf(kind, manifest.name)]);
+  const address = addressOf(kind, manifest.name);
+  const spec = withSecretStatus(manifest.spec, input.secretStatus?.[live ? `${address}@${live.id}` : address]);
   const desired = canonicalDesired(kind, spec, { resolveRef });
   const bodyResolver: BodyRefResolver = (target) => resolve(target)?.ref;
   const resolvedSpec = resolveSpecRefs(kind, spec, bodyResolver);
@@ -311,8 +352,12 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
-  const notes = kindSpec(kind).notes?.(spec, action) ?? [];
+  const serverDrift = live ? (kindSpec(kind).serverDrift as ((l: Live) => string | undefined) | undefined)?.(live) : undefined;
+  const notes = [...(kindSpec(kind).notes?.(spec, action) ?? []), ...(serverDrift !== undefined ? [serverDrift] : [])];
   if (notes.length > 0) entry.notes = notes;
+  // A state the server put the resource in (a deployment paused for an error) is drift on every
+  // plan while it lasts, whatever the lockfile recorded.
+  if (serverDrift !== undefined) entry.drift = { ...(entry.drift ?? {}), detected: true };
   return { entry, live, desired };
 }
 
@@ -366,7 +411,9 @@ function planUpdate(
     return { action: "replace", changes, ignored, security, request: { method: "replace", body: buildCreateBody(kind, resolvedSpec, project) } };
   }
   let action: PlanAction;
-  if (match.renamedFrom !== undefined) action = "rename";
+  // A name that differs only in how it is derived (a credential under a vault renamed back in
+  // this same plan) has nothing to send: not a rename.
+  if (match.renamedFrom !== undefined && changes.length > 0) action = "rename";
   else if (match.adopt) action = "adopt";
   else if (changes.length === 0) action = "noop";
   else if (repinChanges.length === changes.length) action = "repin";
@@ -467,7 +514,10 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveResou
 export function buildPlan(input: PlanInput): Plan {
   const refusals: Refusal[] = [];
   const claimed = new Map(KIND_ORDER.map((kind) => [kind, new Set<string>()] as const));
-  const matches = new Map(KIND_ORDER.map((kind) => [kind, matchKind(kind, input.manifests[kind], input.live[kind], lockedOf(input, kind), input, refusals, claimed.get(kind) as Set<string>)] as const));
+  const matches = new Map<ResourceKind, Match[]>();
+  for (const kind of KIND_ORDER) {
+    matches.set(kind, matchKind(kind, input.manifests[kind], input.live[kind], lockedOf(input, kind), input, refusals, claimed.get(kind) as Set<string>, parentScope(kind, matches)));
+  }
 
   // Kinds in dependency order, and within a kind referenced resources first, so every reference
   // sees its target's planned action.
@@ -549,7 +599,9 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
         // The target reaches its live version, or one more if this plan writes it; nothing beyond.
         const reachable = (versionOf(kind, live) ?? 0) + (entry.request !== null ? 1 : 0);
         if (typeof explicit === "number" && explicit > reachable) unreachable(reachable);
-        return { ref: { id: live.id, version: explicit } };
+        // A pin to the version this plan makes must wait for it.
+        const made = entry.request !== null && explicit === reachable && reachable > (versionOf(kind, live) ?? 0);
+        return made ? { ref: { id: live.id, version: explicit }, dependsOn: entry.address } : { ref: { id: live.id, version: explicit } };
       }
       // A target with no write (unchanged, or adopted as it is) keeps the version it has.
       if (entry.request === null || !pinnable) return { ref: withVersion(live.id, pinOf(kind, live)) };
@@ -580,7 +632,7 @@ function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planne
       address: entry.address,
       code: "unique-key-taken",
       message: `${entry.address} would be created with ${key}, which live ${entry.kind} "${holder.name}" (${holder.id}) already holds; the API refuses a second one.`,
-      hint: `If "${holder.name}" is this one under an earlier name, list that name in \`agentform.previous_names\` to rename it in place; otherwise archive it first (remove its manifest and apply with --prune, or in the Console).`,
+      hint: `If "${holder.name}" is this one under an earlier name, list ${JSON.stringify(kindSpec(entry.kind).previousNameFor?.(holder.name, entry.name) ?? holder.name)} in \`agentform.previous_names\` to rename it in place; otherwise archive it first (remove its manifest and apply with --prune, or in the Console).`,
       ids: [holder.id],
     });
   }

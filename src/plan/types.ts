@@ -59,7 +59,19 @@ export type SecurityCategory =
   /** A credential's secret sent again. */
   | "credential-rotated"
   /** An environment-variable credential may reach more hosts, or is injected in more places. */
-  | "credential-widened";
+  | "credential-widened"
+  /** A deployment runs on a schedule it did not have. */
+  | "schedule-added"
+  /** A deployment's schedule fires more often (runs per 30 days). */
+  | "schedule-more-frequent"
+  /** A deployment's budget raised or removed. */
+  | "budget-raised"
+  /** A paused deployment set to run again. */
+  | "deployment-unpaused"
+  /** A vault attached to a deployment: its credentials go with every run. */
+  | "vault-attached"
+  /** A memory store attached to a deployment (or its access widened to read_write). */
+  | "memory-store-attached";
 
 export interface SecurityFinding {
   category: SecurityCategory;
@@ -246,8 +258,10 @@ export interface PlanInput {
    */
   lockedVersions?: Array<{ kind: ResourceKind; live: LiveResource }>;
   /**
-   * For resources holding secrets (vault credentials), by address: whether the environment still
-   * holds what was last sent (src/cli/secrets.ts reads the environment; the planner does not).
+   * For resources holding secrets (vault credentials): whether the environment still holds what
+   * was last sent, by `<address>@<live id>` for each live resource the manifest may match, and by
+   * `<address>` for one to be created (src/cli/secrets.ts reads the environment; the planner
+   * does not, and picks the status of the resource it matched).
    */
   secretStatus?: Readonly<Record<string, SecretStatus>>;
 }

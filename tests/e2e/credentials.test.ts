@@ -332,6 +332,7 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     const refused = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as { refusals: Array<{ code: string; message: string }> };
     expect(refused.refusals).toMatchObject([{ code: "unique-key-taken" }]);
     expect(refused.refusals[0]!.message).toContain('"github-tools/GitHub (console)"');
+    expect((refused.refusals[0] as unknown as { hint: string }).hint).toContain('list "GitHub (console)" in `agentform.previous_names`');
     await p.write({ "vaults/github.yaml": VAULT.replace("  github:\n", "  github:\n    agentform:\n      previous_names: [GitHub (console)]\n") });
     const plan = JSON.parse((await p.run("plan", "--adopt", "--format", "json")).stdout) as PlanJson;
     expect(plan.resources.filter((r) => r.address.startsWith("credential.")).map((r) => [r.action, r.id])).toEqual([["rename", made.id]]);

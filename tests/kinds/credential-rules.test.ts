@@ -9,6 +9,7 @@ import { MAX_CREDENTIALS_PER_VAULT } from "../../src/kinds/credential/rules.js";
 import { checkRules, loadConfig, loadProject } from "../../src/manifest/index.js";
 import type { Diagnostic, LoadedManifest } from "../../src/manifest/types.js";
 import { tempProjects } from "../helpers/temp-project.js";
+import { emptyByKind } from "../plan/helpers.js";
 
 type Obj = Record<string, unknown>;
 
@@ -55,7 +56,7 @@ function agent(name: string, urls: string[]): LoadedManifest {
 }
 
 function rules(vaults: Array<ReturnType<typeof vault>>, agents: LoadedManifest[] = []): Diagnostic[] {
-  return checkRules({ agent: agents, environment: [], skill: [], vault: vaults.map((v) => v.vault), credential: vaults.flatMap((v) => v.credentials) });
+  return checkRules({ ...emptyByKind(), agent: agents, vault: vaults.map((v) => v.vault), credential: vaults.flatMap((v) => v.credentials) });
 }
 const only = (diags: Diagnostic[], code: string) => diags.filter((d) => d.code === code);
 const summary = (diags: Diagnostic[]) => diags.map((d) => `${d.file} ${d.path} ${d.code}`);

@@ -323,7 +323,7 @@ describe("create bodies", () => {
 
   it("every placeholder of a create body stands at one of the kind's secret body pointers", () => {
     expect(SECRET_BODY_POINTERS).toEqual(["/auth/token", "/auth/access_token", "/auth/refresh/refresh_token", "/auth/refresh/token_endpoint_auth/client_secret", "/auth/secret_value"]);
-    expect(credential.secrets?.bodyPointers).toBe(SECRET_BODY_POINTERS);
+    expect(credential.secrets?.bodyPointers({})).toEqual(SECRET_BODY_POINTERS);
     expect(SECRET_FIELDS.map((s) => s.field)).toEqual(["token", "access_token", "refresh_token", "client_secret", "secret_value"]);
   });
 });
@@ -613,7 +613,11 @@ function manifests(credentials: Record<string, Obj>, metadata: Record<string, Ob
 function input(parts: { credentials: Record<string, Obj>; metadata?: Record<string, Obj>; live: LiveCredential[]; liveVaults?: LiveVault[]; status?: SecretStatus; previousNames?: string[] }): PlanInput {
   const base = planInput({});
   const m = manifests(parts.credentials, parts.metadata, parts.previousNames);
-  const secretStatus = parts.status === undefined ? undefined : Object.fromEntries(m.credentials.map((c) => [`credential.${c.name}`, parts.status as SecretStatus]));
+  // As the CLI computes it: by address for a create, by `<address>@<id>` for each live candidate.
+  const secretStatus =
+    parts.status === undefined
+      ? undefined
+      : Object.fromEntries(m.credentials.flatMap((c) => [[`credential.${c.name}`, parts.status as SecretStatus], ...parts.live.map((l) => [`credential.${c.name}@${l.id}`, parts.status as SecretStatus])]));
   return {
     ...base,
     manifests: { ...base.manifests, vault: [m.vault], credential: m.credentials },

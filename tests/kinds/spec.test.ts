@@ -13,7 +13,7 @@ const environment = kindSpec("environment");
 
 describe("the registry", () => {
   it("lists kinds in dependency order, each spec under its own name, with its own lockfile map and folder", () => {
-    expect(KIND_ORDER).toEqual(["environment", "skill", "vault", "credential", "agent"]);
+    expect(KIND_ORDER).toEqual(["environment", "skill", "vault", "credential", "memory_store", "agent", "deployment"]);
     for (const kind of KIND_ORDER) {
       expect(KINDS[kind].kind).toBe(kind);
       expect(KINDS[kind].schema).toBe(kind);

@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
+import { KIND_ORDER, KINDS } from "../../src/kinds/index.js";
 import { emptyLock, parseLock, readLock, serializeLock, writeLock } from "../../src/lock/io.js";
 import { loadLock as loadLockCurrent } from "../../src/lock/runtime.js";
 import type { Lockfile } from "../../src/lock/types.js";
@@ -22,11 +23,15 @@ import { cliProject, type CliProject } from "../helpers/cli-project.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const digest = (c: string) => `sha256:${createHash("sha256").update(c).digest("hex")}`;
 
-/** Maps a later minor adds for other resource kinds; no reader in this checkout understands them. */
+/**
+ * Maps a later minor adds for other resource kinds; no reader in this checkout understands them.
+ * Their names are camelCase, which no registered kind's lockKey (`<snake_case kind>s`) can be, so
+ * a kind added to the registry never turns one of them into a known map (guarded below).
+ */
 const unknownKinds = {
-  widgets: { main: { id: "wdg_01" } },
-  memoryStores: {},
-  deployments: { prod: { agents: ["triage"], note: "ünïcode, \"quotes\" and\nnewlines" } },
+  futureWidgets: { main: { id: "wdg_01" } },
+  futureStores: {},
+  futureRollouts: { prod: { agents: ["triage"], note: "ünïcode, \"quotes\" and\nnewlines" } },
 };
 /** Every map beside agents and environments: skills (added in 1.1, unknown to 0.1.0) and the unknown ones. */
 const otherKinds = {
@@ -48,6 +53,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe("the fixture", () => {
+  it("names no map a registered kind owns", () => {
+    const lockKeys: string[] = KIND_ORDER.map((kind) => KINDS[kind].lockKey);
+    for (const key of Object.keys(unknownKinds)) expect(lockKeys).not.toContain(key);
+  });
 });
 
 describe("the runtime reader released in 0.1.0", () => {
@@ -77,7 +89,7 @@ describe("the runtime reader released in 0.1.0", () => {
 
 describe("the current reader", () => {
   const v10 = (over: Record<string, unknown> = {}) => {
-    const { skills: _s, widgets: _v, memoryStores: _m, deployments: _d, ...known } = JSON.parse(serializeLock(currentLock())) as Record<string, unknown>;
+    const { skills: _s, futureWidgets: _v, futureStores: _m, futureRollouts: _d, ...known } = JSON.parse(serializeLock(currentLock())) as Record<string, unknown>;
     return JSON.stringify({ ...known, lockfileVersion: 1, ...over }, null, 2) + "\n";
   };
 
@@ -180,6 +192,6 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
     const after = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile & typeof unknownKinds;
     expect(after.agents.triage!.version).toBe(2);
     expect(after.lockfileVersion).toBe(1.1);
-    expect({ widgets: after.widgets, memoryStores: after.memoryStores, deployments: after.deployments }).toEqual(unknownKinds);
+    expect({ futureWidgets: after.futureWidgets, futureStores: after.futureStores, futureRollouts: after.futureRollouts }).toEqual(unknownKinds);
   });
 });

@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, SafetyError } from "../../src/errors.js";
+import { KIND_ORDER, KINDS } from "../../src/kinds/index.js";
 import { checkLockOrigin, emptyLock, readLock, serializeLock, writeLock } from "../../src/lock/io.js";
 import type { Lockfile } from "../../src/lock/types.js";
+import { emptyLockTables } from "../plan/helpers.js";
 
 function sampleLock(): Lockfile {
   return {
@@ -12,14 +14,12 @@ function sampleLock(): Lockfile {
     project: "support-bots",
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
+    ...emptyLockTables(),
     agents: {
       triage: { id: "agent_2", version: 7, specDigest: "sha256:s2", liveDigest: "sha256:l2" },
       billing: { id: "agent_1", version: 1, specDigest: "sha256:s1", liveDigest: "sha256:l1" },
     },
     environments: { sandbox: { id: "env_1", specDigest: "sha256:se", liveDigest: "sha256:le" } },
-    skills: {},
-    vaults: {},
-    credentials: {},
   };
 }
 
@@ -37,14 +37,16 @@ describe("serializeLock", () => {
     const a = sampleLock();
     const b: Lockfile = { ...a, agents: { billing: a.agents.billing!, triage: a.agents.triage! } };
     expect(serializeLock(a)).toBe(serializeLock(b));
-    // An empty map of a kind added after 1.0 is not written (a fleet without skills keeps its lockfile as it was).
-    const { skills: _empty, vaults: _none, credentials: _nil, ...written } = a;
+    // An empty map of a kind added after 1.0 (every kind but agents and environments) is not
+    // written: a fleet without skills keeps its lockfile as it was.
+    const laterMaps = new Set(KIND_ORDER.map((kind) => KINDS[kind].lockKey as string).filter((key) => key !== "agents" && key !== "environments"));
+    const written = Object.fromEntries(Object.entries(a).filter(([key]) => !laterMaps.has(key)));
     expect(JSON.parse(serializeLock(a))).toEqual(written);
   });
 
   it("emptyLock has no resources and the given origin", () => {
     expect(emptyLock("p", "t", { baseUrl: "u", workspaceId: "w" })).toEqual({
-      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, agents: {}, environments: {}, skills: {}, vaults: {}, credentials: {},
+      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, ...emptyLockTables(),
     });
   });
 });

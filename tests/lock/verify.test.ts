@@ -4,6 +4,7 @@ import type { Lockfile } from "../../src/lock/types.js";
 import { verifyLock } from "../../src/lock/verify.js";
 import { liveDigest, specDigest } from "../../src/normalize/index.js";
 import { manifest } from "../apply/fleet.js";
+import { emptyByKind, emptyLockTables } from "../plan/helpers.js";
 
 function liveAgent(id: string, name: string, version: number, extra: Partial<LiveAgent> = {}): LiveAgent {
   return {
@@ -29,11 +30,9 @@ function setup() {
   const sandbox = liveEnv("env_1", "sandbox");
   const lock: Lockfile = {
     lockfileVersion: 1.1, project: "support-bots", target: "default", origin: { baseUrl: "http://x", workspaceId: null },
+    ...emptyLockTables(),
     agents: { triage: { id: "agent_1", version: 3, specDigest: specDigest(agents[0]!), liveDigest: liveDigest("agent", triage) } },
     environments: { sandbox: { id: "env_1", specDigest: specDigest(environments[0]!), liveDigest: liveDigest("environment", sandbox) } },
-    skills: {},
-    vaults: {},
-    credentials: {},
   };
   return { agents, environments, triage, sandbox, lock };
 }
@@ -41,21 +40,21 @@ function setup() {
 describe("verifyLock", () => {
   it("finds nothing when lockfile, manifests and live agree", () => {
     const s = setup();
-    expect(verifyLock({ lock: s.lock, manifests: { agent: s.agents, environment: s.environments, skill: [], vault: [], credential: [] }, live: { agent: [s.triage], environment: [s.sandbox], skill: [], vault: [], credential: [] }, versionsExist: { "agent.triage": true } })).toEqual([]);
+    expect(verifyLock({ lock: s.lock, manifests: { ...emptyByKind(), agent: s.agents, environment: s.environments }, live: { ...emptyByKind(), agent: [s.triage], environment: [s.sandbox] }, versionsExist: { "agent.triage": true } })).toEqual([]);
   });
 
   it("reports a missing id, an archived resource and a missing version as errors", () => {
     const s = setup();
     const findings = verifyLock({
-      lock: s.lock, manifests: { agent: s.agents, environment: s.environments, skill: [], vault: [], credential: [] },
-      live: { agent: [], environment: [liveEnv("env_1", "sandbox", { archived_at: "2026-11-02T00:00:00Z" })], skill: [], vault: [], credential: [] },
+      lock: s.lock, manifests: { ...emptyByKind(), agent: s.agents, environment: s.environments },
+      live: { ...emptyByKind(), agent: [], environment: [liveEnv("env_1", "sandbox", { archived_at: "2026-11-02T00:00:00Z" })] },
       versionsExist: { "agent.triage": false },
     });
     expect(findings.map((f) => [f.severity, f.code, f.address])).toEqual([
       ["error", "lock-id-missing", "agent.triage"],
       ["error", "lock-archived", "environment.sandbox"],
     ]);
-    const versionMissing = verifyLock({ lock: s.lock, manifests: { agent: s.agents, environment: s.environments, skill: [], vault: [], credential: [] }, live: { agent: [s.triage], environment: [s.sandbox], skill: [], vault: [], credential: [] }, versionsExist: { "agent.triage": false } });
+    const versionMissing = verifyLock({ lock: s.lock, manifests: { ...emptyByKind(), agent: s.agents, environment: s.environments }, live: { ...emptyByKind(), agent: [s.triage], environment: [s.sandbox] }, versionsExist: { "agent.triage": false } });
     expect(versionMissing.map((f) => f.code)).toEqual(["lock-version-missing"]);
     expect(versionMissing[0]!.message).toContain("version 3 of agent_1");
   });
@@ -63,8 +62,8 @@ describe("verifyLock", () => {
   it("warns about live changes made outside agentform", () => {
     const s = setup();
     const findings = verifyLock({
-      lock: s.lock, manifests: { agent: s.agents, environment: s.environments, skill: [], vault: [], credential: [] },
-      live: { agent: [liveAgent("agent_1", "triage", 4, { system: "edited in the console" } as Partial<LiveAgent>)], environment: [liveEnv("env_1", "sandbox", { description: "edited" })], skill: [], vault: [], credential: [] },
+      lock: s.lock, manifests: { ...emptyByKind(), agent: s.agents, environment: s.environments },
+      live: { ...emptyByKind(), agent: [liveAgent("agent_1", "triage", 4, { system: "edited in the console" } as Partial<LiveAgent>)], environment: [liveEnv("env_1", "sandbox", { description: "edited" })] },
       versionsExist: { "agent.triage": true },
     });
     expect(findings.map((f) => [f.severity, f.code])).toEqual([
@@ -76,7 +75,7 @@ describe("verifyLock", () => {
   it("reports manifests that changed since apply, were never applied, or were removed", () => {
     const s = setup();
     const edited = [manifest("agent", "triage", { model: "claude-opus-5-5", system: "be helpful" }), manifest("agent", "billing", { model: "claude-haiku-5-5" })];
-    const findings = verifyLock({ lock: s.lock, manifests: { agent: edited, environment: [], skill: [], vault: [], credential: [] }, live: { agent: [s.triage], environment: [s.sandbox], skill: [], vault: [], credential: [] }, versionsExist: { "agent.triage": true } });
+    const findings = verifyLock({ lock: s.lock, manifests: { ...emptyByKind(), agent: edited, environment: [] }, live: { ...emptyByKind(), agent: [s.triage], environment: [s.sandbox] }, versionsExist: { "agent.triage": true } });
     expect(findings.map((f) => [f.severity, f.code, f.address])).toEqual([
       ["error", "lock-entry-missing", "agent.billing"],
       ["error", "lock-spec-stale", "agent.triage"],
@@ -88,7 +87,7 @@ describe("verifyLock", () => {
   it("reports a locked resource that lost this project's marker or its name", () => {
     const s = setup();
     const foreign = liveAgent("agent_1", "triage-renamed", 3, { metadata: { "agentform.project": "someone-else" } } as Partial<LiveAgent>);
-    const findings = verifyLock({ lock: s.lock, manifests: { agent: s.agents, environment: s.environments, skill: [], vault: [], credential: [] }, live: { agent: [foreign], environment: [s.sandbox], skill: [], vault: [], credential: [] }, versionsExist: { "agent.triage": true } });
+    const findings = verifyLock({ lock: s.lock, manifests: { ...emptyByKind(), agent: s.agents, environment: s.environments }, live: { ...emptyByKind(), agent: [foreign], environment: [s.sandbox] }, versionsExist: { "agent.triage": true } });
     expect(findings.filter((f) => f.severity === "error").map((f) => f.code)).toEqual(["lock-foreign-owner", "lock-name-mismatch"]);
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { checkRules, schemaDiagnostics } from "../../src/manifest/index.js";
 import { LineIndex, parseYaml, pointerSegments, toPointer } from "../../src/manifest/source.js";
 import type { LoadedManifest } from "../../src/manifest/types.js";
+import { emptyByKind } from "../plan/helpers.js";
 
 const lines = (text: string) => new LineIndex(text);
 
@@ -61,7 +62,7 @@ describe("robustness", () => {
           schemaDiagnostics("agent", spec, { file: "a.yaml", locate });
           schemaDiagnostics("environment", spec, { file: "a.yaml", locate });
           const env: LoadedManifest = { ...manifest, kind: "environment" };
-          for (const d of checkRules({ agent: [manifest], environment: [env], skill: [], vault: [], credential: [] })) expect(d.code).toMatch(/^AF-[A-Z-]+$/);
+          for (const d of checkRules({ ...emptyByKind(), agent: [manifest], environment: [env] })) expect(d.code).toMatch(/^AF-[A-Z-]+$/);
         },
       ),
       { numRuns: 300 },

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { checkRules, countToolConfigs, didYouMean, editDistance, type RuleOptions } from "../../src/manifest/index.js";
 import type { LoadedManifest } from "../../src/manifest/types.js";
+import { emptyByKind } from "../plan/helpers.js";
 
 function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, settings: Partial<LoadedManifest["settings"]> = {}): LoadedManifest {
   const name = String(spec.name);
@@ -18,7 +19,7 @@ function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, 
 const agent = (spec: Record<string, unknown>, settings?: Partial<LoadedManifest["settings"]>) => manifest("agent", { model: "claude-haiku-5-5", ...spec }, settings);
 const env = (spec: Record<string, unknown>) => manifest("environment", spec);
 /** The rules over agents and environments (the only kinds these tests build). */
-const rules = (agents: LoadedManifest[], envs: LoadedManifest[], options: RuleOptions = {}) => checkRules({ agent: agents, environment: envs, skill: [], vault: [], credential: [] }, options);
+const rules = (agents: LoadedManifest[], envs: LoadedManifest[], options: RuleOptions = {}) => checkRules({ ...emptyByKind(), agent: agents, environment: envs }, options);
 const codes = (agents: LoadedManifest[], envs: LoadedManifest[] = [], options: RuleOptions = {}) =>
   rules(agents, envs, options)
     .map((d) => `${d.file} ${d.path} ${d.code}`)
@@ -114,7 +115,7 @@ describe("previous_names", () => {
       settings: { previous_names: previous, adopt: false, ignore: [] },
       locate: (pointer) => ({ line: pointer.split("/").length, column: pointer.length + 1 }),
     });
-    const diags = checkRules({ agent: [], environment: [], skill: [skill("pdf-tools", ["pdf-old", "pdf-old"]), skill("other", [])], vault: [], credential: [] }, { liveNames: { skill: ["pdf-old", "pdf-tools"] } });
+    const diags = checkRules({ ...emptyByKind(), skill: [skill("pdf-tools", ["pdf-old", "pdf-old"]), skill("other", [])] }, { liveNames: { skill: ["pdf-old", "pdf-tools"] } });
     expect(diags.map((d) => `${d.file} ${d.path} ${d.code}`)).toEqual(["skills/pdf-tools/SKILL.md agentform.previous_names AF-RENAME-UNSUPPORTED"]);
     expect(diags[0]).toMatchObject({
       severity: "error",
@@ -227,7 +228,7 @@ describe("name lengths, per kind, in characters as the API counts them", () => {
     settings: { previous_names: [], adopt: false, ignore: [] },
     locate: () => ({ line: 1, column: 1 }),
   });
-  const check = (v: LoadedManifest) => checkRules({ agent: [], environment: [], skill: [], vault: [v], credential: [] }).map((d) => `${d.path} ${d.code}`);
+  const check = (v: LoadedManifest) => checkRules({ ...emptyByKind(), vault: [v] }).map((d) => `${d.path} ${d.code}`);
 
   it("a vault's display_name holds at most 255 characters (agents 256), counted as code points", () => {
     expect(check(vault("a".repeat(255)))).toEqual([]);

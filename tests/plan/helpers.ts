@@ -1,12 +1,27 @@
 /** Tiny builders for planner inputs: manifests, API-shaped live resources, lockfiles. */
 import type { LiveAgent, LiveEnvironment } from "../../src/backends/types.js";
-import type { LiveSkill } from "../../src/kinds/types.js";
-import type { Lockfile } from "../../src/lock/types.js";
+import { byKind, KIND_ORDER, KINDS } from "../../src/kinds/index.js";
+import type { ByKind, LiveSkill } from "../../src/kinds/types.js";
+import type { Lockfile, LockTables } from "../../src/lock/types.js";
 import type { LoadedManifest, ManifestSettings } from "../../src/manifest/types.js";
 import type { PlanInput, PlanOptions } from "../../src/plan/types.js";
 
 export const PROJECT = "support-bots";
 export const MARKER = { "agentform.project": PROJECT };
+
+/**
+ * An empty list for every registered kind. Spread it and set the kinds a test uses
+ * (`{ ...emptyByKind(), agent: [...] }`), so a kind added to the registry needs no fixture change.
+ * `never[]` fits both manifests by kind and live sets.
+ */
+export function emptyByKind(): ByKind<never[]> {
+  return byKind((): never[] => []);
+}
+
+/** An empty map for every registered kind's lockfile key (`agents`, `environments`, …); spread it, then override. */
+export function emptyLockTables(): LockTables {
+  return Object.fromEntries(KIND_ORDER.map((kind) => [KINDS[kind].lockKey, {}])) as LockTables;
+}
 
 export function manifest(kind: "agent" | "environment", spec: Record<string, unknown>, settings: Partial<ManifestSettings> = {}): LoadedManifest {
   const name = String(spec.name);
@@ -82,17 +97,16 @@ export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironmen
   } as unknown as LiveEnvironment;
 }
 
-export function lockfile(parts: Partial<Pick<Lockfile, "agents" | "environments" | "skills" | "vaults" | "credentials">>): Lockfile {
+/** A lockfile with an empty map for every kind, except the maps given in `parts`. */
+export function lockfile(parts: Partial<LockTables>): Lockfile {
+  const given = Object.fromEntries(Object.entries(parts).filter(([, table]) => table !== undefined)) as Partial<LockTables>;
   return {
     lockfileVersion: 1.1,
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    agents: parts.agents ?? {},
-    environments: parts.environments ?? {},
-    skills: parts.skills ?? {},
-    vaults: parts.vaults ?? {},
-    credentials: parts.credentials ?? {},
+    ...emptyLockTables(),
+    ...given,
   };
 }
 
@@ -110,8 +124,8 @@ export function planInput(parts: {
     project: PROJECT,
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
-    manifests: { agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [], vault: [], credential: [] },
-    live: { agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [], vault: [], credential: [] },
+    manifests: { ...emptyByKind(), agent: parts.agents ?? [], environment: parts.environments ?? [], skill: parts.skills ?? [] },
+    live: { ...emptyByKind(), agent: parts.liveAgents ?? [], environment: parts.liveEnvironments ?? [], skill: parts.liveSkills ?? [] },
     lock: parts.lock ?? null,
     options: { adopt: false, prune: false, allowEmpty: false, agentformVersion: "0.1.0", ...parts.options },
   };

@@ -83,6 +83,7 @@ export const credentialKind: KindSpec<"credential"> = {
   extensions: [],
   looksLike: () => false,
   parentKind: "vault",
+  parentIdOf: (live) => live.vault_id,
   ownership: "marker",
   referencedFrom: "A vault",
   concurrency: "digest",
@@ -105,6 +106,12 @@ export const credentialKind: KindSpec<"credential"> = {
   wholeFields: new Set(["auth"]),
   replaces: needsReplace,
   archivesFirst: true,
+  // An entry's previous names are local: the part after its vault's name ("/" ends a vault's name
+  // here, since local names cannot hold one).
+  previousNameFor: (live, name) => {
+    const vault = name.slice(0, name.lastIndexOf("/") + 1);
+    return live.startsWith(vault) ? live.slice(vault.length) : live;
+  },
   // Unique among a vault's active credentials: its MCP server URL, or its variable's name.
   uniqueKey: (canonical) => {
     const vault = canonical.vault_id;
@@ -112,7 +119,7 @@ export const credentialKind: KindSpec<"credential"> = {
     const key = credentialKeyOf(canonical.auth);
     return typeof key.value === "string" ? `${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
   },
-  secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: SECRET_BODY_POINTERS },
+  secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: () => [...SECRET_BODY_POINTERS] },
   notes: secretNotes,
   canonicalDesired: (spec, context) => canonicalCredential(spec, canonicalVaultId(spec, context), statusOf(spec)),
   canonicalLive: (live, hint) => leftToServer(canonicalCredential(live as unknown as Obj, live.vault_id), hint),

@@ -32,12 +32,21 @@ function literalSecrets(m: LoadedManifest, sink: RuleSink): void {
   }
 }
 
+/** Whether a secret may not be read from `name` (the one copy of that rule, for every kind with secrets). */
+export function reservedSecretVariable(name: string, keyVariables: readonly string[]): boolean {
+  return RESERVED_ENV.test(name) || keyVariables.includes(name);
+}
+
+/** A secret read from a reserved variable, reported at the field naming it. */
+export function reportReservedVariable(m: LoadedManifest, at: ReadonlyArray<string | number>, name: string, sink: RuleSink): void {
+  sink.add(m, at, "AF-CREDENTIAL-ENV-RESERVED", `the secret is read from ${name}, a variable agentform or the API key uses`, "Keep each secret in a variable of its own; a manifest that names the API key's variable would send the key to a server of its choosing.");
+}
+
 function reservedEnv(m: LoadedManifest, keyVariables: readonly string[], sink: RuleSink): void {
   for (const { at } of SECRET_FIELDS) {
     let name: unknown = m.spec.auth;
     for (const k of at) name = isObj(name) ? name[k] : undefined;
-    if (typeof name !== "string" || !(RESERVED_ENV.test(name) || keyVariables.includes(name))) continue;
-    sink.add(m, ["auth", ...at], "AF-CREDENTIAL-ENV-RESERVED", `the secret is read from ${name}, a variable agentform or the API key uses`, "Keep each credential's secret in a variable of its own; a manifest that names the API key's variable would send the key to the credential's server.");
+    if (typeof name === "string" && reservedSecretVariable(name, keyVariables)) reportReservedVariable(m, ["auth", ...at], name, sink);
   }
 }
 

@@ -1,0 +1,71 @@
+/**
+ * The deployment kind: an agent run on a schedule (or on demand) with an environment, vaults and
+ * memory stores, all named by reference. The API resolves its agent to a concrete version and
+ * never follows later ones, so a deployment whose manifest follows its agent (`agent: {ref}`) is
+ * re-pinned whenever the agent gets a new version, in the same apply. Owned through its metadata
+ * marker, unversioned (digest-checked before each write); archive is terminal and there is no
+ * delete. `paused` is reconciled with pause and unpause, but a deployment the server paused for
+ * an error is reported, never un-paused by agentform.
+ */
+import type { KindSpec } from "../spec.js";
+import { minimalManifest, type Obj } from "../values.js";
+import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
+import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
+import { deploymentReferenceIds, deploymentReferences } from "./refs.js";
+import { deploymentRules } from "./rules.js";
+import { deploymentFindings } from "./security.js";
+import { pointerSegments } from "../../util/pointer.js";
+
+const CREATE_FIELDS = ["name", "description", "agent", "environment_id", "initial_events", "schedule", "resources", "vault_ids", "budget", "metadata", "paused"];
+
+export const deploymentKind: KindSpec<"deployment"> = {
+  kind: "deployment",
+  schema: "deployment",
+  maxNameLength: 255,
+  nameField: "name",
+  folder: "deployments",
+  layout: "file",
+  extensions: [".yaml", ".yml"],
+  looksLike: (value, markdown) => !markdown && "initial_events" in value,
+  ownership: "marker",
+  referencedFrom: "Nothing",
+  concurrency: "digest",
+  limitedInFlight: false,
+  emptyMetadataDeletes: false,
+  lockKey: "deployments",
+  lockVersion: "none",
+  pinOf: () => undefined,
+  uploads: false,
+  renamable: true,
+  removal: "archive",
+  removalNote: "archiving a deployment is terminal: it never runs again and can no longer be changed",
+  deletable: false,
+  versionOf: () => undefined,
+  runtimePin: (entry) => ({ id: entry.id }),
+  updateImpact: "in-place",
+  wholeFields: new Set(["resources", "vault_ids", "initial_events", "schedule", "budget"]),
+  secrets: { envNames: tokenEnvNames, bodyPointers: tokenPointers },
+  serverDrift: (live) => {
+    const reason = serverPauseReason(live as unknown as Obj);
+    return reason === undefined ? undefined : `paused by the server (${reason}); agentform does not un-pause it: fix the cause, then un-pause it in the Console`;
+  },
+  canonicalDesired: (spec, context) => canonicalDeploymentDesired(spec, context),
+  canonicalLive: (live, hint) => canonicalDeploymentLive(live as unknown as Obj, hint),
+  resolveRefs: resolveDeploymentRefs,
+  createFields: deploymentCreateFields,
+  fieldBody: deploymentFieldBody,
+  reviewSecurity: deploymentFindings,
+  references: deploymentReferences,
+  liveReferenceIds: (live) => deploymentReferenceIds(live as unknown as Obj),
+  // `/agent/<id>`: the agent's version, followed unless the manifest pins one.
+  followedRefKey: (pointer) => {
+    const s = pointerSegments(pointer);
+    return s.length === 2 && s[0] === "agent" ? (s[1] as string) : null;
+  },
+  rules: deploymentRules,
+  toManifest: (live) => {
+    // As a manifest writes them: `paused` from the status, the schedule without its run times.
+    const raw: Obj = { ...(live as unknown as Obj), paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
+    return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), canonicalDeploymentLive(raw));
+  },
+};

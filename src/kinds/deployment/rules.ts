@@ -1,0 +1,47 @@
+/**
+ * Deployment rules beyond the JSON Schema (pure): the schedule's cron expression and timezone as
+ * the API checks them, no repository token written in the manifest or read from the API key's
+ * variable, and a first user message to start each run with.
+ */
+import type { LoadedManifest } from "../../manifest/types.js";
+import { reportReservedVariable, reservedSecretVariable } from "../credential/rules.js";
+import type { KindRules, RuleSink } from "../rules.js";
+import { asArray, isObj } from "../values.js";
+import { CRON_FIELDS, parseCron, validTimezone } from "./cron.js";
+
+function scheduleRules(m: LoadedManifest, sink: RuleSink): void {
+  const s = m.spec.schedule;
+  if (!isObj(s)) return;
+  if (typeof s.expression === "string") {
+    const parsed = parseCron(s.expression);
+    if (!parsed.ok) {
+      const field = parsed.field === null ? "" : ` (${CRON_FIELDS[parsed.field]})`;
+      sink.add(m, ["schedule", "expression"], "AF-DEPLOYMENT-CRON", `${JSON.stringify(s.expression)} is not a schedule the API accepts${field}: ${parsed.message}`, "Write five fields: minute hour day-of-month month day-of-week, with numbers, ranges (a-b), steps (*/n) and lists (a,b); no seconds, L, W, #, ? or @shortcuts.");
+    }
+  }
+  if (typeof s.timezone === "string" && !validTimezone(s.timezone)) {
+    sink.add(m, ["schedule", "timezone"], "AF-DEPLOYMENT-TIMEZONE", `${JSON.stringify(s.timezone)} is not an IANA time zone`, "Use a name such as Europe/Paris, America/New_York or UTC.");
+  }
+}
+
+function tokenRules(m: LoadedManifest, keyVariables: readonly string[], sink: RuleSink): void {
+  asArray(m.spec.resources).forEach((r, i) => {
+    if (!isObj(r)) return;
+    if (r.authorization_token !== undefined) {
+      sink.add(m, ["resources", i, "authorization_token"], "AF-CREDENTIAL-LITERAL-SECRET", "authorization_token would put a secret in the repository", "Write `authorization_token_env: NAME` instead, naming the environment variable that holds it, and rotate the token: it is in your git history.");
+    }
+    const env = r.authorization_token_env;
+    if (typeof env === "string" && reservedSecretVariable(env, keyVariables)) reportReservedVariable(m, ["resources", i, "authorization_token_env"], env, sink);
+  });
+}
+
+export const deploymentRules: KindRules = (manifests, ctx, sink) => {
+  for (const m of manifests) {
+    scheduleRules(m, sink);
+    tokenRules(m, ctx.keyVariables ?? [], sink);
+    const events = asArray(m.spec.initial_events);
+    if (events.length > 0 && !events.some((e) => isObj(e) && e.type === "user.message")) {
+      sink.add(m, ["initial_events"], "AF-DEPLOYMENT-NO-USER-MESSAGE", "no user.message among the initial events: a run has nothing to start from", "Add a `type: user.message` event with the task each run performs.", "warning");
+    }
+  }
+};

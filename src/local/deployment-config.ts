@@ -9,7 +9,7 @@
  * a token.
  */
 import { badRequest } from "./api-error.js";
-import { checkTimeZone, parseCron, upcomingRuns } from "./cron.js";
+import { checkTimeZone, parseCron } from "./cron.js";
 import { fileId, resolveInitialEvents, webUrl } from "./deployment-events.js";
 import { createMetadata, patchMetadata } from "./metadata.js";
 import { checkKeys, cloneJson, expectArray, expectObj, expectOneOf, expectString, isObj, type Obj } from "./util.js";
@@ -181,15 +181,18 @@ function resolveResources(v: unknown, refs: DeploymentRefs): { resources: Obj[];
   return { resources, tokens };
 }
 
-/** `{type: "cron", expression, timezone}`; an expression that would never fire (Feb 30) is refused. */
-export function resolveSchedule(v: unknown, now: Date): Obj | null {
+/**
+ * `{type: "cron", expression, timezone}`, checked by the shared rules (src/kinds/deployment/cron.ts,
+ * through ./cron.ts): an expression that would never fire (Feb 30) is refused there too.
+ */
+export function resolveSchedule(v: unknown): Obj | null {
   if (v === undefined || v === null) return null;
   const o = expectObj(v, "schedule");
   checkKeys(o, ["type", "expression", "timezone"], "schedule");
   expectOneOf(o.type, ["cron"] as const, "schedule.type");
   const expression = expectString(required(o.expression, "schedule.expression"), "schedule.expression", { min: 1, max: 256 });
   const timezone = checkTimeZone(expectString(required(o.timezone, "schedule.timezone"), "schedule.timezone", { min: 1, max: 256 }));
-  if (upcomingRuns(parseCron(expression), timezone, now, 1).length === 0) throw badRequest(`schedule.expression: ${JSON.stringify(expression)} never fires`);
+  parseCron(expression);
   return { type: "cron", expression, timezone };
 }
 
@@ -216,8 +219,12 @@ function resolveBudget(v: unknown): Obj | null {
   return { type: "limit", max_list_cost: { amount, currency } };
 }
 
-/** Resolve a create body; `tokens` holds the write-only values as sent (the store digests them). */
-export function resolveDeploymentCreate(body: unknown, refs: DeploymentRefs, now: Date): { config: DeploymentConfig; tokens: ResourceTokens } {
+/**
+ * Resolve a create body; `tokens` holds the write-only values as sent (the store digests them).
+ * `_now` is not needed any more (whether a schedule ever fires does not depend on the clock) and
+ * stays for the callers.
+ */
+export function resolveDeploymentCreate(body: unknown, refs: DeploymentRefs, _now: Date): { config: DeploymentConfig; tokens: ResourceTokens } {
   const b = expectObj(body, "body");
   checkKeys(b, KEYS, "body");
   const name = resolveName(b.name);
@@ -232,7 +239,7 @@ export function resolveDeploymentCreate(body: unknown, refs: DeploymentRefs, now
     environment_id,
     initial_events,
     resources,
-    schedule: resolveSchedule(b.schedule, now),
+    schedule: resolveSchedule(b.schedule),
     vault_ids: resolveVaultIds(b.vault_ids),
     budget: resolveBudget(b.budget),
     metadata: createMetadata(b.metadata, undefined),
@@ -249,9 +256,9 @@ function notNull(b: Obj, key: string): void {
  * A partial update with the §7.4 rules: omitted keeps; `schedule`, `resources`, `vault_ids`,
  * `budget` and `description` clear with null (and `[]`/`""`); `name`, `agent`, `environment_id`
  * and `initial_events` cannot be cleared; lists are replaced whole; `metadata` is a patch.
- * `tokens` is null when `resources` was not sent (the stored tokens stay).
+ * `tokens` is null when `resources` was not sent (the stored tokens stay). `_now` as for create.
  */
-export function resolveDeploymentUpdate(stored: DeploymentConfig, body: unknown, refs: DeploymentRefs, now: Date): { config: DeploymentConfig; tokens: ResourceTokens | null } {
+export function resolveDeploymentUpdate(stored: DeploymentConfig, body: unknown, refs: DeploymentRefs, _now: Date): { config: DeploymentConfig; tokens: ResourceTokens | null } {
   const b = expectObj(body, "body");
   checkKeys(b, KEYS, "body");
   for (const key of ["name", "agent", "environment_id", "initial_events"]) notNull(b, key);
@@ -264,7 +271,7 @@ export function resolveDeploymentUpdate(stored: DeploymentConfig, body: unknown,
     environment_id: has("environment_id") ? prefixedId(b.environment_id, "env", "environment_id") : stored.environment_id,
     initial_events: has("initial_events") ? resolveInitialEvents(b.initial_events) : cloneJson(stored.initial_events),
     resources: sentResources ? sentResources.resources : cloneJson(stored.resources),
-    schedule: has("schedule") ? resolveSchedule(b.schedule, now) : cloneJson(stored.schedule),
+    schedule: has("schedule") ? resolveSchedule(b.schedule) : cloneJson(stored.schedule),
     vault_ids: has("vault_ids") ? resolveVaultIds(b.vault_ids) : [...stored.vault_ids],
     budget: has("budget") ? resolveBudget(b.budget) : cloneJson(stored.budget),
     metadata: patchMetadata(stored.metadata, b.metadata, undefined, { emptyDeletes: false }),

@@ -213,7 +213,7 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     const withoutExplain = await run(["plan"]);
     expect(withoutExplain.code).toBe(0);
     const baseline = cp.requestLog();
-    const isList = (e: { path: string }) => e.path === "/v1/agents" || e.path === "/v1/environments" || e.path === "/v1/skills" || e.path === "/v1/vaults";
+    const isList = (e: { path: string }) => ["/v1/agents", "/v1/environments", "/v1/skills", "/v1/vaults", "/v1/memory_stores", "/v1/deployments"].includes(e.path);
     expect(baseline.every((e) => e.method === "GET" && isList(e))).toBe(true);
     expect(withoutExplain.stdout).not.toMatch(/drift detail/);
 

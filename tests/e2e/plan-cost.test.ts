@@ -54,7 +54,7 @@ describe("plan cost", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("planning 250 agents and 30 environments costs exactly 3 + 1 + 1 + 1 list requests (agents, environments, skills, vaults)", async () => {
+  it("planning 250 agents and 30 environments costs exactly 3 + 1 + 1 + 1 + 1 + 1 list requests (agents, environments, skills, vaults, memory stores, deployments; no vault, so no credentials list)", async () => {
     server.clearRequestLog();
     const plan = await agentform(["plan", "--detailed-exitcode"]);
     expect(plan.code).toBe(0);
@@ -64,6 +64,8 @@ describe("plan cost", () => {
     expect(log.filter((e) => e.method === "GET" && e.path === "/v1/environments")).toHaveLength(1);
     expect(log.filter((e) => e.method === "GET" && e.path === "/v1/skills")).toHaveLength(1);
     expect(log.filter((e) => e.method === "GET" && e.path === "/v1/vaults")).toHaveLength(1);
-    expect(log).toHaveLength(6);
+    expect(log.filter((e) => e.method === "GET" && e.path === "/v1/memory_stores")).toHaveLength(1);
+    expect(log.filter((e) => e.method === "GET" && e.path === "/v1/deployments")).toHaveLength(1);
+    expect(log).toHaveLength(8);
   });
 });

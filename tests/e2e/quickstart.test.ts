@@ -16,7 +16,7 @@ const cli = path.join(repo, "bin", "agentform.js");
 
 async function copyExample(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "agentform-quickstart-"));
-  for (const entry of ["agentform.yaml", "agents", "environments", "skills", "vaults", "schemas"]) {
+  for (const entry of ["agentform.yaml", "agents", "environments", "skills", "vaults", "memory_stores", "deployments", "schemas"]) {
     await copy(path.join(repo, entry), path.join(dir, entry), { recursive: true });
   }
   return dir;
@@ -31,6 +31,8 @@ interface LockShape {
   environments: Record<string, { id: string }>;
   vaults: Record<string, { id: string }>;
   credentials: Record<string, { id: string }>;
+  memory_stores: Record<string, { id: string }>;
+  deployments: Record<string, { id: string }>;
 }
 
 beforeAll(async () => {
@@ -54,10 +56,12 @@ describe("quick start on the embedded local control plane", () => {
     // No secrets on a fresh machine: the local target gets a placeholder, and says so.
     expect(first.stderr).toContain("warning: GITHUB_MCP_TOKEN is not set: the local target gets a placeholder secret");
     expect(first.exitCode).toBe(0);
-    expect(first.stdout).toMatch(/Plan: 10 to create/);
+    expect(first.stdout).toMatch(/Plan: 12 to create/);
     const lock = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
     expect(Object.keys(lock.vaults)).toEqual(["github-tools"]);
     expect(Object.keys(lock.credentials)).toEqual(["github-tools/github"]);
+    expect(Object.keys(lock.memory_stores)).toEqual(["support-notes"]);
+    expect(Object.keys(lock.deployments)).toEqual(["nightly-triage"]);
     expect(Object.keys(lock.agents).length).toBeGreaterThanOrEqual(4);
     expect(Object.keys(lock.environments).length).toBeGreaterThanOrEqual(2);
     for (const entry of Object.values(lock.agents)) {
@@ -109,7 +113,7 @@ describe("the same fleet through a remote target counts its requests", () => {
     const first = await agentform(dir, ["apply", "--auto-approve"], env);
     expect(first.exitCode).toBe(0);
     const created = server.requestLog().filter((e) => e.write).length;
-    expect(created).toBe(10);
+    expect(created).toBe(12);
     const lockBefore = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
 
     server.clearRequestLog();
@@ -120,7 +124,7 @@ describe("the same fleet through a remote target counts its requests", () => {
     // Reads are list calls only: one per kind (credentials: one per vault), and the content of
     // the example's one skill (never taken from the lockfile).
     const shown = (p: string) => p.replace(/\/v1\/skills\/.+\/content$/, "/v1/skills/…/content").replace(/\/v1\/vaults\/[^/]+\/credentials$/, "/v1/vaults/…/credentials");
-    expect(log.map((e) => `${e.method} ${shown(e.path)}`).sort()).toEqual(["GET /v1/agents", "GET /v1/environments", "GET /v1/skills", "GET /v1/skills/…/content", "GET /v1/vaults", "GET /v1/vaults/…/credentials"]);
+    expect(log.map((e) => `${e.method} ${shown(e.path)}`).sort()).toEqual(["GET /v1/agents", "GET /v1/deployments", "GET /v1/environments", "GET /v1/memory_stores", "GET /v1/skills", "GET /v1/skills/…/content", "GET /v1/vaults", "GET /v1/vaults/…/credentials"]);
     const lockAfter = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as LockShape;
     expect(lockAfter).toEqual(lockBefore);
   });

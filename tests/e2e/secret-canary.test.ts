@@ -48,7 +48,7 @@ describe("a canary secret", () => {
     dir = await mkdtemp(path.join(tmpdir(), "agentform-canary-"));
     temp = path.join(dir, "..", `${path.basename(dir)}-tmp`);
     await mkdir(temp);
-    for (const entry of ["agentform.yaml", "agents", "environments", "skills", "vaults", "schemas"]) {
+    for (const entry of ["agentform.yaml", "agents", "environments", "skills", "vaults", "memory_stores", "deployments", "schemas"]) {
       await copy(path.join(repo, entry), path.join(dir, entry), { recursive: true });
     }
   });

@@ -113,12 +113,13 @@ describe("parseCron: rejected expressions name the field and what is allowed", (
     expect(failure(expression)).toEqual({ field, message: `${CRON_FIELDS[field]} field "${text}": names such as MON or JAN are not accepted; use numbers: allowed values are ${allowed}` });
   });
 
+  const quartz = "Quartz syntax such as L, W, # or ? is not accepted";
   it.each([
-    ["0 0 L * *", 2, 'day-of-month field "L": "L" and "W" (last day, nearest weekday) are not accepted; allowed values are 1-31'],
-    ["0 0 15W * *", 2, 'day-of-month field "15W": "L" and "W" (last day, nearest weekday) are not accepted; allowed values are 1-31'],
-    ["0 0 * * 5L", 4, 'day-of-week field "5L": "L" and "W" (last day, nearest weekday) are not accepted; allowed values are 0-7 (0 and 7 are Sunday)'],
-    ["0 0 * * 1#2", 4, 'day-of-week field "1#2": "#" (nth weekday of the month) is not accepted; allowed values are 0-7 (0 and 7 are Sunday)'],
-    ["0 0 ? * 1", 2, 'day-of-month field "?": "?" is not accepted (Quartz syntax); use *'],
+    ["0 0 L * *", 2, `day-of-month field "L": ${quartz}: "L" and "W" mean "last day" and "nearest weekday"; allowed values are 1-31`],
+    ["0 0 15W * *", 2, `day-of-month field "15W": ${quartz}: "L" and "W" mean "last day" and "nearest weekday"; allowed values are 1-31`],
+    ["0 0 * * 5L", 4, `day-of-week field "5L": ${quartz}: "L" and "W" mean "last day" and "nearest weekday"; allowed values are 0-7 (0 and 7 are Sunday)`],
+    ["0 0 * * 1#2", 4, `day-of-week field "1#2": ${quartz}: "#" means "nth weekday of the month"; allowed values are 0-7 (0 and 7 are Sunday)`],
+    ["0 0 ? * 1", 2, `day-of-month field "?": ${quartz}: "?" means "no value"; use *`],
   ])("Quartz extensions: %s", (expression, field, message) => {
     expect(failure(expression)).toEqual({ field, message });
   });
@@ -155,8 +156,37 @@ describe("parseCron: rejected expressions name the field and what is allowed", (
     expect(failure(overLimit)).toEqual({ field: null, message: "cron expression is 257 characters long; at most 256 are allowed" });
   });
 
-  it("rejects a newline between fields (only spaces and tabs separate them)", () => {
+  it("rejects a newline between fields or after them (only spaces and tabs separate them)", () => {
     expect(failure("0\n9 * * * *")).toEqual({ field: 0, message: 'minute field "0\n9": "0\n9" is not a valid item; write *, */n, n, a-b or a-b/n with values 0-59, or a comma list of these' });
+    expect(failure("0 9 * * *\n")).toMatchObject({ field: 4 });
+    expect(failure("0\u00a09 * * * *")).toMatchObject({ field: 0 });
+  });
+
+  it("rejects steps larger than the field's maximum, in every field", () => {
+    expect(failure("0 */24 * * *")).toEqual({ field: 1, message: 'hour field "*/24": step 24 is not allowed; a step must be 1-23' });
+    expect(failure("0 0 * * */8")).toEqual({ field: 4, message: 'day-of-week field "*/8": step 8 is not allowed; a step must be 1-7' });
+    expect(cron("0 0 */31 */12 */7")).toMatchObject({ daysOfMonth: [1], months: [1], daysOfWeek: [0] });
+  });
+
+  it("reads numbers with leading zeros", () => {
+    expect(cron("05 009 01 * *")).toMatchObject({ minutes: [5], hours: [9], daysOfMonth: [1] });
+  });
+
+  it.each([
+    ["0 0 30 2 *", '"2" has a day "30"'],
+    ["0 0 31 4,6,9,11 *", '"4,6,9,11" has a day "31"'],
+    ["0 0 30,31 2 */1", '"2" has a day "30,31"'],
+  ])("rejects an expression that never fires: %s", (expression, names) => {
+    expect(failure(expression)).toEqual({
+      field: null,
+      message: `cron expression never fires: none of the months ${names} (February has 29 days at most; April, June, September and November 30)`,
+    });
+  });
+
+  it("accepts a rare schedule that fires, and a day that never comes when the weekday field can still match", () => {
+    expect(parseCron("0 0 29 2 *").ok).toBe(true);
+    expect(parseCron("0 0 31 4,6,9,11 1").ok).toBe(true); // Mondays in those months
+    expect(parseCron("0 0 30 2 */2").ok).toBe(true); // */2 is restricted: Sundays, Tuesdays, Thursdays, Saturdays
   });
 });
 
@@ -212,9 +242,9 @@ describe("firesPer30Days over the fixed reference period", () => {
     expect(firesPer30Days(leapDay)).toBe(0);
   });
 
-  it("gives 0 for a valid expression that never fires", () => {
-    expect(firesInReferencePeriod(cron("0 0 30 2 *"))).toBe(0);
-    expect(firesPer30Days(cron("0 0 31 4,6,9,11 *"))).toBe(0);
+  it("counts at least 1 for every schedule parseCron accepts: those that never fire are refused", () => {
+    expect(parseCron("0 0 30 2 *").ok).toBe(false);
+    expect(firesInReferencePeriod(cron("0 0 30 2 1"))).toBe(16); // the Mondays of February, 4 a year
   });
 });
 
@@ -229,9 +259,16 @@ describe("validTimezone", () => {
     ["Asia/Kolkata", true],
     ["Europe/Kyiv", true],
     ["Etc/GMT+5", true],
+    ["US/Pacific", true],
     ["Mars/Olympus", false],
     ["Europe/Atlantis", false],
     ["europe/paris", false],
+    // Wrong case for names ICU lists only as aliases (or not at all) is refused too.
+    ["utc", false],
+    ["Etc/Utc", false],
+    ["us/pacific", false],
+    ["asia/kolkata", false],
+    ["America/los_angeles", false],
     ["Europe/Paris ", false],
     ["+01:00", false],
     ["", false],

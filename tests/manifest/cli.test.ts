@@ -36,7 +36,7 @@ describe("agentform validate (in-process)", () => {
   it("exits 0 on the example fleet", async () => {
     const r = await run(["validate", "--config", path.join(repo, "agentform.yaml")]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("✓ 5 agents, 1 credential, 1 vault, 1 skill and 2 environments valid\n");
+    expect(r.stdout).toBe("✓ 1 deployment, 5 agents, 1 memory store, 1 credential, 1 vault, 1 skill and 2 environments valid\n");
     expect(r.stderr).toBe("");
   });
 
@@ -106,7 +106,7 @@ describe("agentform validate (child process)", () => {
     const bin = path.join(repo, "bin/agentform.js");
     const ok = await execa("node", [bin, "validate"], { cwd: repo, reject: false, env: { NO_COLOR: "1" } });
     expect(ok.exitCode).toBe(0);
-    expect(ok.stdout).toBe("✓ 5 agents, 1 credential, 1 vault, 1 skill and 2 environments valid");
+    expect(ok.stdout).toBe("✓ 1 deployment, 5 agents, 1 memory store, 1 credential, 1 vault, 1 skill and 2 environments valid");
     const bad = await execa("node", [bin, "validate", "--format", "json", "agents/duplicate-key.yaml"], { cwd: corpus, reject: false });
     expect(bad.exitCode).toBe(4);
     expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, diagnostics: [{ code: "AF-YAML-DUPLICATE-KEY", file: "agents/duplicate-key.yaml", line: 4, column: 1 }] });

@@ -35,7 +35,7 @@ describe("loadConfig", () => {
   it("walks up from a subfolder and fills defaults", async () => {
     const dir = await project({ "agents/nested/deeper/.keep": "" });
     const config = await loadConfig({ cwd: path.join(dir, "agents/nested/deeper") });
-    expect(config).toEqual({ project: "demo", paths: { agents: "agents", environments: "environments", skills: "skills", vaults: "vaults" }, targets: { default: {} }, root: dir, file: "agentform.yaml" });
+    expect(config).toEqual({ project: "demo", paths: { agents: "agents", environments: "environments", skills: "skills", vaults: "vaults", memory_stores: "memory_stores", deployments: "deployments" }, targets: { default: {} }, root: dir, file: "agentform.yaml" });
   });
 
   it("uses --config relative to cwd", async () => {
@@ -43,7 +43,7 @@ describe("loadConfig", () => {
     const config = await loadConfig({ cwd: dir, configPath: "conf/other.yaml" });
     expect(config.root).toBe(path.join(dir, "conf"));
     expect(config.file).toBe("other.yaml");
-    expect(config.paths).toEqual({ agents: "bots/main", environments: "environments", skills: "skills", vaults: "vaults" });
+    expect(config.paths).toEqual({ agents: "bots/main", environments: "environments", skills: "skills", vaults: "vaults", memory_stores: "memory_stores", deployments: "deployments" });
   });
 
   it("throws AF-CONFIG-MISSING with exit 4 when there is no config", async () => {

@@ -17,7 +17,7 @@ const committed = (file: string) => readFileSync(path.join(repo, "schemas", file
 describe("schemas", () => {
   it("are up to date with the installed SDK", () => {
     const generated = generateSchemas();
-    expect(Object.keys(generated).sort()).toEqual(["agent.schema.json", "environment.schema.json", "vault.schema.json"]);
+    expect(Object.keys(generated).sort()).toEqual(["agent.schema.json", "deployment.schema.json", "environment.schema.json", "memory_store.schema.json", "vault.schema.json"]);
     for (const [file, content] of Object.entries(generated)) {
       expect(committed(file) === content, `schemas/${file} is stale; run npm run schemas`).toBe(true);
     }

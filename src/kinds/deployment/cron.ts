@@ -16,9 +16,15 @@
  * extensions (L, W, #, ?), seconds or year fields and shortcuts (@daily) are rejected, as the API
  * rejects them. A step larger than the field's maximum (`*\/60` for minutes) is rejected as
  * cronie rejects it: it can only be a mistake (`*\/60` means "minute 0", not "hourly").
+ * Only spaces and tabs separate fields, as POSIX crontab says; a newline or other whitespace is
+ * left in a field and rejected there. An expression that never fires (`0 0 30 2 *`) is rejected:
+ * the API documents `upcoming_runs_at` as non-empty for every active or paused deployment.
  *
  * Matching is literal wall-clock time in the schedule's time zone. When both day fields are
  * restricted, a day matches if EITHER matches (classic cron); otherwise both must match.
+ *
+ * The local control plane (src/local/cron.ts) parses with this module too, so `validate` and the
+ * local API accept exactly the same expressions and time zones.
  */
 
 /** The fields in order; a parse failure's `field` is an index into this list. */
@@ -91,10 +97,11 @@ export function parseCron(expression: string): CronParse {
     fields.push(r.values);
   }
   const [minutes = [], hours = [], daysOfMonth = [], months = [], daysOfWeek = []] = fields;
-  return {
-    ok: true,
-    cron: { minutes, hours, daysOfMonth, months, daysOfWeek, dayOfMonthRestricted: isRestricted(parts[2] ?? "*"), dayOfWeekRestricted: isRestricted(parts[DOW] ?? "*") },
-  };
+  const cron: Cron = { minutes, hours, daysOfMonth, months, daysOfWeek, dayOfMonthRestricted: isRestricted(parts[2] ?? "*"), dayOfWeekRestricted: isRestricted(parts[DOW] ?? "*") };
+  // Only a day-of-month no listed month has can make a schedule never fire: a restricted
+  // day-of-week matches in every month, and every other field is a non-empty set.
+  if (!everFires(cron)) return whole(`cron expression never fires: none of the months "${parts[3]}" has a day "${parts[2]}" (February has 29 days at most; April, June, September and November 30)`);
+  return { ok: true, cron };
 }
 
 /**
@@ -145,10 +152,11 @@ function parseItem(item: string, index: number): Values {
 
 /** The message for syntax other crons accept and the API does not, or null. */
 function unsupportedSyntax(item: string, index: number): string | null {
-  if (item.includes("?")) return `"?" is not accepted (Quartz syntax); use *`;
-  if (item.includes("#")) return `"#" (nth weekday of the month) is not accepted; allowed values are ${ALLOWED[index]}`;
+  const quartz = "Quartz syntax such as L, W, # or ? is not accepted";
+  if (item.includes("?")) return `${quartz}: "?" means "no value"; use *`;
+  if (item.includes("#")) return `${quartz}: "#" means "nth weekday of the month"; allowed values are ${ALLOWED[index]}`;
   if (/[A-Za-z]{3}/.test(item)) return `names such as MON or JAN are not accepted; use numbers: allowed values are ${ALLOWED[index]}`;
-  if (/[LW]/i.test(item)) return `"L" and "W" (last day, nearest weekday) are not accepted; allowed values are ${ALLOWED[index]}`;
+  if (/[LW]/i.test(item)) return `${quartz}: "L" and "W" mean "last day" and "nearest weekday"; allowed values are ${ALLOWED[index]}`;
   return null;
 }
 
@@ -162,7 +170,8 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-function dayMatches(cron: Cron, year: number, month: number, day: number): boolean {
+/** Whether the schedule fires on this calendar day (at the hours and minutes it lists). */
+export function cronMatchesDay(cron: Cron, year: number, month: number, day: number): boolean {
   if (!cron.months.includes(month)) return false;
   const dom = cron.daysOfMonth.includes(day);
   const dow = cron.daysOfWeek.includes(weekday(year, month, day));
@@ -172,7 +181,7 @@ function dayMatches(cron: Cron, year: number, month: number, day: number): boole
 
 /** Whether the schedule fires at this wall-clock minute. */
 export function cronMatches(cron: Cron, at: WallClock): boolean {
-  return cron.minutes.includes(at.minute) && cron.hours.includes(at.hour) && dayMatches(cron, at.year, at.month, at.day);
+  return cron.minutes.includes(at.minute) && cron.hours.includes(at.hour) && cronMatchesDay(cron, at.year, at.month, at.day);
 }
 
 /**
@@ -185,16 +194,31 @@ export function cronMatches(cron: Cron, at: WallClock): boolean {
 export const REFERENCE_PERIOD = { firstYear: 2028, lastYear: 2031, days: 1461 } as const;
 
 /**
- * How many wall-clock minutes in the reference period the schedule matches: exact, and 0 only
- * for a schedule that never fires (such as `0 0 30 2 *`). Iterates days, not minutes: each
- * matching day contributes every (hour, minute) pair.
+ * Whether any day of the reference period matches. The period holds every month and every
+ * (month, day) date, 29 February included, so this is whether the schedule ever fires.
+ */
+function everFires(cron: Cron): boolean {
+  for (let year = REFERENCE_PERIOD.firstYear; year <= REFERENCE_PERIOD.lastYear; year++) {
+    for (let month = 1; month <= 12; month++) {
+      const last = daysInMonth(year, month);
+      for (let day = 1; day <= last; day++) if (cronMatchesDay(cron, year, month, day)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * How many wall-clock minutes in the reference period the schedule matches: exact, and at least
+ * 1 for every schedule parseCron accepts (it refuses those that never fire, such as
+ * `0 0 30 2 *`). Iterates days, not minutes: each matching day contributes every (hour, minute)
+ * pair.
  */
 export function firesInReferencePeriod(cron: Cron): number {
   let days = 0;
   for (let year = REFERENCE_PERIOD.firstYear; year <= REFERENCE_PERIOD.lastYear; year++) {
     for (let month = 1; month <= 12; month++) {
       const last = daysInMonth(year, month);
-      for (let day = 1; day <= last; day++) if (dayMatches(cron, year, month, day)) days++;
+      for (let day = 1; day <= last; day++) if (cronMatchesDay(cron, year, month, day)) days++;
     }
   }
   return days * cron.hours.length * cron.minutes.length;
@@ -202,8 +226,8 @@ export function firesInReferencePeriod(cron: Cron): number {
 
 /**
  * How often the schedule fires in 30 days, on average over the reference period, rounded to
- * one decimal. Rare schedules round to 0 (`0 0 29 2 *` is 30/1461 ≈ 0.02); use
- * firesInReferencePeriod to tell them from schedules that never fire.
+ * one decimal. Rare schedules round to 0 (`0 0 29 2 *` is 30/1461 ≈ 0.02), although every
+ * schedule parseCron accepts fires at least once in the period (firesInReferencePeriod ≥ 1).
  */
 export function firesPer30Days(cron: Cron): number {
   return Math.round((firesInReferencePeriod(cron) * 30 * 10) / REFERENCE_PERIOD.days) / 10;
@@ -216,15 +240,20 @@ let zoneNames: { exact: Set<string>; lower: Set<string> } | undefined;
  * canonical ids, which omit "UTC" and keep old names (Node 20 lists Asia/Calcutta but not
  * Asia/Kolkata, Europe/Kiev but not Europe/Kyiv), so a name it lacks is also accepted when
  * Intl.DateTimeFormat resolves it (IANA aliases such as Asia/Kolkata, US/Eastern). ICU ignores
- * case and the API's zone database may not, so a listed name in the wrong case is refused.
+ * case and the API's zone database may not, so wrong case is refused: a listed name (or UTC,
+ * Etc/UTC) spelled in another case, and any name with a part that does not start with a capital
+ * letter, as every IANA name's parts do ("utc", "us/pacific", "asia/kolkata"). An alias ICU
+ * resolves in another upper-case spelling ("ASIA/KOLKATA") still passes: ICU does not say how
+ * it spells its aliases. The accepted set follows the Node version's ICU data.
  */
 export function validTimezone(tz: string): boolean {
   if (tz === "UTC" || tz === "Etc/UTC") return true;
-  // IANA names are Area/Location words; this also keeps offsets ("+01:00") and padding out.
-  if (tz.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
+  // IANA names are Area/Location words starting with a capital letter; this also keeps
+  // offsets ("+01:00"), padding and lower-case spellings out.
+  if (tz.length > 64 || !/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz)) return false;
   zoneNames ??= (() => {
     const names = Intl.supportedValuesOf("timeZone");
-    return { exact: new Set(names), lower: new Set(names.map((n) => n.toLowerCase())) };
+    return { exact: new Set(names), lower: new Set([...names, "UTC", "Etc/UTC"].map((n) => n.toLowerCase())) };
   })();
   if (zoneNames.exact.has(tz)) return true;
   if (zoneNames.lower.has(tz.toLowerCase())) return false;

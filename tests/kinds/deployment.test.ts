@@ -572,11 +572,11 @@ describe("references and re-pins", () => {
     expect(body.environment_id).toEqual({ ref: "support-locked-down" });
     expect(body.vault_ids).toEqual([{ ref: "github-tools" }]);
     expect(body.resources).toEqual([{ type: "memory_store", ref: "support-notes", access: "read_write", instructions: INSTRUCTIONS }]);
-    // The review names what is known: the targets' ids are known after apply.
+    // The review names targets created in the same plan by name (their ids are not known yet).
     expect(e.security.map((f) => `${f.category} ${f.message}`)).toEqual([
       "schedule-added runs on a schedule: 0 7 * * 1-5 (Europe/Paris): about 21.4 runs per 30 days",
-      `vault-attached vault ${KNOWN_AFTER_APPLY} attached: its credentials go with every run`,
-      `memory-store-attached memory store ${KNOWN_AFTER_APPLY} attached (read_write)`,
+      'vault-attached vault "github-tools" attached: its credentials go with every run',
+      'memory-store-attached memory store "support-notes" attached (read_write)',
     ]);
   });
 
@@ -591,7 +591,8 @@ describe("references and re-pins", () => {
     );
     const e = entry(plan, NIGHTLY);
     expect(e).toMatchObject({ action: "update", dependsOn: ["environment.sandbox"] });
-    expect(e.changes).toEqual([{ pointer: "/environment_id", op: "replace", before: ENV_ID, after: KNOWN_AFTER_APPLY }]);
+    // A target created in the same plan reads by name in the canonical form.
+    expect(e.changes).toEqual([{ pointer: "/environment_id", op: "replace", before: ENV_ID, after: "ref:sandbox" }]);
     expect(e.request).toEqual({ method: "update", body: { environment_id: { ref: "sandbox" } } });
   });
 });

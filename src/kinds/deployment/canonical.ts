@@ -22,8 +22,9 @@ function idResolver(context: DesiredContext | undefined): IdOf {
   return (kind, v) => {
     const name = refName(v);
     if (name === undefined) return v ?? null;
+    // A target created in this same plan has no id yet: its name reads better than a marker.
     const r = context?.resolveRef?.({ kind, name });
-    return r ? r.id : `ref:${name}`;
+    return r && r.id !== KNOWN_AFTER_APPLY ? r.id : `ref:${name}`;
   };
 }
 

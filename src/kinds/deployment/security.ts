@@ -37,15 +37,20 @@ function budget(f: Findings, before: Obj | null, after: Obj): void {
   else if (was !== null && now !== null && now > was) f.add("budget-raised", "broadening", "/budget", `budget raised from ${was} to ${now} (minor units)`);
 }
 
+/** A referenced resource for messages: its id, or its name while it is created in the same plan. */
+function shown(v: unknown): string {
+  return typeof v === "string" && v.startsWith("ref:") ? `"${v.slice(4)}"` : String(v);
+}
+
 function attached(f: Findings, before: Obj | null, after: Obj): void {
   const had = new Set(asArray(before?.vault_ids));
-  for (const v of asArray(after.vault_ids)) if (!had.has(v)) f.add("vault-attached", "broadening", "/vault_ids", `vault ${String(v)} attached: its credentials go with every run`);
+  for (const v of asArray(after.vault_ids)) if (!had.has(v)) f.add("vault-attached", "broadening", "/vault_ids", `vault ${shown(v)} attached: its credentials go with every run`);
   const stores = (d: Obj | null) => asArray(d?.resources).filter((r): r is Obj => isObj(r) && r.type === "memory_store");
   const hadStores = new Map(stores(before).map((r) => [r.memory_store_id, r.access] as const));
   for (const r of stores(after)) {
     const was = hadStores.get(r.memory_store_id);
     if (was === undefined || (was === "read_only" && r.access === "read_write")) {
-      f.add("memory-store-attached", "broadening", "/resources", `memory store ${String(r.memory_store_id)} attached (${String(r.access)})`);
+      f.add("memory-store-attached", "broadening", "/resources", `memory store ${shown(r.memory_store_id)} attached (${String(r.access)})`);
     }
   }
 }

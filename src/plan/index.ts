@@ -540,7 +540,7 @@ export function buildPlan(input: PlanInput): Plan {
     for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
     refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
   }
-  orderArchives(pruned.archives, planned);
+  orderArchives(pruned.archives, planned, input);
   const first = archivesFirst(pruned.archives, entries);
   refusals.push(...uniqueKeyRefusals(input, planned, new Set(first.map((a) => a.id as string))));
   // Other archives last, so nothing still being re-pinned loses its target first.
@@ -767,8 +767,15 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
  * not enough on its own. Each archive waits for the writes of the resources whose live form
  * references it (a ref must name a manifest, so such a resource always has a write).
  */
-function orderArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>): void {
+function orderArchives(archives: PlannedResource[], planned: ReadonlyMap<string, Planned>, input: PlanInput): void {
   if (archives.length === 0) return;
+  // What each archived resource references: an archive also waits for the archives of its users
+  // (a deployment goes before the memory store it mounts). Users are archived first in plan order.
+  const liveOf = (a: PlannedResource) => (input.live[a.kind] as Live[]).find((l) => l.id === a.id);
+  const usedBy = archives.map((b) => {
+    const l = liveOf(b);
+    return { address: b.address, ids: new Set(l ? referencedIds(b.kind, l) : []) };
+  });
   // The ids each written resource references, read once (not once per archive).
   const writers = [...planned.values()]
     .filter(({ entry, live }) => entry.request !== null && live)
@@ -778,7 +785,8 @@ function orderArchives(archives: PlannedResource[], planned: ReadonlyMap<string,
     const id = a.id;
     // Archiving a vault archives its credentials: theirs go first, so none finds its own gone.
     const children = archives.filter((c) => kindSpec(c.kind).parentKind === a.kind).map((c) => c.address);
-    a.dependsOn = [...writers.filter((w) => w.ids.has(id)).map((w) => w.address), ...children].sort();
+    const users = usedBy.filter((u) => u.address !== a.address && u.ids.has(id)).map((u) => u.address);
+    a.dependsOn = [...new Set([...writers.filter((w) => w.ids.has(id)).map((w) => w.address), ...children, ...users])].sort();
   }
 }
 

@@ -39,6 +39,10 @@ export interface RuntimeLock {
   vaultIds(...names: string[]): string[];
   /** The id of an environment by its manifest name; throws when the lockfile has no such environment. */
   environmentId(name: string): string;
+  /** The id of a memory store by its manifest name, for a session's `resources` ({type: memory_store, memory_store_id}). */
+  memoryStoreId(name: string): string;
+  /** The id of a deployment by its manifest name (to run it now, or read its runs). */
+  deploymentId(name: string): string;
   readonly project: string;
   readonly target: string;
 }
@@ -74,7 +78,7 @@ export function loadLock(file?: string): RuntimeLock {
     const table = asRecord(data[map]);
     const found = own(table, name);
     if (found && valid(found)) return found;
-    throw new RuntimeLockError(`unknown-${kind}`, `The lockfile ${resolved} has no ${kind} named "${name}"${known(table)}. ${add} and run \`agentform apply\`, or fix the name.`);
+    throw new RuntimeLockError(`unknown-${kind.replace(/_/g, "-")}`, `The lockfile ${resolved} has no ${kind.replace(/_/g, " ")} named "${name}"${known(table)}. ${add} and run \`agentform apply\`, or fix the name.`);
   };
   const hasId = (e: RawEntry) => typeof e.id === "string";
   return {
@@ -93,6 +97,8 @@ export function loadLock(file?: string): RuntimeLock {
     // holding a credential for a URL wins), each name checked.
     vaultIds: (...names: string[]) => names.map((name) => entry("vaults", "vault", name, hasId, "Add a manifest for it under vaults/").id as string),
     environmentId: (name: string) => entry("environments", "environment", name, hasId, "Add a manifest for it").id as string,
+    memoryStoreId: (name: string) => entry("memory_stores", "memory_store", name, hasId, "Add a manifest for it under memory_stores/").id as string,
+    deploymentId: (name: string) => entry("deployments", "deployment", name, hasId, "Add a manifest for it under deployments/").id as string,
   };
 }
 

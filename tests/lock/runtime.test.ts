@@ -45,6 +45,13 @@ describe("agentform/runtime loadLock", () => {
     expect(lock.skill("notes")).toEqual({ type: "custom", skill_id: "skill_011", version: "skver_9" });
     expect(lock.vaultId("github")).toBe("vlt_011");
     expect(() => lock.vaultId("gitlab")).toThrow(expect.objectContaining({ code: "unknown-vault", message: expect.stringContaining("(it has: github, npm)") }));
+    // Memory stores and deployments by name; a lockfile written before them knows none.
+    const withStores = path.join(dir, "stores.lock.json");
+    await writeFile(withStores, JSON.stringify({ ...data, memory_stores: { notes: { id: "memstore_011", specDigest: "sha256:k", liveDigest: "sha256:l" } }, deployments: { nightly: { id: "depl_011", specDigest: "sha256:m", liveDigest: "sha256:n" } } }));
+    expect(loadLock(withStores).memoryStoreId("notes")).toBe("memstore_011");
+    expect(loadLock(withStores).deploymentId("nightly")).toBe("depl_011");
+    expect(() => lock.memoryStoreId("notes")).toThrow(expect.objectContaining({ code: "unknown-memory-store", message: expect.stringContaining("has no memory store named") }));
+    expect(() => lock.deploymentId("nightly")).toThrow(expect.objectContaining({ code: "unknown-deployment" }));
     // vault_ids keep the order asked for: the first vault with a credential for a URL wins.
     expect(lock.vaultIds("npm", "github")).toEqual(["vlt_012", "vlt_011"]);
     expect(() => lock.vaultIds("github", "gitlab")).toThrow(expect.objectContaining({ code: "unknown-vault" }));

@@ -60,7 +60,12 @@ export function missingSecrets(kind: ResourceKind, body: RequestBody, source: Se
  */
 export async function withSecrets(kind: ResourceKind, body: RequestBody, source: SecretSource, storedDigest: string | undefined): Promise<{ body: RequestBody; sent: string[] }> {
   const found = placeholdersIn(kind, body);
-  if (found.length === 0) return { body, sent: [] };
+  if (found.length === 0) {
+    // Every secret-bearing field sent whole without one: the server holds none any more, so the
+    // digest of the last ones goes too (or the next plan would still see them as sent).
+    const clears = storedDigest !== undefined && kindSpec(kind).secrets?.replacesAll?.(body) === true;
+    return clears ? { body: { ...body, metadata: { ...(isObj(body.metadata) ? body.metadata : {}), [SECRET_DIGEST_KEY]: null } }, sent: [] } : { body, sent: [] };
+  }
   const out = structuredClone(body) as Obj;
   const sent = found.map(({ pointer, env }) => {
     const value = source(env);

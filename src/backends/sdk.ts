@@ -188,7 +188,6 @@ type Unsupported = (what: string) => () => Promise<never>;
 /** Each kind's endpoints in the SDK, keyed by kind (a kind without them does not compile). */
 function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }, limits: ResponseLimits): { [K in ResourceKind]: KindOps<LiveOf<K>> } {
   const agents = client.beta.agents;
-  const environments = client.beta.environments;
   const unsupported: Unsupported = (what) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
   return {
     agent: {
@@ -206,40 +205,41 @@ function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }
       remove: unsupported("delete agent"),
       listVersions: (id, limit) => agents.versions.list(id, { limit }, req),
     },
-    environment: {
-      pageSize: ENVIRONMENT_PAGE,
-      list: (limit, includeArchived) => environments.list({ limit, include_archived: includeArchived }, req),
-      retrieve: (id) => environments.retrieve(id, {}, req),
-      create: (body) => environments.create(body as unknown as Anthropic.Beta.EnvironmentCreateParams, req),
-      update: (id, body) => environments.update(id, body as unknown as Anthropic.Beta.EnvironmentUpdateParams, req),
-      archive: (id) => environments.archive(id, {}, req),
-      // The API answers either {id, type: "environment_deleted"} or 204.
-      remove: (id) => environments.delete(id, {}, req),
-      listVersions: unsupported("list versions of an environment"),
-    },
+    // The API answers an environment's delete with either {id, type: "environment_deleted"} or 204.
+    environment: archivableOps(client.beta.environments, ENVIRONMENT_PAGE, req, unsupported("list versions of an environment")),
     skill: skillOps(client, downloads, req, unsupported),
-    vault: {
-      pageSize: VAULT_PAGE,
-      list: (limit, includeArchived) => client.beta.vaults.list({ limit, include_archived: includeArchived }, req),
-      retrieve: (id) => client.beta.vaults.retrieve(id, {}, req),
-      create: (body) => client.beta.vaults.create(body as unknown as Anthropic.Beta.VaultCreateParams, req),
-      update: (id, body) => client.beta.vaults.update(id, body as unknown as Anthropic.Beta.VaultUpdateParams, req),
-      archive: (id) => client.beta.vaults.archive(id, {}, req),
-      remove: (id) => client.beta.vaults.delete(id, {}, req),
-      listVersions: unsupported("list versions of a vault"),
-    },
+    vault: archivableOps(client.beta.vaults, VAULT_PAGE, req, unsupported("list versions of a vault")),
     credential: credentialOps(client, req, (size, first) => withListBudget(limits.maxListBytes, () => followPages(limits, "find the vault of a credential", size, first))),
-    memory_store: {
-      pageSize: MEMORY_STORE_PAGE,
-      list: (limit, includeArchived) => client.beta.memoryStores.list({ limit, include_archived: includeArchived }, req),
-      retrieve: (id) => client.beta.memoryStores.retrieve(id, {}, req),
-      create: (body) => client.beta.memoryStores.create(body as unknown as Anthropic.Beta.MemoryStoreCreateParams, req),
-      update: (id, body) => client.beta.memoryStores.update(id, body as unknown as Anthropic.Beta.MemoryStoreUpdateParams, req),
-      archive: (id) => client.beta.memoryStores.archive(id, {}, req),
-      remove: (id) => client.beta.memoryStores.delete(id, {}, req),
-      listVersions: unsupported("list versions of a memory store"),
-    },
+    memory_store: archivableOps(client.beta.memoryStores, MEMORY_STORE_PAGE, req, unsupported("list versions of a memory store")),
     deployment: deploymentOps(client, req),
+  };
+}
+
+/**
+ * An SDK resource whose endpoints all take the same arguments: a paged list with
+ * include_archived, create and update with a body, retrieve, archive and delete by id. `C` and
+ * `U` are its own create and update params; the kind has built and checked the body already.
+ */
+interface ArchivableResource<C, U> {
+  list(params: { limit: number; include_archived: boolean }, options: { maxRetries: 0 }): Promise<CursorPage>;
+  retrieve(id: string, params: object, options: { maxRetries: 0 }): Promise<unknown>;
+  create(params: C, options: { maxRetries: 0 }): Promise<unknown>;
+  update(id: string, params: U, options: { maxRetries: 0 }): Promise<unknown>;
+  archive(id: string, params: object, options: { maxRetries: 0 }): Promise<unknown>;
+  delete(id: string, params: object, options: { maxRetries: 0 }): Promise<unknown>;
+}
+
+/** The calls of an unversioned kind whose SDK resource is an ArchivableResource (environments, vaults, memory stores). */
+function archivableOps<L, C, U>(resource: ArchivableResource<C, U>, pageSize: number, req: { maxRetries: 0 }, listVersions: () => Promise<never>): KindOps<L> {
+  return {
+    pageSize,
+    list: (limit, includeArchived) => resource.list({ limit, include_archived: includeArchived }, req),
+    retrieve: (id) => resource.retrieve(id, {}, req),
+    create: (body) => resource.create(body as unknown as C, req),
+    update: (id, body) => resource.update(id, body as unknown as U, req),
+    archive: (id) => resource.archive(id, {}, req),
+    remove: (id) => resource.delete(id, {}, req),
+    listVersions,
   };
 }
 

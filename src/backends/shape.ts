@@ -77,6 +77,8 @@ function liveProblem<K extends ResourceKind>(kind: K, live: LiveOf<K>): string |
   const spec = kindSpec(kind);
   const obj = live as unknown as Record<string, unknown>;
   if (typeof obj.name !== "string") return "has no name";
+  const own = spec.shapeProblem?.(obj);
+  if (own !== undefined) return own;
   if (spec.concurrency === "version" && !(Number.isSafeInteger(obj.version) && (obj.version as number) >= 1)) return "has no valid version";
   if (spec.concurrency === "pin") {
     // What references pin and apply compares before each write: a version id (the API's is a string).

@@ -38,6 +38,11 @@ export interface SecretSpec {
    * a deployment's repository tokens); apply resolves nowhere else.
    */
   bodyPointers(body: Obj): string[];
+  /**
+   * Whether a body replaces every secret-bearing field whole (a deployment's `resources`): sent
+   * without a secret, it leaves none on the server, and apply clears the recorded digest.
+   */
+  replacesAll?(body: Obj): boolean;
 }
 
 /**
@@ -124,6 +129,12 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * lack a field every kind has (a skill's `name`) fill it here, the one copy of that rule.
    */
   fromApi?(raw: Obj): LiveOf<K>;
+  /**
+   * What is wrong with a live resource the API returned, beyond what every kind checks (an id, a
+   * name): fields comparison relies on (a deployment's agent and resources) missing or of the
+   * wrong type, so a broken answer is refused instead of read as something else.
+   */
+  shapeProblem?(raw: Obj): string | undefined;
   /** What a by-name reference to this resource pins: its version number, or version id; undefined when nothing. */
   pinOf(live: LiveOf<K>): number | string | undefined;
   /**

@@ -6,10 +6,11 @@
  * `authorization_token`s are write-only: a record keeps only a slow salted digest of each (as
  * credential secrets are kept, see vaults.ts), and no view reads them.
  */
-import { badRequest, notFound } from "./api-error.js";
+import { badRequest } from "./api-error.js";
 import { parseCron, upcomingRuns } from "./cron.js";
 import { resolveDeploymentCreate, resolveDeploymentUpdate, type DeploymentConfig, type DeploymentRefs, type ResourceTokens } from "./deployment-config.js";
-import { createdWithin, decodeCursor, pageOf, type CreatedRange, type Page } from "./paging.js";
+import { createdWithin, decodeCursor, pageOf, type ListQuery, type Page } from "./paging.js";
+import { RecordStore } from "./records.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
 import { localSecretDigest } from "./vaults.js";
 
@@ -37,10 +38,7 @@ export interface DeploymentWorld extends DeploymentRefs {
 }
 
 /** The parsed query of `GET /v1/deployments`. */
-export interface DeploymentListQuery extends CreatedRange {
-  limit: number;
-  page: string | null;
-  includeArchived: boolean;
+export interface DeploymentListQuery extends ListQuery {
   agentId: string | null;
   status: DeploymentStatus | null;
 }
@@ -54,29 +52,18 @@ export const UPCOMING_RUNS = 5;
 const digestAll = (tokens: ResourceTokens): ResourceTokens => tokens.map((t) => (t === null ? null : localSecretDigest(t)));
 
 /** The deployments of one control plane. `commit` is called after every change (persistence hooks in there). */
-export class DeploymentStore {
-  private records: DeploymentRecord[] = [];
-  private index = new Map<string, DeploymentRecord>();
-
+export class DeploymentStore extends RecordStore<DeploymentRecord> {
   constructor(
-    private readonly commit: () => void,
-    private readonly now: () => Date,
+    commit: () => void,
+    now: () => Date,
     private readonly world: DeploymentWorld,
-  ) {}
-
-  get count(): number {
-    return this.index.size;
-  }
-
-  private record(id: string): DeploymentRecord {
-    const record = this.index.get(id);
-    if (!record) throw notFound(`deployment ${id} not found`);
-    return record;
+  ) {
+    super("deployment", commit, now);
   }
 
   /** Archive is terminal: every change afterwards is a 400 (not 409, which both SDKs would retry in vain). */
   private active(id: string, what: string): DeploymentRecord {
-    const record = this.record(id);
+    const record = this.records.get(id);
     if (record.archived_at !== null) throw badRequest(`deployment ${id} is archived and can no longer be ${what}`);
     return record;
   }
@@ -91,7 +78,7 @@ export class DeploymentStore {
   }
 
   /** Built field by field from the public parts; `tokens` is never read here. `budget` is left out when unset, as the SDK documents. */
-  private view(r: DeploymentRecord): Obj {
+  protected view(r: DeploymentRecord): Obj {
     const c = cloneJson(r.config);
     const out: Obj = {
       id: r.id,
@@ -116,14 +103,7 @@ export class DeploymentStore {
     const { config, tokens } = resolveDeploymentCreate(body, this.world, now);
     const at = now.toISOString();
     const record: DeploymentRecord = { id: newId("depl"), created_at: at, updated_at: at, archived_at: null, status: "active", paused_reason: null, config, tokens: digestAll(tokens) };
-    this.records.push(record);
-    this.index.set(record.id, record);
-    this.commit();
-    return this.view(record);
-  }
-
-  get(id: string): Obj {
-    return this.view(this.record(id));
+    return this.insert(record);
   }
 
   /**
@@ -149,7 +129,7 @@ export class DeploymentStore {
       (q.status === null || r.status === q.status) &&
       (q.agentId === null || r.config.agent.id === q.agentId) &&
       createdWithin(r.created_at, q);
-    return pageOf(this.records, decodeCursor("deployments", q.page), q.limit, keep, (r) => this.view(r), "deployments");
+    return pageOf(this.records.all, decodeCursor("deployments", q.page), q.limit, keep, (r) => this.view(r), "deployments");
   }
 
   /**
@@ -157,7 +137,7 @@ export class DeploymentStore {
    * says so), so a pause is lifted. updated_at moves with it, as for memory stores. Again: a no-op.
    */
   archive(id: string): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     if (record.archived_at === null) {
       const at = this.now().toISOString();
       Object.assign(record, { archived_at: at, updated_at: at, status: "active", paused_reason: null });
@@ -234,12 +214,11 @@ export class DeploymentStore {
 
   /** Every deployment as plain data (tokens as digests, never the values). */
   snapshot(): DeploymentRecord[] {
-    return this.records;
+    return [...this.records.all];
   }
 
   /** Replace the deployments with checked records (see state-check.ts). */
   load(records: readonly DeploymentRecord[]): void {
-    this.records = cloneJson([...records]);
-    this.index = new Map(this.records.map((r) => [r.id, r]));
+    this.records.load(cloneJson([...records]));
   }
 }

@@ -4,9 +4,10 @@
  * Like vaults, deleted records stay in the ordered array as holes so outstanding list cursors
  * keep their meaning.
  */
-import { badRequest, notFound } from "./api-error.js";
+import { badRequest } from "./api-error.js";
 import { resolveMemoryStoreCreate, resolveMemoryStoreUpdate, type MemoryStoreConfig } from "./memory-store-config.js";
-import { createdWithin, decodeCursor, live, pageOf, type CreatedRange, type Page } from "./paging.js";
+import { createdWithin, decodeCursor, live, pageOf, type ListQuery, type Page } from "./paging.js";
+import { RecordStore } from "./records.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
 
 export interface MemoryStoreRecord extends MemoryStoreConfig {
@@ -18,43 +19,19 @@ export interface MemoryStoreRecord extends MemoryStoreConfig {
 }
 
 /** The parsed query of `GET /v1/memory_stores`. */
-export interface MemoryStoreListQuery extends CreatedRange {
-  limit: number;
-  page: string | null;
-  includeArchived: boolean;
-}
+export type MemoryStoreListQuery = ListQuery;
 
 /** Page sizes: the documented default 20, and 1 to 100. */
 export const MEMORY_STORE_LIST_DEFAULT_LIMIT = 20;
 export const MEMORY_STORE_LIST_MAX_LIMIT = 100;
 
 /** The memory stores of one control plane. `commit` is called after every change (persistence hooks in there). */
-export class MemoryStores {
-  private records: MemoryStoreRecord[] = [];
-  private index = new Map<string, MemoryStoreRecord>();
-
-  constructor(
-    private readonly commit: () => void,
-    private readonly now: () => Date,
-  ) {}
-
-  get count(): number {
-    return this.index.size;
+export class MemoryStores extends RecordStore<MemoryStoreRecord> {
+  constructor(commit: () => void, now: () => Date) {
+    super("memory store", commit, now);
   }
 
-  /** What a deployment needs to know about a store it names: whether it exists, and whether it is archived. */
-  status(id: string): { archived: boolean } | undefined {
-    const record = this.index.get(id);
-    return record ? { archived: record.archived_at !== null } : undefined;
-  }
-
-  private record(id: string): MemoryStoreRecord {
-    const record = this.index.get(id);
-    if (!record) throw notFound(`memory store ${id} not found`);
-    return record;
-  }
-
-  private view(r: MemoryStoreRecord): Obj {
+  protected view(r: MemoryStoreRecord): Obj {
     return {
       id: r.id,
       type: "memory_store",
@@ -71,19 +48,12 @@ export class MemoryStores {
     const config = resolveMemoryStoreCreate(body);
     const at = this.now().toISOString();
     const record: MemoryStoreRecord = { id: newId("memstore"), created_at: at, updated_at: at, archived_at: null, ...config };
-    this.records.push(record);
-    this.index.set(record.id, record);
-    this.commit();
-    return this.view(record);
-  }
-
-  get(id: string): Obj {
-    return this.view(this.record(id));
+    return this.insert(record);
   }
 
   /** No version lock; updated_at moves only when name, description or metadata changed. An archived store is read-only (400). */
   update(id: string, body: unknown): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     if (record.archived_at !== null) throw badRequest(`memory store ${id} is archived and can no longer be updated`);
     const stored: MemoryStoreConfig = { name: record.name, description: record.description, metadata: record.metadata };
     const next = resolveMemoryStoreUpdate(stored, body);
@@ -95,7 +65,7 @@ export class MemoryStores {
 
   list(q: MemoryStoreListQuery): Page {
     const keep = (r: MemoryStoreRecord) => live(r) && (q.includeArchived || r.archived_at === null) && createdWithin(r.created_at, q);
-    return pageOf(this.records, decodeCursor("memory_stores", q.page), q.limit, keep, (r) => this.view(r), "memory_stores");
+    return pageOf(this.records.all, decodeCursor("memory_stores", q.page), q.limit, keep, (r) => this.view(r), "memory_stores");
   }
 
   /**
@@ -103,7 +73,7 @@ export class MemoryStores {
    * archiving a memory store updates it. Archiving again is a no-op.
    */
   archive(id: string): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     if (record.archived_at === null) {
       const at = this.now().toISOString();
       record.archived_at = at;
@@ -115,9 +85,8 @@ export class MemoryStores {
 
   /** Archived or not. Deployments that name the store keep the id; their runs then fail (see deployments.ts). */
   delete(id: string): Obj {
-    const record = this.record(id);
-    record.deleted = true;
-    this.index.delete(id);
+    const record = this.records.get(id);
+    this.records.delete(record);
     this.commit();
     return { id, type: "memory_store_deleted" };
   }
@@ -126,12 +95,11 @@ export class MemoryStores {
 
   /** Live memory stores as plain data. */
   snapshot(): MemoryStoreRecord[] {
-    return this.records.filter(live);
+    return this.records.all.filter(live);
   }
 
   /** Replace the memory stores with checked records (see state-check.ts). */
   load(records: readonly MemoryStoreRecord[]): void {
-    this.records = cloneJson([...records]);
-    this.index = new Map(this.records.map((r) => [r.id, r]));
+    this.records.load(cloneJson([...records]));
   }
 }

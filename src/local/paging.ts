@@ -58,6 +58,13 @@ export interface CreatedRange {
   createdLte: number | null;
 }
 
+/** The parsed query of a list that filters on archived and on created_at (agents, memory stores, deployments). */
+export interface ListQuery extends CreatedRange {
+  limit: number;
+  page: string | null;
+  includeArchived: boolean;
+}
+
 /** Whether a record created at `createdAt` passes both bounds (each inclusive). */
 export function createdWithin(createdAt: string, range: CreatedRange): boolean {
   if (range.createdGte === null && range.createdLte === null) return true;

@@ -13,6 +13,7 @@ import { DEPLOYMENT_LIST_DEFAULT_LIMIT, DEPLOYMENT_LIST_MAX_LIMIT, type Deployme
 import { FaultEngine, parseFaults, type FaultConfig } from "./faults.js";
 import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, readBody, readBodyBytes, type BodyLimits } from "./http-guard.js";
 import { MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT, type MemoryStores } from "./memory-stores.js";
+import type { ListQuery } from "./paging.js";
 import { boundaryOf, parseMultipart, type FormPart } from "./multipart.js";
 import { acquireLock, loadState, releaseLock, StateWriter } from "./persist.js";
 import {
@@ -208,45 +209,63 @@ function routeSkills(skills: SkillStore, method: string, rest: readonly string[]
   return null;
 }
 
+/**
+ * The endpoints of one collection, keyed by method: `collection` at `/v1/<name>`, `member` at
+ * `/v1/<name>/{id}`, `actions` at `/v1/<name>/{id}/<action>` keyed "METHOD action". Most
+ * collections have this shape, so one router reads their paths the same way.
+ */
+interface Endpoints {
+  collection: Record<string, () => unknown>;
+  member: Record<string, (id: string) => unknown>;
+  actions: Record<string, (id: string) => unknown>;
+}
+
+/** `rest` is the path below the collection, [id, action] as far as given. null: no endpoint (a deeper path, another method). */
+function routeEndpoints(method: string, rest: readonly string[], endpoints: Endpoints): Reply | null {
+  const [id, action] = rest;
+  // Own keys only: a path segment is never taken for something an object inherits.
+  const pick = <T>(table: Record<string, T>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+  if (rest.length > 2) return null;
+  if (id === undefined) {
+    const list = pick(endpoints.collection, method);
+    return list ? { status: 200, body: list() } : null;
+  }
+  const one = action === undefined ? pick(endpoints.member, method) : pick(endpoints.actions, `${method} ${action}`);
+  return one ? { status: 200, body: one(id) } : null;
+}
+
 /** `/v1/vaults/{vault_id}/credentials…`: `rest` is [credential_id, action], as far as given. */
 function routeCredentials(vaults: VaultStore, vaultId: string, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
-  const [id, action] = rest;
-  const ok = (b: unknown): Reply => ({ status: 200, body: b });
-  if (id === undefined) {
-    if (method === "GET") {
-      return ok(vaults.listCredentials(vaultId, parseLimit(q, CREDENTIAL_LIST_DEFAULT_LIMIT, CREDENTIAL_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
-    }
-    if (method === "POST") return ok(vaults.createCredential(vaultId, body.json()));
-  } else if (action === undefined) {
-    if (method === "GET") return ok(vaults.getCredential(vaultId, id));
-    if (method === "POST") return ok(vaults.updateCredential(vaultId, id, body.json()));
-    if (method === "DELETE") return ok(vaults.deleteCredential(vaultId, id));
-  } else if (method === "POST" && action === "archive") {
-    return ok(vaults.archiveCredential(vaultId, id));
-  } else if (method === "POST" && action === "mcp_oauth_validate") {
-    return ok(vaults.validateCredential(vaultId, id));
-  }
-  return null;
+  return routeEndpoints(method, rest, {
+    collection: {
+      GET: () => vaults.listCredentials(vaultId, parseLimit(q, CREDENTIAL_LIST_DEFAULT_LIMIT, CREDENTIAL_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")),
+      POST: () => vaults.createCredential(vaultId, body.json()),
+    },
+    member: {
+      GET: (id) => vaults.getCredential(vaultId, id),
+      POST: (id) => vaults.updateCredential(vaultId, id, body.json()),
+      DELETE: (id) => vaults.deleteCredential(vaultId, id),
+    },
+    actions: {
+      "POST archive": (id) => vaults.archiveCredential(vaultId, id),
+      "POST mcp_oauth_validate": (id) => vaults.validateCredential(vaultId, id),
+    },
+  });
 }
 
 /** `/v1/vaults…` below the collection: `rest` is [vault_id, "archive" | "credentials", …], as far as given. */
 function routeVaults(vaults: VaultStore, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
   const [id, sub] = rest;
-  const ok = (b: unknown): Reply => ({ status: 200, body: b });
   if (rest.length > 4) return null;
-  if (id === undefined) {
-    if (method === "GET") return ok(vaults.list(parseLimit(q, VAULT_LIST_DEFAULT_LIMIT, VAULT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
-    if (method === "POST") return ok(vaults.create(body.json()));
-  } else if (sub === undefined) {
-    if (method === "GET") return ok(vaults.get(id));
-    if (method === "POST") return ok(vaults.update(id, body.json()));
-    if (method === "DELETE") return ok(vaults.delete(id));
-  } else if (sub === "archive" && rest.length === 2) {
-    if (method === "POST") return ok(vaults.archive(id));
-  } else if (sub === "credentials") {
-    return routeCredentials(vaults, id, method, rest.slice(2), q, body);
-  }
-  return null;
+  if (id !== undefined && sub === "credentials") return routeCredentials(vaults, id, method, rest.slice(2), q, body);
+  return routeEndpoints(method, rest, {
+    collection: {
+      GET: () => vaults.list(parseLimit(q, VAULT_LIST_DEFAULT_LIMIT, VAULT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")),
+      POST: () => vaults.create(body.json()),
+    },
+    member: { GET: (id) => vaults.get(id), POST: (id) => vaults.update(id, body.json()), DELETE: (id) => vaults.delete(id) },
+    actions: { "POST archive": (id) => vaults.archive(id) },
+  });
 }
 
 /** `created_at[gte]` and `created_at[lte]`, shared by the lists that take them. */
@@ -254,23 +273,21 @@ function parseCreatedRange(q: URLSearchParams) {
   return { createdGte: parseTime(q, "created_at[gte]"), createdLte: parseTime(q, "created_at[lte]") };
 }
 
+/** The query of a list that filters on archived and on created_at, its parameters checked in this order. */
+function parseListQuery(q: URLSearchParams, defaultLimit: number, maxLimit: number): ListQuery {
+  return { limit: parseLimit(q, defaultLimit, maxLimit), page: q.get("page"), includeArchived: parseBool(q, "include_archived"), ...parseCreatedRange(q) };
+}
+
 /** `/v1/memory_stores…` below the collection: `rest` is [id, "archive"], as far as given. Memories are not modelled. */
 function routeMemoryStores(stores: MemoryStores, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
-  const [id, sub] = rest;
-  const ok = (b: unknown): Reply => ({ status: 200, body: b });
-  if (rest.length > 2) return null;
-  if (id === undefined) {
-    const limit = () => parseLimit(q, MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT);
-    if (method === "GET") return ok(stores.list({ limit: limit(), page: q.get("page"), includeArchived: parseBool(q, "include_archived"), ...parseCreatedRange(q) }));
-    if (method === "POST") return ok(stores.create(body.json()));
-  } else if (sub === undefined) {
-    if (method === "GET") return ok(stores.get(id));
-    if (method === "POST") return ok(stores.update(id, body.json()));
-    if (method === "DELETE") return ok(stores.delete(id));
-  } else if (sub === "archive" && method === "POST") {
-    return ok(stores.archive(id));
-  }
-  return null;
+  return routeEndpoints(method, rest, {
+    collection: {
+      GET: () => stores.list(parseListQuery(q, MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT)),
+      POST: () => stores.create(body.json()),
+    },
+    member: { GET: (id) => stores.get(id), POST: (id) => stores.update(id, body.json()), DELETE: (id) => stores.delete(id) },
+    actions: { "POST archive": (id) => stores.archive(id) },
+  });
 }
 
 /** The query of `GET /v1/deployments`; `status` cannot be combined with `include_archived=true` (the SDK says so). */
@@ -281,93 +298,74 @@ function parseDeploymentList(q: URLSearchParams): DeploymentListQuery {
   if (rawStatus !== null && includeArchived) throw badRequest("status cannot be combined with include_archived=true");
   const agentId = q.get("agent_id");
   return {
-    limit: parseLimit(q, DEPLOYMENT_LIST_DEFAULT_LIMIT, DEPLOYMENT_LIST_MAX_LIMIT),
-    page: q.get("page"),
-    includeArchived,
+    ...parseListQuery(q, DEPLOYMENT_LIST_DEFAULT_LIMIT, DEPLOYMENT_LIST_MAX_LIMIT),
     agentId: agentId === null || agentId === "" ? null : agentId,
     status: rawStatus,
-    ...parseCreatedRange(q),
   };
 }
 
 /** `/v1/deployments…` below the collection: `rest` is [id, action], as far as given. There is no DELETE. */
 function routeDeployments(deployments: DeploymentStore, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
-  const [id, action] = rest;
-  const ok = (b: unknown): Reply => ({ status: 200, body: b });
-  if (rest.length > 2) return null;
-  if (id === undefined) {
-    if (method === "GET") return ok(deployments.list(parseDeploymentList(q)));
-    if (method === "POST") return ok(deployments.create(body.json()));
-  } else if (action === undefined) {
-    if (method === "GET") return ok(deployments.get(id));
-    if (method === "POST") return ok(deployments.update(id, body.json()));
-  } else if (method === "POST") {
-    if (action === "archive") return ok(deployments.archive(id));
-    if (action === "pause") return ok(deployments.pause(id));
-    if (action === "unpause") return ok(deployments.unpause(id));
-    if (action === "run") return ok(deployments.run(id));
-  }
-  return null;
+  return routeEndpoints(method, rest, {
+    collection: { GET: () => deployments.list(parseDeploymentList(q)), POST: () => deployments.create(body.json()) },
+    member: { GET: (id) => deployments.get(id), POST: (id) => deployments.update(id, body.json()) },
+    actions: {
+      "POST archive": (id) => deployments.archive(id),
+      "POST pause": (id) => deployments.pause(id),
+      "POST unpause": (id) => deployments.unpause(id),
+      "POST run": (id) => deployments.run(id),
+    },
+  });
+}
+
+/** `?version=` of `GET /v1/agents/{id}`: null for the latest. */
+function parseAgentVersion(q: URLSearchParams): number | null {
+  const raw = q.get("version");
+  if (raw === null) return null;
+  const version = Number(raw);
+  if (!Number.isInteger(version) || version < 1) throw badRequest("version: must be an integer ≥ 1");
+  return version;
+}
+
+/** `/v1/agents…` below the collection: `rest` is [id, "archive" | "versions"], as far as given. Agents are never deleted. */
+function routeAgents(store: Store, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  return routeEndpoints(method, rest, {
+    collection: { GET: () => store.listAgents(parseListQuery(q, AGENT_LIST_DEFAULT_LIMIT, AGENT_LIST_MAX_LIMIT)), POST: () => store.createAgent(body.json()) },
+    member: { GET: (id) => store.getAgent(id, parseAgentVersion(q)), POST: (id) => store.updateAgent(id, body.json()) },
+    actions: {
+      "POST archive": (id) => store.archiveAgent(id),
+      "GET versions": (id) => store.listAgentVersions(id, parseLimit(q, AGENT_LIST_DEFAULT_LIMIT, AGENT_LIST_MAX_LIMIT), q.get("page")),
+    },
+  });
+}
+
+/** `/v1/environments…` below the collection: `rest` is [id, "archive"], as far as given. */
+function routeEnvironments(store: Store, method: string, rest: readonly string[], q: URLSearchParams, body: RequestBody): Reply | null {
+  return routeEndpoints(method, rest, {
+    collection: {
+      GET: () => store.listEnvironments(parseLimit(q, ENVIRONMENT_LIST_DEFAULT_LIMIT, ENVIRONMENT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")),
+      POST: () => store.createEnvironment(body.json()),
+    },
+    member: { GET: (id) => store.getEnvironment(id), POST: (id) => store.updateEnvironment(id, body.json()), DELETE: (id) => store.deleteEnvironment(id) },
+    actions: { "POST archive": (id) => store.archiveEnvironment(id) },
+  });
 }
 
 /** Route one authenticated /v1 request to the store. */
 function route(store: Store, method: string, pathname: string, q: URLSearchParams, body: RequestBody): Reply {
-  const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", ...]
-  const [, collection, id, sub, extra] = parts;
-  const ok = (b: unknown): Reply => ({ status: 200, body: b });
-  const skillReply = collection === "skills" ? routeSkills(store.skills, method, parts.slice(2), q, body) : null;
-  if (skillReply) return skillReply;
-  const vaultReply = collection === "vaults" ? routeVaults(store.vaults, method, parts.slice(2), q, body) : null;
-  if (vaultReply) return vaultReply;
-  const memoryReply = collection === "memory_stores" ? routeMemoryStores(store.memoryStores, method, parts.slice(2), q, body) : null;
-  if (memoryReply) return memoryReply;
-  const deploymentReply = collection === "deployments" ? routeDeployments(store.deployments, method, parts.slice(2), q, body) : null;
-  if (deploymentReply) return deploymentReply;
-  if (extra === undefined && collection === "agents") {
-    if (id === undefined) {
-      if (method === "GET") {
-        return ok(
-          store.listAgents({
-            limit: parseLimit(q, AGENT_LIST_DEFAULT_LIMIT, AGENT_LIST_MAX_LIMIT),
-            page: q.get("page"),
-            includeArchived: parseBool(q, "include_archived"),
-            createdGte: parseTime(q, "created_at[gte]"),
-            createdLte: parseTime(q, "created_at[lte]"),
-          }),
-        );
-      }
-      if (method === "POST") return ok(store.createAgent(body.json()));
-    } else if (sub === undefined) {
-      if (method === "GET") {
-        const raw = q.get("version");
-        let version: number | null = null;
-        if (raw !== null) {
-          version = Number(raw);
-          if (!Number.isInteger(version) || version < 1) throw badRequest("version: must be an integer ≥ 1");
-        }
-        return ok(store.getAgent(id, version));
-      }
-      if (method === "POST") return ok(store.updateAgent(id, body.json()));
-    } else if (sub === "archive" && method === "POST") {
-      return ok(store.archiveAgent(id));
-    } else if (sub === "versions" && method === "GET") {
-      return ok(store.listAgentVersions(id, parseLimit(q, AGENT_LIST_DEFAULT_LIMIT, AGENT_LIST_MAX_LIMIT), q.get("page")));
-    }
-  }
-  if (extra === undefined && collection === "environments") {
-    if (id === undefined) {
-      if (method === "GET") {
-        return ok(store.listEnvironments(parseLimit(q, ENVIRONMENT_LIST_DEFAULT_LIMIT, ENVIRONMENT_LIST_MAX_LIMIT), q.get("page"), parseBool(q, "include_archived")));
-      }
-      if (method === "POST") return ok(store.createEnvironment(body.json()));
-    } else if (sub === undefined) {
-      if (method === "GET") return ok(store.getEnvironment(id));
-      if (method === "POST") return ok(store.updateEnvironment(id, body.json()));
-      if (method === "DELETE") return ok(store.deleteEnvironment(id));
-    } else if (sub === "archive" && method === "POST") {
-      return ok(store.archiveEnvironment(id));
-    }
-  }
+  const parts = pathname.split("/").filter(Boolean).map(decodeSegment); // ["v1", collection, ...rest]
+  const [, collection] = parts;
+  const rest = parts.slice(2);
+  const routers: Record<string, () => Reply | null> = {
+    skills: () => routeSkills(store.skills, method, rest, q, body),
+    vaults: () => routeVaults(store.vaults, method, rest, q, body),
+    memory_stores: () => routeMemoryStores(store.memoryStores, method, rest, q, body),
+    deployments: () => routeDeployments(store.deployments, method, rest, q, body),
+    agents: () => routeAgents(store, method, rest, q, body),
+    environments: () => routeEnvironments(store, method, rest, q, body),
+  };
+  const reply = collection !== undefined && Object.hasOwn(routers, collection) ? (routers[collection] as () => Reply | null)() : null;
+  if (reply) return reply;
   throw notFound(`${method} ${pathname} is not an endpoint of the local control plane`);
 }
 

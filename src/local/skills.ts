@@ -9,6 +9,7 @@ import { zipSync } from "fflate";
 import { badRequest, notFound } from "./api-error.js";
 import { decodeCursor, live, pageOf, scopedList, type Page } from "./paging.js";
 import type { ResolvedSkillFiles } from "./skill-config.js";
+import { RecordStore } from "./records.js";
 import { newId, type Obj } from "./util.js";
 
 export interface SkillFileRecord {
@@ -53,28 +54,14 @@ export interface SkillArchive {
 }
 
 /** The skills of one control plane. `commit` is called after every change (persistence hooks in there). */
-export class SkillStore {
-  private skills: SkillRecord[] = [];
-  private index = new Map<string, SkillRecord>();
-
-  constructor(
-    private readonly commit: () => void,
-    private readonly now: () => Date,
-  ) {}
-
-  get count(): number {
-    return this.index.size;
+export class SkillStore extends RecordStore<SkillRecord> {
+  constructor(commit: () => void, now: () => Date) {
+    super("skill", commit, now);
   }
 
   /** Whether a skill exists (a deployment run checks the custom skills its agent names). */
   exists(id: string): boolean {
-    return this.index.has(id);
-  }
-
-  private record(id: string): SkillRecord {
-    const record = this.index.get(id);
-    if (!record) throw notFound(`skill ${id} not found`);
-    return record;
+    return this.records.find(id) !== undefined;
   }
 
   private version(record: SkillRecord, versionId: string): SkillVersionRecord {
@@ -92,7 +79,7 @@ export class SkillStore {
     throw new Error(`skill ${record.id} has no versions`);
   }
 
-  private skillView(r: SkillRecord): Obj {
+  protected view(r: SkillRecord): Obj {
     return {
       id: r.id,
       type: "skill",
@@ -117,34 +104,26 @@ export class SkillStore {
   create(upload: ResolvedSkillFiles, displayName: string | null): Obj {
     const at = this.now().toISOString();
     const record: SkillRecord = { id: newId("skill"), created_at: at, updated_at: at, display_name: displayName ?? upload.name, name: upload.name, versions: [this.newVersion(upload, at)] };
-    this.skills.push(record);
-    this.index.set(record.id, record);
-    this.commit();
-    return this.skillView(record);
-  }
-
-  get(id: string): Obj {
-    return this.skillView(this.record(id));
+    return this.insert(record);
   }
 
   /** Only custom skills exist here, so any other `source` filter gives an empty list. */
   list(limit: number, page: string | null, source: SkillSourceType | null): Page {
     const start = decodeCursor("skills", page);
-    return pageOf(this.skills, start, limit, (r) => live(r) && (source === null || source === "custom"), (r) => this.skillView(r), "skills");
+    return pageOf(this.records.all, start, limit, (r) => live(r) && (source === null || source === "custom"), (r) => this.view(r), "skills");
   }
 
   /** Deletes the skill and, with it, every version. */
   delete(id: string): Obj {
-    const record = this.record(id);
-    record.deleted = true;
-    this.index.delete(id);
+    const record = this.records.get(id);
+    this.records.delete(record);
     this.commit();
     return { id, type: "skill_deleted" };
   }
 
   /** A new version becomes the latest; its SKILL.md must resolve to the skill's slug. */
   createVersion(id: string, upload: ResolvedSkillFiles): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     if (upload.name !== record.name) {
       throw badRequest(`files: SKILL.md names the skill ${JSON.stringify(upload.name)}, but skill ${id} is ${JSON.stringify(record.name)}; the name of a skill cannot change`);
     }
@@ -157,13 +136,13 @@ export class SkillStore {
   }
 
   getVersion(id: string, versionId: string): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     return this.versionView(record, this.version(record, versionId));
   }
 
   /** Oldest first, like agent versions (the real order is not documented). */
   listVersions(id: string, limit: number, page: string | null): Page {
-    const record = this.record(id);
+    const record = this.records.get(id);
     const list = scopedList("skill_versions", id);
     return pageOf(record.versions, decodeCursor(list, page), limit, live, (v) => this.versionView(record, v), list);
   }
@@ -173,7 +152,7 @@ export class SkillStore {
    * (`latest_version_id` is "always set"), so the skill itself is what to delete.
    */
   deleteVersion(id: string, versionId: string): Obj {
-    const record = this.record(id);
+    const record = this.records.get(id);
     const v = this.version(record, versionId);
     if (record.versions.filter(live).length === 1) {
       throw badRequest(`version ${versionId} is the only version of skill ${id}; a skill keeps at least one version, so delete the skill instead`);
@@ -186,7 +165,7 @@ export class SkillStore {
 
   /** The version's files as a zip, entries named as uploaded, timestamped with the version's creation. */
   archive(id: string, versionId: string): SkillArchive {
-    const record = this.record(id);
+    const record = this.records.get(id);
     const v = this.version(record, versionId);
     const mtime = new Date(v.created_at);
     // No prototype: an uploaded path is used as a key.
@@ -199,12 +178,11 @@ export class SkillStore {
 
   /** Live skills with their live versions, as plain data. */
   snapshot(): SkillRecord[] {
-    return this.skills.filter(live).map((r) => ({ ...r, versions: r.versions.filter(live) }));
+    return this.records.all.filter(live).map((r) => ({ ...r, versions: r.versions.filter(live) }));
   }
 
   /** Replace the skills with checked records (see state-check.ts). */
   load(records: readonly SkillRecord[]): void {
-    this.skills = records.map((r) => ({ ...r, versions: r.versions.map((v) => ({ ...v, files: v.files.map((f) => ({ ...f })) })) }));
-    this.index = new Map(this.skills.map((r) => [r.id, r]));
+    this.records.load(records.map((r) => ({ ...r, versions: r.versions.map((v) => ({ ...v, files: v.files.map((f) => ({ ...f })) })) })));
   }
 }

@@ -77,6 +77,20 @@ function expectId(v: unknown, prefix: string, where: string, seen: Set<string>):
   return v;
 }
 
+/**
+ * The head of a record that can be archived (environments, vaults, credentials, memory stores,
+ * deployments): exact keys, an id with its prefix seen once, and the three timestamps. Returns the
+ * record and its id.
+ */
+function expectArchivable(v: unknown, keys: readonly string[], prefix: string, where: string, ids: Set<string>): { record: Obj; id: string } {
+  const record = expectRecord(v, keys, where);
+  const id = expectId(record.id, prefix, `${where}.id`, ids);
+  expectTimestamp(record.created_at, `${where}.created_at`);
+  expectTimestamp(record.updated_at, `${where}.updated_at`);
+  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  return { record, id };
+}
+
 /** The first path where two JSON values differ, for a message that points at the field. */
 function firstDifference(a: unknown, b: unknown, where: string): string {
   if (isObj(a) && isObj(b)) {
@@ -163,11 +177,7 @@ function checkEnvironments(list: unknown[]): void {
   const liveNames = new Map<string, string>();
   list.forEach((v, i) => {
     const where = `environments[${i}]`;
-    const record = expectRecord(v, ENVIRONMENT_KEYS, where);
-    const id = expectId(record.id, "env", `${where}.id`, ids);
-    expectTimestamp(record.created_at, `${where}.created_at`);
-    expectTimestamp(record.updated_at, `${where}.updated_at`);
-    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    const { record, id } = expectArchivable(v, ENVIRONMENT_KEYS, "env", where, ids);
     expectFixedPoint(record.env, resolveEnvironmentCreate, `${where}.env`);
     const name = (record.env as Obj).name as string;
     const holder = liveNames.get(name);
@@ -245,11 +255,7 @@ function checkSkills(list: unknown[]): void {
  * secret: API messages never do, and a difference is reported by its path only.
  */
 function checkCredential(v: unknown, where: string, vaultArchived: boolean, ids: Set<string>, activeKeys: Map<string, string>): void {
-  const record = expectRecord(v, CREDENTIAL_KEYS, where);
-  const id = expectId(record.id, "vcrd", `${where}.id`, ids);
-  expectTimestamp(record.created_at, `${where}.created_at`);
-  expectTimestamp(record.updated_at, `${where}.updated_at`);
-  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  const { record, id } = expectArchivable(v, CREDENTIAL_KEYS, "vcrd", where, ids);
   const archived = record.archived_at !== null;
   if (vaultArchived && !archived) throw new StateEntryError(`${where}.archived_at`, "is null, but the vault is archived (archiving a vault archives its credentials)");
   if (!isObj(record.auth)) throw new StateEntryError(`${where}.auth`, "is not an object");
@@ -272,11 +278,7 @@ function checkVaults(list: unknown[]): void {
   const credentialIds = new Set<string>();
   list.forEach((v, i) => {
     const where = `vaults[${i}]`;
-    const record = expectRecord(v, VAULT_KEYS, where);
-    expectId(record.id, "vlt", `${where}.id`, ids);
-    expectTimestamp(record.created_at, `${where}.created_at`);
-    expectTimestamp(record.updated_at, `${where}.updated_at`);
-    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    const { record } = expectArchivable(v, VAULT_KEYS, "vlt", where, ids);
     expectFixedPoint({ display_name: record.display_name, metadata: record.metadata }, resolveVaultCreate, where);
     if (!Array.isArray(record.credentials)) throw new StateEntryError(`${where}.credentials`, "is not a list");
     const activeKeys = new Map<string, string>();
@@ -288,11 +290,7 @@ function checkMemoryStores(list: unknown[]): void {
   const ids = new Set<string>();
   list.forEach((v, i) => {
     const where = `memory_stores[${i}]`;
-    const record = expectRecord(v, MEMORY_STORE_KEYS, where);
-    expectId(record.id, "memstore", `${where}.id`, ids);
-    expectTimestamp(record.created_at, `${where}.created_at`);
-    expectTimestamp(record.updated_at, `${where}.updated_at`);
-    expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+    const { record } = expectArchivable(v, MEMORY_STORE_KEYS, "memstore", where, ids);
     expectFixedPoint({ name: record.name, description: record.description, metadata: record.metadata }, resolveMemoryStoreCreate, where);
   });
 }
@@ -328,11 +326,7 @@ function checkPauseState(record: Obj, where: string): void {
  * those parts, so every API rule applies (the schedule is checked against today's clock).
  */
 function checkDeployment(v: unknown, where: string, refs: DeploymentRefs, ids: Set<string>, now: Date): void {
-  const record = expectRecord(v, DEPLOYMENT_KEYS, where);
-  expectId(record.id, "depl", `${where}.id`, ids);
-  expectTimestamp(record.created_at, `${where}.created_at`);
-  expectTimestamp(record.updated_at, `${where}.updated_at`);
-  expectTimestamp(record.archived_at, `${where}.archived_at`, true);
+  const { record } = expectArchivable(v, DEPLOYMENT_KEYS, "depl", where, ids);
   checkPauseState(record, where);
   if (!isObj(record.config) || !Array.isArray(record.config.resources)) throw new StateEntryError(`${where}.config`, "is not an object with a resources list");
   if (!Array.isArray(record.tokens)) throw new StateEntryError(`${where}.tokens`, "is not a list");

@@ -3,7 +3,7 @@
  * skills.ts), vaults with their credentials (kept by vaults.ts), memory stores (memory-stores.ts)
  * and deployments (deployments.ts). Records are kept in creation
  * order (which is also the list order) with a by-id index, so a list page costs O(page) and a
- * cursor is just a position (see paging.ts).
+ * cursor is just a position (see records.ts and paging.ts).
  */
 import { badRequest, conflict, notFound } from "./api-error.js";
 import {
@@ -21,7 +21,8 @@ import {
 } from "./environment-config.js";
 import { DeploymentStore, type DeploymentRecord, type DeploymentWorld } from "./deployments.js";
 import { MemoryStores, type MemoryStoreRecord } from "./memory-stores.js";
-import { decodeCursor, pageOf, scopedList, type Page } from "./paging.js";
+import { createdWithin, decodeCursor, pageOf, scopedList, type ListQuery, type Page } from "./paging.js";
+import { RecordTable } from "./records.js";
 import { SkillStore, type SkillRecord } from "./skills.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
 import { VaultStore, type VaultRecord } from "./vaults.js";
@@ -71,13 +72,7 @@ export interface StateSnapshot {
 }
 
 /** The parsed query of `GET /v1/agents`. */
-export interface AgentListQuery {
-  limit: number;
-  page: string | null;
-  includeArchived: boolean;
-  createdGte: number | null;
-  createdLte: number | null;
-}
+export type AgentListQuery = ListQuery;
 
 /** Page size limits (the agents' maximum is documented; the environment maximum is this server's choice). */
 export const AGENT_LIST_DEFAULT_LIMIT = 20;
@@ -87,10 +82,8 @@ export const ENVIRONMENT_LIST_MAX_LIMIT = 1000;
 
 /** All resources of one control plane, with the API's write rules applied. */
 export class Store {
-  private agents: AgentRecord[] = [];
-  private agentIndex = new Map<string, AgentRecord>();
-  private environments: EnvironmentRecord[] = [];
-  private environmentIndex = new Map<string, EnvironmentRecord>();
+  private readonly agents = new RecordTable<AgentRecord>("agent");
+  private readonly environments = new RecordTable<EnvironmentRecord>("environment");
   /** Names of non-archived environments → id (names are unique among them, §3.4). */
   private environmentNames = new Map<string, string>();
 
@@ -117,17 +110,17 @@ export class Store {
   private deploymentWorld(): DeploymentWorld {
     return {
       agent: (id) => {
-        const record = this.agentIndex.get(id);
+        const record = this.agents.find(id);
         return record ? { latestVersion: this.latest(record).version, archived: record.archived_at !== null } : undefined;
       },
       memoryStore: (id) => this.memoryStores.status(id),
       environment: (id) => {
-        const record = this.environmentIndex.get(id);
+        const record = this.environments.find(id);
         return record ? { archived: record.archived_at !== null, selfHosted: record.env.config.type === "self_hosted" } : undefined;
       },
       vault: (id) => this.vaults.status(id),
       missingSkill: (agentId, version) => {
-        const config = this.agentIndex.get(agentId)?.versions[version - 1]?.config;
+        const config = this.agents.find(agentId)?.versions[version - 1]?.config;
         const custom = (config?.skills ?? []).filter((s) => s.type === "custom").map((s) => s.skill_id as string);
         return custom.find((id) => !this.skills.exists(id)) ?? null;
       },
@@ -135,11 +128,11 @@ export class Store {
   }
 
   get agentCount(): number {
-    return this.agents.length;
+    return this.agents.count;
   }
 
   get environmentCount(): number {
-    return this.environmentIndex.size;
+    return this.environments.count;
   }
 
   // -- agents ----------------------------------------------------------------------------------
@@ -149,7 +142,7 @@ export class Store {
       selfId,
       selfVersion,
       lookup: (id) => {
-        const record = this.agentIndex.get(id);
+        const record = this.agents.find(id);
         if (!record) return undefined;
         const latest = record.versions[record.versions.length - 1] as AgentVersion;
         return { latestVersion: latest.version, archived: record.archived_at !== null, hasMultiagent: latest.config.multiagent !== null };
@@ -179,12 +172,6 @@ export class Store {
     };
   }
 
-  private agentRecord(id: string): AgentRecord {
-    const record = this.agentIndex.get(id);
-    if (!record) throw notFound(`agent ${id} not found`);
-    return record;
-  }
-
   private latest(record: AgentRecord): AgentVersion {
     return record.versions[record.versions.length - 1] as AgentVersion;
   }
@@ -194,14 +181,13 @@ export class Store {
     const config = resolveAgentCreate(body, this.rosterContext(id, 1));
     const at = this.now().toISOString();
     const record: AgentRecord = { id, created_at: at, archived_at: null, versions: [{ version: 1, updated_at: at, config }] };
-    this.agents.push(record);
-    this.agentIndex.set(id, record);
+    this.agents.add(record);
     this.onCommit();
     return this.agentView(record, this.latest(record));
   }
 
   getAgent(id: string, version: number | null): Obj {
-    const record = this.agentRecord(id);
+    const record = this.agents.get(id);
     if (version === null) return this.agentView(record, this.latest(record));
     const v = record.versions[version - 1];
     if (!v) throw notFound(`agent ${id} has no version ${version}`);
@@ -214,7 +200,7 @@ export class Store {
    */
   updateAgent(id: string, body: unknown): Obj {
     const b = checkAgentUpdateBody(body);
-    const record = this.agentRecord(id);
+    const record = this.agents.get(id);
     if (record.archived_at !== null) throw badRequest(`agent ${id} is archived and can no longer be updated`);
     const current = this.latest(record);
     if (b.version !== undefined && b.version !== current.version) {
@@ -233,7 +219,7 @@ export class Store {
 
   /** Archive is one-way; archiving again returns the agent unchanged. Version and updated_at stay. */
   archiveAgent(id: string): Obj {
-    const record = this.agentRecord(id);
+    const record = this.agents.get(id);
     if (record.archived_at === null) {
       record.archived_at = this.now().toISOString();
       this.onCommit();
@@ -244,15 +230,10 @@ export class Store {
   listAgents(q: AgentListQuery): Page {
     const start = decodeCursor("agents", q.page);
     return pageOf(
-      this.agents,
+      this.agents.all,
       start,
       q.limit,
-      (r) => {
-        if (!q.includeArchived && r.archived_at !== null) return false;
-        if (q.createdGte === null && q.createdLte === null) return true;
-        const t = Date.parse(r.created_at);
-        return (q.createdGte === null || t >= q.createdGte) && (q.createdLte === null || t <= q.createdLte);
-      },
+      (r) => (q.includeArchived || r.archived_at === null) && createdWithin(r.created_at, q),
       (r) => this.agentView(r, this.latest(r)),
       "agents",
     );
@@ -260,7 +241,7 @@ export class Store {
 
   /** Every version as a full agent object, oldest first (the real order is not documented). */
   listAgentVersions(id: string, limit: number, page: string | null): Page {
-    const record = this.agentRecord(id);
+    const record = this.agents.get(id);
     const list = scopedList("versions", id);
     return pageOf(record.versions, decodeCursor(list, page), limit, () => true, (v) => this.agentView(record, v), list);
   }
@@ -284,12 +265,6 @@ export class Store {
     return out;
   }
 
-  private environmentRecord(id: string): EnvironmentRecord {
-    const record = this.environmentIndex.get(id);
-    if (!record) throw notFound(`environment ${id} not found`);
-    return record;
-  }
-
   private checkEnvironmentName(name: string, selfId: string | null): void {
     const holder = this.environmentNames.get(name);
     if (holder !== undefined && holder !== selfId) {
@@ -302,21 +277,20 @@ export class Store {
     this.checkEnvironmentName(env.name, null);
     const at = this.now().toISOString();
     const record: EnvironmentRecord = { id: newId("env"), created_at: at, updated_at: at, archived_at: null, env };
-    this.environments.push(record);
-    this.environmentIndex.set(record.id, record);
+    this.environments.add(record);
     this.environmentNames.set(env.name, record.id);
     this.onCommit();
     return this.environmentView(record);
   }
 
   getEnvironment(id: string): Obj {
-    return this.environmentView(this.environmentRecord(id));
+    return this.environmentView(this.environments.get(id));
   }
 
   /** §3.3. updated_at moves only when the stored environment actually changes. */
   updateEnvironment(id: string, body: unknown): Obj {
     const b = checkEnvironmentUpdateBody(body);
-    const record = this.environmentRecord(id);
+    const record = this.environments.get(id);
     if (record.archived_at !== null) throw badRequest(`environment ${id} is archived and cannot be updated`, "environment_archived");
     const next = resolveEnvironmentUpdate(record.env, b);
     if (canonicalJson(next) === canonicalJson(record.env)) return this.environmentView(record);
@@ -333,7 +307,7 @@ export class Store {
 
   /** One-way; again is a no-op. The name becomes free for a new environment. */
   archiveEnvironment(id: string): Obj {
-    const record = this.environmentRecord(id);
+    const record = this.environments.get(id);
     if (record.archived_at === null) {
       record.archived_at = this.now().toISOString();
       if (this.environmentNames.get(record.env.name) === id) this.environmentNames.delete(record.env.name);
@@ -343,9 +317,8 @@ export class Store {
   }
 
   deleteEnvironment(id: string): Obj {
-    const record = this.environmentRecord(id);
-    record.deleted = true;
-    this.environmentIndex.delete(id);
+    const record = this.environments.get(id);
+    this.environments.delete(record);
     if (this.environmentNames.get(record.env.name) === id) this.environmentNames.delete(record.env.name);
     this.onCommit();
     return { id, type: "environment_deleted" };
@@ -354,7 +327,7 @@ export class Store {
   listEnvironments(limit: number, page: string | null, includeArchived: boolean): Page {
     const start = decodeCursor("environments", page);
     return pageOf(
-      this.environments,
+      this.environments.all,
       start,
       limit,
       (r) => r.deleted !== true && (includeArchived || r.archived_at === null),
@@ -370,8 +343,8 @@ export class Store {
     const snapshot: StateSnapshot = {
       format: "agentform-local-state",
       formatVersion: 1,
-      agents: this.agents,
-      environments: this.environments.filter((r) => r.deleted !== true),
+      agents: [...this.agents.all],
+      environments: this.environments.all.filter((r) => r.deleted !== true),
     };
     const skills = this.skills.snapshot();
     if (skills.length > 0) snapshot.skills = skills;
@@ -386,11 +359,10 @@ export class Store {
 
   /** Replace the state with a loaded snapshot (already checked by the caller). */
   load(snapshot: StateSnapshot): void {
-    this.agents = cloneJson(snapshot.agents);
-    this.agentIndex = new Map(this.agents.map((r) => [r.id, r]));
-    this.environments = cloneJson(snapshot.environments);
-    this.environmentIndex = new Map(this.environments.map((r) => [r.id, r]));
-    this.environmentNames = new Map(this.environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
+    this.agents.load(cloneJson(snapshot.agents));
+    const environments = cloneJson(snapshot.environments);
+    this.environments.load(environments);
+    this.environmentNames = new Map(environments.filter((r) => r.archived_at === null).map((r) => [r.env.name, r.id]));
     this.skills.load(snapshot.skills ?? []);
     this.vaults.load(snapshot.vaults ?? []);
     this.memoryStores.load(snapshot.memory_stores ?? []);

@@ -11,6 +11,7 @@
 import { badRequest, conflict, notFound } from "./api-error.js";
 import { credentialKey, resolveCredentialCreate, resolveCredentialUpdate, type CredentialConfig, type CredentialSecrets } from "./credential-config.js";
 import { decodeCursor, live, pageOf, scopedList, type Page } from "./paging.js";
+import { RecordStore } from "./records.js";
 import { canonicalJson, cloneJson, newId, type Obj } from "./util.js";
 import { resolveVaultCreate, resolveVaultUpdate } from "./vault-config.js";
 import { secretDigest } from "../kinds/credential/secret-digest.js";
@@ -67,35 +68,16 @@ function digested(secrets: CredentialSecrets, before: CredentialSecrets): Creden
 }
 
 /** The vaults of one control plane. `commit` is called after every change (persistence hooks in there). */
-export class VaultStore {
-  private vaults: VaultRecord[] = [];
-  private index = new Map<string, VaultRecord>();
+export class VaultStore extends RecordStore<VaultRecord> {
   private credentialIndex = new Map<string, { vault: VaultRecord; credential: CredentialRecord }>();
 
-  constructor(
-    private readonly commit: () => void,
-    private readonly now: () => Date,
-  ) {}
-
-  get count(): number {
-    return this.index.size;
-  }
-
-  /** What a deployment run needs to know about a vault it names: whether it exists, and whether it is archived. */
-  status(id: string): { archived: boolean } | undefined {
-    const record = this.index.get(id);
-    return record ? { archived: record.archived_at !== null } : undefined;
-  }
-
-  private vault(id: string): VaultRecord {
-    const record = this.index.get(id);
-    if (!record) throw notFound(`vault ${id} not found`);
-    return record;
+  constructor(commit: () => void, now: () => Date) {
+    super("vault", commit, now);
   }
 
   /** A credential is found only under its own vault. */
   private credential(vaultId: string, id: string): { vault: VaultRecord; credential: CredentialRecord } {
-    const vault = this.vault(vaultId);
+    const vault = this.records.get(vaultId);
     const found = this.credentialIndex.get(id);
     if (!found || found.vault !== vault) throw notFound(`credential ${id} not found in vault ${vaultId}`);
     return found;
@@ -106,7 +88,7 @@ export class VaultStore {
     if (vault.archived_at !== null) throw badRequest(`vault ${vault.id} is archived; its credentials can no longer be created or updated`);
   }
 
-  private vaultView(r: VaultRecord): Obj {
+  protected view(r: VaultRecord): Obj {
     return { id: r.id, type: "vault", display_name: r.display_name, metadata: { ...r.metadata }, created_at: r.created_at, updated_at: r.updated_at, archived_at: r.archived_at };
   }
 
@@ -131,56 +113,48 @@ export class VaultStore {
     const config = resolveVaultCreate(body);
     const at = this.now().toISOString();
     const record: VaultRecord = { id: newId("vlt"), created_at: at, updated_at: at, archived_at: null, ...config, credentials: [] };
-    this.vaults.push(record);
-    this.index.set(record.id, record);
-    this.commit();
-    return this.vaultView(record);
-  }
-
-  get(id: string): Obj {
-    return this.vaultView(this.vault(id));
+    return this.insert(record);
   }
 
   /** No version lock; updated_at moves only when something changed. An archived vault is read-only (400). */
   update(id: string, body: unknown): Obj {
-    const record = this.vault(id);
+    const record = this.records.get(id);
     if (record.archived_at !== null) throw badRequest(`vault ${id} is archived and can no longer be updated`);
     const stored = { display_name: record.display_name, metadata: record.metadata };
     const next = resolveVaultUpdate(stored, body);
-    if (canonicalJson(next) === canonicalJson(stored)) return this.vaultView(record);
+    if (canonicalJson(next) === canonicalJson(stored)) return this.view(record);
     record.display_name = next.display_name;
     record.metadata = next.metadata;
     record.updated_at = this.now().toISOString();
     this.commit();
-    return this.vaultView(record);
+    return this.view(record);
   }
 
   list(limit: number, page: string | null, includeArchived: boolean): Page {
-    return pageOf(this.vaults, decodeCursor("vaults", page), limit, (r) => live(r) && (includeArchived || r.archived_at === null), (r) => this.vaultView(r), "vaults");
+    return pageOf(this.records.all, decodeCursor("vaults", page), limit, (r) => live(r) && (includeArchived || r.archived_at === null), (r) => this.view(r), "vaults");
   }
 
   /** One-way, and cascades: every active credential is archived with it (its secrets erased). Again is a no-op. */
   archive(id: string): Obj {
-    const record = this.vault(id);
+    const record = this.records.get(id);
     if (record.archived_at === null) {
       const at = this.now().toISOString();
       record.archived_at = at;
       for (const c of record.credentials) if (active(c)) this.erase(c, at);
       this.commit();
     }
-    return this.vaultView(record);
+    return this.view(record);
   }
 
   /** Deletes the vault and every credential in it, archived or not. */
   delete(id: string): Obj {
-    const record = this.vault(id);
+    const record = this.records.get(id);
     for (const c of record.credentials) {
       c.secrets = null;
       this.credentialIndex.delete(c.id);
     }
     record.credentials = [];
-    record.deleted = true;
-    this.index.delete(id);
+    this.records.delete(record);
     this.commit();
     return { id, type: "vault_deleted" };
   }
@@ -195,7 +169,7 @@ export class VaultStore {
 
   /** The key is unique among the vault's active credentials (409); at most VAULT_MAX_ACTIVE_CREDENTIALS of them (400). */
   createCredential(vaultId: string, body: unknown): Obj {
-    const vault = this.vault(vaultId);
+    const vault = this.records.get(vaultId);
     this.checkVaultActive(vault);
     const config = resolveCredentialCreate(body, this.now());
     const key = credentialKey(config.auth);
@@ -234,7 +208,7 @@ export class VaultStore {
   }
 
   listCredentials(vaultId: string, limit: number, page: string | null, includeArchived: boolean): Page {
-    const vault = this.vault(vaultId);
+    const vault = this.records.get(vaultId);
     const list = scopedList("credentials", vault.id);
     return pageOf(vault.credentials, decodeCursor(list, page), limit, (c) => live(c) && (includeArchived || c.archived_at === null), (c) => this.credentialView(vault, c), list);
   }
@@ -282,18 +256,18 @@ export class VaultStore {
 
   /** Live vaults with their live credentials, as plain data (each secret as its digest, never the value). */
   snapshot(): VaultRecord[] {
-    return this.vaults.filter(live).map((v) => ({ ...v, credentials: v.credentials.filter(live) }));
+    return this.records.all.filter(live).map((v) => ({ ...v, credentials: v.credentials.filter(live) }));
   }
 
   /** Replace the vaults with checked records (see state-check.ts). */
   load(records: readonly VaultRecord[]): void {
-    this.vaults = cloneJson([...records]);
+    const vaults = cloneJson([...records]);
     // A file written before secrets were kept as digests holds them in plain text: digest them
     // now, so the next save leaves none behind.
-    for (const c of this.vaults.flatMap((v) => v.credentials)) {
+    for (const c of vaults.flatMap((v) => v.credentials)) {
       if (c.secrets) c.secrets = Object.fromEntries(Object.entries(c.secrets).map(([k, v]) => [k, v.startsWith("scrypt1$") ? v : localSecretDigest(v)]));
     }
-    this.index = new Map(this.vaults.map((v) => [v.id, v]));
-    this.credentialIndex = new Map(this.vaults.flatMap((vault) => vault.credentials.map((credential) => [credential.id, { vault, credential }] as const)));
+    this.records.load(vaults);
+    this.credentialIndex = new Map(vaults.flatMap((vault) => vault.credentials.map((credential) => [credential.id, { vault, credential }] as const)));
   }
 }

@@ -293,7 +293,8 @@ function isIgnored(pointer: string, ignore: readonly string[]): boolean {
 
 /** How a by-name reference resolves while planning, and the address the entry then waits for. */
 type RefResolution = { ref: ResolvedRef; dependsOn?: string } | undefined;
-type PlanResolver = (target: KindRef) => RefResolution;
+/** `from`: the address of the resource holding the reference (for messages). */
+type PlanResolver = (target: KindRef, from?: string) => RefResolution;
 
 /**
  * Plan one manifest against its match. `resolve` answers by-name references and records which
@@ -304,7 +305,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   const dependsOn = new Set<string>();
   const followedKeys = new Map<string, string>(); // reference key → target address, for refs without a version
   const resolveRef = (target: KindRef): ResolvedRef | undefined => {
-    const r = resolve(target);
+    const r = resolve(target, addressOf(kind, manifest.name));
     if (!r) return undefined;
     if (r.dependsOn) dependsOn.add(r.dependsOn);
     if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
@@ -570,6 +571,8 @@ function lockedOf(input: PlanInput, kind: ResourceKind): Record<string, LockedEn
 interface ImpossiblePin {
   target: KindRef & { version: number };
   latest: number;
+  /** The addresses of the resources holding the pin. */
+  from: Set<string>;
 }
 
 /**
@@ -579,11 +582,15 @@ interface ImpossiblePin {
  */
 function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, impossible: Map<string, ImpossiblePin>): PlanResolver {
   const liveByName = new Map(KIND_ORDER.map((kind) => [kind, groupByName<Live>(input.live[kind])] as const));
-  return (target) => {
+  return (target, from) => {
     const { kind, name, version: explicit } = target;
     // Only numbered versions can be checked offline; a pinned version id is the API's to refuse.
     const unreachable = (latest: number): void => {
-      if (typeof explicit === "number") impossible.set(`${addressOf(kind, name)}@${explicit}`, { target: { ...target, version: explicit }, latest });
+      if (typeof explicit !== "number") return;
+      const key = `${addressOf(kind, name)}@${explicit}`;
+      const pin = impossible.get(key) ?? { target: { ...target, version: explicit }, latest, from: new Set<string>() };
+      if (from !== undefined) pin.from.add(from);
+      impossible.set(key, pin);
     };
     const withVersion = (id: string, version: number | string | undefined): ResolvedRef => (version === undefined ? { id } : { id, version });
     const pinnable = kindSpec(kind).lockVersion !== "none";
@@ -640,11 +647,13 @@ function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planne
 }
 
 function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: ReadonlyMap<string, Planned>): Refusal[] {
-  return [...impossible.values()].map(({ target, latest }) => {
+  return [...impossible.values()].map(({ target, latest, from }) => {
     const { kind, name, version } = target;
     const entry = planned.get(addressOf(kind, name))?.entry;
     const missing = entry?.drift?.missing === true;
-    const holder = kindSpec(kind).referencedFrom;
+    // Who holds the pin (a coordinator's roster, a deployment), by address.
+    const holders = [...from].sort();
+    const holder = holders.length === 0 ? kindSpec(kind).referencedFrom : holders.length === 1 ? (holders[0] as string) : `${holders.join(" and ")} each`;
     return {
       address: addressOf(kind, name),
       code: "pinned-version-unavailable",
@@ -698,7 +707,8 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
     ignored: [],
     drift: driftOf(kind, locked, l, false, liveIds(input, kind)),
     impact: removal,
-    security: [],
+    // Recorded as a finding too, so JSON plans and reviews carry it, not only the text note.
+    security: kindSpec(kind).irreversible ? [{ category: "irreversible-removal", severity: "notable", pointer: "", message: `${removal === "archive" ? "archiving" : "deleting"} it cannot be undone` }] : [],
     dependsOn: [],
     request: { method: removal },
     specDigest: null,

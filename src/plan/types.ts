@@ -71,7 +71,9 @@ export type SecurityCategory =
   /** A vault attached to a deployment: its credentials go with every run. */
   | "vault-attached"
   /** A memory store attached to a deployment (or its access widened to read_write). */
-  | "memory-store-attached";
+  | "memory-store-attached"
+  /** A removal that cannot be undone and takes data with it (a memory store's memories). */
+  | "irreversible-removal";
 
 export interface SecurityFinding {
   category: SecurityCategory;

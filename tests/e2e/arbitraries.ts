@@ -243,12 +243,20 @@ const skill = fc.oneof(
 
 const skillKeyOf = (s: Obj) => (s.skillRef !== undefined ? `ref:${String(s.skillRef)}` : `${String(s.type)}:${String(s.skill_id)}`);
 
+/** Metadata with at most `maxKeys` keys, never `agentform.*`, never "". */
+function metadataUpTo(maxKeys: number): fc.Arbitrary<Record<string, string>> {
+  return fc.dictionary(
+    fc.oneof(label, fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.: -]{0,20}$/)).filter((k) => !k.startsWith("agentform.")),
+    fc.oneof(text.filter((s) => s.length <= 512), fc.constantFrom("true", "42", "0.5", "2026-01-01", "yes", "~")),
+    { maxKeys },
+  );
+}
+
 /** ≤ 15 keys (one is reserved for the ownership marker), never `agentform.*`, never "". */
-export const metadata: fc.Arbitrary<Record<string, string>> = fc.dictionary(
-  fc.oneof(label, fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.: -]{0,20}$/)).filter((k) => !k.startsWith("agentform.")),
-  fc.oneof(text.filter((s) => s.length <= 512), fc.constantFrom("true", "42", "0.5", "2026-01-01", "yes", "~")),
-  { maxKeys: 15 },
-);
+export const metadata: fc.Arbitrary<Record<string, string>> = metadataUpTo(15);
+
+/** For kinds holding secrets (credentials, deployments): ≤ 14 keys, as the secret's digest takes one more. */
+const secretHolderMetadata: fc.Arbitrary<Record<string, string>> = metadataUpTo(14);
 
 const executionIdentity = fc.constantFrom<Obj | null | undefined>(
   undefined,
@@ -343,6 +351,12 @@ export interface GeneratedCase {
   agents: GeneratedAgent[];
   environments: Obj[];
   skills: GeneratedSkill[];
+  /** Vaults (with their credentials), memory stores and deployments: only `generatedFleet` makes them. */
+  vaults?: GeneratedVault[];
+  memoryStores?: Obj[];
+  deployments?: DeploymentTemplate[];
+  /** The value of each variable a secret is read from (SECRET_ENVS), as the environment holds it. */
+  secrets?: Record<string, string>;
 }
 
 const agentBody: fc.Arbitrary<Obj> = fc
@@ -484,6 +498,186 @@ export const generatedCase: fc.Arbitrary<GeneratedCase> = fc
     skills: skills.map(([sk, suffix], i) => ({ name: `s${i}${suffix}`, ...sk })),
   }));
 
+// ---- Vaults and their credentials, memory stores, deployments (src/kinds/{vault,credential,memory-store,deployment}) ----
+
+/**
+ * Variables secrets are read from: valid names (`[A-Za-z_][A-Za-z0-9_]*`), none reserved
+ * (ANTHROPIC_*, AGENTFORM_*, the target's api_key_env). Several secrets may share one.
+ */
+export const SECRET_ENVS = ["GITHUB_MCP_TOKEN", "OAUTH_ACCESS_TOKEN", "OAUTH_REFRESH_TOKEN", "OAUTH_CLIENT_SECRET", "DB_PASSWORD", "_lower_tok", "X", "Token_2"] as const;
+
+const secretEnv = fc.constantFrom(...SECRET_ENVS);
+
+/** What a variable holds: any non-empty text an environment can hold (no NUL), short or long. */
+const secretValue: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom("ghp_0123456789abcdefABCDEF0123456789abcd", "tok en with spaces ", "Ünïcödé ✓ 日本語 🔑", "line1\nline2", "\"quoted\" and \\back\\slash", "x", "k".repeat(5000)),
+  fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }).filter((v) => !v.includes("\0")),
+);
+
+const secretValues: fc.Arbitrary<Record<string, string>> = fc.tuple(...SECRET_ENVS.map(() => secretValue)).map((values) => Object.fromEntries(SECRET_ENVS.map((name, i) => [name, values[i]!])));
+
+/** MCP server URLs: stored and matched as exact strings (scheme, case, port, query and trailing slash included). */
+const mcpServerUrl = fc.constantFrom("https://mcp.example.com/sse", "https://github.mcp.acme.io/mcp", "http://localhost:8080/mcp", "https://api.githubcopilot.com/mcp/", "https://api.githubcopilot.com/mcp", "https://MCP.Acme.io:8443/v1?tenant=a");
+
+/** Expiries far in the future, in the RFC 3339 spellings the schema takes (offsets, fractions). */
+const farFuture = fc.constantFrom("2099-01-01T00:00:00Z", "2087-06-15T12:30:00.123+02:00", "2100-02-28T23:59:59-05:00", "2199-12-31T23:59:59.999999Z", "2099-01-01T00:00:00+00:00");
+
+const tokenEndpointAuth = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<Obj>({ type: "none" }) },
+  { weight: 2, arbitrary: secretEnv.map((client_secret_env): Obj => ({ type: "client_secret_post", client_secret_env })) },
+  { weight: 1, arbitrary: secretEnv.map((client_secret_env): Obj => ({ type: "client_secret_basic", client_secret_env })) },
+);
+
+const oauthRefresh: fc.Arbitrary<Obj> = fc
+  .record({
+    client_id: fc.constantFrom("agentform", "client-123", "ünï client id"),
+    token_endpoint: fc.constantFrom("https://auth.example.com/oauth/token", "http://localhost:9000/token"),
+    refresh_token_env: secretEnv,
+    // "" is no scope (the API leaves it out).
+    scope: maybe(fc.constantFrom("read", "read write", "", "repo:status offline_access")),
+    resource: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom("https://mcp.example.com", "urn:acme:mcp") }),
+    token_endpoint_auth: tokenEndpointAuth,
+  })
+  .map(compact);
+
+/** Allowed hosts: names, wildcards, IPv4, mixed case; repeats are allowed (stored as sent). */
+const allowedHost = fc.constantFrom("api.example.com", "*.acme.io", "10.0.0.1", "localhost", "API.Example.COM", "a-b.c-d.internal");
+
+const credentialAuth: fc.Arbitrary<Obj> = fc.oneof(
+  fc.record({ type: fc.constant("static_bearer"), mcp_server_url: mcpServerUrl, token_env: secretEnv }),
+  fc
+    .record({ type: fc.constant("mcp_oauth"), mcp_server_url: mcpServerUrl, access_token_env: secretEnv, expires_at: maybe(farFuture, 2), refresh: maybe(oauthRefresh, 2) })
+    .map(compact),
+  fc
+    .record({
+      type: fc.constant("environment_variable"),
+      secret_name: fc.constantFrom("API_TOKEN", "DATABASE_URL", "_x", "lower_case", "A1_B2"),
+      secret_value_env: secretEnv,
+      networking: fc.oneof(fc.constant<Obj>({ type: "unrestricted" }), fc.array(allowedHost, { minLength: 1, maxLength: 4 }).map((allowed_hosts): Obj => ({ type: "limited", allowed_hosts }))),
+      // Never every location off (the API refuses it, and so does validate).
+      injection_location: maybe(fc.constantFrom<Obj>({ header: true }, { body: true }, { header: true, body: true }, { header: true, body: false }, { header: false, body: true }), 2),
+    })
+    .map(compact),
+);
+
+/** What must be unique among a vault's credentials: the MCP server URL (both MCP types share it) or the variable's name. */
+const credentialKey = (c: { auth: Obj }) => (c.auth.type === "environment_variable" ? `env:${String(c.auth.secret_name)}` : `url:${String(c.auth.mcp_server_url)}`);
+
+/** A credential under `credentials:` (its local name is given by `materializeCase`). */
+const credentialEntry: fc.Arbitrary<{ auth: Obj; metadata?: Record<string, string> }> = fc.record({ auth: credentialAuth, metadata: maybe(secretHolderMetadata, 2) }, { requiredKeys: ["auth"] });
+
+export interface GeneratedVault {
+  /** Placeholder name, unique within the case. */
+  name: string;
+  metadata?: Record<string, string>;
+  /** Credentials by local name (`[A-Za-z0-9][A-Za-z0-9._-]{0,63}`), their keys unique; absent, `{}` or some. */
+  credentials?: Record<string, { auth: Obj; metadata?: Record<string, string> }>;
+}
+
+const credentialSuffix = fc.constantFrom("", "", "-github", ".oauth", "_X");
+
+/** 0–3 credentials, fewer more often: each costs a slow digest per plan. */
+const vaultCredentials: fc.Arbitrary<Record<string, { auth: Obj; metadata?: Record<string, string> }> | undefined> = fc
+  .tuple(
+    fc.oneof({ weight: 3, arbitrary: fc.uniqueArray(credentialEntry, { maxLength: 1, selector: credentialKey }) }, { weight: 1, arbitrary: fc.uniqueArray(credentialEntry, { minLength: 2, maxLength: 3, selector: credentialKey }) }),
+    fc.array(credentialSuffix, { minLength: 3, maxLength: 3 }),
+    fc.boolean(),
+  )
+  .map(([list, suffixes, explicitEmpty]) => (list.length === 0 ? (explicitEmpty ? {} : undefined) : Object.fromEntries(list.map((c, i) => [`k${i}${suffixes[i]}`, c]))));
+
+const vaultBody: fc.Arbitrary<Omit<GeneratedVault, "name">> = fc.record({ metadata: maybe(metadata), credentials: vaultCredentials }).map((o) => compact(o) as Omit<GeneratedVault, "name">);
+
+/** A memory store's description: at most 1,024 characters (code points: an emoji is one). */
+const storeDescription = fc.oneof(fc.constant(undefined), fc.constant(""), text, fc.constantFrom("📝".repeat(1024), "x".repeat(1024), "Notes the agent keeps.\nOne per line."));
+
+const memoryStoreBody: fc.Arbitrary<Obj> = fc.record({ description: storeDescription, metadata: maybe(metadata) }).map(compact);
+
+/** 5-field cron expressions the API takes (steps, ranges, lists, 7 for Sunday, a rare leap day). */
+const CRONS = ["0 9 * * 1-5", "*/15 * * * *", "0 0 1 * *", "30 6 * * 0,6", "0 */2 * * *", "5 4 * * 7", "0 0 29 2 *", "0 12 1-7 * 1", "0,30 8-18 * * 1-5"] as const;
+const TIMEZONES = ["UTC", "Etc/UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney"] as const;
+
+/**
+ * A deployment whose references are indexes into the case's agents, environments, vaults and
+ * memory stores, mapped onto their names by `materializeCase`.
+ */
+export interface DeploymentTemplate {
+  name: string;
+  agent: number;
+  /** Pin version 1 (`agent: {ref, version: 1}`) instead of following the latest. */
+  pinVersion: boolean;
+  environment: number;
+  /** Absent, or indexes into the case's vaults (repeats and missing vaults dropped: `[]` stays). */
+  vaults: number[] | undefined;
+  /** Memory stores by index, with their per-attachment settings; and maybe one repository, at `repoAt`. */
+  stores: Array<{ store: number; access?: string | null; instructions?: string | null }>;
+  repository: Obj | undefined;
+  repoAt: number;
+  message: string[];
+  spec: Obj;
+}
+
+const githubRepository: fc.Arbitrary<Obj> = fc
+  .record({
+    type: fc.constant("github_repository"),
+    url: fc.constantFrom("https://github.com/acme/support-bot", "https://github.com/acme/docs.git", "http://github.example.com/x/y"),
+    authorization_token_env: secretEnv,
+    checkout: maybe(orNull(fc.constantFrom<Obj>({ type: "branch", name: "main" }, { type: "branch", name: "release/2.x" }, { type: "commit", sha: "0123456789abcdef0123456789abcdef01234567" })), 2),
+    mount_path: maybe(orNull(fc.constantFrom("/workspace/repo", "/srv/ünï code")), 2),
+  })
+  .map(compact);
+
+/** Minor units as the API takes them: digits, no leading zero, above 0, at most 20 digits. */
+const budgetAmount = fc.oneof(fc.constantFrom("1", "2500", "99999999999999999999"), fc.bigInt({ min: 1n, max: 10n ** 20n - 1n }).map(String));
+
+const deploymentSpec: fc.Arbitrary<Obj> = fc
+  .record({
+    description: optionalText,
+    schedule: maybe(fc.record({ type: fc.constant("cron"), expression: fc.constantFrom(...CRONS), timezone: fc.constantFrom(...TIMEZONES) }), 2),
+    budget: maybe(budgetAmount.map((amount) => ({ type: "limit", max_list_cost: { amount, currency: "USD" } })), 2),
+    metadata: maybe(secretHolderMetadata),
+    paused: fc.constantFrom(true, false, undefined),
+  })
+  .map(compact);
+
+const deploymentTemplate: fc.Arbitrary<Omit<DeploymentTemplate, "name">> = fc.record({
+  agent: fc.nat({ max: 7 }),
+  pinVersion: fc.boolean(),
+  environment: fc.nat({ max: 3 }),
+  vaults: maybe(fc.array(fc.nat({ max: 3 }), { maxLength: 3 }), 4),
+  stores: fc.array(
+    fc.record({ store: fc.nat({ max: 3 }), access: orNull(fc.constantFrom("read_write", "read_only")), instructions: orNull(text) }, { requiredKeys: ["store"] }),
+    { maxLength: 3 },
+  ),
+  repository: maybe(githubRepository, 2),
+  repoAt: fc.nat({ max: 3 }),
+  // One user.message: one or two text blocks.
+  message: fc.array(text, { minLength: 1, maxLength: 2 }),
+  spec: deploymentSpec,
+});
+
+/**
+ * One case with every kind: `generatedCase`'s agents, environments and skills, plus 0–2 vaults
+ * (0–3 credentials each), 0–3 memory stores and 0–2 deployments (a deployment needs an
+ * environment: a case with deployments and none gets one), and the variables' values.
+ */
+export const generatedFleet: fc.Arbitrary<GeneratedCase> = fc
+  .record({
+    base: generatedCase,
+    vaults: fc.array(fc.tuple(vaultBody, nameSuffix), { maxLength: 2 }),
+    memoryStores: fc.array(fc.tuple(memoryStoreBody, nameSuffix), { maxLength: 3 }),
+    deployments: fc.array(fc.tuple(deploymentTemplate, nameSuffix), { maxLength: 2 }),
+    spareEnvironment: environmentBody,
+    secrets: secretValues,
+  })
+  .map(({ base, vaults, memoryStores, deployments, spareEnvironment, secrets }) => ({
+    ...base,
+    environments: deployments.length > 0 && base.environments.length === 0 ? [{ name: "e0", ...spareEnvironment }] : base.environments,
+    vaults: vaults.map(([v, suffix], i) => ({ name: `v${i}${suffix}`, ...v })),
+    memoryStores: memoryStores.map(([m, suffix], i) => ({ name: `m${i}${suffix}`, ...m })),
+    deployments: deployments.map(([d, suffix], i) => ({ name: `d${i}${suffix}`, ...d })),
+    secrets,
+  }));
+
 /** A skill folder as written to disk: every file by path, SKILL.md included. */
 export interface MaterializedSkill {
   name: string;
@@ -506,7 +700,10 @@ export function skillFolder(name: string, s: Omit<GeneratedSkill, "name">): Mate
  * templates onto the agents that have no multiagent (depth 1). Entries that would name the
  * same agent twice are dropped; a coordinator left without entries gets `{type: self}`.
  */
-export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj[]; environments: Obj[]; skills: MaterializedSkill[]; markdown: Set<string> } {
+export function materializeCase(
+  c: GeneratedCase,
+  prefix: string,
+): { agents: Obj[]; environments: Obj[]; skills: MaterializedSkill[]; markdown: Set<string>; vaults: Obj[]; memoryStores: Obj[]; deployments: Obj[]; env: Record<string, string> } {
   const named = (n: string) => `${prefix}-${n}`;
   const skillNames = c.skills.map((s) => named(s.name));
   /** `{skillRef: n}` entries name the case's skills (dropped without any, or when repeated). */
@@ -581,5 +778,48 @@ export function materializeCase(c: GeneratedCase, prefix: string): { agents: Obj
   const environments = c.environments.map((e) => ({ ...e, name: named(String(e.name)) }));
   const markdown = new Set(c.agents.filter((a) => a.markdown).map((a) => named(a.name)));
   const skills = c.skills.map(({ name, ...s }) => skillFolder(named(name), s));
-  return { agents, environments, skills, markdown };
+  const vaults = (c.vaults ?? []).map(({ name, ...v }) => ({ display_name: named(name), ...v }) as Obj);
+  const memoryStores = (c.memoryStores ?? []).map((m) => ({ ...m, name: named(String(m.name)) }));
+  const deployments = (c.deployments ?? []).flatMap((d) => materializeDeployment(d, named(d.name), {
+    agents: agents.map((a) => String(a.name)),
+    environments: environments.map((e) => String(e.name)),
+    vaults: vaults.map((v) => String(v.display_name)),
+    memoryStores: memoryStores.map((m) => String(m.name)),
+  }));
+  return { agents, environments, skills, markdown, vaults, memoryStores, deployments, env: { ...(c.secrets ?? {}) } };
+}
+
+/** The names `{n}` picks, in order, without repeats (none when there is nothing to pick from). */
+function pickNames(indexes: readonly number[], names: readonly string[]): string[] {
+  return names.length === 0 ? [] : [...new Set(indexes.map((i) => names[i % names.length]!))];
+}
+
+/**
+ * A deployment template as a manifest: its indexes mapped onto the case's names (`{ref}`), one
+ * user.message, and its resources (memory stores by ref, at most once each, and the repository
+ * at its place). Dropped when the case has no environment (generatedFleet always gives it one).
+ */
+function materializeDeployment(d: DeploymentTemplate, name: string, names: { agents: string[]; environments: string[]; vaults: string[]; memoryStores: string[] }): Obj[] {
+  if (names.environments.length === 0 || names.agents.length === 0) return [];
+  const agent = names.agents[d.agent % names.agents.length]!;
+  const spec: Obj = {
+    name,
+    agent: d.pinVersion ? { ref: agent, version: 1 } : { ref: agent },
+    environment_id: { ref: names.environments[d.environment % names.environments.length]! },
+  };
+  if (d.vaults !== undefined) spec.vault_ids = pickNames(d.vaults, names.vaults).map((ref) => ({ ref }));
+  const seen = new Set<string>();
+  const resources: Obj[] = [];
+  for (const s of d.stores) {
+    if (names.memoryStores.length === 0) break;
+    const ref = names.memoryStores[s.store % names.memoryStores.length]!;
+    if (seen.has(ref)) continue;
+    seen.add(ref);
+    resources.push(compact({ type: "memory_store", ref, access: s.access, instructions: s.instructions }));
+  }
+  if (d.repository !== undefined) resources.splice(d.repoAt % (resources.length + 1), 0, d.repository);
+  // No resources: left out, or an explicit empty list.
+  if (resources.length > 0 || d.repoAt % 2 === 0) spec.resources = resources;
+  spec.initial_events = [{ type: "user.message", content: d.message.map((t) => ({ type: "text", text: t })) }];
+  return [{ ...spec, ...d.spec }];
 }

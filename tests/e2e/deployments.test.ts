@@ -87,13 +87,13 @@ describe("deployments", () => {
   it("prune keeps what a live deployment uses, archives the deployment, and a memory store only under --prune, marked irreversible", async () => {
     const p = (project = await cliProject(FILES));
     expect((await p.run("apply", "--auto-approve")).code).toBe(0);
-    // The store's manifest goes while the deployment still uses it: refused.
+    // The store's manifest goes while the deployment's manifest still names it: refused offline.
     await p.write({ "memory_stores/notes.yaml": "name: other-notes\n" });
-    const refused = JSON.parse((await p.run("plan", "--prune", "--format", "json")).stdout) as PlanJson;
-    expect(refused.refusals).toMatchObject([{ address: "memory_store.notes", code: "prune-still-referenced" }]);
-    // Without --prune nothing is archived at all.
-    const plain = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
-    expect(changed(plain)).toEqual(["memory_store.other-notes:create"]);
+    p.cp.clearRequestLog();
+    const refused = await p.run("plan", "--prune");
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("AF-REF-UNKNOWN");
+    expect(p.writes()).toEqual([]);
     // The deployment goes too: both are archived, the deployment first; the store's archive is irreversible.
     await p.write({ "deployments/nightly.yaml": "" });
     const { rm } = await import("node:fs/promises");
@@ -105,5 +105,33 @@ describe("deployments", () => {
     expect(plan.resources.find((r) => r.address === "memory_store.notes")?.dependsOn).toEqual(["deployment.nightly"]);
     expect((await p.run("apply", "--prune", "--allow-empty", "--auto-approve")).code).toBe(0);
     expect((await p.run("plan", "--prune", "--allow-empty", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a repository token added to a resource is sent, and one removed is revoked (the resources sent without it)", async () => {
+    const repo = "  - {type: github_repository, url: https://github.com/example/support}\n";
+    const withRepo = DEPLOYMENT.replace("resources:\n", `resources:\n${repo}`);
+    const p = (project = await cliProject({ ...FILES, "deployments/nightly.yaml": withRepo }));
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    const id = (await lockOf(p)).deployments!.nightly!.id;
+    const digest = async () => (await client(p).beta.deployments.retrieve(id)).metadata["agentform.secret_digest"];
+    expect(await digest()).toBeUndefined();
+
+    await p.write({ "deployments/nightly.yaml": withRepo.replace("url: https://github.com/example/support}", "url: https://github.com/example/support, authorization_token_env: REPO_TOKEN}") });
+    p.env.REPO_TOKEN = "repo-token-value-0001";
+    const added = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(changed(added)).toEqual(["deployment.nightly:update"]);
+    expect(added.resources.find((r) => r.address === "deployment.nightly")?.request?.body.resources).toMatchObject([{ type: "github_repository", authorization_token: { $env: "REPO_TOKEN" } }, { type: "memory_store" }]);
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect(typeof (await digest())).toBe("string");
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+
+    await p.write({ "deployments/nightly.yaml": withRepo });
+    const removed = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(changed(removed)).toEqual(["deployment.nightly:update"]);
+    const body = removed.resources.find((r) => r.address === "deployment.nightly")?.request?.body;
+    expect(JSON.stringify(body?.resources)).not.toContain("authorization_token");
+    expect((await p.run("apply", "--auto-approve")).code).toBe(0);
+    expect(await digest()).toBeUndefined();
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
   });
 });

@@ -18,7 +18,18 @@ export interface GeneratedManifests {
   markdown: Set<string>;
   /** Skill folders, written as `skills/<name>/` (SKILL.md and the files beside it). */
   skills: MaterializedSkill[];
+  /** Vaults (their credentials inside), memory stores and deployments, each one YAML file in its kind's folder. */
+  vaults?: Obj[];
+  memoryStores?: Obj[];
+  deployments?: Obj[];
 }
+
+/** The folders of the file-layout kinds besides agents and environments, by GeneratedManifests key. */
+const MORE_FOLDERS = [
+  ["vaults", "vaults", "vault"],
+  ["memoryStores", "memory_stores", "memory-store"],
+  ["deployments", "deployments", "deployment"],
+] as const;
 
 /**
  * (Re)write a project's manifests under `root/project`, replacing any earlier version's files
@@ -34,6 +45,7 @@ export async function writeGeneratedProject(
   await rm(path.join(dir, "agents"), { recursive: true, force: true });
   await rm(path.join(dir, "environments"), { recursive: true, force: true });
   await rm(path.join(dir, "skills"), { recursive: true, force: true });
+  for (const [, folder] of MORE_FOLDERS) await rm(path.join(dir, folder), { recursive: true, force: true });
   await mkdir(path.join(dir, "agents"), { recursive: true });
   await mkdir(path.join(dir, "environments"), { recursive: true });
   await writeFile(path.join(dir, "agentform.yaml"), stringify({ project, targets: { default: { base_url: target.baseUrl, api_key_env: target.keyEnv } } }));
@@ -49,6 +61,12 @@ export async function writeGeneratedProject(
     }
   }
   for (const [i, e] of manifests.environments.entries()) await writeFile(path.join(dir, "environments", `environment-${i}.yaml`), yaml(e));
+  for (const [key, folder, file] of MORE_FOLDERS) {
+    const list = manifests[key] ?? [];
+    if (list.length === 0) continue;
+    await mkdir(path.join(dir, folder), { recursive: true });
+    for (const [i, m] of list.entries()) await writeFile(path.join(dir, folder, `${file}-${i}.yaml`), yaml(m));
+  }
   // A skill's folder is named after it; its files are written byte for byte.
   for (const s of manifests.skills) {
     for (const f of s.files) {

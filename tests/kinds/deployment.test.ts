@@ -276,7 +276,8 @@ describe("canonical forms", () => {
 
   it("a repository token is shown as sent on both sides, or as resent when its variable rotated", () => {
     const spec = nightlySpec({ resources: [{ type: "github_repository", url: REPO, authorization_token_env: "TRIAGE_GITHUB_TOKEN" }] });
-    const live = liveDeployment({ resources: [{ type: "github_repository", url: REPO, checkout: null, mount_path: "/workspace/support-bots" }] });
+    // Tokens were sent: the deployment carries the digest apply records with them.
+    const live = liveDeployment({ resources: [{ type: "github_repository", url: REPO, checkout: null, mount_path: "/workspace/support-bots" }], metadata: { ...MARKER, team: "support-platform", "agentform.secret_digest": "scrypt1$x" } });
     expect((desired(spec).resources as Obj[])[0]).toEqual({ type: "github_repository", url: REPO, checkout: null, mount_path: null, authorization_token: TOKEN_AS_SENT });
     expect(diffCanonical(deployment.canonicalLive(live, desired(spec)), desired(spec))).toEqual([]);
     const rotated = desired({ ...spec, [SECRET_STATUS_KEY]: "rotated" });
@@ -366,6 +367,7 @@ describe("the planner: a deployment and the server's state", () => {
     });
     const live = liveDeployment({
       description: null,
+      metadata: { ...MARKER, team: "support-platform", "agentform.secret_digest": "scrypt1$x" },
       resources: [
         { type: "memory_store", memory_store_id: STORE_ID, access: "read_write", instructions: null },
         { type: "github_repository", url: REPO, checkout: null, mount_path: "/workspace/support-bots" },
@@ -734,7 +736,7 @@ describe("security review", () => {
   it("a schedule firing more often", () => {
     const every30 = nightlySpec({ schedule: { ...SCHEDULE, expression: "*/30 * * * *" } });
     expect(review(nightlySpec(), every30)).toEqual([
-      { category: "schedule-more-frequent", severity: "broadening", pointer: "/schedule", message: "runs more often: */30 * * * * (Europe/Paris): about 1440 runs per 30 days, was about 21.4" },
+      { category: "schedule-more-frequent", severity: "broadening", pointer: "/schedule", message: "runs more often: */30 * * * * (Europe/Paris): about 1440 runs per 30 days, was about 21.4 (70128 runs in the reference years, was 1043)" },
     ]);
   });
 
@@ -806,7 +808,9 @@ describe("security review", () => {
 
 describe("rules", () => {
   function rules(specs: Obj[], keyVariables?: string[]): Diagnostic[] {
-    return checkRules({ ...emptyByKind(), deployment: specs.map((s) => deploymentManifest(s)) }, keyVariables ? { keyVariables } : {});
+    // The targets the example references exist as manifests, so only the rule under test speaks.
+    const targets = { agent: [manifest("agent", { name: "triage", model: "claude-sonnet-5-5" })], environment: [manifest("environment", { name: "support-locked-down" })], vault: [vaultManifest("github-tools")], memory_store: [storeManifest("support-notes")] };
+    return checkRules({ ...emptyByKind(), ...targets, deployment: specs.map((s) => deploymentManifest(s)) }, keyVariables ? { keyVariables } : {});
   }
   const summary = (diags: Diagnostic[]) => diags.map((d) => `${d.path} ${d.code} ${d.severity}`);
 
@@ -1011,5 +1015,52 @@ describe("fixed after the first review of the deployment kind", () => {
     expect(m.paused).toBe(true);
     expect(m.schedule).toEqual(SCHEDULE);
     expect(diffCanonical(deployment.canonicalDesired(m), deployment.canonicalLive(live))).toEqual([]);
+  });
+});
+
+describe("fixed after the second review of the deployment kind", () => {
+  const review = (before: Obj | null, after: Obj) => {
+    const f = new Findings();
+    deploymentFindings(f, before, after);
+    return f.list.map((x) => x.category);
+  };
+  const withSchedule = (expression: string) => ({ ...desired(nightlySpec()), schedule: { type: "cron", expression, timezone: "UTC" } });
+
+  it("a rare schedule run more often is reported, though its per-30-days figure rounds the same", () => {
+    expect(review(withSchedule("0 0 29 2 *"), withSchedule("0,30 0 29 2 *"))).toEqual(["schedule-more-frequent"]);
+    expect(review(withSchedule("0 0 28 2 *"), withSchedule("0 0 28,29 2 *"))).toEqual(["schedule-more-frequent"]);
+    expect(review(withSchedule("0,30 0 29 2 *"), withSchedule("0 0 29 2 *"))).toEqual([]);
+  });
+
+  it("a deployment answer missing what comparison relies on is refused, not read as something else", () => {
+    const shape = deployment.shapeProblem!;
+    expect(shape(liveDeployment() as unknown as Obj)).toBeUndefined();
+    const { agent: _agent, ...noAgent } = liveDeployment() as unknown as Obj;
+    expect(shape(noAgent)).toBe("has no agent {id, version}");
+    expect(shape({ ...(liveDeployment() as unknown as Obj), resources: "nope" })).toBe("has resources that is not a list");
+    expect(shape({ ...(liveDeployment() as unknown as Obj), schedule: 5 })).toBe("has a schedule that is neither null nor a cron schedule");
+    expect(shape({ ...(liveDeployment() as unknown as Obj), status: "exploded" })).toBe('has status "exploded", neither active nor paused');
+  });
+
+  it("a reference by name to a resource no manifest describes is AF-REF-UNKNOWN", () => {
+    const diags = checkRules({ ...emptyByKind(), deployment: [deploymentManifest(nightlySpec({ vault_ids: [{ ref: "nope" }] }))] } as never);
+    const unknown = diags.filter((d) => d.code === "AF-REF-UNKNOWN").map((d) => d.path).sort();
+    expect(unknown).toEqual(["agent.ref", "environment_id.ref", "resources[0].ref", "vault_ids[0].ref"]);
+  });
+
+  it("a token is shown as sent only when the deployment carries the digest of sent tokens; with none wanted, every repository shows one (revoke)", () => {
+    const repo = { type: "github_repository", url: REPO, checkout: null, mount_path: null };
+    const sentMetadata = { ...MARKER, team: "support-platform", "agentform.secret_digest": "scrypt1$x" };
+    const withToken = nightlySpec({ resources: [{ type: "github_repository", url: REPO, authorization_token_env: "T" }] });
+    const without = nightlySpec({ resources: [{ type: "github_repository", url: REPO }] });
+    const neverSent = liveDeployment({ resources: [repo] });
+    const sent = liveDeployment({ resources: [repo], metadata: sentMetadata });
+    // A token added: none was sent, so it is a change.
+    expect(diffCanonical(deployment.canonicalLive(neverSent, desired(withToken)), desired(withToken)).map((c) => c.pointer)).toEqual(["/resources"]);
+    // A token removed: one was sent, so it is a change (resources resent without it).
+    expect(diffCanonical(deployment.canonicalLive(sent, desired(without)), desired(without)).map((c) => c.pointer)).toEqual(["/resources"]);
+    // Unchanged either way: nothing.
+    expect(diffCanonical(deployment.canonicalLive(sent, desired(withToken)), desired(withToken))).toEqual([]);
+    expect(diffCanonical(deployment.canonicalLive(neverSent, desired(without)), desired(without))).toEqual([]);
   });
 });

@@ -84,6 +84,7 @@ export const credentialKind: KindSpec<"credential"> = {
   looksLike: () => false,
   parentKind: "vault",
   parentIdOf: (live) => live.vault_id,
+  shapeProblem: (raw) => (typeof raw.vault_id !== "string" ? "has no vault_id" : !isObj(raw.auth) || typeof raw.auth.type !== "string" ? "has no auth {type}" : undefined),
   ownership: "marker",
   referencedFrom: "A vault",
   concurrency: "digest",

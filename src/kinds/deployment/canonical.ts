@@ -9,6 +9,7 @@
 import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
 import type { ResourceKind } from "../types.js";
 import { asArray, canonicalMetadata, isObj, type Obj } from "../values.js";
+import { SECRET_DIGEST_KEY } from "../../manifest/types.js";
 import { agentRefVersion, refName } from "./refs.js";
 
 /** What the canonical token says: as last sent, or sent again. */
@@ -97,12 +98,17 @@ export function canonicalDeploymentDesired(spec: Obj, context?: DesiredContext):
  */
 export function canonicalDeploymentLive(live: Obj, hint?: Obj): Obj {
   const agent = isObj(live.agent) && typeof live.agent.id === "string" ? { [live.agent.id]: live.agent.version ?? null } : {};
+  // Tokens are write-only: what shows they were sent is the digest apply records with them. With
+  // none recorded, no resource holds one (a token the manifest adds is a change); with one
+  // recorded and none wanted, every repository shows one (removing them all is a change).
+  const sent = isObj(live.metadata) && typeof live.metadata[SECRET_DIGEST_KEY] === "string";
+  const wantsNone = !asArray(hint?.resources).some((r) => isObj(r) && "authorization_token" in r);
   const resources = asArray(live.resources).map((r, i) => {
     const c = canonicalResource(r, (_k, v) => v, undefined);
     const wanted = asArray(hint?.resources)[i];
     if (!isObj(c) || !isObj(wanted) || c.type !== wanted.type) return c;
     const out: Obj = { ...c };
-    if ("authorization_token" in wanted) out.authorization_token = TOKEN_AS_SENT;
+    if (sent && ("authorization_token" in wanted || (wantsNone && c.type === "github_repository"))) out.authorization_token = TOKEN_AS_SENT;
     // A mount path the manifest leaves out is the server's default, whatever it answers.
     if (wanted.mount_path === null && "mount_path" in out) out.mount_path = null;
     return out;

@@ -8,7 +8,7 @@
  * an error is reported, never un-paused by agentform.
  */
 import type { KindSpec } from "../spec.js";
-import { minimalManifest, type Obj } from "../values.js";
+import { isObj, minimalManifest, type Obj } from "../values.js";
 import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
 import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
 import { deploymentReferenceIds, deploymentReferences } from "./refs.js";
@@ -44,7 +44,15 @@ export const deploymentKind: KindSpec<"deployment"> = {
   runtimePin: (entry) => ({ id: entry.id }),
   updateImpact: "in-place",
   wholeFields: new Set(["resources", "vault_ids", "initial_events", "schedule", "budget"]),
-  secrets: { envNames: tokenEnvNames, bodyPointers: tokenPointers },
+  secrets: { envNames: tokenEnvNames, bodyPointers: tokenPointers, replacesAll: (body) => Array.isArray(body.resources) },
+  shapeProblem: (raw) => {
+    const a = raw.agent;
+    if (!isObj(a) || typeof a.id !== "string" || !Number.isSafeInteger(a.version)) return "has no agent {id, version}";
+    for (const f of ["resources", "vault_ids", "initial_events"]) if (!Array.isArray(raw[f])) return `has ${f} that is not a list`;
+    if (raw.schedule !== null && raw.schedule !== undefined && (!isObj(raw.schedule) || typeof raw.schedule.expression !== "string")) return "has a schedule that is neither null nor a cron schedule";
+    if (raw.status !== "active" && raw.status !== "paused") return `has status ${JSON.stringify(String(raw.status).slice(0, 40))}, neither active nor paused`;
+    return undefined;
+  },
   serverDrift: (live) => {
     const reason = serverPauseReason(live as unknown as Obj);
     return reason === undefined ? undefined : `paused by the server (${reason}); agentform does not un-pause it: fix the cause, then un-pause it in the Console`;

@@ -5,7 +5,9 @@
  */
 import type { LoadedManifest } from "../../manifest/types.js";
 import { reportReservedVariable, reservedSecretVariable } from "../credential/rules.js";
-import type { KindRules, RuleSink } from "../rules.js";
+import type { KindRules, RuleContext, RuleSink } from "../rules.js";
+import type { ResourceKind } from "../types.js";
+import { refName } from "./refs.js";
 import { asArray, isObj } from "../values.js";
 import { CRON_FIELDS, parseCron, validTimezone } from "./cron.js";
 
@@ -35,8 +37,25 @@ function tokenRules(m: LoadedManifest, keyVariables: readonly string[], sink: Ru
   });
 }
 
+/** References by name to resources no manifest of this project describes (agentform would resolve them to whatever live one has the name). */
+function unknownRefs(m: LoadedManifest, ctx: RuleContext, sink: RuleSink): void {
+  const known = (kind: ResourceKind, name: string) => ctx.manifestNames(kind).includes(name) || ctx.unparsedNames(kind).includes(name);
+  const check = (kind: ResourceKind, v: unknown, at: ReadonlyArray<string | number>) => {
+    const name = refName(v);
+    if (name === undefined || known(kind, name)) return;
+    sink.add(m, [...at, "ref"], "AF-REF-UNKNOWN", `no ${kind.replace(/_/g, " ")} manifest is named ${JSON.stringify(name)}`, `A \`ref\` names a ${kind.replace(/_/g, " ")} manifest of this project; to use one this project does not manage, give its id.`);
+  };
+  check("agent", m.spec.agent, ["agent"]);
+  check("environment", m.spec.environment_id, ["environment_id"]);
+  asArray(m.spec.vault_ids).forEach((v, i) => check("vault", v, ["vault_ids", i]));
+  asArray(m.spec.resources).forEach((r, i) => {
+    if (isObj(r) && r.type === "memory_store") check("memory_store", r, ["resources", i]);
+  });
+}
+
 export const deploymentRules: KindRules = (manifests, ctx, sink) => {
   for (const m of manifests) {
+    unknownRefs(m, ctx, sink);
     scheduleRules(m, sink);
     tokenRules(m, ctx.keyVariables ?? [], sink);
     const events = asArray(m.spec.initial_events);

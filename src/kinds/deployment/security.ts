@@ -6,21 +6,22 @@
  */
 import { Findings, obj } from "../findings.js";
 import { asArray, isObj, type Obj } from "../values.js";
-import { firesPer30Days, parseCron } from "./cron.js";
+import { firesInReferencePeriod, firesPer30Days, parseCron } from "./cron.js";
 
-function fires(schedule: unknown): number {
-  if (!isObj(schedule) || typeof schedule.expression !== "string") return 0;
-  const parsed = parseCron(schedule.expression);
-  return parsed.ok ? firesPer30Days(parsed.cron) : 0;
+/** Runs over the fixed reference period (exact), and per 30 days (rounded, for messages). */
+function fires(schedule: unknown): { exact: number; per30: number } {
+  const parsed = isObj(schedule) && typeof schedule.expression === "string" ? parseCron(schedule.expression) : null;
+  return parsed?.ok ? { exact: firesInReferencePeriod(parsed.cron), per30: firesPer30Days(parsed.cron) } : { exact: 0, per30: 0 };
 }
 
 function schedule(f: Findings, before: Obj | null, after: Obj): void {
   if (!isObj(after.schedule)) return;
   const now = fires(after.schedule);
   const was = before && isObj(before.schedule) ? fires(before.schedule) : null;
-  const what = `${String(after.schedule.expression)} (${String(after.schedule.timezone)}): about ${now} runs per 30 days`;
+  const what = `${String(after.schedule.expression)} (${String(after.schedule.timezone)}): about ${now.per30} runs per 30 days`;
   if (was === null) f.add("schedule-added", "broadening", "/schedule", `runs on a schedule: ${what}`);
-  else if (now > was) f.add("schedule-more-frequent", "broadening", "/schedule", `runs more often: ${what}, was about ${was}`);
+  // Compared exactly: a rare schedule run twice as often rounds to the same per-30-days figure.
+  else if (now.exact > was.exact) f.add("schedule-more-frequent", "broadening", "/schedule", `runs more often: ${what}, was about ${was.per30} (${now.exact} runs in the reference years, was ${was.exact})`);
 }
 
 /** The budget's amount in minor units, or null for none (no limit). */

@@ -17,7 +17,9 @@ export const environmentKind: KindSpec<"environment"> = {
   layout: "file",
   extensions: [".yaml", ".yml"],
   // Agents have a model, vaults a display_name; what has neither is an environment.
-  looksLike: (value, markdown) => !markdown && !("model" in value) && !("display_name" in value),
+  // Outside the folders, only a file with a config reads as an environment: without one it has
+  // a memory store's shape (name, description, metadata), and deployments have initial events.
+  looksLike: (value, markdown) => !markdown && "config" in value && !("model" in value) && !("display_name" in value) && !("initial_events" in value),
   ownership: "marker",
   // Nothing pins an environment's version: environments have none.
   referencedFrom: "A reference",

@@ -4,8 +4,12 @@
  * surface and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
  * (src/manifest/rules.ts, src/kinds/skill/rules.ts) and by the API's documented write-time checks.
  *
- * Names are placeholders (`a0`, `e1`, `s0`…); `materializeCase` prefixes them so that many cases
- * can share one control plane without colliding.
+ * `generatedFleet` adds vaults with credentials of every type (secrets named by variable, their
+ * values in the case), memory stores and deployments that use the case's other resources by ref
+ * (src/kinds/{credential,memory-store,deployment}, schemas/, docs/local-control-plane.md).
+ *
+ * Names are placeholders (`a0`, `e1`, `s0`, `v0`, `m0`, `d0`…); `materializeCase` prefixes them so
+ * that many cases can share one control plane without colliding.
  */
 import fc from "fast-check";
 import { stringify } from "yaml";
@@ -648,7 +652,8 @@ const deploymentTemplate: fc.Arbitrary<Omit<DeploymentTemplate, "name">> = fc.re
     fc.record({ store: fc.nat({ max: 3 }), access: orNull(fc.constantFrom("read_write", "read_only")), instructions: orNull(text) }, { requiredKeys: ["store"] }),
     { maxLength: 3 },
   ),
-  repository: maybe(githubRepository, 2),
+  // A repository token is a secret: digested per plan, like a credential's, so a third of the time.
+  repository: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: githubRepository }),
   repoAt: fc.nat({ max: 3 }),
   // One user.message: one or two text blocks.
   message: fc.array(text, { minLength: 1, maxLength: 2 }),

@@ -71,10 +71,7 @@ function describePlan(plan: Plan): string {
 /** The names of a manifest list, sorted. */
 const namesOf = (list: ReadonlyArray<{ name: string }>) => list.map((m) => m.name).sort();
 
-const T = { live: 0, status: 0, apply: 0, total: 0 };
-afterAll(() => console.log(JSON.stringify(T)));
-async function roundTrip(c: GeneratedCase): Promise<void> { const t0 = performance.now(); try { await roundTrip0(c); } finally { T.total += performance.now() - t0; } }
-async function roundTrip0(c: GeneratedCase): Promise<void> {
+async function roundTrip(c: GeneratedCase): Promise<void> {
   const n = counter++;
   const project = `prop-${n}`;
   const manifests = materializeCase(c, `c${n}`);
@@ -100,13 +97,13 @@ async function roundTrip0(c: GeneratedCase): Promise<void> {
   const origin = { baseUrl: cp.baseUrl, workspaceId: null };
   const backend = withResilience(createSdkBackend({ baseUrl: cp.baseUrl, apiKey: cp.apiKey }), { project, writesPerMinute: 0, sleep: async () => undefined });
   // Live state as the CLI reads it: lists, with this project's skills completed (their digests).
-  const live = async (lock: Lockfile | null) => { const t = performance.now(); const r = await listLive(backend, loaded, lock); T.live += performance.now() - t; return r; };
+  const live = (lock: Lockfile | null) => listLive(backend, loaded, lock);
   const uploads = uploadsOf(loaded);
   // Secrets as the CLI reads them (src/cli/workflow.ts): from the environment the case sets, the
   // target not being local (no stand-ins); each plan compares them with the live digests.
   const secrets = secretsFor(loaded.config.targets.default!, loaded.manifests, manifests.env);
   expect(secrets.notices).toEqual([]);
-  const statuses = async (lock: Lockfile | null, state: LiveSets) => { const t = performance.now(); const r = await secretStatuses(loaded.manifests, state, lock, secrets, false); T.status += performance.now() - t; return r; };
+  const statuses = (lock: Lockfile | null, state: LiveSets) => secretStatuses(loaded.manifests, state, lock, secrets, false);
   const planInput = async (lock: Lockfile | null, state: LiveSets, adopt = false) => ({
     project,
     target: "default",
@@ -124,7 +121,6 @@ async function roundTrip0(c: GeneratedCase): Promise<void> {
   expect(first.resources).toHaveLength(resources);
 
   let saved: Lockfile | null = null;
-  const tA = performance.now();
   const applied = await applyPlan(first, backend, {
     project,
     lock: emptyLock(project, "default", origin),
@@ -134,7 +130,6 @@ async function roundTrip0(c: GeneratedCase): Promise<void> {
       saved = l;
     },
   });
-  T.apply += performance.now() - tA;
   expect(applied.failed.map((f) => `${f.address}: ${f.error.message}`)).toEqual([]);
   expect(applied.skipped).toEqual([]);
   // One create per resource and nothing else: no follow-up update moved a version during apply.
@@ -221,7 +216,6 @@ async function roundTrip0(c: GeneratedCase): Promise<void> {
       const spec = (KINDS[kind].toManifest as (x: LiveResource) => Record<string, unknown>)(l);
       if (kind === "skill") spec.files = (l as LiveSkill).files;
       const desired = canonicalDesired(kind, spec);
-      if (kind === "deployment" && canonicalJson(canonicalLive(kind, l, desired)) !== canonicalJson(desired)) console.log("DBG", JSON.stringify({ live: l, spec, desired, cl: canonicalLive(kind, l, desired) }));
       expect(JSON.parse(canonicalJson(canonicalLive(kind, l, desired))), `toManifest of ${kind} ${l.name}`).toEqual(JSON.parse(canonicalJson(desired)));
     }
   }

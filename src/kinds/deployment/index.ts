@@ -9,12 +9,16 @@
  */
 import type { KindSpec } from "../spec.js";
 import { isObj, minimalManifest, type Obj } from "../values.js";
+import { SECRET_DIGEST_KEY } from "../../manifest/types.js";
 import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
 import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
 import { deploymentReferenceIds, deploymentReferences } from "./refs.js";
 import { deploymentRules } from "./rules.js";
 import { deploymentFindings } from "./security.js";
 import { pointerSegments } from "../../util/pointer.js";
+
+/** The variable an imported deployment's repository tokens are read from, until the user names their own. */
+const IMPORTED_TOKEN_ENV = "REPOSITORY_TOKEN";
 
 const CREATE_FIELDS = ["name", "description", "agent", "environment_id", "initial_events", "schedule", "resources", "vault_ids", "budget", "metadata", "paused"];
 
@@ -72,8 +76,13 @@ export const deploymentKind: KindSpec<"deployment"> = {
   },
   rules: deploymentRules,
   toManifest: (live) => {
-    // As a manifest writes them: `paused` from the status, the schedule without its run times.
-    const raw: Obj = { ...(live as unknown as Obj), paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
-    return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), canonicalDeploymentLive(raw));
+    // As a manifest writes them: `paused` from the status, the schedule without its run times,
+    // and, when tokens were sent (the digest says so, not which ones), every repository reading
+    // one from a variable to name: secrets cannot be read back.
+    const sent = typeof live.metadata?.[SECRET_DIGEST_KEY] === "string";
+    const resources = live.resources.map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
+    const raw: Obj = { ...(live as unknown as Obj), resources, paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
+    const target = canonicalDeploymentLive(live as unknown as Obj, canonicalDeploymentDesired(raw));
+    return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), target);
   },
 };

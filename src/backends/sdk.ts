@@ -156,6 +156,9 @@ function sdkClient(settings: ConnectionSettings, options: SdkBackendOptions, lim
     timeout: options.timeoutMs ?? 60_000,
     fetch: boundedFetch(limits),
     defaultHeaders: settings.workspaceId ? { "anthropic-workspace-id": settings.workspaceId } : undefined,
+    // Never the SDK's own request logging (ANTHROPIC_LOG=debug prints request bodies, and a body
+    // can carry a credential's secret); agentform reports what it sends itself.
+    logLevel: "warn",
   });
 }
 

@@ -60,7 +60,7 @@ describe("a canary secret", () => {
   it("appears in no output, no file of the project and no temporary file, through the whole workflow", async () => {
     const printed: string[] = [];
     const run = async (secret: string, ...args: string[]) => {
-      const r = await execa("node", [cli, ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", GITHUB_MCP_TOKEN: secret, TMPDIR: temp, TMP: temp, TEMP: temp, AGENTFORM_DEBUG: "1" }, extendEnv: true });
+      const r = await execa("node", [cli, ...args], { cwd: dir, reject: false, env: { NO_COLOR: "1", GITHUB_MCP_TOKEN: secret, TMPDIR: temp, TMP: temp, TEMP: temp, AGENTFORM_DEBUG: "1", ANTHROPIC_LOG: "debug" }, extendEnv: true });
       printed.push(r.stdout, r.stderr);
       return r;
     };

@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
-import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { cliProject, type CliProject } from "../helpers/cli-project.js";
+import { client, GITHUB_VAULT_YAML, lockOf } from "../helpers/credentials.js";
 
 let project: CliProject | undefined;
 let servers: Server[] = [];
@@ -18,21 +18,7 @@ afterEach(async () => {
   servers = [];
 });
 
-const VAULT = `display_name: github-tools
-credentials:
-  github:
-    auth:
-      type: static_bearer
-      mcp_server_url: https://api.githubcopilot.com/mcp/
-      token_env: GITHUB_MCP_TOKEN
-`;
-
-async function lockOf(p: CliProject) {
-  return JSON.parse(await readFile(path.join(p.dir, "agentform.lock.json"), "utf8")) as { vaults: Record<string, { id: string }>; credentials: Record<string, { id: string }> };
-}
-function client(p: CliProject): Anthropic {
-  return new Anthropic({ baseURL: p.cp.baseUrl, apiKey: p.cp.apiKey, maxRetries: 0 });
-}
+const VAULT = GITHUB_VAULT_YAML;
 
 /** A server that lists nothing, creates vaults, and answers a credential create with a 400 whose message `echo` builds from the token sent. */
 async function echoServer(echo: (secret: string, body: string) => string): Promise<string> {

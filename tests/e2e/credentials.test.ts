@@ -4,12 +4,11 @@
  * (zero writes), rotated when the variable changes (exactly one update), replaced when a key no
  * update can change moves, and reported "not checked" when the variable is missing.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
-import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { secretMatches } from "../../src/kinds/credential/secret-digest.js";
 import { cliProject, type CliProject } from "../helpers/cli-project.js";
+import { client, GITHUB_VAULT_YAML, lockOf, NPM_ENTRY_YAML } from "../helpers/credentials.js";
 
 let project: CliProject | undefined;
 afterEach(async () => {
@@ -17,26 +16,11 @@ afterEach(async () => {
   project = undefined;
 });
 
-const VAULT = `display_name: github-tools
-credentials:
-  github:
-    auth:
-      type: static_bearer
-      mcp_server_url: https://api.githubcopilot.com/mcp/
-      token_env: GITHUB_MCP_TOKEN
-`;
+const VAULT = GITHUB_VAULT_YAML;
 
 interface PlanJson {
   summary: Record<string, number>;
   resources: Array<{ address: string; action: string; id: string | null; dependsOn: string[]; notes?: string[]; changes: Array<{ pointer: string }>; security: Array<{ category: string }>; request: { method: string; body: Record<string, unknown> } | null }>;
-}
-
-async function lockOf(p: CliProject) {
-  return JSON.parse(await readFile(path.join(p.dir, "agentform.lock.json"), "utf8")) as { vaults: Record<string, { id: string }>; credentials: Record<string, { id: string }> };
-}
-
-function client(p: CliProject): Anthropic {
-  return new Anthropic({ baseURL: p.cp.baseUrl, apiKey: p.cp.apiKey, maxRetries: 0 });
 }
 
 describe("vault credentials", () => {
@@ -129,15 +113,7 @@ credentials:
         refresh_token_env: OAUTH_REFRESH
         scope: read
         token_endpoint_auth: {type: client_secret_post, client_secret_env: OAUTH_CLIENT_SECRET}
-  npm:
-    metadata: {team: web}
-    auth:
-      type: environment_variable
-      secret_name: NPM_TOKEN
-      secret_value_env: NPM_TOKEN_VALUE
-      networking: {type: limited, allowed_hosts: [registry.npmjs.org]}
-      injection_location: {header: true}
-`;
+${NPM_ENTRY_YAML}`;
 
 describe("vault credentials of every auth type", () => {
   it("converge, change in place where the API allows, and rotate when one of several secrets changes", async () => {

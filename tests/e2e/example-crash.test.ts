@@ -24,9 +24,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { startLocalControlPlane, type LocalControlPlane, type RequestLogEntry } from "../../src/local/index.js";
-import { capture } from "../helpers/capture.js";
+import { runCli } from "../helpers/cli-project.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const EXAMPLE = ["agentform.yaml", "agents", "environments", "skills", "vaults", "memory_stores", "deployments", "schemas"];
@@ -84,14 +83,8 @@ async function exampleProject(cp: LocalControlPlane): Promise<Project> {
   return {
     dir,
     async run(...args) {
-      const out = capture();
-      const err = capture();
-      const code = await main(["node", "agentform", ...args, "--config", config], {
-        stdout: out.stream,
-        stderr: err.stream,
-        env: { [KEY_ENV]: cp.apiKey, GITHUB_MCP_TOKEN: GITHUB_TOKEN, NO_COLOR: "1" },
-      });
-      return { code, stdout: out.text(), out: `${out.text()}\n${err.text()}` };
+      const { code, stdout, stderr } = await runCli(config, args, { [KEY_ENV]: cp.apiKey, GITHUB_MCP_TOKEN: GITHUB_TOKEN, NO_COLOR: "1" });
+      return { code, stdout, out: `${stdout}\n${stderr}` };
     },
     lock: async () => JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as Lock,
   };

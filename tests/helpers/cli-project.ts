@@ -26,6 +26,14 @@ export interface CliProject {
   close(): Promise<void>;
 }
 
+/** Run `agentform <args> --config <config>` in-process with exactly `env`; never throws for a failing command. */
+export async function runCli(config: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await main(["node", "agentform", ...args, "--config", config], { stdout: out.stream, stderr: err.stream, env });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
 export async function cliProject(files: Record<string, string>, project = "support-bots"): Promise<CliProject> {
   const cp = await startLocalControlPlane();
   const dir = await mkdtemp(path.join(tmpdir(), "agentform-cli-"));
@@ -44,16 +52,7 @@ export async function cliProject(files: Record<string, string>, project = "suppo
     env,
     dir,
     config,
-    async run(...args) {
-      const out = capture();
-      const err = capture();
-      const code = await main(["node", "agentform", ...args, "--config", config], {
-        stdout: out.stream,
-        stderr: err.stream,
-        env: { ...env, [KEY_ENV]: cp.apiKey, NO_COLOR: "1" },
-      });
-      return { code, stdout: out.text(), stderr: err.text() };
-    },
+    run: (...args) => runCli(config, args, { ...env, [KEY_ENV]: cp.apiKey, NO_COLOR: "1" }),
     writes: () => cp.requestLog().filter((e) => e.write),
     write,
     async close() {

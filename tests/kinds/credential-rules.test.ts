@@ -8,29 +8,9 @@ import { KINDS } from "../../src/kinds/index.js";
 import { MAX_CREDENTIALS_PER_VAULT } from "../../src/kinds/credential/rules.js";
 import { checkRules, loadConfig, loadProject } from "../../src/manifest/index.js";
 import type { Diagnostic, LoadedManifest } from "../../src/manifest/types.js";
+import { GITHUB_ENTRY_YAML, GITHUB_URL, githubAuth, NPM_ENTRY_YAML, npmAuth, oauthAuth, type Obj } from "../helpers/credentials.js";
 import { tempProjects } from "../helpers/temp-project.js";
 import { emptyByKind } from "../plan/helpers.js";
-
-type Obj = Record<string, unknown>;
-
-const GITHUB_URL = "https://api.githubcopilot.com/mcp/";
-const githubAuth = (over: Obj = {}): Obj => ({ type: "static_bearer", mcp_server_url: GITHUB_URL, token_env: "GITHUB_MCP_TOKEN", ...over });
-const oauthAuth = (over: Obj = {}): Obj => ({
-  type: "mcp_oauth",
-  mcp_server_url: "https://mcp.example.com/",
-  access_token_env: "OAUTH_ACCESS",
-  expires_at: "2030-01-01T00:00:00Z",
-  refresh: { client_id: "abc", token_endpoint: "https://auth.example.com/token", refresh_token_env: "OAUTH_REFRESH", token_endpoint_auth: { type: "client_secret_post", client_secret_env: "OAUTH_CLIENT_SECRET" }, scope: "read" },
-  ...over,
-});
-const npmAuth = (over: Obj = {}): Obj => ({
-  type: "environment_variable",
-  secret_name: "NPM_TOKEN",
-  secret_value_env: "NPM_TOKEN_VALUE",
-  networking: { type: "limited", allowed_hosts: ["registry.npmjs.org"] },
-  injection_location: { header: true },
-  ...over,
-});
 
 const settings = { previous_names: [], adopt: false, ignore: [] };
 const locate = () => ({ line: 1, column: 1 });
@@ -166,27 +146,14 @@ const VAULT_FILE = `display_name: github-tools
 agentform:
   previous_names: [old-tools]
 credentials:
-  github:
-    auth:
-      type: static_bearer
-      mcp_server_url: https://api.githubcopilot.com/mcp/
-      token_env: GITHUB_MCP_TOKEN
-  oauth:
+${GITHUB_ENTRY_YAML}  oauth:
     auth:
       type: mcp_oauth
       mcp_server_url: https://mcp.example.com/
       access_token_env: OAUTH_ACCESS
       expires_at: "2030-01-01T00:00:00Z"
       refresh: {client_id: abc, token_endpoint: https://auth.example.com/token, refresh_token_env: OAUTH_REFRESH, token_endpoint_auth: {type: client_secret_post, client_secret_env: OAUTH_CLIENT_SECRET}, scope: "read"}
-  npm:
-    metadata: {team: web}
-    auth:
-      type: environment_variable
-      secret_name: NPM_TOKEN
-      secret_value_env: NPM_TOKEN_VALUE
-      networking: {type: limited, allowed_hosts: [registry.npmjs.org]}
-      injection_location: {header: true}
-`;
+${NPM_ENTRY_YAML}`;
 
 /** 1-based line of the first line of `text` containing `needle` after line `after`. */
 function lineOf(text: string, needle: string, after = 0): number {

@@ -15,45 +15,17 @@ import { resolveCredentialCreate } from "../../src/local/credential-config.js";
 import type { LoadedManifest } from "../../src/manifest/types.js";
 import { buildPlan, diffCanonical, reviewSecurity } from "../../src/plan/index.js";
 import type { FieldChange, PlanInput, PlannedResource } from "../../src/plan/types.js";
+import { GITHUB_URL, githubAuth, npmAuth, oauthAuth, refresh, type Obj } from "../helpers/credentials.js";
 import { planInput, PROJECT } from "../plan/helpers.js";
-
-type Obj = Record<string, unknown>;
 
 const credential = KINDS.credential;
 const VAULT = "github-tools";
 const VAULT_ID = "vlt_011githubtools";
 const ROTATED = "(rotated: the variable changed)";
 const FORCED = "(resent: --rotate)";
-const GITHUB_URL = "https://api.githubcopilot.com/mcp/";
 
-// The three credentials of the manifest format, as written under a vault's `credentials:`.
-const githubAuth = (over: Obj = {}): Obj => ({ type: "static_bearer", mcp_server_url: GITHUB_URL, token_env: "GITHUB_MCP_TOKEN", ...over });
-const refresh = (over: Obj = {}): Obj => ({
-  client_id: "abc",
-  token_endpoint: "https://auth.example.com/token",
-  refresh_token_env: "OAUTH_REFRESH",
-  token_endpoint_auth: { type: "client_secret_post", client_secret_env: "OAUTH_CLIENT_SECRET" },
-  scope: "read",
-  ...over,
-});
-const oauthAuth = (over: Obj = {}): Obj => ({
-  type: "mcp_oauth",
-  mcp_server_url: "https://mcp.example.com/",
-  access_token_env: "OAUTH_ACCESS",
-  expires_at: "2030-01-01T00:00:00Z",
-  refresh: refresh(),
-  ...over,
-});
-const npmAuth = (over: Obj = {}): Obj => ({
-  type: "environment_variable",
-  secret_name: "NPM_TOKEN",
-  secret_value_env: "NPM_TOKEN_VALUE",
-  networking: { type: "limited", allowed_hosts: ["registry.npmjs.org"] },
-  injection_location: { header: true },
-  ...over,
-});
-
-// What the API returns for each of them (never a secret; optional fields left out when unset).
+// What the API returns for each of the three credentials of the manifest format (githubAuth,
+// oauthAuth, npmAuth; never a secret; optional fields left out when unset).
 const liveGithubAuth = (over: Obj = {}): Obj => ({ type: "static_bearer", mcp_server_url: GITHUB_URL, ...over });
 const liveOauthAuth = (over: Obj = {}): Obj => ({
   type: "mcp_oauth",

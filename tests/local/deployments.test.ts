@@ -3,42 +3,19 @@
  * HTTP, with real agents, environments, vaults and memory stores of the same control plane, and
  * real state files.
  */
-import Anthropic, { type APIError } from "@anthropic-ai/sdk";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import { readFile, writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AgentformError } from "../../src/errors.js";
 import { secretMatches } from "../../src/kinds/credential/secret-digest.js";
-import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
-import { clientFor, failure, startHarness, type Harness } from "./helpers.js";
+import { startLocalControlPlane } from "../../src/local/index.js";
+import { allPages, clientFor, expectStatus, loose, refusedStart, startHarness, tick, useTempStateFile, type Harness } from "./helpers.js";
 
 type Deployment = Anthropic.Beta.BetaManagedAgentsDeployment;
 type CreateParams = Anthropic.Beta.DeploymentCreateParams;
 type UpdateParams = Anthropic.Beta.DeploymentUpdateParams;
 
 const TOKEN = "ghp_TOKENa1b2c3d4e5f6";
-const tick = () => new Promise((r) => setTimeout(r, 5));
-/** A request the SDK's types would not allow, sent as is. */
-const loose = <T>(v: unknown) => v as T;
 const hello = [{ type: "user.message" as const, content: [{ type: "text" as const, text: "Check the orders." }] }];
-
-function messageOf(err: APIError): string {
-  return (err.error as { error?: { message?: string } } | undefined)?.error?.message ?? "";
-}
-
-async function expectStatus(p: Promise<unknown>, status: number, message?: RegExp): Promise<APIError> {
-  const err = await failure(p);
-  expect(err.status).toBe(status);
-  if (message) expect(messageOf(err)).toMatch(message);
-  return err;
-}
-
-async function allPages<T>(page: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of page) out.push(item);
-  return out;
-}
 
 /** An agent, an environment and a memory store to deploy with. */
 async function world(client: Anthropic) {
@@ -432,15 +409,8 @@ describe("deployments", () => {
 });
 
 describe("deployments in the state file", () => {
-  let dir: string;
   let stateFile: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "agentform-local-deployments-"));
-    stateFile = path.join(dir, "state.json");
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  useTempStateFile("agentform-local-deployments-", (file) => (stateFile = file));
 
   /** A state file with two deployments (one with a token, paused; one archived), and what the API answered. */
   async function writeState(): Promise<{ before: Deployment[]; agentId: string }> {
@@ -523,12 +493,7 @@ describe("deployments in the state file", () => {
       const state = JSON.parse(template) as Json;
       edit(state);
       const text = JSON.stringify(state);
-      await writeFile(stateFile, text);
-      const result = await startLocalControlPlane({ stateFile }).catch((e: unknown) => e);
-      if (!(result instanceof AgentformError)) {
-        await (result as LocalControlPlane).close?.();
-        throw new Error(`expected local-state-corrupt at ${entry}`);
-      }
+      const result = await refusedStart(stateFile, text, entry);
       expect(result.code, entry).toBe("local-state-corrupt");
       expect(result.details, entry).toEqual({ file: stateFile, entry });
       expect(result.message).toMatch(detail);

@@ -2,37 +2,14 @@
  * Memory stores on the local control plane, through the real SDK (`client.beta.memoryStores`)
  * over HTTP, with real state files.
  */
-import Anthropic, { type APIError } from "@anthropic-ai/sdk";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AgentformError } from "../../src/errors.js";
-import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
-import { clientFor, failure, startHarness, type Harness } from "./helpers.js";
+import { startLocalControlPlane } from "../../src/local/index.js";
+import { allPages, clientFor, expectStatus, loose, refusedStart, startHarness, tick, useTempStateFile, type Harness } from "./helpers.js";
 
 type MemoryStore = Anthropic.Beta.MemoryStores.BetaManagedAgentsMemoryStore;
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
-/** A request the SDK's types would not allow, sent as is. */
-const loose = <T>(v: unknown) => v as T;
-
-function messageOf(err: APIError): string {
-  return (err.error as { error?: { message?: string } } | undefined)?.error?.message ?? "";
-}
-
-async function expectStatus(p: Promise<unknown>, status: number, message?: RegExp): Promise<APIError> {
-  const err = await failure(p);
-  expect(err.status).toBe(status);
-  if (message) expect(messageOf(err)).toMatch(message);
-  return err;
-}
-
-async function allPages<T>(page: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of page) out.push(item);
-  return out;
-}
 
 const seventeenKeys = () => Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
 
@@ -171,15 +148,8 @@ describe("memory stores", () => {
 });
 
 describe("memory stores in the state file", () => {
-  let dir: string;
   let stateFile: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "agentform-local-memstore-"));
-    stateFile = path.join(dir, "state.json");
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  useTempStateFile("agentform-local-memstore-", (file) => (stateFile = file));
 
   it("survive a restart, archived ones included; deleted ones are not written", async () => {
     const first = await startLocalControlPlane({ stateFile });
@@ -230,12 +200,7 @@ describe("memory stores in the state file", () => {
       const state = JSON.parse(template) as Json;
       edit(state);
       const text = JSON.stringify(state);
-      await writeFile(stateFile, text);
-      const result = await startLocalControlPlane({ stateFile }).catch((e: unknown) => e);
-      if (!(result instanceof AgentformError)) {
-        await (result as LocalControlPlane).close?.();
-        throw new Error(`expected local-state-corrupt at ${entry}`);
-      }
+      const result = await refusedStart(stateFile, text, entry);
       expect(result.code).toBe("local-state-corrupt");
       expect(result.details).toEqual({ file: stateFile, entry });
       expect(result.message).toMatch(detail);

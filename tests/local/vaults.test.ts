@@ -2,7 +2,7 @@
  * Vaults and vault credentials on the local control plane, through the real SDK
  * (`client.beta.vaults`, `client.beta.vaults.credentials`) over HTTP, with real state files.
  */
-import Anthropic, { type APIError } from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTes
 import { AgentformError } from "../../src/errors.js";
 import { secretMatches } from "../../src/kinds/credential/secret-digest.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
-import { clientFor, failure, startHarness, type Harness } from "./helpers.js";
+import { allPages, clientFor, expectStatus, failure, loose, startHarness, tick, useTempStateFile, type Harness } from "./helpers.js";
 
 type Credential = Anthropic.Beta.Vaults.BetaManagedAgentsCredential;
 type CreateParams = Anthropic.Beta.Vaults.CredentialCreateParams;
@@ -19,13 +19,7 @@ type UpdateParams = Anthropic.Beta.Vaults.CredentialUpdateParams;
 const MCP_URL = "https://mcp.example.com/sse";
 const TOKEN_ENDPOINT = "https://auth.example.com/oauth/token";
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
-
-/** The message of the error envelope. */
-function messageOf(err: APIError): string {
-  return (err.error as { error?: { message?: string } } | undefined)?.error?.message ?? "";
-}
 
 function bearer(url = MCP_URL, token = "bearer-token-1") {
   return { type: "static_bearer" as const, mcp_server_url: url, token };
@@ -43,8 +37,6 @@ function envVar(name = "API_TOKEN", extra: Record<string, unknown> = {}) {
   return { type: "environment_variable" as const, secret_name: name, secret_value: "secret-value-1", networking: { type: "unrestricted" as const }, ...extra };
 }
 
-/** A request the SDK's types would not allow, sent as is. */
-const loose = <T>(v: unknown) => v as T;
 
 /** Credential calls bound to one client and vault. */
 function credentialsOf(client: Anthropic, vaultId: string) {
@@ -58,19 +50,6 @@ function credentialsOf(client: Anthropic, vaultId: string) {
     delete: (id: string) => c.delete(id, { vault_id: vaultId }),
     validate: (id: string) => c.mcpOAuthValidate(id, { vault_id: vaultId }),
   };
-}
-
-async function expectStatus(p: Promise<unknown>, status: number, message?: RegExp): Promise<APIError> {
-  const err = await failure(p);
-  expect(err.status).toBe(status);
-  if (message) expect(messageOf(err)).toMatch(message);
-  return err;
-}
-
-async function allPages<T>(page: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of page) out.push(item);
-  return out;
 }
 
 describe("vaults", () => {
@@ -549,15 +528,8 @@ describe("secrets", () => {
 });
 
 describe("vaults in the state file", () => {
-  let dir: string;
   let stateFile: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "agentform-local-vault-state-"));
-    stateFile = path.join(dir, "state.json");
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  useTempStateFile("agentform-local-vault-state-", (file) => (stateFile = file));
 
   it("a secret an older state file holds in plain text is kept as its digest from the next save on", async () => {
     const first = await startLocalControlPlane({ stateFile });

@@ -9,17 +9,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startLocalControlPlane } from "../src/local/index.js";
-import { run } from "./plan-apply.js";
+import { run, type PlanApplyFigures } from "./plan-apply.js";
 
-export interface CredentialFigures {
-  credentials: number;
-  step: string;
-  requests: number;
-  reads: number;
-  writes: number;
-  wallMs: number;
-  exitCode: number;
-}
+/** A plan/apply step's figures, counted in credentials instead of agents and environments. */
+export type CredentialFigures = Omit<PlanApplyFigures, "agents" | "environments"> & { credentials: number };
 
 const VAULTS = 10;
 const PER_VAULT = 20;

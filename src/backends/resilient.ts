@@ -108,24 +108,26 @@ class ResilientBackend implements ControlPlane {
 
   async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
     const name = bodyName(kind, body);
+    // A kind inside another (a credential in its vault) is ours only inside the parent it was sent to.
+    const parent = (kindSpec(kind).parentIdOf as ((l: unknown) => string | undefined) | undefined)?.(body);
     const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : ""}`.trim();
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
       if (mayHaveCommitted) {
-        const existing = await this.findOwned(kind, name, operation);
+        const existing = await this.findOwned(kind, name, operation, parent);
         if (existing) return existing;
       }
       try {
         return await this.once(kind, true, () => this.inner.create(kind, body));
       } catch (err) {
         const error = asBackendError(err, operation);
-        const existing = await this.createRecovered(kind, name, operation, error, mayHaveCommitted);
+        const existing = await this.createRecovered(kind, name, operation, error, mayHaveCommitted, parent);
         if (existing) return existing;
         // A 429 is refused before any work; anything else retryable may have committed.
         if (error.status !== 429) mayHaveCommitted = true;
         if (attempt >= this.maxAttempts) {
           if (mayHaveCommitted) {
-            const found = await this.findOwned(kind, name, operation);
+            const found = await this.findOwned(kind, name, operation, parent);
             if (found) return found;
           }
           throw error;
@@ -145,17 +147,18 @@ class ResilientBackend implements ControlPlane {
     operation: string,
     error: BackendError,
     mayHaveCommitted: boolean,
+    parent?: string,
   ): Promise<LiveOf<K> | undefined> {
     // A duplicate-name 409 right after a lost response is our own earlier attempt.
     if (error.isConflict && mayHaveCommitted) {
-      const existing = await this.findOwned(kind, name, operation);
+      const existing = await this.findOwned(kind, name, operation, parent);
       if (existing) return existing;
     }
     if (!error.isRetryable) {
       // An unusable answer (too large, not JSON, malformed) may still follow a commit:
       // look once, but never resend a create the server may have made.
       if (error.isAmbiguous) {
-        const existing = await this.findOwnedOrNone(kind, name, operation);
+        const existing = await this.findOwnedOrNone(kind, name, operation, parent);
         if (existing) return existing;
       }
       throw error;
@@ -270,20 +273,20 @@ class ResilientBackend implements ControlPlane {
    * After a create that may have committed: our resource of this kind with this name, if the
    * workspace has one now; undefined when the create did not land (it may be sent again).
    */
-  private async findOwned<K extends ResourceKind>(kind: K, name: string | undefined, operation: string): Promise<LiveOf<K> | undefined> {
+  private async findOwned<K extends ResourceKind>(kind: K, name: string | undefined, operation: string, parent?: string): Promise<LiveOf<K> | undefined> {
     const all = name === undefined ? [] : await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
-    return this.claim(kind, name, all, operation);
+    return this.claim(kind, name, inParent(kind, all, parent), operation);
   }
 
   /** findOwned for a last look: a failed list leaves the caller's own error to report. */
-  private async findOwnedOrNone<K extends ResourceKind>(kind: K, name: string | undefined, operation: string): Promise<LiveOf<K> | undefined> {
+  private async findOwnedOrNone<K extends ResourceKind>(kind: K, name: string | undefined, operation: string, parent?: string): Promise<LiveOf<K> | undefined> {
     let all: LiveOf<K>[];
     try {
       all = name === undefined ? [] : await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
     } catch {
       return undefined;
     }
-    return this.claim(kind, name, all, operation);
+    return this.claim(kind, name, inParent(kind, all, parent), operation);
   }
 
   /**
@@ -448,4 +451,10 @@ export class Semaphore {
       else this.active--;
     }
   }
+}
+
+/** The resources of a kind inside `parent` (all of them for kinds that have none). */
+function inParent<K extends ResourceKind>(kind: K, all: LiveOf<K>[], parent: string | undefined): LiveOf<K>[] {
+  const parentIdOf = kindSpec(kind).parentIdOf as ((l: LiveOf<K>) => string | undefined) | undefined;
+  return parentIdOf && parent !== undefined ? all.filter((l) => parentIdOf(l) === parent) : all;
 }

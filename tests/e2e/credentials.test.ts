@@ -380,4 +380,22 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     expect(unset.code).toBe(0);
     expect(unset.stdout).toContain("secret not checked: GITHUB_MCP_TOKEN not set here");
   });
+
+  it("a credential create whose answer is lost is found again inside its own vault, never in another one holding the same name", async () => {
+    // Writes: the decoy vault (1), its credential (2), this project's vault (3), its credential (4, answer lost).
+    // Vault "team/gh" with credential "tok", and another vault "team" whose credential "gh/tok"
+    // (this project's marker on it) comes out under the same name, "team/gh/tok".
+    const p = (project = await cliProject({ "vaults/github.yaml": VAULT.replace("display_name: github-tools", "display_name: team/gh").replace("  github:\n", "  tok:\n") }, "support-bots", { faults: { script: [{ on: "write", nth: 4, fault: { dropAfterCommit: true } }] } }));
+    const decoyVault = await client(p).beta.vaults.create({ display_name: "team" });
+    const decoy = await client(p).beta.vaults.credentials.create(decoyVault.id, { display_name: "gh/tok", metadata: { "agentform.project": "support-bots" }, auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "decoy" } });
+    p.env.GITHUB_MCP_TOKEN = "first-token-value-0001";
+    const applied = await p.run("apply", "--auto-approve");
+    expect(applied.code).toBe(0);
+    const lock = await lockOf(p);
+    const ours = (await client(p).beta.vaults.credentials.list(lock.vaults["team/gh"]!.id)).data;
+    expect(ours).toHaveLength(1);
+    expect(lock.credentials["team/gh/tok"]!.id).toBe(ours[0]!.id);
+    expect(lock.credentials["team/gh/tok"]!.id).not.toBe(decoy.id);
+    expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
 });

@@ -34,8 +34,8 @@ export async function runCli(config: string, args: string[], env: Record<string,
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-export async function cliProject(files: Record<string, string>, project = "support-bots"): Promise<CliProject> {
-  const cp = await startLocalControlPlane();
+export async function cliProject(files: Record<string, string>, project = "support-bots", options: Parameters<typeof startLocalControlPlane>[0] = {}): Promise<CliProject> {
+  const cp = await startLocalControlPlane(options);
   const dir = await mkdtemp(path.join(tmpdir(), "agentform-cli-"));
   const config = path.join(dir, "agentform.yaml");
   const write = async (more: Record<string, string>) => {

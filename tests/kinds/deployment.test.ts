@@ -1063,4 +1063,14 @@ describe("fixed after the second review of the deployment kind", () => {
     expect(diffCanonical(deployment.canonicalLive(sent, desired(withToken)), desired(withToken))).toEqual([]);
     expect(diffCanonical(deployment.canonicalLive(neverSent, desired(without)), desired(without))).toEqual([]);
   });
+
+  it("a budget not in whole minor units and more than eight memory stores are refused offline", () => {
+    const targets = { agent: [manifest("agent", { name: "triage", model: "claude-sonnet-5-5" })], environment: [manifest("environment", { name: "support-locked-down" })], vault: [vaultManifest("github-tools")], memory_store: [storeManifest("support-notes")] };
+    const codes = (spec: Obj) => checkRules({ ...emptyByKind(), ...targets, deployment: [deploymentManifest(spec)] } as never).map((d) => d.code);
+    for (const amount of ["5.00", "0500", "-1", ""]) expect(codes(nightlySpec({ budget: { ...BUDGET, max_list_cost: { amount, currency: "USD" } } }))).toContain("AF-DEPLOYMENT-BUDGET");
+    expect(codes(nightlySpec())).not.toContain("AF-DEPLOYMENT-BUDGET");
+    const nine = Array.from({ length: 9 }, () => ({ type: "memory_store", ref: "support-notes" }));
+    expect(codes(nightlySpec({ resources: nine }))).toContain("AF-DEPLOYMENT-MEMORY-STORES");
+    expect(codes(nightlySpec({ resources: nine.slice(0, 8) }))).not.toContain("AF-DEPLOYMENT-MEMORY-STORES");
+  });
 });

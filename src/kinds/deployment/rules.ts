@@ -53,9 +53,25 @@ function unknownRefs(m: LoadedManifest, ctx: RuleContext, sink: RuleSink): void 
   });
 }
 
+/** A session mounts at most this many memory stores (each deployment run is one session). */
+export const MAX_MEMORY_STORES = 8;
+
+/** Limits the API checks at write time that the schema cannot say: a budget in whole minor units, eight stores. */
+function limits(m: LoadedManifest, sink: RuleSink): void {
+  const amount = isObj(m.spec.budget) && isObj(m.spec.budget.max_list_cost) ? m.spec.budget.max_list_cost.amount : undefined;
+  if (typeof amount === "string" && !/^(0|[1-9][0-9]{0,29})$/.test(amount)) {
+    sink.add(m, ["budget", "max_list_cost", "amount"], "AF-DEPLOYMENT-BUDGET", `${JSON.stringify(amount)} is not an amount in minor units`, 'Write the amount as a whole number of cents, without a decimal point or leading zeros: "500" is $5.00.');
+  }
+  const stores = asArray(m.spec.resources).filter((r) => isObj(r) && r.type === "memory_store").length;
+  if (stores > MAX_MEMORY_STORES) {
+    sink.add(m, ["resources"], "AF-DEPLOYMENT-MEMORY-STORES", `${stores} memory stores; a session mounts at most ${MAX_MEMORY_STORES}`, "Attach fewer stores, or split the work across deployments.");
+  }
+}
+
 export const deploymentRules: KindRules = (manifests, ctx, sink) => {
   for (const m of manifests) {
     unknownRefs(m, ctx, sink);
+    limits(m, sink);
     scheduleRules(m, sink);
     tokenRules(m, ctx.keyVariables ?? [], sink);
     const events = asArray(m.spec.initial_events);

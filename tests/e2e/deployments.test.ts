@@ -124,6 +124,12 @@ describe("deployments", () => {
     expect((await p.run("apply", "--auto-approve")).code).toBe(0);
     expect(typeof (await digest())).toBe("string");
     expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
+    // Without the variable (a pull request), the token is not checked, and the plan says so.
+    delete p.env.REPO_TOKEN;
+    const unchecked = await p.run("plan", "--detailed-exitcode");
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout).toContain("deployment.nightly: secret not checked: REPO_TOKEN not set here");
+    p.env.REPO_TOKEN = "repo-token-value-0001";
 
     await p.write({ "deployments/nightly.yaml": withRepo });
     const removed = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;

@@ -9,7 +9,7 @@
  * changed by archiving the credential and creating it again: a replace.
  */
 import type { KindSpec } from "../spec.js";
-import type { PlanAction } from "../../plan/types.js";
+import { secretNotes } from "../secret-notes.js";
 import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
 import { canonicalMetadata, isObj, minimalManifest, type Obj } from "../values.js";
 import { canonicalAuth, createAuth, credentialKeyOf, needsReplace, SECRET_BODY_POINTERS, secretEnvNames, updateAuth } from "./auth.js";
@@ -62,16 +62,6 @@ function statusOf(spec: Obj): SecretStatus | undefined {
   return spec[SECRET_STATUS_KEY] as SecretStatus | undefined;
 }
 
-/** What a plan says of a secret it could not compare (or, for a new credential, cannot send). */
-function secretNotes(spec: Obj, action: PlanAction): string[] {
-  const names = secretEnvNames(spec.auth).join(", ");
-  const status = statusOf(spec);
-  if (status === "missing" && (action === "create" || action === "replace")) return [`${names} not set here: apply needs ${names.includes(",") ? "them" : "it"} to create the credential`];
-  if (status === "missing") return [`secret not checked: ${names} not set here (plans made without secrets, such as pull requests from forks, cannot compare it); apply needs it only to send it`];
-  if (status === "unrecorded") return [`secret not checked: the live credential carries no digest agentform can check (made or last changed outside agentform); \`--rotate\` resends ${names}`];
-  return [];
-}
-
 export const credentialKind: KindSpec<"credential"> = {
   kind: "credential",
   schema: "credential",
@@ -121,7 +111,7 @@ export const credentialKind: KindSpec<"credential"> = {
     return typeof key.value === "string" ? `${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
   },
   secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: () => [...SECRET_BODY_POINTERS] },
-  notes: secretNotes,
+  notes: (spec, action) => secretNotes(spec, action, secretEnvNames(spec.auth), "credential", true),
   canonicalDesired: (spec, context) => canonicalCredential(spec, canonicalVaultId(spec, context), statusOf(spec)),
   canonicalLive: (live, hint) => leftToServer(canonicalCredential(live as unknown as Obj, live.vault_id), hint),
   resolveRefs: (spec, resolve) => {

@@ -10,6 +10,7 @@
 import type { KindSpec } from "../spec.js";
 import { isObj, minimalManifest, type Obj } from "../values.js";
 import { SECRET_DIGEST_KEY } from "../../manifest/types.js";
+import { secretNotes } from "../secret-notes.js";
 import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
 import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
 import { deploymentReferenceIds, deploymentReferences } from "./refs.js";
@@ -49,6 +50,8 @@ export const deploymentKind: KindSpec<"deployment"> = {
   updateImpact: "in-place",
   wholeFields: new Set(["resources", "vault_ids", "initial_events", "schedule", "budget"]),
   secrets: { envNames: tokenEnvNames, bodyPointers: tokenPointers, replacesAll: (body) => Array.isArray(body.resources) },
+  // Tokens without a recorded digest are sent anyway (nothing shows they were), so only an unset variable is worth a note.
+  notes: (spec, action) => secretNotes(spec, action, tokenEnvNames(spec), "deployment", false),
   shapeProblem: (raw) => {
     const a = raw.agent;
     if (!isObj(a) || typeof a.id !== "string" || !Number.isSafeInteger(a.version)) return "has no agent {id, version}";

@@ -185,7 +185,8 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
     }
   }
   for (const f of r.security) {
-    const tag = f.severity === "broadening" ? paint("red", "security") : paint("yellow", "notable");
+    // The severity's own name, as JSON and Markdown spell it.
+    const tag = f.severity === "broadening" ? paint("red", "broadening") : paint("yellow", "notable");
     lines.push(`    ${tag} [${f.category}] ${f.message} (${f.pointer})`);
   }
   return lines;

@@ -9,17 +9,24 @@ import { Findings, obj, rank, strings } from "../findings.js";
 import { isObj, type Obj } from "../values.js";
 import { AGENT_TOOLS } from "./canonical.js";
 
-/** Compare one tool's effective state (enabled, policy). */
-function toolState(f: Findings, pointer: string, label: string, before: Obj | undefined, after: Obj | undefined, creating: boolean): void {
+/**
+ * The agent toolset's tools that only read the agent's own container: enabling them (or letting
+ * them run without approval) is worth a reviewer's eye, but widens nothing the agent can reach or
+ * change.
+ */
+const READ_ONLY_TOOLS: ReadonlySet<string> = new Set(["read", "grep", "glob"]);
+
+/** Compare one tool's effective state (enabled, policy); `readOnly` tools are notable, never broadening. */
+function toolState(f: Findings, pointer: string, label: string, before: Obj | undefined, after: Obj | undefined, creating: boolean, readOnly = false): void {
   if (!after || after.enabled !== true) return;
   const policy = String(after.permission_policy);
   if (!before || before.enabled !== true) {
-    if (creating && policy !== "always_allow") f.add("tool-enabled", "notable", pointer, `${label} enabled (${policy})`);
+    if (readOnly || (creating && policy !== "always_allow")) f.add("tool-enabled", "notable", pointer, `${label} enabled (${policy})`);
     else f.add("tool-enabled", "broadening", pointer, `${label} enabled (${policy})`);
     return;
   }
   if (rank(policy) > rank(before.permission_policy)) {
-    f.add("permission-loosened", "broadening", `${pointer}/permission_policy`, `${label}: permission ${String(before.permission_policy)} → ${policy}`);
+    f.add("permission-loosened", readOnly ? "notable" : "broadening", `${pointer}/permission_policy`, `${label}: permission ${String(before.permission_policy)} → ${policy}`);
   }
 }
 
@@ -95,17 +102,17 @@ export function agentFindings(f: Findings, before: Obj | null, after: Obj): void
     if (key === "custom" || key === "mcp_toolset" || !isObj(ats)) continue;
     const bts = isObj(bt[key]) ? bt[key] : undefined;
     if (creating) {
-      const allow = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && obj(ats[t]).permission_policy === "always_allow");
-      const other = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && obj(ats[t]).permission_policy !== "always_allow");
+      const allow = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && obj(ats[t]).permission_policy === "always_allow" && !READ_ONLY_TOOLS.has(t));
+      const other = AGENT_TOOLS.filter((t) => obj(ats[t]).enabled === true && (obj(ats[t]).permission_policy !== "always_allow" || READ_ONLY_TOOLS.has(t)));
       if (allow.length > 0) f.add("tool-enabled", "broadening", `/tools/${key}`, `tools enabled without approval (always_allow): ${allow.join(", ")}`);
-      if (other.length > 0) f.add("tool-enabled", "notable", `/tools/${key}`, `tools enabled with approval or auto: ${other.join(", ")}`);
+      if (other.length > 0) f.add("tool-enabled", "notable", `/tools/${key}`, `tools enabled with approval or auto, or only reading the container: ${other.join(", ")}`);
       continue;
     }
     for (const t of AGENT_TOOLS) {
       const p = `/tools/${escapePointer(key)}/${t}`;
       const a = obj(ats[t]);
       const b = bts ? obj(bts[t]) : undefined;
-      toolState(f, p, t, b, a, false);
+      toolState(f, p, t, b, a, false, READ_ONLY_TOOLS.has(t));
       if (a.enabled === true && (t === "web_fetch" || t === "web_search")) domains(f, p, t, b, a);
       if (a.enabled === true && t === "web_fetch") urlSources(f, p, b, a);
     }

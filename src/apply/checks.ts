@@ -5,7 +5,7 @@
  */
 import type { ControlPlane } from "../backends/types.js";
 import { SafetyError, type AgentformError } from "../errors.js";
-import { KINDS } from "../kinds/index.js";
+import { inParent, KINDS, parentOf } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { lockTable } from "../lock/table.js";
 import type { Lockfile } from "../lock/types.js";
@@ -14,25 +14,6 @@ import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
 
 type Failure = { address: string; error: AgentformError };
-
-type Live = { id: string; name: string };
-
-/**
- * The live resources of a kind a create named `entry` could collide with: all of them, or for a
- * kind inside another (a credential) those in the parent the create goes to (none while that
- * parent is itself being created: its id is not in the body yet).
- */
-function sameScope(kind: ResourceKind, live: readonly Live[], parentOfCreate: unknown): readonly Live[] {
-  const parentIdOf = KINDS[kind].parentIdOf as ((l: unknown) => string | undefined) | undefined;
-  if (!parentIdOf) return live;
-  return typeof parentOfCreate === "string" ? live.filter((l) => parentIdOf(l) === parentOfCreate) : [];
-}
-
-/** The parent a create body goes to, for kinds inside another (undefined otherwise). */
-function parentOf(kind: ResourceKind, body: unknown): unknown {
-  const parentIdOf = KINDS[kind].parentIdOf as ((l: unknown) => string | undefined) | undefined;
-  return parentIdOf && body !== null && typeof body === "object" ? parentIdOf(body) : undefined;
-}
 
 /** The planned creates, by kind, in registry order; kinds without creates are left out. */
 function createsByKind(plan: Plan, keep: (r: PlannedResource) => boolean): Array<[ResourceKind, PlannedResource[]]> {
@@ -51,7 +32,8 @@ export async function namesTakenSincePlan(plan: Plan, backend: ControlPlane): Pr
   for (const [kind, creates] of createsByKind(plan, () => true)) {
     const all = await backend.list(kind);
     for (const entry of creates) {
-      const id = groupByName(sameScope(kind, all, parentOf(kind, entry.request?.body))).get(entry.name)?.[0]?.id;
+      // A kind inside another collides only inside the parent the create goes to.
+      const id = groupByName(inParent(kind, all, parentOf(kind, entry.request?.body))).get(entry.name)?.[0]?.id;
       if (id === undefined) continue;
       taken.set(
         entry.address,
@@ -77,8 +59,7 @@ export async function duplicatesCreated(plan: Plan, backend: ControlPlane, lock:
       const ours = ownValue(lockTable(lock, kind), entry.name)?.id;
       // Inside the parent the one this run created is in (a credential's vault).
       const mine = all.find((l) => l.id === ours);
-      const scope = KINDS[kind].parentIdOf ? sameScope(kind, all, mine ? parentOf(kind, mine) : undefined) : all;
-      const ids = (groupByName(scope).get(entry.name) ?? []).map((l) => l.id);
+      const ids = (groupByName(inParent(kind, all, parentOf(kind, mine))).get(entry.name) ?? []).map((l) => l.id);
       if (ids.length < 2) continue;
       found.push({
         address: entry.address,

@@ -10,8 +10,7 @@ import { OperationalError, SafetyError } from "../errors.js";
 import { addressOf, kindSpec, pinOf, versionOf } from "../kinds/index.js";
 import type { ResolvedRef } from "../kinds/spec.js";
 import type { LiveResource, RequestBody } from "../kinds/types.js";
-import { isObj } from "../kinds/values.js";
-import { SECRET_DIGEST_KEY } from "../manifest/types.js";
+import { storedSecretDigest } from "../kinds/values.js";
 import { scrubbed, withSecrets, type SecretSource } from "./secrets.js";
 import { liveDigest } from "../normalize/index.js";
 import type { PlannedRequest, PlannedResource } from "../plan/types.js";
@@ -95,7 +94,7 @@ async function update(entry: PlannedResource, request: PlannedRequest, ctx: Exec
   const versioned = kindSpec(entry.kind).concurrency === "version";
   const options = versioned ? { expectedVersion: request.expectedVersion as number } : {};
   const current = versioned ? undefined : await checkBasis(entry, id, ctx.backend);
-  const { body, sent } = await withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, storedDigest(current));
+  const { body, sent } = await withSecrets(entry.kind, withUploads(entry, resolveRefs(entry, request.body ?? {}, ctx.book), ctx), ctx.secrets, storedSecretDigest(current));
   try {
     const live = await ctx.backend.update(entry.kind, id, body, options);
     ctx.countWrite();
@@ -106,12 +105,6 @@ async function update(entry: PlannedResource, request: PlannedRequest, ctx: Exec
   }
 }
 
-/** The secret digest a live resource carries, kept when the same secret is sent again. */
-function storedDigest(live: LiveResource | undefined): string | undefined {
-  const metadata = (live as { metadata?: unknown } | undefined)?.metadata;
-  const value = isObj(metadata) ? metadata[SECRET_DIGEST_KEY] : undefined;
-  return typeof value === "string" ? value : undefined;
-}
 
 async function remove(entry: PlannedResource, method: "archive" | "delete", ctx: ExecuteContext): Promise<Executed> {
   const id = entry.id as string;

@@ -28,7 +28,7 @@ import { BackendError } from "./errors.js";
 import { bodyName } from "./shape.js";
 import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
-import { kindSpec, versionOf } from "../kinds/index.js";
+import { inParent, kindSpec, parentOf, versionOf } from "../kinds/index.js";
 import { applyMetadataPatch } from "../kinds/values.js";
 
 /** What `onRetry` is told about each retry (for progress output). */
@@ -109,7 +109,7 @@ class ResilientBackend implements ControlPlane {
   async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
     const name = bodyName(kind, body);
     // A kind inside another (a credential in its vault) is ours only inside the parent it was sent to.
-    const parent = (kindSpec(kind).parentIdOf as ((l: unknown) => string | undefined) | undefined)?.(body);
+    const parent = parentOf(kind, body);
     const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : ""}`.trim();
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
@@ -296,7 +296,7 @@ class ResilientBackend implements ControlPlane {
    * over another's, and sending the create again could make a duplicate, so any same-named
    * resource (or a create that named none) stops here with what was found.
    */
-  private claim<K extends ResourceKind>(kind: K, name: string | undefined, all: LiveOf<K>[], operation: string): LiveOf<K> | undefined {
+  private claim<K extends ResourceKind>(kind: K, name: string | undefined, all: readonly LiveOf<K>[], operation: string): LiveOf<K> | undefined {
     if (kindSpec(kind).ownership === "marker") {
       if (name === undefined) return undefined;
       const mine = all.filter((r) => r.name === name && ownerOf(r) === this.options.project);
@@ -451,10 +451,4 @@ export class Semaphore {
       else this.active--;
     }
   }
-}
-
-/** The resources of a kind inside `parent` (all of them for kinds that have none). */
-function inParent<K extends ResourceKind>(kind: K, all: LiveOf<K>[], parent: string | undefined): LiveOf<K>[] {
-  const parentIdOf = kindSpec(kind).parentIdOf as ((l: LiveOf<K>) => string | undefined) | undefined;
-  return parentIdOf && parent !== undefined ? all.filter((l) => parentIdOf(l) === parent) : all;
 }

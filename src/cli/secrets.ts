@@ -7,9 +7,8 @@
 import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import type { SecretStatus } from "../kinds/spec.js";
 import type { LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
-import { isObj } from "../kinds/values.js";
+import { storedSecretDigest } from "../kinds/values.js";
 import type { LoadedManifest, TargetConfig } from "../manifest/types.js";
-import { SECRET_DIGEST_KEY } from "../manifest/types.js";
 import { placeholdersIn, secretStatus, type SecretSource } from "../apply/secrets.js";
 import { lockTable } from "../lock/table.js";
 import type { Lockfile } from "../lock/types.js";
@@ -49,11 +48,6 @@ export function secretsFor(target: TargetConfig, manifests: Readonly<Record<Reso
   return { source: (name) => read(name) ?? stand(name), environment: read, standIns: true, notices };
 }
 
-function storedDigest(live: LiveResource): string | undefined {
-  const metadata = (live as { metadata?: unknown }).metadata;
-  const v = isObj(metadata) ? metadata[SECRET_DIGEST_KEY] : undefined;
-  return typeof v === "string" ? v : undefined;
-}
 
 /**
  * Each secret-holding manifest's SecretStatus: by `<address>@<id>` against every live resource it
@@ -71,7 +65,7 @@ export async function secretStatuses(manifests: Readonly<Record<ResourceKind, re
       const wanted = new Set([m.name, ...m.settings.previous_names]);
       const lockedId = ownValue(locked, m.name)?.id;
       for (const l of all.filter((x) => wanted.has(x.name) || x.id === lockedId)) {
-        checks.push(statusOf(names, secrets, storedDigest(l), rotate).then((status) => [`${address}@${l.id}`, status]));
+        checks.push(statusOf(names, secrets, storedSecretDigest(l), rotate).then((status) => [`${address}@${l.id}`, status]));
       }
       // To be created: only a secret apply could not send is worth a note.
       checks.push(Promise.resolve(names.some((n) => secrets.source(n) === undefined) ? [address, "missing"] : null));

@@ -52,6 +52,21 @@ export function versionOf(kind: ResourceKind, live: LiveResource): number | unde
 export type { KindSpec } from "./spec.js";
 export type { ByKind, KindRef, LiveAgent, LiveEnvironment, LiveOf, LiveResource, LiveSets, RequestBody, ResourceKind } from "./types.js";
 
+/** The parent a resource (or a create body) of a kind inside another is in (a credential's vault); undefined for other kinds. */
+export function parentOf(kind: ResourceKind, value: unknown): string | undefined {
+  const parentIdOf = KINDS[kind].parentIdOf as ((l: unknown) => string | undefined) | undefined;
+  return parentIdOf && value !== null && typeof value === "object" ? parentIdOf(value) : undefined;
+}
+
+/**
+ * The resources of a kind that share `parent`: all of them for kinds without a parent; for a kind
+ * inside another, those in that parent, and none while it is unknown (a parent being created).
+ */
+export function inParent<T>(kind: ResourceKind, all: readonly T[], parent: string | undefined): readonly T[] {
+  if (!KINDS[kind].parentIdOf) return all;
+  return parent === undefined ? [] : all.filter((l) => parentOf(kind, l) === parent);
+}
+
 /** One value per kind, built by calling `make` for each kind in dependency order. */
 export function byKind<T>(make: (kind: ResourceKind) => T): ByKind<T> {
   return Object.fromEntries(KIND_ORDER.map((kind) => [kind, make(kind)])) as ByKind<T>;

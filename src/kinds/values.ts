@@ -2,7 +2,7 @@
  * Helpers the kinds share to build canonical forms (pure): the small rules every kind applies
  * the same way (empty strings, sets, server-defaulted policies, keyed collections, metadata).
  */
-import { RESERVED_METADATA_KEYS } from "../manifest/types.js";
+import { RESERVED_METADATA_KEYS, SECRET_DIGEST_KEY } from "../manifest/types.js";
 import { canonicalJson } from "../normalize/json.js";
 
 export type Obj = Record<string, unknown>;
@@ -39,6 +39,13 @@ export function putKeyed(target: Obj, key: string, value: unknown): void {
   let k = key;
   for (let n = 2; k in target; n++) k = `${key}#${n}`;
   target[k] = value;
+}
+
+/** The digest of the secrets agentform last sent, as a live resource's metadata records it (undefined: none). */
+export function storedSecretDigest(live: unknown): string | undefined {
+  const metadata = isObj(live) ? live.metadata : undefined;
+  const value = isObj(metadata) ? metadata[SECRET_DIGEST_KEY] : undefined;
+  return typeof value === "string" ? value : undefined;
 }
 
 export function canonicalMetadata(v: unknown): Obj {

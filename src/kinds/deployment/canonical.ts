@@ -8,8 +8,7 @@
  */
 import { KNOWN_AFTER_APPLY, SECRET_STATUS_KEY, type DesiredContext, type SecretStatus } from "../spec.js";
 import type { ResourceKind } from "../types.js";
-import { asArray, canonicalMetadata, isObj, type Obj } from "../values.js";
-import { SECRET_DIGEST_KEY } from "../../manifest/types.js";
+import { asArray, canonicalMetadata, isObj, storedSecretDigest, type Obj } from "../values.js";
 import { agentRefVersion, refName } from "./refs.js";
 
 /** What the canonical token says: as last sent, or sent again. */
@@ -101,7 +100,7 @@ export function canonicalDeploymentLive(live: Obj, hint?: Obj): Obj {
   // Tokens are write-only: what shows they were sent is the digest apply records with them. With
   // none recorded, no resource holds one (a token the manifest adds is a change); with one
   // recorded and none wanted, every repository shows one (removing them all is a change).
-  const sent = isObj(live.metadata) && typeof live.metadata[SECRET_DIGEST_KEY] === "string";
+  const sent = storedSecretDigest(live) !== undefined;
   const wantsNone = !asArray(hint?.resources).some((r) => isObj(r) && "authorization_token" in r);
   const resources = asArray(live.resources).map((r, i) => {
     const c = canonicalResource(r, (_k, v) => v, undefined);

@@ -8,8 +8,7 @@
  * an error is reported, never un-paused by agentform.
  */
 import type { KindSpec } from "../spec.js";
-import { isObj, minimalManifest, type Obj } from "../values.js";
-import { SECRET_DIGEST_KEY } from "../../manifest/types.js";
+import { isObj, minimalManifest, storedSecretDigest, type Obj } from "../values.js";
 import { secretNotes } from "../secret-notes.js";
 import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
 import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
@@ -82,7 +81,7 @@ export const deploymentKind: KindSpec<"deployment"> = {
     // As a manifest writes them: `paused` from the status, the schedule without its run times,
     // and, when tokens were sent (the digest says so, not which ones), every repository reading
     // one from a variable to name: secrets cannot be read back.
-    const sent = typeof live.metadata?.[SECRET_DIGEST_KEY] === "string";
+    const sent = storedSecretDigest(live) !== undefined;
     const resources = live.resources.map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
     const raw: Obj = { ...(live as unknown as Obj), resources, paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
     const target = canonicalDeploymentLive(live as unknown as Obj, canonicalDeploymentDesired(raw));

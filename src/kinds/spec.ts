@@ -31,8 +31,6 @@ export interface SecretPlaceholder {
 
 /** Kinds with write-only secrets: where manifests name their variables, where bodies carry them. */
 export interface SecretSpec {
-  /** The environment variables a manifest's secrets come from, in a fixed order. */
-  envNames(spec: Obj): string[];
   /**
    * JSON pointers into a request body where a placeholder may stand (a credential's secret fields,
    * a deployment's repository tokens); apply resolves nowhere else.

@@ -4,7 +4,7 @@
  * the planner's actions for credentials (create, noop, update, replace, rename, secret notes).
  */
 import { describe, expect, it } from "vitest";
-import { withSecrets } from "../../src/apply/secrets.js";
+import { placeholdersIn, withSecrets } from "../../src/apply/secrets.js";
 import { KINDS } from "../../src/kinds/index.js";
 import { canonicalAuth, createAuth, credentialKeyOf, needsReplace, SECRET_AS_SENT, SECRET_BODY_POINTERS, SECRET_FIELDS, secretEnvNames, updateAuth } from "../../src/kinds/credential/auth.js";
 import { Findings } from "../../src/kinds/findings.js";
@@ -492,7 +492,8 @@ describe("names, variables, references and notes", () => {
     expect(secretEnvNames(oauthAuth({ refresh: refresh({ token_endpoint_auth: { type: "none" } }) }))).toEqual(["OAUTH_ACCESS", "OAUTH_REFRESH"]);
     expect(secretEnvNames(npmAuth())).toEqual(["NPM_TOKEN_VALUE"]);
     expect(secretEnvNames(undefined)).toEqual([]);
-    expect(credential.secrets?.envNames(spec("oauth", oauthAuth()))).toEqual(["OAUTH_ACCESS", "OAUTH_REFRESH", "OAUTH_CLIENT_SECRET"]);
+    // What plan digests: the variables of the create body's placeholders, in the same order.
+    expect(placeholdersIn("credential", credential.createFields(spec("oauth", oauthAuth()))).map((p) => p.env)).toEqual(["OAUTH_ACCESS", "OAUTH_REFRESH", "OAUTH_CLIENT_SECRET"]);
   });
 
   it("a credential's key is its server URL, or its secret name for an environment variable", () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { BetaManagedAgentsDeployment } from "@anthropic-ai/sdk/resources/beta/deployments";
 import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores";
 import { KINDS } from "../../src/kinds/index.js";
+import { placeholdersIn } from "../../src/apply/secrets.js";
 import { resourcesBody, tokenEnvNames, tokenPointers } from "../../src/kinds/deployment/body.js";
 import { canonicalDeploymentLive, serverPauseReason, TOKEN_AS_SENT } from "../../src/kinds/deployment/canonical.js";
 import { deploymentFindings } from "../../src/kinds/deployment/security.js";
@@ -635,7 +636,8 @@ describe("request bodies", () => {
     expect(tokenPointers({})).toEqual([]);
     const two = withRepo({ resources: [{ type: "github_repository", url: REPO, authorization_token_env: "A_TOKEN" }, { type: "github_repository", url: REPO, authorization_token_env: "B_TOKEN" }] });
     expect(tokenEnvNames(two)).toEqual(["A_TOKEN", "B_TOKEN"]);
-    expect(deployment.secrets?.envNames(two)).toEqual(["A_TOKEN", "B_TOKEN"]);
+    // What plan digests: the variables of the create body's placeholders, in the same order.
+    expect(placeholdersIn("deployment", deployment.createFields(two)).map((p) => p.env)).toEqual(["A_TOKEN", "B_TOKEN"]);
     expect(tokenPointers({ resources: resourcesBody(two.resources) })).toEqual(["/resources/0/authorization_token", "/resources/1/authorization_token"]);
   });
 
@@ -984,7 +986,7 @@ describe("the kind's properties", () => {
 
 describe("fixed after the first review of the deployment kind", () => {
   it("a repository token in resources is resolved from its variable, with the digest in metadata", async () => {
-    const { withSecrets, placeholdersIn } = await import("../../src/apply/secrets.js");
+    const { withSecrets } = await import("../../src/apply/secrets.js");
     const body = buildCreateBody("deployment", deployment.resolveRefs(nightlySpec({ resources: [{ type: "memory_store", ref: "support-notes" }, { type: "github_repository", url: REPO, authorization_token_env: "TRIAGE_GITHUB_TOKEN" }] }), resolveAll), PROJECT);
     expect(placeholdersIn("deployment", body)).toEqual([{ pointer: "/resources/1/authorization_token", env: "TRIAGE_GITHUB_TOKEN" }]);
     const { body: sent, sent: values } = await withSecrets("deployment", body, (n) => (n === "TRIAGE_GITHUB_TOKEN" ? "ghp-token-value-0001" : undefined), undefined);

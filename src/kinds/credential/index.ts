@@ -110,7 +110,7 @@ export const credentialKind: KindSpec<"credential"> = {
     const key = credentialKeyOf(canonical.auth);
     return typeof key.value === "string" ? `${key.field} ${JSON.stringify(key.value)} in vault ${vault}` : undefined;
   },
-  secrets: { envNames: (spec) => secretEnvNames(spec.auth), bodyPointers: () => [...SECRET_BODY_POINTERS] },
+  secrets: { bodyPointers: () => [...SECRET_BODY_POINTERS] },
   notes: (spec, action) => secretNotes(spec, action, secretEnvNames(spec.auth), "credential", true),
   canonicalDesired: (spec, context) => canonicalCredential(spec, canonicalVaultId(spec, context), statusOf(spec)),
   canonicalLive: (live, hint) => leftToServer(canonicalCredential(live as unknown as Obj, live.vault_id), hint),

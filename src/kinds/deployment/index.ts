@@ -48,7 +48,7 @@ export const deploymentKind: KindSpec<"deployment"> = {
   runtimePin: (entry) => ({ id: entry.id }),
   updateImpact: "in-place",
   wholeFields: new Set(["resources", "vault_ids", "initial_events", "schedule", "budget"]),
-  secrets: { envNames: tokenEnvNames, bodyPointers: tokenPointers, replacesAll: (body) => Array.isArray(body.resources) },
+  secrets: { bodyPointers: tokenPointers, replacesAll: (body) => Array.isArray(body.resources) },
   // Tokens without a recorded digest are sent anyway (nothing shows they were), so only an unset variable is worth a note.
   notes: (spec, action) => secretNotes(spec, action, tokenEnvNames(spec), "deployment", false),
   shapeProblem: (raw) => {

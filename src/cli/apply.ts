@@ -3,14 +3,12 @@
  * confirm → execute → lockfile. Applies exactly what was shown: a saved plan is re-checked
  * against a fresh plan and refused when any input or live basis moved.
  */
-import type { UploadFile } from "../manifest/types.js";
-import { addressOf, KIND_ORDER } from "../kinds/index.js";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import { AgentformError, ConfigError, ExitCode, SafetyError } from "../errors.js";
 import { applyPlan, requireSecrets, type ApplyEvent, type ApplyResult } from "../apply/index.js";
-import { hasChanges } from "../plan/index.js";
+import { hasWrites } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
 import { readSavedPlan } from "../apply/saved-plan-file.js";
 import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
@@ -21,7 +19,7 @@ import { ACTION_MARKER } from "../render/format.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
-import { computePlan, openWorkspace, reportWarnings, type Workspace } from "./workflow.js";
+import { computePlan, openWorkspace, reportWarnings, uploadsOf, type Workspace } from "./workflow.js";
 
 export interface ApplyFlags {
   target?: string;
@@ -82,6 +80,7 @@ const DONE_VERB: Record<PlanAction, string> = {
   noop: "unchanged",
   archive: "archived",
   delete: "deleted",
+  orphan: "left alone",
 };
 
 export async function runApply(planFile: string | undefined, flags: ApplyFlags, ctx: CommandContext): Promise<number> {
@@ -128,7 +127,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     enforceSafetyRules(plan, flags);
     // A secret apply would have to send and cannot: say so now, not after the question.
     requireSecrets(plan, ws.secrets.source);
-    if (hasChanges(plan) && !saved && !flags.autoApprove) {
+    if (hasWrites(plan) && !saved && !flags.autoApprove) {
       const answer = await confirm(ctx);
       if (answer !== "yes") {
         ctx.io.stderr.write("Apply cancelled; nothing was written.\n");
@@ -291,8 +290,4 @@ function incompleteMessage(result: ApplyResult, lockName: string): string {
   return `Apply incomplete: ${result.writes} write(s) made and recorded in ${lockName}; ${counts}.\n`;
 }
 
-/** The files each uploading manifest read from disk, by plan address (`<kind>.<name>`). */
-function uploadsOf(ws: Workspace): (address: string) => ReadonlyArray<UploadFile> | undefined {
-  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(KIND_ORDER.flatMap((kind) => ws.load.manifests[kind].map((m) => [addressOf(kind, m.name), m.uploads] as const)));
-  return (address) => byAddress.get(address);
-}
+

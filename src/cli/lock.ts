@@ -22,6 +22,7 @@ import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
+import { registerLockRefresh } from "./lock-refresh.js";
 import { completeLive, computePlan, listEveryKind, openWorkspace, readVersion, type LiveState } from "./workflow.js";
 import { kindCounts, kindNoun } from "./kind-counts.js";
 import { nullRecord } from "../util/record.js";
@@ -60,6 +61,7 @@ export function registerLock(program: Command, ctx: CommandContext): void {
       ctx.exitCode = await runLockGet(kind, name, flags, ctx);
     });
 
+  registerLockRefresh(lock, ctx);
   registerLockBreak(lock, ctx);
 }
 
@@ -131,7 +133,7 @@ async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<num
     // Archived resources are listed too, so "archived" can be told apart from "gone".
     const live = await completeLive(ws, await listEveryKind(backend, { includeArchived: true }));
     const active = Object.fromEntries(KIND_ORDER.map((kind) => [kind, (live[kind] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
-    const { plan } = await computePlan(ws, { adopt: false, prune: false, allowEmpty: false }, active);
+    const { plan } = await computePlan(ws, { adopt: false, prune: false, targetPrune: false, allowEmpty: false }, active);
     const versionsExist = await lockedVersionsExist(ws.lock, live, plan, backend);
     const findings = verifyLock({ lock: ws.lock, manifests: ws.load.manifests, live, versionsExist, plan });
     printFindings(findings, ws.lock, flags, ctx);

@@ -7,9 +7,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane, ListOptions, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
-import { KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import { lockedVersions, lockTable } from "../lock/table.js";
-import type { Diagnostic, LoadResult, ProjectConfig } from "../manifest/types.js";
+import type { Diagnostic, LoadResult, ProjectConfig, UploadFile } from "../manifest/types.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
 import type { Plan, PlanInput, PlanOptions } from "../plan/types.js";
@@ -119,14 +119,16 @@ export async function completeLive(ws: Pick<Workspace, "load" | "lock" | "target
 }
 
 /** The planner's options, plus `rotate` (--rotate: resend every secret, whatever its digest says). */
+/** `targetPrune` defaults to the target's `prune` setting; commands that never archive pass false. */
 export type PlanFlagsOf = Omit<PlanOptions, "agentformVersion"> & { rotate?: boolean };
 
 export async function computePlan(
   ws: Workspace,
-  { rotate, ...options }: PlanFlagsOf,
+  { rotate, targetPrune: pruneFlag, ...options }: PlanFlagsOf,
   known?: LiveState,
 ): Promise<{ plan: Plan; live: LiveState }> {
   const live = known ?? (await refresh(ws));
+  const targetPrune = pruneFlag ?? ws.target.settings.prune === true;
   // Versions read once per plan, whoever asks (the prune check, then the lockfile-pin review).
   const reads = new Map<string, Promise<LiveResource | null>>();
   const read: VersionReader = (kind, id, version) => {
@@ -141,9 +143,9 @@ export async function computePlan(
     manifests: ws.load.manifests,
     live,
     lock: ws.lock,
-    options: { ...options, agentformVersion: AGENTFORM_VERSION },
+    options: { ...options, targetPrune, agentformVersion: AGENTFORM_VERSION },
     secretStatus: await secretStatuses(ws.load.manifests, live, ws.lock, ws.secrets, rotate ?? false),
-    ...(options.prune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
+    ...(options.prune || targetPrune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
   return { plan: await withPinnedVersions(plan, live, read), live };
 }
@@ -186,4 +188,10 @@ export async function readVersion(backend: ControlPlane, kind: ResourceKind, id:
     if (err instanceof BackendError && (err.isNotFound || err.status === 400)) return null;
     throw err;
   }
+}
+
+/** The files each uploading manifest read from disk, by plan address (`<kind>.<name>`), for apply's executor. */
+export function uploadsOf(ws: Pick<Workspace, "load">): (address: string) => ReadonlyArray<UploadFile> | undefined {
+  const byAddress = new Map<string, ReadonlyArray<UploadFile> | undefined>(KIND_ORDER.flatMap((kind) => ws.load.manifests[kind].map((m) => [addressOf(kind, m.name), m.uploads] as const)));
+  return (address) => byAddress.get(address);
 }

@@ -157,6 +157,12 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   /** What else a removal takes with it, shown on the plan entry (a vault's credentials). */
   readonly removalNote?: string;
   /**
+   * Values a create body spells out that are also what the API assumes when they are left out
+   * (an environment's empty package lists): a plan shows a create as the user wrote it, so these
+   * are left out of its display wherever the body holds exactly them.
+   */
+  readonly createDefaults?: Readonly<Record<string, unknown>>;
+  /**
    * Whether a removal cannot be undone and takes data with it (a memory store's memories): prune
    * removes one only when `--prune` is on the command line, and plans mark it irreversible.
    */

@@ -81,6 +81,11 @@ export interface TargetConfig {
   /** Local control plane state file, relative to the project root (local targets only). */
   state_file?: string;
   backend?: "sdk" | "ant";
+  /**
+   * Archive inventory resources whose manifest is gone on every apply, as `--prune` does, except
+   * kinds whose removal cannot be undone (memory stores): those only with `--prune`.
+   */
+  prune?: boolean;
   /** Write pacing (docs/apply.md, "Retries, pacing and lost responses"). */
   writes_per_minute?: number;
   environment_concurrency?: number;

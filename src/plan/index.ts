@@ -17,7 +17,7 @@ import { reviewSecurity } from "./security.js";
 import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { addressOf, KIND_ORDER, kindSpec, pinOf, versionOf } from "../kinds/index.js";
+import { addressOf, KIND_ORDER, kindSpec, parentOf, pinOf, versionOf } from "../kinds/index.js";
 import { SECRET_STATUS_KEY, type SecretStatus } from "../kinds/spec.js";
 import {
   IMPACT_ORDER,
@@ -222,6 +222,7 @@ function basisOf(kind: ResourceKind, live: Live | null): PlannedResource["basis"
 function impactOf(kind: ResourceKind, action: PlanAction): Impact {
   switch (action) {
     case "noop":
+    case "orphan":
       return "none";
     case "create":
       return "create";
@@ -284,7 +285,7 @@ interface Planned {
 }
 
 function emptySummary(): PlanSummary {
-  return { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, replace: 0, noop: 0, archive: 0, delete: 0 };
+  return { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, replace: 0, noop: 0, archive: 0, delete: 0, orphan: 0 };
 }
 
 function isIgnored(pointer: string, ignore: readonly string[]): boolean {
@@ -535,17 +536,17 @@ export function buildPlan(input: PlanInput): Plan {
   }
   refusals.push(...pinRefusals(impossiblePins, planned));
 
-  // Prune: only inventory resources (in the lockfile, and ours), dependents before what they use.
-  const pruned = { archives: [] as PlannedResource[], gone: [] as PlannedResource[] };
-  if (input.options.prune) {
-    for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
-    refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
-  }
+  // Inventory resources (in the lockfile, and ours) with no manifest: archived when pruning is
+  // on for their kind, listed as orphans otherwise; dependents before what they use.
+  const pruned: Pruned = { archives: [], gone: [], orphans: [] };
+  for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
+  if (pruned.archives.length > 0) refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
+  renameHints([...pruned.archives, ...pruned.orphans], planned, input);
   orderArchives(pruned.archives, planned, input);
   const first = archivesFirst(pruned.archives, entries);
   refusals.push(...uniqueKeyRefusals(input, planned, new Set(first.map((a) => a.id as string))));
   // Other archives last, so nothing still being re-pinned loses its target first.
-  return assemblePlan(input, [...first, ...entries, ...pruned.archives.filter((a) => !first.includes(a)), ...pruned.gone], refusals);
+  return assemblePlan(input, [...first, ...entries, ...pruned.archives.filter((a) => !first.includes(a)), ...pruned.orphans, ...pruned.gone], refusals);
 }
 
 /**
@@ -666,21 +667,34 @@ function pinRefusals(impossible: ReadonlyMap<string, ImpossiblePin>, planned: Re
   });
 }
 
+interface Pruned {
+  archives: PlannedResource[];
+  gone: PlannedResource[];
+  orphans: PlannedResource[];
+}
+
 /**
- * The lockfile entries of one kind that no manifest wants: archived when they are ours and live,
- * dropped from the lockfile when they are gone or not ours.
+ * What happens to a kind's inventory resources with no manifest: archived when `--prune` is on
+ * the command line, or the target prunes and the kind's removal can be undone; else left alone,
+ * and shown as orphans, with why.
  */
-function planPrune(
-  kind: ResourceKind,
-  lockEntries: Record<string, LockedEntry>,
-  claimed: ReadonlySet<string>,
-  input: PlanInput,
-  out: { archives: PlannedResource[]; gone: PlannedResource[] },
-): void {
+function pruningOf(kind: ResourceKind, input: PlanInput): "archive" | "prune-off" | "irreversible" {
+  if (input.options.prune) return "archive";
+  if (!input.options.targetPrune) return "prune-off";
+  return kindSpec(kind).irreversible ? "irreversible" : "archive";
+}
+
+/**
+ * The lockfile entries of one kind that no manifest wants: archived (or listed as orphans) when
+ * they are ours and live; dropped from the lockfile, when pruning, if they are gone or not ours.
+ */
+function planPrune(kind: ResourceKind, lockEntries: Record<string, LockedEntry>, claimed: ReadonlySet<string>, input: PlanInput, out: Pruned): void {
   const manifests = input.manifests[kind];
   const names = new Set(manifests.map((m) => m.name));
   const previousNames = new Set(manifests.flatMap((m) => m.settings.previous_names));
   const byId = new Map((input.live[kind] as readonly Live[]).map((l) => [l.id, l] as const));
+  const pruning = pruningOf(kind, input);
+  const dropsEntries = input.options.prune || input.options.targetPrune === true;
   for (const name of Object.keys(lockEntries).sort()) {
     if (names.has(name)) continue;
     const locked = lockEntries[name] as LockedEntry;
@@ -688,8 +702,39 @@ function planPrune(
     // A renamed manifest's create replaces its old entry itself.
     if (!l && previousNames.has(name)) continue;
     const decision = prunePolicy(kind, l, claimed, input.project);
-    if (decision === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
-    else if (decision !== "keep") out.gone.push(goneEntry(kind, name, locked, decision));
+    if (decision === "archive" && pruning === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
+    else if (decision === "archive") out.orphans.push(orphanEntry(kind, l as Live, locked, input, pruning === "archive" ? "prune-off" : pruning));
+    else if (decision !== "keep" && dropsEntries) out.gone.push(goneEntry(kind, name, locked, decision));
+  }
+}
+
+/** An inventory resource with no manifest, left alone: listed in every plan until it is pruned. */
+function orphanEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput, why: "prune-off" | "irreversible"): PlannedResource {
+  return { ...archiveEntry(kind, l, locked, input), action: "orphan", impact: "none", security: [], request: null, orphan: { why } };
+}
+
+/**
+ * A manifest whose name changed without `previous_names` plans a create, and leaves its old
+ * resource with no manifest: each such resource is paired with the create it most resembles
+ * (fewest differing fields, in the same parent), and both entries say how to rename in place.
+ */
+function renameHints(leftovers: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>, input: PlanInput): void {
+  const paired = new Set<string>();
+  for (const old of leftovers) {
+    const spec = kindSpec(old.kind);
+    const live = (input.live[old.kind] as Live[]).find((l) => l.id === old.id);
+    if (!spec.renamable || !live) continue;
+    const creates = [...planned.values()].filter((p) => p.entry.kind === old.kind && p.entry.action === "create" && !paired.has(p.entry.address));
+    const candidates = creates.filter((p) => parentOf(old.kind, p.desired) === parentOf(old.kind, canonicalLive(old.kind, live)));
+    const scored = candidates.map((p) => ({ p, score: diffCanonical(canonicalLive(old.kind, live, p.desired), p.desired).length }));
+    const best = scored.sort((a, b) => a.score - b.score || (a.p.entry.name < b.p.entry.name ? -1 : 1))[0];
+    if (!best) continue;
+    const create = best.p.entry;
+    paired.add(create.address);
+    const previous = JSON.stringify(spec.previousNameFor?.(old.name, create.name) ?? old.name);
+    const outcome = old.action === "orphan" ? "is left with no manifest" : `is ${old.action}d`;
+    create.notes = [...(create.notes ?? []), `if this is ${old.address} renamed, list ${previous} in \`agentform.previous_names\` of ${create.file ?? create.address} to rename it in place; as it is, a new ${old.kind} is created and ${old.address} ${outcome}`];
+    old.notes = [...(old.notes ?? []), `if ${create.address} is this one renamed, list ${previous} in \`agentform.previous_names\` of ${create.file ?? create.address} to rename it in place`];
   }
 }
 
@@ -739,7 +784,7 @@ function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[
     return [{
       address: r.address,
       code: "prune-still-referenced",
-      message: `--prune would ${r.action} ${r.address}, but ${by.slice(0, 5).join(", ")}${by.length > 5 ? ` and ${by.length - 5} more` : ""} still ${by.length === 1 ? "uses" : "use"} it.`,
+      message: `Pruning would ${r.action} ${r.address}, but ${by.slice(0, 5).join(", ")}${by.length > 5 ? ` and ${by.length - 5} more` : ""} still ${by.length === 1 ? "uses" : "use"} it.`,
       hint: `Remove the reference from those resources first (or restore the manifest of ${r.address}), then plan again.`,
       ids: [r.id as string],
     }];
@@ -763,7 +808,7 @@ function pruneEverythingRefusals(input: PlanInput, archives: readonly PlannedRes
     refusals.push({
       address: `project.${input.project}`,
       code: "prune-everything",
-      message: `--prune would ${verb} every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
+      message: `Pruning would ${verb} every ${kind} of project "${input.project}" (${doomed.length}) because no ${kind} manifests were found.`,
       hint: `Check that agentform.yaml points at the right ${kindSpec(kind).folder} folder; if ${verb === "delete" ? "deleting" : "archiving"} every ${kind} is intended, add --allow-empty.`,
       ids: doomed.map((a) => a.id as string).sort(),
     });
@@ -875,9 +920,17 @@ function liveIds(input: PlanInput, kind: ResourceKind): ReadonlySet<string> {
   return cached.get(kind) as Set<string>;
 }
 
-/** A plan has changes when any entry is not a noop (what `--detailed-exitcode` reports as 2). */
+/**
+ * A plan has changes when any entry is not a noop (what `--detailed-exitcode` reports as 2): an
+ * orphan counts, so a deleted manifest never passes as "no changes" in CI.
+ */
 export function hasChanges(plan: Plan): boolean {
   return plan.resources.some((r) => r.action !== "noop");
+}
+
+/** Whether applying the plan sends anything to the API (what apply asks confirmation for). */
+export function hasWrites(plan: Plan): boolean {
+  return plan.resources.some((r) => r.request !== null);
 }
 
 

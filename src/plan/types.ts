@@ -8,8 +8,13 @@ import type { SecretStatus } from "../kinds/spec.js";
 import type { Lockfile } from "../lock/types.js";
 import type { LoadedManifest } from "../manifest/types.js";
 
-/** `replace`: a change no update can make (a credential's server URL): archive, then create anew. */
-export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "replace" | "noop" | "archive" | "delete";
+/**
+ * `replace`: a change no update can make (a credential's server URL): archive, then create anew.
+ * `orphan`: a resource this project manages (in the lockfile, carrying its marker) whose manifest
+ * is gone, left alone because pruning is off for it; every plan lists it until it is pruned or
+ * its manifest comes back.
+ */
+export type PlanAction = "create" | "update" | "repin" | "adopt" | "rename" | "replace" | "noop" | "archive" | "delete" | "orphan";
 
 /**
  * How far-reaching a change is, in increasing order (a resource's impact is its worst change's).
@@ -128,9 +133,9 @@ export interface LockOnlyChange {
    * - behind: the entry differs from what apply records now (id, version or digests)
    * - missing: the lockfile has no entry for this resource
    * - gone: the resource was archived or deleted outside agentform and has no manifest; the
-   *   entry is dropped (under --prune)
+   *   entry is dropped (when pruning: --prune or the target's prune: true)
    * - foreign: the resource has no manifest and does not carry this project's marker; the entry
-   *   is dropped and the resource left alone (under --prune)
+   *   is dropped and the resource left alone (when pruning)
    */
   reason: "behind" | "missing" | "gone" | "foreign";
   /** What the lockfile records now (absent for "missing"). */
@@ -177,6 +182,12 @@ export interface PlannedResource {
   lockOnly?: LockOnlyChange;
   /** What a reviewer should know beyond the changes (a secret that could not be checked). */
   notes?: string[];
+  /**
+   * On `orphan` entries, why it is not pruned: `prune-off` (neither the target's `prune: true`
+   * nor `--prune`), `irreversible` (a kind whose removal takes data, pruned only by `--prune`
+   * on the command line).
+   */
+  orphan?: { why: "prune-off" | "irreversible" };
 }
 
 export interface PlanSummary {
@@ -189,6 +200,7 @@ export interface PlanSummary {
   noop: number;
   archive: number;
   delete: number;
+  orphan: number;
 }
 
 export interface Plan {
@@ -239,6 +251,11 @@ export interface PlanOptions {
   adopt: boolean;
   /** --prune: archive inventory resources (lockfile + this project's marker) with no manifest. */
   prune: boolean;
+  /**
+   * The target's `prune: true`: the same, except for kinds whose removal cannot be undone
+   * (memory stores), which only `--prune` on the command line archives. Absent means false.
+   */
+  targetPrune?: boolean;
   /** --allow-empty: permit a prune that would archive every managed resource. */
   allowEmpty: boolean;
   agentformVersion: string;
@@ -255,7 +272,7 @@ export interface PlanInput {
   lock: Lockfile | null;
   options: PlanOptions;
   /**
-   * Under --prune: older versions the lockfile still pins (runtimes use them), so a resource one
+   * When pruning: older versions the lockfile still pins (runtimes use them), so a resource one
    * of them references is not removed. Read by the caller; absent when the lockfile is current.
    */
   lockedVersions?: Array<{ kind: ResourceKind; live: LiveResource }>;

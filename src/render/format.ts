@@ -1,5 +1,8 @@
 /** Shared formatting helpers for the plan renderers (pure). */
 import { stringify as stringifyYaml } from "yaml";
+import { kindSpec } from "../kinds/index.js";
+import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { canonicalJson } from "../normalize/index.js";
 import type { FieldChange, Plan, PlannedResource } from "../plan/types.js";
 import { hasChanges } from "../plan/index.js";
 import { capDepth, inertText } from "./inert.js";
@@ -16,7 +19,9 @@ export function summaryLine(plan: Plan): string {
   if (s.replace > 0) parts.push(`${s.replace} to replace`);
   parts.push(`${s.archive} to archive`);
   if (s.delete > 0) parts.push(`${s.delete} to delete`);
-  return `Plan: ${parts.join(", ")}.`;
+  // Orphans are not written, but a reviewer must see them in the headline: a deleted manifest.
+  const orphans = s.orphan > 0 ? ` ${s.orphan} orphaned (no manifest, not pruned).` : "";
+  return `Plan: ${parts.join(", ")}.${orphans}`;
 }
 
 /** True when applying the plan would write something. */
@@ -34,6 +39,7 @@ export const ACTION_MARKER: Record<PlannedResource["action"], string> = {
   noop: " ",
   archive: "-",
   delete: "-",
+  orphan: "!",
 };
 
 /** A field change's marker: + add, - remove, ~ replace. */
@@ -91,6 +97,8 @@ export function actionLabel(r: PlannedResource): string {
       return `rename from "${r.renamedFrom ?? "?"}"`;
     case "replace":
       return "replace (archive, then create anew: no update can make this change)";
+    case "orphan":
+      return orphanLabel(r);
     default:
       return r.action;
   }
@@ -105,4 +113,45 @@ export function driftNote(r: PlannedResource): string | null {
     return `changed outside agentform since the lockfile (version ${r.drift.lockedVersion} → ${r.drift.liveVersion})`;
   }
   return "changed outside agentform since the lockfile";
+}
+
+/** What happens to a resource whose manifest is gone, and what would prune it. */
+function orphanLabel(r: PlannedResource): string {
+  const verb = kindSpec(r.kind).removal;
+  if (r.orphan?.why === "irreversible") {
+    return `orphan: its manifest is gone; not pruned, because ${verb === "delete" ? "deleting" : "archiving"} it cannot be undone: only --prune on the command line ${verb}s it`;
+  }
+  return `orphan: its manifest is gone; not pruned (set \`prune: true\` on the target, or pass --prune, to ${verb} it)`;
+}
+
+type Fields = Record<string, unknown>;
+const isFields = (v: unknown): v is Fields => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * A create's fields as a reviewer should read them: what the manifest says, without the ownership
+ * marker agentform adds (the action says it is created by this project) and without the values
+ * the kind spells out only because the API assumes them anyway (its `createDefaults`).
+ */
+export function createdFields(r: PlannedResource): Fields {
+  const body = r.request?.body ?? {};
+  const shown = withoutDefaults(body, kindSpec(r.kind).createDefaults ?? {});
+  const metadata = shown.metadata;
+  if (isFields(metadata) && Object.hasOwn(metadata, OWNERSHIP_KEY)) {
+    const { [OWNERSHIP_KEY]: _marker, ...rest } = metadata;
+    if (Object.keys(rest).length > 0) shown.metadata = rest;
+    else delete shown.metadata;
+  }
+  return shown;
+}
+
+/** `value` without every field holding exactly its default, at any depth; objects left empty go too. */
+function withoutDefaults(value: Fields, defaults: Readonly<Fields>): Fields {
+  const out: Fields = { ...value };
+  for (const [k, d] of Object.entries(defaults)) {
+    const v = out[k];
+    if (v === undefined) continue;
+    if (canonicalJson(v) === canonicalJson(d)) delete out[k];
+    else if (isFields(v) && isFields(d)) out[k] = withoutDefaults(v, d);
+  }
+  return out;
 }

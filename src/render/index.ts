@@ -11,6 +11,7 @@ import {
   actionLabel,
   changeMarker,
   changedResources,
+  createdFields,
   driftNote,
   formatBlock,
   formatValue,
@@ -138,7 +139,7 @@ function textChange(c: FieldChange, paint: Paint, indent: string): string[] {
 }
 
 function textCreateFields(r: PlannedResource, paint: Paint): string[] {
-  const body = r.request?.body ?? {};
+  const body = createdFields(r);
   const lines: string[] = [];
   for (const key of Object.keys(body).sort()) {
     const v = body[key];
@@ -160,7 +161,7 @@ function textCreateFields(r: PlannedResource, paint: Paint): string[] {
 function textResource(r: PlannedResource, paint: Paint, explain: boolean): string[] {
   const m = ACTION_MARKER[r.action];
   const where = r.file ? `  ${paint("dim", `(${r.file})`)}` : r.id ? `  ${paint("dim", `(${r.id})`)}` : "";
-  const impact = r.action === "create" || r.action === "archive" ? "" : `, impact ${r.impact}`;
+  const impact = r.action === "create" || r.action === "archive" || r.action === "orphan" ? "" : `, impact ${r.impact}`;
   const lines = [`${paint(markerColor(m), m)} ${paint("bold", r.address)}: ${actionLabel(r)}${impact}${where}`];
   if (r.action === "adopt") lines.push(`    takes ownership: ${ownershipNote(r)}`);
   const removalNote = r.action === kindSpec(r.kind).removal ? kindSpec(r.kind).removalNote : undefined;
@@ -184,12 +185,32 @@ function textResource(r: PlannedResource, paint: Paint, explain: boolean): strin
       lines.push(`    ${paint("dim", `${r.ignored.length} ignored difference(s) (agentform.ignore); --explain shows them`)}`);
     }
   }
-  for (const f of r.security) {
-    // The severity's own name, as JSON and Markdown spell it.
-    const tag = f.severity === "broadening" ? paint("red", "broadening") : paint("yellow", "notable");
-    lines.push(`    ${tag} [${f.category}] ${f.message} (${f.pointer})`);
-  }
+  const findings = r.security.length;
+  if (findings > 0) lines.push(`    ${paint("dim", `${findings} security finding(s), listed under "Security review" above`)}`);
   return lines;
+}
+
+/**
+ * Every security finding of the plan, broadening ones first, before any change: what a reviewer
+ * must look at is never below a screenful of diffs. Severity words are those of JSON and Markdown.
+ */
+function textSecurity(plan: Plan, paint: Paint): string[] {
+  const rows = securityRows(plan);
+  if (rows.length === 0) return [];
+  const broadening = rows.filter(({ f }) => f.severity === "broadening").length;
+  const out = [paint("bold", `Security review: ${broadening} broadening, ${rows.length - broadening} notable.`)];
+  for (const { r, f } of rows) {
+    const tag = f.severity === "broadening" ? paint("red", "broadening") : paint("yellow", "notable   ");
+    out.push(`  ${tag} ${r.address} [${f.category}] ${f.message} (${f.pointer})`);
+  }
+  out.push("");
+  return out;
+}
+
+/** The plan's findings with their resources: broadening first, each group in plan order. */
+function securityRows(plan: Plan): Array<{ r: PlannedResource; f: PlannedResource["security"][number] }> {
+  const rows = plan.resources.flatMap((r) => r.security.map((f) => ({ r, f })));
+  return [...rows.filter(({ f }) => f.severity === "broadening"), ...rows.filter(({ f }) => f.severity !== "broadening")];
 }
 
 /** The plan for a terminal; colour codes only when `options.color`. */
@@ -222,6 +243,7 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
     }
     out.push("");
   }
+  out.push(...textSecurity(plan, paint));
   const drifted = plan.resources.filter((r) => r.action === "noop" && r.drift?.detected);
   for (const r of drifted) {
     out.push(`${paint("yellow", "!")} ${r.address}: ${driftNote(r) ?? ""}; the manifest still matches live`);
@@ -257,10 +279,10 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
 
 const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "options", "summary", "driftDetected", "refusals", "resources"];
 const RESOURCE_KEYS = [
-  "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "basis", "drift",
-  "dependsOn", "repinReasons", "changes", "ignored", "security", "request", "specDigest", "lockOnly", "notes",
+  "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "security", "basis", "drift",
+  "dependsOn", "repinReasons", "changes", "ignored", "request", "specDigest", "lockOnly", "notes", "orphan",
 ];
-const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "replace", "noop", "archive", "delete"];
+const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "replace", "noop", "archive", "delete", "orphan"];
 
 /** Keys sorted at every level; nesting beyond MAX_RENDER_DEPTH (only a hostile server sends it) cut. */
 function sortedDeep(v: unknown, depth = 0): unknown {
@@ -310,7 +332,7 @@ function changeLines(c: FieldChange): string[] {
 function resourceHeading(r: PlannedResource): string {
   const drift = r.drift?.detected ? " ⚠️ drift" : "";
   const sec = r.security.some((f) => f.severity === "broadening") ? " 🔐" : "";
-  const impact = r.action === "create" || r.action === "archive" ? "" : ` (${r.impact})`;
+  const impact = r.action === "create" || r.action === "archive" || r.action === "orphan" ? "" : ` (${r.impact})`;
   return `<code>${ACTION_MARKER[r.action]} ${escapeHtml(r.address)}</code> ${escapeHtml(actionLabel(r))}${impact}${drift}${sec}`;
 }
 
@@ -331,7 +353,7 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
   if (detail === "full") {
     const lines: string[] = [];
     if (r.action === "create") {
-      const body = r.request?.body ?? {};
+      const body = createdFields(r);
       for (const k of Object.keys(body).sort()) {
         const block = formatBlock(body[k]);
         const field = inertText(k);
@@ -352,7 +374,7 @@ function resourceBlock(r: PlannedResource, detail: Detail): string {
 }
 
 function securitySection(plan: Plan): string[] {
-  const rows = plan.resources.flatMap((r) => r.security.map((f) => ({ r, f })));
+  const rows = securityRows(plan);
   const out = ["### Security review", ""];
   if (rows.length === 0) {
     out.push("No change broadens what an agent can do or reach.", "");

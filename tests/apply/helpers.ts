@@ -23,7 +23,7 @@ export function resource(partial: Partial<PlannedResource> & Pick<PlannedResourc
 }
 
 export function plan(resources: PlannedResource[], extra: Partial<Plan> = {}): Plan {
-  const summary = { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, replace: 0, noop: 0, archive: 0, delete: 0 };
+  const summary = { create: 0, update: 0, repin: 0, adopt: 0, rename: 0, replace: 0, noop: 0, archive: 0, delete: 0, orphan: 0 };
   for (const r of resources) summary[r.action]++;
   return {
     formatVersion: 1,

@@ -383,7 +383,7 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
 /** The lines of one resource's entry in a text plan: its header line up to the next blank line. */
 function block(text: string, address: string): string {
   const lines = text.split("\n");
-  const start = lines.findIndex((l) => l.includes(` ${address}`));
+  const start = lines.findIndex((l) => l.includes(` ${address}:`));
   if (start < 0) return "";
   const end = lines.findIndex((l, i) => i > start && l.trim() === "");
   return lines.slice(start, end < 0 ? undefined : end).join("\n");

@@ -913,9 +913,9 @@ describe("prune", () => {
       "vault.github-tools prune-still-referenced",
     ]);
     const vault = plan.refusals.find((r) => r.address === "vault.github-tools");
-    expect(vault?.message).toBe(`--prune would archive vault.github-tools, but deployment "nightly-triage" (${DEPLOYMENT_ID}) still uses it.`);
+    expect(vault?.message).toBe(`Pruning would archive vault.github-tools, but deployment "nightly-triage" (${DEPLOYMENT_ID}) still uses it.`);
     expect(vault?.ids).toEqual([VAULT_ID]);
-    expect(plan.refusals.find((r) => r.address === "memory_store.support-notes")?.message).toBe(`--prune would archive memory_store.support-notes, but deployment "nightly-triage" (${DEPLOYMENT_ID}) still uses it.`);
+    expect(plan.refusals.find((r) => r.address === "memory_store.support-notes")?.message).toBe(`Pruning would archive memory_store.support-notes, but deployment "nightly-triage" (${DEPLOYMENT_ID}) still uses it.`);
     expect(plan.refusals.find((r) => r.address === "agent.triage")?.ids).toEqual([AGENT_ID]);
     expect(plan.refusals.find((r) => r.address === "environment.support-locked-down")?.ids).toEqual([ENV_ID]);
   });
@@ -924,7 +924,7 @@ describe("prune", () => {
     const theirs = liveDeployment({ id: "depl_011theirs", name: "their-run", metadata: { "agentform.project": "someone-else" } });
     const plan = buildPlan(fleet({ deployments: [], liveDeployments: [theirs], lock: lockfile({ memory_stores: { "support-notes": applied("memory_store", STORE_ID, storeLive()) } }), prune: true }));
     expect(plan.refusals.map((r) => `${r.address} ${r.code} ${r.message}`)).toEqual([
-      `memory_store.support-notes prune-still-referenced --prune would archive memory_store.support-notes, but deployment "their-run" (depl_011theirs) still uses it.`,
+      `memory_store.support-notes prune-still-referenced Pruning would archive memory_store.support-notes, but deployment "their-run" (depl_011theirs) still uses it.`,
     ]);
   });
 

@@ -270,12 +270,15 @@ describe("the planner", () => {
     expect(renderText(plan, { color: false })).toContain(store.removalNote as string);
   });
 
-  it("without --prune, the same lockfile archives nothing", () => {
+  it("without --prune the same lockfile archives nothing: an orphan, also when the target prunes", () => {
     const kept = liveStore({ name: NAME, description: DESCRIPTION, metadata: { ...MARKER, team: "support-platform" } });
     const old = liveStore({ name: "old-notes" });
     const lock = lockfile({ memory_stores: { [NAME]: locked(kept), "old-notes": locked(old) } });
-    const plan = buildPlan(input({ manifests: [loaded(notesSpec())], live: [kept, old], lock }));
-    expect(plan.resources.map((r) => `${r.address} ${r.action}`)).toEqual(["memory_store.support-notes noop"]);
+    const plain = buildPlan(input({ manifests: [loaded(notesSpec())], live: [kept, old], lock }));
+    expect(plain.resources.map((r) => `${r.address} ${r.action} ${r.orphan?.why ?? ""}`)).toEqual(["memory_store.support-notes noop ", "memory_store.old-notes orphan prune-off"]);
+    const targetPrunes = buildPlan({ ...input({ manifests: [loaded(notesSpec())], live: [kept, old], lock }), options: { adopt: false, prune: false, targetPrune: true, allowEmpty: false, agentformVersion: "0.1.0" } });
+    expect(targetPrunes.resources.map((r) => `${r.address} ${r.action} ${r.orphan?.why ?? ""}`)).toEqual(["memory_store.support-notes noop ", "memory_store.old-notes orphan irreversible"]);
+    expect(targetPrunes.resources.every((r) => r.request === null)).toBe(true);
   });
 
   it("under --prune, a store of another project is left alone and only its lockfile entry dropped", () => {

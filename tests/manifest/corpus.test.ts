@@ -102,7 +102,7 @@ describe("valid corpus and example fleet", () => {
   it("validates the example fleet clean, with every feature the issue asks for", async () => {
     const config = await loadConfig({ cwd: repo });
     expect(config.project).toBe("support-bots");
-    expect(config.targets).toEqual({ default: { local: true }, production: { api_key_env: "ANTHROPIC_API_KEY" } });
+    expect(config.targets).toEqual({ default: { local: true, prune: true }, production: { api_key_env: "ANTHROPIC_API_KEY" } });
     const result = await loadProject(config);
     expect(result.diagnostics).toEqual([]);
     const agents = new Map(result.manifests.agent.map((a) => [a.name, a]));

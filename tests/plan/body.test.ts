@@ -78,10 +78,13 @@ describe("plan invariants", () => {
     const plan = buildPlan(planInput({ agents: [manifest("agent", { name: "b", model: "m", multiagent: ref("a") }), manifest("agent", { name: "a", model: "m", multiagent: ref("b") })] }));
     expect(plan.resources.map((r) => r.address)).toEqual(["agent.a", "agent.b"]);
   });
-  it("prune without --prune archives nothing; --allow-empty lifts the prune-everything refusal", () => {
+  it("without pruning a resource whose manifest is gone is an orphan, not written; --allow-empty lifts the prune-everything refusal", () => {
     const live = liveAgent({ id: "agent_1", name: "gone" });
     const lock = lockfile({ agents: { gone: { id: "agent_1", version: 1, specDigest: "sha256:" + "0".repeat(64), liveDigest: "sha256:" + "0".repeat(64) } } });
-    expect(buildPlan(planInput({ liveAgents: [live], lock })).resources).toEqual([]);
+    const plain = buildPlan(planInput({ liveAgents: [live], lock }));
+    expect(plain.resources.map((r) => [r.address, r.action, r.request, r.orphan])).toEqual([["agent.gone", "orphan", null, { why: "prune-off" }]]);
+    expect(plain.summary).toMatchObject({ orphan: 1, archive: 0 });
+    expect(plain.refusals).toEqual([]);
     const allowed = buildPlan(planInput({ liveAgents: [live], lock, options: { prune: true, allowEmpty: true } }));
     expect(allowed.refusals).toEqual([]);
     expect(allowed.summary.archive).toBe(1);

@@ -61,7 +61,7 @@ describe("url_sources widening", () => {
 
   it("is shown first in the text plan and in the comment's security review", () => {
     const plan = planFor({ server_tool_results: { type: "none" } }, undefined);
-    expect(renderText(plan, { color: false })).toContain(`broadening [domains-widened] web_fetch: URLs from server_tool_results widened: none → all (${P}/server_tool_results)`);
+    expect(renderText(plan, { color: false })).toContain(`Security review: 1 broadening, 0 notable.\n  broadening agent.fetcher [domains-widened] web_fetch: URLs from server_tool_results widened: none → all (${P}/server_tool_results)`);
     expect(renderMarkdown(plan)).toContain("1 broadening change(s)");
   });
 });

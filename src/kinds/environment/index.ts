@@ -3,7 +3,7 @@ import type { KindSpec } from "../spec.js";
 import { environmentFindings } from "./security.js";
 import { minimalManifest, type Obj } from "../values.js";
 import { environmentCreateFields, environmentFieldBody } from "./body.js";
-import { canonicalEnvironmentDesired, canonicalEnvironmentLive } from "./canonical.js";
+import { canonicalEnvironmentDesired, canonicalEnvironmentLive, PACKAGE_MANAGERS } from "./canonical.js";
 import { environmentRules } from "./rules.js";
 
 const CREATE_FIELDS = ["name", "description", "config", "scope", "metadata"];
@@ -33,6 +33,13 @@ export const environmentKind: KindSpec<"environment"> = {
   renamable: true,
   removal: "archive",
   deletable: true,
+  // The body always sends the whole config (the server merges package lists per manager).
+  createDefaults: {
+    config: {
+      networking: { allowed_hosts: [], allow_mcp_servers: false, allow_package_managers: false },
+      packages: Object.fromEntries(PACKAGE_MANAGERS.map((m) => [m, []])),
+    },
+  },
   versionOf: () => undefined,
   runtimePin: (entry) => ({ id: entry.id }),
   updateImpact: "in-place",

@@ -154,7 +154,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       secrets: ws.secrets.source,
       onEvent: (event) => progress(event, ctx),
     });
-    return report(result, lockSaves > 0, ws, ctx);
+    return report(result, lockSaves > 0, plan.summary.orphan, ws, ctx);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -265,11 +265,12 @@ function progress(event: ApplyEvent, ctx: CommandContext): void {
   }
 }
 
-function report(result: ApplyResult, lockWritten: boolean, ws: Workspace, ctx: CommandContext): number {
+function report(result: ApplyResult, lockWritten: boolean, orphans: number, ws: Workspace, ctx: CommandContext): number {
   const lockName = path.relative(ws.config.root, ws.lockPath) || ws.lockPath;
   if (result.failed.length === 0) {
     if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
     else if (lockWritten) ctx.io.stdout.write(`Lockfile ${lockName} rewritten from live, with no API writes.\n`);
+    if (orphans > 0) ctx.io.stdout.write(`${orphans} orphaned resource(s) left alone: their manifests are gone, and pruning is off for them.\n`);
     return ExitCode.ok;
   }
   ctx.io.stderr.write(incompleteMessage(result, lockName));

@@ -67,7 +67,7 @@ function checkKind(kind: ResourceKind, input: VerifyInput, add: AddFinding): voi
     const address = addressOf(kind, name);
     const manifest = byName.get(name);
     if (!manifest) {
-      add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` to archive it and drop it from the lockfile, or restore its manifest.");
+      add("warning", "lock-orphan", address, `${address} is in the lockfile but has no manifest.`, "Run `agentform apply --prune` (or set `prune: true` on the target) to archive it and drop it from the lockfile, or restore its manifest.");
     }
     const resource = byId.get(entry.id);
     if (!resource) {

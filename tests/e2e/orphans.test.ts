@@ -57,6 +57,7 @@ describe("resources whose manifest is gone", () => {
     p.cp.clearRequestLog();
     const apply = await run("apply", "--auto-approve");
     expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/1 orphaned resource\(s\) left alone: their manifests are gone, and pruning is off for them\.\n$/);
     expect(p.writes()).toEqual([]);
     // Still ours and still in the inventory, so the next plan shows it again and a prune can take it.
     expect((await lock()).agents.billing?.id).toBe(billingId);

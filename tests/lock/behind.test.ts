@@ -106,6 +106,17 @@ describe("lockfile behind live", () => {
     expect(JSON.parse(pin.stdout)).toMatchObject({ type: "agent", version: 2 });
   });
 
+  it("a manifest changed since the last apply is an ordinary change, not drift", async () => {
+    await triage("Sort incoming tickets by urgency.");
+    const plan = await run("plan", "--detailed-exitcode", "--fail-on-drift", "--format", "json");
+    expect(plan.code).toBe(2);
+    const doc = JSON.parse(plan.stdout) as Plan;
+    const entry = doc.resources.find((r) => r.address === "agent.triage")!;
+    expect(entry).toMatchObject({ action: "update", drift: { detected: false, lockedVersion: 1, liveVersion: 1 } });
+    expect(doc.driftDetected).toBe(false);
+    expect((await run("apply", "--auto-approve", "--fail-on-drift")).code).toBe(0);
+  });
+
   it("a real out-of-band edit is still drift, not a lockfile matter", async () => {
     const lock = JSON.parse(await lockText()) as Lockfile;
     await raw().update("agent", lock.agents.triage!.id, { system: "edited in the console" }, { expectedVersion: 1 });

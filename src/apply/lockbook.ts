@@ -87,7 +87,7 @@ export class LockBook {
     // Details the plan does not carry (a skill's files) stay as the entry had them: a noop means live did not move.
     const kept = ownValue(table, entry.name);
     const detail = files ? { files } : kept && kept.id === entry.id && kept.files ? { files: kept.files } : {};
-    this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest, ...detail });
+    this.set(table, entry.name, { id: entry.id, ...version, specDigest: entry.specDigest, liveDigest: entry.basis.liveDigest, ...detail, ...previousNames(entry) });
   }
 
   /** Record what a write left live; returns the id and, for versioned kinds, the version. */
@@ -97,7 +97,7 @@ export class LockBook {
     const version = versionOf(entry.kind, live);
     const pinned = pinOfLive(entry.kind, live);
     const detail = (kindSpec(entry.kind).partialList?.lockDetail as ((l: LiveResource) => object) | undefined)?.(live) ?? {};
-    this.set(table, entry.name, { id: live.id, ...(pinned !== undefined ? { version: pinned } : {}), specDigest, liveDigest: liveDigest(entry.kind, live), ...detail });
+    this.set(table, entry.name, { id: live.id, ...(pinned !== undefined ? { version: pinned } : {}), specDigest, liveDigest: liveDigest(entry.kind, live), ...detail, ...previousNames(entry) });
     this.pins.set(entry.address, pinOf(live.id, pinned));
     return { id: live.id, ...(version !== undefined ? { version } : {}) };
   }
@@ -125,6 +125,14 @@ export class LockBook {
     delete table[name];
     this.changes++;
   }
+}
+
+/**
+ * The manifest's previous names, which runtimes still asking for an old name resolve through
+ * (format 1.2): from the plan, so what is recorded is exactly what plan compares against.
+ */
+function previousNames(entry: PlannedResource): { previous_names?: string[] } {
+  return entry.previousNames && entry.previousNames.length > 0 ? { previous_names: [...entry.previousNames] } : {};
 }
 
 function pinOf(id: string, version: number | string | undefined): Pin {

@@ -42,7 +42,7 @@ export function inputsDigest(parts: InputsDigestParts): string {
 
 const HINT = "Run `agentform plan --out <file>` again, review it, and apply the new plan.";
 
-const FLAG: Record<keyof SavedPlanOptions, string> = { adopt: "--adopt", prune: "--prune", allowEmpty: "--allow-empty", rotate: "--rotate" };
+const FLAG: Record<keyof SavedPlanOptions, string> = { adopt: "--adopt", prune: "--prune", allowEmpty: "--allow-empty", rotate: "--rotate", only: "--only" };
 
 /**
  * Compare a saved plan with the plan computed now, from the same inputs and the options of this
@@ -85,10 +85,14 @@ function headerDifferences(saved: Plan, current: Plan, options: SavedPlanOptions
     out.push(refusal("(plan)", "saved-plan-undigested", "the saved plan records no options (was it written by `agentform plan --out`?)"));
   } else {
     for (const key of Object.keys(FLAG) as Array<keyof SavedPlanOptions>) {
-      if ((saved.options[key] ?? false) === (options[key] ?? false)) continue;
-      const message = saved.options[key]
-        ? `it was saved with ${FLAG[key]}, but this apply runs without it`
-        : `it was saved without ${FLAG[key]}, but this apply runs with it`;
+      const [before, now] = [optionValue(saved.options, key), optionValue(options, key)];
+      if (before === now) continue;
+      const message =
+        key === "only" && before !== "false" && now !== "false"
+          ? `it was saved with ${FLAG[key]} ${before}, but this apply runs with ${FLAG[key]} ${now}`
+          : before !== "false"
+            ? `it was saved with ${FLAG[key]}, but this apply runs without it`
+            : `it was saved without ${FLAG[key]}, but this apply runs with it`;
       out.push({ ...refusal("(plan)", "saved-plan-options", message), hint: `Run apply with the options the plan was made with, or make a new plan with the options you want.` });
     }
   }
@@ -140,4 +144,11 @@ function contentDifference(before: PlannedResource, after: PlannedResource): { c
     code: "saved-plan-mismatch",
     message: `differs from the plan computed now in ${fields}: the saved file was edited, or the inputs changed`,
   };
+}
+
+/** An option as one comparable string: "false" when absent or off, the sorted addresses for --only. */
+function optionValue(options: SavedPlanOptions, key: keyof SavedPlanOptions): string {
+  const v = options[key];
+  if (Array.isArray(v)) return v.length === 0 ? "false" : [...v].sort().join(",");
+  return v === true ? "true" : "false";
 }

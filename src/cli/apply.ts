@@ -20,6 +20,7 @@ import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
 import { computePlan, openWorkspace, reportWarnings, uploadsOf, type Workspace } from "./workflow.js";
+import { collect, onlyAddresses } from "./only.js";
 
 export interface ApplyFlags {
   target?: string;
@@ -34,6 +35,9 @@ export interface ApplyFlags {
   concurrency?: string;
   failOnDrift?: boolean;
   rotate?: boolean;
+  only?: string[];
+  /** `state transfer --from-project OLD`: take over resources marked OLD (and OLD's lockfile). */
+  transferFrom?: string | undefined;
 }
 
 export function registerApply(program: Command, ctx: CommandContext): void {
@@ -49,6 +53,7 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
     .option("--allow-empty", "with --prune, allow archiving every managed resource")
     .option("--rotate", "resend every credential's secret from its variable, also where agentform cannot tell whether it changed")
+    .option("--only <kind/name>", "plan only this resource and what it references (repeatable), e.g. --only agent/triage", collect)
     .addOption(new Option("--require-approval <what>", "refuse security-broadening changes unless --approve is given").choices(["broadening"]))
     .option("--approve", "approve the security-broadening changes in this plan")
     .option("--concurrency <n>", "resources written in parallel (default 4)")
@@ -96,7 +101,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
 
   let runLock: RunLock | null = null;
   const ws = await openWorkspace(
-    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
+    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, transferFrom: flags.transferFrom },
     {
       env: ctx.io.env,
       onRetry: (info) =>
@@ -121,7 +126,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags))).plan;
+    const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags, ws))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
     enforceSafetyRules(plan, flags);
@@ -186,8 +191,10 @@ function enforceSafetyRules(plan: Plan, flags: ApplyFlags): void {
   }
 }
 
-function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty" | "rotate">) {
-  return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false };
+function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty" | "rotate" | "only" | "transferFrom">, ws: Workspace) {
+  const only = onlyAddresses(flags.only, ws.load);
+  const transfer = flags.transferFrom !== undefined ? { transferFrom: flags.transferFrom } : {};
+  return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false, ...(only ? { only } : {}), ...transfer };
 }
 
 function parseConcurrency(value: string | undefined): number {
@@ -207,7 +214,7 @@ function parseConcurrency(value: string | undefined): number {
  * itself is never executed (anyone able to edit it could edit its request bodies).
  */
 async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): Promise<Plan> {
-  const options = planOptions(flags);
+  const options = planOptions(flags, ws);
   const { plan } = await computePlan(ws, options);
   const current = { ...plan, inputsDigest: planInputsDigest(ws, options), options };
   // The saved file holds the plan as rendered, with credential-shaped values redacted.
@@ -223,7 +230,7 @@ async function checkedSavedPlan(ws: Workspace, saved: Plan, flags: ApplyFlags): 
   return current;
 }
 
-async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted"> {
+export async function confirm(ctx: CommandContext, question = "Apply these changes? Only 'y' or 'yes' applies. [y/N] "): Promise<"yes" | "no" | "interrupted"> {
   const rl = createInterface({ input: process.stdin, output: ctx.io.stderr });
   let interrupted = false;
   const abort = new AbortController();
@@ -233,7 +240,7 @@ async function confirm(ctx: CommandContext): Promise<"yes" | "no" | "interrupted
     abort.abort();
   });
   try {
-    const answer = await rl.question("Apply these changes? Only 'y' or 'yes' applies. [y/N] ", { signal: abort.signal });
+    const answer = await rl.question(question, { signal: abort.signal });
     return /^y(es)?$/i.test(answer.trim()) ? "yes" : "no";
   } catch {
     ctx.io.stderr.write("\n");

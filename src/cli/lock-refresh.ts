@@ -22,6 +22,7 @@ import { lockTable, type LockedEntry } from "../lock/table.js";
 import type { Lockfile } from "../lock/types.js";
 import type { Plan, PlannedResource } from "../plan/types.js";
 import { inertText } from "../render/index.js";
+import { ownerOf } from "../normalize/index.js";
 import { inertJson } from "../render/inert.js";
 import { setOwn } from "../util/record.js";
 import type { CommandContext } from "./main.js";
@@ -177,6 +178,12 @@ function sortLocked(ws: Workspace, live: LiveState, recordable: readonly Planned
   const dropped: Carried[] = [];
   if (!ws.lock) return { kept, dropped };
   const recordedAt = new Map(recordable.map((r) => [`${r.kind}:${r.id}`, r.address] as const));
+  // An entry pointing at another project's resource (a hand edit can) is never carried over.
+  const ours = (kind: ResourceKind, id: string) => {
+    if (kindSpec(kind).ownership !== "marker") return true;
+    const found = (live[kind] as LiveResource[]).find((l) => l.id === id);
+    return found !== undefined && ownerOf(found) === ws.config.project;
+  };
   const recordedAddresses = new Set(recordable.map((r) => r.address));
   for (const kind of KIND_ORDER) {
     const manifestNames = new Set(ws.load.manifests[kind].map((m) => m.name));
@@ -187,6 +194,7 @@ function sortLocked(ws: Workspace, live: LiveState, recordable: readonly Planned
       const carried = { kind, name, address, entry };
       const elsewhere = recordedAt.get(`${kind}:${entry.id}`);
       if (!liveIds.has(entry.id)) dropped.push({ ...carried, reason: "its resource is gone (archived or deleted)" });
+      else if (!ours(kind, entry.id)) dropped.push({ ...carried, reason: "its resource is not marked as this project's" });
       else if (elsewhere !== undefined) dropped.push({ ...carried, reason: `its resource is recorded as ${elsewhere}` });
       else if (!manifestNames.has(name)) kept.push({ ...carried, reason: "no manifest (an orphan plan shows)" });
       else if (kindSpec(kind).ownership === "lockfile" && skipped.has(address)) kept.push({ ...carried, reason: LOCKFILE_OWNED_KEPT });

@@ -17,7 +17,7 @@ import { specDigest } from "../normalize/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor } from "./output.js";
 import { KIND_ORDER, KINDS, kindSpec } from "../kinds/index.js";
-import { lockedVersions, lockTable } from "../lock/table.js";
+import { entriesRenamedFrom, lockedVersions, lockTable, type LockedEntry } from "../lock/table.js";
 import { inertText } from "../render/index.js";
 import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
@@ -25,7 +25,7 @@ import { registerLockBreak } from "./lock-break.js";
 import { registerLockRefresh } from "./lock-refresh.js";
 import { completeLive, computePlan, listEveryKind, openWorkspace, readVersion, type LiveState } from "./workflow.js";
 import { kindCounts, kindNoun } from "./kind-counts.js";
-import { nullRecord } from "../util/record.js";
+import { nullRecord, ownValue } from "../util/record.js";
 
 interface LockFlags {
   target?: string;
@@ -77,16 +77,17 @@ async function printPin(kind: ResourceKind, name: string, flags: LockFlags, ctx:
   const [target] = selectTarget(config, flags.target);
   const file = path.join(config.root, lockfileName(target));
   const lock = await requireLock(file);
-  const table = lockTable(lock, kind);
-  const entry = Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
-  if (!entry) {
-    const known = Object.keys(table).sort();
-    throw new ConfigError("lock-unknown-name", `${path.basename(file)} has no ${kind} named "${name}".`, {
-      hint: known.length > 0 ? `It has: ${known.map(inertText).join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
-    });
-  }
-  await requireManifestMatch(config, kind, name, entry as { specDigest?: unknown }, path.basename(file));
-  const out = kindSpec(kind).runtimePin(entry);
+  const lockName = path.basename(file);
+  const found = findLockEntry(lockTable(lock, kind), kind, name, lockName);
+  // A caller from before a rename is answered by the entry's current name, with every check that
+  // name gets, and the manifest must still list the old name: the lockfile alone is not trusted.
+  // That manifest is checked first, so the lockfile's name reaches later messages only once a
+  // valid manifest carries it.
+  const renamed = found.name !== name;
+  if (renamed) await requireRenamedFrom(config, target, kind, found.name, name, lockName);
+  await requireManifestMatch(config, target, kind, found.name, found.entry as { specDigest?: unknown }, lockName);
+  if (renamed) ctx.io.stderr.write(`warning: ${kind} "${inertText(name)}" was renamed to "${inertText(found.name)}"; update the caller (the old name works while it stays in previous_names)\n`);
+  const out = kindSpec(kind).runtimePin(found.entry);
   // The id comes from a lockfile a pull request can edit: bidi and C1 controls are written as
   // \u escapes (the same JSON value), so piping this to a terminal cannot reorder or recolour it.
   ctx.io.stdout.write(`${inertJson(JSON.stringify(out))}\n`);
@@ -94,12 +95,48 @@ async function printPin(kind: ResourceKind, name: string, flags: LockFlags, ctx:
 }
 
 /**
+ * The entry named `name`; failing that, the one entry whose previous_names list it (a caller
+ * still using a name from before a rename). Two entries claiming one old name is refused: which
+ * resource the caller meant cannot be told, and handing out either could be the wrong pin.
+ */
+function findLockEntry(table: Record<string, LockedEntry>, kind: ResourceKind, name: string, lockName: string): { name: string; entry: LockedEntry } {
+  const exact = ownValue(table, name);
+  if (exact) return { name, entry: exact };
+  const renamed = entriesRenamedFrom(table, name);
+  if (renamed.length === 1) return { name: renamed[0]![0], entry: renamed[0]![1] };
+  if (renamed.length > 1) {
+    throw new SafetyError("lock-previous-name-ambiguous", `${lockName} has no ${kind} named "${inertText(name)}", and ${renamed.length} ${kind}s list it as a previous name: ${renamed.map(([n]) => `"${inertText(n)}"`).join(", ")}.`, {
+      hint: `Ask for the current name. Only one ${kind} can be renamed from a given name, so the lockfile was edited or badly merged: run \`agentform apply\` to rewrite it from the manifests.`,
+    });
+  }
+  const known = Object.keys(table).sort();
+  throw new ConfigError("lock-unknown-name", `${lockName} has no ${kind} named "${inertText(name)}".`, {
+    hint: known.length > 0 ? `It has: ${known.map(inertText).join(", ")}. Run \`agentform apply\` to add new manifests.` : "Run `agentform apply` first.",
+  });
+}
+
+/**
+ * An old name is answered only while the manifest in the checkout still lists it in
+ * previous_names: the specDigest check does not cover that list, and a lockfile edited to add an
+ * old name to another entry would otherwise hand that entry's pin to the old name's callers.
+ */
+async function requireRenamedFrom(config: ProjectConfig, target: string, kind: ResourceKind, current: string, old: string, lockName: string): Promise<void> {
+  const load = await loadProject(config, { target });
+  const manifest = load.manifests[kind].find((m) => m.name === current);
+  if (manifest?.settings.previous_names.includes(old)) return;
+  throw new SafetyError("lock-previous-name-stale", `${lockName} answers ${kind} "${inertText(old)}" with "${inertText(current)}", but ${manifest ? manifest.file : `the manifest of "${inertText(current)}"`} does not list "${inertText(old)}" in agentform.previous_names.`, {
+    hint: `Ask for the current name "${inertText(current)}". If the old name should keep working, list it in previous_names and run \`agentform apply\`; otherwise run \`agentform apply\` to rewrite the lockfile.`,
+  });
+}
+
+/**
  * A pin is only handed out when the lockfile entry was written for the manifest in this checkout
  * (same specDigest): an entry left behind by a lost commit, or edited to pin something else,
  * must not reach a runtime. Offline: it compares digests, it cannot see live.
  */
-async function requireManifestMatch(config: ProjectConfig, kind: ResourceKind, name: string, entry: { specDigest?: unknown }, lockName: string): Promise<void> {
-  const load = await loadProject(config);
+async function requireManifestMatch(config: ProjectConfig, target: string, kind: ResourceKind, name: string, entry: { specDigest?: unknown }, lockName: string): Promise<void> {
+  // With the target's vars: the lockfile's specDigest is of the spec as that target resolves it.
+  const load = await loadProject(config, { target });
   const manifest = load.manifests[kind].find((m) => m.name === name);
   if (!manifest) {
     throw new SafetyError("lock-no-manifest", `${lockName} lists ${kind} "${name}", but no valid manifest in this checkout describes it, so its pin cannot be trusted.`, {

@@ -11,6 +11,7 @@ import { registerLocal } from "./local.js";
 import { registerPlan } from "./plan.js";
 import { registerApply } from "./apply.js";
 import { registerLock } from "./lock.js";
+import { registerState } from "./state.js";
 
 /** Shared by every command: where to print, and the exit code the command chose. */
 export interface CommandContext {
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerPlan(program, ctx);
   registerApply(program, ctx);
   registerLock(program, ctx);
+  registerState(program, ctx);
   registerLocal(program, ctx);
   return program;
 }

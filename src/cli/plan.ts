@@ -14,9 +14,12 @@ import { renderJson, renderMarkdown, renderText } from "../render/index.js";
 import { inputsDigest } from "../apply/saved-plan.js";
 import { AGENTFORM_VERSION } from "../version.js";
 import type { CommandContext } from "./main.js";
-import { useColor } from "./output.js";
+import { reportError, useColor } from "./output.js";
+import { loadConfig } from "../manifest/index.js";
+import { escapeMarkdown, inertText } from "../render/index.js";
 import { secretsMissing } from "../apply/index.js";
 import { allLive, computePlan, openWorkspace, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
+import { collect, onlyAddresses } from "./only.js";
 
 export interface PlanFlags {
   target?: string;
@@ -31,13 +34,14 @@ export interface PlanFlags {
   prune?: boolean;
   allowEmpty?: boolean;
   rotate?: boolean;
+  only?: string[];
 }
 
 export function registerPlan(program: Command, ctx: CommandContext): void {
   program
     .command("plan")
     .description("Compare the manifests with the live workspace and show what apply would change.")
-    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\"); `all` plans every target")
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
     .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
     .option("-o, --out <file>", "save the plan (with a digest of its inputs) for `agentform apply <file>`")
@@ -49,6 +53,7 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
     .option("--allow-empty", "with --prune, allow archiving every managed resource")
     .option("--rotate", "resend every credential's secret from its variable, also where agentform cannot tell whether it changed")
+    .option("--only <kind/name>", "plan only this resource and what it references (repeatable), e.g. --only agent/triage", collect)
     .addHelpText(
       "after",
       `
@@ -67,29 +72,75 @@ Examples:
 }
 
 export async function runPlan(flags: PlanFlags, ctx: CommandContext): Promise<number> {
+  if (flags.target === ALL_TARGETS) return runPlanAll(flags, ctx);
+  const { plan, exitCode } = await planTarget(flags, ctx);
+  ctx.io.stdout.write(render(plan, flags, ctx));
+  return exitCode;
+}
+
+/** The name `--target all` takes: a target may not be called that (agentform.yaml is refused). */
+export const ALL_TARGETS = "all";
+
+/**
+ * `plan --target all`: every declared target in one run, one section each (a JSON array of
+ * plans), in the order agentform.yaml declares them. A target that fails (unreachable, invalid
+ * lockfile) gets its error in its section and the others still run; the exit code is the most
+ * severe of them (4, 3, 1, 2, 0 in that order: an error in one outranks changes in another).
+ */
+async function runPlanAll(flags: PlanFlags, ctx: CommandContext): Promise<number> {
+  if (flags.out) {
+    throw new ConfigError("plan-out-all", "--out saves the plan of one target, not of --target all.", { hint: "Save each target's plan on its own: `agentform plan --target <name> --out <file>`." });
+  }
+  const config = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
+  let exitCode: number = ExitCode.ok;
+  const plans: string[] = [];
+  for (const target of Object.keys(config.targets)) {
+    if (flags.format !== "json") ctx.io.stdout.write(`${sectionHeading(target, flags.format)}\n\n`);
+    try {
+      const { plan, exitCode: code } = await planTarget({ ...flags, target }, ctx);
+      if (flags.format === "json") plans.push(renderJson(plan).trimEnd());
+      else ctx.io.stdout.write(`${render(plan, flags, ctx)}\n`);
+      exitCode = mostSevere(exitCode, code);
+    } catch (err) {
+      ctx.io.stderr.write(`target ${inertText(target)}:\n`);
+      exitCode = mostSevere(exitCode, reportError(err, ctx.io));
+    }
+  }
+  if (flags.format === "json") ctx.io.stdout.write(`[\n${plans.join(",\n")}\n]\n`);
+  return exitCode;
+}
+
+/** Exit codes from least to most severe: an error in one target outranks changes in another. */
+const SEVERITY: readonly number[] = [ExitCode.ok, ExitCode.changes, ExitCode.error, ExitCode.refused, ExitCode.invalid];
+
+function mostSevere(a: number, b: number): number {
+  return SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a;
+}
+
+function sectionHeading(target: string, format: PlanFlags["format"]): string {
+  return format === "markdown" ? `# Target ${escapeMarkdown(target)}` : `=== target ${inertText(target)} ===`;
+}
+
+/** Plan one target: the plan as shown (saved with --out), and the exit code it calls for. */
+async function planTarget(flags: PlanFlags, ctx: CommandContext): Promise<{ plan: Plan; exitCode: number }> {
   const ws = await openWorkspace(
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
     { env: ctx.io.env },
   );
   reportWarnings(ws, ctx.io);
   try {
-    const { plan: basePlan, live } = await computePlan(ws, {
-      adopt: flags.adopt ?? false,
-      prune: flags.prune ?? false,
-      allowEmpty: flags.allowEmpty ?? false,
-      rotate: flags.rotate ?? false,
-    });
+    const only = onlyAddresses(flags.only, ws.load);
+    const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false, ...(only ? { only } : {}) };
+    const { plan: basePlan, live } = await computePlan(ws, options);
     let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;
     if (flags.out) {
-      const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false };
       plan = { ...plan, inputsDigest: planInputsDigest(ws, flags), options };
       await writeFileAtomic(path.resolve(flags.out), renderJson(plan));
     }
-    ctx.io.stdout.write(render(plan, flags, ctx));
     const missing = secretsMissing(plan, ws.secrets.source);
     if (missing.length > 0) ctx.io.stderr.write(`warning: apply must send secrets from ${missing.join(", ")}, not set here; it will refuse (secret-missing) unless they are set where it runs\n`);
     if (flags.out) ctx.io.stderr.write(`Saved the plan to ${flags.out}; apply it with \`agentform apply ${flags.out}\`.\n`);
-    return planExitCode(plan, flags);
+    return { plan, exitCode: planExitCode(plan, flags) };
   } finally {
     await ws.close();
   }

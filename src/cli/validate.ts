@@ -5,13 +5,15 @@
 import { joinAnd, kindCounts, kindNoun } from "./kind-counts.js";
 import { Option, type Command } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
-import { formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject, type Diagnostic } from "../manifest/index.js";
+import { defaultTarget, formatDiagnostics, formatDiagnosticsJson, loadConfig, loadProject, type Diagnostic, type ProjectConfig } from "../manifest/index.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
+import { selectTarget } from "./target.js";
 
 interface ValidateFlags {
   format: "text" | "json";
   config?: string;
+  target?: string;
 }
 
 export function registerValidate(program: Command, ctx: CommandContext): void {
@@ -21,6 +23,7 @@ export function registerValidate(program: Command, ctx: CommandContext): void {
     .argument("[paths...]", "manifest files or folders to check (default: the folders in agentform.yaml)")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
+    .option("-t, --target <name>", "resolve ${vars.NAME} with this target's values (default: the default target's, with every target's names checked)")
     .addHelpText(
       "after",
       `
@@ -32,7 +35,8 @@ Exit codes: 0 all manifests valid, 4 problems found (or agentform.yaml missing o
 Examples:
   agentform validate                         # everything under agents/ and environments/
   agentform validate agents/triage.yaml      # one file (the rest of the project is read for references)
-  agentform validate --format json           # {"valid": false, "diagnostics": [...]} for CI tools`,
+  agentform validate --format json           # {"valid": false, "diagnostics": [...]} for CI tools
+  agentform validate --target production     # with production's vars (docs/manifests.md, "Per-target values")`,
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
       const cwd = process.cwd();
@@ -52,7 +56,10 @@ Examples:
         }
         return;
       }
-      const result = await loadProject(config, { paths, cwd });
+      // Without --target: the default target's values, and every other target's names, so a
+      // name only production lacks fails CI before anyone plans production.
+      if (flags.target !== undefined) selectTarget(config, flags.target);
+      const result = await loadProject(config, { paths, cwd, target: flags.target, everyTarget: flags.target === undefined });
       const errors = result.diagnostics.filter((d) => d.severity === "error").length;
       ctx.exitCode = errors > 0 ? ExitCode.invalid : ExitCode.ok;
       if (flags.format === "json") {
@@ -64,12 +71,18 @@ Examples:
       const checked = joinAnd(kindCounts((kind) => result.manifests[kind].length, (kind, n) => plural(n, kindNoun(kind)), "0 manifests"));
       if (errors === 0) {
         const warnings = result.diagnostics.length;
-        ctx.io.stdout.write(`${paint.green("✓")} ${checked} valid${warnings > 0 ? ` (${plural(warnings, "warning")})` : ""}\n`);
+        ctx.io.stdout.write(`${paint.green("✓")} ${checked} valid${valuesOf(config, flags.target)}${warnings > 0 ? ` (${plural(warnings, "warning")})` : ""}\n`);
       } else {
         const files = new Set(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.file)).size;
         ctx.io.stdout.write(`${paint.red("✗")} ${plural(errors, "problem")} in ${plural(files, "file")}; ${checked} valid\n`);
       }
     });
+}
+
+/** ` with target "dev"'s vars`, when the project has vars at all: which values were checked. */
+function valuesOf(config: ProjectConfig, target: string | undefined): string {
+  const declared = config.vars !== undefined || Object.values(config.targets).some((t) => t.vars !== undefined);
+  return declared ? ` with target ${JSON.stringify(target ?? defaultTarget(config))}'s vars` : "";
 }
 
 function plural(n: number, word: string): string {

@@ -27,6 +27,11 @@ export interface WorkspaceOptions {
   configPath?: string | undefined;
   target?: string | undefined;
   backend?: "sdk" | "ant" | undefined;
+  /**
+   * `state transfer --from-project OLD`: a lockfile written for project OLD is accepted, and read
+   * as this project's (apply then writes it under the new name).
+   */
+  transferFrom?: string | undefined;
 }
 
 export interface Workspace {
@@ -50,16 +55,17 @@ export type LiveState = LiveSets;
 /** Load config, manifests and lockfile; refuse invalid manifests (exit 4) before any API call. */
 export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlags): Promise<Workspace> {
   const config = await loadConfig({ cwd: options.cwd, configPath: options.configPath });
-  const load = await loadProject(config);
+  // The target first: its vars are part of what the manifests say.
+  const [targetName] = selectTarget(config, options.target);
+  const load = await loadProject(config, { target: targetName });
   const errors = load.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) {
     throw new ConfigError("invalid-manifests", `${errors.length} problem(s) in the manifests:\n${formatDiagnostics(errors, { color: false })}`, {
       hint: "Fix them (see `agentform validate`) and run again; nothing was sent to the API.",
     });
   }
-  const [targetName] = selectTarget(config, options.target);
   const lockPath = path.join(config.root, lockfileName(targetName));
-  const lock = await readLock(lockPath);
+  const lock = transferredLock(await readLock(lockPath), options.transferFrom, config.project);
   const lockText = lock === null ? null : await readFile(lockPath, "utf8");
   const target = await openTarget(config, targetName, { ...flags, backend: options.backend ?? flags.backend });
   try {
@@ -71,6 +77,12 @@ export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlag
   const warnings = load.diagnostics.filter((d) => d.severity === "warning");
   const secrets = secretsFor(target.settings, load.manifests, flags.env);
   return { config, load, target, lockPath, lock, lockText, warnings, secrets, close: () => target.close() };
+}
+
+/** The lockfile of the project a transfer takes over, read as this project's; any other as it is. */
+function transferredLock(lock: Lockfile | null, from: string | undefined, project: string): Lockfile | null {
+  if (!lock || from === undefined || lock.project !== from) return lock;
+  return { ...lock, project };
 }
 
 /** Print validation warnings to stderr (a typo in `paths:` must not pass silently). */

@@ -13,7 +13,7 @@ import { ConfigError, OperationalError, SafetyError } from "../errors.js";
 import { inertText } from "../render/inert.js";
 import { nullRecord } from "../util/record.js";
 import { KIND_ORDER, kindSpec } from "../kinds/index.js";
-import { LOCK_MAPS_SINCE_1_0, LOCKFILE_MAJOR, LOCKFILE_VERSION, type LockedEntry, type Lockfile, type LockTables } from "./types.js";
+import { LOCK_MAPS_SINCE_1_0, LOCKFILE_MAJOR, LOCKFILE_VERSION, MAX_PREVIOUS_NAME_LENGTH, MAX_PREVIOUS_NAMES, type LockedEntry, type Lockfile, type LockTables } from "./types.js";
 
 /**
  * The lockfile as text: recursively sorted keys, 2-space indent, trailing newline. The version
@@ -122,7 +122,7 @@ function versionError(version: unknown, file: string): ConfigError {
     {
       hint: newer
         ? "Upgrade agentform to the version that wrote this lockfile."
-        : "No agentform wrote this version (agentform writes a number such as 1.1): restore the lockfile from git, then run `agentform apply` to rewrite it.",
+        : "No agentform wrote this version (agentform writes a number such as 1.2): restore the lockfile from git, then run `agentform apply` to rewrite it.",
     },
   );
 }
@@ -153,15 +153,32 @@ const VERSION_RULE = { integer: "version (integer), ", id: "version (a version i
 /** One kind's map: an object of complete entries, each with the version its kind records. */
 function tableProblem(table: unknown, key: string, lockVersion: keyof typeof VERSION_RULE): string | null {
   if (!isObject(table)) return `\`${key}\` is not an object`;
-  for (const [name, entry] of Object.entries(table)) {
+  for (const [rawName, entry] of Object.entries(table)) {
+    // The name is the lockfile's (a pull request's) text, printed in the error: one inert line.
+    const name = inertText(rawName);
+    if (!isObject(entry)) return `${key}.${name} must have id, ${VERSION_RULE[lockVersion]}specDigest and liveDigest`;
     const e = entry as Partial<LockedEntry>;
     const versionOk = lockVersion === "integer" ? Number.isInteger(e.version) : lockVersion === "id" ? isString(e.version) : true;
     const filesOk = e.files === undefined || (isObject(e.files) && Object.values(e.files).every(isString));
-    if (!isObject(entry) || !isString(e.id) || !versionOk || !filesOk || !isString(e.specDigest) || !isString(e.liveDigest)) {
+    if (!isString(e.id) || !versionOk || !filesOk || !isString(e.specDigest) || !isString(e.liveDigest)) {
       return `${key}.${name} must have id, ${VERSION_RULE[lockVersion]}specDigest and liveDigest`;
+    }
+    if (!previousNamesOk(e.previous_names)) {
+      return `${key}.${name}.previous_names must be a list of at most ${MAX_PREVIOUS_NAMES} names, each 1 to ${MAX_PREVIOUS_NAME_LENGTH} characters`;
     }
   }
   return null;
+}
+
+/**
+ * An entry's previous_names (format 1.2): absent, or a bounded list of bounded strings. Runtimes
+ * resolve old names through it, so a hostile value (an object, a number, a megabyte string) is
+ * refused here rather than interpreted.
+ */
+function previousNamesOk(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (!Array.isArray(value) || value.length > MAX_PREVIOUS_NAMES) return false;
+  return value.every((n) => isString(n) && n.length <= MAX_PREVIOUS_NAME_LENGTH);
 }
 
 let tempCounter = 0;

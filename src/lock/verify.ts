@@ -10,7 +10,8 @@
 import type { ByKind, LiveResource, LiveSets, ResourceKind } from "../kinds/types.js";
 import { OWNERSHIP_KEY, type LoadedManifest } from "../manifest/types.js";
 import { addressOf, KIND_ORDER, kindSpec, versionOf } from "../kinds/index.js";
-import { lockTable } from "./table.js";
+import { lockTable, samePreviousNames } from "./table.js";
+import { ownValue } from "../util/record.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Plan, PlannedResource } from "../plan/types.js";
 import type { Lockfile } from "./types.js";
@@ -53,7 +54,7 @@ export function verifyLock(input: VerifyInput): LockFinding[] {
   const behind = (input.plan?.resources ?? []).filter((r) => r.lockOnly?.reason === "behind");
   const behindAddresses = new Set(behind.map((r) => r.address));
   const kept = findings.filter((f) => !(behindAddresses.has(f.address) && EXPLAINED_BY_BEHIND.has(f.code)));
-  for (const r of behind) kept.push(behindFinding(r));
+  for (const r of behind) kept.push(behindFinding(r, ownValue(lockTable(input.lock, r.kind), r.name)?.previous_names));
   return kept.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
@@ -119,8 +120,11 @@ function checkLive(kind: ResourceKind, input: VerifyInput, address: string, entr
   }
 }
 
-/** The lockfile records something other than live, while live already equals the manifest. */
-function behindFinding(r: PlannedResource): LockFinding {
+/**
+ * The lockfile records something other than live, while live already equals the manifest; or
+ * other previous names than the manifest lists (which old names callers can still use).
+ */
+function behindFinding(r: PlannedResource, lockedPreviousNames: string[] | undefined): LockFinding {
   const locked = r.lockOnly?.locked;
   const pinned = r.lockOnly?.pinned;
   const liveVersion = r.basis?.version !== undefined ? ` version ${r.basis.version}` : "";
@@ -131,6 +135,11 @@ function behindFinding(r: PlannedResource): LockFinding {
     detail = ` What it pins differs from the manifest (${fields}): runtimes reading the lockfile do not get the reviewed configuration.`;
   } else if (pinned?.matchesManifest === null) {
     detail = " The pinned version cannot be read.";
+  }
+  if (!samePreviousNames(lockedPreviousNames, r.previousNames)) {
+    // At most five names each: the lockfile's list comes from a file anyone can edit.
+    const list = (names: string[] | undefined) => (names && names.length > 0 ? names.slice(0, 5).map((n) => JSON.stringify(n)).join(", ") + (names.length > 5 ? ", …" : "") : "none");
+    detail += ` The previous names it records (${list(lockedPreviousNames)}) are not the manifest's (${list(r.previousNames)}): callers still using an old name get what the lockfile says.`;
   }
   return {
     severity: "error",

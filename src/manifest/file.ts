@@ -9,9 +9,11 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, sta
 import path from "node:path";
 import { KIND_ORDER, KINDS } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
+import { pointerToPath } from "./format.js";
 import { schemaDiagnostics } from "./schema.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, Position, UploadFile } from "./types.js";
+import { interpolate, type VarScope } from "./vars.js";
 
 /** Larger files are refused before being read whole: no manifest needs a megabyte. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -283,8 +285,51 @@ function guessKind(abs: string): ResourceKind {
   return kinds.find((k) => KINDS[k].extensions.includes(ext)) ?? (kinds[0] as ResourceKind);
 }
 
-/** Read, parse and schema-check one manifest file. Never throws for bad content. */
-export function analyzeFile(candidate: Candidate, root: string): FileReport {
+/**
+ * The `agentform:` settings blocks of a manifest (its own, and those of the manifests written
+ * inside it, a vault's credential entries): reconciler settings take no `${vars.…}`.
+ */
+function settingsPointers(kind: ResourceKind, value: Obj): Set<string> {
+  const nested = KINDS[kind].nested?.of(value, "") ?? [];
+  return new Set(["/agentform", ...nested.map((n) => `${n.pointer}/agentform`)]);
+}
+
+/**
+ * `${vars.NAME}` resolved with the scope's values, before the schema sees the value: its
+ * problems as diagnostics, and the paths of strings left unresolved (a schema error there would
+ * only repeat the problem). `overflow`: the references inserted too much; the value is unusable.
+ */
+function resolveVars(kind: ResourceKind, value: Obj, scope: VarScope | undefined, file: string, locate: (pointer: string) => Position): { value: Obj; diagnostics: Diagnostic[]; unresolved: Set<string>; overflow: boolean; typed: Map<string, string> } {
+  if (scope === undefined) return { value, diagnostics: [], unresolved: new Set(), overflow: false, typed: new Map() };
+  const result = interpolate(value, scope, { skip: settingsPointers(kind, value) });
+  const diagnostics = result.problems.map((p): Diagnostic => {
+    const pos = locate(p.pointer);
+    return { code: p.code, severity: "error", file, line: pos.line, column: pos.column, path: pointerToPath(p.pointer), message: p.message, hint: p.hint };
+  });
+  const typed = new Map([...result.typed].map(([pointer, name]) => [pointerToPath(pointer), name]));
+  return { value: result.value as Obj, diagnostics, unresolved: new Set(result.unresolved.map(pointerToPath)), overflow: result.overflow, typed };
+}
+
+/**
+ * Schema problems of the resolved value: none where a string stayed unresolved (the var
+ * diagnostic says it all), and a hint naming the var where a whole-string reference brought a
+ * number or boolean the field does not take.
+ */
+function resolvedSchemaDiagnostics(kind: ResourceKind, resolved: ReturnType<typeof resolveVars>, file: string, locate: (pointer: string) => Position): Diagnostic[] {
+  return schemaDiagnostics(KINDS[kind].schema, resolved.value, { file, locate })
+    .filter((d) => !resolved.unresolved.has(d.path))
+    .map((d) => {
+      const name = resolved.typed.get(d.path);
+      if (name === undefined || d.code !== "AF-SCHEMA-TYPE") return d;
+      return { ...d, hint: `This value is \`\${vars.${name}}\`: a string that is exactly one reference takes the value's type. To get text, quote the value in agentform.yaml (\`${name}: "…"\`).` };
+    });
+}
+
+/**
+ * Read, parse and schema-check one manifest file. Never throws for bad content. With a var
+ * scope, `${vars.NAME}` is resolved first: the schema checks the values the target gets.
+ */
+export function analyzeFile(candidate: Candidate, root: string, vars?: VarScope): FileReport {
   const file = toPosix(path.relative(root, candidate.abs));
   const markdown = path.extname(candidate.abs).toLowerCase() === ".md";
   let kind: ResourceKind = candidate.kind === "auto" ? guessKind(candidate.abs) : candidate.kind;
@@ -306,6 +351,10 @@ export function analyzeFile(candidate: Candidate, root: string): FileReport {
     diagnostics.push({ code: "AF-MD-SYSTEM-CONFLICT", severity: "error", file, line: pos.line, column: pos.column, path: "system", message: "the frontmatter sets `system`, but in a .md agent the Markdown body is the system prompt", hint: "Remove `system:` from the frontmatter and keep the prompt in the body." });
   }
   const withBody = body !== undefined && body.text !== "" && !("system" in value) ? { ...value, system: body.text } : value;
-  diagnostics.push(...schemaDiagnostics(KINDS[kind].schema, withBody, { file, locate }));
-  return { file, kind, markdown, diagnostics, sha256, value: withBody, text };
+  const resolved = resolveVars(kind, withBody, vars, file, locate);
+  diagnostics.push(...resolved.diagnostics);
+  // Without its values the manifest cannot be checked; like a file that did not parse, it is only text to scan.
+  if (resolved.overflow) return { file, kind, markdown, diagnostics, sha256, text };
+  diagnostics.push(...resolvedSchemaDiagnostics(kind, resolved, file, locate));
+  return { file, kind, markdown, diagnostics, sha256, value: resolved.value, text };
 }

@@ -15,8 +15,10 @@ import { nullRecord } from "../util/record.js";
 import { isObj } from "../kinds/values.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { decodeSource, fileDiag, isInside, locatorOf, parseText, readBytes, toPosix, type Candidate, type FileReport } from "./file.js";
+import { pointerToPath } from "./format.js";
 import { schemaDiagnostics } from "./schema.js";
-import type { Diagnostic, UploadFile } from "./types.js";
+import type { Diagnostic, Position, UploadFile } from "./types.js";
+import { varMentions } from "./vars.js";
 
 /** Entries (files and folders) read from one folder before giving up: empty folders cost no upload, but reading them still costs. */
 export const MAX_FOLDER_ENTRIES = 5 * SKILL_LIMITS.files;
@@ -199,7 +201,29 @@ export function analyzeFolder(candidate: Candidate & { folder: string }, root: s
   if (parsed.parsed.diagnostics.length > 0 || !isObj(parsed.parsed.value)) return report;
   report.value = parsed.parsed.value;
   report.diagnostics.push(...schemaDiagnostics(KINDS[kind].schema, report.value, { file: report.file, locate: locatorOf(parsed) }));
+  report.diagnostics.push(...varWarnings(kind, report.value, report.file, locatorOf(parsed)));
   return report;
+}
+
+/**
+ * A folder manifest is uploaded byte for byte and checked by digest, so `${vars.NAME}` in it is
+ * never replaced (nor can it be, without uploading other bytes than the digests name). A
+ * reference in its frontmatter is almost certainly meant as one: a warning says it stays text.
+ */
+function varWarnings(kind: ResourceKind, value: Obj, file: string, locate: (pointer: string) => Position): Diagnostic[] {
+  return varMentions(value).map((pointer) => {
+    const pos = locate(pointer);
+    return {
+      code: "AF-VAR-IN-SKILL",
+      severity: "warning",
+      file,
+      line: pos.line,
+      column: pos.column,
+      path: pointerToPath(pointer),
+      message: `\`\${vars.…}\` is not replaced in a ${kind}: its ${manifestFileOf(kind)} and files are uploaded exactly as written`,
+      hint: `Write the value itself: a ${kind} is the same in every target, and its text is uploaded as it is (\`$\${\` too).`,
+    };
+  });
 }
 
 /** The spec of a folder manifest: `{name, description, files}`, files mapping each path to its sha256 (sorted). */

@@ -8,5 +8,6 @@ export { findSecrets, scanTexts, scrubSecrets, type SecretFinding, type TextFind
 export { formatDiagnostics, formatDiagnosticsJson, pointerToPath, sortDiagnostics, compareDiagnostics } from "./format.js";
 export { knownModels, schemaDiagnostics, readSchema, valueAt, type SchemaName } from "./schema.js";
 export { didYouMean, editDistance } from "./suggest.js";
+export { defaultTarget, interpolate, targetVars, varScope, VarScope, MAX_VAR_EXPANSION, type Interpolation, type InterpolateOptions, type VarProblem } from "./vars.js";
 export { OWNERSHIP_KEY } from "./types.js";
 export type * from "./types.js";

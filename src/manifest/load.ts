@@ -17,7 +17,8 @@ import { analyzeFile, fileDiag, isInside, lazyLocator, readSource, spotLocator, 
 import { analyzeFolder, folderSpec, folderTexts, manifestFileOf, ownerOf } from "./folder.js";
 import { scanTexts, scrubDiagnostic, secretDiagnostics } from "./secrets.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
-import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig } from "./types.js";
+import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig, VarValue } from "./types.js";
+import { varScope } from "./vars.js";
 
 export { MAX_FILE_BYTES } from "./file.js";
 
@@ -64,6 +65,12 @@ function configSpot(parsed: ParsedYaml, lines: LineIndex): (offset: number) => {
   };
 }
 
+/** A var's value found to look like a secret: where secrets go instead. */
+const VAR_SECRET_HINT = "Vars are committed with agentform.yaml and written into manifests: keep secrets in environment variables (a vault credential's `token_env`, a target's `api_key_env`), and rotate this one: it is in your git history.";
+
+/** Under `vars:` or `targets.<name>.vars:` (diagnostic paths as pointerToPath writes them). */
+const VARS_PATH = /^(targets(\.[^.[]+|\[[^\]]+\])\.)?vars(\.|\[|$)/;
+
 /** `paths:` entries that leave the project folder (absolute, or climbing out with `..`). */
 function outsidePaths(value: unknown, locate: (pointer: string) => { line: number; column: number }, file: string): Diagnostic[] {
   const paths = isObject(value) && isObject(value.paths) ? value.paths : {};
@@ -75,6 +82,14 @@ function outsidePaths(value: unknown, locate: (pointer: string) => { line: numbe
     out.push({ code: "AF-PATH-OUTSIDE", severity: "error", file, line: pos.line, column: pos.column, path: `paths.${key}`, message: `${JSON.stringify(given)} is outside the project folder`, hint: "Manifest folders are relative paths inside the folder that holds agentform.yaml." });
   }
   return out;
+}
+
+/** `all` names every target on the command line (`plan --target all`), so no target may take it. */
+function reservedTargets(value: unknown, locate: (pointer: string) => { line: number; column: number }, file: string): Diagnostic[] {
+  const targets = isObject(value) && isObject(value.targets) ? value.targets : {};
+  if (!Object.hasOwn(targets, "all")) return [];
+  const pos = locate("/targets/all");
+  return [{ code: "AF-TARGET-RESERVED", severity: "error", file, line: pos.line, column: pos.column, path: "targets.all", message: `the target name "all" is reserved: \`--target all\` means every target`, hint: "Rename the target (its lockfile is agentform.<target>.lock.json: rename that too)." }];
 }
 
 /**
@@ -109,15 +124,17 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
     "Keep the key in an environment variable and set the target's api_key_env to that variable's name; rotate the key: it is in your git history.",
   );
   const scrub = (diags: Diagnostic[]) => diags.map((d) => scrubDiagnostic(d, secrets.secrets));
-  if (parsed.diagnostics.length > 0) return fail(scrub([...parsed.diagnostics, ...secrets.diagnostics]));
-  const problems = [...schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate }), ...secrets.diagnostics, ...outsidePaths(parsed.value, parsed.locate, file)];
+  const secretDiags = secrets.diagnostics.map((d) => (VARS_PATH.test(d.path) ? { ...d, hint: VAR_SECRET_HINT } : d));
+  if (parsed.diagnostics.length > 0) return fail(scrub([...parsed.diagnostics, ...secretDiags]));
+  const problems = [...schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate }), ...secretDiags, ...outsidePaths(parsed.value, parsed.locate, file), ...reservedTargets(parsed.value, parsed.locate, file)];
   if (problems.length > 0) return fail(scrub(problems));
-  const value = parsed.value as { project: string; paths?: Record<string, string>; targets?: Record<string, TargetConfig> };
+  const value = parsed.value as { project: string; paths?: Record<string, string>; targets?: Record<string, TargetConfig>; vars?: Record<string, VarValue> };
   const targets = value.targets && Object.keys(value.targets).length > 0 ? value.targets : { default: {} };
   const config: ProjectConfig = {
     project: value.project,
     paths: Object.fromEntries(KIND_ORDER.map((k) => [KINDS[k].folder, ownValue(value.paths ?? {}, KINDS[k].folder) ?? KINDS[k].folder])),
     targets,
+    ...(value.vars !== undefined ? { vars: value.vars } : {}),
     root,
     file,
   };
@@ -311,6 +328,17 @@ export interface LoadProjectOptions {
   cwd?: string | undefined;
   /** Names live in the workspace, when known, for rename (previous_names) checks. */
   liveNames?: Partial<ByKind<readonly string[]>> | undefined;
+  /**
+   * The target whose `vars` resolve `${vars.NAME}` in manifests: "default", else the first
+   * declared target, when left out. A target agentform.yaml does not declare is a ConfigError.
+   */
+  target?: string | undefined;
+  /**
+   * Also report `${vars.NAME}` for names some other declared target does not define (validate
+   * without --target: a name only production lacks must fail CI too). Only names are checked
+   * against the other targets; the schema sees the selected target's values alone.
+   */
+  everyTarget?: boolean | undefined;
 }
 
 /**
@@ -459,6 +487,7 @@ function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> 
  * in `manifests`.
  */
 export async function loadProject(config: ProjectConfig, options: LoadProjectOptions = {}): Promise<LoadResult> {
+  const vars = varScope(config, options.target, options.everyTarget === true);
   const dirs = byKind((k) => path.resolve(config.root, config.paths[KINDS[k].folder] ?? KINDS[k].folder));
   const candidates: Candidate[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -468,7 +497,7 @@ export async function loadProject(config: ProjectConfig, options: LoadProjectOpt
 
   // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
   // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
-  const reports = candidates.map((c) => (c.folder !== undefined ? analyzeFolder({ ...c, folder: c.folder }, config.root) : analyzeFile(c, config.root)));
+  const reports = candidates.map((c) => (c.folder !== undefined ? analyzeFolder({ ...c, folder: c.folder }, config.root) : analyzeFile(c, config.root, vars)));
   const loaded = byKind((): LoadedManifest[] => []);
   const unparsedNames = byKind((): string[] => []);
   for (const result of reports) {

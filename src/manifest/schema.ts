@@ -180,7 +180,9 @@ function collapseUnions(errors: ErrorObject[]): Issue[] {
       synthetic.push({ instancePath: at, schemaPath: union.schemaPath, keyword: "x-one-of-type", params: {}, expected: list });
     }
   }
-  return [...issues.filter((e) => !dropped.has(e)), ...synthetic];
+  // A bad key is reported once, at the key (propertyNames), not again as the pattern it failed.
+  const keyPattern = (e: Issue) => e.keyword === "pattern" && e.schemaPath.includes("/propertyNames/");
+  return [...issues.filter((e) => !dropped.has(e) && !keyPattern(e)), ...synthetic];
 }
 
 
@@ -201,6 +203,8 @@ function describeTypes(types: string[]): string {
 const PATTERN_TEXT: Record<string, string> = {
   "^(/([^~]|~[01])*)+$": "must be a JSON pointer into the API body, like /description or /tools/0",
   "^[a-z0-9-]{1,40}$": "must be 1 to 40 characters of a-z, 0-9 and -",
+  "^[A-Za-z_][A-Za-z0-9_]*$": "must be letters, digits and _, not starting with a digit",
+  "^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$": "must be 1 to 40 letters, digits, _ and -, starting with a letter or digit",
 };
 
 export interface SchemaContext {
@@ -309,6 +313,13 @@ function toDiagnostic(name: SchemaName, issue: Issue, root: unknown, ctx: Schema
     case "pattern":
       message = PATTERN_TEXT[String(issue.params.pattern)] ?? `must match the pattern ${String(issue.params.pattern)}`;
       break;
+    case "propertyNames": {
+      const key = String(issue.params.propertyName);
+      const pattern = String((issue.parentSchema?.propertyNames as JsonObject | undefined)?.pattern);
+      pointer = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      message = `the key ${JSON.stringify(key)} ${PATTERN_TEXT[pattern] ?? `must match the pattern ${pattern}`}`;
+      break;
+    }
     default:
       break;
   }

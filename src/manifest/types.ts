@@ -89,7 +89,12 @@ export interface TargetConfig {
   /** Write pacing (docs/apply.md, "Retries, pacing and lost responses"). */
   writes_per_minute?: number;
   environment_concurrency?: number;
+  /** This target's values for `${vars.NAME}` in manifests, over the top-level `vars` (docs/manifests.md, "Per-target values"). */
+  vars?: Record<string, VarValue>;
 }
+
+/** A per-target value: what `${vars.NAME}` in a manifest becomes. */
+export type VarValue = string | number | boolean;
 
 export interface ProjectConfig {
   /** Ownership marker value: [a-z0-9-], at most 40 characters. */
@@ -98,6 +103,8 @@ export interface ProjectConfig {
   paths: Readonly<Record<string, string>>;
   /** Always at least one target; "default" when the file declares none. */
   targets: Record<string, TargetConfig>;
+  /** Values for `${vars.NAME}` in manifests, for every target; a target's own `vars` override them. */
+  vars?: Record<string, VarValue>;
   /** Absolute path of the project root (the folder holding agentform.yaml). */
   root: string;
   /** agentform.yaml relative to root, for diagnostics. */

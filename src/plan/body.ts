@@ -40,6 +40,14 @@ export function metadataPatch(desired: unknown, live: unknown, project: string, 
 }
 
 /**
+ * The update that lets go of a resource (`state forget`): its ownership marker removed, the rest
+ * of its metadata as it is (a metadata update is a patch; null removes a key).
+ */
+export function markerRelease(): RequestBody {
+  return { metadata: { [OWNERSHIP_KEY]: null } };
+}
+
+/**
  * The update body for a resource: only the top-level fields touched by `changes` (plus the
  * ownership marker when live lacks it). `desiredResolved` is the manifest spec with references
  * resolved (see resolveSpecRefs); `liveRaw` the live resource as listed.

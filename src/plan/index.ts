@@ -8,7 +8,7 @@
  * known after apply and it depends on the target) or moved before (then it is re-pinned now).
  */
 import type { KindRef, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
-import { lockTable, type LockedEntry } from "../lock/table.js";
+import { lockTable, previousNamesToRecord, samePreviousNames, type LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
 import { canonicalDesired, canonicalLive, liveDigest, specDigest, type ResolvedRef } from "../normalize/index.js";
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
@@ -17,7 +17,7 @@ import { reviewSecurity } from "./security.js";
 import { ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
-import { addressOf, KIND_ORDER, kindSpec, parentOf, pinOf, versionOf } from "../kinds/index.js";
+import { addressOf, byKind, KIND_ORDER, kindSpec, parentOf, pinOf, versionOf } from "../kinds/index.js";
 import { SECRET_STATUS_KEY, type SecretStatus } from "../kinds/spec.js";
 import {
   IMPACT_ORDER,
@@ -282,6 +282,8 @@ interface Planned {
   live: Live | null;
   /** The manifest's canonical form, references resolved. */
   desired: Obj;
+  /** Where in its file the manifest is written, for kinds written inside another's (a JSON pointer). */
+  within?: string;
 }
 
 function emptySummary(): PlanSummary {
@@ -353,6 +355,8 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   if (repinReasons) entry.repinReasons = repinReasons;
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
   else if (replacesLockEntry !== undefined) entry.renamedFrom = replacesLockEntry;
+  const previousNames = previousNamesToRecord(entry.address, manifest.settings.previous_names);
+  if (previousNames) entry.previousNames = previousNames;
   if (action === "noop" && live) markLockBehind(entry, ownValue(locked, manifest.name));
   const serverDrift = live ? (kindSpec(kind).serverDrift as ((l: Live) => string | undefined) | undefined)?.(live) : undefined;
   const notes = [...(kindSpec(kind).notes?.(spec, action) ?? []), ...(serverDrift !== undefined ? [serverDrift] : [])];
@@ -360,7 +364,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   // A state the server put the resource in (a deployment paused for an error) is drift on every
   // plan while it lasts, whatever the lockfile recorded.
   if (serverDrift !== undefined) entry.drift = { ...(entry.drift ?? {}), detected: true };
-  return { entry, live, desired };
+  return { entry, live, desired, ...(manifest.within !== undefined ? { within: manifest.within } : {}) };
 }
 
 /** The spec with what the CLI found of its secrets, for its kind to compare and send (src/kinds/spec.ts). */
@@ -450,10 +454,18 @@ function markLockBehind(entry: PlannedResource, lockedEntry: LockedEntry | undef
     lockedEntry.id === entry.id &&
     lockedVersion === liveVersion &&
     lockedEntry.specDigest === entry.specDigest &&
-    lockedEntry.liveDigest === entry.basis.liveDigest;
+    lockedEntry.liveDigest === entry.basis.liveDigest &&
+    // Runtimes resolve old names through them: a rename's names added or retired in the manifest
+    // alone must reach the lockfile too (the specDigest does not cover the agentform: block).
+    samePreviousNames(lockedEntry.previous_names, entry.previousNames);
   if (current) return;
   entry.lockOnly = { reason: "behind", locked: lockedVersion === undefined ? { id: lockedEntry.id } : { id: lockedEntry.id, version: lockedVersion } };
   if (entry.drift) entry.drift.detected = false;
+  const extra = (lockedEntry.previous_names ?? []).filter((n) => !(entry.previousNames ?? []).includes(n));
+  if (extra.length > 0) {
+    // Callers asking for these names get this resource, which its manifest does not say.
+    entry.security.push(pinFinding(`the lockfile answers callers asking for ${extra.slice(0, 5).map((n) => JSON.stringify(n)).join(", ")}${extra.length > 5 ? ", …" : ""} with ${entry.address}, whose manifest does not list ${extra.length === 1 ? "that name" : "those names"} in previous_names`));
+  }
   if (lockedEntry.id !== entry.id) {
     entry.security.push(pinFinding(`the lockfile points ${entry.address} at ${lockedEntry.id}, not at the live ${entry.id} that matches the manifest`));
   } else if (typeof lockedVersion === "string" && lockedVersion !== liveVersion) {
@@ -513,7 +525,9 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveResou
 }
 
 /** Build the plan. Pure: everything it needs is in `input`; inputs are never mutated. */
-export function buildPlan(input: PlanInput): Plan {
+export function buildPlan(full: PlanInput): Plan {
+  const only = full.options.only ? onlyManifests(full.manifests, full.options.only) : null;
+  const input = only ? { ...full, manifests: only.manifests } : full;
   const refusals: Refusal[] = [];
   const claimed = new Map(KIND_ORDER.map((kind) => [kind, new Set<string>()] as const));
   const matches = new Map<ResourceKind, Match[]>();
@@ -539,14 +553,43 @@ export function buildPlan(input: PlanInput): Plan {
   // Inventory resources (in the lockfile, and ours) with no manifest: archived when pruning is
   // on for their kind, listed as orphans otherwise; dependents before what they use.
   const pruned: Pruned = { archives: [], gone: [], orphans: [] };
-  for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
-  if (pruned.archives.length > 0) refusals.push(...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned));
+  // Under --only the rest of the project is simply not planned: none of it is an orphan.
+  if (!only) for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
+  refusals.push(...pruneRefusals(input, pruned, planned));
   renameHints([...pruned.archives, ...pruned.orphans], planned, input);
   orderArchives(pruned.archives, planned, input);
   const first = archivesFirst(pruned.archives, entries);
   refusals.push(...uniqueKeyRefusals(input, planned, new Set(first.map((a) => a.id as string))));
   // Other archives last, so nothing still being re-pinned loses its target first.
-  return assemblePlan(input, [...first, ...entries, ...pruned.archives.filter((a) => !first.includes(a)), ...pruned.orphans, ...pruned.gone], refusals);
+  const plan = assemblePlan(input, [...first, ...entries, ...pruned.archives.filter((a) => !first.includes(a)), ...pruned.orphans, ...pruned.gone], refusals);
+  return only ? { ...plan, only: only.addresses } : plan;
+}
+
+/**
+ * The manifests `--only` selects: those named and, transitively, every manifest they reference
+ * (a coordinator's roster, a deployment's agent and vaults), and the manifests written inside a
+ * selected one (a vault's credentials). Dependents are not included: they keep their pins.
+ */
+function onlyManifests(manifests: PlanInput["manifests"], only: readonly string[]): { manifests: PlanInput["manifests"]; addresses: string[] } {
+  const byAddress = new Map(KIND_ORDER.flatMap((kind) => manifests[kind].map((m) => [addressOf(kind, m.name), { kind, m }] as const)));
+  const chosen = new Set<string>();
+  const visit = (queue: string[]): void => {
+    for (let address = queue.pop(); address !== undefined; address = queue.pop()) {
+      const found = byAddress.get(address);
+      if (!found || chosen.has(address)) continue;
+      chosen.add(address);
+      for (const r of kindSpec(found.kind).references(found.m.spec)) queue.push(addressOf(r.kind, r.name));
+    }
+  };
+  visit([...only]);
+  // Kinds written inside another come with their parent (and bring what they reference).
+  const children = [...byAddress].filter(([address, { kind, m }]) => {
+    const parent = kindSpec(kind).parentKind;
+    return !chosen.has(address) && parent !== undefined && kindSpec(kind).references(m.spec).some((r) => r.kind === parent && chosen.has(addressOf(r.kind, r.name)));
+  });
+  visit(children.map(([address]) => address));
+  const selected = byKind((kind) => manifests[kind].filter((m) => chosen.has(addressOf(kind, m.name))));
+  return { manifests: selected, addresses: [...chosen].sort() };
 }
 
 /**
@@ -674,14 +717,46 @@ interface Pruned {
 }
 
 /**
+ * The prune safety rules (every resource of a kind; a resource something still uses). Asked for
+ * on the command line, a violation refuses the plan. Pruning that comes from the target's
+ * `prune: true` runs on every apply, so a violation must not block the target: each archive
+ * concerned stays an orphan instead, saying why, and the rules run again on what is left (an
+ * archive kept may keep what it uses in use).
+ */
+function pruneRefusals(input: PlanInput, pruned: Pruned, planned: ReadonlyMap<string, Planned>): Refusal[] {
+  for (;;) {
+    const refusals = [...pruneEverythingRefusals(input, pruned.archives), ...stillUsedRefusals(input, pruned.archives, planned)];
+    if (refusals.length === 0 || input.options.prune) return refusals;
+    const before = pruned.archives.length;
+    for (const refusal of refusals) {
+      for (const a of pruned.archives.filter((x) => refusal.ids?.includes(x.id as string))) {
+        pruned.archives.splice(pruned.archives.indexOf(a), 1);
+        pruned.orphans.push(keptOrphan(a, refusal));
+      }
+    }
+    // Every refusal names the archives it concerns; should one not, refuse rather than loop.
+    if (pruned.archives.length === before) return refusals;
+  }
+}
+
+/** An archive the target's pruning may not make: an orphan, with the rule that kept it. */
+function keptOrphan(a: PlannedResource, refusal: Refusal): PlannedResource {
+  const why = refusal.code === "prune-everything" ? "would-empty" : "still-used";
+  return { ...a, action: "orphan", impact: "none", security: [], request: null, dependsOn: [], drift: null, orphan: { why }, notes: [...(a.notes ?? []), `${refusal.message} ${refusal.hint}`] };
+}
+
+/**
  * What happens to a kind's inventory resources with no manifest: archived when `--prune` is on
  * the command line, or the target prunes and the kind's removal can be undone; else left alone,
- * and shown as orphans, with why.
+ * and shown as orphans, with why. A removal that cannot be undone is never automatic: a memory
+ * store's archive takes its memories, and a skill's delete is final and rests on the lockfile
+ * alone (a skill carries no marker), which a pull request can edit.
  */
 function pruningOf(kind: ResourceKind, input: PlanInput): "archive" | "prune-off" | "irreversible" {
   if (input.options.prune) return "archive";
-  if (!input.options.targetPrune) return "prune-off";
-  return kindSpec(kind).irreversible ? "irreversible" : "archive";
+  const spec = kindSpec(kind);
+  if (spec.irreversible || spec.removal === "delete") return "irreversible";
+  return input.options.targetPrune ? "archive" : "prune-off";
 }
 
 /**
@@ -701,41 +776,77 @@ function planPrune(kind: ResourceKind, lockEntries: Record<string, LockedEntry>,
     const l = byId.get(locked.id);
     // A renamed manifest's create replaces its old entry itself.
     if (!l && previousNames.has(name)) continue;
-    const decision = prunePolicy(kind, l, claimed, input.project);
-    if (decision === "archive" && pruning === "archive") out.archives.push(archiveEntry(kind, l as Live, locked, input));
-    else if (decision === "archive") out.orphans.push(orphanEntry(kind, l as Live, locked, input, pruning === "archive" ? "prune-off" : pruning));
+    const decision = prunePolicy(kind, l, claimed, input.project, input.options.transferFrom);
+    if (decision === "archive" && pruning === "archive") out.archives.push(withLockName(archiveEntry(kind, l as Live, locked, input), name));
+    else if (decision === "archive") out.orphans.push(withLockName(orphanEntry(kind, l as Live, locked, input, pruning === "archive" ? "prune-off" : pruning), name));
     else if (decision !== "keep" && dropsEntries) out.gone.push(goneEntry(kind, name, locked, decision));
   }
 }
 
-/** An inventory resource with no manifest, left alone: listed in every plan until it is pruned. */
+/**
+ * An inventory resource with no manifest, left alone: listed in every plan until it is pruned.
+ * Not managed any more, so a change made to it is not drift (it would fail --fail-on-drift
+ * forever, with nothing apply could overwrite).
+ */
 function orphanEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput, why: "prune-off" | "irreversible"): PlannedResource {
-  return { ...archiveEntry(kind, l, locked, input), action: "orphan", impact: "none", security: [], request: null, orphan: { why } };
+  return { ...archiveEntry(kind, l, locked, input), action: "orphan", impact: "none", security: [], request: null, drift: null, orphan: { why } };
+}
+
+/**
+ * Prune entries are addressed by the live name; when the lockfile lists the resource under
+ * another key (a hand edit can point any key at any id), the plan says which, so a reviewer sees
+ * what in the lockfile asks for the removal.
+ */
+function withLockName(entry: PlannedResource, lockName: string): PlannedResource {
+  if (lockName === entry.name) return entry;
+  return { ...entry, notes: [...(entry.notes ?? []), `the lockfile lists it as ${JSON.stringify(lockName)}, not under its live name`] };
 }
 
 /**
  * A manifest whose name changed without `previous_names` plans a create, and leaves its old
- * resource with no manifest: each such resource is paired with the create it most resembles
- * (fewest differing fields, in the same parent), and both entries say how to rename in place.
+ * resource with no manifest. Each leftover is paired with the create of its kind and parent it
+ * resembles most (fewest differing top-level fields, best pairs first), when at most half of the
+ * create's fields differ, and both entries say how to rename in place.
  */
 function renameHints(leftovers: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>, input: PlanInput): void {
-  const paired = new Set<string>();
-  for (const old of leftovers) {
-    const spec = kindSpec(old.kind);
+  const creates = [...planned.values()].filter((p) => p.entry.action === "create" && kindSpec(p.entry.kind).renamable);
+  const pairs = leftovers.flatMap((old) => {
     const live = (input.live[old.kind] as Live[]).find((l) => l.id === old.id);
-    if (!spec.renamable || !live) continue;
-    const creates = [...planned.values()].filter((p) => p.entry.kind === old.kind && p.entry.action === "create" && !paired.has(p.entry.address));
-    const candidates = creates.filter((p) => parentOf(old.kind, p.desired) === parentOf(old.kind, canonicalLive(old.kind, live)));
-    const scored = candidates.map((p) => ({ p, score: diffCanonical(canonicalLive(old.kind, live, p.desired), p.desired).length }));
-    const best = scored.sort((a, b) => a.score - b.score || (a.p.entry.name < b.p.entry.name ? -1 : 1))[0];
-    if (!best) continue;
-    const create = best.p.entry;
-    paired.add(create.address);
-    const previous = JSON.stringify(spec.previousNameFor?.(old.name, create.name) ?? old.name);
-    const outcome = old.action === "orphan" ? "is left with no manifest" : `is ${old.action}d`;
-    create.notes = [...(create.notes ?? []), `if this is ${old.address} renamed, list ${previous} in \`agentform.previous_names\` of ${create.file ?? create.address} to rename it in place; as it is, a new ${old.kind} is created and ${old.address} ${outcome}`];
-    old.notes = [...(old.notes ?? []), `if ${create.address} is this one renamed, list ${previous} in \`agentform.previous_names\` of ${create.file ?? create.address} to rename it in place`];
+    if (!live || !kindSpec(old.kind).renamable) return [];
+    const current = canonicalLive(old.kind, live);
+    return creates
+      .filter((p) => p.entry.kind === old.kind && parentOf(old.kind, p.desired) === parentOf(old.kind, current))
+      .map((p) => ({ old, create: p, score: differingFields(canonicalLive(old.kind, live, p.desired), p.desired) }))
+      .filter((x) => x.score * 2 <= Math.max(1, comparedFields(x.create.desired)));
+  });
+  pairs.sort((a, b) => a.score - b.score || (a.old.address < b.old.address ? -1 : a.old.address > b.old.address ? 1 : a.create.entry.address < b.create.entry.address ? -1 : 1));
+  const taken = new Set<string>();
+  for (const { old, create } of pairs) {
+    if (taken.has(old.address) || taken.has(create.entry.address)) continue;
+    taken.add(old.address).add(create.entry.address);
+    noteRename(old, create);
   }
+}
+
+/** Top-level fields two canonical forms differ in, leaving out the name (a rename changes it). */
+function differingFields(current: Obj, desired: Obj): number {
+  return new Set(diffCanonical(current, desired).map((c) => topField(c.pointer)).filter((f) => !NAME_FIELDS.has(f))).size;
+}
+
+function comparedFields(desired: Obj): number {
+  return Object.keys(desired).filter((f) => !NAME_FIELDS.has(f)).length;
+}
+
+const NAME_FIELDS: ReadonlySet<string> = new Set(["name", "display_name"]);
+
+function noteRename(old: PlannedResource, { entry: create, within }: Planned): void {
+  const previous = JSON.stringify(kindSpec(old.kind).previousNameFor?.(old.name, create.name) ?? old.name);
+  // A manifest written inside another's file keeps its settings at its own place in that file.
+  const at = within ? `${pointerSegments(within).join(".")}.agentform.previous_names` : "agentform.previous_names";
+  const where = `list ${previous} in \`${at}\` of ${create.file ?? create.address} to rename it in place`;
+  const outcome = old.action === "orphan" ? "is left with no manifest" : `is ${old.action}d`;
+  create.notes = [...(create.notes ?? []), `if this is ${old.address} renamed, ${where}; as it is, a new ${old.kind} is created and ${old.address} ${outcome}`];
+  old.notes = [...(old.notes ?? []), `if ${create.address} is this one renamed, ${where}`];
 }
 
 function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: PlanInput): PlannedResource {

@@ -24,6 +24,8 @@ export function ownershipPolicy(
 ): { adopt: boolean } | { refusal: Refusal } {
   const addr = addressOf(kind, manifest.name);
   const owner = ownerFor(kind, found, input.project, locked);
+  // A renamed project's resources: taken over like unmarked ones, their marker rewritten.
+  if (owner !== null && owner === input.options.transferFrom) return { adopt: true };
   if (owner !== null && owner !== input.project) {
     return {
       refusal: {
@@ -53,12 +55,20 @@ export function ownershipPolicy(
  * ours; drop the entry (leaving the resource alone) when it is gone or not ours; keep it when
  * another manifest's match claimed the resource (a rename).
  */
-export function prunePolicy(kind: ResourceKind, live: LiveResource | undefined, claimed: ReadonlySet<string>, project: string): "archive" | "gone" | "foreign" | "keep" {
+export function prunePolicy(
+  kind: ResourceKind,
+  live: LiveResource | undefined,
+  claimed: ReadonlySet<string>,
+  project: string,
+  transferFrom?: string,
+): "archive" | "gone" | "foreign" | "keep" {
   if (!live) return "gone";
   if (claimed.has(live.id)) return "keep";
   // Pruning starts from a lockfile entry, which is the whole ownership record of lockfile-owned kinds.
   if (kindSpec(kind).ownership === "lockfile") return "archive";
-  return ownerOf(live) === project ? "archive" : "foreign";
+  const owner = ownerOf(live);
+  // Under a transfer, the renamed project's resources are this project's inventory too.
+  return owner === project || (owner !== null && owner === transferFrom) ? "archive" : "foreign";
 }
 
 /**

@@ -175,6 +175,12 @@ export interface PlannedResource {
    * whose locked resource is gone (apply replaces that lockfile entry).
    */
   renamedFrom?: string;
+  /**
+   * The manifest's `agentform.previous_names`, sorted and without duplicates (absent when none):
+   * apply records them in the lockfile entry, where runtimes still asking for an old name find
+   * the resource. An entry recording others is a lockfile-only change (`lockOnly` "behind").
+   */
+  previousNames?: string[];
   request: PlannedRequest | null;
   /** Canonical digest of the desired spec, as it will be recorded in the lockfile. */
   specDigest: string | null;
@@ -182,13 +188,17 @@ export interface PlannedResource {
   lockOnly?: LockOnlyChange;
   /** What a reviewer should know beyond the changes (a secret that could not be checked). */
   notes?: string[];
-  /**
-   * On `orphan` entries, why it is not pruned: `prune-off` (neither the target's `prune: true`
-   * nor `--prune`), `irreversible` (a kind whose removal takes data, pruned only by `--prune`
-   * on the command line).
-   */
-  orphan?: { why: "prune-off" | "irreversible" };
+  /** On `orphan` entries, why it is not pruned (OrphanReason). */
+  orphan?: { why: OrphanReason };
 }
+
+/**
+ * Why an orphan is not pruned: `prune-off` (neither the target's `prune: true` nor `--prune`),
+ * `irreversible` (a removal that cannot be undone: only `--prune` on the command line makes it),
+ * `still-used` and `would-empty` (the target prunes, but something still uses the resource, or
+ * it would remove every resource of its kind: refused under `--prune`, left alone here).
+ */
+export type OrphanReason = "prune-off" | "irreversible" | "still-used" | "would-empty";
 
 export interface PlanSummary {
   create: number;
@@ -224,6 +234,8 @@ export interface Plan {
   inputsDigest?: string;
   /** Set by `plan --out`: the options it was made with (apply refuses when its own differ). */
   options?: SavedPlanOptions;
+  /** Under --only: every address planned (those asked for and what they reference), sorted. */
+  only?: string[];
 }
 
 export interface Refusal {
@@ -244,6 +256,8 @@ export interface SavedPlanOptions {
   allowEmpty: boolean;
   /** --rotate (resend every secret); absent in plans saved before it existed, which means false. */
   rotate?: boolean;
+  /** --only: the addresses asked for (absent: the whole project). */
+  only?: string[];
 }
 
 export interface PlanOptions {
@@ -258,6 +272,16 @@ export interface PlanOptions {
   targetPrune?: boolean;
   /** --allow-empty: permit a prune that would archive every managed resource. */
   allowEmpty: boolean;
+  /**
+   * --only: plan just these addresses (`agent.triage`) and, transitively, the manifests they
+   * reference; nothing else is planned, and nothing is pruned or listed as an orphan.
+   */
+  only?: readonly string[];
+  /**
+   * `state transfer --from-project OLD`: resources carrying OLD's marker are this project's to
+   * take over (an adopt that rewrites the marker), as the renamed project they are.
+   */
+  transferFrom?: string;
   agentformVersion: string;
 }
 

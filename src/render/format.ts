@@ -118,10 +118,16 @@ export function driftNote(r: PlannedResource): string | null {
 /** What happens to a resource whose manifest is gone, and what would prune it. */
 function orphanLabel(r: PlannedResource): string {
   const verb = kindSpec(r.kind).removal;
-  if (r.orphan?.why === "irreversible") {
-    return `orphan: its manifest is gone; not pruned, because ${verb === "delete" ? "deleting" : "archiving"} it cannot be undone: only --prune on the command line ${verb}s it`;
+  switch (r.orphan?.why) {
+    case "irreversible":
+      return `orphan: its manifest is gone; not pruned, because ${verb === "delete" ? "deleting" : "archiving"} it cannot be undone: only --prune on the command line ${verb}s it`;
+    case "still-used":
+      return `orphan: its manifest is gone; not pruned, because something still uses it (see below)`;
+    case "would-empty":
+      return `orphan: its manifest is gone; not pruned, because that would ${verb} every ${r.kind} of the project (see below)`;
+    default:
+      return `orphan: its manifest is gone; not pruned (set \`prune: true\` on the target, or pass --prune, to ${verb} it)`;
   }
-  return `orphan: its manifest is gone; not pruned (set \`prune: true\` on the target, or pass --prune, to ${verb} it)`;
 }
 
 type Fields = Record<string, unknown>;

@@ -201,7 +201,7 @@ function textSecurity(plan: Plan, paint: Paint): string[] {
   const out = [paint("bold", `Security review: ${broadening} broadening, ${rows.length - broadening} notable.`)];
   for (const { r, f } of rows) {
     const tag = f.severity === "broadening" ? paint("red", "broadening") : paint("yellow", "notable   ");
-    out.push(`  ${tag} ${r.address} [${f.category}] ${f.message} (${f.pointer})`);
+    out.push(`  ${tag} ${r.address} [${f.category}] ${f.message}${f.pointer === "" ? "" : ` (${f.pointer})`}`);
   }
   out.push("");
   return out;
@@ -234,7 +234,7 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
   const plan = inertFields(withNames(redactPlanValues(rawPlan)));
   const paint = painter(options.color);
   const explain = options.explain ?? false;
-  const out: string[] = [];
+  const out: string[] = plan.only ? [paint("bold", onlyNote(plan.only)), ""] : [];
   if (plan.refusals.length > 0) {
     out.push(paint("red", paint("bold", `Refused: ${plan.refusals.length} safety rule(s) stop this plan; apply will write nothing.`)));
     for (const f of plan.refusals) {
@@ -277,9 +277,9 @@ export function renderText(rawPlan: Plan, options: { color: boolean; explain?: b
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "options", "summary", "driftDetected", "refusals", "resources"];
+const PLAN_KEYS = ["formatVersion", "agentformVersion", "project", "target", "origin", "inputsDigest", "options", "only", "summary", "driftDetected", "refusals", "resources"];
 const RESOURCE_KEYS = [
-  "address", "kind", "name", "action", "id", "file", "renamedFrom", "impact", "security", "basis", "drift",
+  "address", "kind", "name", "action", "id", "file", "renamedFrom", "previousNames", "impact", "security", "basis", "drift",
   "dependsOn", "repinReasons", "changes", "ignored", "request", "specDigest", "lockOnly", "notes", "orphan",
 ];
 const SUMMARY_KEYS = ["create", "update", "repin", "adopt", "rename", "replace", "noop", "archive", "delete", "orphan"];
@@ -411,6 +411,7 @@ function markdownDoc(plan: Plan, detail: Detail, maxChars: number): string {
   const changed = changedResources(plan);
   const unchanged = plan.summary.noop;
   head.push(`**${summaryLine(plan)}**${unchanged > 0 ? ` ${unchanged} unchanged.` : ""}`, "");
+  if (plan.only) head.push(`_${escapeMarkdown(onlyNote(plan.only))}_`, "");
   if (plan.refusals.length > 0) {
     head.push(`### ⛔ Refused`, "", "Safety rules stop this plan; apply will write nothing.", "");
     for (const f of plan.refusals) {
@@ -472,6 +473,12 @@ export function renderMarkdown(rawPlan: Plan, options?: { maxChars?: number }): 
     out += `${l}\n`;
   }
   return out + note;
+}
+
+/** What a plan made under --only covers, so nobody reads it as the whole project's. */
+function onlyNote(only: readonly string[]): string {
+  const shown = only.slice(0, 20).map(inertText).join(", ") + (only.length > 20 ? ` and ${only.length - 20} more` : "");
+  return `Only ${shown} (--only, with what they reference); the rest of the project is not planned, and nothing is pruned.`;
 }
 
 /** How adoption takes a resource over: the metadata marker, or (kinds without metadata) the lockfile entry alone. */

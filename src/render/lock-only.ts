@@ -36,7 +36,7 @@ function behindWhat(r: PlannedResource, lockedText: string): string {
   const liveVersion = r.basis?.version ?? r.basis?.pin;
   if (locked && locked.id !== r.id) return `the lockfile records ${lockedText}, but live is ${r.id ?? "?"}${liveVersion !== undefined ? ` version ${liveVersion}` : ""}, which already matches the manifest`;
   if (locked && locked.version !== liveVersion) return `the lockfile records version ${locked.version ?? "?"}, but live version ${liveVersion ?? "?"} already matches the manifest`;
-  return "the lockfile's digests are out of date (live already matches the manifest)";
+  return "the lockfile's entry is out of date (its digests, or the previous names it answers to; live already matches the manifest)";
 }
 
 /**

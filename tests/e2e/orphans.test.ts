@@ -114,4 +114,19 @@ describe("resources whose manifest is gone", () => {
     const renamed = await planJson();
     expect(renamed.resources.filter((r) => r.action !== "noop").map((r) => [r.address, r.action, r.id])).toEqual([["agent.invoices", "rename", orphan.id]]);
   });
+
+  it("a vault credential renamed without previous_names: the hint names where inside the vault file", async () => {
+    const vault = (key: string, settings = "") =>
+      `display_name: tools\ncredentials:\n  ${key}:\n    auth:\n      type: static_bearer\n      mcp_server_url: https://mcp.example.com/\n      token_env: ORPHANS_TEST_TOKEN\n${settings}`;
+    p.env.ORPHANS_TEST_TOKEN = "orphans-test-secret";
+    await p.write({ "vaults/tools.yaml": vault("github") });
+    expect((await run("apply", "--auto-approve")).code).toBe(0);
+    await p.write({ "vaults/tools.yaml": vault("gh") });
+    const doc = await planJson();
+    const create = doc.resources.find((r) => r.address === "credential.tools/gh")!;
+    expect(create.notes?.[0]).toMatch(/^if this is credential\.tools\/github renamed, list "github" in `credentials\.gh\.agentform\.previous_names` of vaults\/tools\.yaml/);
+    await p.write({ "vaults/tools.yaml": vault("gh", "    agentform:\n      previous_names: [github]\n") });
+    const renamed = await planJson();
+    expect(renamed.resources.filter((r) => r.action !== "noop").map((r) => `${r.address}:${r.action}`)).toEqual(["credential.tools/gh:rename"]);
+  });
 });

@@ -275,7 +275,7 @@ describe("the planner", () => {
     const old = liveStore({ name: "old-notes" });
     const lock = lockfile({ memory_stores: { [NAME]: locked(kept), "old-notes": locked(old) } });
     const plain = buildPlan(input({ manifests: [loaded(notesSpec())], live: [kept, old], lock }));
-    expect(plain.resources.map((r) => `${r.address} ${r.action} ${r.orphan?.why ?? ""}`)).toEqual(["memory_store.support-notes noop ", "memory_store.old-notes orphan prune-off"]);
+    expect(plain.resources.map((r) => `${r.address} ${r.action} ${r.orphan?.why ?? ""}`)).toEqual(["memory_store.support-notes noop ", "memory_store.old-notes orphan irreversible"]);
     const targetPrunes = buildPlan({ ...input({ manifests: [loaded(notesSpec())], live: [kept, old], lock }), options: { adopt: false, prune: false, targetPrune: true, allowEmpty: false, agentformVersion: "0.1.0" } });
     expect(targetPrunes.resources.map((r) => `${r.address} ${r.action} ${r.orphan?.why ?? ""}`)).toEqual(["memory_store.support-notes noop ", "memory_store.old-notes orphan irreversible"]);
     expect(targetPrunes.resources.every((r) => r.request === null)).toBe(true);

@@ -1,7 +1,8 @@
 /**
  * Lockfile format compatibility across 1.x minors (docs/lockfile.md "Format versions"): the
- * current writer writes 1.1; services still on the runtime reader released in 0.1.0 keep
- * reading what it writes, including the top-level maps of kinds they do not know; the current
+ * current writer writes 1.2; services still on the runtime reader released in 0.1.0 keep
+ * reading what it writes, including the top-level maps of kinds they do not know and entry
+ * fields added since (previous_names); the current
  * reader reads any 1.x, refuses other majors and anything that is not a number, and carries a
  * newer minor's unknown maps through a rewrite (and through a real apply) unchanged.
  */
@@ -42,7 +43,8 @@ const otherKinds = {
 /** What the current writer writes, with another kind's maps alongside. */
 function currentLock(): Lockfile {
   const lock = emptyLock("support-bots", "default", { baseUrl: "https://api.anthropic.com", workspaceId: null });
-  lock.agents.triage = { id: "agent_011", version: 7, specDigest: digest("a"), liveDigest: digest("b") };
+  // previous_names (format 1.2) is an entry field the 0.1.0 reader has never heard of.
+  lock.agents.triage = { id: "agent_011", version: 7, specDigest: digest("a"), liveDigest: digest("b"), previous_names: ["router"] };
   lock.environments["python-sandbox"] = { id: "env_011", specDigest: digest("c"), liveDigest: digest("d") };
   return Object.assign(lock, structuredClone(otherKinds));
 }
@@ -70,11 +72,12 @@ describe("the runtime reader released in 0.1.0", () => {
     expect(digest(body)).toBe("sha256:54dd3c4f3cf569fd38baf55b3375944e712c263dcd1959f2e0380676ce0abd2f");
   });
 
-  it("reads a 1.1 lockfile from the current writer, other kinds' maps included", async () => {
+  it("reads a 1.2 lockfile from the current writer, other kinds' maps and entries' previous_names included", async () => {
     const file = path.join(dir, "agentform.lock.json");
     await writeLock(file, currentLock());
     const text = await readFile(file, "utf8");
-    expect(text).toContain('\n  "lockfileVersion": 1.1,\n');
+    expect(text).toContain('\n  "lockfileVersion": 1.2,\n');
+    expect(text).toContain('\n      "previous_names": [\n        "router"\n      ],\n');
     expect(text).toContain('\n  "skills": {\n    "pdf-tools": {\n      "id": "skill_01",');
 
     const lock = loadLock010(file);
@@ -82,6 +85,8 @@ describe("the runtime reader released in 0.1.0", () => {
     expect(lock.environmentId("python-sandbox")).toBe("env_011");
     expect(lock.project).toBe("support-bots");
     expect(() => lock.agent("pdf-tools")).toThrow(RuntimeLockError010);
+    // It knows nothing of previous names: an old name is simply unknown to it, never misread.
+    expect(() => lock.agent("router")).toThrow(RuntimeLockError010);
     // The current runtime reader agrees.
     expect(loadLockCurrent(file).agent("triage")).toEqual(lock.agent("triage"));
   });
@@ -90,6 +95,8 @@ describe("the runtime reader released in 0.1.0", () => {
 describe("the current reader", () => {
   const v10 = (over: Record<string, unknown> = {}) => {
     const { skills: _s, futureWidgets: _v, futureStores: _m, futureRollouts: _d, ...known } = JSON.parse(serializeLock(currentLock())) as Record<string, unknown>;
+    // 0.1.0 wrote no previous_names (format 1.2).
+    delete (known.agents as Lockfile["agents"]).triage!.previous_names;
     return JSON.stringify({ ...known, lockfileVersion: 1, ...over }, null, 2) + "\n";
   };
 
@@ -98,11 +105,11 @@ describe("the current reader", () => {
     expect(text).toContain('"lockfileVersion": 1,');
     const lock = parseLock(text, "agentform.lock.json");
     expect(lock.agents.triage?.version).toBe(7);
-    expect(serializeLock(lock)).toBe(text.replace('"lockfileVersion": 1,', '"lockfileVersion": 1.1,'));
+    expect(serializeLock(lock)).toBe(text.replace('"lockfileVersion": 1,', '"lockfileVersion": 1.2,'));
   });
 
   it("keeps a newer minor's unknown top-level maps byte for byte through read and write", async () => {
-    const newer = serializeLock(currentLock()).replace('"lockfileVersion": 1.1,', '"lockfileVersion": 1.4,');
+    const newer = serializeLock(currentLock()).replace('"lockfileVersion": 1.2,', '"lockfileVersion": 1.4,');
     const file = path.join(dir, "newer.lock.json");
     await writeFile(file, newer);
     const lock = (await readLock(file))!;
@@ -110,14 +117,14 @@ describe("the current reader", () => {
     expect((lock as unknown as Record<string, unknown>).skills).toEqual(otherKinds.skills);
     await writeLock(file, lock);
     // Only the version changes: this writer says it wrote the file, and carried the maps over.
-    expect(await readFile(file, "utf8")).toBe(newer.replace('"lockfileVersion": 1.4,', '"lockfileVersion": 1.1,'));
+    expect(await readFile(file, "utf8")).toBe(newer.replace('"lockfileVersion": 1.4,', '"lockfileVersion": 1.2,'));
   });
 
   it("keeps an unknown top-level field named like an Object.prototype member as plain data", () => {
     const text = v10({ ["__proto__"]: { polluted: true }, constructor: { x: 1 } });
     const lock = parseLock(text, "agentform.lock.json");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(JSON.parse(serializeLock(lock))).toEqual(JSON.parse(text.replace('"lockfileVersion": 1,', '"lockfileVersion": 1.1,')));
+    expect(JSON.parse(serializeLock(lock))).toEqual(JSON.parse(text.replace('"lockfileVersion": 1,', '"lockfileVersion": 1.2,')));
     expect(Object.keys(JSON.parse(serializeLock(lock)) as object)).toContain("__proto__");
   });
 
@@ -180,7 +187,7 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
 
   it("reads it, updates its own entries, and writes the other kinds' maps back unchanged", async () => {
     const applied = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile;
-    expect(applied.lockfileVersion).toBe(1.1);
+    expect(applied.lockfileVersion).toBe(1.2);
     await writeFile(lockPath, JSON.stringify({ ...applied, ...unknownKinds, lockfileVersion: 1.3 }, null, 2) + "\n");
 
     expect((await p.run("lock", "get", "agent", "triage")).stdout).toBe(`${JSON.stringify({ type: "agent", id: applied.agents.triage!.id, version: 1 })}\n`);
@@ -191,7 +198,7 @@ describe("an apply by this agentform on a lockfile from a newer minor", () => {
     expect(apply.code, apply.stderr).toBe(0);
     const after = JSON.parse(await readFile(lockPath, "utf8")) as Lockfile & typeof unknownKinds;
     expect(after.agents.triage!.version).toBe(2);
-    expect(after.lockfileVersion).toBe(1.1);
+    expect(after.lockfileVersion).toBe(1.2);
     expect({ futureWidgets: after.futureWidgets, futureStores: after.futureStores, futureRollouts: after.futureRollouts }).toEqual(unknownKinds);
   });
 });

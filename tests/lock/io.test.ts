@@ -10,7 +10,7 @@ import { emptyLockTables } from "../plan/helpers.js";
 
 function sampleLock(): Lockfile {
   return {
-    lockfileVersion: 1.1,
+    lockfileVersion: 1.2,
     project: "support-bots",
     target: "default",
     origin: { baseUrl: "https://api.anthropic.com", workspaceId: null },
@@ -46,7 +46,7 @@ describe("serializeLock", () => {
 
   it("emptyLock has no resources and the given origin", () => {
     expect(emptyLock("p", "t", { baseUrl: "u", workspaceId: "w" })).toEqual({
-      lockfileVersion: 1.1, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, ...emptyLockTables(),
+      lockfileVersion: 1.2, project: "p", target: "t", origin: { baseUrl: "u", workspaceId: "w" }, ...emptyLockTables(),
     });
   });
 });

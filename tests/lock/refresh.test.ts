@@ -175,7 +175,7 @@ describe("agentform lock refresh", () => {
     expect(refreshed.code).toBe(0);
     const after = JSON.parse(await lockText()) as Record<string, unknown>;
     expect(after.widgets).toEqual(future.widgets);
-    expect(after.lockfileVersion).toBe(1.1);
+    expect(after.lockfileVersion).toBe(1.2);
     expect({ ...after, widgets: undefined }).toEqual({ ...(JSON.parse(applied) as Record<string, unknown>), widgets: undefined });
   });
 
@@ -210,6 +210,17 @@ describe("agentform lock refresh", () => {
     const apply = await p.run("apply", "--auto-approve");
     expect(apply.stderr).toBe("");
     expect(apply.code).toBe(0);
+  });
+
+  it("never carries over an entry pointing at another project's resource (a hand edit can)", async () => {
+    const theirs = await raw().create("agent", { name: "theirs", model: "claude-haiku-5-5", metadata: { "agentform.project": "another-team" } });
+    const edited = await lockJson();
+    edited.agents.foreigner = { id: theirs.id, version: 1, specDigest: edited.agents.billing!.specDigest, liveDigest: edited.agents.billing!.liveDigest };
+    await writeFile(lockPath, JSON.stringify(edited, null, 2) + "\n");
+    const doc = JSON.parse((await readOnly("lock", "refresh", "--format", "json")).stdout) as RefreshJson;
+    expect(doc.kept).not.toContain("agent.foreigner");
+    expect(doc.dropped).toEqual([{ address: "agent.foreigner", reason: "its resource is not marked as this project's" }]);
+    expect(await lockText()).toBe(applied);
   });
 
   it("--dry-run writes nothing (no lockfile, or the old one untouched); the JSON lists what would be recorded", async () => {

@@ -117,6 +117,83 @@ describe("agentform/runtime loadLock", () => {
     expect(() => loadLock(path.join(dir, "absent.json"))).toThrow(/No lockfile at .*Run `agentform apply`/);
   });
 
+  it("answers every kind's name from before a rename through previous_names, warning once per name", async () => {
+    const renamed = path.join(dir, "renamed.lock.json");
+    const entry = (id: string, previous: string[], version?: number | string) => ({ id, ...(version !== undefined ? { version } : {}), specDigest: "sha256:s", liveDigest: "sha256:l", previous_names: previous });
+    await writeFile(renamed, JSON.stringify({
+      ...JSON.parse(lockText),
+      agents: { triage: entry("agent_011", ["router"], 7), router2: entry("agent_012", ["dispatch"], 1) },
+      environments: { sandbox: entry("env_011", ["python-sandbox"]) },
+      skills: { notes: entry("skill_011", ["old-notes"], "skver_9") },
+      vaults: { github: entry("vlt_011", ["gh"]), npm: entry("vlt_012", []) },
+      memory_stores: { notes: entry("memstore_011", ["memo"]) },
+      deployments: { nightly: entry("depl_011", ["cron"]) },
+    }));
+    const warnings: string[] = [];
+    const lock = loadLock({ file: renamed, onWarning: (m) => warnings.push(m) });
+    expect(lock.agent("router")).toEqual({ type: "agent", id: "agent_011", version: 7 });
+    expect(lock.environmentId("python-sandbox")).toBe("env_011");
+    expect(lock.skill("old-notes")).toEqual({ type: "custom", skill_id: "skill_011", version: "skver_9" });
+    expect(lock.vaultId("gh")).toBe("vlt_011");
+    expect(lock.vaultIds("npm", "gh")).toEqual(["vlt_012", "vlt_011"]);
+    expect(lock.memoryStoreId("memo")).toBe("memstore_011");
+    expect(lock.deploymentId("cron")).toBe("depl_011");
+    expect(lock.agent("router")).toEqual(lock.agent("triage"));
+    expect(warnings.map((w) => w.replace(/ \(lockfile [^)]*\)/, ""))).toEqual([
+      'agent "router" was renamed to "triage"; update the caller (the old name works while it stays in previous_names)',
+      'environment "python-sandbox" was renamed to "sandbox"; update the caller (the old name works while it stays in previous_names)',
+      'skill "old-notes" was renamed to "notes"; update the caller (the old name works while it stays in previous_names)',
+      'vault "gh" was renamed to "github"; update the caller (the old name works while it stays in previous_names)',
+      'memory store "memo" was renamed to "notes"; update the caller (the old name works while it stays in previous_names)',
+      'deployment "cron" was renamed to "nightly"; update the caller (the old name works while it stays in previous_names)',
+    ]);
+    // Old names are per kind, and a name of another kind's entry is no agent.
+    expect(() => lock.agent("gh")).toThrow(expect.objectContaining({ code: "unknown-agent" }));
+  });
+
+  it("warns through process.emitWarning with the AGENTFORM_RENAMED code by default", async () => {
+    const renamed = path.join(dir, "renamed-default.lock.json");
+    await writeFile(renamed, JSON.stringify({ ...JSON.parse(lockText), agents: { triage: { id: "agent_011", version: 7, specDigest: "s", liveDigest: "l", previous_names: ["router"] } } }));
+    const seen: Array<{ message: string; code?: string }> = [];
+    const listener = (w: Error & { code?: string }) => seen.push({ message: w.message, code: w.code });
+    process.on("warning", listener);
+    try {
+      expect(loadLock(renamed).agent("router").id).toBe("agent_011");
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", listener);
+    }
+    expect(seen).toEqual([{ code: "AGENTFORM_RENAMED", message: expect.stringMatching(/^agent "router" was renamed to "triage"/) }]);
+  });
+
+  it("finds a target's lockfile in a folder, and refuses target names that could name another file", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), "agentform-runtime-target-"));
+    try {
+      const data = JSON.parse(lockText) as Record<string, unknown>;
+      await writeFile(path.join(folder, "agentform.lock.json"), JSON.stringify(data));
+      await writeFile(path.join(folder, "agentform.prod-eu_2.lock.json"), JSON.stringify({ ...data, target: "prod-eu_2", agents: { triage: { id: "agent_prod", version: 3 } } }));
+      expect(loadLock({ dir: folder, target: "prod-eu_2" }).agent("triage")).toEqual({ type: "agent", id: "agent_prod", version: 3 });
+      expect(loadLock({ dir: folder }).agent("triage").id).toBe("agent_011");
+      expect(loadLock({ dir: folder, target: "default" }).target).toBe("default");
+      // An explicit folder or target wins over AGENTFORM_LOCKFILE; an explicit file over both.
+      process.env.AGENTFORM_LOCKFILE = path.join(folder, "agentform.prod-eu_2.lock.json");
+      try {
+        expect(loadLock({ dir: folder }).agent("triage").id).toBe("agent_011");
+        expect(loadLock({ onWarning: () => undefined }).agent("triage").id).toBe("agent_prod");
+        expect(loadLock({ file: file, dir: folder }).agent("triage").id).toBe("agent_011");
+      } finally {
+        delete process.env.AGENTFORM_LOCKFILE;
+      }
+      for (const target of ["../agentform", "a/b", "a\\b", "", ".", "prod.lock", "-x", "x".repeat(41), "prod\u0000", 7 as unknown as string]) {
+        expect(() => loadLock({ dir: folder, target }), JSON.stringify(target)).toThrow(expect.objectContaining({ code: "invalid-target" }));
+      }
+      // The file must say it was written for the target asked for.
+      expect(() => loadLock({ file: path.join(folder, "agentform.lock.json"), target: "prod-eu_2" })).toThrow(expect.objectContaining({ code: "lockfile-target-mismatch" }));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it("imports nothing but node built-ins", async () => {
     const source = await readFile(path.join(repo, "src/lock/runtime.ts"), "utf8");
     const specifiers = [...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm), ...source.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);

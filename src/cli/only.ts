@@ -1,0 +1,40 @@
+/**
+ * `--only <kind>/<name>` on plan and apply: which manifests to plan, as plan addresses. Each
+ * value must name a manifest of this project; a credential's name holds its vault
+ * (`credential/github-tools/github`), so only the first `/` separates the kind.
+ */
+import { ConfigError } from "../errors.js";
+import { addressOf, KIND_ORDER, KINDS } from "../kinds/index.js";
+import type { ResourceKind } from "../kinds/types.js";
+import type { LoadResult } from "../manifest/types.js";
+import { inertText } from "../render/index.js";
+
+/** Commander's collector for a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The addresses `--only` names, each checked against the loaded manifests; undefined when not given. */
+export function onlyAddresses(values: readonly string[] | undefined, load: Pick<LoadResult, "manifests">): string[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  const known = new Set(KIND_ORDER.flatMap((kind) => load.manifests[kind].map((m) => addressOf(kind, m.name))));
+  return [...new Set(values.map((v) => addressFor(v, known)))].sort();
+}
+
+function addressFor(value: string, known: ReadonlySet<string>): string {
+  const slash = value.indexOf("/");
+  const kind = value.slice(0, slash);
+  const name = value.slice(slash + 1);
+  if (slash <= 0 || name === "" || !Object.hasOwn(KINDS, kind)) {
+    throw new ConfigError("only-invalid", `--only takes <kind>/<name>, not "${inertText(value)}".`, {
+      hint: `The kind is one of ${Object.keys(KINDS).join(", ")}; e.g. --only agent/triage.`,
+    });
+  }
+  const address = addressOf(kind as ResourceKind, name);
+  if (!known.has(address)) {
+    throw new ConfigError("only-unknown", `--only ${inertText(value)}: no ${kind} manifest is named "${inertText(name)}".`, {
+      hint: "Name a resource by its manifest name (`agentform validate` lists what loads); nothing was sent to the API.",
+    });
+  }
+  return address;
+}

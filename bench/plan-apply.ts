@@ -1,5 +1,5 @@
 /**
- * Plan/apply benchmark (issue 5, point 10): for 100, 1,000 and 5,000 agents (plus one
+ * Plan/apply benchmark (the cost model in docs/architecture.md): for 100, 1,000 and 5,000 agents (plus one
  * environment per ten agents) against the local control plane with 20 ms injected latency,
  * the requests and wall time of: plan (cold), apply (all new), apply (10% changed), plan after
  * apply; and the process's peak RSS. Runs the real CLI in-process through the sdk backend.

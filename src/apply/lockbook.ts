@@ -80,7 +80,7 @@ export class LockBook {
    */
   recordUnchanged(entry: PlannedResource, files?: Record<string, string>): void {
     const table = lockTable(this.lock, entry.kind);
-    if (entry.lockOnly?.reason === "gone" || entry.lockOnly?.reason === "foreign") return this.remove(table, entry.name);
+    if (dropsEntry(entry)) return this.remove(table, entry.name);
     if (!entry.id || !entry.basis || entry.specDigest === null) return;
     const lockedVersion = entry.basis.version ?? entry.basis.pin;
     const version = lockedVersion !== undefined ? { version: lockedVersion } : {};
@@ -133,6 +133,12 @@ export class LockBook {
  */
 function previousNames(entry: PlannedResource): { previous_names?: string[] } {
   return entry.previousNames && entry.previousNames.length > 0 ? { previous_names: [...entry.previousNames] } : {};
+}
+
+/** Lockfile-only entries whose lockfile entry goes (gone, foreign, duplicate), with no API write. */
+export function dropsEntry(entry: PlannedResource): boolean {
+  const reason = entry.lockOnly?.reason;
+  return reason === "gone" || reason === "foreign" || reason === "duplicate";
 }
 
 function pinOf(id: string, version: number | string | undefined): Pin {

@@ -192,7 +192,7 @@ function enforceSafetyRules(plan: Plan, flags: ApplyFlags): void {
 }
 
 function planOptions(flags: Pick<ApplyFlags, "adopt" | "prune" | "allowEmpty" | "rotate" | "only" | "transferFrom">, ws: Workspace) {
-  const only = onlyAddresses(flags.only, ws.load);
+  const only = onlyAddresses(flags.only, ws.load, flags.prune ?? false);
   const transfer = flags.transferFrom !== undefined ? { transferFrom: flags.transferFrom } : {};
   return { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false, ...(only ? { only } : {}), ...transfer };
 }

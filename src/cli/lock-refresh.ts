@@ -15,6 +15,7 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { AgentformError, ExitCode, OperationalError, SafetyError } from "../errors.js";
 import { applyPlan } from "../apply/index.js";
+import { dropsEntry } from "../apply/lockbook.js";
 import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
 import { addressOf, KIND_ORDER, kindSpec, type LiveResource, type ResourceKind } from "../kinds/index.js";
 import { emptyLock, serializeLock, writeLock } from "../lock/io.js";
@@ -148,7 +149,7 @@ function sortPlan(plan: Plan, ws: Workspace, live: LiveState): Sorting {
   for (const r of plan.resources) {
     // Entries without a manifest (prune's, or an orphan's) are the lockfile's business below.
     if (r.file === null) continue;
-    const lockOnlyDrop = r.lockOnly?.reason === "gone" || r.lockOnly?.reason === "foreign";
+    const lockOnlyDrop = dropsEntry(r);
     if (r.request === null && r.id && r.specDigest !== null && !lockOnlyDrop) recordable.push(r);
     else skipped.push({ address: r.address, reason: skipReason(r) });
   }

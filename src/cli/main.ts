@@ -12,6 +12,7 @@ import { registerPlan } from "./plan.js";
 import { registerApply } from "./apply.js";
 import { registerLock } from "./lock.js";
 import { registerState } from "./state.js";
+import { registerInit } from "./init.js";
 
 /** Shared by every command: where to print, and the exit code the command chose. */
 export interface CommandContext {
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerLock(program, ctx);
   registerState(program, ctx);
   registerLocal(program, ctx);
+  registerInit(program, ctx);
   return program;
 }
 

@@ -14,9 +14,18 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** The addresses `--only` names, each checked against the loaded manifests; undefined when not given. */
-export function onlyAddresses(values: readonly string[] | undefined, load: Pick<LoadResult, "manifests">): string[] | undefined {
+/**
+ * The addresses `--only` names, each checked against the loaded manifests; undefined when not
+ * given. With --prune it is a usage error: a scoped plan prunes nothing, and saying otherwise
+ * silently would mislead.
+ */
+export function onlyAddresses(values: readonly string[] | undefined, load: Pick<LoadResult, "manifests">, prune = false): string[] | undefined {
   if (!values || values.length === 0) return undefined;
+  if (prune) {
+    throw new ConfigError("only-prune", "--only and --prune cannot be combined: a plan scoped with --only prunes nothing.", {
+      hint: "Run the prune as a plan of the whole project (`agentform plan --prune`), or drop --prune.",
+    });
+  }
   const known = new Set(KIND_ORDER.flatMap((kind) => load.manifests[kind].map((m) => addressOf(kind, m.name))));
   return [...new Set(values.map((v) => addressFor(v, known)))].sort();
 }

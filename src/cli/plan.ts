@@ -5,7 +5,7 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { ConfigError, ExitCode } from "../errors.js";
+import { AgentformError, ConfigError, ExitCode } from "../errors.js";
 import type { LiveResource } from "../kinds/types.js";
 import { nullRecord } from "../util/record.js";
 import type { Plan } from "../plan/types.js";
@@ -96,18 +96,29 @@ async function runPlanAll(flags: PlanFlags, ctx: CommandContext): Promise<number
   const plans: string[] = [];
   for (const target of Object.keys(config.targets)) {
     if (flags.format !== "json") ctx.io.stdout.write(`${sectionHeading(target, flags.format)}\n\n`);
+    // Warnings and errors on stderr name the target they are about.
+    ctx.io.stderr.write(`target ${inertText(target)}:\n`);
     try {
       const { plan, exitCode: code } = await planTarget({ ...flags, target }, ctx);
       if (flags.format === "json") plans.push(renderJson(plan).trimEnd());
       else ctx.io.stdout.write(`${render(plan, flags, ctx)}\n`);
       exitCode = mostSevere(exitCode, code);
     } catch (err) {
-      ctx.io.stderr.write(`target ${inertText(target)}:\n`);
-      exitCode = mostSevere(exitCode, reportError(err, ctx.io));
+      const code = reportError(err, ctx.io);
+      exitCode = mostSevere(exitCode, code);
+      const failure = failureOf(err, code);
+      if (flags.format === "json") plans.push(JSON.stringify({ target, error: failure }, null, 2));
+      else ctx.io.stdout.write(`Not planned: ${inertText(failure.message)} [${inertText(failure.code)}] (exit ${code})\n\n`);
     }
   }
   if (flags.format === "json") ctx.io.stdout.write(`[\n${plans.join(",\n")}\n]\n`);
   return exitCode;
+}
+
+/** What a target's section says when it could not be planned (the full error is on stderr). */
+function failureOf(err: unknown, exitCode: number): { code: string; message: string; exitCode: number } {
+  if (err instanceof AgentformError) return { code: err.code, message: err.message.split("\n")[0] ?? "", exitCode };
+  return { code: "internal", message: "internal error (see stderr)", exitCode };
 }
 
 /** Exit codes from least to most severe: an error in one target outranks changes in another. */
@@ -129,7 +140,7 @@ async function planTarget(flags: PlanFlags, ctx: CommandContext): Promise<{ plan
   );
   reportWarnings(ws, ctx.io);
   try {
-    const only = onlyAddresses(flags.only, ws.load);
+    const only = onlyAddresses(flags.only, ws.load, flags.prune ?? false);
     const options = { adopt: flags.adopt ?? false, prune: flags.prune ?? false, allowEmpty: flags.allowEmpty ?? false, rotate: flags.rotate ?? false, ...(only ? { only } : {}) };
     const { plan: basePlan, live } = await computePlan(ws, options);
     let plan = flags.explain ? await withDriftExplained(ws, basePlan, live) : basePlan;

@@ -62,7 +62,9 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .option("-c, --config <file>", "path to agentform.yaml")
     .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
     .option("--auto-approve", "do not ask for confirmation")
-    .action(async (flags: StateFlags) => {
+    .option("--prune", "also archive the old project's resources that have no manifest here")
+    .option("--allow-empty", "with --prune, allow archiving every resource of a kind")
+    .action(async (flags: StateFlags & { prune?: boolean }) => {
       ctx.exitCode = await runApply(undefined, { ...flags, transferFrom: flags.fromProject }, ctx);
     });
 }
@@ -117,14 +119,30 @@ async function runStateForget(resource: string, flags: StateFlags, ctx: CommandC
     }
     const forgotten = await whatToForget(ws, lock, kind, name, entry.id);
     for (const f of forgotten) ctx.io.stdout.write(`- ${inertText(addressOf(f.kind, f.name))} (${inertText(f.id)}): ${f.marked ? "remove its ownership marker, drop its lockfile entry" : "drop its lockfile entry"}\n`);
-    if (!flags.autoApprove) await requireYes(ctx);
-    const next = cloneLock(lock);
-    for (const f of forgotten) {
-      if (f.marked) await releaseMarker(ws, f);
-      delete lockTable(next, f.kind)[f.name];
+    if (!flags.autoApprove) {
+      const declined = await confirmForget(ctx);
+      if (declined !== null) return declined;
     }
-    await runLock.verify();
-    await writeLock(ws.lockPath, next);
+    const next = cloneLock(lock);
+    const done: Forgotten[] = [];
+    try {
+      for (const f of forgotten) {
+        if (f.marked) await releaseMarker(ws, f);
+        delete lockTable(next, f.kind)[f.name];
+        done.push(f);
+      }
+    } catch (err) {
+      const left = forgotten.filter((f) => !done.includes(f)).map((f) => inertText(addressOf(f.kind, f.name)));
+      ctx.io.stderr.write(`state forget stopped: ${done.length} of ${forgotten.length} forgotten (and dropped from the lockfile); not yet: ${left.join(", ")}. Run it again to finish.\n`);
+      throw err;
+    } finally {
+      // What was let go of is recorded even when a later write failed: a marker removed while
+      // the lockfile still lists the resource would make the next plan refuse it as unmanaged.
+      if (done.length > 0) {
+        await runLock.verify();
+        await writeLock(ws.lockPath, next);
+      }
+    }
     reportForgotten(ws, forgotten, ctx);
     return ExitCode.ok;
   } finally {
@@ -165,13 +183,15 @@ async function releaseMarker(ws: Workspace, f: Forgotten): Promise<void> {
   await ws.target.backend.update(f.kind, f.id, markerRelease(), version !== undefined ? { expectedVersion: version } : {});
 }
 
-async function requireYes(ctx: CommandContext): Promise<void> {
+/** Null to go ahead; else the exit code of a declined prompt (1, or 130 for Ctrl+C), as apply's. */
+async function confirmForget(ctx: CommandContext): Promise<number | null> {
   if (process.stdin.isTTY !== true) {
     throw new ConfigError("approval-required", "state forget needs confirmation, but stdin is not a terminal.", { hint: "Pass --auto-approve." });
   }
-  if ((await confirm(ctx, "Forget these resources? Only 'y' or 'yes' goes ahead. [y/N] ")) !== "yes") {
-    throw new ConfigError("cancelled", "Cancelled; nothing was changed.", { hint: "Run it again and answer yes, or pass --auto-approve." });
-  }
+  const answer = await confirm(ctx, "Forget these resources? Only 'y' or 'yes' goes ahead. [y/N] ");
+  if (answer === "yes") return null;
+  ctx.io.stderr.write("Cancelled; nothing was changed.\n");
+  return answer === "interrupted" ? 130 : ExitCode.error;
 }
 
 function reportForgotten(ws: Workspace, forgotten: readonly Forgotten[], ctx: CommandContext): void {

@@ -44,7 +44,8 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): [
       hint: `Pass --target with one of: ${names.join(", ")}.`,
     });
   }
-  const settings = config.targets[chosen];
+  // Own keys only: "constructor" or "__proto__" is no target.
+  const settings = Object.hasOwn(config.targets, chosen) ? config.targets[chosen] : undefined;
   if (!settings) {
     throw new ConfigError("target-unknown", `Target "${chosen}" is not declared in ${config.file}.`, {
       hint: `Declared targets: ${names.join(", ") || "(none)"}.`,

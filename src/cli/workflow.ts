@@ -5,7 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError } from "../errors.js";
+import { ConfigError, SafetyError } from "../errors.js";
+import { inertText } from "../render/inert.js";
 import type { ControlPlane, ListOptions, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
 import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import { lockedVersions, lockTable } from "../lock/table.js";
@@ -79,10 +80,25 @@ export async function openWorkspace(options: WorkspaceOptions, flags: TargetFlag
   return { config, load, target, lockPath, lock, lockText, warnings, secrets, close: () => target.close() };
 }
 
-/** The lockfile of the project a transfer takes over, read as this project's; any other as it is. */
+/**
+ * The lockfile of the project a transfer takes over, read as this project's. A transfer is for a
+ * renamed project only: from another name than this project's, and with that project's lockfile
+ * (or none). Taking over a project that still has its own lockfile here would be taking another
+ * team's resources, which agentform never does.
+ */
 function transferredLock(lock: Lockfile | null, from: string | undefined, project: string): Lockfile | null {
-  if (!lock || from === undefined || lock.project !== from) return lock;
-  return { ...lock, project };
+  if (from === undefined) return lock;
+  if (from === project) {
+    throw new ConfigError("transfer-same-project", `--from-project "${inertText(from)}" is this project's own name.`, {
+      hint: "state transfer takes over the resources of the name the project had before `project:` in agentform.yaml was changed.",
+    });
+  }
+  if (lock && lock.project !== from) {
+    throw new SafetyError("transfer-not-renamed", `The lockfile belongs to project "${inertText(lock.project)}", not "${inertText(from)}": this is not a rename of "${inertText(from)}".`, {
+      hint: `state transfer only follows a rename of this project, with the old project's lockfile; resources of another live project stay that project's (it can \`agentform state forget\` them first).`,
+    });
+  }
+  return lock ? { ...lock, project } : lock;
 }
 
 /** Print validation warnings to stderr (a typo in `paths:` must not pass silently). */

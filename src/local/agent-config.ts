@@ -1,6 +1,7 @@
 /**
  * Agent bodies → the resolved configuration the server stores and returns (docs/local-control-plane.md,
- * §2.7–2.9). Pure apart from roster look-ups, which go through a `RosterContext` the store supplies.
+ * "Agents"). Pure apart from roster look-ups, which go through a `RosterContext` the store
+ * supplies.
  */
 import { badRequest } from "./api-error.js";
 import { createMetadata, patchMetadata } from "./metadata.js";
@@ -73,8 +74,9 @@ function resolveEffort(v: unknown, where: string): Obj {
 }
 
 /**
- * `model` is replaced whole, except that an omitted effort keeps the stored one (§2.4; the SDK's
- * update docs make no exception for a changed model id, so neither does this server).
+ * `model` is replaced whole, except that an omitted effort keeps the stored one (the API's update
+ * rule; the SDK's update docs make no exception for a changed model id, so neither does this
+ * server).
  */
 export function resolveModel(v: unknown, previous?: Obj): Obj {
   if (v === null || v === undefined) throw badRequest("model: Field required");
@@ -116,7 +118,8 @@ function resolveDomains(o: Obj, where: string, out: Obj, pathAllowed: boolean): 
     if (list.length > 64) throw badRequest(`${where}.${key}: at most 64 entries`);
     out[key] = list.map((d, i) => {
       const entry = expectString(d, `${where}.${key}[${i}]`, { min: 1 });
-      // Plain hostnames: no scheme or port; web_search alone allows a path suffix (§2.7).
+      // Plain hostnames: no scheme or port; web_search alone allows a path suffix (as the API
+      // documents).
       const host = entry.split("/")[0] ?? "";
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /:\d+$/.test(host) || (!pathAllowed && entry.includes("/"))) {
         throw badRequest(`${where}.${key}[${i}]: "${entry}" must be a plain hostname (no scheme, port${pathAllowed ? "" : " or path"})`);
@@ -254,7 +257,7 @@ function resolveTools(v: unknown): Obj[] {
   const list = expectArray(v, "tools");
   const objs = list.map((t, i) => expectObj(t, `tools[${i}]`));
   // The limit counts tool configurations across toolsets (each configs[] entry; a toolset with
-  // none counts once) plus custom tools, not entries of this array (§2.2).
+  // none counts once) plus custom tools, not entries of this array (the SDK's limit of 256).
   const configurations = objs.reduce((n, t) => n + (t.type === "custom" ? 1 : Math.max(1, Array.isArray(t.configs) ? t.configs.length : 0)), 0);
   if (configurations > MAX_TOOLS) throw badRequest(`tools: at most ${MAX_TOOLS} tool configurations across all toolsets (got ${configurations})`);
   // web_fetch url_sources may name custom tools from the same array, so collect them first.
@@ -332,7 +335,8 @@ function resolveSkills(v: unknown): Obj[] {
     const key = `${type}:${skillId}`;
     if (seen.has(key)) throw badRequest(`skills: ${type} skill "${skillId}" is listed twice`);
     seen.add(key);
-    // A version left out reads back as the literal "latest" here (the real value is UNKNOWN, §2.3).
+    // A version left out reads back as the literal "latest" here (what the real API returns is
+    // undocumented).
     const version = o.version === undefined || o.version === null ? "latest" : expectString(o.version, `${where}.version`, { min: 1 });
     return { type, skill_id: skillId, version };
   });
@@ -355,12 +359,12 @@ const TEXT_LIMITS: Record<string, number> = { description: 2048, system: 100_000
 function optionalText(v: unknown, where: string): string | null {
   if (v === undefined || v === null) return null;
   const s = expectString(v, where, { max: TEXT_LIMITS[where] });
-  // "" clears (§2.4) and reads back as null (§2.3).
+  // "" clears (the API's update rule) and reads back as null, as an unset field does.
   return s === "" ? null : s;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Multiagent (§2.9)
+// Multiagent (docs/local-control-plane.md, "Rosters")
 
 /** Resolve one roster entry that names an agent (string, `{type:"agent"}` or `{type:"self"}`). */
 function resolveAgentEntry(v: unknown, where: string, ctx: RosterContext): Obj {
@@ -536,7 +540,10 @@ export function checkAgentUpdateBody(body: unknown): Obj {
   return b;
 }
 
-/** Apply a partial update (§2.4) to the stored configuration; returns a new object. */
+/**
+ * Apply a partial update (omitted keeps; docs/local-control-plane.md, "Update") to the stored
+ * configuration; returns a new object.
+ */
 export function resolveAgentUpdate(stored: AgentConfig, b: Obj, ctx: RosterContext): AgentConfig {
   const has = (k: string) => b[k] !== undefined;
   if (has("name") && (b.name === null || b.name === "")) throw badRequest("name: cannot be cleared");

@@ -67,7 +67,10 @@ function required(v: unknown, where: string): unknown {
   return v;
 }
 
-/** An id with the resource's prefix; existence is checked at fire time, not here (§9). */
+/**
+ * An id with the resource's prefix; existence is checked at fire time, not here (the real API
+ * finds a missing environment, vault or file only when a run fires).
+ */
 function prefixedId(v: unknown, prefix: string, where: string): string {
   const s = expectString(required(v, where), where, { min: 1 });
   if (!new RegExp(`^${prefix}_[A-Za-z0-9_]{1,128}$`).test(s)) throw badRequest(`${where}: must be a ${prefix}_… id`);
@@ -90,7 +93,7 @@ function resolveDescription(v: unknown): string | null {
 /**
  * The id string pins the agent's latest version; the object form must carry both id and version
  * (the deployment docs say so, although the shared param type marks version optional). The agent
- * must exist and not be archived: this is checked at write time (§9).
+ * must exist and not be archived: this is checked at write time, as the real API does for agents.
  */
 export function resolveAgentRef(v: unknown, refs: DeploymentRefs): AgentRef {
   let id: string;
@@ -253,9 +256,10 @@ function notNull(b: Obj, key: string): void {
 }
 
 /**
- * A partial update with the §7.4 rules: omitted keeps; `schedule`, `resources`, `vault_ids`,
- * `budget` and `description` clear with null (and `[]`/`""`); `name`, `agent`, `environment_id`
- * and `initial_events` cannot be cleared; lists are replaced whole; `metadata` is a patch.
+ * A partial update with the API's rules for deployments (no version lock): omitted keeps;
+ * `schedule`, `resources`, `vault_ids`, `budget` and `description` clear with null (and
+ * `[]`/`""`); `name`, `agent`, `environment_id` and `initial_events` cannot be cleared; lists are
+ * replaced whole; `metadata` is a patch.
  * `tokens` is null when `resources` was not sent (the stored tokens stay). `_now` as for create.
  */
 export function resolveDeploymentUpdate(stored: DeploymentConfig, body: unknown, refs: DeploymentRefs, _now: Date): { config: DeploymentConfig; tokens: ResourceTokens | null } {

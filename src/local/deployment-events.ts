@@ -20,7 +20,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const FILE_ID = /^file_[A-Za-z0-9_-]{1,128}$/;
 const URL_MAX = 2048;
 
-/** A Files API id (`file_…`); whether the file exists shows only when a session is created (§9). */
+/** A Files API id (`file_…`); whether the file exists shows only when a session is created (as on the API). */
 export function fileId(v: unknown, where: string): string {
   const s = expectString(v, where, { min: 1 });
   if (!FILE_ID.test(s)) throw badRequest(`${where}: must be a file id (file_…)`);

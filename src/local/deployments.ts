@@ -107,8 +107,10 @@ export class DeploymentStore extends RecordStore<DeploymentRecord> {
   }
 
   /**
-   * §7.4; the pause state is not touched. updated_at moves when a returned field changed, or when
-   * `resources` was sent and a token was sent or a stored one dropped (tokens are never compared).
+   * Omitted keeps, lists are replaced whole, metadata is a patch (docs/local-control-plane.md,
+   * "Update" under "Deployments"); the pause state is not touched. updated_at moves when a
+   * returned field changed, or when `resources` was sent and a token was sent or a stored one
+   * dropped (tokens are never compared).
    */
   update(id: string, body: unknown): Obj {
     const record = this.active(id, "updated");

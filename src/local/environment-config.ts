@@ -24,7 +24,7 @@ function resolvePackages(v: unknown, stored: Obj | undefined): Obj {
   if (o.type !== undefined) expectOneOf(o.type, ["packages"] as const, "config.packages.type");
   for (const m of PACKAGE_MANAGERS) {
     const sent = o[m];
-    // Per-manager merge on update: whether the real API merges or replaces is UNKNOWN (§3.3).
+    // Per-manager merge on update: whether the real API merges or replaces is undocumented.
     if (sent === undefined || sent === null) out[m] = stored ? cloneJson(stored[m] as string[]) : [];
     else out[m] = expectArray(sent, `config.packages.${m}`).map((p, i) => expectString(p, `config.packages.${m}[${i}]`, { min: 1 }));
   }
@@ -40,8 +40,8 @@ function resolveNetworking(v: unknown, stored: Obj | undefined): Obj {
     return { type };
   }
   checkKeys(o, ["type", "allowed_hosts", "allow_mcp_servers", "allow_package_managers"], "config.networking");
-  // Inside limited networking an omitted field keeps the stored value (§3.3); switching from
-  // unrestricted starts from the create defaults.
+  // Inside limited networking an omitted field keeps the stored value (as the API documents);
+  // switching from unrestricted starts from the create defaults.
   const base = stored?.type === "limited" ? stored : { allowed_hosts: [], allow_mcp_servers: false, allow_package_managers: false };
   return {
     type,
@@ -82,7 +82,8 @@ function resolveConfig(v: unknown, stored: Obj | undefined): Obj {
 function resolveScope(v: unknown): "organization" | "account" | undefined {
   if (v === undefined || v === null) return undefined;
   const scope = expectOneOf(v, ["organization", "account"] as const, "scope");
-  // The local server plays an API organization, which may only use "organization" (§3.2).
+  // The local server plays an API organization, which may only use "organization" (the API
+  // refuses "account" for them).
   if (scope === "account") throw badRequest('scope: "account" is not supported for API organizations; use "organization"');
   return scope;
 }
@@ -110,12 +111,12 @@ export function checkEnvironmentUpdateBody(body: unknown): Obj {
   return b;
 }
 
-/** Apply a partial update (§3.3); returns a new object. */
+/** A partial update (omitted keeps; docs/local-control-plane.md, "Environments"); returns a new object. */
 export function resolveEnvironmentUpdate(stored: EnvironmentConfig, b: Obj): EnvironmentConfig {
   if (b.name === null || b.name === "") throw badRequest("name: cannot be cleared");
   const out: EnvironmentConfig = {
     name: b.name === undefined ? stored.name : expectString(b.name, "name", { min: 1, max: 256 }),
-    // Unlike agents, "" is stored as "" here (§3.3).
+    // Unlike agents, "" is stored as "" here (the API documents this for environments).
     description: b.description === undefined ? stored.description : b.description === null ? null : expectString(b.description, "description"),
     config: resolveConfig(b.config, stored.config),
     metadata: patchMetadata(stored.metadata, b.metadata, "invalid_metadata"),

@@ -8,7 +8,7 @@ export const METADATA_MAX_VALUE_LENGTH = 512;
 
 /**
  * Check the limits. Environments answer with `invalid_metadata`; agents have no documented
- * error_code for any validation failure (§1.4), so they get a plain 400.
+ * error_code for any validation failure (the API defines none), so they get a plain 400.
  */
 export function checkMetadataLimits(metadata: Record<string, string>, errorCode: string | undefined): void {
   const keys = Object.keys(metadata);
@@ -40,8 +40,9 @@ export function createMetadata(v: unknown, errorCode: string | undefined): Recor
 
 /**
  * Metadata on update is a patch: a string sets a key, null removes it, unmentioned keys stay.
- * For environments "" also removes a key (§1.2); for agents the SDK documents only null, so ""
- * is stored as a value (§11 #5). A null map is a no-op (§2.4 calls its effect unknown).
+ * For environments "" also removes a key; for agents the SDK documents only null (older API docs
+ * said "" too), so "" is stored as a value. A null map is a no-op (its effect on the real API is
+ * undocumented).
  */
 export function patchMetadata(
   stored: Record<string, string>,

@@ -84,7 +84,7 @@ export const ENVIRONMENT_LIST_MAX_LIMIT = 1000;
 export class Store {
   private readonly agents = new RecordTable<AgentRecord>("agent");
   private readonly environments = new RecordTable<EnvironmentRecord>("environment");
-  /** Names of non-archived environments → id (names are unique among them, §3.4). */
+  /** Names of non-archived environments → id (the API refuses a duplicate name with 409). */
   private environmentNames = new Map<string, string>();
 
   /** Called after every committed change (persistence hooks in here). */
@@ -195,8 +195,9 @@ export class Store {
   }
 
   /**
-   * Update with the §2.4 rules. A result equal to the stored configuration (compared after
-   * resolution) is a no-op: same version, same updated_at, nothing written.
+   * Update with the API's agent update rules (docs/local-control-plane.md, "Update"). A result
+   * equal to the stored configuration (compared after resolution) is a no-op: same version, same
+   * updated_at, nothing written.
    */
   updateAgent(id: string, body: unknown): Obj {
     const b = checkAgentUpdateBody(body);
@@ -287,7 +288,10 @@ export class Store {
     return this.environmentView(this.environments.get(id));
   }
 
-  /** §3.3. updated_at moves only when the stored environment actually changes. */
+  /**
+   * Environment update rules (docs/local-control-plane.md, "Environments"). updated_at moves only
+   * when the stored environment actually changes.
+   */
   updateEnvironment(id: string, body: unknown): Obj {
     const b = checkEnvironmentUpdateBody(body);
     const record = this.environments.get(id);

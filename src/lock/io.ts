@@ -230,7 +230,9 @@ export function checkLockOrigin(lock: Lockfile, origin: Lockfile["origin"], proj
   // line breaks, and the lockfile (from a pull request) could otherwise print a forged line.
   const t = inertText;
   if (lock.project !== project) {
-    throw new SafetyError("lock-origin-mismatch", `The lockfile belongs to project "${t(lock.project)}", not "${t(project)}".`, { hint });
+    throw new SafetyError("lock-origin-mismatch", `The lockfile belongs to project "${t(lock.project)}", not "${t(project)}".`, {
+      hint: `If the project was renamed, \`agentform state transfer --from-project ${t(lock.project)}\` takes its resources over (shown as a plan first); otherwise restore \`project: ${t(lock.project)}\` in agentform.yaml.`,
+    });
   }
   if (lock.target !== target) {
     throw new SafetyError("lock-origin-mismatch", `The lockfile was written for target "${t(lock.target)}", not "${t(target)}".`, { hint });

@@ -58,6 +58,36 @@ export function formatDiagnosticsJson(diags: Diagnostic[]): string {
   return inertJson(JSON.stringify({ valid, diagnostics: sorted }, null, 2)) + "\n";
 }
 
+/**
+ * The `--format github` rendering: one GitHub workflow command per diagnostic,
+ * `::error file=…,line=…,col=…,title=<code>::<path>: <message> (hint: <hint>)` (`::warning` for
+ * warnings), which the runner turns into annotations on the pull request's files. `fileOf` maps
+ * a diagnostic's project-relative file to the path GitHub expects (relative to the repository
+ * root). Manifest text is made inert, then escaped by the workflow-command rules, so no value can
+ * end the line and start a command of its own (`::add-mask::`, `::set-output`).
+ */
+export function formatDiagnosticsGithub(diags: Diagnostic[], fileOf: (file: string) => string): string {
+  const lines = sortDiagnostics(diags)
+    .map(redacted)
+    .map((d) => {
+      const file = inertText(fileOf(d.file));
+      const properties = `file=${workflowProperty(file)},line=${d.line},col=${d.column},title=${workflowProperty(inertText(d.code))}`;
+      const message = `${d.path === "" ? "" : `${d.path}: `}${d.message}${d.hint ? ` (hint: ${d.hint})` : ""}`;
+      return `::${d.severity === "warning" ? "warning" : "error"} ${properties}::${workflowData(inertText(message))}`;
+    });
+  return lines.length === 0 ? "" : lines.join("\n") + "\n";
+}
+
+/** A workflow command's message: `%`, CR and LF escaped as the runner unescapes them. */
+export function workflowData(s: string): string {
+  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** A workflow command's property value: as workflowData, and `:` and `,`, which end a value. */
+export function workflowProperty(s: string): string {
+  return workflowData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
+
 function inert(d: Diagnostic): Diagnostic {
   return { ...d, file: inertText(d.file), path: inertText(d.path), message: inertText(d.message), ...(d.hint ? { hint: inertText(d.hint) } : {}) };
 }

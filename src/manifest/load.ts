@@ -18,7 +18,7 @@ import { analyzeFolder, folderSpec, folderTexts, manifestFileOf, ownerOf } from 
 import { scanTexts, scrubDiagnostic, secretDiagnostics } from "./secrets.js";
 import { LineIndex, parseYaml, toPointer, type ParsedYaml } from "./source.js";
 import type { Diagnostic, LoadResult, LoadedManifest, ManifestSettings, ProjectConfig, TargetConfig, VarValue } from "./types.js";
-import { varScope } from "./vars.js";
+import { defaultTarget, varScope } from "./vars.js";
 
 export { MAX_FILE_BYTES } from "./file.js";
 
@@ -112,7 +112,7 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
     const sorted = sortDiagnostics(diags);
     throw new ConfigError("AF-CONFIG-INVALID", `${file} is invalid:\n${formatDiagnostics(sorted, { color: false }).trimEnd()}`, {
       hint: sorted[0]?.hint ?? "Fix agentform.yaml; see docs/manifests.md.",
-      details: { diagnostics: sorted },
+      details: { diagnostics: sorted, root },
     });
   };
   if ("diagnostic" in read) return fail([read.diagnostic]);
@@ -487,6 +487,28 @@ function finalDiagnostics(diagnostics: Diagnostic[], selectedFiles: Set<string> 
  * in `manifests`.
  */
 export async function loadProject(config: ProjectConfig, options: LoadProjectOptions = {}): Promise<LoadResult> {
+  const first = await loadForTarget(config, options);
+  const usesVars = config.vars !== undefined || Object.values(config.targets).some((t) => t.vars !== undefined);
+  if (options.everyTarget !== true || !usesVars) return first;
+  // Values differ per target, and so may what they make of a manifest (a name that collides,
+  // a number where text belongs): every other target is loaded as it would be planned.
+  const key = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.code}`;
+  const seen = new Set(first.diagnostics.map(key));
+  const extra: Diagnostic[] = [];
+  const selected = options.target ?? defaultTarget(config);
+  for (const target of Object.keys(config.targets).filter((t) => t !== selected)) {
+    const other = await loadForTarget(config, { ...options, target, everyTarget: false });
+    for (const d of other.diagnostics) {
+      // Unknown names are already reported for every target by the first load.
+      if (d.code === "AF-VAR-UNKNOWN" || seen.has(key(d))) continue;
+      seen.add(key(d));
+      extra.push({ ...d, message: `${d.message} (with target "${target}"'s vars)` });
+    }
+  }
+  return extra.length === 0 ? first : { ...first, diagnostics: sortDiagnostics([...first.diagnostics, ...extra]) };
+}
+
+async function loadForTarget(config: ProjectConfig, options: LoadProjectOptions): Promise<LoadResult> {
   const vars = varScope(config, options.target, options.everyTarget === true);
   const dirs = byKind((k) => path.resolve(config.root, config.paths[KINDS[k].folder] ?? KINDS[k].folder));
   const candidates: Candidate[] = [];

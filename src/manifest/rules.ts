@@ -11,6 +11,7 @@ import type { ByKind, ResourceKind } from "../kinds/types.js";
 import { pointerToPath, sortDiagnostics } from "./format.js";
 import { toPointer } from "./source.js";
 import type { Diagnostic, LoadedManifest } from "./types.js";
+import { MAX_PREVIOUS_NAME_LENGTH, MAX_PREVIOUS_NAMES } from "../lock/types.js";
 
 // The tool-counting rule is the agent kind's, but part of this module's public surface.
 export { countToolConfigs } from "../kinds/agent/rules.js";
@@ -103,6 +104,7 @@ function checkNames(manifests: LoadedManifest[], kind: string, sink: RuleSink): 
     }
     checkNameChars(m, [nameField(m)], m.name, kind, sink);
     m.settings.previous_names.forEach((prev, i) => checkNameChars(m, ["agentform", "previous_names", i], prev, kind, sink));
+    checkPreviousNamesBounds(m, sink);
     byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
   }
   for (const [name, group] of byName) {
@@ -189,4 +191,16 @@ function checkMetadata(m: LoadedManifest, sink: RuleSink): void {
 /** The manifest field holding a resource's name (`display_name` for vaults). */
 function nameField(m: LoadedManifest): string {
   return KINDS[m.kind].nameField;
+}
+
+/** The lockfile records a resource's previous names within bounds: say so here, not at plan time. */
+function checkPreviousNamesBounds(m: LoadedManifest, sink: RuleSink): void {
+  const names = m.settings.previous_names;
+  if (names.length > MAX_PREVIOUS_NAMES) {
+    sink.add(m, ["agentform", "previous_names"], "AF-PREVIOUS-NAMES-LIMIT", `${names.length} previous names; the lockfile records at most ${MAX_PREVIOUS_NAMES}`, "Keep only the names runtime services may still ask for.");
+  }
+  names.forEach((prev, i) => {
+    if (prev.length <= MAX_PREVIOUS_NAME_LENGTH) return;
+    sink.add(m, ["agentform", "previous_names", i], "AF-PREVIOUS-NAMES-LIMIT", `a previous name of ${prev.length} characters; the lockfile records at most ${MAX_PREVIOUS_NAME_LENGTH}`, "Previous names are names the resource had; they are as short as names.");
+  });
 }

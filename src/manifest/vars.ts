@@ -17,6 +17,12 @@ import { setOwn } from "../util/record.js";
 /** Characters references may insert into one manifest: as much again as the largest file holds. */
 export const MAX_VAR_EXPANSION = 1024 * 1024;
 
+/**
+ * What references may insert across one load of the project: the per-manifest limit alone lets
+ * thousands of small files each insert a megabyte (gigabytes of memory for a few of input).
+ */
+export const MAX_PROJECT_VAR_EXPANSION = 64 * 1024 * 1024;
+
 /** Unknown names that get a closest-first hint; past this, hints list names alphabetically (hostile input stays linear). */
 const RANKED_NAMES = 100;
 /** Defined names ranked by closeness at most; a longer list is shown alphabetically. */
@@ -38,6 +44,8 @@ export class VarScope {
   private readonly lacking = new Map<string, string[]>();
   private readonly explained = new Map<string, { suggestion: string; hint: string }>();
   private readonly sortedNames = new Map<string, string[]>();
+  /** Characters inserted so far by every manifest resolved with this scope (one project load). */
+  inserted = 0;
 
   constructor(
     /** The target whose values are used. */
@@ -88,12 +96,17 @@ export class VarScope {
 const fold = (s: string) => s.toLowerCase().replace(/_/g, "");
 
 function closestFirst(name: string, defined: readonly string[]): string[] {
-  const distance = new Map(defined.map((d) => [d, editDistance(fold(name), fold(d))]));
+  // A defined name can be very long, and measuring is quadratic in its length: names longer
+  // than any unknown one ranked (64) are listed after the others, unmeasured.
+  const folded = fold(name);
+  const far = Number.MAX_SAFE_INTEGER;
+  const distance = new Map(defined.map((d) => [d, d.length > 64 ? far : editDistance(folded, fold(d))]));
   return [...defined].sort((a, b) => distance.get(a)! - distance.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Close enough to be a typo: within a third of the name's length (1 to 3 edits), as didYouMean has it. */
 function isNear(name: string, candidate: string): boolean {
+  if (Math.abs(fold(candidate).length - fold(name).length) > 3) return false;
   return editDistance(fold(name), fold(candidate)) <= Math.min(3, Math.max(1, Math.floor(name.length / 3)));
 }
 
@@ -188,8 +201,10 @@ interface Walk {
 export function interpolate(value: unknown, scope: VarScope, options: InterpolateOptions = {}): Interpolation {
   const skip = options.skip ?? new Set<string>();
   const skipKeys = new Set([...skip].map((p) => pointerSegments(p).pop() ?? ""));
-  const w: Walk = { scope, skip, skipKeys, path: [], budget: options.budget ?? MAX_VAR_EXPANSION, inserted: 0, overflow: false, problems: [], unresolved: [], typed: new Map() };
+  const budget = Math.min(options.budget ?? MAX_VAR_EXPANSION, Math.max(0, MAX_PROJECT_VAR_EXPANSION - scope.inserted));
+  const w: Walk = { scope, skip, skipKeys, path: [], budget, inserted: 0, overflow: false, problems: [], unresolved: [], typed: new Map() };
   const out = walkNode(value, w);
+  scope.inserted += Math.min(w.inserted, budget);
   return { value: out, problems: w.problems, unresolved: w.unresolved, overflow: w.overflow, typed: w.typed };
 }
 
@@ -297,7 +312,10 @@ function resolveString(text: string, w: Walk): unknown {
     w.problems.push({
       pointer,
       code: "AF-VAR-TOO-LARGE",
-      message: `the values referenced in this manifest add up to more than ${w.budget} characters; interpolation stopped here`,
+      message:
+        w.scope.inserted + w.budget >= MAX_PROJECT_VAR_EXPANSION && w.budget < MAX_VAR_EXPANSION
+          ? `the values referenced across the project add up to more than ${MAX_PROJECT_VAR_EXPANSION} characters; interpolation stopped here`
+          : `the values referenced in this manifest add up to more than ${w.budget} characters; interpolation stopped here`,
       hint: "Each reference inserts its whole value (values are not shared): reference long values less often, or keep long text in the manifest itself.",
     });
     return text;

@@ -10,7 +10,7 @@
 import type { KindRef, LiveResource, RequestBody, ResourceKind } from "../kinds/types.js";
 import { lockTable, previousNamesToRecord, samePreviousNames, type LockedEntry } from "../lock/table.js";
 import type { LoadedManifest } from "../manifest/types.js";
-import { canonicalDesired, canonicalLive, liveDigest, specDigest, type ResolvedRef } from "../normalize/index.js";
+import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type ResolvedRef } from "../normalize/index.js";
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
@@ -554,8 +554,10 @@ export function buildPlan(full: PlanInput): Plan {
   // on for their kind, listed as orphans otherwise; dependents before what they use.
   const pruned: Pruned = { archives: [], gone: [], orphans: [] };
   // Under --only the rest of the project is simply not planned: none of it is an orphan.
-  if (!only) for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned);
-  refusals.push(...pruneRefusals(input, pruned, planned));
+  // A rename in this plan replaces its old lockfile entry itself.
+  const replaced = new Set(entries.flatMap((e) => (e.renamedFrom !== undefined ? [addressOf(e.kind, e.renamedFrom)] : [])));
+  if (!only) for (const kind of [...KIND_ORDER].reverse()) planPrune(kind, lockedOf(input, kind), claimed.get(kind) as Set<string>, input, pruned, replaced);
+  refusals.push(...pruneRefusals(input, pruned, planned), ...transferOrphanRefusals(input, pruned.orphans));
   renameHints([...pruned.archives, ...pruned.orphans], planned, input);
   orderArchives(pruned.archives, planned, input);
   const first = archivesFirst(pruned.archives, entries);
@@ -582,10 +584,12 @@ function onlyManifests(manifests: PlanInput["manifests"], only: readonly string[
     }
   };
   visit([...only]);
-  // Kinds written inside another come with their parent (and bring what they reference).
+  // Kinds written inside another come with a parent asked for by name (a vault brings its
+  // credentials); a parent that came along as a dependency (a credential's vault) brings none.
+  const asked = new Set(only);
   const children = [...byAddress].filter(([address, { kind, m }]) => {
     const parent = kindSpec(kind).parentKind;
-    return !chosen.has(address) && parent !== undefined && kindSpec(kind).references(m.spec).some((r) => r.kind === parent && chosen.has(addressOf(r.kind, r.name)));
+    return !chosen.has(address) && parent !== undefined && kindSpec(kind).references(m.spec).some((r) => r.kind === parent && asked.has(addressOf(r.kind, r.name)));
   });
   visit(children.map(([address]) => address));
   const selected = byKind((kind) => manifests[kind].filter((m) => chosen.has(addressOf(kind, m.name))));
@@ -739,6 +743,27 @@ function pruneRefusals(input: PlanInput, pruned: Pruned, planned: ReadonlyMap<st
   }
 }
 
+/**
+ * A transfer takes over what the renamed project's manifests describe; a resource of the old
+ * project with no manifest would keep the old marker and drop out of every later plan (it would
+ * be nobody's), so the transfer waits until it has a manifest again or is pruned.
+ */
+function transferOrphanRefusals(input: PlanInput, orphans: readonly PlannedResource[]): Refusal[] {
+  const from = input.options.transferFrom;
+  if (from === undefined) return [];
+  return orphans.flatMap((o) => {
+    const live = (input.live[o.kind] as Live[]).find((l) => l.id === o.id);
+    if (!live || ownerOf(live) !== from) return [];
+    return [{
+      address: o.address,
+      code: "transfer-orphan",
+      message: `${o.address} (${o.id}) carries project "${from}"'s marker but has no manifest here; the transfer would leave it marked for a project name nothing uses any more.`,
+      hint: "Restore its manifest for the transfer (remove it afterwards to make it an orphan of this project), or add --prune to archive it, then run the transfer again.",
+      ids: [o.id as string],
+    }];
+  });
+}
+
 /** An archive the target's pruning may not make: an orphan, with the rule that kept it. */
 function keptOrphan(a: PlannedResource, refusal: Refusal): PlannedResource {
   const why = refusal.code === "prune-everything" ? "would-empty" : "still-used";
@@ -763,7 +788,14 @@ function pruningOf(kind: ResourceKind, input: PlanInput): "archive" | "prune-off
  * The lockfile entries of one kind that no manifest wants: archived (or listed as orphans) when
  * they are ours and live; dropped from the lockfile, when pruning, if they are gone or not ours.
  */
-function planPrune(kind: ResourceKind, lockEntries: Record<string, LockedEntry>, claimed: ReadonlySet<string>, input: PlanInput, out: Pruned): void {
+function planPrune(
+  kind: ResourceKind,
+  lockEntries: Record<string, LockedEntry>,
+  claimed: ReadonlySet<string>,
+  input: PlanInput,
+  out: Pruned,
+  replaced: ReadonlySet<string>,
+): void {
   const manifests = input.manifests[kind];
   const names = new Set(manifests.map((m) => m.name));
   const previousNames = new Set(manifests.flatMap((m) => m.settings.previous_names));
@@ -777,9 +809,16 @@ function planPrune(kind: ResourceKind, lockEntries: Record<string, LockedEntry>,
     // A renamed manifest's create replaces its old entry itself.
     if (!l && previousNames.has(name)) continue;
     const decision = prunePolicy(kind, l, claimed, input.project, input.options.transferFrom);
+    // Entries runtimes must not be handed go whether or not the plan prunes: another
+    // project's resource, or a managed resource under a name no manifest has.
+    if (decision === "keep" && replaced.has(addressOf(kind, name))) continue;
+    if (decision === "foreign" || decision === "keep") {
+      out.gone.push(pinnedElsewhere(goneEntry(kind, name, locked, decision === "keep" ? "duplicate" : "foreign"), previousNames.has(name)));
+      continue;
+    }
     if (decision === "archive" && pruning === "archive") out.archives.push(withLockName(archiveEntry(kind, l as Live, locked, input), name));
     else if (decision === "archive") out.orphans.push(withLockName(orphanEntry(kind, l as Live, locked, input, pruning === "archive" ? "prune-off" : pruning), name));
-    else if (decision !== "keep" && dropsEntries) out.gone.push(goneEntry(kind, name, locked, decision));
+    else if (dropsEntries) out.gone.push(goneEntry(kind, name, locked, decision));
   }
 }
 
@@ -977,11 +1016,22 @@ function assemblePlan(input: PlanInput, resources: PlannedResource[], refusals: 
 }
 
 /**
+ * A lockfile name no manifest has that points at a live resource is what runtimes asking for that
+ * name get: a review matter, unless the name is a previous name a manifest still lists (a rename
+ * the lockfile has not caught up with; the runtime reader answers it from previous_names).
+ */
+function pinnedElsewhere(entry: PlannedResource, listedAsPrevious: boolean): PlannedResource {
+  if (listedAsPrevious && entry.lockOnly?.reason === "duplicate") return entry;
+  const whose = entry.lockOnly?.reason === "foreign" ? "a resource this project does not own" : "a resource another manifest manages";
+  return { ...entry, security: [pinFinding(`the lockfile hands callers of ${entry.address} (no manifest here) ${entry.id}, ${whose}`)] };
+}
+
+/**
  * A lockfile entry with no manifest whose resource is gone from the workspace (archived or
  * deleted outside agentform), or is not this project's: under --prune, apply drops the entry and
  * leaves the resource alone, with no API write.
  */
-function goneEntry(kind: ResourceKind, name: string, locked: LockedEntry, reason: "gone" | "foreign" = "gone"): PlannedResource {
+function goneEntry(kind: ResourceKind, name: string, locked: LockedEntry, reason: "gone" | "foreign" | "duplicate" = "gone"): PlannedResource {
   const version = locked.version;
   return {
     address: addressOf(kind, name),

@@ -135,9 +135,11 @@ export interface LockOnlyChange {
    * - gone: the resource was archived or deleted outside agentform and has no manifest; the
    *   entry is dropped (when pruning: --prune or the target's prune: true)
    * - foreign: the resource has no manifest and does not carry this project's marker; the entry
-   *   is dropped and the resource left alone (when pruning)
+   *   is dropped and the resource left alone (always: runtimes must not be handed it)
+   * - duplicate: the entry's name has no manifest, and its resource is another manifest's (a
+   *   leftover of a rename, or a hand edit); the entry is dropped (always)
    */
-  reason: "behind" | "missing" | "gone" | "foreign";
+  reason: "behind" | "missing" | "gone" | "foreign" | "duplicate";
   /** What the lockfile records now (absent for "missing"). */
   locked?: { id: string; version?: number | string };
   /**

@@ -25,6 +25,8 @@ export function lockOnlyNote(r: PlannedResource): string {
       return `the lockfile still lists ${lockedText}, which was archived or deleted outside agentform and has no manifest; apply drops the entry`;
     case "foreign":
       return `the lockfile lists ${lockedText}, which has no manifest and is not marked as this project's; apply drops the entry and leaves the resource alone`;
+    case "duplicate":
+      return `the lockfile also lists ${lockedText} under this name, which no manifest has (the resource is another manifest's); apply drops the entry`;
     default:
       return `${behindWhat(r, lockedText)}; apply rewrites the entry`;
   }

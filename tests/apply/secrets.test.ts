@@ -24,7 +24,7 @@ const staticBody = (): Obj => ({
   metadata: { ...MARKER },
 });
 
-/** A create body of the brief's mcp_oauth credential, as the kind builds it. */
+/** A create body of an mcp_oauth credential (docs/vaults.md), as the kind builds it. */
 const oauthBody = (): Obj =>
   KINDS.credential.createFields({
     display_name: "github-tools/oauth",

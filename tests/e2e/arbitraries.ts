@@ -1,8 +1,9 @@
 /**
  * fast-check generators for VALID agent, environment and skill manifests (the API create body
- * plus agentform's by-name roster and skill references), spread over the documented agent API
- * surface and §3.2–3.4. "Valid" means: accepted by the manifest loader's schema and rules
- * (src/manifest/rules.ts, src/kinds/skill/rules.ts) and by the API's documented write-time checks.
+ * plus agentform's by-name roster and skill references), spread over the documented agent and
+ * environment API surface (docs/local-control-plane.md). "Valid" means: accepted by the manifest
+ * loader's schema and rules (src/manifest/rules.ts, src/kinds/skill/rules.ts) and by the API's
+ * documented write-time checks.
  *
  * `generatedFleet` adds vaults with credentials of every type (secrets named by variable, their
  * values in the case), memory stores and deployments that use the case's other resources by ref
@@ -117,7 +118,7 @@ function urlSources(customNames: readonly string[]): fc.Arbitrary<unknown> {
       },
       { requiredKeys: [] },
     )
-    // All three "none" is rejected by the API (§2.7).
+    // All three "none" is rejected by the API.
     .filter((o) => !["user_input", "client_tool_results", "server_tool_results"].every((k) => kindOf((o as Obj)[k]) === "none"));
   return fc.oneof(obj, fc.constant(null));
 }
@@ -411,7 +412,7 @@ const environmentConfig: fc.Arbitrary<Obj | null | undefined> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(null) },
   { weight: 1, arbitrary: fc.constant({ type: "self_hosted" }) },
   { weight: 8, arbitrary: fc.record({ networking, packages: maybe(orNull(packages)) }).map(({ networking: net, packages: pkgs }) => {
-    // Under limited networking, packages need allow_package_managers (§3.4).
+    // Under limited networking, packages need allow_package_managers (the API refuses them otherwise).
     const n = net && (net as Obj).type === "limited" && hasPackages(pkgs) ? { ...net, allow_package_managers: true } : net;
     return compact({ type: "cloud", networking: n, packages: pkgs });
   }) },

@@ -144,7 +144,7 @@ const netType = (c: unknown) => (isObj(c) && isObj(c.networking) ? c.networking.
 
 /**
  * Environment config edits. The API refuses to change `config.type` (cloud ↔ self_hosted,
- * §3.3 `invalid_config_type_change`), so edits stay within the stored type.
+ * 400 `invalid_config_type_change`), so edits stay within the stored type.
  */
 function editConfig(a: unknown, b: unknown): fc.Arbitrary<unknown> {
   if (configType(a) === "self_hosted") return fc.constant(configType(b) === "self_hosted" ? b : a);
@@ -175,7 +175,7 @@ function editConfig(a: unknown, b: unknown): fc.Arbitrary<unknown> {
               : { type: "limited", allowed_hosts: ["api.example.com"], allow_mcp_servers: true };
       }
       const packages = c.packages === "keep" ? aCfg.packages : c.packages === "other" ? bCfg.packages : undefined;
-      // Under limited networking, packages need allow_package_managers (§3.4).
+      // Under limited networking, packages need allow_package_managers (the API refuses them otherwise).
       if (isObj(networking) && networking.type === "limited" && hasPackages(packages)) networking = { ...networking, allow_package_managers: true };
       let out: Obj = { type: "cloud" };
       out = withKey(out, "networking", networking);

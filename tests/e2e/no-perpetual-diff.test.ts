@@ -1,6 +1,6 @@
 /**
- * Issue 4's "Done when": for generated valid manifests, create everything on the local control
- * plane, then plan again — the plan is empty and no agent version moved. Issue 12's: the cases
+ * No perpetual diff: for generated valid manifests, create everything on the local control
+ * plane, then plan again — the plan is empty and no agent version moved. The cases
  * include skills (folders with generated files, text and binary) that agents use by ref, and no
  * skill version moves either. The cases also hold vaults with credentials of every type (their
  * secrets read from variables, digested as apply sends them and compared by the next plan),

@@ -1,5 +1,5 @@
 /**
- * The cost model (README.md, docs/apply.md): planning reads the workspace with list calls only,
+ * The cost model (docs/architecture.md, "Cost model"): planning reads the workspace with list calls only,
  * ⌈agents/100⌉ + ⌈environments/1000⌉ requests, not one GET per resource.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -113,6 +113,56 @@ describe("state operations, --only and --target all", () => {
     expect(next.stdout).toBe("No changes. Live resources match the manifests.\n");
   });
 
+  it("transfer follows a rename only: never from this project's own name or over another project's lockfile; the old project's orphans first", async () => {
+    expect((await run("state", "transfer", "--from-project", "support-bots", "--auto-approve")).stderr).toMatch(/\[transfer-same-project\]/);
+    const other = await run("state", "transfer", "--from-project", "other-team", "--auto-approve");
+    expect(other.code).toBe(3);
+    expect(other.stderr).toMatch(/The lockfile belongs to project "support-bots", not "other-team": this is not a rename.*\[transfer-not-renamed\]/);
+
+    const envId = (await lock()).environments.sandbox!.id;
+    await writeFile(p.config, (await readFile(p.config, "utf8")).replace("project: support-bots", "project: support-fleet"));
+    expect((await run("plan")).stderr).toMatch(/state transfer --from-project support-bots/);
+    await rm(path.join(p.dir, "environments", "sandbox.yaml"));
+    p.cp.clearRequestLog();
+    const refused = await run("state", "transfer", "--from-project", "support-bots", "--auto-approve");
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toMatch(/environment\.sandbox: environment\.sandbox \(env_\w+\) carries project "support-bots"'s marker but has no manifest here.*\[transfer-orphan\]/);
+    expect(p.writes()).toEqual([]);
+    // The only environment: archiving it needs --allow-empty too, as any prune of a whole kind.
+    expect((await run("state", "transfer", "--from-project", "support-bots", "--prune", "--allow-empty", "--auto-approve")).code).toBe(0);
+    expect((await raw().get("environment", envId)).archived_at).toBeTruthy();
+    expect((await run("plan", "--detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a failed forget records what it already let go of, and says how to finish", async () => {
+    const before = await lock();
+    // The credential's marker goes (write 1), the vault's update fails (write 2 and its one attempt).
+    p.cp.setFaults({ script: [{ on: "write", nth: 2, fault: { status: 500 } }] });
+    p.env.AGENTFORM_MAX_ATTEMPTS = "1";
+    const failed = await run("state", "forget", "vault/tools", "--auto-approve");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/state forget stopped: 1 of 2 forgotten \(and dropped from the lockfile\); not yet: vault\.tools\. Run it again to finish\./);
+    const half = await lock();
+    expect(half.credentials?.["tools/github"]).toBeUndefined();
+    expect(half.vaults.tools?.id).toBe(before.vaults.tools!.id);
+    p.cp.resetFaults();
+    expect((await run("state", "forget", "vault/tools", "--auto-approve")).code).toBe(0);
+    expect((await lock()).vaults?.tools).toBeUndefined();
+  });
+
+  it("--only a credential plans that credential, not the others in its vault; --only with --prune is refused", async () => {
+    await p.write({ "vaults/tools.yaml": FILES["vaults/tools.yaml"] + "  jira:\n    auth:\n      type: static_bearer\n      mcp_server_url: https://jira.example.com/mcp/\n      token_env: STATE_TEST_TOKEN\n" });
+    expect((await run("apply", "--auto-approve")).code).toBe(0);
+    const doc = JSON.parse((await run("plan", "--only", "credential/tools/github", "--rotate", "--format", "json")).stdout) as Plan;
+    expect(doc.only).toEqual(["credential.tools/github", "vault.tools"]);
+    expect(doc.resources.filter((r) => r.action !== "noop").map((r) => r.address)).toEqual(["credential.tools/github"]);
+    const vault = JSON.parse((await run("plan", "--only", "vault/tools", "--format", "json")).stdout) as Plan;
+    expect(vault.only).toEqual(["credential.tools/github", "credential.tools/jira", "vault.tools"]);
+    const both = await run("plan", "--only", "agent/solo", "--prune");
+    expect(both.code).toBe(4);
+    expect(both.stderr).toMatch(/\[only-prune\]/);
+  });
+
   it("--only plans and applies one resource and what it references, nothing else", async () => {
     await p.write({
       "agents/worker.yaml": FILES["agents/worker.yaml"].replace("Do the work.", "Do the work well."),

@@ -245,7 +245,7 @@ describe("deployments", () => {
     await expectStatus(create({ id: "depl_mine" }), 400, /body\.id: Extra inputs/);
   });
 
-  it("update follows §7.4: omitted keeps, null/[]/\"\" clear what can be cleared, lists are replaced, metadata is a patch", async () => {
+  it("update follows the API's rules: omitted keeps, null/[]/\"\" clear what can be cleared, lists are replaced, metadata is a patch", async () => {
     const full = {
       description: "nightly run",
       resources: [{ type: "file", file_id: "file_011a" }],

@@ -211,11 +211,14 @@ describe("runtime continuity across a rename", () => {
     expect(() => parseLock(hostile, "f")).toThrow("agents.evil\\x1b[2J\\u202e.previous_names must be a list");
   });
 
-  it("plan refuses a manifest whose previous names the lockfile could not record", async () => {
+  it("validate (and so plan) refuses a manifest whose previous names the lockfile could not record", async () => {
     await p.write({ "agents/billing.yaml": agent("billing", ["b".repeat(1025)]) });
+    const validate = await p.run("validate");
+    expect(validate.code).toBe(4);
+    expect(validate.stdout).toMatch(/agents\/billing\.yaml:\d+:\d+ agentform\.previous_names\[0\]: a previous name of 1025 characters; the lockfile records at most 1024 \[AF-PREVIOUS-NAMES-LIMIT\]/);
     const plan = await p.run("plan");
     expect(plan.code).toBe(4);
-    expect(plan.stderr).toMatch(/agent\.billing lists a previous name of 1025 characters; the lockfile records names of at most 1024.*\[lock-previous-names-limit\]/);
+    expect(plan.stderr).toMatch(/AF-PREVIOUS-NAMES-LIMIT/);
   });
 });
 

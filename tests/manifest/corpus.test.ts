@@ -99,7 +99,7 @@ describe("valid corpus and example fleet", () => {
     expect(crlf.locate("/system")).toEqual({ line: 6, column: 1 });
   });
 
-  it("validates the example fleet clean, with every feature the issue asks for", async () => {
+  it("validates the example fleet clean, with every feature the README shows (coordinator and multiagent rosters, MCP, Markdown agent, custom tools, limited networking)", async () => {
     const config = await loadConfig({ cwd: repo });
     expect(config.project).toBe("support-bots");
     expect(config.targets).toEqual({ default: { local: true, prune: true }, production: { api_key_env: "ANTHROPIC_API_KEY" } });

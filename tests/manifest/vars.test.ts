@@ -279,6 +279,45 @@ describe("vars in manifests (loadProject)", () => {
     expect(every.diagnostics[0]!.hint).toContain("`targets.prod.vars:`");
   });
 
+  it("everyTarget also loads each other target as it would be planned: what its values make of a manifest is checked", async () => {
+    const config = CONFIG.replace("      MCP_URL: https://mcp.example/mcp/\n", "      MCP_URL: https://mcp.example/mcp/\n      NAME: billing\n").replace("      MCP_URL: https://dev.mcp.example/mcp/\n", "      MCP_URL: https://dev.mcp.example/mcp/\n      NAME: alpha\n");
+    const dir = await project({ "agentform.yaml": config, "agents/a.yaml": "name: ${vars.NAME}\nmodel: claude-sonnet-5-5\n", "agents/b.yaml": "name: billing\nmodel: claude-sonnet-5-5\n" });
+    const loaded = await loadConfig({ cwd: dir });
+    expect((await loadProject(loaded, { target: "dev" })).diagnostics).toEqual([]);
+    const every = await loadProject(loaded, { everyTarget: true });
+    expect(codes(every.diagnostics)).toEqual(["agents/a.yaml:1:1 name AF-NAME-DUPLICATE", "agents/b.yaml:1:1 name AF-NAME-DUPLICATE"]);
+    expect(every.diagnostics[0]!.message).toMatch(/\(with target "prod"'s vars\)$/);
+  });
+
+  it("what references insert is bounded across the project too, not only per manifest", async () => {
+    const big = "x".repeat(1000 * 1000);
+    const files: Record<string, string> = {};
+    // 70 manifests of under 1 MB each: 70 MB in all, over the project's 64 MiB.
+    for (let i = 0; i < 70; i++) files[`memory_stores/s${i}.yaml`] = `name: s${i}\ndescription: "\${vars.BIG}"\n`;
+    const dir = await project({ "agentform.yaml": CONFIG.replace("  TEAM: support\n", `  TEAM: support\n  BIG: ${big}\n`), ...files });
+    const result = await loadProject(await loadConfig({ cwd: dir }), { target: "dev" });
+    const tooLarge = result.diagnostics.filter((d) => d.code === "AF-VAR-TOO-LARGE");
+    expect(tooLarge.length).toBeGreaterThan(0);
+    expect(tooLarge[0]!.message).toMatch(/across the project add up to more than 67108864 characters/);
+  });
+
+  it("a did-you-mean never measures names of another length (hostile long names stay cheap)", async () => {
+    const long = (i: number) => `N${String(i).padStart(4, "0")}${"a".repeat(4000)}`;
+    // Keys over 1,024 characters need YAML's explicit `? key` form.
+    const vars = Array.from({ length: 200 }, (_, i) => `  ? ${long(i)}\n  : v\n`).join("");
+    const refs = Array.from({ length: 100 }, (_, i) => `  k${i}: \${vars.UNKNOWN_${String(i).padStart(50, "0")}}\n`).join("");
+    const dir = await project({ "agentform.yaml": CONFIG.replace("  TEAM: support\n", `  TEAM: support\n${vars}`), "vaults/v.yaml": `display_name: v\nmetadata:\n${refs}` });
+    const result = await loadProject(await loadConfig({ cwd: dir }), { target: "dev" });
+    expect(result.diagnostics.filter((d) => d.code === "AF-VAR-UNKNOWN")).toHaveLength(100);
+    expect(result.diagnostics.some((d) => d.message.includes("did you mean"))).toBe(false);
+  });
+
+  it("more previous names than the lockfile records is a validate error, not a plan-time one", async () => {
+    const names = Array.from({ length: 1001 }, (_, i) => `old-${i}`).join(", ");
+    const result = await load({ "agents/a.yaml": `name: a\nmodel: claude-sonnet-5-5\nagentform:\n  previous_names: [${names}]\n` }, { target: "dev" });
+    expect(codes(result.diagnostics)).toEqual(["agents/a.yaml:4:3 agentform.previous_names AF-PREVIOUS-NAMES-LIMIT"]);
+  });
+
   it("leaves skills alone: SKILL.md is uploaded as written, and a reference in its frontmatter is a warning", async () => {
     const skill = "---\nname: refunds\ndescription: Refund rules for ${vars.TEAM}\n---\nUse ${vars.TEAM} here.\n";
     const result = await load({ "skills/refunds/SKILL.md": skill }, { target: "dev" });

@@ -1,4 +1,4 @@
-/** buildUpdateBody: the API's update semantics (§2.4, §2.9, §3.3) with plain data. */
+/** buildUpdateBody: the API's update semantics (agents, rosters, environments) with plain data. */
 import { describe, expect, it } from "vitest";
 import { buildUpdateBody, explainDrift, buildPlan } from "../../src/plan/index.js";
 import type { FieldChange } from "../../src/plan/types.js";

@@ -53,7 +53,7 @@ export function expandedToolset(policy = "always_allow", overrides: Record<strin
 }
 
 let seq = 0;
-/** A live agent shaped like an API response (§2.3): server-filled fields present. */
+/** A live agent shaped like an API response: server-filled fields present. */
 export function liveAgent(fields: Record<string, unknown>): LiveAgent {
   seq += 1;
   return {
@@ -76,7 +76,7 @@ export function liveAgent(fields: Record<string, unknown>): LiveAgent {
   } as unknown as LiveAgent;
 }
 
-/** A live environment shaped like an API response (§3.2). */
+/** A live environment shaped like an API response: server-filled fields present. */
 export function liveEnvironment(fields: Record<string, unknown>): LiveEnvironment {
   seq += 1;
   return {

@@ -82,3 +82,33 @@ describe("renames without previous_names", () => {
     expect(plan.resources.every((r) => r.notes === undefined)).toBe(true);
   });
 });
+
+describe("lockfile entries runtimes must not be handed", () => {
+  const router = liveAgent({ id: "agent_011router", name: "router", system: "Route tickets." });
+  const theirs = liveAgent({ id: "agent_011theirs", name: "theirs", metadata: { "agentform.project": "another-team" } });
+  const routerSpec = (settings = {}) => manifest("agent", spec("router"), settings);
+
+  it("an entry pointing at another project's resource is dropped without pruning, as a reviewed lockfile change", () => {
+    const lock = lockfile({ agents: { router: lockedAgent(router), payments: lockedAgent(theirs) } });
+    const plan = buildPlan(planInput({ agents: [routerSpec()], liveAgents: [router, theirs], lock }));
+    const entry = plan.resources.find((r) => r.address === "agent.payments")!;
+    expect(entry).toMatchObject({ action: "noop", request: null, lockOnly: { reason: "foreign" } });
+    expect(entry.security.map((f) => f.category)).toEqual(["lockfile-pin-changed"]);
+  });
+
+  it("a second name for a managed resource is dropped; a finding unless a manifest lists that name as previous", () => {
+    const lock = lockfile({ agents: { router: lockedAgent(router), triage: lockedAgent(router) } });
+    const stray = buildPlan(planInput({ agents: [routerSpec()], liveAgents: [router], lock })).resources.find((r) => r.address === "agent.triage")!;
+    expect(stray).toMatchObject({ action: "noop", request: null, lockOnly: { reason: "duplicate" } });
+    expect(stray.security.map((f) => f.message)).toEqual([expect.stringMatching(/^the lockfile hands callers of agent\.triage \(no manifest here\) agent_011router, a resource another manifest manages/)]);
+    const listed = buildPlan(planInput({ agents: [routerSpec({ previous_names: ["triage"] })], liveAgents: [router], lock })).resources.find((r) => r.address === "agent.triage")!;
+    expect(listed).toMatchObject({ lockOnly: { reason: "duplicate" }, security: [] });
+  });
+
+  it("a rename in the plan replaces its old entry itself: no second entry for it", () => {
+    const old = liveAgent({ id: "agent_011old", name: "triage", system: "Route tickets." });
+    const lock = lockfile({ agents: { triage: lockedAgent(old) } });
+    const plan = buildPlan(planInput({ agents: [routerSpec({ previous_names: ["triage"] })], liveAgents: [old], lock }));
+    expect(plan.resources.map((r) => `${r.address}:${r.action}`)).toEqual(["agent.router:rename"]);
+  });
+});

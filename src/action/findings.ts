@@ -61,7 +61,9 @@ export function planFindings(plan: Plan): FindingKey[] {
   for (const r of withNames(plan).resources) {
     for (const f of r.security) {
       if (f.severity !== "broadening") continue;
-      const k = { address: r.address, category: f.category, pointer: f.pointer, detail: sha256(f.message).slice(0, 16), message: f.message };
+      // The detail covers the resource's whole desired content (its spec digest), not only the
+      // finding's words: a skill whose files changed after review reads the same in its message.
+      const k = { address: r.address, category: f.category, pointer: f.pointer, detail: sha256(`${f.message}\n${r.specDigest ?? ""}`).slice(0, 16), message: f.message };
       byKey.set(keyOf(k), k);
     }
   }

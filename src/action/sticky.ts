@@ -34,11 +34,15 @@ export function firstLine(body: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
 
+/**
+ * Whether the token's user wrote the comment: its login when the token can tell it, else
+ * github-actions[bot] (what GITHUB_TOKEN posts as). Never any other bot: another app's comment
+ * that starts with the marker must be neither edited nor read as the reviewed plan.
+ */
 export function authoredBy(comment: IssueComment, identity: Identity): boolean {
   const user = comment.user;
   if (!user || typeof user.login !== "string") return false;
-  if (identity.login !== null) return user.login === identity.login;
-  return user.type === "Bot";
+  return user.login === (identity.login ?? ACTIONS_BOT_LOGIN);
 }
 
 /** The comment is this project's and target's sticky comment, posted by the token's user. */
@@ -52,12 +56,8 @@ export function isStickyComment(comment: IssueComment, marker: string, identity:
 export const ACTIONS_BOT_LOGIN = "github-actions[bot]";
 
 /**
- * The sticky comment (the oldest, should a race have made two), or undefined. When the token
- * cannot tell its login, a comment by github-actions[bot] (what GITHUB_TOKEN posts as) comes
- * before one by any other bot.
+ * The sticky comment (the oldest, should a race have made two), or undefined.
  */
 export function findSticky<C extends IssueComment>(comments: readonly C[], marker: string, identity: Identity): C | undefined {
-  const candidates = comments.filter((c) => isStickyComment(c, marker, identity));
-  if (identity.login !== null) return candidates[0];
-  return candidates.find((c) => c.user?.login === ACTIONS_BOT_LOGIN) ?? candidates[0];
+  return comments.find((c) => isStickyComment(c, marker, identity));
 }

@@ -77,6 +77,7 @@ async function runInit(flags: InitFlags, ctx: CommandContext): Promise<number> {
   const project = projectName(dir, flags.project);
   const files = await scaffoldFiles(project);
   const existing = await inTheWay(dir, files.map((f) => f.rel), flags.force === true);
+  await refuseLinks(dir, files.map((f) => f.rel));
   let written: { done: Outcome[]; listsAgentform: boolean };
   try {
     written = await writeScaffold(dir, project, files, existing);
@@ -202,6 +203,26 @@ async function inTheWay(dir: string, rels: string[], force: boolean): Promise<st
     });
   }
   return existing;
+}
+
+/**
+ * init writes only inside its folder: a symbolic link on the way (a folder, or a file it appends
+ * to or merges into) could send a write anywhere, so it is refused. A scaffold file that is
+ * itself a link is replaced, never written through (--force).
+ */
+async function refuseLinks(dir: string, scaffold: string[]): Promise<void> {
+  const touched = [...scaffold, ...keptFolders().map((f) => `${f}/.gitkeep`), ".gitignore", ".gitattributes", "package.json", SETTINGS];
+  const paths = new Set(touched.flatMap((rel) => {
+    const parts = rel.split("/");
+    const upTo = scaffold.includes(rel) ? parts.length - 1 : parts.length;
+    return parts.slice(0, upTo).map((_, i) => parts.slice(0, i + 1).join("/"));
+  }));
+  const links: string[] = [];
+  for (const rel of [...paths].sort()) if ((await lstat(path.join(dir, rel)).catch(() => undefined))?.isSymbolicLink()) links.push(rel);
+  if (links.length === 0) return;
+  throw new ConfigError("init-symlink", `init would write through ${links.length === 1 ? "this symbolic link" : "these symbolic links"} in ${inertText(dir)}:\n${links.map((l) => `  ${inertText(l)}\n`).join("")}Nothing was written.`, {
+    hint: "init writes only inside its folder: replace the links with real folders or files, then run agentform init again.",
+  });
 }
 
 /** The folders above the files init writes that exist as something other than a folder (a file named `agents`). */

@@ -2,7 +2,8 @@
  * The Action's pure parts with plain data: which comment is the sticky one, the findings line
  * (encode, strict decode, compare), the comment bodies, the inputs and the event payload.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { projectName } from "../../src/action/project.js";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -60,11 +61,12 @@ describe("sticky comment matching", () => {
     expect(findSticky([], MARKER, ANY_BOT)).toBeUndefined();
   });
 
-  it("prefers github-actions[bot]'s comment over another bot's when the token cannot tell its login", () => {
+  it("when the token cannot tell its login, only github-actions[bot]'s comment is ours, never another bot's", () => {
     const other = { login: "some-app[bot]", type: "Bot" };
     const list = [comment(1, `${MARKER}\n`, other), comment(2, `${MARKER}\n`)];
     expect(findSticky(list, MARKER, ANY_BOT)?.id).toBe(2);
-    expect(findSticky([comment(1, `${MARKER}\n`, other)], MARKER, ANY_BOT)?.id).toBe(1);
+    // Another app's comment starting with the marker is neither edited nor read as the reviewed plan.
+    expect(findSticky([comment(1, `${MARKER}\n`, other)], MARKER, ANY_BOT)).toBeUndefined();
     expect(findSticky(list, MARKER, { login: "some-app[bot]" })?.id).toBe(1);
   });
 });
@@ -263,6 +265,21 @@ describe("inputs, context and environment", () => {
       const file = path.join(dir, "out");
       await setOutputs(file, { "plan-file": "/tmp/x\nexit-code<<EOF\n0\nEOF", "exit-code": "2" });
       expect(parseOutputs(await readFile(file, "utf8"))).toEqual({ "plan-file": "/tmp/x\nexit-code<<EOF\n0\nEOF", "exit-code": "2" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the project name when agentform.yaml is hostile", () => {
+  it("reads only a regular file of a sane size: a link to a device is refused at once, never read", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "agentform-action-project-"));
+    try {
+      await symlink("/dev/zero", path.join(dir, "agentform.yaml"));
+      await expect(projectName(dir, undefined)).rejects.toMatchObject({ code: "action-project-unknown" });
+      await rm(path.join(dir, "agentform.yaml"));
+      await writeFile(path.join(dir, "agentform.yaml"), `project: big\n# ${"x".repeat(2 * 1024 * 1024)}\n`);
+      await expect(projectName(dir, undefined)).rejects.toMatchObject({ code: "action-project-unknown" });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

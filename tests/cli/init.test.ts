@@ -3,7 +3,7 @@
  * then validated, applied to its local target and planned again with the same CLI.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -282,6 +282,30 @@ describe("agentform init", () => {
     expect(unusable.code).toBe(4);
     expect(unusable.stderr).toContain("[init-project-name]");
     expect(unusable.stderr).toContain("Pass --project <name>");
+  });
+
+  it("a project name YAML would read as a number or boolean stays a string (the config validates)", async () => {
+    for (const name of ["12345", "1e3", "true"]) {
+      const dir = await folder(name);
+      expect((await init("--dir", dir)).code).toBe(0);
+      expect(parse(await read(dir, "agentform.yaml")).project).toBe(name);
+      expect((await runCli(path.join(dir, "agentform.yaml"), ["validate"], ENV)).code).toBe(0);
+    }
+  });
+
+  it("never writes through a symbolic link: a linked folder or appended file is refused, nothing written", async () => {
+    const dir = await folder();
+    const outside = await folder("outside");
+    await mkdir(path.join(outside, "gh"), { recursive: true });
+    await mkdir(dir, { recursive: true });
+    await symlink(path.join(outside, "gh"), path.join(dir, ".github"));
+    await symlink(path.join(outside, "ignore"), path.join(dir, ".gitignore"));
+    const refused = await init("--dir", dir, "--force");
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/init would write through these symbolic links in .*:\n {2}\.github\n {2}\.gitignore\n.*\[init-symlink\]/s);
+    expect(await readdir(path.join(outside, "gh"))).toEqual([]);
+    expect(existsSync(path.join(outside, "ignore"))).toBe(false);
+    expect((await readdir(dir)).sort()).toEqual([".github", ".gitignore"]);
   });
 
   it("refuses a --dir that is a file (exit 4)", async () => {

@@ -13,6 +13,7 @@ import { registerApply } from "./apply.js";
 import { registerLock } from "./lock.js";
 import { registerState } from "./state.js";
 import { registerInit } from "./init.js";
+import { registerImport } from "./import.js";
 
 /** Shared by every command: where to print, and the exit code the command chose. */
 export interface CommandContext {
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerState(program, ctx);
   registerLocal(program, ctx);
   registerInit(program, ctx);
+  registerImport(program, ctx);
   return program;
 }
 

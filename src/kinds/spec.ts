@@ -251,4 +251,16 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * the live resource's, with server defaults and read-only fields left out.
    */
   toManifest(live: LiveOf<K>): Obj;
+  /**
+   * For import: `toManifest`'s output with references to resources that have manifests written
+   * by name (`{ref: name}`, a version only where it is not the target's latest); ids kept otherwise.
+   * Absent: the kind holds no references.
+   */
+  namedRefs?(manifest: Obj, nameOf: ImportNameOf): Obj;
 }
+
+/**
+ * For import: the name a live resource has in the manifests being written (or already managed),
+ * and the version it is at (a versioned kind's latest); undefined when it has no manifest there.
+ */
+export type ImportNameOf = (kind: ResourceKind, id: string) => { name: string; latest?: number } | undefined;

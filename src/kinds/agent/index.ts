@@ -4,7 +4,7 @@ import { agentFindings } from "./security.js";
 import { isObj, minimalManifest, type Obj } from "../values.js";
 import { agentCreateFields, agentFieldBody, resolveAgentRefs } from "./body.js";
 import { canonicalAgentDesired, canonicalAgentLive } from "./canonical.js";
-import { agentFollowedRefKey, agentReferenceIds, agentReferences } from "./refs.js";
+import { agentFollowedRefKey, agentReferenceIds, agentReferences, agentNamedRefs } from "./refs.js";
 import { agentRules } from "./rules.js";
 
 const CREATE_FIELDS = ["name", "description", "model", "system", "tools", "mcp_servers", "skills", "multiagent", "execution_identity", "metadata"];
@@ -47,6 +47,7 @@ export const agentKind: KindSpec<"agent"> = {
   liveReferenceIds: (live) => agentReferenceIds(live as unknown as Obj),
   followedRefKey: agentFollowedRefKey,
   rules: agentRules,
+  namedRefs: (manifest, nameOf) => agentNamedRefs(manifest, nameOf),
   toManifest: (live) => {
     const raw = live as unknown as Obj;
     return minimalManifest(withSelfEntries(raw), CREATE_FIELDS, (spec) => canonicalAgentDesired(spec), canonicalAgentLive(raw));

@@ -4,6 +4,7 @@
  * canonical pointers of followed versions.
  */
 import type { KindRef } from "../types.js";
+import type { ImportNameOf } from "../spec.js";
 import { asArray, isObj, type Obj } from "../values.js";
 import { pointerSegments } from "../../util/pointer.js";
 
@@ -95,4 +96,23 @@ export function skillVersionKey(pointer: string): string | null {
 /** The reference key of a changed canonical pointer that is a followed version (roster entry or skill), else null. */
 export function agentFollowedRefKey(pointer: string): string | null {
   return rosterVersionKey(pointer) ?? skillVersionKey(pointer);
+}
+
+/**
+ * For import: roster entries naming an agent by id (`{type: agent, id, version}` or the bare id)
+ * become `{type: agent, ref}` where that agent has a manifest, with `version` only when it is not
+ * the agent's latest (a reference without one follows it). Other entries are kept.
+ */
+export function agentNamedRefs(manifest: Obj, nameOf: ImportNameOf): Obj {
+  const out = structuredClone(manifest);
+  for (const list of rosterLists(out)) {
+    list.forEach((e, i) => {
+      const id = typeof e === "string" ? e : isObj(e) && e.type === "agent" && typeof e.id === "string" ? e.id : undefined;
+      const target = id === undefined ? undefined : nameOf("agent", id);
+      if (!target) return;
+      const version = isObj(e) && typeof e.version === "number" ? e.version : undefined;
+      list[i] = version !== undefined && version !== target.latest ? { type: "agent", ref: target.name, version } : { type: "agent", ref: target.name };
+    });
+  }
+  return out;
 }

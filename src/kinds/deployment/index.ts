@@ -12,7 +12,7 @@ import { isObj, minimalManifest, storedSecretDigest, type Obj } from "../values.
 import { secretNotes } from "../secret-notes.js";
 import { deploymentCreateFields, deploymentFieldBody, resolveDeploymentRefs, tokenEnvNames, tokenPointers } from "./body.js";
 import { canonicalDeploymentDesired, canonicalDeploymentLive, serverPauseReason } from "./canonical.js";
-import { deploymentReferenceIds, deploymentReferences } from "./refs.js";
+import { deploymentReferenceIds, deploymentReferences, deploymentNamedRefs } from "./refs.js";
 import { deploymentRules } from "./rules.js";
 import { deploymentFindings } from "./security.js";
 import { pointerSegments } from "../../util/pointer.js";
@@ -77,12 +77,16 @@ export const deploymentKind: KindSpec<"deployment"> = {
     return s.length === 2 && s[0] === "agent" ? (s[1] as string) : null;
   },
   rules: deploymentRules,
+  namedRefs: (manifest, nameOf) => deploymentNamedRefs(manifest, nameOf),
   toManifest: (live) => {
     // As a manifest writes them: `paused` from the status, the schedule without its run times,
     // and, when tokens were sent (the digest says so, not which ones), every repository reading
     // one from a variable to name: secrets cannot be read back.
     const sent = storedSecretDigest(live) !== undefined;
-    const resources = live.resources.map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
+    // A resource field the API shows as null (a store's `instructions`) is what leaving it out means.
+    const resources = live.resources
+      .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as typeof r)
+      .map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
     const raw: Obj = { ...(live as unknown as Obj), resources, paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
     const target = canonicalDeploymentLive(live as unknown as Obj, canonicalDeploymentDesired(raw));
     return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), target);

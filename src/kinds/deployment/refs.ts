@@ -5,6 +5,7 @@
  * does not manage.
  */
 import type { KindRef, ResourceKind } from "../types.js";
+import type { ImportNameOf } from "../spec.js";
 import { asArray, isObj, type Obj } from "../values.js";
 
 /** The name a `{ref: name}` value names, else undefined. */
@@ -44,4 +45,31 @@ export function deploymentReferenceIds(live: Obj): string[] {
   for (const v of asArray(live.vault_ids)) if (typeof v === "string") ids.add(v);
   for (const r of asArray(live.resources)) if (isObj(r) && typeof r.memory_store_id === "string") ids.add(r.memory_store_id);
   return [...ids];
+}
+
+/**
+ * For import: the agent, environment, vaults and memory stores a live-made manifest names by id,
+ * by name where they have manifests (`{ref}`; the agent's `version` only when not its latest).
+ */
+export function deploymentNamedRefs(manifest: Obj, nameOf: ImportNameOf): Obj {
+  const out: Obj = { ...manifest };
+  const byName = (kind: ResourceKind, v: unknown): unknown => {
+    const target = typeof v === "string" ? nameOf(kind, v) : undefined;
+    return target ? { ref: target.name } : v;
+  };
+  const a = out.agent;
+  const agent = isObj(a) && typeof a.id === "string" ? nameOf("agent", a.id) : undefined;
+  if (isObj(a) && agent) out.agent = typeof a.version === "number" && a.version !== agent.latest ? { ref: agent.name, version: a.version } : { ref: agent.name };
+  if (out.environment_id !== undefined) out.environment_id = byName("environment", out.environment_id);
+  if (Array.isArray(out.vault_ids)) out.vault_ids = out.vault_ids.map((v) => byName("vault", v));
+  if (Array.isArray(out.resources)) {
+    out.resources = out.resources.map((r) => {
+      if (!isObj(r) || r.type !== "memory_store" || typeof r.memory_store_id !== "string") return r;
+      const target = nameOf("memory_store", r.memory_store_id);
+      if (!target) return r;
+      const { memory_store_id: _id, ...rest } = r;
+      return { ...rest, ref: target.name };
+    });
+  }
+  return out;
 }

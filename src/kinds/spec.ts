@@ -50,6 +50,12 @@ export interface SecretSpec {
 export interface NestedManifests {
   readonly kind: ResourceKind;
   of(spec: Obj, name: string): Array<{ name: string; pointer: string; spec: Obj; previousNames: string[] }>;
+  /**
+   * For import: the entry a live resource of the nested kind becomes in its holder's manifest
+   * named `holder` (its local name, what the entry holds, and a change the next plan will show
+   * because of how manifests name it), or why it cannot be written.
+   */
+  fromLive?(live: Obj, holder: string): { local: string; entry: Obj; note?: string } | { reason: string };
 }
 
 /** Marks a value that only apply can know (the version a re-pin will point at, a new id). */

@@ -83,10 +83,7 @@ export const deploymentKind: KindSpec<"deployment"> = {
     // and, when tokens were sent (the digest says so, not which ones), every repository reading
     // one from a variable to name: secrets cannot be read back.
     const sent = storedSecretDigest(live) !== undefined;
-    // A resource field the API shows as null (a store's `instructions`) is what leaving it out means.
-    const resources = live.resources
-      .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as typeof r)
-      .map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
+    const resources = live.resources.map((r) => (sent && r.type === "github_repository" ? { ...r, authorization_token_env: IMPORTED_TOKEN_ENV } : r));
     const raw: Obj = { ...(live as unknown as Obj), resources, paused: live.status === "paused", schedule: live.schedule ? { type: live.schedule.type, expression: live.schedule.expression, timezone: live.schedule.timezone } : null };
     const target = canonicalDeploymentLive(live as unknown as Obj, canonicalDeploymentDesired(raw));
     return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), target);

@@ -7,6 +7,7 @@
  */
 import type { KindSpec } from "../spec.js";
 import { escapePointer } from "../../util/pointer.js";
+import { credentialImportEntry } from "../credential/import.js";
 import { canonicalMetadata, createFieldsOf, isObj, minimalManifest, type Obj } from "../values.js";
 
 function canonicalVault(src: Obj): Obj {
@@ -62,7 +63,7 @@ export const vaultKind: KindSpec<"vault"> = {
   canonicalDesired: (spec) => canonicalVault(spec),
   canonicalLive: (live) => canonicalVault(live as unknown as Obj),
   resolveRefs: (spec) => spec,
-  nested: { kind: "credential", of: credentialsOf },
+  nested: { kind: "credential", of: credentialsOf, fromLive: credentialImportEntry },
   // Credentials are created on their own, after the vault.
   createFields: (spec) => {
     const { credentials: _credentials, ...rest } = spec;

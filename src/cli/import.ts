@@ -1,0 +1,249 @@
+/**
+ * `agentform import`: write manifests for the live resources of a workspace that no manifest
+ * describes and no other project owns, each marked `agentform: {adopt: true}`, so the first plan
+ * of an existing workspace is adoptions with zero field changes (docs/import.md). It reads the
+ * workspace with list calls only and writes files only: never anything to the API.
+ */
+import { access, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { stringify as stringifyYaml } from "yaml";
+import { ConfigError, ExitCode } from "../errors.js";
+import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf, versionOf } from "../kinds/index.js";
+import type { ImportNameOf } from "../kinds/spec.js";
+import type { LiveResource, ResourceKind } from "../kinds/types.js";
+import type { Obj } from "../kinds/values.js";
+import { lockTable } from "../lock/table.js";
+import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { ownerOf } from "../normalize/index.js";
+import { inertText } from "../render/inert.js";
+import type { CommandContext } from "./main.js";
+import { openWorkspace, refresh, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
+
+interface ImportFlags {
+  target?: string;
+  config?: string;
+  backend?: "sdk" | "ant";
+  kind?: string;
+  name?: string;
+  dryRun?: boolean;
+}
+
+/** The longest file name import derives from a live name (before the extension). */
+export const MAX_IMPORT_FILE_STEM = 80;
+
+/** One live resource import considered: written to `file`, or skipped for `reason`. */
+interface Outcome {
+  kind: ResourceKind;
+  live: LiveResource;
+  file?: string;
+  manifest?: Obj;
+  reason?: string;
+  /** Written inside its holder's manifest (a credential in its vault's), at this entry. */
+  entry?: string;
+  /** What the next plan will show for it beyond the adoption (a credential's display_name). */
+  note?: string;
+}
+
+export function registerImport(program: Command, ctx: CommandContext): void {
+  program
+    .command("import")
+    .description("Write manifests (marked for adoption) for live resources no manifest describes and no other project owns.")
+    .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
+    .option("-c, --config <file>", "path to agentform.yaml")
+    .option("--backend <backend>", "API client to use (sdk or ant)")
+    .option("--kind <kind>", `only this kind (${Object.keys(KINDS).join(", ")})`)
+    .option("--name <glob>", "only live names matching this glob (* and ? wildcards)")
+    .option("--dry-run", "print what would be written; write nothing")
+    .addHelpText("after", "\nExit codes: 0 done (skipped resources are listed, not failures), 4 usage or invalid manifests, 1 other errors.")
+    .action(async (flags: ImportFlags) => {
+      ctx.exitCode = await runImport(flags, ctx);
+    });
+}
+
+async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<number> {
+  const kinds = selectedKinds(flags.kind);
+  const match = nameMatcher(flags.name);
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env });
+  try {
+    reportWarnings(ws, ctx.io);
+    const live = await refresh(ws);
+    const outcomes = await planImport(ws, live, kinds, match);
+    for (const o of outcomes) {
+      const address = inertText(addressOf(o.kind, o.live.name));
+      if (o.reason !== undefined) ctx.io.stdout.write(`! ${address} (${inertText(o.live.id)}): not imported: ${inertText(o.reason)}\n`);
+      else ctx.io.stdout.write(`+ ${address} (${inertText(o.live.id)}) -> ${inertText(o.file as string)}${o.entry !== undefined ? ` (entry ${inertText(o.entry)}; its secret is named by a variable, never read${o.note !== undefined ? `; ${inertText(o.note)}` : ""})` : ""}${flags.dryRun ? " (dry run)" : ""}\n`);
+    }
+    const written = outcomes.filter((o) => o.reason === undefined && o.entry === undefined);
+    if (!flags.dryRun) for (const o of written) await writeManifest(ws.config.root, o);
+    const skipped = outcomes.filter((o) => o.reason !== undefined).length;
+    const verb = flags.dryRun ? "would write" : "wrote";
+    ctx.io.stdout.write(`Import: ${verb} ${written.length} manifest(s), skipped ${skipped}.${written.length > 0 && !flags.dryRun ? " Review them, then `agentform plan`: each is an adoption." : ""}\n`);
+    return ExitCode.ok;
+  } finally {
+    await ws.close();
+  }
+}
+
+function selectedKinds(kind: string | undefined): readonly ResourceKind[] {
+  if (kind === undefined) return KIND_ORDER;
+  if (!Object.hasOwn(KINDS, kind)) {
+    throw new ConfigError("import-unknown-kind", `import --kind takes a kind, not "${inertText(kind)}".`, { hint: `One of ${Object.keys(KINDS).join(", ")}.` });
+  }
+  return [kind as ResourceKind];
+}
+
+/** A `--name` glob (`*` any run of characters, `?` one) as a test on live names; all names when absent. */
+export function nameMatcher(glob: string | undefined): (name: string) => boolean {
+  if (glob === undefined) return () => true;
+  const source = [...glob].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join("");
+  const re = new RegExp(`^${source}$`, "u");
+  return (name) => re.test(name);
+}
+
+/**
+ * A file name stem from a live name: lower case, every character outside `[a-z0-9._-]` a `-`,
+ * no leading dots (so never `.` or `..`), at most MAX_IMPORT_FILE_STEM characters; "" when
+ * nothing is left (the resource is then skipped, never named by guess).
+ */
+export function safeFileStem(name: string): string {
+  const mapped = [...name.toLowerCase()].map((c) => (/^[a-z0-9._-]$/.test(c) ? c : "-")).join("");
+  return mapped.replace(/^\.+/, "").slice(0, MAX_IMPORT_FILE_STEM).replace(/\.+$/, "");
+}
+
+/** Whether a live resource is left to others: archived, another project's, or this project's lockfile's under another name. */
+function notOurs(ws: Workspace, kind: ResourceKind, live: LiveResource): string | undefined {
+  const owner = ownerOf(live);
+  if (kindSpec(kind).ownership === "marker" && owner !== null && owner !== ws.config.project) return `project "${inertText(owner)}" owns it`;
+  const locked = ws.lock ? Object.entries(lockTable(ws.lock, kind)).find(([, e]) => e.id === live.id) : undefined;
+  if (locked && locked[0] !== live.name) return `this project's lockfile records it as "${inertText(locked[0])}"`;
+  return undefined;
+}
+
+/** Names (current and previous) the manifests of a kind describe. */
+function describedNames(ws: Workspace, kind: ResourceKind): Set<string> {
+  return new Set(ws.load.manifests[kind].flatMap((m) => [m.name, ...m.settings.previous_names]));
+}
+
+/**
+ * What import does with each live resource of the selected kinds that no manifest describes:
+ * the candidates first (skips for ownership, duplicates, kinds not supported), then their files
+ * (skips for collisions), then the names references use, the manifests, and what they hold.
+ */
+async function planImport(ws: Workspace, live: LiveState, kinds: readonly ResourceKind[], match: (n: string) => boolean): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const kind of kinds) {
+    // Kinds inside another (credentials) are imported with their holder, into its manifest.
+    if (kindSpec(kind).parentKind) continue;
+    const described = describedNames(ws, kind);
+    const all = live[kind] as LiveResource[];
+    const counts = new Map<string, number>();
+    for (const l of all) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
+    for (const l of all) {
+      if (described.has(l.name) || !match(l.name)) continue;
+      const reason = unsupported(kind) ?? notOurs(ws, kind, l) ?? ((counts.get(l.name) ?? 0) > 1 ? `${counts.get(l.name)} live ${kind}s share this name; rename all but one first` : undefined);
+      outcomes.push(reason === undefined ? { kind, live: l } : { kind, live: l, reason });
+    }
+  }
+  // Files first: a resource skipped for a collision has no manifest, so nothing may name it by ref.
+  await assignFiles(ws, outcomes);
+  const nameOf = importNames(ws, live, outcomes);
+  for (const o of outcomes) if (o.reason === undefined) o.manifest = importedManifest(o.kind, o.live, nameOf);
+  return outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
+}
+
+/**
+ * The resources inside an imported holder (a vault's credentials), written into its manifest
+ * (`credentials:`): each as its kind's `fromLive` makes it, or skipped with the reason.
+ */
+function nestedOutcomes(ws: Workspace, live: LiveState, holder: Outcome): Outcome[] {
+  const nested = kindSpec(holder.kind).nested;
+  if (holder.reason !== undefined || !nested?.fromLive || !holder.manifest) return [];
+  const children = (live[nested.kind] as LiveResource[]).filter((c) => parentOf(nested.kind, c) === holder.live.id);
+  const made = children.map((c) => ({ c, r: notOurs(ws, nested.kind, c) ?? nested.fromLive?.(c as unknown as Obj, holder.live.name) }));
+  const locals = made.map(({ r }) => (typeof r === "object" && "local" in r ? r.local : undefined));
+  const entries: Obj = {};
+  const out = made.map(({ c, r }): Outcome => {
+    if (r === undefined) return { kind: nested.kind, live: c, reason: "it cannot be written into its holder's manifest" };
+    if (typeof r === "string") return { kind: nested.kind, live: c, reason: r };
+    if ("reason" in r) return { kind: nested.kind, live: c, reason: r.reason };
+    if (locals.filter((l) => l === r.local).length > 1) return { kind: nested.kind, live: c, reason: `${locals.filter((l) => l === r.local).length} live ${nested.kind}s in it share this name; rename all but one first` };
+    entries[r.local] = r.entry;
+    return { kind: nested.kind, live: c, file: holder.file as string, entry: r.local, ...(r.note !== undefined ? { note: r.note } : {}) };
+  });
+  if (Object.keys(entries).length > 0) {
+    const { agentform, ...rest } = holder.manifest;
+    holder.manifest = { ...rest, credentials: entries, agentform };
+  }
+  return out;
+}
+
+/** Kinds import does not write yet, with why (docs/import.md). */
+function unsupported(kind: ResourceKind): string | undefined {
+  const spec = kindSpec(kind);
+  if (spec.layout === "folder") return `${kind}s are not supported by import yet (their files are not downloaded); write ${spec.folder}/<name>/ by hand, with agentform: {adopt: true}`;
+  return undefined;
+}
+
+/** How references name a live resource: by the manifest describing it (existing or being written), with its latest version. */
+function importNames(ws: Workspace, live: LiveState, outcomes: readonly Outcome[]): ImportNameOf {
+  const names = new Map<string, { name: string; latest?: number }>();
+  const add = (kind: ResourceKind, l: LiveResource, name: string) => {
+    const latest = versionOf(kind, l);
+    names.set(`${kind}\0${l.id}`, latest === undefined ? { name } : { name, latest });
+  };
+  for (const kind of KIND_ORDER) {
+    for (const m of ws.load.manifests[kind]) {
+      const l = (live[kind] as LiveResource[]).find((x) => x.name === m.name) ?? (live[kind] as LiveResource[]).find((x) => m.settings.previous_names.includes(x.name));
+      if (l) add(kind, l, m.name);
+    }
+  }
+  for (const o of outcomes) if (o.reason === undefined) add(o.kind, o.live, o.live.name);
+  return (kind, id) => names.get(`${kind}\0${id}`);
+}
+
+/** The manifest: the kind's `toManifest`, references by name, no ownership marker, marked for adoption. */
+function importedManifest(kind: ResourceKind, live: LiveResource, nameOf: ImportNameOf): Obj {
+  const spec = kindSpec(kind) as { toManifest(l: LiveResource): Obj; namedRefs?(m: Obj, n: ImportNameOf): Obj };
+  let manifest = spec.toManifest(live);
+  if (spec.namedRefs) manifest = spec.namedRefs(manifest, nameOf);
+  const metadata = manifest.metadata;
+  if (metadata !== null && typeof metadata === "object" && !Array.isArray(metadata) && OWNERSHIP_KEY in metadata) {
+    const { [OWNERSHIP_KEY]: _marker, ...rest } = metadata as Obj;
+    manifest = { ...manifest, metadata: rest };
+    if (Object.keys(rest).length === 0) delete manifest.metadata;
+  }
+  return { ...manifest, agentform: { adopt: true } };
+}
+
+/** Each manifest's file, relative to the project root; a collision (two resources, or a file that exists) skips every resource involved. */
+async function assignFiles(ws: Workspace, outcomes: Outcome[]): Promise<void> {
+  const byFile = new Map<string, Outcome[]>();
+  for (const o of outcomes) {
+    if (o.reason !== undefined) continue;
+    const stem = safeFileStem(o.live.name);
+    if (stem === "") {
+      o.reason = "its name has no character a file name can use; write its manifest by hand";
+      continue;
+    }
+    const folder = ws.config.paths[kindSpec(o.kind).folder] ?? kindSpec(o.kind).folder;
+    o.file = path.posix.join(folder.split(path.sep).join("/"), `${stem}.yaml`);
+    byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
+  }
+  for (const [file, group] of byFile) {
+    const exists = await access(path.join(ws.config.root, file)).then(
+      () => true,
+      () => false,
+    );
+    if (!exists && group.length === 1) continue;
+    const others = group.length > 1 ? `${group.map((g) => `"${inertText(g.live.name)}"`).join(", ")} all map to ${inertText(file)}` : `${inertText(file)} already exists`;
+    for (const o of group) o.reason = `file name collision: ${others}; write its manifest by hand`;
+  }
+}
+
+async function writeManifest(root: string, o: Outcome): Promise<void> {
+  const file = path.join(root, o.file as string);
+  await mkdir(path.dirname(file), { recursive: true });
+  const header = "# Written by `agentform import`: review it; the next plan adopts the live resource.\n";
+  await writeFile(file, header + stringifyYaml(o.manifest, { lineWidth: 0 }), { flag: "wx" });
+}

@@ -150,7 +150,7 @@ async function requireManifestMatch(config: ProjectConfig, target: string, kind:
   }
 }
 
-async function requireLock(file: string): Promise<Lockfile> {
+export async function requireLock(file: string): Promise<Lockfile> {
   const lock = await readLock(file);
   if (!lock) {
     throw new ConfigError("lockfile-missing", `There is no lockfile at ${file}.`, {

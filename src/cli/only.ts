@@ -30,16 +30,28 @@ export function onlyAddresses(values: readonly string[] | undefined, load: Pick<
   return [...new Set(values.map((v) => addressFor(v, known)))].sort();
 }
 
-function addressFor(value: string, known: ReadonlySet<string>): string {
+/**
+ * `<kind>/<name>` as the command line writes a resource (`--only`, `state forget`): only the
+ * first `/` separates the kind, since a credential's name holds its vault. Undefined when the
+ * kind is unknown or either part is empty.
+ */
+export function kindAndName(value: string): { kind: ResourceKind; name: string } | undefined {
   const slash = value.indexOf("/");
   const kind = value.slice(0, slash);
   const name = value.slice(slash + 1);
-  if (slash <= 0 || name === "" || !Object.hasOwn(KINDS, kind)) {
+  if (slash <= 0 || name === "" || !Object.hasOwn(KINDS, kind)) return undefined;
+  return { kind: kind as ResourceKind, name };
+}
+
+function addressFor(value: string, known: ReadonlySet<string>): string {
+  const parsed = kindAndName(value);
+  if (!parsed) {
     throw new ConfigError("only-invalid", `--only takes <kind>/<name>, not "${inertText(value)}".`, {
       hint: `The kind is one of ${Object.keys(KINDS).join(", ")}; e.g. --only agent/triage.`,
     });
   }
-  const address = addressOf(kind as ResourceKind, name);
+  const { kind, name } = parsed;
+  const address = addressOf(kind, name);
   if (!known.has(address)) {
     throw new ConfigError("only-unknown", `--only ${inertText(value)}: no ${kind} manifest is named "${inertText(name)}".`, {
       hint: "Name a resource by its manifest name (`agentform validate` lists what loads); nothing was sent to the API.",

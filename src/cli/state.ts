@@ -10,7 +10,7 @@ import { ConfigError, ExitCode } from "../errors.js";
 import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
 import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf, versionOf } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
-import { cloneLock, readLock, writeLock } from "../lock/io.js";
+import { cloneLock, writeLock } from "../lock/io.js";
 import { lockTable } from "../lock/table.js";
 import { lockfileName, type Lockfile } from "../lock/types.js";
 import { loadConfig, loadProject } from "../manifest/index.js";
@@ -20,6 +20,8 @@ import { inertJson, inertText } from "../render/inert.js";
 import type { CommandContext } from "./main.js";
 import { confirm, runApply } from "./apply.js";
 import { selectTarget } from "./target.js";
+import { requireLock } from "./lock.js";
+import { kindAndName } from "./only.js";
 import { openWorkspace, refresh, type Workspace } from "./workflow.js";
 
 interface StateFlags {
@@ -74,8 +76,7 @@ async function runStateList(flags: StateFlags, ctx: CommandContext): Promise<num
   const config = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
   const [target] = selectTarget(config, flags.target);
   const file = path.join(config.root, lockfileName(target));
-  const lock = await readLock(file);
-  if (!lock) throw new ConfigError("lockfile-missing", `There is no lockfile at ${file}.`, { hint: "Run `agentform apply` to create it (and commit it)." });
+  const lock = await requireLock(file);
   const load = await loadProject(config, { target });
   const rows = KIND_ORDER.flatMap((kind) => {
     const names = new Set(load.manifests[kind].map((m) => m.name));
@@ -152,14 +153,13 @@ async function runStateForget(resource: string, flags: StateFlags, ctx: CommandC
 }
 
 function parseResource(resource: string): { kind: ResourceKind; name: string } {
-  const slash = resource.indexOf("/");
-  const kind = resource.slice(0, slash);
-  if (slash <= 0 || slash === resource.length - 1 || !Object.hasOwn(KINDS, kind)) {
+  const parsed = kindAndName(resource);
+  if (!parsed) {
     throw new ConfigError("state-invalid-resource", `state forget takes <kind>/<name>, not "${inertText(resource)}".`, {
       hint: `The kind is one of ${Object.keys(KINDS).join(", ")}; e.g. agentform state forget agent/triage.`,
     });
   }
-  return { kind: kind as ResourceKind, name: resource.slice(slash + 1) };
+  return parsed;
 }
 
 /** The resource and the lockfile's resources inside it (a vault's credentials), children first. */

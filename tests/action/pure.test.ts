@@ -162,7 +162,7 @@ describe("findings line", () => {
 
 describe("comment bodies", () => {
   const where = { project: "support-bots", target: "default", sha: SHA };
-  const secret = "sk-ant-api03-secretvalue123456";
+  const secret = "fake-test-secret-value-0000";
 
   it("a failed plan has the marker first, the exit code, and the error escaped, inert and scrubbed", () => {
     const stderr = `error agents/x.yaml: <img src=x onerror=alert(1)> @team ${secret} \u001b[31m\n\`\`\`\n<!-- agentform-plan:support-bots/default -->\n`;

@@ -79,6 +79,19 @@ function keepBodyParams(schema: JsonObject): void {
   if (Array.isArray(schema.required)) schema.required = schema.required.filter((k) => !dropped.includes(k as string));
 }
 
+/**
+ * `adopt: true` takes over the live resource of the manifest's name; `adopt: "<id>"` only that
+ * resource (written by `agentform import --from-ant`, which knows the id): a same-name resource
+ * with another id is refused instead of taken over.
+ */
+const ADOPT_SCHEMA: JsonObject = {
+  anyOf: [
+    { type: "boolean" },
+    { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$" },
+  ],
+  description: "Take over an existing resource of the same name that agentform did not create: true, or the id of exactly the resource to take over.",
+};
+
 function agentformBlock(kind: Source["kind"]): JsonObject {
   return {
     type: "object",
@@ -90,10 +103,7 @@ function agentformBlock(kind: Source["kind"]): JsonObject {
         description: "Earlier names of this resource: a live resource found under one of them is renamed in place instead of orphaned.",
         items: { type: "string", minLength: 1 },
       },
-      adopt: {
-        type: "boolean",
-        description: "Take over an existing resource of the same name that agentform did not create.",
-      },
+      adopt: ADOPT_SCHEMA,
       ignore: {
         type: "array",
         description: "JSON pointers into the API body (e.g. /description) left to someone else: never diffed, never sent on update.",

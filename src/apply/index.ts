@@ -247,6 +247,7 @@ function fenceWrites(backend: ControlPlane, fence: () => Promise<void>): Control
     list: (kind, options) => backend.list(kind, options),
     get: (kind, id, options) => backend.get(kind, id, options),
     detail: (kind, live) => backend.detail(kind, live),
+    files: (kind, live) => backend.files(kind, live),
     listVersions: (kind, id) => backend.listVersions(kind, id),
     async create<K extends ResourceKind>(kind: K, body: RequestBody) {
       await fence();

@@ -227,6 +227,10 @@ class ResilientBackend implements ControlPlane {
     }
   }
 
+  files<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<Record<string, Uint8Array>> {
+    return this.retrying(`read the files of ${kind} ${live.id}`, kind, false, () => this.inner.files(kind, live));
+  }
+
   detail<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<LiveOf<K>> {
     return this.retrying(`read the content of ${kind} ${live.id}`, kind, false, () => this.inner.detail(kind, live));
   }

@@ -20,7 +20,7 @@ import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
 import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
 import { bodyName, checkCreated, checkLive, checkPage, isId } from "./shape.js";
-import { contentDigests, uploadDigests } from "./skill-content.js";
+import { contentDigests, contentFiles, uploadDigests } from "./skill-content.js";
 import { credentialOps } from "./sdk-credentials.js";
 import { deploymentOps } from "./sdk-deployments.js";
 import type {
@@ -113,6 +113,11 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       return call(`read the content of ${kind} ${live.id}`, () => detail(live));
     },
 
+    async files<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<Record<string, Uint8Array>> {
+      const files = ops[kind].files ?? (() => Promise.reject(new Error(`a ${kind} has no files`)));
+      return call(`read the files of ${kind} ${live.id}`, () => files(live));
+    },
+
     async create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>> {
       const operation = `create ${kind} ${describeName(kind, body)}`;
       return call(operation, async () => checkCreated(kind, checkLive(kind, await ops[kind].create(body, operation), operation), body, operation));
@@ -177,6 +182,8 @@ export interface KindOps<L> {
    * resource completed by further reads. Writes complete their answers themselves.
    */
   detail?(live: L): Promise<L>;
+  /** Kinds kept as a folder (skills): the latest version's files, path inside the folder → bytes. */
+  files?(live: L): Promise<Record<string, Uint8Array>>;
   /** `operation` names the call in errors raised before anything is sent. */
   create(body: RequestBody, operation: string): Promise<unknown>;
   /** `expectedVersion` is sent as the body's `version` (the optimistic lock) by versioned kinds. */
@@ -255,16 +262,15 @@ function archivableOps<L, C, U>(resource: ArchivableResource<C, U>, pageSize: nu
 function skillOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }, unsupported: Unsupported): KindOps<LiveSkill> {
   const skills = client.skills;
   // Only the beta client has the download method; the path is the GA one and no beta header is sent.
-  const versionFiles = async (skillId: string, versionId: string) => {
-    const response = await downloads.beta.skills.versions.download(versionId, { skill_id: skillId }, req);
-    return contentDigests(new Uint8Array(await response.arrayBuffer()), `read the files of skill ${skillId} version ${versionId}`);
-  };
+  const download = async (skillId: string, versionId: string) => new Uint8Array(await (await downloads.beta.skills.versions.download(versionId, { skill_id: skillId }, req)).arrayBuffer());
+  const versionFiles = async (skillId: string, versionId: string) => contentDigests(await download(skillId, versionId), `read the files of skill ${skillId} version ${versionId}`);
   return {
     pageSize: SKILL_PAGE,
     // The workspace's own skills: Anthropic's are not agentform's to manage.
     list: (limit) => skills.list({ limit, source: "custom" }, req),
     retrieve: (id) => skills.retrieve(id, {}, req),
     detail: async (live) => ({ ...live, files: await versionFiles(live.id, live.latest_version_id) }),
+    files: async (live) => contentFiles(await download(live.id, live.latest_version_id), `read the files of skill ${live.id} version ${live.latest_version_id}`),
     create: async (body, operation) => {
       const upload = await skillUpload(body, ["display_name", "files"], operation);
       const displayName = body.display_name === undefined ? {} : { display_name: body.display_name as string };

@@ -42,17 +42,26 @@ const STEP_BYTES = 4096;
 
 /** The files of a skill version's content zip, path (without the top-level folder) → sha256 hex. */
 export function contentDigests(zip: Uint8Array, operation: string, limits: ContentLimits = CONTENT_LIMITS): Record<string, string> {
+  const files = contentFiles(zip, operation, limits);
+  return nullRecord(Object.entries(files).map(([name, bytes]) => [name, createHash("sha256").update(bytes).digest("hex")] as const));
+}
+
+/**
+ * The files of a skill version's content zip, path (without the top-level folder) → bytes,
+ * sorted by path: what import writes into `skills/<name>/`. Checked and bounded as above.
+ */
+export function contentFiles(zip: Uint8Array, operation: string, limits: ContentLimits = CONTENT_LIMITS): Record<string, Uint8Array> {
   const bad = (what: string) => new BackendError({ operation, problem: "invalid", serverMessage: `the skill content ${what}` });
   // The central directory says what the zip holds; read first, it bounds the entry count before
   // anything is unpacked, and reading it at all tells a zip from other bytes.
   const listed = centralEntries(zip, limits, bad);
-  const streamed = streamedDigests(zip, limits, bad);
-  const files = new Map<string, string>();
+  const streamed = streamedFiles(zip, limits, bad);
+  const files = new Map<string, Uint8Array>();
   for (const name of listed) {
     if (name.endsWith("/")) continue;
-    const digest = streamed.get(name);
-    if (digest === undefined) throw bad(`lists ${JSON.stringify(name)} in its directory, but holds no such readable entry`);
-    files.set(name, digest);
+    const bytes = streamed.get(name);
+    if (bytes === undefined) throw bad(`lists ${JSON.stringify(name)} in its directory, but holds no such readable entry`);
+    files.set(name, bytes);
   }
   for (const name of streamed.keys()) {
     if (!name.endsWith("/") && !files.has(name)) throw bad(`holds an entry ${JSON.stringify(name)} that its directory does not list`);
@@ -84,11 +93,12 @@ function centralEntries(zip: Uint8Array, limits: ContentLimits, bad: (what: stri
 }
 
 /**
- * Each entry's sha256, by local header, unpacked in small steps so that the running total of
- * bytes actually produced stops a bomb early.
+ * Each entry's bytes, by local header, unpacked in small steps so that the running total of
+ * bytes actually produced stops a bomb early (the total is at most `maxTotalBytes`, so holding
+ * them is bounded too).
  */
-function streamedDigests(zip: Uint8Array, limits: ContentLimits, bad: (what: string) => BackendError): Map<string, string> {
-  const digests = new Map<string, string>();
+function streamedFiles(zip: Uint8Array, limits: ContentLimits, bad: (what: string) => BackendError): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
   const seen = new Set<string>();
   let total = 0;
   let failure: BackendError | undefined;
@@ -96,15 +106,15 @@ function streamedDigests(zip: Uint8Array, limits: ContentLimits, bad: (what: str
     if (seen.size >= limits.maxEntries) throw (failure ??= bad(`has more than ${limits.maxEntries} entries`));
     if (seen.has(file.name)) throw (failure ??= bad(`has the entry ${JSON.stringify(file.name.slice(0, 200))} twice`));
     seen.add(file.name);
-    const hash = createHash("sha256");
+    const chunks: Uint8Array[] = [];
     file.ondata = (err, data, final) => {
       // A limit thrown from here comes back once more as `err` through fflate's own catch.
       if (failure) throw failure;
       if (err) throw (failure = bad(`entry ${JSON.stringify(file.name.slice(0, 200))} does not unpack (${err.message})`));
       total += data.length;
       if (total > limits.maxTotalBytes) throw (failure = bad(`unpacks to more than ${limits.maxTotalBytes} bytes`));
-      hash.update(data);
-      if (final) digests.set(file.name, hash.digest("hex"));
+      chunks.push(data);
+      if (final) files.set(file.name, Buffer.concat(chunks));
     };
     file.start();
   });
@@ -114,7 +124,7 @@ function streamedDigests(zip: Uint8Array, limits: ContentLimits, bad: (what: str
   } catch (err) {
     throw failure ?? bad(`is not a readable zip archive (${messageOf(err)})`);
   }
-  return digests;
+  return files;
 }
 
 /** One file of an upload body, its bytes checked against its digest. */
@@ -159,7 +169,7 @@ const STALE_HINT = "The files apply would upload are not the ones the plan revie
  * Paths relative to the one top-level folder every entry lives under (folder entries, ending in
  * `/`, may be that folder itself). `entries` are every name, `files` the digests of the files.
  */
-function withoutTopFolder<E extends Error>(entries: string[], files: Map<string, string>, bad: (what: string) => E): Record<string, string> {
+function withoutTopFolder<V, E extends Error>(entries: string[], files: Map<string, V>, bad: (what: string) => E): Record<string, V> {
   let top: string | undefined;
   for (const name of entries) {
     const segments = name.replace(/\/$/, "").split("/");
@@ -170,7 +180,7 @@ function withoutTopFolder<E extends Error>(entries: string[], files: Map<string,
   }
   // Paths are keys: without a prototype, an entry `s/__proto__` is a file like any other.
   const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return nullRecord(sorted.map(([name, digest]) => [name.slice((top as string).length + 1), digest] as const));
+  return nullRecord(sorted.map(([name, value]) => [name.slice((top as string).length + 1), value] as const));
 }
 
 function messageOf(err: unknown): string {

@@ -55,6 +55,11 @@ export interface ControlPlane {
    * latest version's content); the resource as it is for kinds whose list is complete.
    */
   detail<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<LiveOf<K>>;
+  /**
+   * The files of a resource kept as a folder (a skill's latest version), path inside the folder
+   * → bytes, for import; kinds without files refuse.
+   */
+  files<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<Record<string, Uint8Array>>;
   /** Every version of a versioned resource, oldest first. */
   listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]>;
 }

@@ -4,17 +4,18 @@
  * of an existing workspace is adoptions with zero field changes (docs/import.md). It reads the
  * workspace with list calls only and writes files only: never anything to the API.
  */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { stringify as stringifyYaml } from "yaml";
+import { parseDocument, stringify as stringifyYaml } from "yaml";
 import { ConfigError, ExitCode } from "../errors.js";
-import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf, versionOf } from "../kinds/index.js";
+import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf } from "../kinds/index.js";
 import type { ImportNameOf } from "../kinds/spec.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
-import type { Obj } from "../kinds/values.js";
+import { isObj, type Obj } from "../kinds/values.js";
 import { lockTable } from "../lock/table.js";
-import { OWNERSHIP_KEY } from "../manifest/types.js";
+import { parseText } from "../manifest/file.js";
+import { OWNERSHIP_KEY, type ProjectConfig } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
 import { inertText } from "../render/inert.js";
 import type { CommandContext } from "./main.js";
@@ -43,6 +44,8 @@ interface Outcome {
   entry?: string;
   /** What the next plan will show for it beyond the adoption (a credential's display_name). */
   note?: string;
+  /** A kind kept as a folder (a skill): `file` is the folder, these its files (path inside it → bytes), as downloaded. */
+  files?: Record<string, Uint8Array>;
 }
 
 export function registerImport(program: Command, ctx: CommandContext): void {
@@ -72,10 +75,13 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
     for (const o of outcomes) {
       const address = inertText(addressOf(o.kind, o.live.name));
       if (o.reason !== undefined) ctx.io.stdout.write(`! ${address} (${inertText(o.live.id)}): not imported: ${inertText(o.reason)}\n`);
-      else ctx.io.stdout.write(`+ ${address} (${inertText(o.live.id)}) -> ${inertText(o.file as string)}${o.entry !== undefined ? ` (entry ${inertText(o.entry)}; its secret is named by a variable, never read${o.note !== undefined ? `; ${inertText(o.note)}` : ""})` : ""}${flags.dryRun ? " (dry run)" : ""}\n`);
+      else ctx.io.stdout.write(`+ ${address} (${inertText(o.live.id)}) -> ${inertText(o.file as string)}${detailOf(o, ws.config.file)}${flags.dryRun ? " (dry run)" : ""}\n`);
     }
     const written = outcomes.filter((o) => o.reason === undefined && o.entry === undefined);
-    if (!flags.dryRun) for (const o of written) await writeManifest(ws.config.root, o);
+    if (!flags.dryRun) {
+      for (const o of written) await (o.files ? writeFolder(ws.config.root, o.file as string, o.files) : writeManifest(ws.config.root, o));
+      await recordProjectAdoptions(ws.config, written.filter((o) => o.files !== undefined));
+    }
     const skipped = outcomes.filter((o) => o.reason !== undefined).length;
     const verb = flags.dryRun ? "would write" : "wrote";
     ctx.io.stdout.write(`Import: ${verb} ${written.length} manifest(s), skipped ${skipped}.${written.length > 0 && !flags.dryRun ? " Review them, then `agentform plan`: each is an adoption." : ""}\n`);
@@ -83,6 +89,13 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
   } finally {
     await ws.close();
   }
+}
+
+/** What an imported resource's line adds after its file. */
+function detailOf(o: Outcome, configFile: string): string {
+  if (o.entry !== undefined) return ` (entry ${inertText(o.entry)}; its secret is named by a variable, never read${o.note !== undefined ? `; ${inertText(o.note)}` : ""})`;
+  if (o.files !== undefined) return `/ (${Object.keys(o.files).length} file(s) as downloaded; adopted through ${inertText(configFile)}'s adopt:)`;
+  return "";
 }
 
 function selectedKinds(kind: string | undefined): readonly ResourceKind[] {
@@ -141,14 +154,15 @@ async function planImport(ws: Workspace, live: LiveState, kinds: readonly Resour
     for (const l of all) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
     for (const l of all) {
       if (described.has(l.name) || !match(l.name)) continue;
-      const reason = unsupported(kind) ?? notOurs(ws, kind, l) ?? ((counts.get(l.name) ?? 0) > 1 ? `${counts.get(l.name)} live ${kind}s share this name; rename all but one first` : undefined);
+      const reason = notOurs(ws, kind, l) ?? ((counts.get(l.name) ?? 0) > 1 ? `${counts.get(l.name)} live ${kind}s share this name; rename all but one first` : undefined);
       outcomes.push(reason === undefined ? { kind, live: l } : { kind, live: l, reason });
     }
   }
   // Files first: a resource skipped for a collision has no manifest, so nothing may name it by ref.
   await assignFiles(ws, outcomes);
+  for (const o of outcomes) if (o.reason === undefined && kindSpec(o.kind).layout === "folder") await downloadFolder(ws, o);
   const nameOf = importNames(ws, live, outcomes);
-  for (const o of outcomes) if (o.reason === undefined) o.manifest = importedManifest(o.kind, o.live, nameOf);
+  for (const o of outcomes) if (o.reason === undefined && o.files === undefined) o.manifest = importedManifest(o.kind, o.live, nameOf);
   return outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
 }
 
@@ -178,18 +192,30 @@ function nestedOutcomes(ws: Workspace, live: LiveState, holder: Outcome): Outcom
   return out;
 }
 
-/** Kinds import does not write yet, with why (docs/import.md). */
-function unsupported(kind: ResourceKind): string | undefined {
-  const spec = kindSpec(kind);
-  if (spec.layout === "folder") return `${kind}s are not supported by import yet (their files are not downloaded); write ${spec.folder}/<name>/ by hand, with agentform: {adopt: true}`;
-  return undefined;
+/**
+ * A folder kind's files (a skill's latest version), downloaded as they are: its manifest file is
+ * part of what is uploaded, so it cannot carry the adoption mark (agentform.yaml's `adopt:` does).
+ * Skipped when its manifest would name it otherwise than its folder.
+ */
+async function downloadFolder(ws: Workspace, o: Outcome): Promise<void> {
+  const spec = kindSpec(o.kind);
+  const files = await ws.target.backend.files(o.kind, o.live);
+  const manifestFile = spec.manifestFile ?? "";
+  const bytes = files[manifestFile];
+  const parsed = bytes === undefined ? undefined : parseText(new TextDecoder().decode(bytes), manifestFile, true);
+  const named = parsed !== undefined && !("code" in parsed) && isObj(parsed.parsed.value) ? parsed.parsed.value[spec.nameField] : undefined;
+  if (named !== o.live.name) {
+    o.reason = `its ${manifestFile} ${named === undefined ? "has no readable name" : `names it "${inertText(String(named))}"`}, but agentform names a ${o.kind} by its folder, "${inertText(o.live.name)}"; write it by hand`;
+    return;
+  }
+  o.files = files;
 }
 
 /** How references name a live resource: by the manifest describing it (existing or being written), with its latest version. */
 function importNames(ws: Workspace, live: LiveState, outcomes: readonly Outcome[]): ImportNameOf {
-  const names = new Map<string, { name: string; latest?: number }>();
+  const names = new Map<string, { name: string; latest?: number | string }>();
   const add = (kind: ResourceKind, l: LiveResource, name: string) => {
-    const latest = versionOf(kind, l);
+    const latest = (kindSpec(kind).pinOf as (live: LiveResource) => number | string | undefined)(l);
     names.set(`${kind}\0${l.id}`, latest === undefined ? { name } : { name, latest });
   };
   for (const kind of KIND_ORDER) {
@@ -226,8 +252,14 @@ async function assignFiles(ws: Workspace, outcomes: Outcome[]): Promise<void> {
       o.reason = "its name has no character a file name can use; write its manifest by hand";
       continue;
     }
+    const layout = kindSpec(o.kind).layout;
+    // A folder is the resource's name itself: a name that must change to be a folder cannot be one.
+    if (layout === "folder" && stem !== o.live.name) {
+      o.reason = `its name is not a folder name (it would have to be "${inertText(stem)}"); write its folder by hand`;
+      continue;
+    }
     const folder = ws.config.paths[kindSpec(o.kind).folder] ?? kindSpec(o.kind).folder;
-    o.file = path.posix.join(folder.split(path.sep).join("/"), `${stem}.yaml`);
+    o.file = path.posix.join(folder.split(path.sep).join("/"), layout === "folder" ? stem : `${stem}.yaml`);
     byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
   }
   for (const [file, group] of byFile) {
@@ -239,6 +271,32 @@ async function assignFiles(ws: Workspace, outcomes: Outcome[]): Promise<void> {
     const others = group.length > 1 ? `${group.map((g) => `"${inertText(g.live.name)}"`).join(", ")} all map to ${inertText(file)}` : `${inertText(file)} already exists`;
     for (const o of group) o.reason = `file name collision: ${others}; write its manifest by hand`;
   }
+}
+
+/** A downloaded folder: created fresh (never into one that exists), each file exclusively. */
+async function writeFolder(root: string, folder: string, files: Record<string, Uint8Array>): Promise<void> {
+  const dir = path.join(root, folder);
+  await mkdir(path.dirname(dir), { recursive: true });
+  await mkdir(dir);
+  for (const [rel, bytes] of Object.entries(files)) {
+    const file = path.join(dir, ...rel.split("/"));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, bytes, { flag: "wx" });
+  }
+}
+
+/**
+ * agentform.yaml's `adopt:` entries for resources whose manifest cannot carry the mark (skills),
+ * each by id: the file is edited as a document, so its comments and layout stay.
+ */
+async function recordProjectAdoptions(config: ProjectConfig, outcomes: readonly Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const file = path.join(config.root, config.file);
+  const doc = parseDocument(await readFile(file, "utf8"));
+  for (const o of outcomes) doc.setIn(["adopt", `${o.kind}/${o.live.name}`], o.live.id);
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, doc.toString({ lineWidth: 0 }), { flag: "wx" });
+  await rename(temp, file);
 }
 
 async function writeManifest(root: string, o: Outcome): Promise<void> {

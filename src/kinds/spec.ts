@@ -267,6 +267,7 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
 
 /**
  * For import: the name a live resource has in the manifests being written (or already managed),
- * and the version it is at (a versioned kind's latest); undefined when it has no manifest there.
+ * and what references pin when they follow it (an agent's latest version, a skill's latest
+ * version id); undefined when it has no manifest there.
  */
-export type ImportNameOf = (kind: ResourceKind, id: string) => { name: string; latest?: number } | undefined;
+export type ImportNameOf = (kind: ResourceKind, id: string) => { name: string; latest?: number | string } | undefined;

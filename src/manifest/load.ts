@@ -9,7 +9,7 @@ import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ByKind, ResourceKind } from "../kinds/types.js";
 import { byKind, KIND_ORDER, KINDS } from "../kinds/index.js";
-import { ownValue } from "../util/record.js";
+import { nullRecord, ownValue } from "../util/record.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
@@ -128,13 +128,14 @@ export async function loadConfig(options: { cwd: string; configPath?: string | u
   if (parsed.diagnostics.length > 0) return fail(scrub([...parsed.diagnostics, ...secretDiags]));
   const problems = [...schemaDiagnostics("project", parsed.value, { file, locate: parsed.locate }), ...secretDiags, ...outsidePaths(parsed.value, parsed.locate, file), ...reservedTargets(parsed.value, parsed.locate, file)];
   if (problems.length > 0) return fail(scrub(problems));
-  const value = parsed.value as { project: string; paths?: Record<string, string>; targets?: Record<string, TargetConfig>; vars?: Record<string, VarValue> };
+  const value = parsed.value as { project: string; paths?: Record<string, string>; targets?: Record<string, TargetConfig>; vars?: Record<string, VarValue>; adopt?: Record<string, true | string> };
   const targets = value.targets && Object.keys(value.targets).length > 0 ? value.targets : { default: {} };
   const config: ProjectConfig = {
     project: value.project,
     paths: Object.fromEntries(KIND_ORDER.map((k) => [KINDS[k].folder, ownValue(value.paths ?? {}, KINDS[k].folder) ?? KINDS[k].folder])),
     targets,
     ...(value.vars !== undefined ? { vars: value.vars } : {}),
+    ...(value.adopt !== undefined ? { adopt: nullRecord(Object.entries(value.adopt)) } : {}),
     root,
     file,
   };
@@ -288,9 +289,25 @@ function settingsOf(value: Obj): ManifestSettings {
   const block = isObject(value.agentform) ? value.agentform : {};
   return {
     previous_names: Array.isArray(block.previous_names) ? block.previous_names.filter((n): n is string => typeof n === "string") : [],
-    adopt: block.adopt === true,
+    ...adoptSetting(block.adopt),
     ignore: Array.isArray(block.ignore) ? block.ignore.filter((n): n is string => typeof n === "string") : [],
   };
+}
+
+/** `adopt: true` or `adopt: "<id>"` (in a manifest's block or agentform.yaml's `adopt:`) as settings. */
+function adoptSetting(adopt: unknown): Pick<ManifestSettings, "adopt" | "adoptId"> {
+  if (typeof adopt === "string" && adopt !== "") return { adopt: true, adoptId: adopt };
+  return { adopt: adopt === true };
+}
+
+/** agentform.yaml's `adopt:` entries on the manifests they name (a manifest's own block wins). */
+function withProjectAdoptions(config: ProjectConfig, manifests: LoadedManifest[]): LoadedManifest[] {
+  const adopt = config.adopt;
+  if (adopt === undefined) return manifests;
+  return manifests.map((m) => {
+    const entry = ownValue(adopt, `${m.kind}/${m.name}`);
+    return entry === undefined || m.settings.adopt ? m : { ...m, settings: { ...m.settings, ...adoptSetting(entry) } };
+  });
 }
 
 /**
@@ -550,7 +567,7 @@ async function loadForTarget(config: ProjectConfig, options: LoadProjectOptions)
   const byFile = (a: LoadedManifest, b: LoadedManifest) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
   return {
     config,
-    manifests: byKind((k) => loaded[k].filter(keep).sort(byFile)),
+    manifests: byKind((k) => withProjectAdoptions(config, loaded[k].filter(keep)).sort(byFile)),
     diagnostics: finalDiagnostics(diagnostics, selectedFiles, scan.secrets, owner),
     sources: sourceHashes(config, reports),
   };

@@ -37,6 +37,8 @@ export interface ManifestSettings {
   previous_names: string[];
   /** Take over an existing unmanaged resource of the same name. */
   adopt: boolean;
+  /** `adopt: "<id>"`: take over only the live resource with this id (a same-name one with another id is refused). */
+  adoptId?: string;
   /** JSON pointers (into the API body) left to someone else: never diffed, never sent on update. */
   ignore: string[];
 }
@@ -105,6 +107,8 @@ export interface ProjectConfig {
   targets: Record<string, TargetConfig>;
   /** Values for `${vars.NAME}` in manifests, for every target; a target's own `vars` override them. */
   vars?: Record<string, VarValue>;
+  /** `adopt:`: address (`<kind>/<name>`) → true or the id to take over, for manifests that cannot say it themselves (skills). */
+  adopt?: Record<string, true | string>;
   /** Absolute path of the project root (the folder holding agentform.yaml). */
   root: string;
   /** agentform.yaml relative to root, for diagnostics. */

@@ -155,6 +155,9 @@ function findByNames(
     // Names of lockfile-owned kinds are not unique in the API (skills): the lockfile's id, which
     // is the whole ownership record, tells this project's one from another of the same name.
     if (hits.length > 1 && spec.ownership === "lockfile" && hits.some((h) => h.id === lockedId)) hits = hits.filter((h) => h.id === lockedId);
+    // `adopt: "<id>"` names the one to take over among several of the same name.
+    const adoptId = manifest.settings.adoptId;
+    if (hits.length > 1 && adoptId !== undefined && hits.some((h) => h.id === adoptId)) hits = hits.filter((h) => h.id === adoptId);
     if (hits.length > 1) {
       const ids = hits.map((h) => h.id).sort();
       return {

@@ -38,6 +38,18 @@ export function ownershipPolicy(
     };
   }
   if (owner !== null) return { adopt: false };
+  const adoptId = manifest.settings.adoptId;
+  if (adoptId !== undefined && adoptId !== found.id) {
+    return {
+      refusal: {
+        address: addr,
+        code: "adopt-id-mismatch",
+        message: `${manifest.file} adopts ${kind} ${adoptId}, but the live ${kind} named "${found.name}" is ${found.id}.`,
+        hint: `Check which resource ${manifest.file} should take over: set its adopt to ${found.id} (or true) to take this one, or rename the manifest.`,
+        ids: [found.id],
+      },
+    };
+  }
   if (input.options.adopt || manifest.settings.adopt) return { adopt: true };
   return {
     refusal: {

@@ -3,7 +3,7 @@
  * becomes manifests whose first plan is adoptions with zero field changes, whose apply writes
  * nothing but the ownership markers, and after which nothing moves.
  */
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -48,6 +48,14 @@ async function populate(p: CliProject): Promise<Record<string, { id: string; ver
     schedule: { type: "cron", expression: "0 7 * * 1-5", timezone: "Europe/Paris" },
   });
   return { billing, docs, lead } as unknown as Record<string, { id: string; version?: number }>;
+}
+
+/** A skill upload's files under `<top>/`, each with its digest, as the raw backend takes them. */
+function skillFiles(top: string, files: Record<string, string>): Array<{ path: string; sha256: string; bytes: Uint8Array }> {
+  return Object.entries(files).map(([rel, text]) => {
+    const bytes = new TextEncoder().encode(text);
+    return { path: `${top}/${rel}`, sha256: createHash("sha256").update(bytes).digest("hex"), bytes };
+  });
 }
 
 describe("agentform import", () => {
@@ -159,10 +167,49 @@ describe("agentform import", () => {
     expect((await run("import", "--kind", "robot")).stderr).toMatch(/\[import-unknown-kind\]/);
   });
 
-  it("skips skills with a clear line; writes a vault's credentials it can, and says why not the others", async () => {
+  it("downloads skills into their folders as they are, adopts them through agentform.yaml, and names them by ref", async () => {
     const raw = createSdkBackend({ baseUrl: p.cp.baseUrl, apiKey: p.cp.apiKey });
-    const md = new TextEncoder().encode("---\nname: refunds\ndescription: How refunds are decided.\n---\nRefund within 30 days.\n");
-    await raw.create("skill", { display_name: "refunds", files: [{ path: "refunds/SKILL.md", sha256: createHash("sha256").update(md).digest("hex"), bytes: md }] });
+    const refunds = await raw.create("skill", { display_name: "refunds", files: skillFiles("refunds", { "SKILL.md": "---\nname: refunds\ndescription: How refunds are decided.\n---\nRefund within 30 days.\r\n", "scripts/check.py": "print('ok')\n" }) });
+    const labelled = await raw.create("skill", { display_name: "Refund Rules", files: skillFiles("rules", { "SKILL.md": "---\nname: rules\ndescription: Rules.\n---\nBody.\n" }) });
+    await raw.create("skill", { display_name: "tone", files: skillFiles("voice", { "SKILL.md": "---\nname: voice\ndescription: Tone of voice.\n---\nBe kind.\n" }) });
+    await raw.create("agent", { name: "pinned", model: "claude-sonnet-5-5", skills: [{ type: "custom", skill_id: refunds.id, version: refunds.latest_version_id }, { type: "custom", skill_id: labelled.id }] });
+    await raw.create("agent", { name: "floating", model: "claude-sonnet-5-5", skills: [{ type: "custom", skill_id: refunds.id }, { type: "anthropic", skill_id: "xlsx" }] });
+    await writeFile(p.config, `# The project.\n${await readFile(p.config, "utf8")}`);
+
+    const out = await run("import");
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/\+ skill\.refunds \(.*\) -> skills\/refunds\/ \(2 file\(s\) as downloaded; adopted through agentform\.yaml's adopt:\)\n/);
+    expect(out.stdout).toMatch(/! skill\.Refund Rules \(.*\): not imported: its name is not a folder name \(it would have to be "refund-rules"\)/);
+    expect(out.stdout).toMatch(/! skill\.tone \(.*\): not imported: its SKILL\.md names it "voice", but agentform names a skill by its folder, "tone"/);
+    // Byte for byte what was uploaded (CRLF included): any change would upload a new version.
+    expect(await readFile(path.join(p.dir, "skills/refunds/SKILL.md"), "utf8")).toBe("---\nname: refunds\ndescription: How refunds are decided.\n---\nRefund within 30 days.\r\n");
+    expect(await readFile(path.join(p.dir, "skills/refunds/scripts/check.py"), "utf8")).toBe("print('ok')\n");
+    const config = await readFile(p.config, "utf8");
+    expect(config.startsWith("# The project.\n")).toBe(true);
+    expect((parse(config) as { adopt: unknown }).adopt).toEqual({ "skill/refunds": refunds.id });
+    // Following the latest is a plain ref; `latest` as the API keeps it stays; a skill with no manifest keeps its id.
+    expect((await yamlOf("agents/pinned.yaml")).skills).toEqual([{ type: "custom", ref: "refunds" }, { type: "custom", skill_id: labelled.id, version: "latest" }]);
+    expect((await yamlOf("agents/floating.yaml")).skills).toEqual([{ type: "custom", ref: "refunds", version: "latest" }, { type: "anthropic", skill_id: "xlsx", version: "latest" }]);
+
+    const plan = JSON.parse((await run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(plan.refusals).toEqual([]);
+    expect(plan.resources.map((r) => `${r.address}:${r.action}:${r.changes.length}`).sort()).toEqual(["agent.floating:adopt:0", "agent.pinned:adopt:0", "skill.refunds:adopt:0"]);
+    p.cp.clearRequestLog();
+    expect((await run("apply", "--auto-approve")).code).toBe(0);
+    // The two agents' markers; the skill is adopted by its lockfile entry alone.
+    expect(p.writes().map((w) => w.path).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^\/v1\/agents\/agent_/)]));
+    expect(p.writes()).toHaveLength(2);
+    const lock = JSON.parse(await readFile(path.join(p.dir, "agentform.lock.json"), "utf8")) as { skills: Record<string, { id: string; version: string }> };
+    expect(lock.skills.refunds).toMatchObject({ id: refunds.id, version: refunds.latest_version_id });
+    p.cp.clearRequestLog();
+    expect((await run("plan", "--detailed-exitcode")).code).toBe(0);
+    expect(p.writes()).toEqual([]);
+    expect((await run("import")).stdout).toMatch(/Import: wrote 0 manifest\(s\), skipped 2\.\n$/);
+  });
+
+  it("writes a vault's credentials it can, and says why not the others", async () => {
+    const raw = createSdkBackend({ baseUrl: p.cp.baseUrl, apiKey: p.cp.apiKey });
     const vault = await raw.create("vault", { display_name: "keys" });
     await raw.create("credential", { display_name: "plain", vault_id: vault.id, auth: { type: "static_bearer", mcp_server_url: "https://mcp.example.com/", token: "t" } });
     await raw.create("credential", { display_name: "Console Token", vault_id: vault.id, auth: { type: "environment_variable", secret_name: "API_KEY", secret_value: "v", networking: { type: "unrestricted" } } });
@@ -170,11 +217,10 @@ describe("agentform import", () => {
 
     const out = await run("import");
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/! skill\.refunds \(.*\): not imported: skills are not supported by import yet/);
     expect(out.stdout).toMatch(/\+ credential\.keys\/plain \(.*\) -> vaults\/keys\.yaml \(entry plain; .*; adopting it sets its display_name to "keys\/plain"\)/);
     expect(out.stdout).toMatch(/! credential\.keys\/Console Token \(.*\): not imported: its name within the vault is not a local name/);
     expect(out.stdout).toMatch(/! credential\.keys\/theirs \(.*\): not imported: project "other-team" owns it/);
-    expect(out.stdout).toMatch(/Import: wrote 1 manifest\(s\), skipped 3\./);
+    expect(out.stdout).toMatch(/Import: wrote 1 manifest\(s\), skipped 2\./);
     expect((await yamlOf("vaults/keys.yaml")).credentials).toEqual({ plain: { auth: { type: "static_bearer", mcp_server_url: "https://mcp.example.com/", token_env: "IMPORTED_KEYS_PLAIN_TOKEN" } } });
   });
 

@@ -101,7 +101,8 @@ export function agentFollowedRefKey(pointer: string): string | null {
 /**
  * For import: roster entries naming an agent by id (`{type: agent, id, version}` or the bare id)
  * become `{type: agent, ref}` where that agent has a manifest, with `version` only when it is not
- * the agent's latest (a reference without one follows it). Other entries are kept.
+ * the agent's latest (a reference without one follows it), and custom skills likewise. Other
+ * entries are kept.
  */
 export function agentNamedRefs(manifest: Obj, nameOf: ImportNameOf): Obj {
   const out = structuredClone(manifest);
@@ -114,5 +115,19 @@ export function agentNamedRefs(manifest: Obj, nameOf: ImportNameOf): Obj {
       list[i] = version !== undefined && version !== target.latest ? { type: "agent", ref: target.name, version } : { type: "agent", ref: target.name };
     });
   }
+  if (Array.isArray(out.skills)) out.skills = out.skills.map((s) => namedSkill(s, nameOf));
   return out;
+}
+
+/**
+ * A custom skill entry `{type: custom, skill_id, version}` → `{type: custom, ref}` where the skill
+ * has a manifest: no version when it pins the skill's latest (the ref follows it), else the
+ * version it pins (`latest` included: the API keeps that literally).
+ */
+function namedSkill(s: unknown, nameOf: ImportNameOf): unknown {
+  if (!isObj(s) || s.type !== "custom" || typeof s.skill_id !== "string") return s;
+  const target = nameOf("skill", s.skill_id);
+  if (!target) return s;
+  const version = typeof s.version === "string" && s.version !== "" ? s.version : undefined;
+  return version === undefined || version === target.latest ? { type: "custom", ref: target.name } : { type: "custom", ref: target.name, version };
 }

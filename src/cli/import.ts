@@ -4,10 +4,10 @@
  * of an existing workspace is adoptions with zero field changes (docs/import.md). It reads the
  * workspace with list calls only and writes files only: never anything to the API.
  */
-import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { parseDocument, stringify as stringifyYaml } from "yaml";
+import { stringify as stringifyYaml } from "yaml";
 import { ConfigError, ExitCode } from "../errors.js";
 import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf } from "../kinds/index.js";
 import type { ImportNameOf } from "../kinds/spec.js";
@@ -15,10 +15,13 @@ import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
 import { lockTable } from "../lock/table.js";
 import { parseText } from "../manifest/file.js";
-import { OWNERSHIP_KEY, type ProjectConfig } from "../manifest/types.js";
+import { markdownManifest, prefersMarkdown } from "../manifest/markdown.js";
+import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
 import { inertText } from "../render/inert.js";
+import { runAntImport } from "./import-ant.js";
 import type { CommandContext } from "./main.js";
+import { recordProjectAdoptions } from "./project-adopt.js";
 import { openWorkspace, refresh, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 interface ImportFlags {
@@ -28,6 +31,7 @@ interface ImportFlags {
   kind?: string;
   name?: string;
   dryRun?: boolean;
+  fromAnt?: string;
 }
 
 /** The longest file name import derives from a live name (before the extension). */
@@ -58,9 +62,13 @@ export function registerImport(program: Command, ctx: CommandContext): void {
     .option("--kind <kind>", `only this kind (${Object.keys(KINDS).join(", ")})`)
     .option("--name <glob>", "only live names matching this glob (* and ? wildcards)")
     .option("--dry-run", "print what would be written; write nothing")
+    .option("--from-ant <claude-lock.json>", "migrate the `ant apply` repository this lockfile belongs to, in place")
     .addHelpText("after", "\nExit codes: 0 done (skipped resources are listed, not failures), 4 usage or invalid manifests, 1 other errors.")
     .action(async (flags: ImportFlags) => {
-      ctx.exitCode = await runImport(flags, ctx);
+      if (flags.fromAnt !== undefined && (flags.kind !== undefined || flags.name !== undefined)) {
+        throw new ConfigError("import-from-ant-selection", "import --from-ant migrates the whole repository; --kind and --name do not apply.", { hint: "Run it without --kind and --name." });
+      }
+      ctx.exitCode = flags.fromAnt !== undefined ? await runAntImport({ ...flags, fromAnt: flags.fromAnt }, ctx) : await runImport(flags, ctx);
     });
 }
 
@@ -80,7 +88,7 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
     const written = outcomes.filter((o) => o.reason === undefined && o.entry === undefined);
     if (!flags.dryRun) {
       for (const o of written) await (o.files ? writeFolder(ws.config.root, o.file as string, o.files) : writeManifest(ws.config.root, o));
-      await recordProjectAdoptions(ws.config, written.filter((o) => o.files !== undefined));
+      await recordProjectAdoptions(ws.config, written.filter((o) => o.files !== undefined).map((o) => ({ kind: o.kind, name: o.live.name, id: o.live.id })));
     }
     const skipped = outcomes.filter((o) => o.reason !== undefined).length;
     const verb = flags.dryRun ? "would write" : "wrote";
@@ -162,7 +170,12 @@ async function planImport(ws: Workspace, live: LiveState, kinds: readonly Resour
   await assignFiles(ws, outcomes);
   for (const o of outcomes) if (o.reason === undefined && kindSpec(o.kind).layout === "folder") await downloadFolder(ws, o);
   const nameOf = importNames(ws, live, outcomes);
-  for (const o of outcomes) if (o.reason === undefined && o.files === undefined) o.manifest = importedManifest(o.kind, o.live, nameOf);
+  for (const o of outcomes) {
+    if (o.reason !== undefined || o.files !== undefined) continue;
+    o.manifest = importedManifest(o.kind, o.live, nameOf);
+    // A long or multi-line prompt (or description) reads better as the Markdown body.
+    if (prefersMarkdown(o.kind, o.manifest)) o.file = (o.file as string).replace(/\.yaml$/, ".md");
+  }
   return outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
 }
 
@@ -263,12 +276,12 @@ async function assignFiles(ws: Workspace, outcomes: Outcome[]): Promise<void> {
     byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
   }
   for (const [file, group] of byFile) {
-    const exists = await access(path.join(ws.config.root, file)).then(
-      () => true,
-      () => false,
-    );
-    if (!exists && group.length === 1) continue;
-    const others = group.length > 1 ? `${group.map((g) => `"${inertText(g.live.name)}"`).join(", ")} all map to ${inertText(file)}` : `${inertText(file)} already exists`;
+    // The same name as Markdown (`.md`, which a long prompt is written as) is the same resource.
+    const markdown = kindSpec(group[0]!.kind).markdownBody !== undefined ? [file.replace(/\.yaml$/, ".md")] : [];
+    const found = await Promise.all([file, ...markdown].map((f) => access(path.join(ws.config.root, f)).then(() => f, () => undefined)));
+    const existing = found.find((f) => f !== undefined);
+    if (existing === undefined && group.length === 1) continue;
+    const others = group.length > 1 ? `${group.map((g) => `"${inertText(g.live.name)}"`).join(", ")} all map to ${inertText(file)}` : `${inertText(existing as string)} already exists`;
     for (const o of group) o.reason = `file name collision: ${others}; write its manifest by hand`;
   }
 }
@@ -285,23 +298,12 @@ async function writeFolder(root: string, folder: string, files: Record<string, U
   }
 }
 
-/**
- * agentform.yaml's `adopt:` entries for resources whose manifest cannot carry the mark (skills),
- * each by id: the file is edited as a document, so its comments and layout stay.
- */
-async function recordProjectAdoptions(config: ProjectConfig, outcomes: readonly Outcome[]): Promise<void> {
-  if (outcomes.length === 0) return;
-  const file = path.join(config.root, config.file);
-  const doc = parseDocument(await readFile(file, "utf8"));
-  for (const o of outcomes) doc.setIn(["adopt", `${o.kind}/${o.live.name}`], o.live.id);
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, doc.toString({ lineWidth: 0 }), { flag: "wx" });
-  await rename(temp, file);
-}
-
 async function writeManifest(root: string, o: Outcome): Promise<void> {
   const file = path.join(root, o.file as string);
   await mkdir(path.dirname(file), { recursive: true });
   const header = "# Written by `agentform import`: review it; the next plan adopts the live resource.\n";
-  await writeFile(file, header + stringifyYaml(o.manifest, { lineWidth: 0 }), { flag: "wx" });
+  const markdown = file.endsWith(".md") ? markdownManifest(o.kind, o.manifest as Obj) : undefined;
+  // The comment goes inside the frontmatter, which must open the file.
+  const text = markdown !== undefined ? markdown.replace(/^---\n/, `---\n${header}`) : header + stringifyYaml(o.manifest, { lineWidth: 0 });
+  await writeFile(file, text, { flag: "wx" });
 }

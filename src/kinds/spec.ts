@@ -3,6 +3,7 @@
  * executor, lockfile, renderers and backends loop over the registry (src/kinds/index.ts) and
  * ask the spec; only src/kinds/ (and src/local/, which stands in for the API) know a kind by name.
  */
+import type { AntForm } from "./ant.js";
 import type { Findings } from "./findings.js";
 import type { Obj } from "./values.js";
 import type { KindRef, LiveOf, LockKeyOf, ResourceKind } from "./types.js";
@@ -106,6 +107,33 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   readonly extensions: readonly string[];
   /** Whether a parsed file named outside the configured folders looks like a manifest of this kind. */
   looksLike(value: Obj, markdown: boolean): boolean;
+  /**
+   * The Markdown form of this kind's manifests (`.md` in `extensions`): YAML frontmatter between
+   * two `---` lines is the manifest, and the Markdown after it, trimmed and with LF line endings,
+   * gives one long text field, which reads and diffs better as prose than as a YAML block scalar
+   * (an agent's system prompt). An empty body sets nothing; the frontmatter must not set the field
+   * when the body is not empty. Absent: the kind has no Markdown form, and a `.md` file is not one
+   * of its manifests (skills, a folder with SKILL.md, are not read this way either).
+   */
+  readonly markdownBody?: {
+    /** The top-level manifest field the body gives (`system`). */
+    readonly field: string;
+    /**
+     * Where the body's text lands inside the field's value, as path segments (a deployment's
+     * `["0", "content", "0", "text"]`); absent when the value is the text. Findings in the body
+     * (secrets) name this place, as they would in the YAML form.
+     */
+    readonly textPath?: readonly string[];
+    /** What the body is, for messages: "the system prompt". */
+    readonly what: string;
+    /** The field's value for a body (never empty: an empty body sets nothing). */
+    fromBody(text: string): unknown;
+    /**
+     * The body text whose `fromBody` is `value`, or undefined when the value has another shape
+     * (for writing manifests as Markdown; the writer checks that the text survives trimming).
+     */
+    toBody(value: unknown): string | undefined;
+  };
   /**
    * How apply guards against lost updates: "version" sends the version seen at plan time (the
    * API refuses a stale one); "digest" re-reads the resource and compares its live digest
@@ -263,6 +291,8 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
    * Absent: the kind holds no references.
    */
   namedRefs?(manifest: Obj, nameOf: ImportNameOf): Obj;
+  /** How its files in an `ant apply` repository are read, for `import --from-ant`; absent: as they are (no references, no data files). */
+  readonly ant?: AntForm;
 }
 
 /**

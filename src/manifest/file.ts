@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import path from "node:path";
 import { KIND_ORDER, KINDS } from "../kinds/index.js";
+import type { KindSpec } from "../kinds/spec.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { pointerToPath } from "./format.js";
 import { schemaDiagnostics } from "./schema.js";
@@ -50,7 +51,7 @@ export interface FileReport {
   diagnostics: Diagnostic[];
   /** sha256 of the bytes, when the file was read. */
   sha256?: string;
-  /** The parsed mapping (for `.md` agents with the body as `system`), when the file parsed to one. */
+  /** The parsed mapping (for a `.md` manifest, with its body in its kind's body field), when the file parsed to one. */
   value?: Obj;
   /** The source text, kept so positions can be found again later. */
   text?: string;
@@ -188,11 +189,27 @@ const FRONTMATTER_CLOSE = /^---[ \t]*\r?$/m;
 
 export interface Parsed {
   parsed: ParsedYaml;
-  /** `.md` agents: the Markdown body, which becomes `system`; `start` is its offset in the file. */
+  /**
+   * `.md` files: the Markdown body, trimmed, with LF line endings (its kind's body field, or a
+   * skill's instructions); `position` is where its text starts, `start` the offset of the line
+   * after the frontmatter.
+   */
   body?: { text: string; position: Position; start: number };
 }
 
-const AGENT_MD_HINT = "An agent .md file starts with YAML frontmatter between two `---` lines; the Markdown after it is the system prompt.";
+type BodyForm = NonNullable<KindSpec["markdownBody"]>;
+
+/** The Markdown form a `.md` manifest of this kind has; undefined when the kind has none. */
+function bodyForm(kind: ResourceKind): BodyForm | undefined {
+  return KINDS[kind].markdownBody;
+}
+
+/** What a `.md` manifest of this kind should look like, for frontmatter problems. */
+function markdownHint(kind: ResourceKind): string {
+  const form = bodyForm(kind);
+  const body = form === undefined ? "" : `; the Markdown after it is ${form.what} (\`${form.field}\`)`;
+  return `A .md ${kind} manifest starts with YAML frontmatter between two \`---\` lines${body}.`;
+}
 
 function parseMarkdown(text: string, file: string, lines: LineIndex, hint: string): Parsed | Diagnostic {
   const open = /^---[ \t]*\r?\n/.exec(text);
@@ -211,16 +228,27 @@ function parseMarkdown(text: string, file: string, lines: LineIndex, hint: strin
 }
 
 /** Parse a manifest's text: YAML, or Markdown frontmatter (`hint` says what the file should look like). */
-export function parseText(text: string, file: string, markdown: boolean, hint = AGENT_MD_HINT): Parsed | Diagnostic {
+export function parseText(text: string, file: string, markdown: boolean, hint = "A .md manifest starts with YAML frontmatter between two `---` lines."): Parsed | Diagnostic {
   const lines = new LineIndex(text);
   return markdown ? parseMarkdown(text, file, lines, hint) : { parsed: parseYaml(text, { file, lines }) };
 }
 
-/** The position finder for a parsed file: `/system` of a `.md` agent is its Markdown body. */
-export function locatorOf({ parsed, body }: Parsed): (pointer: string) => Position {
-  const inFrontmatter = isObject(parsed.value) && "system" in parsed.value;
-  return (pointer) => (body !== undefined && !inFrontmatter && (pointer === "/system" || pointer.startsWith("/system/")) ? body.position : parsed.locate(pointer));
+/** Whether the frontmatter sets the body's field itself (then the body gives nothing, or conflicts). */
+const setInFrontmatter = (parsed: ParsedYaml, field: string) => isObject(parsed.value) && Object.hasOwn(parsed.value, field);
+
+/**
+ * The position finder for a parsed file. `bodyField`: the field a `.md` manifest's body gives
+ * (its kind's); every pointer at or inside it is the body's position, since that is where its
+ * value is written (`/system`, `/initial_events/0/content/0/text`).
+ */
+export function locatorOf({ parsed, body }: Parsed, bodyField?: string): (pointer: string) => Position {
+  if (body === undefined || bodyField === undefined || setInFrontmatter(parsed, bodyField)) return (pointer) => parsed.locate(pointer);
+  const at = toPointer([bodyField]);
+  return (pointer) => (pointer === at || pointer.startsWith(`${at}/`) ? body.position : parsed.locate(pointer));
 }
+
+/** The field a report's Markdown body gives (none for YAML files and for kinds without a Markdown form). */
+const bodyFieldOf = (report: FileReport) => (report.markdown ? bodyForm(report.kind)?.field : undefined);
 
 const reparsed = new WeakMap<FileReport, Parsed | undefined>();
 
@@ -242,7 +270,7 @@ export function lazyLocator(report: FileReport): (pointer: string) => Position {
   return (pointer) => {
     if (!locate) {
       const parsed = parsedAgain(report);
-      locate = parsed === undefined ? () => ({ line: 1, column: 1 }) : locatorOf(parsed);
+      locate = parsed === undefined ? () => ({ line: 1, column: 1 }) : locatorOf(parsed, bodyFieldOf(report));
     }
     return locate(pointer);
   };
@@ -263,11 +291,14 @@ export function spotLocator(report: FileReport): (offset: number) => TextSpot {
     const parsed = parsedAgain(report);
     const raw: TextSpot = { inKey: false, position: lines.position(offset) };
     if (parsed === undefined || !isObject(parsed.parsed.value)) return raw;
-    const locate = locatorOf(parsed);
+    const field = bodyFieldOf(report);
+    const locate = locatorOf(parsed, field);
     if (parsed.body !== undefined && offset >= parsed.body.start) {
-      // The body is the system prompt, unless the frontmatter set one (then the body is unused);
-      // a folder manifest's body (SKILL.md) is content uploaded as it is, no field at all.
-      return "system" in parsed.parsed.value || report.folder !== undefined ? raw : { segments: ["system"], inKey: false, position: locate("/system") };
+      // The body is its kind's field, unless the frontmatter set it (then the body is unused); a
+      // folder manifest's body (SKILL.md) is content uploaded as it is, no field at all.
+      if (field === undefined || report.folder !== undefined || setInFrontmatter(parsed.parsed, field)) return raw;
+      const segments = [field, ...(bodyForm(report.kind)?.textPath ?? [])];
+      return { segments, inKey: false, position: locate(toPointer(segments)) };
     }
     const node = parsed.parsed.nodeAt(offset);
     if (!node.inScalar) return raw;
@@ -276,13 +307,42 @@ export function spotLocator(report: FileReport): (offset: number) => TextSpot {
 }
 
 /**
- * The kind of a file outside the configured folders, before it is parsed: the last kind in
- * dependency order (the most dependent: agents) whose manifests may have its extension.
+ * The kind of a file outside the configured folders, before it is parsed (what it is reported as
+ * when it does not parse): the last kind in dependency order whose manifests may have its
+ * extension, preferring one that takes any file of that form (a `.md`: an agent).
  */
 function guessKind(abs: string): ResourceKind {
   const ext = path.extname(abs).toLowerCase();
-  const kinds = [...KIND_ORDER].reverse();
-  return kinds.find((k) => KINDS[k].extensions.includes(ext)) ?? (kinds[0] as ResourceKind);
+  const kinds = [...KIND_ORDER].reverse().filter((k) => KINDS[k].extensions.includes(ext));
+  return kinds.find((k) => KINDS[k].looksLike({}, ext === ".md")) ?? kinds[0] ?? (KIND_ORDER[KIND_ORDER.length - 1] as ResourceKind);
+}
+
+/**
+ * The manifest a `.md` file gives: its frontmatter, with the kind's body field set from the
+ * Markdown body. The field set in the frontmatter as well as by a body is an error: one of the
+ * two would be silently dropped. An empty body sets nothing.
+ */
+function withMarkdownBody(kind: ResourceKind, value: Obj, body: Parsed["body"], file: string, locate: (pointer: string) => Position): { value: Obj; diagnostics: Diagnostic[] } {
+  const form = bodyForm(kind);
+  if (form === undefined || body === undefined || body.text === "") return { value, diagnostics: [] };
+  if (!Object.hasOwn(value, form.field)) return { value: { ...value, [form.field]: form.fromBody(body.text) }, diagnostics: [] };
+  const pos = locate(toPointer([form.field]));
+  const message = `the frontmatter sets \`${form.field}\`, but in a .md ${kind} manifest the Markdown body is ${form.what} (\`${form.field}\`)`;
+  const hint = `Set \`${form.field}\` in one place: remove \`${form.field}:\` from the frontmatter and keep the body, or leave the body empty.`;
+  return { value, diagnostics: [{ code: "AF-MD-BODY-CONFLICT", severity: "error", file, line: pos.line, column: pos.column, path: form.field, message, hint }] };
+}
+
+/**
+ * A `.md` file of a kind whose manifests have no Markdown form (one named on the command line in
+ * the vaults folder; scans skip it, as its extension is not the kind's): refused, never read as
+ * a manifest with its body dropped.
+ */
+function noMarkdownForm(kind: ResourceKind, file: string): Diagnostic {
+  const forms = KIND_ORDER.flatMap((k) => {
+    const form = bodyForm(k);
+    return form === undefined ? [] : [`${k} (body: \`${form.field}\`)`];
+  });
+  return fileDiag(file, "AF-MD-NO-FORM", `${kind} manifests have no Markdown form, so this .md file is not read as one`, `Write it as YAML (.yaml or .yml). The kinds with a Markdown form: ${forms.join(", ")}.`);
 }
 
 /**
@@ -336,21 +396,18 @@ export function analyzeFile(candidate: Candidate, root: string, vars?: VarScope)
   const read = readSource(candidate.abs, file);
   if ("diagnostic" in read) return { file, kind, markdown, diagnostics: [read.diagnostic], ...(read.sha256 ? { sha256: read.sha256 } : {}) };
   const { text, sha256 } = read;
-  const result = parseText(text, file, markdown);
-  // The text is kept even when it does not parse: it is still scanned for secrets.
+  // The text is kept even when it is not read as a manifest: it is still scanned for secrets.
+  if (markdown && bodyForm(kind) === undefined) return { file, kind, markdown, diagnostics: [noMarkdownForm(kind, file)], sha256, text };
+  const result = parseText(text, file, markdown, markdownHint(kind));
   if ("code" in result) return { file, kind, markdown, diagnostics: [result], sha256, text };
   const { parsed, body } = result;
   if (parsed.diagnostics.length > 0 || !isObject(parsed.value)) return { file, kind, markdown, diagnostics: parsed.diagnostics, sha256, text };
   const value = parsed.value;
-  // Files named outside the configured folders: each kind says what its manifests look like.
-  if (candidate.kind === "auto") kind = KIND_ORDER.find((k) => KINDS[k].looksLike(value, markdown)) ?? kind;
-  const locate = locatorOf(result);
-  const diagnostics: Diagnostic[] = [];
-  if (body !== undefined && "system" in value) {
-    const pos = locate("/system");
-    diagnostics.push({ code: "AF-MD-SYSTEM-CONFLICT", severity: "error", file, line: pos.line, column: pos.column, path: "system", message: "the frontmatter sets `system`, but in a .md agent the Markdown body is the system prompt", hint: "Remove `system:` from the frontmatter and keep the prompt in the body." });
-  }
-  const withBody = body !== undefined && body.text !== "" && !("system" in value) ? { ...value, system: body.text } : value;
+  // Files named outside the configured folders: each kind says what its manifests look like (a
+  // `.md` file can only be one of a kind with a Markdown form).
+  if (candidate.kind === "auto") kind = KIND_ORDER.find((k) => KINDS[k].looksLike(value, markdown) && (!markdown || bodyForm(k) !== undefined)) ?? kind;
+  const locate = locatorOf(result, markdown ? bodyForm(kind)?.field : undefined);
+  const { value: withBody, diagnostics } = withMarkdownBody(kind, value, body, file, locate);
   const resolved = resolveVars(kind, withBody, vars, file, locate);
   diagnostics.push(...resolved.diagnostics);
   // Without its values the manifest cannot be checked; like a file that did not parse, it is only text to scan.

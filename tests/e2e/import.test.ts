@@ -208,6 +208,26 @@ describe("agentform import", () => {
     expect((await run("import")).stdout).toMatch(/Import: wrote 0 manifest\(s\), skipped 2\.\n$/);
   });
 
+  it("writes long or multi-line prompts and descriptions as Markdown bodies that load back exactly", async () => {
+    const raw = createSdkBackend({ baseUrl: p.cp.baseUrl, apiKey: p.cp.apiKey });
+    const system = "You write release notes.\n\n- Keep each entry to one line.\n- Link the pull request.";
+    await raw.create("agent", { name: "writer", model: "claude-sonnet-5-5", system });
+    await raw.create("agent", { name: "padded", model: "claude-sonnet-5-5", system: "  Leading spaces\nmatter here." });
+    await raw.create("environment", { name: "lab", config: { type: "cloud" }, description: "x".repeat(300) });
+    const out = await run("import");
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("-> agents/writer.md");
+    expect(out.stdout).toContain("-> environments/lab.md");
+    // A prompt the Markdown form would change (it trims) stays in YAML.
+    expect(out.stdout).toContain("-> agents/padded.yaml");
+    const text = await readFile(path.join(p.dir, "agents/writer.md"), "utf8");
+    expect(text.startsWith("---\n# Written by `agentform import`")).toBe(true);
+    expect(text.endsWith(`---\n\n${system}\n`)).toBe(true);
+    const plan = JSON.parse((await run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(plan.refusals).toEqual([]);
+    expect(plan.resources.map((r) => `${r.address}:${r.action}:${r.changes.length}`).sort()).toEqual(["agent.padded:adopt:0", "agent.writer:adopt:0", "environment.lab:adopt:0"]);
+  });
+
   it("writes a vault's credentials it can, and says why not the others", async () => {
     const raw = createSdkBackend({ baseUrl: p.cp.baseUrl, apiKey: p.cp.apiKey });
     const vault = await raw.create("vault", { display_name: "keys" });

@@ -148,11 +148,11 @@ describe("loadProject", () => {
     expect(result.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["agents/helper.yaml AF-YAML-SYNTAX"]);
   });
 
-  it("skips README.md and dot-files, and ignores .md in environments", async () => {
+  it("skips README.md and dot-files, and ignores .md in vaults", async () => {
     const dir = await project({
       "agents/README.md": "# Our agents\n",
       "agents/.draft.yaml": "not: valid: yaml:\n",
-      "environments/notes.md": "# notes\n",
+      "vaults/notes.md": "# notes\n",
       "environments/env.yml": "name: env\n",
     });
     const result = await loadProject(await loadConfig({ cwd: dir }));

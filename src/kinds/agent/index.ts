@@ -1,4 +1,5 @@
 /** The agent kind: versioned, owned through its metadata marker, referencing agents (rosters) and skills by name. */
+import { agentAnt } from "./ant.js";
 import type { KindSpec } from "../spec.js";
 import { agentFindings } from "./security.js";
 import { isObj, minimalManifest, type Obj } from "../values.js";
@@ -18,6 +19,7 @@ export const agentKind: KindSpec<"agent"> = {
   // Markdown: the frontmatter is the manifest, the body the system prompt (as `ant apply` has it).
   layout: "file",
   extensions: [".yaml", ".yml", ".md"],
+  markdownBody: { field: "system", what: "the system prompt", fromBody: (text) => text, toBody: (value) => (typeof value === "string" ? value : undefined) },
   // Every agent has a model; environments have none.
   looksLike: (value, markdown) => markdown || "model" in value,
   ownership: "marker",
@@ -48,6 +50,7 @@ export const agentKind: KindSpec<"agent"> = {
   followedRefKey: agentFollowedRefKey,
   rules: agentRules,
   namedRefs: (manifest, nameOf) => agentNamedRefs(manifest, nameOf),
+  ant: agentAnt,
   toManifest: (live) => {
     const raw = live as unknown as Obj;
     return minimalManifest(withSelfEntries(raw), CREATE_FIELDS, (spec) => canonicalAgentDesired(spec), canonicalAgentLive(raw));

@@ -7,6 +7,7 @@
  * delete. `paused` is reconciled with pause and unpause, but a deployment the server paused for
  * an error is reported, never un-paused by agentform.
  */
+import { deploymentAnt } from "./ant.js";
 import type { KindSpec } from "../spec.js";
 import { isObj, minimalManifest, storedSecretDigest, type Obj } from "../values.js";
 import { secretNotes } from "../secret-notes.js";
@@ -29,7 +30,9 @@ export const deploymentKind: KindSpec<"deployment"> = {
   nameField: "name",
   folder: "deployments",
   layout: "file",
-  extensions: [".yaml", ".yml"],
+  extensions: [".yaml", ".yml", ".md"],
+  // Markdown: the body is the task each run starts with, the usual deployment's one user message.
+  markdownBody: { field: "initial_events", textPath: ["0", "content", "0", "text"], what: "the opening user message", fromBody: openingEvents, toBody: openingText },
   looksLike: (value, markdown) => !markdown && "initial_events" in value,
   ownership: "marker",
   referencedFrom: "Nothing",
@@ -78,6 +81,7 @@ export const deploymentKind: KindSpec<"deployment"> = {
   },
   rules: deploymentRules,
   namedRefs: (manifest, nameOf) => deploymentNamedRefs(manifest, nameOf),
+  ant: deploymentAnt,
   toManifest: (live) => {
     // As a manifest writes them: `paused` from the status, the schedule without its run times,
     // and, when tokens were sent (the digest says so, not which ones), every repository reading
@@ -89,3 +93,22 @@ export const deploymentKind: KindSpec<"deployment"> = {
     return minimalManifest(raw, CREATE_FIELDS, (spec) => canonicalDeploymentDesired(spec), target);
   },
 };
+
+/** A `.md` deployment's `initial_events`: its body as the one user message each session starts with. */
+function openingEvents(text: string): Obj[] {
+  return [{ type: "user.message", content: [{ type: "text", text }] }];
+}
+
+/**
+ * The body of `initial_events` that {@link openingEvents} gives back exactly: one user.message
+ * holding one text block and nothing else. Anything more (other events, other blocks, other keys)
+ * has no Markdown form.
+ */
+function openingText(events: unknown): string | undefined {
+  if (!Array.isArray(events) || events.length !== 1) return undefined;
+  const event: unknown = events[0];
+  if (!isObj(event) || Object.keys(event).length !== 2 || event.type !== "user.message" || !Array.isArray(event.content) || event.content.length !== 1) return undefined;
+  const block: unknown = event.content[0];
+  if (!isObj(block) || Object.keys(block).length !== 2 || block.type !== "text" || typeof block.text !== "string") return undefined;
+  return block.text;
+}

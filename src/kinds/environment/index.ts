@@ -15,7 +15,9 @@ export const environmentKind: KindSpec<"environment"> = {
   nameField: "name",
   folder: "environments",
   layout: "file",
-  extensions: [".yaml", ".yml"],
+  extensions: [".yaml", ".yml", ".md"],
+  // Markdown: the body is the description, the one free text an environment has.
+  markdownBody: { field: "description", what: "the environment's description", fromBody: (text) => text, toBody: (value) => (typeof value === "string" ? value : undefined) },
   // Agents have a model, vaults a display_name; what has neither is an environment.
   // Outside the folders, only a file with a config reads as an environment: without one it has
   // a memory store's shape (name, description, metadata), and deployments have initial events.

@@ -23,7 +23,9 @@ export const memoryStoreKind: KindSpec<"memory_store"> = {
   nameField: "name",
   folder: "memory_stores",
   layout: "file",
-  extensions: [".yaml", ".yml"],
+  extensions: [".yaml", ".yml", ".md"],
+  // Markdown: the body is the description, which agents read in their system prompt: prose.
+  markdownBody: { field: "description", what: "the store's description", fromBody: (text) => text, toBody: (value) => (typeof value === "string" ? value : undefined) },
   // Named like agents and environments, but neither a model nor a config.
   looksLike: (value, markdown) => !markdown && "name" in value && !("model" in value) && !("config" in value) && !("agent" in value) && !("initial_events" in value),
   ownership: "marker",

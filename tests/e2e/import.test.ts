@@ -28,7 +28,8 @@ async function populate(p: CliProject): Promise<Record<string, { id: string; ver
   const sandbox = await raw.create("environment", { name: "sandbox", config: { type: "cloud" } });
   await raw.create("environment", { name: "Locked Down", config: { type: "cloud", networking: { type: "limited", allowed_hosts: ["api.example.com"] } }, metadata: { team: "support" } });
   const billing = await raw.create("agent", { name: "billing", model: "claude-sonnet-5-5", system: "Answer billing questions.", tools: TOOLS });
-  const docs = await raw.create("agent", { name: "docs", model: "claude-sonnet-5-5", description: "Finds documentation." });
+  const style = await raw.create("skill", { display_name: "style-guide", files: skillFiles("style-guide", { "SKILL.md": "---\nname: style-guide\ndescription: House style.\n---\nWrite plainly.\n" }) });
+  const docs = await raw.create("agent", { name: "docs", model: "claude-sonnet-5-5", description: "Finds documentation.", tools: [TOOLS[0]], skills: [{ type: "custom", skill_id: style.id, version: style.latest_version_id }] });
   const lead = await raw.create("agent", {
     name: "lead",
     model: "claude-sonnet-5-5",
@@ -38,6 +39,9 @@ async function populate(p: CliProject): Promise<Record<string, { id: string; ver
   const notes = await raw.create("memory_store", { name: "notes", description: "What the lead learns." });
   const vault = await raw.create("vault", { display_name: "tools", metadata: { owner: "platform" } });
   await raw.create("credential", { display_name: "tools/github", vault_id: vault.id, auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token: "made-elsewhere" } });
+  const refresh = { client_id: "agents", token_endpoint: "https://auth.example.com/token", token_endpoint_auth: { type: "client_secret_post", client_secret: "cs" }, refresh_token: "rt", scope: "read" };
+  await raw.create("credential", { display_name: "tools/linear", vault_id: vault.id, auth: { type: "mcp_oauth", mcp_server_url: "https://mcp.linear.app/sse", access_token: "at", expires_at: "2099-01-01T00:00:00Z", refresh } });
+  await raw.create("credential", { display_name: "tools/notion", vault_id: vault.id, auth: { type: "mcp_oauth", mcp_server_url: "https://mcp.notion.com/mcp", access_token: "at" } });
   await raw.create("deployment", {
     name: "nightly",
     agent: { type: "agent", id: lead.id, version: lead.version },
@@ -76,7 +80,8 @@ describe("agentform import", () => {
     expect(imported.stdout).toContain("+ agent.lead (");
     expect(imported.stdout).toContain("-> environments/locked-down.yaml");
     expect(imported.stdout).toMatch(/\+ credential\.tools\/github \(.*\) -> vaults\/tools\.yaml \(entry github; its secret is named by a variable, never read\)\n/);
-    expect(imported.stdout).toMatch(/Import: wrote 8 manifest\(s\), skipped 0\. /);
+    expect(imported.stdout).toMatch(/Import: wrote 9 manifest\(s\), skipped 0\. /);
+    expect((await yamlOf("agents/docs.yaml")).skills).toEqual([{ type: "custom", ref: "style-guide" }]);
 
     const lead = await yamlOf("agents/lead.yaml");
     expect(lead.multiagent).toEqual({ type: "coordinator", agents: [{ type: "agent", ref: "billing" }, { type: "agent", ref: "docs" }] });
@@ -89,6 +94,17 @@ describe("agentform import", () => {
     expect(nightly.resources).toEqual([{ type: "memory_store", access: "read_only", instructions: null, ref: "notes" }]);
     expect((await yamlOf("vaults/tools.yaml")).credentials).toEqual({
       github: { auth: { type: "static_bearer", mcp_server_url: "https://api.githubcopilot.com/mcp/", token_env: "IMPORTED_TOOLS_GITHUB_TOKEN" } },
+      // Which secrets an OAuth credential takes follows from what the API shows of it.
+      linear: {
+        auth: {
+          type: "mcp_oauth",
+          mcp_server_url: "https://mcp.linear.app/sse",
+          expires_at: "2099-01-01T00:00:00Z",
+          refresh: { client_id: "agents", token_endpoint: "https://auth.example.com/token", token_endpoint_auth: { type: "client_secret_post", client_secret_env: "IMPORTED_TOOLS_LINEAR_CLIENT_SECRET" }, scope: "read", refresh_token_env: "IMPORTED_TOOLS_LINEAR_REFRESH_TOKEN" },
+          access_token_env: "IMPORTED_TOOLS_LINEAR_ACCESS_TOKEN",
+        },
+      },
+      notion: { auth: { type: "mcp_oauth", mcp_server_url: "https://mcp.notion.com/mcp", access_token_env: "IMPORTED_TOOLS_NOTION_ACCESS_TOKEN" } },
     });
     const tools = (await yamlOf("agents/billing.yaml")).tools as Array<Record<string, unknown>>;
     expect(tools[1]).toEqual(TOOLS[1]);
@@ -99,7 +115,7 @@ describe("agentform import", () => {
     const json = JSON.parse(plan.stdout) as PlanJson;
     expect(json.refusals).toEqual([]);
     expect(json.resources.map((r) => `${r.address}:${r.action}`).sort()).toEqual(
-      ["agent.billing", "agent.docs", "agent.lead", "credential.tools/github", "deployment.nightly", "environment.Locked Down", "environment.sandbox", "memory_store.notes", "vault.tools"].map((a) => `${a}:adopt`).sort(),
+      ["agent.billing", "agent.docs", "agent.lead", "credential.tools/github", "credential.tools/linear", "credential.tools/notion", "deployment.nightly", "environment.Locked Down", "environment.sandbox", "memory_store.notes", "skill.style-guide", "vault.tools"].map((a) => `${a}:adopt`).sort(),
     );
     // No field edit anywhere. The only changes are references that follow an adopted agent: its
     // marker update makes it a new version, and the same single write of the referrer re-pins it.
@@ -111,13 +127,14 @@ describe("agentform import", () => {
     ]);
     for (const r of json.resources.filter((x) => x.changes.length > 0)) expect(r.repinReasons).not.toEqual([]);
     // Its secret cannot be read back, so it is not compared: the plan says so.
-    expect(json.resources.find((r) => r.address === "credential.tools/github")?.notes?.join("\n")).toMatch(/secret not checked/);
+    for (const c of ["github", "linear", "notion"]) expect(json.resources.find((r) => r.address === `credential.tools/${c}`)?.notes?.join("\n")).toMatch(/secret not checked/);
 
     p.cp.clearRequestLog();
     const apply = await run("apply", "--auto-approve");
     expect(apply.code).toBe(0);
     const writes = p.writes();
-    expect(writes.length).toBe(9);
+    // One per resource with metadata (the skill's adoption is its lockfile entry).
+    expect(writes.length).toBe(11);
     // Updates in place only: no create (a POST to a collection), no archive.
     expect(writes.filter((w) => w.method !== "POST" || w.path.endsWith("/archive") || /\/v1\/[a-z_]+$/.test(w.path) || w.path.endsWith("/credentials"))).toEqual([]);
 

@@ -1,18 +1,54 @@
 /**
  * A live credential as an entry of its vault manifest's `credentials:` (for `agentform import`):
  * its auth as the API shows it, each secret named by a variable (`token_env: IMPORTED_…`), since
- * a secret cannot be read back. Only the auth types whose secret fields do not depend on the rest
- * of the auth are written; an OAuth credential is left to the user.
+ * a secret cannot be read back. Which secrets an auth takes follows from the rest of it (an OAuth
+ * credential's refresh token only when it refreshes).
  */
 import { isObj, type Obj } from "../values.js";
 import { credentialKind } from "./index.js";
 import { RESERVED_METADATA_KEYS } from "../../manifest/types.js";
 
-/** The one secret field each supported auth type takes, by the manifest key that names its variable. */
-const SECRET_ENV_KEY: Readonly<Record<string, { key: string; suffix: string }>> = {
-  static_bearer: { key: "token_env", suffix: "TOKEN" },
-  environment_variable: { key: "secret_value_env", suffix: "SECRET_VALUE" },
-};
+/** Where an auth takes a secret: the path of the manifest key naming its variable, and the variable's suffix. */
+interface SecretSlot {
+  at: readonly string[];
+  suffix: string;
+}
+
+/**
+ * The secrets an auth takes, from what the API shows of it: one for a static bearer and an
+ * environment variable; for OAuth the access token, the refresh token when it refreshes, and the
+ * client secret when the token endpoint authenticates with one. Undefined: an auth type unknown here.
+ */
+function secretSlots(auth: Obj): SecretSlot[] | undefined {
+  switch (auth.type) {
+    case "static_bearer":
+      return [{ at: ["token_env"], suffix: "TOKEN" }];
+    case "environment_variable":
+      return [{ at: ["secret_value_env"], suffix: "SECRET_VALUE" }];
+    case "mcp_oauth": {
+      const slots: SecretSlot[] = [{ at: ["access_token_env"], suffix: "ACCESS_TOKEN" }];
+      const refresh = auth.refresh;
+      if (!isObj(refresh)) return slots;
+      slots.push({ at: ["refresh", "refresh_token_env"], suffix: "REFRESH_TOKEN" });
+      const endpoint = refresh.token_endpoint_auth;
+      if (isObj(endpoint) && typeof endpoint.type === "string" && endpoint.type !== "none") slots.push({ at: ["refresh", "token_endpoint_auth", "client_secret_env"], suffix: "CLIENT_SECRET" });
+      return slots;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The auth with each secret named by its `IMPORTED_…` variable. */
+function withSecretVariables(auth: Obj, slots: readonly SecretSlot[], vault: string, local: string): Obj {
+  const out = structuredClone(auth);
+  for (const slot of slots) {
+    let parent: Obj = out;
+    for (const key of slot.at.slice(0, -1)) parent = parent[key] as Obj;
+    parent[slot.at[slot.at.length - 1] as string] = importedSecretEnv(vault, local, slot.suffix);
+  }
+  return out;
+}
 
 /** What a vault manifest's local credential names may be (docs/vaults.md). */
 const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -29,9 +65,9 @@ export function credentialImportEntry(live: Obj, vault: string): { local: string
   if (!LOCAL_NAME.test(local)) return { reason: `its name within the vault is not a local name ([A-Za-z0-9._-], at most 64); add it by hand with agentform: {previous_names}` };
   const manifest = credentialKind.toManifest(live as never);
   const auth = manifest.auth;
-  const secret = isObj(auth) && typeof auth.type === "string" ? SECRET_ENV_KEY[auth.type] : undefined;
-  if (!isObj(auth) || !secret) return { reason: `credentials of auth type ${isObj(auth) ? String(auth.type) : "unknown"} are not supported by import yet; add it by hand` };
-  const entry: Obj = { auth: { ...auth, [secret.key]: importedSecretEnv(vault, local, secret.suffix) } };
+  const slots = isObj(auth) ? secretSlots(auth) : undefined;
+  if (!isObj(auth) || !slots) return { reason: `credentials of auth type ${isObj(auth) ? String(auth.type) : "unknown"} are not supported by import; add it by hand` };
+  const entry: Obj = { auth: withSecretVariables(auth, slots, vault, local) };
   // Never agentform's own keys (the marker, a secret digest): apply writes them.
   const metadata = isObj(manifest.metadata) ? Object.fromEntries(Object.entries(manifest.metadata).filter(([k]) => !RESERVED_METADATA_KEYS.has(k))) : {};
   if (Object.keys(metadata).length > 0) entry.metadata = metadata;

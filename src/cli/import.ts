@@ -9,12 +9,13 @@ import path from "node:path";
 import { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { ConfigError, ExitCode } from "../errors.js";
-import { addressOf, KIND_ORDER, KINDS, kindSpec, parentOf } from "../kinds/index.js";
+import { addressOf, byKind, KIND_ORDER, KINDS, kindSpec, parentOf } from "../kinds/index.js";
 import type { ImportNameOf } from "../kinds/spec.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
 import { lockTable } from "../lock/table.js";
 import { parseText } from "../manifest/file.js";
+import { checkManifestValues } from "../manifest/load.js";
 import { markdownManifest, prefersMarkdown } from "../manifest/markdown.js";
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
@@ -169,14 +170,36 @@ async function planImport(ws: Workspace, live: LiveState, kinds: readonly Resour
   // Files first: a resource skipped for a collision has no manifest, so nothing may name it by ref.
   await assignFiles(ws, outcomes);
   for (const o of outcomes) if (o.reason === undefined && kindSpec(o.kind).layout === "folder") await downloadFolder(ws, o);
-  const nameOf = importNames(ws, live, outcomes);
-  for (const o of outcomes) {
-    if (o.reason !== undefined || o.files !== undefined) continue;
-    o.manifest = importedManifest(o.kind, o.live, nameOf);
-    // A long or multi-line prompt (or description) reads better as the Markdown body.
-    if (prefersMarkdown(o.kind, o.manifest)) o.file = (o.file as string).replace(/\.yaml$/, ".md");
+  return settledManifests(ws, live, outcomes);
+}
+
+/**
+ * The manifests, checked as `validate` will check them; a resource whose manifest would fail
+ * (a live value agentform refuses, such as a control character in a name or a 16th metadata key
+ * leaving no room for the marker) is skipped with the problem as its reason, and the others are
+ * made again (a reference to it keeps its id). Each round skips at least one, so this ends.
+ */
+function settledManifests(ws: Workspace, live: LiveState, outcomes: Outcome[]): Outcome[] {
+  for (;;) {
+    const nameOf = importNames(ws, live, outcomes);
+    for (const o of outcomes) {
+      delete o.manifest;
+      if (o.reason !== undefined || o.files !== undefined) continue;
+      o.manifest = importedManifest(o.kind, o.live, nameOf);
+      // A long or multi-line prompt (or description) reads better as the Markdown body.
+      o.file = (o.file as string).replace(/\.md$/, ".yaml");
+      if (prefersMarkdown(o.kind, o.manifest)) o.file = o.file.replace(/\.yaml$/, ".md");
+    }
+    const all = outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
+    const written = outcomes.filter((o) => o.manifest !== undefined);
+    const folders = byKind((k) => outcomes.filter((o) => o.kind === k && o.reason === undefined && o.files !== undefined).map((o) => o.live.name));
+    const problems = checkManifestValues(ws.config, ws.load.manifests, written.map((o) => ({ kind: o.kind, file: o.file as string, value: o.manifest as Obj })), folders);
+    if (problems.length === 0) return all;
+    for (const o of written) {
+      const d = problems.find((p) => p.file === o.file);
+      if (d) o.reason = `agentform cannot manage it as it is (${d.path !== "" ? `${d.path}: ` : ""}${d.message} [${d.code}]); change it in the Console or by hand first`;
+    }
   }
-  return outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
 }
 
 /**

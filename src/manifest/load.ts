@@ -338,6 +338,36 @@ function toManifest(report: FileReport): LoadedManifest {
   return { kind: report.kind, name: spec[KINDS[report.kind].nameField] as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
 }
 
+function keyVariablesOf(config: ProjectConfig): string[] {
+  return [...new Set(Object.values(config.targets).map((t) => t.api_key_env ?? "ANTHROPIC_API_KEY"))];
+}
+
+/**
+ * The problems of manifests not yet written (what `agentform import` is about to write), checked
+ * with the project's manifests as `validate` would: each value's schema, then every rule over
+ * both. Positions are line 1 (there is no text yet); only problems of the new files are returned.
+ */
+export function checkManifestValues(
+  config: ProjectConfig,
+  existing: ByKind<readonly LoadedManifest[]>,
+  values: ReadonlyArray<{ kind: ResourceKind; file: string; value: Obj }>,
+  /** Names of manifests about to be written without a value to check (a skill's downloaded folder): references may name them. */
+  otherNames: Partial<ByKind<string[]>> = {},
+): Diagnostic[] {
+  const locate = () => ({ line: 1, column: 1 });
+  const files = new Set(values.map((v) => v.file));
+  const out = values.flatMap((v) => schemaDiagnostics(KINDS[v.kind].schema, v.value, { file: v.file, locate }));
+  const all = byKind((k): LoadedManifest[] => [...existing[k]]);
+  for (const v of values) {
+    const { agentform: _settings, ...spec } = v.value;
+    const manifest: LoadedManifest = { kind: v.kind, name: String(spec[KINDS[v.kind].nameField]), file: v.file, spec, settings: settingsOf(v.value), locate };
+    all[v.kind].push(manifest);
+    for (const child of nestedManifests(manifest)) all[child.kind].push(child);
+  }
+  out.push(...checkRules(all, { unparsedNames: otherNames, knownModels: knownModels(), keyVariables: keyVariablesOf(config) }).filter((d) => files.has(d.file)));
+  return out.filter((d) => d.severity === "error");
+}
+
 export interface LoadProjectOptions {
   /** Files or folders to check instead of the configured folders (relative to `cwd`). The rest of the project is still read, for references, but only these are reported. */
   paths?: string[] | undefined;
@@ -554,8 +584,7 @@ async function loadForTarget(config: ProjectConfig, options: LoadProjectOptions)
     loaded[result.kind].push(manifest);
     for (const child of nestedManifests(manifest)) loaded[child.kind].push(child);
   }
-  const keyVariables = [...new Set(Object.values(config.targets).map((t) => t.api_key_env ?? "ANTHROPIC_API_KEY"))];
-  diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), keyVariables, ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), keyVariables: keyVariablesOf(config), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
   const scan = await scanReports(reports);
   diagnostics.push(...scan.diagnostics);
 

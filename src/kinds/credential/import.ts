@@ -4,6 +4,7 @@
  * a secret cannot be read back. Which secrets an auth takes follows from the rest of it (an OAuth
  * credential's refresh token only when it refreshes).
  */
+import { createHash } from "node:crypto";
 import { isObj, type Obj } from "../values.js";
 import { credentialKind } from "./index.js";
 import { RESERVED_METADATA_KEYS } from "../../manifest/types.js";
@@ -53,10 +54,21 @@ function withSecretVariables(auth: Obj, slots: readonly SecretSlot[], vault: str
 /** What a vault manifest's local credential names may be (docs/vaults.md). */
 const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** `IMPORTED_<VAULT>_<LOCAL>_<SUFFIX>`: upper case, every other character `_`. */
+/** The longest variable name a manifest may name (the schema's limit). */
+const MAX_ENV_NAME = 128;
+
+/**
+ * `IMPORTED_<VAULT>_<LOCAL>_<SUFFIX>`: upper case, every other character `_`. Names too long for
+ * a variable keep their start and end with a short digest of both names between, so they stay
+ * distinct.
+ */
 export function importedSecretEnv(vault: string, local: string, suffix: string): string {
   const part = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-  return `IMPORTED_${part(vault)}_${part(local)}_${suffix}`;
+  const full = `IMPORTED_${part(vault)}_${part(local)}_${suffix}`;
+  if (full.length <= MAX_ENV_NAME) return full;
+  const digest = createHash("sha256").update(`${vault}\0${local}`).digest("hex").slice(0, 8).toUpperCase();
+  const tail = `_${digest}_${suffix}`;
+  return `${full.slice(0, MAX_ENV_NAME - tail.length)}${tail}`;
 }
 
 export function credentialImportEntry(live: Obj, vault: string): { local: string; entry: Obj; note?: string } | { reason: string } {

@@ -2,18 +2,10 @@
  * Entry point: commander wiring. Each command lives in its own file and registers itself;
  * commands return an exit code instead of calling process.exit, so tests can run them in-process.
  */
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { AGENTFORM_VERSION } from "../version.js";
 import { ExitCode } from "../errors.js";
 import { processIo, reportError, type Io } from "./output.js";
-import { registerValidate } from "./validate.js";
-import { registerLocal } from "./local.js";
-import { registerPlan } from "./plan.js";
-import { registerApply } from "./apply.js";
-import { registerLock } from "./lock.js";
-import { registerState } from "./state.js";
-import { registerInit } from "./init.js";
-import { registerImport } from "./import.js";
 
 /** Shared by every command: where to print, and the exit code the command chose. */
 export interface CommandContext {
@@ -22,7 +14,32 @@ export interface CommandContext {
   exitCode: number;
 }
 
-export function buildProgram(ctx: CommandContext): Command {
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/**
+ * Each command's module, loaded only when that command runs: `--version` loads none, `validate`
+ * neither the SDK nor the local control plane. In help order.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ["validate", async () => (await import("./validate.js")).registerValidate],
+  ["plan", async () => (await import("./plan.js")).registerPlan],
+  ["apply", async () => (await import("./apply.js")).registerApply],
+  ["lock", async () => (await import("./lock.js")).registerLock],
+  ["state", async () => (await import("./state.js")).registerState],
+  ["local", async () => (await import("./local.js")).registerLocal],
+  ["init", async () => (await import("./init.js")).registerInit],
+  ["import", async () => (await import("./import.js")).registerImport],
+];
+
+/** The command argv names (its first argument that is no option), if it is one of ours. */
+function commandOf(argv: readonly string[]): string | undefined {
+  const first = argv.slice(2).find((a) => !a.startsWith("-"));
+  return COMMANDS.some(([name]) => name === first) ? first : undefined;
+}
+
+/** The program with `only` registered, or every command (help, and anything unknown, which commander reports). */
+export async function buildProgram(ctx: CommandContext, only?: string): Promise<Command> {
+  const { Command } = await import("commander");
   const program = new Command();
   program
     .name("agentform")
@@ -34,24 +51,29 @@ export function buildProgram(ctx: CommandContext): Command {
       writeErr: (s) => ctx.io.stderr.write(s),
     })
     .exitOverride();
-  registerValidate(program, ctx);
-  registerPlan(program, ctx);
-  registerApply(program, ctx);
-  registerLock(program, ctx);
-  registerState(program, ctx);
-  registerLocal(program, ctx);
-  registerInit(program, ctx);
-  registerImport(program, ctx);
+  const wanted = COMMANDS.filter(([name]) => only === undefined || name === only);
+  for (const register of await Promise.all(wanted.map(([, load]) => load()))) register(program, ctx);
   return program;
+}
+
+/** Whether argv asks for the version and nothing else (no command module is needed). */
+function versionOnly(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  return args.length > 0 && args.every((a) => a === "-v" || a === "--version");
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const ctx: CommandContext = { io, exitCode: ExitCode.ok };
-  const program = buildProgram(ctx);
+  if (versionOnly(argv)) {
+    io.stdout.write(`${AGENTFORM_VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const program = await buildProgram(ctx, commandOf(argv));
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (err) {
+    const { CommanderError } = await import("commander");
     if (err instanceof CommanderError) {
       // --help and --version end here with exitCode 0; usage errors are invalid input (4).
       if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.ok;

@@ -7,6 +7,7 @@
  * branch the user evidently meant (the one whose `type`/`name` matches), or, when none does, to
  * one "unknown type" problem with a did-you-mean.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { AGENT_TOOLS } from "../kinds/agent/canonical.js";
 import { KIND_ORDER, KINDS } from "../kinds/index.js";
@@ -66,14 +67,47 @@ export function knownModels(): string[] {
   return models;
 }
 
+/** Every schema agentform validates with. */
+export const SCHEMA_NAMES: readonly SchemaName[] = [...KIND_ORDER.map((k) => KINDS[k].schema), "project", "lockfile"];
+
+/** The one set of ajv options: the build compiles with them too (scripts/gen-validators.mjs). */
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true } as const;
+
+/** A schema as it is compiled: read from schemas/, its local `$ref`s inlined. */
+export function compilableSchema(name: SchemaName): JsonObject {
+  return inlineRefs(readSchema(name));
+}
+
+/** The sha256 of a committed schema file: precompiled validators are used only for the file they were built from. */
+export function schemaDigest(name: SchemaName): string {
+  return createHash("sha256").update(readFileSync(new URL(`../../schemas/${name}.schema.json`, import.meta.url))).digest("hex");
+}
+
+/**
+ * Validators compiled at build time (ajv standalone code, dist/manifest/validators.js): compiling
+ * the schemas at run time cost most of a small `validate`. Absent when running from source.
+ */
+interface Precompiled {
+  digests: Record<string, string>;
+  validators: Record<string, ValidateFunction>;
+}
+const precompiled: Precompiled | null = await import(new URL("./validators.js", import.meta.url).href).then(
+  (m: Precompiled) => m,
+  () => null,
+);
+
 const validators = new Map<SchemaName, ValidateFunction>();
 let ajv: Ajv | undefined;
 
 function validator(name: SchemaName): ValidateFunction {
   let fn = validators.get(name);
   if (!fn) {
-    ajv ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    fn = ajv.compile(inlineRefs(readSchema(name)));
+    const built = precompiled?.validators[name];
+    if (built && precompiled?.digests[name] === schemaDigest(name)) fn = built;
+    else {
+      ajv ??= new Ajv(AJV_OPTIONS);
+      fn = ajv.compile(compilableSchema(name));
+    }
     validators.set(name, fn);
   }
   return fn;

@@ -69,7 +69,11 @@ async function writeFleet(dir: string, agents: number, environments: number, cha
   await Promise.all(writes);
 }
 
-export async function run(cp: LocalControlPlane, dir: string, args: string[]): Promise<{ exitCode: number; wallMs: number; requests: number; reads: number; writes: number }> {
+export async function run(
+  cp: LocalControlPlane,
+  dir: string,
+  args: string[],
+): Promise<{ exitCode: number; wallMs: number; requests: number; reads: number; writes: number; stdout: string }> {
   cp.clearRequestLog();
   const stdout = sink();
   const stderr = sink();
@@ -82,7 +86,7 @@ export async function run(cp: LocalControlPlane, dir: string, args: string[]): P
     const wallMs = performance.now() - started;
     const log = cp.requestLog();
     if (exitCode !== 0 && exitCode !== 2) process.stderr.write(stderr.text.slice(0, 2000));
-    return { exitCode, wallMs, requests: log.length, reads: log.filter((e) => !e.write).length, writes: log.filter((e) => e.write).length };
+    return { exitCode, wallMs, requests: log.length, reads: log.filter((e) => !e.write).length, writes: log.filter((e) => e.write).length, stdout: stdout.text };
   } finally {
     process.chdir(previous);
   }

@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: every benchmark, one report. Figures are printed, never asserted: timing
- * belongs here, not in the test suite. `BENCH_SIZES=100,1000` limits the plan/apply sizes.
+ * belongs here, not in the test suite. `BENCH_SIZES=100,1000` limits the plan/apply sizes;
+ * `BENCH_RATE_AGENTS=100` shrinks the rate-bound apply (default 1,000 agents, about 3.5 minutes),
+ * and `BENCH_RATE_AGENTS=0` skips it.
  */
 import { benchValidate } from "./validate.js";
 import { benchLocal } from "./local.js";
 import { benchPlanApply } from "./plan-apply.js";
 import { benchCredentials } from "./credentials.js";
+import { benchRateBound, rateBoundAgents, rateBoundTable } from "./rate-limit.js";
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -33,5 +36,10 @@ console.log("| credentials | step | requests (reads/writes) | wall | exit |");
 console.log("|---:|---|---:|---:|---:|");
 for (const f of await benchCredentials()) {
   console.log(`| ${f.credentials} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${f.exitCode} |`);
+}
+const rateAgents = rateBoundAgents();
+if (rateAgents > 0) {
+  console.log(`\n## rate-bound apply (${rateAgents} new agents; server allows 300 writes a minute, pace 300 a minute, 20 ms injected latency)`);
+  console.log(rateBoundTable(await benchRateBound(rateAgents)));
 }
 console.log(`\npeak RSS: ${mib(process.resourceUsage().maxRSS * 1024)}`);

@@ -15,6 +15,8 @@ import type { ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
 import { parseText } from "../manifest/file.js";
 import { pointerToPath } from "../manifest/format.js";
+import { escapeVarText } from "../manifest/vars.js";
+import { wildcardMatch } from "../util/glob.js";
 import type { Diagnostic, Position } from "../manifest/types.js";
 import type { AntLock, AntLockEntry } from "./lockfile.js";
 
@@ -26,8 +28,8 @@ export interface AntFile {
 }
 
 export interface AntIO {
-  /** A data file's text (path relative to the project root), or undefined when there is none. */
-  read(rel: string): string | undefined;
+  /** A data file's text (path relative to the project root), why it cannot be read, or undefined when there is none. */
+  read(rel: string): { text: string } | { problem: string } | undefined;
   /** The file names in a folder, or undefined when there is no such folder. */
   list(rel: string): string[] | undefined;
 }
@@ -38,8 +40,10 @@ export interface AntInput {
   /** The kinds' folders, relative to the project root: data files may not sit directly in one. */
   kindFolders: ReadonlySet<string>;
   io: AntIO;
-  /** Live resources (not archived) of every kind, id → name: a tracked id missing here is gone. */
+  /** Live resources (not archived), `<kind>\0<id>` → name: a tracked id missing here is gone (or is another kind's). */
   liveNames: ReadonlyMap<string, string>;
+  /** Files in the kind folders' sub-folders that agentform would read as manifests: each must be a data file spliced in (and removed). */
+  subFolderFiles: readonly string[];
 }
 
 export interface AntOutput {
@@ -80,7 +84,10 @@ interface Resource {
 }
 
 const HEADER = "Converted from `ant apply` by `agentform import --from-ant`: review it; the next plan adopts the resource.";
-const GLOB = /[*?[]/;
+const GLOB = /[*?]/;
+
+/** The most bytes of data files spliced into one manifest, and the most a written manifest may hold (the loader's limit). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 export function convertAntRepo(input: AntInput): AntResult {
   const diagnostics: Diagnostic[] = [];
@@ -91,13 +98,12 @@ export function convertAntRepo(input: AntInput): AntResult {
   const removals = new Set<string>();
   const outputs: AntOutput[] = [];
   for (const r of resources) {
-    // A `.json` converted by an earlier run is its `.yaml` now: the entry still names the `.json`.
-    const entry = lockByRel.get(r.file.rel) ?? (byRel.has(r.file.rel.replace(/\.yaml$/, ".json")) ? undefined : lockByRel.get(r.file.rel.replace(/\.yaml$/, ".json")));
+    const entry = lockByRel.get(r.file.rel) ?? earlierEntry(r.file.rel, byRel, lockByRel);
     if (entry && entry.kind !== r.file.kind) {
       diagnostics.push(diag(r, "/", "AF-ANT-KIND-CHANGED", `claude-lock.json tracks ${r.file.rel} as a ${entry.kind} (${entry.id}), but it is now a ${r.file.kind}`, "Move the file back to its kind's folder, or remove its entry from claude-lock.json to create it anew."));
       continue;
     }
-    const live = entry === undefined ? undefined : input.liveNames.get(entry.id);
+    const live = entry === undefined ? undefined : input.liveNames.get(`${entry.kind}\0${entry.id}`);
     const tracked = live === undefined ? undefined : { entry: entry as AntLockEntry, liveName: live };
     if (r.value === undefined) {
       outputs.push(output(r, entry, tracked, undefined));
@@ -111,12 +117,28 @@ export function convertAntRepo(input: AntInput): AntResult {
   }
   diagnostics.push(...cycles(edges, byRel));
   for (const o of outputs) {
+    if (o.text !== undefined && Buffer.byteLength(o.text) > MAX_MANIFEST_BYTES) diagnostics.push(diag(byRel.get(o.from) as Resource, "/", "AF-ANT-TOO-LARGE", `the converted manifest would hold more than ${MAX_MANIFEST_BYTES} bytes`, "A manifest may hold at most 1 MiB: splice fewer or smaller data files."));
+  }
+  for (const file of input.subFolderFiles.filter((f) => !removals.has(f))) {
+    diagnostics.push({ code: "AF-ANT-DATA-UNUSED", severity: "error", file, line: 1, column: 1, path: "", message: "this file sits in a kind folder's sub-folder, where agentform reads every file as a manifest, and no manifest splices it in", hint: "Move it out of the kind folders (or delete it if nothing uses it)." });
+  }
+  for (const o of outputs) {
     const other = o.rel !== o.from ? byRel.get(o.rel) : undefined;
     if (other) diagnostics.push(diag(other, "/", "AF-ANT-COLLISION", `${o.from} becomes ${o.rel}, which is another resource's file`, `Rename one of ${o.from} and ${o.rel}.`));
   }
-  const carried = new Set(outputs.flatMap((o) => [o.from, o.from.replace(/\.yaml$/, ".json")]));
+  const carried = new Set(outputs.flatMap((o) => [o.from, ...EARLIER_EXTENSIONS.map((ext) => o.from.replace(/\.yaml$/, ext))]));
   const skipped = input.lock.entries.filter((e) => e.rel === undefined || !carried.has(e.rel)).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
   return { outputs, removals: [...removals].sort(), skipped, diagnostics };
+}
+
+/** What an earlier run turned into `.yaml`: a `.json`, or a `.md` of a kind without a Markdown form. */
+const EARLIER_EXTENSIONS = [".json", ".md"];
+
+/** The entry of a file an earlier run converted to this `.yaml` (the lockfile still names the original), unless the original is still there. */
+function earlierEntry(rel: string, byRel: ReadonlyMap<string, Resource>, lockByRel: ReadonlyMap<string, AntLockEntry>): AntLockEntry | undefined {
+  if (!rel.endsWith(".yaml")) return undefined;
+  const originals = EARLIER_EXTENSIONS.map((ext) => rel.replace(/\.yaml$/, ext)).filter((o) => !byRel.has(o));
+  return originals.map((o) => lockByRel.get(o)).find((e) => e !== undefined);
 }
 
 /** A tracked resource that is live: its lockfile entry and its live name. */
@@ -125,8 +147,14 @@ interface Tracked {
   liveName: string;
 }
 
+/** Where a resource's manifest goes: its own file, or the `.yaml` beside a `.json` (and a `.md` of a kind without a Markdown form). */
+function outputRel(file: AntFile): string {
+  const markdownless = kindSpec(file.kind).markdownBody === undefined;
+  return file.text === undefined ? file.rel : file.rel.replace(markdownless ? /\.(json|md)$/i : /\.json$/i, ".yaml");
+}
+
 function output(r: Resource, entry: AntLockEntry | undefined, tracked: Tracked | undefined, text: string | undefined): AntOutput {
-  const rel = r.file.rel.endsWith(".json") ? r.file.rel.replace(/\.json$/, ".yaml") : r.file.rel;
+  const rel = outputRel(r.file);
   const out: AntOutput = { kind: r.file.kind, name: r.name, from: r.file.rel, rel, ...(text !== undefined ? { text } : {}) };
   if (entry && !tracked) return { ...out, gone: entry.id };
   if (!tracked) return out;
@@ -229,13 +257,7 @@ function referenceOf(raw: unknown, from: Resource, pointer: string, idField: str
 function globMatch(glob: string, rel: string): boolean {
   const g = glob.split("/");
   const p = rel.split("/");
-  if (g.length !== p.length) return false;
-  try {
-    return g.every((seg, i) => new RegExp(`^${seg.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}$`, "u").test(p[i] as string));
-  } catch {
-    // An unbalanced `[` is no pattern at all: it matches nothing.
-    return false;
-  }
+  return g.length === p.length && g.every((seg, i) => wildcardMatch(seg, p[i] as string));
 }
 
 /** Cycles of path references, each reported once on its first file as `a -> b -> a`. */
@@ -261,15 +283,25 @@ function cycles(edges: ReadonlyMap<string, string[]>, byRel: ReadonlyMap<string,
 function splice(value: Obj, r: Resource, input: AntInput, removals: Set<string>, diagnostics: Diagnostic[]): Obj {
   const fields = kindSpec(r.file.kind).ant?.splices ?? [];
   const out = { ...value };
+  // Shared by every entry of the manifest: the same file named a hundred times counts a hundred times.
+  const budget = { bytes: 0 };
   for (const field of fields) {
     const list = out[field];
     if (!Array.isArray(list)) continue;
-    out[field] = list.flatMap((e, i) => (typeof e === "string" && (e.startsWith("./") || e.startsWith("../")) ? dataItems(e, `/${field}/${i}`, r, input, removals, diagnostics) : [e]));
+    out[field] = list.flatMap((e, i) => (typeof e === "string" && (e.startsWith("./") || e.startsWith("../")) ? dataItems(e, `/${field}/${i}`, { r, input, removals, diagnostics, budget }) : [e]));
   }
   return out;
 }
 
-function dataItems(ref: string, pointer: string, r: Resource, input: AntInput, removals: Set<string>, diagnostics: Diagnostic[]): unknown[] {
+interface SpliceContext {
+  r: Resource;
+  input: AntInput;
+  removals: Set<string>;
+  diagnostics: Diagnostic[];
+  budget: { bytes: number };
+}
+
+function dataItems(ref: string, pointer: string, { r, input, removals, diagnostics, budget }: SpliceContext): unknown[] {
   const fail = (code: string, message: string, hint: string) => {
     diagnostics.push(diag(r, pointer, code, message, hint));
     return [];
@@ -282,9 +314,12 @@ function dataItems(ref: string, pointer: string, r: Resource, input: AntInput, r
   const items: unknown[] = [];
   for (const file of files) {
     if (input.kindFolders.has(path.posix.dirname(file))) return fail("AF-ANT-DATA-IN-KIND-FOLDER", `the data file ${file} sits directly in a kind folder, where it would be read as a resource`, "Move it into a sub-folder (e.g. agents/shared/) or outside the kind folders.");
-    const text = input.io.read(file);
-    if (text === undefined) return fail("AF-ANT-REF-MISSING", `${ref} names no data file (${file})`, "Check the path: it is relative to this file.");
-    const data = parseData(text);
+    const read = input.io.read(file);
+    if (read === undefined) return fail("AF-ANT-REF-MISSING", `${ref} names no data file (${file})`, "Check the path: it is relative to this file.");
+    if ("problem" in read) return fail("AF-ANT-DATA-INVALID", `the data file ${file} cannot be read: ${read.problem}`, "A data file is a small YAML or JSON file inside the repository, reached without symbolic links.");
+    budget.bytes += read.text.length;
+    if (budget.bytes > MAX_MANIFEST_BYTES) return fail("AF-ANT-DATA-TOO-LARGE", `the data files spliced into ${r.file.rel} exceed ${MAX_MANIFEST_BYTES} bytes together`, "A manifest may hold at most 1 MiB: splice fewer or smaller data files.");
+    const data = parseData(read.text);
     if (data === null || typeof data !== "object") return fail("AF-ANT-DATA-INVALID", `the data file ${file} is not a YAML or JSON list or object`, "A data file holds a list of entries, or one entry.");
     items.push(...(Array.isArray(data) ? data : [data]));
     if ([...input.kindFolders].some((k) => file.startsWith(`${k}/`))) removals.add(file);
@@ -307,8 +342,12 @@ function manifestText(r: Resource, value: Obj, tracked: Tracked | undefined): st
   // Renamed outside ant: the adoption finds it under its live name and renames it back.
   const earlier = Array.isArray(settings.previous_names) ? settings.previous_names : [];
   if (tracked && tracked.liveName !== r.name && !earlier.includes(tracked.liveName)) settings.previous_names = [...earlier, tracked.liveName];
-  const manifest = Object.keys(settings).length > 0 ? { ...rest, agentform: settings } : rest;
+  // Text from ant's files means itself: a `${` in a prompt is not a reference to a var.
+  const escaped = escapeVarText(rest) as Obj;
+  const manifest = Object.keys(settings).length > 0 ? { ...escaped, agentform: settings } : escaped;
   const yaml = `# ${HEADER}\n${stringifyYaml(manifest, { lineWidth: 0 })}`;
-  // The body starts with the line break that ended the closing fence.
-  return r.body !== undefined ? `---\n${yaml}---${r.body === "" ? "\n" : r.body}` : yaml;
+  // The body starts with the line break that ended the closing fence. A kind without a Markdown
+  // form has no body (an error otherwise) and is written as YAML.
+  if (r.body === undefined || spec.markdownBody === undefined) return yaml;
+  return `---\n${yaml}---${r.body === "" ? "\n" : (escapeVarText(r.body) as string)}`;
 }

@@ -5,7 +5,8 @@
  * - Retries: 429, 408, 5xx and lost responses (none, cut off, or stalled) are retried with
  *   jittered exponential backoff; a server's Retry-After is honoured up to a cap. Spend-limit
  *   429s, other 4xx and unusable answers (too large, not JSON, malformed, endless lists) are not.
- * - Pacing: writes take a token from a bucket refilled at `writesPerMinute`, and at most
+ * - Pacing: writes take a token from a bucket refilled at `writesPerMinute`, cut by each 429
+ *   and raised again after runs of successes (AIMD, pacing.ts), and at most
  *   `environmentConcurrency` environment calls are in flight (the API's documented limit).
  * - Safe create: a create that may have committed without us seeing the answer (no response,
  *   or a 5xx) is never blindly resent. We first list the kind and look for a resource with the
@@ -30,6 +31,9 @@ import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
 import type { ControlPlane, ListOptions, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
 import { inParent, kindSpec, parentOf, versionOf } from "../kinds/index.js";
 import { applyMetadataPatch } from "../kinds/values.js";
+import { WriteBucket, type PacingStats } from "./pacing.js";
+
+export { WriteBucket, type PacingStats } from "./pacing.js";
 
 /** What `onRetry` is told about each retry (for progress output). */
 export interface RetryInfo {
@@ -43,7 +47,10 @@ export interface RetryInfo {
 export interface ResilienceOptions {
   /** The ownership marker value (`agentform.project`) used to recognise our own creates. */
   project: string;
-  /** Write pacing; default 60 per minute. */
+  /**
+   * Write pacing: the highest rate per minute; default 150, about half the API's documented 300
+   * creates a minute, which the runtime's own session creates share. 429s lower it for a while.
+   */
   writesPerMinute?: number;
   /** Environment calls in flight at once; default 5. */
   environmentConcurrency?: number;
@@ -67,13 +74,22 @@ const MAX_BACKOFF_MS = 8_000;
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Writes per minute when the target sets no `writes_per_minute`. */
+export const DEFAULT_WRITES_PER_MINUTE = 150;
+
+/** A ControlPlane under agentform's policy, which can say what pacing did. */
+export interface ResilientControlPlane extends ControlPlane {
+  /** 429s answered to writes so far, and the rates pacing went through. */
+  pacing(): PacingStats;
+}
+
 /** Wrap a backend with agentform's retry, pacing and safe-create policy. */
-export function withResilience(backend: ControlPlane, options: ResilienceOptions): ControlPlane {
+export function withResilience(backend: ControlPlane, options: ResilienceOptions): ResilientControlPlane {
   return new ResilientBackend(backend, options);
 }
 
 /** A ControlPlane that forwards to `backend` under the retry, pacing and safe-create policy. */
-class ResilientBackend implements ControlPlane {
+class ResilientBackend implements ResilientControlPlane {
   readonly backend: "sdk" | "ant";
   readonly baseUrl: string;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -94,8 +110,12 @@ class ResilientBackend implements ControlPlane {
     const now = options.now ?? Date.now;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
-    this.bucket = new WriteBucket(options.writesPerMinute ?? 60, now, this.sleep);
+    this.bucket = new WriteBucket(options.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE, now, this.sleep);
     this.envSlots = new Semaphore(Math.max(1, options.environmentConcurrency ?? 5));
+  }
+
+  pacing(): PacingStats {
+    return this.bucket.stats();
   }
 
   list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {
@@ -239,19 +259,35 @@ class ResilientBackend implements ControlPlane {
     return this.retrying(`list versions of ${kind} ${id}`, kind, false, () => this.inner.listVersions(kind, id));
   }
 
+  /** The server's Retry-After, within what agentform honours. */
+  private retryAfterMs(error: BackendError): number | undefined {
+    return error.retryAfterSeconds === undefined ? undefined : Math.min(Math.max(0, error.retryAfterSeconds * 1000), this.maxRetryAfterMs);
+  }
+
   private delayFor(error: BackendError, attempt: number): number {
-    if (error.retryAfterSeconds !== undefined) return Math.min(Math.max(0, error.retryAfterSeconds * 1000), this.maxRetryAfterMs);
+    const retryAfter = this.retryAfterMs(error);
+    if (retryAfter !== undefined) return retryAfter;
     const ceiling = Math.min(MAX_BACKOFF_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
     // "Equal jitter": never less than half the ceiling, so backoff still grows, but spread out.
     return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
   }
 
-  /** Run one request: pace it if it writes, hold an environment slot while it is in flight. */
+  /**
+   * Run one request: pace it if it writes (telling the bucket how it was answered), hold an
+   * environment slot while it is in flight.
+   */
   private async once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
-    if (write) await this.bucket.take();
+    const ticket = write ? await this.bucket.take() : undefined;
     const fenced = write && this.options.beforeWrite ? async () => ((await this.options.beforeWrite?.()), fn()) : fn;
-    if (!kindSpec(kind).limitedInFlight) return fenced();
-    return this.envSlots.run(fenced);
+    try {
+      const result = await (kindSpec(kind).limitedInFlight ? this.envSlots.run(fenced) : fenced());
+      if (ticket !== undefined) this.bucket.succeeded(ticket);
+      return result;
+    } catch (err) {
+      // Any 429 the retry policy retries (not spend or ramp limits) slows every later write.
+      if (ticket !== undefined && err instanceof BackendError && err.status === 429 && err.isRetryable) this.bucket.rateLimited(ticket, this.retryAfterMs(err));
+      throw err;
+    }
   }
 
   private async backoff(operation: string, error: BackendError, attempt: number): Promise<void> {
@@ -390,52 +426,6 @@ function reasonOf(error: BackendError): string {
   if (error.status === undefined) return "no response";
   if (error.status === 429) return `rate limited (HTTP 429${error.retryAfterSeconds !== undefined ? `, retry after ${error.retryAfterSeconds}s` : ""})`;
   return `HTTP ${error.status}`;
-}
-
-/**
- * A token bucket for writes: `perMinute` tokens a minute, with a small burst (a tenth of a
- * minute's worth) so short applies start immediately without tripping a per-minute window.
- * Takers are served in order, one at a time, so concurrent writers never overspend.
- */
-export class WriteBucket {
-  private tokens: number;
-  private last: number;
-  private queue: Promise<void> = Promise.resolve();
-  private readonly ratePerMs: number;
-  readonly capacity: number;
-
-  constructor(
-    perMinute: number,
-    private readonly now: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {
-    const rate = perMinute > 0 && Number.isFinite(perMinute) ? perMinute : Number.POSITIVE_INFINITY;
-    this.ratePerMs = rate / 60_000;
-    this.capacity = Number.isFinite(rate) ? Math.max(1, Math.ceil(rate / 10)) : Number.POSITIVE_INFINITY;
-    this.tokens = this.capacity;
-    this.last = now();
-  }
-
-  /** Resolves when the caller may send one write. */
-  take(): Promise<void> {
-    const turn = this.queue.then(() => this.takeOne());
-    this.queue = turn.catch(() => undefined);
-    return turn;
-  }
-
-  private async takeOne(): Promise<void> {
-    if (!Number.isFinite(this.capacity)) return;
-    for (;;) {
-      const t = this.now();
-      this.tokens = Math.min(this.capacity, this.tokens + (t - this.last) * this.ratePerMs);
-      this.last = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await this.sleep(Math.ceil((1 - this.tokens) / this.ratePerMs));
-    }
-  }
 }
 
 /** At most `limit` callers inside `run` at once; the rest wait in order. */

@@ -67,7 +67,20 @@ export function contentFiles(zip: Uint8Array, operation: string, limits: Content
     if (!name.endsWith("/") && !files.has(name)) throw bad(`holds an entry ${JSON.stringify(name)} that its directory does not list`);
   }
   if (files.size === 0) throw bad("holds no files");
+  checkWritable([...files.keys()], bad);
   return withoutTopFolder([...listed], files, bad);
+}
+
+/**
+ * Paths a folder on disk can hold, as import writes them: no file that is also another's folder
+ * (`x` and `x/y`), and no name longer than file systems take (255 bytes).
+ */
+function checkWritable(paths: readonly string[], bad: (what: string) => BackendError): void {
+  const folders = new Set(paths.flatMap((p) => p.split("/").slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join("/"))));
+  for (const p of paths) {
+    if (p.split("/").some((segment) => Buffer.byteLength(segment) > 255)) throw bad(`has an entry whose name is longer than 255 bytes (${JSON.stringify(p.slice(0, 80))}…)`);
+    if (folders.has(p)) throw bad(`has ${JSON.stringify(p.slice(0, 200))} both as a file and as a folder`);
+  }
 }
 
 /** The entry names of the central directory, each checked, at most `maxEntries` of them. */

@@ -278,12 +278,26 @@ function report(result: ApplyResult, lockWritten: boolean, orphans: number, ws: 
     if (result.writes > 0) ctx.io.stdout.write(`Apply complete: ${result.writes} write(s). Lockfile: ${lockName}\n`);
     else if (lockWritten) ctx.io.stdout.write(`Lockfile ${lockName} rewritten from live, with no API writes.\n`);
     if (orphans > 0) ctx.io.stdout.write(`${orphans} orphaned resource(s) left alone: their manifests are gone, and pruning is off for them.\n`);
+    ctx.io.stdout.write(pacedMessage(ws));
     return ExitCode.ok;
   }
+  ctx.io.stdout.write(pacedMessage(ws));
   ctx.io.stderr.write(incompleteMessage(result, lockName));
   // Refusals (a basis that moved) are exit 3 only when nothing else went wrong.
   const all3 = result.failed.every(({ error }) => error instanceof AgentformError && error.exitCode === ExitCode.refused);
   return all3 ? ExitCode.refused : ExitCode.error;
+}
+
+/** One line when the API answered writes with 429s (each retried after a cut in pace); else nothing. */
+function pacedMessage(ws: Workspace): string {
+  const stats = ws.target.pacing?.();
+  if (!stats || stats.rateLimited === 0) return "";
+  const lowered = stats.lowestPerMinute < stats.configuredPerMinute ? ` (rate lowered to ${formatRate(stats.lowestPerMinute)}/min)` : "";
+  return `paced: ${stats.rateLimited} rate-limit answer${stats.rateLimited === 1 ? "" : "s"} absorbed${lowered}\n`;
+}
+
+function formatRate(perMinute: number): string {
+  return perMinute >= 10 ? String(Math.round(perMinute)) : String(Math.round(perMinute * 10) / 10);
 }
 
 function incompleteMessage(result: ApplyResult, lockName: string): string {

@@ -5,8 +5,7 @@
  * converts everything first, and writes only when nothing is wrong: never a partial migration.
  * It sends nothing to the API; the next plan adopts each resource by the id ant recorded.
  */
-import { lstatSync, readdirSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import path from "node:path";
 import { convertAntRepo, type AntFile, type AntIO, type AntOutput, type AntResult } from "../ant/convert.js";
 import { parseAntLock, type AntLock } from "../ant/lockfile.js";
@@ -19,7 +18,8 @@ import { loadConfig } from "../manifest/load.js";
 import type { Diagnostic, ProjectConfig } from "../manifest/types.js";
 import { inertText } from "../render/inert.js";
 import type { CommandContext } from "./main.js";
-import { recordProjectAdoptions } from "./project-adopt.js";
+import { applyFileBatch, type FileOp } from "./file-batch.js";
+import { projectAdoptions } from "./project-adopt.js";
 import { openTarget, type OpenTarget } from "./target.js";
 import { listEveryKind } from "./workflow.js";
 
@@ -33,24 +33,30 @@ export interface AntImportFlags {
 
 const RESOURCE_EXTENSIONS = [".md", ".yml", ".yaml", ".json"];
 
+/** Entries read below the kind folders' sub-folders before the walk stops. */
+const MAX_WALK_ENTRIES = 10_000;
+
 export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): Promise<number> {
   const config = await loadConfig({ cwd: process.cwd(), configPath: flags.config });
   const lockRel = atProjectRoot(config, path.resolve(process.cwd(), flags.fromAnt), flags.fromAnt);
   const lockRead = readSource(path.join(config.root, lockRel), lockRel);
-  if ("diagnostic" in lockRead) throw invalid([lockRead.diagnostic]);
+  if ("diagnostic" in lockRead) {
+    throw new ConfigError("AF-ANT-LOCK-READ", `${lockRel}: ${lockRead.diagnostic.message}`, { hint: "Name the claude-lock.json that `ant apply` wrote, at the root of its repository." });
+  }
   const lock = parseAntLock(lockRead.text, lockRel, "");
   const target = await openTarget(config, flags.target, { backend: flags.backend, env: ctx.io.env });
   try {
     checkOrigin(lock, target, lockRel);
-    const { files, diagnostics } = readAntFiles(config);
+    const { files, subFolderFiles, diagnostics } = readAntFiles(config);
     if (diagnostics.length > 0) throw invalid(diagnostics);
     const live = await listEveryKind(target.backend);
-    const liveNames = new Map(KIND_ORDER.flatMap((k) => (live[k] as LiveResource[]).map((l) => [l.id, l.name] as const)));
-    const result = convertAntRepo({ files, lock, kindFolders: kindFolders(config), io: projectIO(config), liveNames });
+    const liveNames = new Map(KIND_ORDER.flatMap((k) => (live[k] as LiveResource[]).map((l) => [`${k}\0${l.id}`, l.name] as const)));
+    const io = projectIO(config);
+    const result = convertAntRepo({ files, lock, kindFolders: kindFolders(config), io, liveNames, subFolderFiles });
     if (result.diagnostics.length > 0) throw invalid(result.diagnostics);
-    const changed = result.outputs.filter((o) => o.text !== undefined && (o.rel !== o.from || projectIO(config).read(o.rel) !== o.text));
+    const changed = result.outputs.filter((o) => o.text !== undefined && (o.rel !== o.from || textOf(io.read(o.rel)) !== o.text));
     report(result, changed, flags.dryRun === true, ctx);
-    if (flags.dryRun !== true) await writeMigration(config, result, changed);
+    if (flags.dryRun !== true) await writeMigration(config, result, changed, ctx);
     return ExitCode.ok;
   } finally {
     await target.close();
@@ -104,42 +110,59 @@ function folderOf(config: ProjectConfig, kind: ResourceKind): string {
   return toPosix(config.paths[folder] ?? folder).replace(/\/+$/, "");
 }
 
+const textOf = (read: ReturnType<AntIO["read"]>) => (read !== undefined && "text" in read ? read.text : undefined);
+
+/**
+ * A path inside the project reached without any symbolic link on the way (every folder and the
+ * entry itself checked): what a repository may plant as a link must not lead reads (or the
+ * removal of a spliced data file) outside it.
+ */
+function reachable(config: ProjectConfig, rel: string): { abs: string; stat: Stats } | undefined {
+  const segments = rel.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === "..")) return undefined;
+  let stat: Stats | undefined;
+  for (let i = 1; i <= segments.length; i++) {
+    stat = lstatSync(path.join(config.root, ...segments.slice(0, i)), { throwIfNoEntry: false });
+    if (stat === undefined || stat.isSymbolicLink()) return undefined;
+  }
+  return stat ? { abs: path.join(config.root, ...segments), stat } : undefined;
+}
+
 /** Reads inside the project only, never through a symbolic link, bounded as manifests are. */
 function projectIO(config: ProjectConfig): AntIO {
-  const safe = (rel: string) => {
-    if (rel === ".." || rel.startsWith("../") || path.posix.isAbsolute(rel)) return undefined;
-    const abs = path.join(config.root, ...rel.split("/"));
-    const stat = lstatSync(abs, { throwIfNoEntry: false });
-    return stat === undefined || stat.isSymbolicLink() ? undefined : { abs, stat };
-  };
   return {
     read(rel) {
-      const at = safe(rel);
+      const at = reachable(config, rel);
       if (!at?.stat.isFile()) return undefined;
       const read = readSource(at.abs, rel);
-      return "text" in read ? read.text : undefined;
+      return "text" in read ? { text: read.text } : { problem: read.diagnostic.message };
     },
     list(rel) {
-      const at = safe(rel);
+      const at = reachable(config, rel);
       return at?.stat.isDirectory() ? readdirSync(at.abs, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : undefined;
     },
   };
 }
 
 /** Every resource of the repository: files directly in each kind folder, folders of folder kinds. */
-function readAntFiles(config: ProjectConfig): { files: AntFile[]; diagnostics: Diagnostic[] } {
+function readAntFiles(config: ProjectConfig): { files: AntFile[]; subFolderFiles: string[]; diagnostics: Diagnostic[] } {
   const files: AntFile[] = [];
+  const subFolderFiles: string[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const kind of KIND_ORDER.filter((k) => !kindSpec(k).parentKind)) {
     const folder = folderOf(config, kind);
     const abs = path.join(config.root, ...folder.split("/"));
-    if (!lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) continue;
+    const stat = lstatSync(abs, { throwIfNoEntry: false });
+    if (stat?.isSymbolicLink()) diagnostics.push(fileDiag(folder, "AF-ANT-LINK", "a kind folder that is a symbolic link is not followed by the migration", "Replace the link by the folder itself."));
+    if (!stat?.isDirectory()) continue;
     for (const e of readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const rel = `${folder}/${e.name}`;
       if (e.name.startsWith(".") || /^readme\.md$/i.test(e.name)) continue;
       if (e.isSymbolicLink()) diagnostics.push(fileDiag(rel, "AF-ANT-LINK", "a symbolic link in a kind folder is not followed by the migration", "Replace the link by the file or folder itself."));
       else if (kindSpec(kind).layout === "folder") {
         if (e.isDirectory()) files.push({ rel, kind });
+      } else if (e.isDirectory()) {
+        subFolderFiles.push(...loadedBelow(path.join(abs, e.name), rel, kindSpec(kind).extensions));
       } else if (e.isFile() && RESOURCE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) {
         const read = readSource(path.join(abs, e.name), rel);
         if ("diagnostic" in read) diagnostics.push(read.diagnostic);
@@ -147,7 +170,26 @@ function readAntFiles(config: ProjectConfig): { files: AntFile[]; diagnostics: D
       }
     }
   }
-  return { files, diagnostics };
+  return { files, subFolderFiles, diagnostics };
+}
+
+/**
+ * Files below a kind folder's sub-folder that agentform's loader would read as manifests (it
+ * reads sub-folders too). Links are not followed; the walk stops at a generous number of entries.
+ */
+function loadedBelow(abs: string, rel: string, extensions: readonly string[]): string[] {
+  const out: string[] = [];
+  const pending: Array<[string, string]> = [[abs, rel]];
+  for (let seen = 0; pending.length > 0 && seen < MAX_WALK_ENTRIES; ) {
+    const [dir, dirRel] = pending.pop() as [string, string];
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      seen++;
+      if (e.name.startsWith(".")) continue;
+      if (e.isDirectory()) pending.push([path.join(dir, e.name), `${dirRel}/${e.name}`]);
+      else if (e.isFile() && extensions.includes(path.extname(e.name).toLowerCase()) && !/^readme\.md$/i.test(e.name)) out.push(`${dirRel}/${e.name}`);
+    }
+  }
+  return out.sort();
 }
 
 function report(result: AntResult, changed: readonly AntOutput[], dryRun: boolean, ctx: CommandContext): void {
@@ -168,15 +210,14 @@ function report(result: AntResult, changed: readonly AntOutput[], dryRun: boolea
 }
 
 /** Each manifest through a temporary file and a rename; then the replaced sources and spliced data files; then agentform.yaml's adopt: entries. */
-async function writeMigration(config: ProjectConfig, result: AntResult, changed: readonly AntOutput[]): Promise<void> {
-  const abs = (rel: string) => path.join(config.root, ...rel.split("/"));
-  for (const o of changed) {
-    const temp = `${abs(o.rel)}.agentform-${process.pid}.tmp`;
-    await writeFile(temp, o.text as string, { flag: "wx" });
-    await rename(temp, abs(o.rel));
-  }
-  for (const o of changed) if (o.rel !== o.from) await rm(abs(o.from), { force: true });
-  for (const rel of result.removals) await rm(abs(rel), { force: true });
+async function writeMigration(config: ProjectConfig, result: AntResult, changed: readonly AntOutput[], ctx: CommandContext): Promise<void> {
+  const ops: FileOp[] = [
+    ...changed.map((o): FileOp => ({ rel: o.rel, mode: o.rel === o.from ? "replace" : "create", data: o.text as string })),
+    ...changed.filter((o) => o.rel !== o.from).map((o): FileOp => ({ rel: o.from, mode: "remove" })),
+    ...result.removals.map((rel): FileOp => ({ rel, mode: "remove" })),
+  ];
   const byProject = result.outputs.filter((o) => o.id !== undefined && kindSpec(o.kind).ownership !== "marker");
-  await recordProjectAdoptions(config, byProject.map((o) => ({ kind: o.kind, name: o.name, id: o.id as string })));
+  const adoptions = await projectAdoptions(config, byProject.map((o) => ({ kind: o.kind, name: o.name, id: o.id as string })));
+  await applyFileBatch(config.root, adoptions.op ? [...ops, adoptions.op] : ops);
+  if (adoptions.manual) ctx.io.stdout.write(`${inertText(config.file)} is a symbolic link, so it was not changed: add under adopt: ${adoptions.manual.map(inertText).join(", ")}\n`);
 }

@@ -4,7 +4,7 @@
  * of an existing workspace is adoptions with zero field changes (docs/import.md). It reads the
  * workspace with list calls only and writes files only: never anything to the API.
  */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
@@ -16,13 +16,16 @@ import { isObj, type Obj } from "../kinds/values.js";
 import { lockTable } from "../lock/table.js";
 import { parseText } from "../manifest/file.js";
 import { checkManifestValues } from "../manifest/load.js";
+import { escapeVarText } from "../manifest/vars.js";
 import { markdownManifest, prefersMarkdown } from "../manifest/markdown.js";
 import { OWNERSHIP_KEY } from "../manifest/types.js";
 import { ownerOf } from "../normalize/index.js";
 import { inertText } from "../render/inert.js";
 import { runAntImport } from "./import-ant.js";
 import type { CommandContext } from "./main.js";
-import { recordProjectAdoptions } from "./project-adopt.js";
+import { applyFileBatch, type FileOp } from "./file-batch.js";
+import { projectAdoptions } from "./project-adopt.js";
+import { wildcardMatch } from "../util/glob.js";
 import { openWorkspace, refresh, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
 interface ImportFlags {
@@ -34,6 +37,9 @@ interface ImportFlags {
   dryRun?: boolean;
   fromAnt?: string;
 }
+
+/** The most downloaded file bytes (skills) one import holds before writing them. */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
 
 /** The longest file name import derives from a live name (before the extension). */
 export const MAX_IMPORT_FILE_STEM = 80;
@@ -80,16 +86,16 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
   try {
     reportWarnings(ws, ctx.io);
     const live = await refresh(ws);
-    const outcomes = await planImport(ws, live, kinds, match);
+    const outcomes = await planImport(ws, live, kinds, match, flags.kind !== undefined);
     for (const o of outcomes) {
       const address = inertText(addressOf(o.kind, o.live.name));
       if (o.reason !== undefined) ctx.io.stdout.write(`! ${address} (${inertText(o.live.id)}): not imported: ${inertText(o.reason)}\n`);
       else ctx.io.stdout.write(`+ ${address} (${inertText(o.live.id)}) -> ${inertText(o.file as string)}${detailOf(o, ws.config.file)}${flags.dryRun ? " (dry run)" : ""}\n`);
     }
     const written = outcomes.filter((o) => o.reason === undefined && o.entry === undefined);
-    if (!flags.dryRun) {
-      for (const o of written) await (o.files ? writeFolder(ws.config.root, o.file as string, o.files) : writeManifest(ws.config.root, o));
-      await recordProjectAdoptions(ws.config, written.filter((o) => o.files !== undefined).map((o) => ({ kind: o.kind, name: o.live.name, id: o.live.id })));
+    if (!flags.dryRun) await writeImport(ws, written, ctx);
+    if (flags.kind !== undefined && kindSpec(kinds[0] as ResourceKind).parentKind !== undefined) {
+      ctx.io.stdout.write(`${inertText(flags.kind)}s are imported with their ${kindSpec(kinds[0] as ResourceKind).parentKind}: run \`agentform import --kind ${kindSpec(kinds[0] as ResourceKind).parentKind}\`.\n`);
     }
     const skipped = outcomes.filter((o) => o.reason !== undefined).length;
     const verb = flags.dryRun ? "would write" : "wrote";
@@ -98,6 +104,21 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
   } finally {
     await ws.close();
   }
+}
+
+/** Every manifest, skill file and agentform.yaml's adopt: entries, as one change (all or nothing). */
+async function writeImport(ws: Workspace, written: readonly Outcome[], ctx: CommandContext): Promise<void> {
+  const header = "# Written by `agentform import`: review it; the next plan adopts the live resource.\n";
+  const ops: FileOp[] = written.flatMap((o): FileOp[] => {
+    if (o.files) return Object.entries(o.files).map(([rel, bytes]) => ({ rel: `${o.file as string}/${rel}`, mode: "create", data: bytes }));
+    const markdown = (o.file as string).endsWith(".md") ? markdownManifest(o.kind, o.manifest as Obj) : undefined;
+    // The comment goes inside the frontmatter, which must open the file.
+    const text = markdown !== undefined ? markdown.replace(/^---\n/, `---\n${header}`) : header + stringifyYaml(o.manifest, { lineWidth: 0 });
+    return [{ rel: o.file as string, mode: "create", data: text }];
+  });
+  const adoptions = await projectAdoptions(ws.config, written.filter((o) => o.files !== undefined).map((o) => ({ kind: o.kind, name: o.live.name, id: o.live.id })));
+  await applyFileBatch(ws.config.root, adoptions.op ? [...ops, adoptions.op] : ops);
+  if (adoptions.manual) ctx.io.stdout.write(`${inertText(ws.config.file)} is a symbolic link, so it was not changed: add under adopt: ${adoptions.manual.map(inertText).join(", ")}\n`);
 }
 
 /** What an imported resource's line adds after its file. */
@@ -118,9 +139,7 @@ function selectedKinds(kind: string | undefined): readonly ResourceKind[] {
 /** A `--name` glob (`*` any run of characters, `?` one) as a test on live names; all names when absent. */
 export function nameMatcher(glob: string | undefined): (name: string) => boolean {
   if (glob === undefined) return () => true;
-  const source = [...glob].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join("");
-  const re = new RegExp(`^${source}$`, "u");
-  return (name) => re.test(name);
+  return (name) => wildcardMatch(glob, name);
 }
 
 /**
@@ -131,6 +150,15 @@ export function nameMatcher(glob: string | undefined): (name: string) => boolean
 export function safeFileStem(name: string): string {
   const mapped = [...name.toLowerCase()].map((c) => (/^[a-z0-9._-]$/.test(c) ? c : "-")).join("");
   return mapped.replace(/^\.+/, "").slice(0, MAX_IMPORT_FILE_STEM).replace(/\.+$/, "");
+}
+
+/**
+ * Kinds without an ownership marker (skills): another project's cannot be told from an unmanaged
+ * one (its lockfile is elsewhere), so import takes them only when asked for by kind.
+ */
+function unmarked(kind: ResourceKind, explicit: boolean): string | undefined {
+  if (explicit || kindSpec(kind).ownership === "marker") return undefined;
+  return `a ${kind} carries no ownership marker, so import cannot tell whether another project manages it; if none does, run \`agentform import --kind ${kind}\``;
 }
 
 /** Whether a live resource is left to others: archived, another project's, or this project's lockfile's under another name. */
@@ -152,7 +180,7 @@ function describedNames(ws: Workspace, kind: ResourceKind): Set<string> {
  * the candidates first (skips for ownership, duplicates, kinds not supported), then their files
  * (skips for collisions), then the names references use, the manifests, and what they hold.
  */
-async function planImport(ws: Workspace, live: LiveState, kinds: readonly ResourceKind[], match: (n: string) => boolean): Promise<Outcome[]> {
+async function planImport(ws: Workspace, live: LiveState, kinds: readonly ResourceKind[], match: (n: string) => boolean, explicit: boolean): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const kind of kinds) {
     // Kinds inside another (credentials) are imported with their holder, into its manifest.
@@ -163,13 +191,19 @@ async function planImport(ws: Workspace, live: LiveState, kinds: readonly Resour
     for (const l of all) counts.set(l.name, (counts.get(l.name) ?? 0) + 1);
     for (const l of all) {
       if (described.has(l.name) || !match(l.name)) continue;
-      const reason = notOurs(ws, kind, l) ?? ((counts.get(l.name) ?? 0) > 1 ? `${counts.get(l.name)} live ${kind}s share this name; rename all but one first` : undefined);
+      const reason = unmarked(kind, explicit) ?? notOurs(ws, kind, l) ?? ((counts.get(l.name) ?? 0) > 1 ? `${counts.get(l.name)} live ${kind}s share this name; rename all but one first` : undefined);
       outcomes.push(reason === undefined ? { kind, live: l } : { kind, live: l, reason });
     }
   }
   // Files first: a resource skipped for a collision has no manifest, so nothing may name it by ref.
   await assignFiles(ws, outcomes);
-  for (const o of outcomes) if (o.reason === undefined && kindSpec(o.kind).layout === "folder") await downloadFolder(ws, o);
+  let held = 0;
+  for (const o of outcomes) {
+    if (o.reason !== undefined || kindSpec(o.kind).layout !== "folder") continue;
+    // Each download is bounded; so is what import holds of them all before writing.
+    if (held > MAX_HELD_BYTES) o.reason = `import holds at most ${MAX_HELD_BYTES / 1024 / 1024} MiB of downloaded files per run; import the rest with --name`;
+    else held += await downloadFolder(ws, o);
+  }
   return settledManifests(ws, live, outcomes);
 }
 
@@ -188,7 +222,8 @@ function settledManifests(ws: Workspace, live: LiveState, outcomes: Outcome[]): 
       o.manifest = importedManifest(o.kind, o.live, nameOf);
       // A long or multi-line prompt (or description) reads better as the Markdown body.
       o.file = (o.file as string).replace(/\.md$/, ".yaml");
-      if (prefersMarkdown(o.kind, o.manifest)) o.file = o.file.replace(/\.yaml$/, ".md");
+      // (Never as README.md: the loader reads that as the folder's documentation.)
+      if (prefersMarkdown(o.kind, o.manifest) && !/\/readme\.yaml$/i.test(o.file)) o.file = o.file.replace(/\.yaml$/, ".md");
     }
     const all = outcomes.flatMap((o) => [o, ...nestedOutcomes(ws, live, o)]);
     const written = outcomes.filter((o) => o.manifest !== undefined);
@@ -233,7 +268,7 @@ function nestedOutcomes(ws: Workspace, live: LiveState, holder: Outcome): Outcom
  * part of what is uploaded, so it cannot carry the adoption mark (agentform.yaml's `adopt:` does).
  * Skipped when its manifest would name it otherwise than its folder.
  */
-async function downloadFolder(ws: Workspace, o: Outcome): Promise<void> {
+async function downloadFolder(ws: Workspace, o: Outcome): Promise<number> {
   const spec = kindSpec(o.kind);
   const files = await ws.target.backend.files(o.kind, o.live);
   const manifestFile = spec.manifestFile ?? "";
@@ -242,9 +277,10 @@ async function downloadFolder(ws: Workspace, o: Outcome): Promise<void> {
   const named = parsed !== undefined && !("code" in parsed) && isObj(parsed.parsed.value) ? parsed.parsed.value[spec.nameField] : undefined;
   if (named !== o.live.name) {
     o.reason = `its ${manifestFile} ${named === undefined ? "has no readable name" : `names it "${inertText(String(named))}"`}, but agentform names a ${o.kind} by its folder, "${inertText(o.live.name)}"; write it by hand`;
-    return;
+    return 0;
   }
   o.files = files;
+  return Object.values(files).reduce((n, b) => n + b.length, 0);
 }
 
 /** How references name a live resource: by the manifest describing it (existing or being written), with its latest version. */
@@ -275,7 +311,8 @@ function importedManifest(kind: ResourceKind, live: LiveResource, nameOf: Import
     manifest = { ...manifest, metadata: rest };
     if (Object.keys(rest).length === 0) delete manifest.metadata;
   }
-  return { ...manifest, agentform: { adopt: true } };
+  // Text from the live resource means itself: a `${` in a prompt is not a reference to a var.
+  return { ...(escapeVarText(manifest) as Obj), agentform: { adopt: true } };
 }
 
 /** Each manifest's file, relative to the project root; a collision (two resources, or a file that exists) skips every resource involved. */
@@ -307,26 +344,4 @@ async function assignFiles(ws: Workspace, outcomes: Outcome[]): Promise<void> {
     const others = group.length > 1 ? `${group.map((g) => `"${inertText(g.live.name)}"`).join(", ")} all map to ${inertText(file)}` : `${inertText(existing as string)} already exists`;
     for (const o of group) o.reason = `file name collision: ${others}; write its manifest by hand`;
   }
-}
-
-/** A downloaded folder: created fresh (never into one that exists), each file exclusively. */
-async function writeFolder(root: string, folder: string, files: Record<string, Uint8Array>): Promise<void> {
-  const dir = path.join(root, folder);
-  await mkdir(path.dirname(dir), { recursive: true });
-  await mkdir(dir);
-  for (const [rel, bytes] of Object.entries(files)) {
-    const file = path.join(dir, ...rel.split("/"));
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, bytes, { flag: "wx" });
-  }
-}
-
-async function writeManifest(root: string, o: Outcome): Promise<void> {
-  const file = path.join(root, o.file as string);
-  await mkdir(path.dirname(file), { recursive: true });
-  const header = "# Written by `agentform import`: review it; the next plan adopts the live resource.\n";
-  const markdown = file.endsWith(".md") ? markdownManifest(o.kind, o.manifest as Obj) : undefined;
-  // The comment goes inside the frontmatter, which must open the file.
-  const text = markdown !== undefined ? markdown.replace(/^---\n/, `---\n${header}`) : header + stringifyYaml(o.manifest, { lineWidth: 0 });
-  await writeFile(file, text, { flag: "wx" });
 }

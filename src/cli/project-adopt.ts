@@ -1,21 +1,25 @@
 /** agentform.yaml's `adopt:` map, written by the importers (docs/import.md, "Adopting by id"). */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import type { ResourceKind } from "../kinds/types.js";
 import type { ProjectConfig } from "../manifest/types.js";
+import type { FileOp } from "./file-batch.js";
 
-/**
- * agentform.yaml's `adopt:` entries for resources whose manifest cannot carry the mark (skills),
- * each by id: the file is edited as a document, so its comments and layout stay.
- */
-export async function recordProjectAdoptions(config: ProjectConfig, adoptions: ReadonlyArray<{ kind: ResourceKind; name: string; id: string }>): Promise<void> {
-  if (adoptions.length === 0) return;
-  const file = path.join(config.root, config.file);
-  const doc = parseDocument(await readFile(file, "utf8"));
-  for (const a of adoptions) doc.setIn(["adopt", `${a.kind}/${a.name}`], a.id);
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, doc.toString({ lineWidth: 0 }), { flag: "wx" });
-  await rename(temp, file);
+export interface ProjectAdoptions {
+  /** agentform.yaml rewritten with the entries (as a document, so its comments and layout stay). */
+  op?: FileOp;
+  /** The entries to add by hand, when agentform.yaml is a symbolic link (never written through). */
+  manual?: string[];
 }
 
+/** agentform.yaml's `adopt:` entries for resources whose manifest cannot carry the mark (skills), each by id. */
+export async function projectAdoptions(config: ProjectConfig, adoptions: ReadonlyArray<{ kind: ResourceKind; name: string; id: string }>): Promise<ProjectAdoptions> {
+  if (adoptions.length === 0) return {};
+  const file = path.join(config.root, config.file);
+  const entries = adoptions.map((a) => [`${a.kind}/${a.name}`, a.id] as const);
+  if ((await lstat(file)).isSymbolicLink()) return { manual: entries.map(([k, v]) => `${JSON.stringify(k)}: ${v}`) };
+  const doc = parseDocument(await readFile(file, "utf8"));
+  for (const [address, id] of entries) doc.setIn(["adopt", address], id);
+  return { op: { rel: config.file, mode: "replace", data: doc.toString({ lineWidth: 0 }) } };
+}

@@ -11,11 +11,11 @@ import path from "node:path";
 import { ConfigError } from "../errors.js";
 import type { ControlPlane } from "../backends/types.js";
 import type { ProjectConfig, TargetConfig } from "../manifest/types.js";
-import { createSdkBackend } from "../backends/sdk.js";
 import type { ResponseLimits } from "../backends/http.js";
+import type { PacingStats } from "../backends/pacing.js";
 import { checkKeyDestination } from "./key-destination.js";
-import { withResilience } from "../backends/resilient.js";
-import { startLocalControlPlane } from "../local/index.js";
+// The SDK, the retry policy and the local control plane are loaded when a target is opened, not
+// with the module: validate and --version never open one and should not pay for them.
 
 export interface OpenTarget {
   name: string;
@@ -23,6 +23,8 @@ export interface OpenTarget {
   backend: ControlPlane;
   /** What the lockfile records; for local targets a stable `local://` URL, not the ephemeral port. */
   origin: { baseUrl: string; workspaceId: string | null };
+  /** What write pacing did so far: 429s answered to writes, the lowest rate reached. */
+  pacing?: () => PacingStats;
   close(): Promise<void>;
 }
 
@@ -72,14 +74,17 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     beforeWrite: flags.beforeWrite,
   };
 
+  const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
   if (settings.local) {
+    const { startLocalControlPlane } = await import("../local/index.js");
     const stateFile = path.resolve(config.root, settings.state_file ?? path.join(".agentform", `local-${name}.json`));
     const server = await startLocalControlPlane({ stateFile });
-    const backend = createSdkBackend({ baseUrl: server.baseUrl, apiKey: server.apiKey }, { limits });
+    const backend = withResilience(createSdkBackend({ baseUrl: server.baseUrl, apiKey: server.apiKey }, { limits }), resilience);
     return {
       name,
       settings,
-      backend: withResilience(backend, resilience),
+      backend,
+      pacing: () => backend.pacing(),
       origin: { baseUrl: `local://${path.relative(config.root, stateFile).split(path.sep).join("/")}`, workspaceId: null },
       close: () => server.close(),
     };
@@ -96,11 +101,12 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
       hint: `export ${keyEnv}=… (never put the key in agentform.yaml), or try the embedded control plane with a target that has \`local: true\`.`,
     });
   }
-  const backend = createSdkBackend({ baseUrl, apiKey, workspaceId: settings.workspace_id }, { limits });
+  const backend = withResilience(createSdkBackend({ baseUrl, apiKey, workspaceId: settings.workspace_id }, { limits }), resilience);
   return {
     name,
     settings,
-    backend: withResilience(backend, resilience),
+    backend,
+    pacing: () => backend.pacing(),
     origin: { baseUrl, workspaceId: settings.workspace_id ?? null },
     close: async () => {},
   };

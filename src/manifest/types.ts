@@ -88,7 +88,12 @@ export interface TargetConfig {
    * kinds whose removal cannot be undone (memory stores): those only with `--prune`.
    */
   prune?: boolean;
-  /** Write pacing (docs/apply.md, "Retries, pacing and lost responses"). */
+  /**
+   * Write pacing: the most writes per minute; default 150, about half the API's documented 300
+   * creates a minute, which the runtime's own session creates share. A 429 halves the pace (and
+   * honours retry-after); runs of successful writes raise it back, never above this value
+   * (docs/apply.md, "Retries, pacing and lost responses").
+   */
   writes_per_minute?: number;
   environment_concurrency?: number;
   /** This target's values for `${vars.NAME}` in manifests, over the top-level `vars` (docs/manifests.md, "Per-target values"). */

@@ -362,3 +362,15 @@ export function varMentions(value: unknown, segments: Array<string | number> = [
   else if (isObject(value)) for (const key of Object.keys(value)) varMentions(value[key], [...segments, key], out);
   return out;
 }
+
+/**
+ * A value written into a manifest from elsewhere (a live resource, another tool's files) whose
+ * strings must mean exactly themselves: every `${` becomes `$${`, which interpolation turns back
+ * into `${`. Keys are never interpolated, so they are left alone.
+ */
+export function escapeVarText(value: unknown): unknown {
+  if (typeof value === "string") return value.replaceAll("${", "$${");
+  if (Array.isArray(value)) return value.map(escapeVarText);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeVarText(v)]));
+  return value;
+}

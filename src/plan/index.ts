@@ -92,6 +92,11 @@ function matchKind(
         renamedOutOfBand = true;
       }
     }
+    const missing = found ? undefined : adoptTargetMissing(kind, manifest, byId);
+    if (missing) {
+      refusals.push(missing);
+      continue;
+    }
     const ownership = found ? ownershipPolicy(kind, manifest, found, input, locked) : { adopt: false };
     if ("refusal" in ownership) {
       refusals.push(ownership.refusal);
@@ -173,6 +178,25 @@ function findByNames(
     if (hits.length === 1) return name !== manifest.name ? { found: hits[0] as Live, renamedFrom: name } : { found: hits[0] as Live };
   }
   return { found: null };
+}
+
+/**
+ * `adopt: "<id>"` names a resource to take over; finding none by the manifest's names must not
+ * quietly create another one: refused, saying where the id is (under another name) or that it
+ * is gone.
+ */
+function adoptTargetMissing(kind: ResourceKind, manifest: LoadedManifest, byId: ReadonlyMap<string, Live>): Refusal | undefined {
+  const id = manifest.settings.adoptId;
+  if (id === undefined) return undefined;
+  const live = byId.get(id);
+  const where = live ? `is live as "${live.name}", not under the manifest's name` : "is not a live resource of the workspace";
+  return {
+    address: addressOf(kind, manifest.name),
+    code: "adopt-id-mismatch",
+    message: `${manifest.file} adopts ${kind} ${id}, which ${where}.`,
+    hint: live ? `Add "${live.name}" to agentform.previous_names to take it over and rename it, or remove the adopt id.` : "Remove the adopt id (or set adopt: true) to create the resource anew.",
+    ids: [id],
+  };
 }
 
 function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {
@@ -349,7 +373,8 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     changes,
     ignored,
     drift: driftOf(kind, lockedHere, live, match.renamedOutOfBand, liveIds(input, kind)),
-    impact: impactOf(kind, action),
+    // An adoption without a request (a kind owned through the lockfile, unchanged) touches nothing.
+    impact: request === null && action === "adopt" ? "none" : impactOf(kind, action),
     security,
     dependsOn: [...dependsOn].sort(),
     request,

@@ -74,13 +74,17 @@ describe("agentform import", () => {
 
   it("writes manifests whose plan is adoptions with no field edits; apply writes only markers; nothing moves after", async () => {
     const agents = await populate(p);
+    // Skills carry no ownership marker: import takes them only when asked, and first, so that
+    // the agents written next name them by ref.
+    const skills = await run("import", "--kind", "skill");
+    expect(skills.stdout).toMatch(/^\+ skill\.style-guide \(.*\) -> skills\/style-guide\/ /);
     const imported = await run("import");
     expect(imported.stderr).toBe("");
     expect(imported.code).toBe(0);
     expect(imported.stdout).toContain("+ agent.lead (");
     expect(imported.stdout).toContain("-> environments/locked-down.yaml");
     expect(imported.stdout).toMatch(/\+ credential\.tools\/github \(.*\) -> vaults\/tools\.yaml \(entry github; its secret is named by a variable, never read\)\n/);
-    expect(imported.stdout).toMatch(/Import: wrote 9 manifest\(s\), skipped 0\. /);
+    expect(imported.stdout).toMatch(/Import: wrote 8 manifest\(s\), skipped 0\. /);
     expect((await yamlOf("agents/docs.yaml")).skills).toEqual([{ type: "custom", ref: "style-guide" }]);
 
     const lead = await yamlOf("agents/lead.yaml");
@@ -193,9 +197,15 @@ describe("agentform import", () => {
     await raw.create("agent", { name: "floating", model: "claude-sonnet-5-5", skills: [{ type: "custom", skill_id: refunds.id }, { type: "anthropic", skill_id: "xlsx" }] });
     await writeFile(p.config, `# The project.\n${await readFile(p.config, "utf8")}`);
 
-    const out = await run("import");
+    // Without --kind skill, skills are listed and left alone: another project may own them.
+    const plain = await run("import", "--kind", "agent", "--dry-run");
+    expect(plain.stdout).not.toContain("skill.");
+    const unasked = await run("import", "--dry-run");
+    expect(unasked.stdout).toMatch(/! skill\.refunds \(.*\): not imported: a skill carries no ownership marker, so import cannot tell whether another project manages it; if none does, run `agentform import --kind skill`/);
+    const out = await run("import", "--kind", "skill");
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
+    expect(await run("import")).toMatchObject({ code: 0 });
     expect(out.stdout).toMatch(/\+ skill\.refunds \(.*\) -> skills\/refunds\/ \(2 file\(s\) as downloaded; adopted through agentform\.yaml's adopt:\)\n/);
     expect(out.stdout).toMatch(/! skill\.Refund Rules \(.*\): not imported: its name is not a folder name \(it would have to be "refund-rules"\)/);
     expect(out.stdout).toMatch(/! skill\.tone \(.*\): not imported: its SKILL\.md names it "voice", but agentform names a skill by its folder, "tone"/);
@@ -222,7 +232,7 @@ describe("agentform import", () => {
     p.cp.clearRequestLog();
     expect((await run("plan", "--detailed-exitcode")).code).toBe(0);
     expect(p.writes()).toEqual([]);
-    expect((await run("import")).stdout).toMatch(/Import: wrote 0 manifest\(s\), skipped 2\.\n$/);
+    expect((await run("import", "--kind", "skill")).stdout).toMatch(/Import: wrote 0 manifest\(s\), skipped 2\.\n$/);
   });
 
   it("writes long or multi-line prompts and descriptions as Markdown bodies that load back exactly", async () => {

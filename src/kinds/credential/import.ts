@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { isObj, type Obj } from "../values.js";
+import { LITERAL_SECRET_FIELDS } from "./auth.js";
 import { credentialKind } from "./index.js";
 import { RESERVED_METADATA_KEYS } from "../../manifest/types.js";
 
@@ -40,9 +41,17 @@ function secretSlots(auth: Obj): SecretSlot[] | undefined {
   }
 }
 
-/** The auth with each secret named by its `IMPORTED_…` variable. */
+/**
+ * The auth with each secret named by its `IMPORTED_…` variable, and without any secret value a
+ * server echoed back (the API never shows one; a broken proxy might): it is never written to disk.
+ */
 function withSecretVariables(auth: Obj, slots: readonly SecretSlot[], vault: string, local: string): Obj {
   const out = structuredClone(auth);
+  for (const field of LITERAL_SECRET_FIELDS) {
+    let parent: unknown = out;
+    for (const key of field.at.slice(0, -1)) parent = isObj(parent) ? parent[key] : undefined;
+    if (isObj(parent)) delete parent[field.at[field.at.length - 1] as string];
+  }
   for (const slot of slots) {
     let parent: Obj = out;
     for (const key of slot.at.slice(0, -1)) parent = parent[key] as Obj;

@@ -109,6 +109,12 @@ export function convertAntRepo(input: AntInput): AntResult {
       outputs.push(output(r, entry, tracked, undefined));
       continue;
     }
+    // Converted by an earlier run (its header says so): agentform's already, kept as it is
+    // (converting it again would escape its escapes a second time).
+    if (r.file.text?.includes(`# ${HEADER}\n`)) {
+      outputs.push(output(r, entry, tracked, r.file.text));
+      continue;
+    }
     const resolve = resolverFor(r, { byRel, lock: input.lock, edges, diagnostics });
     const spec = kindSpec(r.file.kind);
     let value = spec.ant?.refs ? spec.ant.refs(r.value, resolve) : r.value;
@@ -126,8 +132,9 @@ export function convertAntRepo(input: AntInput): AntResult {
     const other = o.rel !== o.from ? byRel.get(o.rel) : undefined;
     if (other) diagnostics.push(diag(other, "/", "AF-ANT-COLLISION", `${o.from} becomes ${o.rel}, which is another resource's file`, `Rename one of ${o.from} and ${o.rel}.`));
   }
-  const carried = new Set(outputs.flatMap((o) => [o.from, ...EARLIER_EXTENSIONS.map((ext) => o.from.replace(/\.yaml$/, ext))]));
-  const skipped = input.lock.entries.filter((e) => e.rel === undefined || !carried.has(e.rel)).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
+  const carried = new Set(outputs.map((o) => o.from));
+  const converted = (rel: string) => outputs.some((o) => o.from.endsWith(".yaml") && !carried.has(rel) && rel.startsWith(o.from.slice(0, -".yaml".length)) && EARLIER_EXTENSIONS.includes(rel.slice(o.from.length - ".yaml".length).toLowerCase()));
+  const skipped = input.lock.entries.filter((e) => e.rel === undefined || (!carried.has(e.rel) && !converted(e.rel))).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
   return { outputs, removals: [...removals].sort(), skipped, diagnostics };
 }
 
@@ -137,8 +144,10 @@ const EARLIER_EXTENSIONS = [".json", ".md"];
 /** The entry of a file an earlier run converted to this `.yaml` (the lockfile still names the original), unless the original is still there. */
 function earlierEntry(rel: string, byRel: ReadonlyMap<string, Resource>, lockByRel: ReadonlyMap<string, AntLockEntry>): AntLockEntry | undefined {
   if (!rel.endsWith(".yaml")) return undefined;
-  const originals = EARLIER_EXTENSIONS.map((ext) => rel.replace(/\.yaml$/, ext)).filter((o) => !byRel.has(o));
-  return originals.map((o) => lockByRel.get(o)).find((e) => e !== undefined);
+  const stem = rel.slice(0, -".yaml".length);
+  // Extensions in any case: `upper.JSON` became `upper.yaml`.
+  const original = [...lockByRel.keys()].find((k) => k.startsWith(stem) && EARLIER_EXTENSIONS.includes(k.slice(stem.length).toLowerCase()) && !byRel.has(k));
+  return original === undefined ? undefined : lockByRel.get(original);
 }
 
 /** A tracked resource that is live: its lockfile entry and its live name. */

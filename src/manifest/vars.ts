@@ -369,7 +369,8 @@ export function varMentions(value: unknown, segments: Array<string | number> = [
  * into `${`. Keys are never interpolated, so they are left alone.
  */
 export function escapeVarText(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll("${", "$${");
+  // A function, not a replacement string: in one, `$$` stands for a single `$`.
+  if (typeof value === "string") return value.replaceAll("${", () => "$${");
   if (Array.isArray(value)) return value.map(escapeVarText);
   if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeVarText(v)]));
   return value;

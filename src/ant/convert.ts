@@ -109,9 +109,10 @@ export function convertAntRepo(input: AntInput): AntResult {
       outputs.push(output(r, entry, tracked, undefined));
       continue;
     }
-    // Converted by an earlier run (its header says so): agentform's already, kept as it is
-    // (converting it again would escape its escapes a second time).
-    if (r.file.text?.includes(`# ${HEADER}\n`)) {
+    // Converted by an earlier run: agentform's already, kept as it is (converting it again would
+    // escape its escapes a second time). ant's files never have an agentform block (ant would
+    // send it to the API); an untracked one is known by its header, whatever its line endings.
+    if (Object.hasOwn(r.value, "agentform") || r.file.text?.replace(/\r\n?/g, "\n").includes(`# ${HEADER}\n`)) {
       outputs.push(output(r, entry, tracked, r.file.text));
       continue;
     }
@@ -134,6 +135,10 @@ export function convertAntRepo(input: AntInput): AntResult {
   }
   const carried = new Set(outputs.map((o) => o.from));
   const converted = (rel: string) => outputs.some((o) => o.from.endsWith(".yaml") && !carried.has(rel) && rel.startsWith(o.from.slice(0, -".yaml".length)) && EARLIER_EXTENSIONS.includes(rel.slice(o.from.length - ".yaml".length).toLowerCase()));
+  // agentform's loader keeps README.md for a folder's documentation: a resource there cannot move over as it is.
+  for (const e of input.lock.entries.filter((x) => x.rel !== undefined && /(^|\/)readme\.md$/i.test(x.rel))) {
+    diagnostics.push({ code: "AF-ANT-README", severity: "error", file: e.rel as string, line: 1, column: 1, path: "", message: `claude-lock.json tracks ${e.rel} (${e.id}), but agentform reads README.md in a folder as its documentation, never as a manifest`, hint: "Rename the file (and its key in claude-lock.json), then run the import again." });
+  }
   const skipped = input.lock.entries.filter((e) => e.rel === undefined || (!carried.has(e.rel) && !converted(e.rel))).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
   return { outputs, removals: [...removals].sort(), skipped, diagnostics };
 }
@@ -319,7 +324,7 @@ function dataItems(ref: string, pointer: string, { r, input, removals, diagnosti
   if (rel === ".." || rel.startsWith("../")) return fail("AF-ANT-REF-OUTSIDE", `${ref} leads outside the project`, "Keep data files inside the repository.");
   const dir = path.posix.dirname(rel);
   if (GLOB.test(dir)) return fail("AF-ANT-REF-PATH", `${ref} has a wildcard in a folder name; data file globs match file names only`, "Name the folder, and use * or ? in the file name.");
-  const files = GLOB.test(rel) ? (input.io.list(dir) ?? []).map((n) => `${dir}/${n}`).filter((f) => globMatch(rel, f)).sort() : [rel];
+  const files = GLOB.test(rel) ? (input.io.list(dir) ?? []).map((n) => (dir === "." ? n : `${dir}/${n}`)).filter((f) => globMatch(rel, f)).sort() : [rel];
   const items: unknown[] = [];
   for (const file of files) {
     if (input.kindFolders.has(path.posix.dirname(file))) return fail("AF-ANT-DATA-IN-KIND-FOLDER", `the data file ${file} sits directly in a kind folder, where it would be read as a resource`, "Move it into a sub-folder (e.g. agents/shared/) or outside the kind folders.");

@@ -49,6 +49,16 @@ export interface SdkBackendOptions {
   limits?: Partial<ResponseLimits> | undefined;
 }
 
+/**
+ * List options with a page hook: `onPage` is called with each page's resources as it arrives,
+ * once the next page has been asked for, so the caller's work on one page overlaps the wait for
+ * the next. The objects are those `list` returns. Only kinds with one paged list call it; a page
+ * holding an item that does not check out is not passed. It must not throw; it changes no result.
+ */
+export interface PagedListOptions extends ListOptions {
+  onPage?(items: readonly LiveOf<ResourceKind>[]): void;
+}
+
 /** What `list` needs of an SDK page: the next one. The raw body is read for checking. */
 export interface CursorPage {
   getNextPage(): Promise<CursorPage>;
@@ -91,9 +101,8 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       const { pageSize, list, listEvery } = ops[kind];
       const includeArchived = listOptions.includeArchived ?? false;
       return call(operation, async () => {
-        const items = listEvery
-          ? await withListBudget(limits.maxListBytes, () => listEvery((size, first) => followPages(limits, operation, size, first), includeArchived, listOptions.parents))
-          : await listAll(limits, operation, pageSize, () => list(pageSize, includeArchived));
+        if (!listEvery) return listChecked(kind, operation, (listOptions as PagedListOptions).onPage, (page) => listAll(limits, operation, pageSize, () => list(pageSize, includeArchived), page));
+        const items = await withListBudget(limits.maxListBytes, () => listEvery((size, first) => followPages(limits, operation, size, first), includeArchived, listOptions.parents));
         return items.map((item) => checkLive(kind, item, operation));
       });
     },
@@ -334,18 +343,45 @@ const BINARY_TYPES = new Set(["application/zip", "application/x-zip-compressed",
  * is held until the list ends, so the bytes of all its pages together are bounded too
  * (`maxListBytes`, charged by boundedFetch).
  */
-function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
-  return withListBudget(limits.maxListBytes, () => followPages(limits, operation, limit, first));
+function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>, onPage?: (data: readonly unknown[]) => void): Promise<unknown[]> {
+  return withListBudget(limits.maxListBytes, () => followPages(limits, operation, limit, first, onPage));
 }
 
-async function followPages(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>): Promise<unknown[]> {
+/**
+ * A list's items, checked; with `onPage`, each page goes to it as it arrives. The result is
+ * exactly the unhooked list's: items that checked out on their page are reused, and the rest are
+ * checked again at the end, in order, so the same item raises the same error after the same requests.
+ */
+async function listChecked<K extends ResourceKind>(kind: K, operation: string, onPage: PagedListOptions["onPage"], pages: (page?: (data: readonly unknown[]) => void) => Promise<unknown[]>): Promise<LiveOf<K>[]> {
+  if (!onPage) return (await pages()).map((item) => checkLive(kind, item, operation));
+  const checked = new Map<unknown, LiveOf<K>>();
+  const items = await pages((data) => {
+    const page: LiveOf<K>[] = [];
+    for (const item of data) {
+      try {
+        const live = checkLive(kind, item, operation);
+        checked.set(item, live);
+        page.push(live);
+      } catch {
+        return;
+      }
+    }
+    onPage(page);
+  });
+  return items.map((item) => checked.get(item) ?? checkLive(kind, item, operation));
+}
+
+async function followPages(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>, onPage?: (data: readonly unknown[]) => void): Promise<unknown[]> {
   const items: unknown[] = [];
   const seen = new Set<string>();
   let page = await first();
   for (let pages = 1; ; pages++) {
     const { data, next } = checkPage((page as unknown as { body: unknown }).body, limit, operation);
     for (const item of data) items.push(item);
-    if (next === null) return items;
+    if (next === null) {
+      onPage?.(data);
+      return items;
+    }
     const digest = createHash("sha256").update(next).digest("hex");
     if (seen.has(digest)) {
       throw new BackendError({ operation, problem: "pagination-loop", serverMessage: `page ${pages + 1} would repeat an earlier cursor` });
@@ -354,7 +390,15 @@ async function followPages(limits: ResponseLimits, operation: string, limit: num
       throw new BackendError({ operation, problem: "page-limit", serverMessage: `the list did not end within ${limits.maxPages} pages` });
     }
     seen.add(digest);
-    page = await page.getNextPage();
+    // The next page is asked for first: the caller's work on this one fills the wait.
+    const nextPage = page.getNextPage();
+    try {
+      onPage?.(data);
+    } catch (err) {
+      nextPage.catch(() => undefined);
+      throw err;
+    }
+    page = await nextPage;
   }
 }
 

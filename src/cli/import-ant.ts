@@ -10,11 +10,13 @@ import path from "node:path";
 import { convertAntRepo, type AntFile, type AntIO, type AntOutput, type AntResult } from "../ant/convert.js";
 import { parseAntLock, type AntLock } from "../ant/lockfile.js";
 import { ConfigError, ExitCode, SafetyError } from "../errors.js";
-import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
+import { addressOf, byKind, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import type { LiveResource, ResourceKind } from "../kinds/types.js";
-import { fileDiag, readSource, toPosix } from "../manifest/file.js";
+import { fileDiag, parseText, readSource, toPosix } from "../manifest/file.js";
 import { formatDiagnostics } from "../manifest/format.js";
-import { loadConfig } from "../manifest/load.js";
+import { checkManifestValues, loadConfig } from "../manifest/load.js";
+import { unescapeVarText } from "../manifest/vars.js";
+import { isObj, type Obj } from "../kinds/values.js";
 import type { Diagnostic, ProjectConfig } from "../manifest/types.js";
 import { inertText } from "../render/inert.js";
 import type { CommandContext } from "./main.js";
@@ -54,6 +56,9 @@ export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): 
     const io = projectIO(config);
     const result = convertAntRepo({ files, lock, kindFolders: kindFolders(config), io, liveNames, subFolderFiles });
     if (result.diagnostics.length > 0) throw invalid(result.diagnostics);
+    // What is written must pass validate: checked as validate will, before anything is written.
+    const problems = checkManifestValues(config, byKind(() => []), convertedValues(result), byKind((k) => result.outputs.filter((o) => o.kind === k && o.text === undefined).map((o) => o.name)));
+    if (problems.length > 0) throw invalid(problems);
     const changed = result.outputs.filter((o) => o.text !== undefined && (o.rel !== o.from || textOf(io.read(o.rel)) !== o.text));
     report(result, changed, flags.dryRun === true, ctx);
     if (flags.dryRun !== true) await writeMigration(config, result, changed, ctx);
@@ -61,6 +66,23 @@ export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): 
   } finally {
     await target.close();
   }
+}
+
+/**
+ * The manifests the migration writes, as the loader will read them: each text parsed, its
+ * Markdown body given to the kind's field, `$${` read back as `${`.
+ */
+function convertedValues(result: AntResult): Array<{ kind: ResourceKind; file: string; value: Obj }> {
+  return result.outputs.flatMap((o) => {
+    if (o.text === undefined) return [];
+    const parsed = parseText(o.text, o.rel, o.rel.toLowerCase().endsWith(".md"));
+    if ("code" in parsed || !isObj(parsed.parsed.value)) return [];
+    const form = kindSpec(o.kind).markdownBody;
+    const body = parsed.body?.text ?? "";
+    const value = form !== undefined && body !== "" ? { ...parsed.parsed.value, [form.field]: form.fromBody(body) } : parsed.parsed.value;
+    const { agentform, ...rest } = value;
+    return [{ kind: o.kind, file: o.rel, value: { ...(unescapeVarText(rest) as Obj), ...(agentform !== undefined ? { agentform } : {}) } }];
+  });
 }
 
 function invalid(diagnostics: Diagnostic[]): ConfigError {
@@ -138,7 +160,7 @@ function projectIO(config: ProjectConfig): AntIO {
       return "text" in read ? { text: read.text } : { problem: read.diagnostic.message };
     },
     list(rel) {
-      const at = reachable(config, rel);
+      const at = rel === "." ? { abs: config.root, stat: lstatSync(config.root) } : reachable(config, rel);
       return at?.stat.isDirectory() ? readdirSync(at.abs, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : undefined;
     },
   };
@@ -200,7 +222,7 @@ function report(result: AntResult, changed: readonly AntOutput[], dryRun: boolea
     const tracked = o.id !== undefined ? ` (${inertText(o.id)})` : "";
     const where = o.rel === o.from ? inertText(o.rel) : `${inertText(o.from)} -> ${inertText(o.rel)}`;
     const what = o.text === undefined ? "kept as it is" : changedFrom.has(o.from) ? "converted" : "already converted";
-    const extra = o.gone !== undefined ? `; ${inertText(o.gone)} is gone from the workspace: the next plan creates it` : o.liveName !== undefined ? `; live as "${inertText(o.liveName)}": the adoption renames it` : o.id === undefined ? "; not tracked by claude-lock.json: the next plan creates it" : "";
+    const extra = o.gone !== undefined ? `; ${inertText(o.gone)} is not a live ${o.kind} of the workspace: nothing to adopt by id (the next plan creates it, or asks for adopt if one has its name)` : o.liveName !== undefined ? `; live as "${inertText(o.liveName)}": the adoption renames it` : o.id === undefined ? "; not tracked by claude-lock.json: the next plan creates it" : "";
     out(`${o.id !== undefined ? "~" : "+"} ${address}${tracked} ${where}: ${what}${extra}${dryRun ? " (dry run)" : ""}`);
   }
   for (const rel of result.removals) out(`- ${inertText(rel)}: spliced into the manifests using it; removed (agentform would read it as a manifest)${dryRun ? " (dry run)" : ""}`);

@@ -10,7 +10,9 @@ import { inertText } from "../render/inert.js";
 import type { ControlPlane, ListOptions, LiveResource, LiveSets, ResourceKind } from "../backends/types.js";
 import { addressOf, KIND_ORDER, kindSpec } from "../kinds/index.js";
 import { lockedVersions, lockTable } from "../lock/table.js";
-import type { Diagnostic, LoadResult, ProjectConfig, UploadFile } from "../manifest/types.js";
+import type { Diagnostic, LoadedManifest, LoadResult, ProjectConfig, UploadFile } from "../manifest/types.js";
+import type { PagedListOptions } from "../backends/sdk.js";
+import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
 import type { Plan, PlanInput, PlanOptions } from "../plan/types.js";
@@ -108,24 +110,42 @@ export function reportWarnings(ws: Workspace, io: Io): void {
   io.stderr.write(formatDiagnostics(ws.warnings, { color: useColor(io.stderr, io.env) }) + "\n");
 }
 
+/** Live digests computed while the lists were paging, by the live state they were listed into. */
+const pagedDigests = new WeakMap<LiveState, Map<LiveResource, string>>();
+
 /** Read live state with list calls only (archived resources are not part of the workspace). */
 export async function refresh(ws: Workspace): Promise<LiveState> {
-  return completeLive(ws, await listEveryKind(ws.target.backend));
+  const digests = new Map<LiveResource, string>();
+  const live = await completeLive(ws, await listEveryKind(ws.target.backend, {}, digests));
+  pagedDigests.set(live, digests);
+  return live;
 }
 
 /**
  * One paged list per kind, all at once; then the kinds inside another (credentials), in each
- * parent just listed (one list per vault, none when there is no vault).
+ * parent just listed (one list per vault, none when there is no vault). With `digests`, each
+ * page's resources are digested as the page arrives, while the next one is on its way: the
+ * planner needs every live digest, and the lists are mostly waiting.
  */
-export async function listEveryKind(backend: ControlPlane, options: ListOptions = {}): Promise<LiveState> {
+export async function listEveryKind(backend: ControlPlane, options: ListOptions = {}, digests?: Map<LiveResource, string>): Promise<LiveState> {
   const top = KIND_ORDER.filter((kind) => !kindSpec(kind).parentKind);
-  const lists = await Promise.all(top.map((kind) => backend.list(kind, options)));
+  const paged = (kind: ResourceKind): PagedListOptions => (digests ? { ...options, onPage: (items) => items.forEach((l) => digestInto(digests, kind, l)) } : options);
+  const lists = await Promise.all(top.map((kind) => backend.list(kind, paged(kind))));
   const live = Object.fromEntries(top.map((kind, i) => [kind, lists[i]])) as Partial<LiveState>;
   for (const kind of KIND_ORDER.filter((k) => kindSpec(k).parentKind)) {
     const parents = (live[kindSpec(kind).parentKind as ResourceKind] ?? []) as LiveResource[];
     live[kind] = (parents.length === 0 ? [] : await backend.list(kind, { ...options, parents: parents.map((p) => ({ id: p.id, name: p.name })) })) as never;
   }
   return live as LiveState;
+}
+
+/** A resource the planner cannot digest is left to the planner, which then says so itself. */
+function digestInto(digests: Map<LiveResource, string>, kind: ResourceKind, live: LiveResource): void {
+  try {
+    digests.set(live, liveDigest(kind, live));
+  } catch {
+    // nothing recorded
+  }
 }
 
 /**
@@ -155,7 +175,9 @@ export async function computePlan(
   { rotate, targetPrune: pruneFlag, ...options }: PlanFlagsOf,
   known?: LiveState,
 ): Promise<{ plan: Plan; live: LiveState }> {
-  const live = known ?? (await refresh(ws));
+  // The manifests' digests are computed while the lists page (they need nothing live).
+  const specDigests = new Map<LoadedManifest, string>();
+  const [live] = await Promise.all([known ?? refresh(ws), known ? undefined : digestSpecs(ws.load.manifests, specDigests)]);
   const targetPrune = pruneFlag ?? ws.target.settings.prune === true;
   // Versions read once per plan, whoever asks (the prune check, then the lockfile-pin review).
   const reads = new Map<string, Promise<LiveResource | null>>();
@@ -173,10 +195,24 @@ export async function computePlan(
     lock: ws.lock,
     options: { ...options, targetPrune, agentformVersion: AGENTFORM_VERSION },
     secretStatus: await secretStatuses(ws.load.manifests, live, ws.lock, ws.secrets, rotate ?? false),
+    precomputed: { specDigests, ...(pagedDigests.has(live) ? { liveDigests: pagedDigests.get(live) } : {}) },
     ...(options.prune || targetPrune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
   return { plan: await withPinnedVersions(plan, live, read), live };
 }
+
+/**
+ * Every manifest's specDigest, a slice at a time with the event loop let through between slices,
+ * so list responses are taken as they come while this runs beside the paging.
+ */
+async function digestSpecs(manifests: Workspace["load"]["manifests"], into: Map<LoadedManifest, string>): Promise<void> {
+  const all = KIND_ORDER.flatMap((kind) => manifests[kind]);
+  for (let start = 0; start < all.length; start += SPEC_DIGEST_SLICE) {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const m of all.slice(start, start + SPEC_DIGEST_SLICE)) into.set(m, specDigest(m));
+  }
+}
+const SPEC_DIGEST_SLICE = 100;
 
 /**
  * A lockfile that pins an agent version other than live (it lags, or was edited): read that

@@ -1,7 +1,9 @@
 /**
  * YAML text → plain data plus a way back from a JSON pointer to the line and column it came
- * from. Every diagnostic agentform prints names a position, so parsing keeps the AST around
- * instead of going straight to JS values.
+ * from. Every diagnostic agentform prints names a position, but most files have nothing to
+ * report: those in the plain subset manifests are written in are read straight to JS values
+ * (the fast reader at the end of this file), and their syntax tree is built only when a
+ * position is asked for. Every other file is parsed with its syntax tree at once.
  */
 import { nestingExceeds } from "../util/depth.js";
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from "yaml";
@@ -164,8 +166,22 @@ function countAliases(doc: Document.Parsed, text: string): { aliases: number; fi
   return { aliases, firstAlias };
 }
 
-/** Parse one YAML document with positions; problems come back as diagnostics, never thrown. */
+/**
+ * Parse one YAML document; problems come back as diagnostics, never thrown. Most manifests are
+ * plain block mappings that {@link fastYamlValue} reads in a fraction of a full parse; their
+ * syntax tree (what `locate` and `nodeAt` need) is built only if a position is asked for, which
+ * happens only when there is something to report. Anything else gets the full parse at once.
+ */
 export function parseYaml(text: string, options: ParseOptions): ParsedYaml {
+  const value = fastYamlValue(text);
+  if (value === undefined) return parseYamlFully(text, options);
+  let full: ParsedYaml | undefined;
+  const tree = () => (full ??= parseYamlFully(text, options));
+  return { value, locate: (pointer) => tree().locate(pointer), nodeAt: (offset) => tree().nodeAt(offset), diagnostics: [] };
+}
+
+/** Parse one YAML document with positions, through the `yaml` library's syntax tree. */
+function parseYamlFully(text: string, options: ParseOptions): ParsedYaml {
   const { file, lines } = options;
   const base = options.offset ?? 0;
   const at = (offset: number | undefined): Position => lines.position(base + (offset ?? 0));
@@ -272,3 +288,311 @@ function nodeFinder(doc: Document.Parsed, base: number): (offset: number) => Nod
 }
 
 export type { Node };
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: a reader for the subset of YAML manifests are written in
+
+/**
+ * Printable ASCII and line feeds only: no tabs (indentation errors), no CR (line-ending rules),
+ * no byte-order mark or Unicode line separators. Other files take the full parse.
+ */
+const FAST_TEXT = /^[\n\x20-\x7e]*$/;
+/** A mapping entry's key and its `:`; plain keys start with a letter, so they never read as numbers. */
+const FAST_KEY = /^(?:([A-Za-z_][A-Za-z0-9_./-]*)|"([^"\\]*)"|'([^']*)'):(?: +|$)/;
+const FLOW_KEY = /[A-Za-z_][A-Za-z0-9_./-]*/y;
+/** Plain keys the core schema would read as null or a boolean; `__proto__`, which toJS defines specially. */
+const SPECIAL_KEY = /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|__proto__)$/;
+/** What may follow a value on its line: spaces, then perhaps a comment. */
+const LINE_END = /^(?: +#.*| *)$/;
+/** Characters a plain scalar may not start with (indicators), and anything number-like but a small integer. */
+const PLAIN_START = /^[-?:,[\]{}#&*!|>'"%@`+.0-9~]/;
+const DOUBLE_ESCAPES: Record<string, string> = { "\\": "\\", '"': '"', "/": "/", n: "\n", t: "\t" };
+/** Far below MAX_DEPTH: deeper files take the full parse, which reports the limit. */
+const FAST_MAX_DEPTH = 32;
+
+/** Thrown inside the fast reader when the text leaves the subset; never escapes it. */
+const LEAVE = Symbol("not in the fast subset");
+function leave(): never {
+  throw LEAVE;
+}
+
+/** A plain scalar as the core schema reads it, or LEAVE for anything but text, null, booleans and small integers. */
+function plainValue(s: string): unknown {
+  if (s === "~" || s === "null" || s === "Null" || s === "NULL") return null;
+  if (s === "true" || s === "True" || s === "TRUE") return true;
+  if (s === "false" || s === "False" || s === "FALSE") return false;
+  if (/^(?:0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
+  if (s === "" || PLAIN_START.test(s)) leave();
+  return s;
+}
+
+/** A single-line quoted scalar starting at `start` (a quote): its value and the offset after it. */
+function quotedAt(s: string, start: number): [string, number] {
+  const quote = s[start]!;
+  let out = "";
+  for (let i = start + 1; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote === "'" && c === "'") {
+      if (s[i + 1] !== "'") return [out, i + 1];
+      out += "'";
+      i++;
+    } else if (quote === '"' && c === "\\") {
+      const escaped = DOUBLE_ESCAPES[s[i + 1] ?? ""];
+      if (escaped === undefined) leave();
+      out += escaped;
+      i++;
+    } else if (quote === '"' && c === '"') return [out, i + 1];
+    else out += c;
+  }
+  return leave();
+}
+
+/** One line's flow collection (`[a, b]`, `{type: x}`), read from `pos`; nothing spans lines. */
+class FlowReader {
+  pos = 0;
+  constructor(private readonly s: string) {}
+
+  private spaces(): void {
+    while (this.s[this.pos] === " ") this.pos++;
+  }
+
+  node(depth: number): unknown {
+    if (depth > FAST_MAX_DEPTH) leave();
+    this.spaces();
+    const c = this.s[this.pos];
+    if (c === "[") return this.seq(depth);
+    if (c === "{") return this.map(depth);
+    if (c === '"' || c === "'") return this.quoted();
+    const start = this.pos;
+    while (this.pos < this.s.length && !",[]{}".includes(this.s[this.pos]!)) this.pos++;
+    const text = this.s.slice(start, this.pos).trimEnd();
+    // A colon (a pair, or a URL) or a comment inside a flow collection: the full parse decides.
+    if (text.includes(":") || text.includes("#")) leave();
+    return plainValue(text);
+  }
+
+  private quoted(): string {
+    const [value, end] = quotedAt(this.s, this.pos);
+    this.pos = end;
+    return value;
+  }
+
+  /** After an item: `,` then another (a trailing comma leaves the subset), or the closing bracket. */
+  private next(close: string): boolean {
+    this.spaces();
+    const c = this.s[this.pos++];
+    if (c === close) return false;
+    if (c !== ",") leave();
+    this.spaces();
+    if (this.s[this.pos] === close) leave();
+    return true;
+  }
+
+  private seq(depth: number): unknown[] {
+    const out: unknown[] = [];
+    this.pos++;
+    this.spaces();
+    if (this.s[this.pos] === "]") {
+      this.pos++;
+      return out;
+    }
+    do out.push(this.node(depth + 1));
+    while (this.next("]"));
+    return out;
+  }
+
+  private map(depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    this.pos++;
+    this.spaces();
+    if (this.s[this.pos] === "}") {
+      this.pos++;
+      return out;
+    }
+    do {
+      this.spaces();
+      const key = this.key();
+      if (this.s[this.pos] !== ":" || this.s[this.pos + 1] !== " " || Object.hasOwn(out, key)) leave();
+      this.pos += 2;
+      out[key] = this.node(depth + 1);
+    } while (this.next("}"));
+    return out;
+  }
+
+  private key(): string {
+    const c = this.s[this.pos];
+    if (c === '"' || c === "'") {
+      const key = this.quoted();
+      return key === "__proto__" ? leave() : key;
+    }
+    FLOW_KEY.lastIndex = this.pos;
+    const match = FLOW_KEY.exec(this.s);
+    if (!match || SPECIAL_KEY.test(match[0])) leave();
+    this.pos += match[0].length;
+    return match[0];
+  }
+}
+
+interface FastLine {
+  indent: number;
+  /** The line after its indentation. */
+  text: string;
+}
+
+const isSeqItem = (text: string) => text === "-" || text.startsWith("- ");
+
+/**
+ * Block mappings and sequences by indentation, with plain, quoted, literal (`|`, `|-`) and
+ * single-line flow values. Whatever it does not know for certain it reads exactly as the
+ * `yaml` library would, it leaves to the library (LEAVE), so its result is the library's.
+ */
+class BlockReader {
+  private i = 0;
+  private readonly lines: FastLine[];
+
+  constructor(private readonly endsWithNewline: boolean, text: string) {
+    this.lines = text.split("\n").map((raw) => {
+      let indent = 0;
+      while (raw.charCodeAt(indent) === 32) indent++;
+      return { indent, text: raw.slice(indent) };
+    });
+  }
+
+  /** The next line that is neither blank nor a comment (those are skipped). */
+  private peek(): FastLine | undefined {
+    for (; this.i < this.lines.length; this.i++) {
+      const line = this.lines[this.i]!;
+      if (line.text !== "" && line.text[0] !== "#") return line;
+    }
+    return undefined;
+  }
+
+  document(): Record<string, unknown> {
+    const first = this.peek();
+    if (!first || first.indent !== 0 || !FAST_KEY.test(first.text)) leave();
+    const value = this.map(0, 1);
+    if (this.peek() !== undefined) leave();
+    return value;
+  }
+
+  private map(indent: number, depth: number): Record<string, unknown> {
+    if (depth > FAST_MAX_DEPTH) leave();
+    const out: Record<string, unknown> = {};
+    for (let line = this.peek(); line !== undefined && line.indent >= indent; line = this.peek()) {
+      const match = line.indent === indent ? FAST_KEY.exec(line.text) : null;
+      if (!match) {
+        // A sequence at the mapping's own indentation belongs to the entry before; anything else leaves.
+        if (line.indent === indent && isSeqItem(line.text)) break;
+        leave();
+      }
+      const key = match[1] ?? match[2] ?? match[3]!;
+      if ((match[1] !== undefined && SPECIAL_KEY.test(key)) || key === "__proto__" || key.length > 1000 || Object.hasOwn(out, key)) leave();
+      this.i++;
+      out[key] = this.value(line.text.slice(match[0].length), indent, depth, true);
+    }
+    return out;
+  }
+
+  private seq(indent: number, depth: number): unknown[] {
+    if (depth > FAST_MAX_DEPTH) leave();
+    const out: unknown[] = [];
+    for (let line = this.peek(); line !== undefined && line.indent >= indent; line = this.peek()) {
+      if (line.indent > indent) leave();
+      if (!isSeqItem(line.text)) break;
+      const rest = line.text.slice(1).replace(/^ +/, "");
+      if (isSeqItem(rest)) leave();
+      if (FAST_KEY.test(rest)) {
+        // `- key: value`: a mapping whose entries line up with this first key.
+        this.lines[this.i] = { indent: indent + line.text.length - rest.length, text: rest };
+        out.push(this.map(indent + line.text.length - rest.length, depth + 1));
+        continue;
+      }
+      this.i++;
+      out.push(this.value(rest, indent, depth, false));
+    }
+    return out;
+  }
+
+  /** A value written after `key:` or `- ` on a line of a collection at `indent`. */
+  private value(rest: string, indent: number, depth: number, inMap: boolean): unknown {
+    if (rest === "" || rest[0] === "#") return this.nested(indent, depth, inMap);
+    if (rest === "|" || rest === "|-") return this.literal(indent, rest === "|-");
+    let value: unknown;
+    let after = "";
+    if (rest[0] === "[" || rest[0] === "{") {
+      const flow = new FlowReader(rest);
+      value = flow.node(depth + 1);
+      after = rest.slice(flow.pos);
+    } else if (rest[0] === '"' || rest[0] === "'") {
+      const [text, end] = quotedAt(rest, 0);
+      value = text;
+      after = rest.slice(end);
+    } else {
+      const hash = rest.indexOf(" #");
+      const text = (hash >= 0 ? rest.slice(0, hash) : rest).trimEnd();
+      // `a: b: c` is an error, and a colon at the end starts a mapping: the full parse says which.
+      if (text.includes(": ") || text.endsWith(":")) leave();
+      value = plainValue(text);
+    }
+    if (!LINE_END.test(after)) leave();
+    // A more indented line after a value continues it (a multi-line scalar) or is an error.
+    const next = this.peek();
+    if (next !== undefined && next.indent > indent) leave();
+    return value;
+  }
+
+  /** The block under `key:` or `-` with nothing after it: more indented, or a sequence under a key; else null. */
+  private nested(indent: number, depth: number, inMap: boolean): unknown {
+    const next = this.peek();
+    if (next === undefined) return null;
+    if (next.indent > indent) {
+      if (isSeqItem(next.text)) return this.seq(next.indent, depth + 1);
+      if (FAST_KEY.test(next.text)) return this.map(next.indent, depth + 1);
+      leave();
+    }
+    return inMap && next.indent === indent && isSeqItem(next.text) ? this.seq(indent, depth + 1) : null;
+  }
+
+  /** A literal block scalar (`|` keeps one final line break, `|-` none); lines more indented than `indent`. */
+  private literal(indent: number, strip: boolean): string {
+    const content: string[] = [];
+    let at = -1;
+    for (; this.i < this.lines.length; this.i++) {
+      const line = this.lines[this.i]!;
+      if (line.text === "") {
+        // Blank lines before the first or with spaces beyond the indentation: the full parse.
+        if (at < 0 || line.indent > at) leave();
+        content.push("");
+        continue;
+      }
+      if (at < 0) {
+        if (line.indent <= indent) leave();
+        at = line.indent;
+      }
+      if (line.indent < at) break;
+      content.push(" ".repeat(line.indent - at) + line.text);
+    }
+    // The last line without a line break: how it is chomped is the full parse's to say.
+    if (this.i === this.lines.length && !this.endsWithNewline) leave();
+    while (content.length > 0 && content[content.length - 1] === "") content.pop();
+    const body = content.join("\n");
+    return strip || body === "" ? body : body + "\n";
+  }
+}
+
+/**
+ * The plain value of a YAML document in the subset manifests are almost always written in (a
+ * block mapping at the top; block mappings and sequences; plain, quoted, literal and one-line
+ * flow values; comments), exactly as `doc.toJS()` of a full parse gives it; undefined for any
+ * text outside that subset, or with anything the full parse would report (duplicate keys, deep
+ * nesting), which then takes the full parse.
+ */
+export function fastYamlValue(text: string): Record<string, unknown> | undefined {
+  if (!FAST_TEXT.test(text)) return undefined;
+  try {
+    return new BlockReader(text.endsWith("\n"), text).document();
+  } catch (err) {
+    if (err === LEAVE) return undefined;
+    throw err;
+  }
+}

@@ -8,13 +8,22 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") {
     return JSON.stringify(value ?? null);
   }
+  // Loops and one string rather than map/filter/join: every plan digests and diffs every
+  // resource, so this runs for each field of thousands of them.
   if (Array.isArray(value)) {
-    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
+    let out = "[";
+    // `?? ""`: as join wrote what JSON.stringify leaves undefined (a function), should one get here.
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (canonicalJson(value[i] === undefined ? null : value[i]) ?? "");
+    return out + "]";
   }
-  const keys = Object.keys(value as Obj)
-    .filter((k) => (value as Obj)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Obj)[k])}`).join(",")}}`;
+  const keys = Object.keys(value as Obj).sort();
+  let out = "{";
+  for (const k of keys) {
+    const member = (value as Obj)[k];
+    if (member === undefined) continue;
+    out += (out.length === 1 ? "" : ",") + JSON.stringify(k) + ":" + canonicalJson(member);
+  }
+  return out + "}";
 }
 
 /** `sha256:` + hex digest of canonicalJson(value). */

@@ -17,12 +17,16 @@ export const MAX_DIFF_DEPTH = 64;
 
 /** Every difference between `before` and `after`, sorted by pointer. Inputs are not mutated. */
 export function diffCanonical(before: unknown, after: unknown, base = ""): FieldChange[] {
+  // Most resources of most plans are unchanged: one walk without allocations says so.
+  if (sameJson(before, after, 0)) return [];
   const out: FieldChange[] = [];
   walk(before, after, base, out, 0);
   return out.sort((a, b) => (a.pointer < b.pointer ? -1 : a.pointer > b.pointer ? 1 : 0));
 }
 
 function walk(before: unknown, after: unknown, pointer: string, out: FieldChange[], depth: number): void {
+  // The same value (or the same object) has no differences: most fields of most resources.
+  if (before === after) return;
   if (isObj(before) && isObj(after) && depth < MAX_DIFF_DEPTH) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     for (const k of [...keys].sort()) {
@@ -39,6 +43,31 @@ function walk(before: unknown, after: unknown, pointer: string, out: FieldChange
   if (canonicalJson(before) !== canonicalJson(after)) {
     out.push({ pointer, op: "replace", before: clone(before), after: clone(after) });
   }
+}
+
+/**
+ * Whether two values are equal member by member (undefined members count as absent, as in
+ * canonical JSON), so that they have no differences at all; false when unsure (deeper than
+ * MAX_DIFF_DEPTH), and then the full walk decides.
+ */
+function sameJson(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || depth > MAX_DIFF_DEPTH) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let members = 0;
+  for (const k of Object.keys(x)) {
+    if (x[k] === undefined) continue;
+    members++;
+    if (!Object.hasOwn(y, k) || !sameJson(x[k], y[k], depth + 1)) return false;
+  }
+  for (const k of Object.keys(y)) if (y[k] !== undefined) members--;
+  return members === 0;
 }
 
 function clone<T>(v: T): T {

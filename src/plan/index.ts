@@ -207,12 +207,13 @@ function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, nam
 }
 
 function driftOf(
+  input: PlanInput,
   kind: ResourceKind,
   lockedEntry: LockedEntry | undefined,
   live: Live | null,
   forceDetected: boolean,
-  liveIdsOfKind: ReadonlySet<string>,
 ): DriftInfo | null {
+  const liveIdsOfKind = liveIds(input, kind);
   if (!lockedEntry) return null;
   // Only numbered versions are drift information; a skill's version id is checked through its digest.
   const lockedVersion = typeof lockedEntry.version === "number" ? { lockedVersion: lockedEntry.version } : {};
@@ -225,7 +226,7 @@ function driftOf(
     // In the lockfile, absent from the live list: archived or deleted behind agentform's back.
     return { detected: true, missing: true, lockedLiveDigest: lockedEntry.liveDigest, ...lockedVersion };
   }
-  const digestNow = liveDigest(kind, live);
+  const digestNow = liveDigestIn(input, kind, live);
   const info: DriftInfo = { detected: false, lockedLiveDigest: lockedEntry.liveDigest, liveDigest: digestNow };
   let detected = forceDetected || lockedEntry.id !== live.id || lockedEntry.liveDigest !== digestNow;
   const cur = versionOf(kind, live);
@@ -238,12 +239,27 @@ function driftOf(
   return info;
 }
 
-function basisOf(kind: ResourceKind, live: Live | null): PlannedResource["basis"] {
+function basisOf(input: PlanInput, kind: ResourceKind, live: Live | null): PlannedResource["basis"] {
   if (!live) return null;
   const version = versionOf(kind, live);
-  if (version !== undefined) return { kind, version, liveDigest: liveDigest(kind, live) };
-  if (kindSpec(kind).concurrency === "pin") return { kind, pin: String(pinOf(kind, live)), liveDigest: liveDigest(kind, live) };
-  return { kind, liveDigest: liveDigest(kind, live) };
+  if (version !== undefined) return { kind, version, liveDigest: liveDigestIn(input, kind, live) };
+  if (kindSpec(kind).concurrency === "pin") return { kind, pin: String(pinOf(kind, live)), liveDigest: liveDigestIn(input, kind, live) };
+  return { kind, liveDigest: liveDigestIn(input, kind, live) };
+}
+
+/**
+ * Each live resource's digest, computed once per plan (its basis and its drift both need it),
+ * or taken from what the caller computed of the same objects while the lists were still paging.
+ * Keyed by the plan's own input object, so no digest outlives the plan that computed it.
+ */
+const liveDigestMemo = new WeakMap<PlanInput, Map<Live, string>>();
+function liveDigestIn(input: PlanInput, kind: ResourceKind, live: Live): string {
+  let memo = liveDigestMemo.get(input);
+  if (!memo) liveDigestMemo.set(input, (memo = new Map()));
+  let found = memo.get(live) ?? input.precomputed?.liveDigests?.get(live);
+  if (found === undefined) found = liveDigest(kind, live);
+  memo.set(live, found);
+  return found;
 }
 
 function impactOf(kind: ResourceKind, action: PlanAction): Impact {
@@ -369,16 +385,16 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     action,
     id: live?.id ?? null,
     file: manifest.file,
-    basis: basisOf(kind, live),
+    basis: basisOf(input, kind, live),
     changes,
     ignored,
-    drift: driftOf(kind, lockedHere, live, match.renamedOutOfBand, liveIds(input, kind)),
+    drift: driftOf(input, kind, lockedHere, live, match.renamedOutOfBand),
     // An adoption without a request (a kind owned through the lockfile, unchanged) touches nothing.
     impact: request === null && action === "adopt" ? "none" : impactOf(kind, action),
     security,
     dependsOn: [...dependsOn].sort(),
     request,
-    specDigest: specDigest(manifest),
+    specDigest: input.precomputed?.specDigests?.get(manifest) ?? specDigest(manifest),
   };
   if (repinReasons) entry.repinReasons = repinReasons;
   if (match.renamedFrom !== undefined) entry.renamedFrom = match.renamedFrom;
@@ -555,7 +571,8 @@ export function annotatePinned(plan: Plan, pinned: ReadonlyMap<string, LiveResou
 /** Build the plan. Pure: everything it needs is in `input`; inputs are never mutated. */
 export function buildPlan(full: PlanInput): Plan {
   const only = full.options.only ? onlyManifests(full.manifests, full.options.only) : null;
-  const input = only ? { ...full, manifests: only.manifests } : full;
+  // A new object for every call: what is memoised per plan (live digests, live ids) is keyed by it.
+  const input = only ? { ...full, manifests: only.manifests } : { ...full };
   const refusals: Refusal[] = [];
   const claimed = new Map(KIND_ORDER.map((kind) => [kind, new Set<string>()] as const));
   const matches = new Map<ResourceKind, Match[]>();
@@ -925,10 +942,10 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
     action: removal,
     id: l.id,
     file: null,
-    basis: basisOf(kind, l),
+    basis: basisOf(input, kind, l),
     changes: [],
     ignored: [],
-    drift: driftOf(kind, locked, l, false, liveIds(input, kind)),
+    drift: driftOf(input, kind, locked, l, false),
     impact: removal,
     // Recorded as a finding too, so JSON plans and reviews carry it, not only the text note.
     security: kindSpec(kind).irreversible ? [{ category: "irreversible-removal", severity: "notable", pointer: "", message: `${removal === "archive" ? "archiving" : "deleting"} it cannot be undone` }] : [],

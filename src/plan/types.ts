@@ -309,4 +309,13 @@ export interface PlanInput {
    * does not, and picks the status of the resource it matched).
    */
   secretStatus?: Readonly<Record<string, SecretStatus>>;
+  /**
+   * Digests the caller already computed of these very objects (the CLI does it while list pages
+   * are still arriving): a live resource's liveDigest, a manifest's specDigest. Anything absent
+   * is computed here; a digest given must be what normalize's liveDigest/specDigest return.
+   */
+  precomputed?: {
+    liveDigests?: ReadonlyMap<LiveResource, string>;
+    specDigests?: ReadonlyMap<LoadedManifest, string>;
+  };
 }

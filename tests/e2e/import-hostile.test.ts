@@ -227,7 +227,7 @@ describe("agentform import --from-ant, hostile repositories", () => {
     await lock({ "./agents/helper.yml": { kind: "agent", id: env.id, version: "1" } });
     const out = await migrate();
     expect(out.code, out.output).toBe(0);
-    expect(out.stdout).toContain(`+ agent.helper agents/helper.yml: converted; ${env.id} is gone from the workspace: the next plan creates it`);
+    expect(out.stdout).toContain(`+ agent.helper agents/helper.yml: converted; ${env.id} is not a live agent of the workspace: nothing to adopt by id`);
     const helper = parse(await readFile(path.join(p.dir, "agents", "helper.yml"), "utf8")) as Obj;
     expect(helper.agentform).toBeUndefined();
     expect(JSON.stringify(helper)).not.toContain(env.id);
@@ -286,6 +286,49 @@ describe("agentform import --from-ant, hostile repositories", () => {
     // The escape is not escaped again.
     expect(again.stdout).toContain("agents/echo.md: already converted");
     expect(await tree(p.dir)).toEqual(converted);
+  });
+
+  it("never escapes twice: a converted file with CRLF line endings and its header removed is still already converted", async () => {
+    const { system, description } = await dollarRepo();
+    expect((await migrate()).code).toBe(0);
+    const file = path.join(p.dir, "agents/echo.md");
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace(/^# Converted from .*\n/m, "").replace(/\n/g, "\r\n"));
+    const converted = await tree(p.dir);
+    const again = await migrate();
+    expect(again.code, again.output).toBe(0);
+    expect(again.stdout).toContain("agents/echo.md: already converted");
+    expect(await tree(p.dir)).toEqual(converted);
+    expect(await loadedEcho()).toEqual([[system, description]]);
+  });
+
+  it("splices a data-file glob at the project root (../extr*.yml), as a plain path would", async () => {
+    const lead = await raw.create("agent", { name: "lead", model: MODEL, tools: [{ type: "custom", name: "lookup", description: "Look up.", input_schema: { type: "object" } }] });
+    await p.write({ "extra.yml": "- {type: custom, name: lookup, description: Look up., input_schema: {type: object}}\n", "agents/lead.md": "---\nname: lead\nmodel: claude-sonnet-5-5\ntools:\n  - ../extr*.yml\n---\n" });
+    await lock({ "./agents/lead.md": { kind: "agent", id: lead.id, version: "1" } });
+    const out = await migrate();
+    expect(out.code, out.output).toBe(0);
+    const plan = JSON.parse((await p.run("plan", "--format", "json")).stdout) as PlanJson;
+    expect(plan.resources.map((r) => `${r.address}:${r.action}:${r.changes.length}`)).toEqual(["agent.lead:adopt:0"]);
+  });
+
+  it("refuses what validate would refuse, before writing: 16 metadata keys (no room for the marker), two files with one name", async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, "v"]));
+    const env = await raw.create("environment", { name: "full", config: { type: "cloud" }, metadata });
+    await p.write({ "environments/full.yaml": `name: full\nconfig:\n  type: cloud\nmetadata:\n${Object.keys(metadata).map((k) => `  ${k}: v`).join("\n")}\n`, "agents/one.yaml": "name: same\nmodel: claude-sonnet-5-5\n", "agents/two.yaml": "name: same\nmodel: claude-sonnet-5-5\n" });
+    await lock({ "./environments/full.yaml": { kind: "environment", id: env.id } });
+    p.cp.clearRequestLog();
+    const out = await refused("AF-METADATA-TOO-MANY");
+    expect(out.output).toContain("AF-NAME-DUPLICATE");
+  });
+
+  it("refuses a README.md that claude-lock.json tracks (agentform reads it as documentation), naming it", async () => {
+    const readme = await raw.create("agent", { name: "README", model: MODEL });
+    await p.write({ "agents/README.md": "---\nmodel: claude-sonnet-5-5\n---\n" });
+    await lock({ "./agents/README.md": { kind: "agent", id: readme.id, version: "1" } });
+    p.cp.clearRequestLog();
+    const out = await refused("AF-ANT-README");
+    expect(out.output).toContain("agents/README.md");
   });
 });
 

@@ -92,7 +92,7 @@ describe("credentialImportEntry with a server that echoes secrets", () => {
     const live = await echoed("tools/api-key", { type: "environment_variable", secret_name: "API_KEY", secret_value: SECRETS.secret_value, networking: { type: "unrestricted" } }, { secret_value: SECRETS.secret_value });
     const out = entryOf(live);
     expectNoSecret(out.entry);
-    expect((out.entry.auth as Obj).secret_value_env).toBe("IMPORTED_TOOLS_API_KEY_SECRET_VALUE");
+    expect((out.entry.auth as Obj).secret_value_env).toMatch(/^IMPORTED_TOOLS_API_KEY_[0-9A-F]{8}_SECRET_VALUE$/);
     expect((out.entry.auth as Obj).secret_name).toBe("API_KEY");
   });
 
@@ -135,7 +135,13 @@ describe("importedSecretEnv", () => {
 
   it("keeps short names as IMPORTED_<VAULT>_<LOCAL>_<SUFFIX>", () => {
     expect(importedSecretEnv("tools", "github", "TOKEN")).toBe("IMPORTED_TOOLS_GITHUB_TOKEN");
-    expect(importedSecretEnv("ops keys", "api.v2", "SECRET_VALUE")).toBe("IMPORTED_OPS_KEYS_API_V2_SECRET_VALUE");
+    expect(importedSecretEnv("ops", "apiv2", "SECRET_VALUE")).toBe("IMPORTED_OPS_APIV2_SECRET_VALUE");
+  });
+
+  it("adds a digest of both names whenever upper-casing and _ lost something, so a-b and a.b never share a secret", () => {
+    expect(importedSecretEnv("ops keys", "api.v2", "SECRET_VALUE")).toMatch(/^IMPORTED_OPS_KEYS_API_V2_[0-9A-F]{8}_SECRET_VALUE$/);
+    const names = [importedSecretEnv("a-b", "github", "TOKEN"), importedSecretEnv("a.b", "github", "TOKEN"), importedSecretEnv("a", "b_github", "TOKEN"), importedSecretEnv("A", "b_github", "TOKEN"), importedSecretEnv("Tools", "github", "TOKEN"), importedSecretEnv("tools", "github", "TOKEN")];
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it("keeps long names within 128 characters, a valid variable, ending in the suffix", () => {

@@ -67,17 +67,21 @@ const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_ENV_NAME = 128;
 
 /**
- * `IMPORTED_<VAULT>_<LOCAL>_<SUFFIX>`: upper case, every other character `_`. Names too long for
- * a variable keep their start and end with a short digest of both names between, so they stay
- * distinct.
+ * `IMPORTED_<VAULT>_<LOCAL>_<SUFFIX>`: upper case, every other character `_`; a short digest of
+ * both names before the suffix when that mapping lost something, or the name would be too long.
  */
 export function importedSecretEnv(vault: string, local: string, suffix: string): string {
   const part = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, "_");
   const full = `IMPORTED_${part(vault)}_${part(local)}_${suffix}`;
-  if (full.length <= MAX_ENV_NAME) return full;
+  // Names that are lower-case letters and digits map to distinct variables as they are. Any other
+  // name lost something on the way (`a-b` and `a.b` both give `A_B`): a digest of both names
+  // keeps two credentials from sharing one secret, which would send it to both servers.
+  const lossless = /^[a-z0-9]+$/.test(vault) && /^[a-z0-9]+$/.test(local);
+  if (lossless && full.length <= MAX_ENV_NAME) return full;
   const digest = createHash("sha256").update(`${vault}\0${local}`).digest("hex").slice(0, 8).toUpperCase();
   const tail = `_${digest}_${suffix}`;
-  return `${full.slice(0, MAX_ENV_NAME - tail.length)}${tail}`;
+  const head = `IMPORTED_${part(vault)}_${part(local)}`;
+  return `${head.slice(0, MAX_ENV_NAME - tail.length)}${tail}`;
 }
 
 export function credentialImportEntry(live: Obj, vault: string): { local: string; entry: Obj; note?: string } | { reason: string } {

@@ -4,28 +4,16 @@
  * and after: a refused batch writes nothing at all, and a batch failing halfway puts back
  * everything it did, temporary files included.
  */
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyFileBatch, type FileOp } from "../../src/cli/file-batch.js";
-import { AgentformError, ExitCode } from "../../src/errors.js";
+import { tree } from "../helpers/tree.js";
+import { createHash } from "node:crypto";
 
-/** Every entry under `dir`: a file's bytes (base64), "dir", or "link -> target" (links not followed). */
-async function tree(dir: string, rel = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-    const abs = path.join(dir, child);
-    const st = await lstat(abs);
-    if (st.isSymbolicLink()) out[child] = `link -> ${await readlink(abs)}`;
-    else if (st.isDirectory()) {
-      out[child] = "dir";
-      Object.assign(out, await tree(dir, child));
-    } else out[child] = `file ${(await readFile(abs)).toString("base64")}`;
-  }
-  return out;
-}
+const digest = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
+import { AgentformError, ExitCode } from "../../src/errors.js";
 
 async function failure(promise: Promise<unknown>): Promise<AgentformError> {
   try {
@@ -61,12 +49,12 @@ describe("applyFileBatch", () => {
     ]);
     expect(await tree(root)).toEqual({
       agents: "dir",
-      "agents/old.yaml": `file ${Buffer.from("name: old\n").toString("base64")}`,
-      "agentform.yaml": `file ${Buffer.from("project: y\n").toString("base64")}`,
+      "agents/old.yaml": `file ${digest("name: old\n")}`,
+      "agentform.yaml": `file ${digest("project: y\n")}`,
       skills: "dir",
       "skills/s": "dir",
       "skills/s/scripts": "dir",
-      "skills/s/scripts/run.py": `file ${Buffer.from([1, 2, 3]).toString("base64")}`,
+      "skills/s/scripts/run.py": `file ${digest(new Uint8Array([1, 2, 3]))}`,
     });
   });
 

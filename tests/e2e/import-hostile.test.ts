@@ -19,6 +19,7 @@ import { createSdkBackend } from "../../src/backends/sdk.js";
 import type { ControlPlane } from "../../src/backends/types.js";
 import { loadConfig, loadProject } from "../../src/manifest/load.js";
 import { cliProject, type CliProject } from "../helpers/cli-project.js";
+import { tree as treeOf } from "../helpers/tree.js";
 
 type Obj = Record<string, unknown>;
 
@@ -29,22 +30,8 @@ interface PlanJson {
 
 const MODEL = "claude-sonnet-5-5";
 
-/** Every entry under `dir` (`.agentform/` left out): a file's sha256, "dir", or "link -> target" (never followed). */
-async function tree(dir: string, rel = ""): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-    if (child === ".agentform") continue;
-    const abs = path.join(dir, child);
-    const st = await lstat(abs);
-    if (st.isSymbolicLink()) out[child] = `link -> ${await readlink(abs)}`;
-    else if (st.isDirectory()) {
-      out[child] = "dir";
-      Object.assign(out, await tree(dir, child));
-    } else out[child] = `file ${createHash("sha256").update(await readFile(abs)).digest("hex")}`;
-  }
-  return out;
-}
+/** Every entry of the project (`.agentform/`, the local plane's state, left out). */
+const tree = (dir: string) => treeOf(dir, [".agentform"]);
 
 /** claude-lock.json as ant writes it (sorted keys, 2-space indent), for the workspace at `baseUrl`. */
 function antLock(baseUrl: string, resources: Record<string, { kind: string; id: string; version?: string }>): string {

@@ -5,11 +5,11 @@
  *
  * - It starts at the configured rate (`writes_per_minute`), with a burst of a tenth of a
  *   minute's worth, so short applies start at once.
- * - A rate-limit answer (429) to a write halves the rate, down to a floor of a few writes a
+ * - A rate-limit answer (429) to a write cuts the rate by a quarter, down to a floor of a few writes a
  *   minute, empties the bucket, and, when the answer said when to come back (`retry-after`),
  *   holds the bucket closed until then: no write of this process goes out before it.
  *   The 429s of writes sent before that cut (concurrent writes that met the same limit) hold
- *   the bucket but do not cut again: one limit met is one halving.
+ *   the bucket but do not cut again: one limit met is one cut.
  * - After a run of successful writes (a tenth of a minute's worth at the current rate, at least
  *   one) the rate rises by a tenth of the configured rate, never above it.
  *
@@ -32,13 +32,20 @@ export interface PacingStats {
 export interface AimdOptions {
   /** Lowest rate a 429 can cut to, per minute; default 3 (or the configured rate, if lower). */
   floorPerMinute?: number;
-  /** Factor a 429 multiplies the rate by; default 0.5. */
+  /** Factor a 429 multiplies the rate by; default 0.75. */
   decrease?: number;
   /** Fraction of the configured rate added after each run of successes; default 0.1. */
   increase?: number;
 }
 
 const DEFAULT_FLOOR_PER_MINUTE = 3;
+
+/**
+ * A quarter off per limit met, not half: the 429 already holds every write for its retry-after,
+ * so the cut only has to keep the next minute under the limit, and climbing back from half the
+ * rate (ten raises) cost a 1,000-write apply a tenth of its time against a limit it had met once.
+ */
+const DEFAULT_DECREASE = 0.75;
 
 /**
  * A token bucket for writes with an AIMD rate. `take()` resolves with a ticket when one write
@@ -75,7 +82,7 @@ export class WriteBucket {
     this.configuredPerMinute = perMinute > 0 && Number.isFinite(perMinute) ? perMinute : Number.POSITIVE_INFINITY;
     const floor = options.floorPerMinute !== undefined && options.floorPerMinute > 0 ? options.floorPerMinute : DEFAULT_FLOOR_PER_MINUTE;
     this.floor = Math.min(this.configuredPerMinute, floor);
-    this.decrease = Math.min(1, Math.max(0, options.decrease ?? 0.5));
+    this.decrease = Math.min(1, Math.max(0, options.decrease ?? DEFAULT_DECREASE));
     this.step = this.configuredPerMinute * Math.max(0, options.increase ?? 0.1);
     this.perMinute = this.lowest = this.configuredPerMinute;
     this.tokens = this.capacity;

@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 import { AGENT_TOOLS } from "../kinds/agent/canonical.js";
 import { KIND_ORDER, KINDS } from "../kinds/index.js";
 import type { ResourceKind } from "../kinds/types.js";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { pointerToPath } from "./format.js";
 import { pointerSegments } from "./source.js";
 import { suggestion } from "./suggest.js";
@@ -105,7 +106,9 @@ function validator(name: SchemaName): ValidateFunction {
     const built = precompiled?.validators[name];
     if (built && precompiled?.digests[name] === schemaDigest(name)) fn = built;
     else {
-      ajv ??= new Ajv(AJV_OPTIONS);
+      // ajv's compiler is loaded only when a schema is compiled here (from source, or a schema
+      // edited since the build): the built validators need none of it, and it is sizeable.
+      ajv ??= new (createRequire(import.meta.url)("ajv") as { Ajv: typeof Ajv }).Ajv(AJV_OPTIONS);
       fn = ajv.compile(compilableSchema(name));
     }
     validators.set(name, fn);

@@ -13,7 +13,7 @@ import { KINDS, kindSpec } from "../kinds/index.js";
 import type { AntResolve, AntTarget } from "../kinds/ant.js";
 import type { ResourceKind } from "../kinds/types.js";
 import { isObj, type Obj } from "../kinds/values.js";
-import { parseText } from "../manifest/file.js";
+import { MAX_FILE_BYTES, parseText } from "../manifest/file.js";
 import { pointerToPath } from "../manifest/format.js";
 import { escapeVarText } from "../manifest/vars.js";
 import { wildcardMatch } from "../util/glob.js";
@@ -86,8 +86,8 @@ interface Resource {
 const HEADER = "Converted from `ant apply` by `agentform import --from-ant`: review it; the next plan adopts the resource.";
 const GLOB = /[*?]/;
 
-/** The most bytes of data files spliced into one manifest, and the most a written manifest may hold (the loader's limit). */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** The most bytes of data files spliced into one manifest, and the most a written manifest may hold: the loader's limit. */
+const MAX_MANIFEST_BYTES = MAX_FILE_BYTES;
 
 export function convertAntRepo(input: AntInput): AntResult {
   const diagnostics: Diagnostic[] = [];
@@ -97,8 +97,11 @@ export function convertAntRepo(input: AntInput): AntResult {
   const edges = new Map<string, string[]>();
   const removals = new Set<string>();
   const outputs: AntOutput[] = [];
+  // The entries some file answers to (under its own name, or the one an earlier run converted).
+  const answered = new Set<AntLockEntry>();
   for (const r of resources) {
     const entry = lockByRel.get(r.file.rel) ?? earlierEntry(r.file.rel, byRel, lockByRel);
+    if (entry) answered.add(entry);
     if (entry && entry.kind !== r.file.kind) {
       diagnostics.push(diag(r, "/", "AF-ANT-KIND-CHANGED", `claude-lock.json tracks ${r.file.rel} as a ${entry.kind} (${entry.id}), but it is now a ${r.file.kind}`, "Move the file back to its kind's folder, or remove its entry from claude-lock.json to create it anew."));
       continue;
@@ -133,13 +136,11 @@ export function convertAntRepo(input: AntInput): AntResult {
     const other = o.rel !== o.from ? byRel.get(o.rel) : undefined;
     if (other) diagnostics.push(diag(other, "/", "AF-ANT-COLLISION", `${o.from} becomes ${o.rel}, which is another resource's file`, `Rename one of ${o.from} and ${o.rel}.`));
   }
-  const carried = new Set(outputs.map((o) => o.from));
-  const converted = (rel: string) => outputs.some((o) => o.from.endsWith(".yaml") && !carried.has(rel) && rel.startsWith(o.from.slice(0, -".yaml".length)) && EARLIER_EXTENSIONS.includes(rel.slice(o.from.length - ".yaml".length).toLowerCase()));
   // agentform's loader keeps README.md for a folder's documentation: a resource there cannot move over as it is.
   for (const e of input.lock.entries.filter((x) => x.rel !== undefined && /(^|\/)readme\.md$/i.test(x.rel))) {
     diagnostics.push({ code: "AF-ANT-README", severity: "error", file: e.rel as string, line: 1, column: 1, path: "", message: `claude-lock.json tracks ${e.rel} (${e.id}), but agentform reads README.md in a folder as its documentation, never as a manifest`, hint: "Rename the file (and its key in claude-lock.json), then run the import again." });
   }
-  const skipped = input.lock.entries.filter((e) => e.rel === undefined || (!carried.has(e.rel) && !converted(e.rel))).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
+  const skipped = input.lock.entries.filter((e) => !answered.has(e)).map((e) => ({ key: e.key, id: e.id, why: e.rel === undefined ? "a GitHub URL source; agentform manages only resources whose files it has (references to it keep its id)" : "its file is gone; the resource stays in the workspace, not managed" }));
   return { outputs, removals: [...removals].sort(), skipped, diagnostics };
 }
 

@@ -15,13 +15,13 @@ import type { LiveResource, ResourceKind } from "../kinds/types.js";
 import { fileDiag, parseText, readSource, toPosix } from "../manifest/file.js";
 import { formatDiagnostics } from "../manifest/format.js";
 import { checkManifestValues, loadConfig } from "../manifest/load.js";
-import { unescapeVarText } from "../manifest/vars.js";
+import { interpolate, varScope, type VarScope } from "../manifest/vars.js";
 import { isObj, type Obj } from "../kinds/values.js";
 import type { Diagnostic, ProjectConfig } from "../manifest/types.js";
 import { inertText } from "../render/inert.js";
 import type { CommandContext } from "./main.js";
-import { applyFileBatch, type FileOp } from "./file-batch.js";
-import { projectAdoptions } from "./project-adopt.js";
+import type { FileOp } from "./file-batch.js";
+import { writeImport } from "./project-adopt.js";
 import { openTarget, type OpenTarget } from "./target.js";
 import { listEveryKind } from "./workflow.js";
 
@@ -57,9 +57,11 @@ export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): 
     const result = convertAntRepo({ files, lock, kindFolders: kindFolders(config), io, liveNames, subFolderFiles });
     if (result.diagnostics.length > 0) throw invalid(result.diagnostics);
     // What is written must pass validate: checked as validate will, before anything is written.
-    const problems = checkManifestValues(config, byKind(() => []), convertedValues(result), byKind((k) => result.outputs.filter((o) => o.kind === k && o.text === undefined).map((o) => o.name)));
+    const problems = checkManifestValues(config, byKind(() => []), convertedValues(result, varScope(config, flags.target)), byKind((k) => result.outputs.filter((o) => o.kind === k && o.text === undefined).map((o) => o.name)));
     if (problems.length > 0) throw invalid(problems);
-    const changed = result.outputs.filter((o) => o.text !== undefined && (o.rel !== o.from || textOf(io.read(o.rel)) !== o.text));
+    // A file written where it was read changes only when its text does (the text read above).
+    const read = new Map(files.map((f) => [f.rel, f.text]));
+    const changed = result.outputs.filter((o) => o.text !== undefined && (o.rel !== o.from || read.get(o.rel) !== o.text));
     report(result, changed, flags.dryRun === true, ctx);
     if (flags.dryRun !== true) await writeMigration(config, result, changed, ctx);
     return ExitCode.ok;
@@ -70,9 +72,10 @@ export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): 
 
 /**
  * The manifests the migration writes, as the loader will read them: each text parsed, its
- * Markdown body given to the kind's field, `$${` read back as `${`.
+ * Markdown body given to the kind's field, its strings interpolated as the loader does (the
+ * conversion escaped every `${`, so `$${` reads back as `${` and nothing else changes).
  */
-function convertedValues(result: AntResult): Array<{ kind: ResourceKind; file: string; value: Obj }> {
+function convertedValues(result: AntResult, scope: VarScope): Array<{ kind: ResourceKind; file: string; value: Obj }> {
   return result.outputs.flatMap((o) => {
     if (o.text === undefined) return [];
     const parsed = parseText(o.text, o.rel, o.rel.toLowerCase().endsWith(".md"));
@@ -81,7 +84,7 @@ function convertedValues(result: AntResult): Array<{ kind: ResourceKind; file: s
     const body = parsed.body?.text ?? "";
     const value = form !== undefined && body !== "" ? { ...parsed.parsed.value, [form.field]: form.fromBody(body) } : parsed.parsed.value;
     const { agentform, ...rest } = value;
-    return [{ kind: o.kind, file: o.rel, value: { ...(unescapeVarText(rest) as Obj), ...(agentform !== undefined ? { agentform } : {}) } }];
+    return [{ kind: o.kind, file: o.rel, value: { ...(interpolate(rest, scope).value as Obj), ...(agentform !== undefined ? { agentform } : {}) } }];
   });
 }
 
@@ -131,8 +134,6 @@ function folderOf(config: ProjectConfig, kind: ResourceKind): string {
   const folder = kindSpec(kind).folder;
   return toPosix(config.paths[folder] ?? folder).replace(/\/+$/, "");
 }
-
-const textOf = (read: ReturnType<AntIO["read"]>) => (read !== undefined && "text" in read ? read.text : undefined);
 
 /**
  * A path inside the project reached without any symbolic link on the way (every folder and the
@@ -239,7 +240,5 @@ async function writeMigration(config: ProjectConfig, result: AntResult, changed:
     ...result.removals.map((rel): FileOp => ({ rel, mode: "remove" })),
   ];
   const byProject = result.outputs.filter((o) => o.id !== undefined && kindSpec(o.kind).ownership !== "marker");
-  const adoptions = await projectAdoptions(config, byProject.map((o) => ({ kind: o.kind, name: o.name, id: o.id as string })));
-  await applyFileBatch(config.root, adoptions.op ? [...ops, adoptions.op] : ops);
-  if (adoptions.manual) ctx.io.stdout.write(`${inertText(config.file)} is a symbolic link, so it was not changed: add under adopt: ${adoptions.manual.map(inertText).join(", ")}\n`);
+  await writeImport(config, ops, byProject.map((o) => ({ kind: o.kind, name: o.name, id: o.id as string })), ctx);
 }

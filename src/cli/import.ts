@@ -23,8 +23,8 @@ import { ownerOf } from "../normalize/index.js";
 import { inertText } from "../render/inert.js";
 import { runAntImport } from "./import-ant.js";
 import type { CommandContext } from "./main.js";
-import { applyFileBatch, type FileOp } from "./file-batch.js";
-import { projectAdoptions } from "./project-adopt.js";
+import type { FileOp } from "./file-batch.js";
+import { writeImport } from "./project-adopt.js";
 import { wildcardMatch } from "../util/glob.js";
 import { openWorkspace, refresh, reportWarnings, type LiveState, type Workspace } from "./workflow.js";
 
@@ -93,7 +93,7 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
       else ctx.io.stdout.write(`+ ${address} (${inertText(o.live.id)}) -> ${inertText(o.file as string)}${detailOf(o, ws.config.file)}${flags.dryRun ? " (dry run)" : ""}\n`);
     }
     const written = outcomes.filter((o) => o.reason === undefined && o.entry === undefined);
-    if (!flags.dryRun) await writeImport(ws, written, ctx);
+    if (!flags.dryRun) await writeImported(ws, written, ctx);
     if (flags.kind !== undefined && kindSpec(kinds[0] as ResourceKind).parentKind !== undefined) {
       ctx.io.stdout.write(`${inertText(flags.kind)}s are imported with their ${kindSpec(kinds[0] as ResourceKind).parentKind}: run \`agentform import --kind ${kindSpec(kinds[0] as ResourceKind).parentKind}\`.\n`);
     }
@@ -107,7 +107,7 @@ async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<numbe
 }
 
 /** Every manifest, skill file and agentform.yaml's adopt: entries, as one change (all or nothing). */
-async function writeImport(ws: Workspace, written: readonly Outcome[], ctx: CommandContext): Promise<void> {
+async function writeImported(ws: Workspace, written: readonly Outcome[], ctx: CommandContext): Promise<void> {
   const header = "# Written by `agentform import`: review it; the next plan adopts the live resource.\n";
   const ops: FileOp[] = written.flatMap((o): FileOp[] => {
     if (o.files) return Object.entries(o.files).map(([rel, bytes]) => ({ rel: `${o.file as string}/${rel}`, mode: "create", data: bytes }));
@@ -116,9 +116,7 @@ async function writeImport(ws: Workspace, written: readonly Outcome[], ctx: Comm
     const text = markdown !== undefined ? markdown.replace(/^---\n/, `---\n${header}`) : header + stringifyYaml(o.manifest, { lineWidth: 0 });
     return [{ rel: o.file as string, mode: "create", data: text }];
   });
-  const adoptions = await projectAdoptions(ws.config, written.filter((o) => o.files !== undefined).map((o) => ({ kind: o.kind, name: o.live.name, id: o.live.id })));
-  await applyFileBatch(ws.config.root, adoptions.op ? [...ops, adoptions.op] : ops);
-  if (adoptions.manual) ctx.io.stdout.write(`${inertText(ws.config.file)} is a symbolic link, so it was not changed: add under adopt: ${adoptions.manual.map(inertText).join(", ")}\n`);
+  await writeImport(ws.config, ops, written.filter((o) => o.files !== undefined).map((o) => ({ kind: o.kind, name: o.live.name, id: o.live.id })), ctx);
 }
 
 /** What an imported resource's line adds after its file. */

@@ -4,9 +4,11 @@ import path from "node:path";
 import { parseDocument } from "yaml";
 import type { ResourceKind } from "../kinds/types.js";
 import type { ProjectConfig } from "../manifest/types.js";
-import type { FileOp } from "./file-batch.js";
+import { inertText } from "../render/inert.js";
+import { applyFileBatch, type FileOp } from "./file-batch.js";
+import type { CommandContext } from "./main.js";
 
-export interface ProjectAdoptions {
+interface ProjectAdoptions {
   /** agentform.yaml rewritten with the entries (as a document, so its comments and layout stay). */
   op?: FileOp;
   /** The entries to add by hand, when agentform.yaml is a symbolic link (never written through). */
@@ -14,7 +16,7 @@ export interface ProjectAdoptions {
 }
 
 /** agentform.yaml's `adopt:` entries for resources whose manifest cannot carry the mark (skills), each by id. */
-export async function projectAdoptions(config: ProjectConfig, adoptions: ReadonlyArray<{ kind: ResourceKind; name: string; id: string }>): Promise<ProjectAdoptions> {
+async function projectAdoptions(config: ProjectConfig, adoptions: ReadonlyArray<{ kind: ResourceKind; name: string; id: string }>): Promise<ProjectAdoptions> {
   if (adoptions.length === 0) return {};
   const file = path.join(config.root, config.file);
   const entries = adoptions.map((a) => [`${a.kind}/${a.name}`, a.id] as const);
@@ -22,4 +24,14 @@ export async function projectAdoptions(config: ProjectConfig, adoptions: Readonl
   const doc = parseDocument(await readFile(file, "utf8"));
   for (const [address, id] of entries) doc.setIn(["adopt", address], id);
   return { op: { rel: config.file, mode: "replace", data: doc.toString({ lineWidth: 0 }) } };
+}
+
+/**
+ * An importer's files and agentform.yaml's `adopt:` entries, as one change (all or nothing); the
+ * entries are printed to add by hand when agentform.yaml is a link it will not write through.
+ */
+export async function writeImport(config: ProjectConfig, ops: readonly FileOp[], adoptions: ReadonlyArray<{ kind: ResourceKind; name: string; id: string }>, ctx: CommandContext): Promise<void> {
+  const project = await projectAdoptions(config, adoptions);
+  await applyFileBatch(config.root, project.op ? [...ops, project.op] : ops);
+  if (project.manual) ctx.io.stdout.write(`${inertText(config.file)} is a symbolic link, so it was not changed: add under adopt: ${project.manual.map(inertText).join(", ")}\n`);
 }

@@ -375,11 +375,3 @@ export function escapeVarText(value: unknown): unknown {
   if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeVarText(v)]));
   return value;
 }
-
-/** The inverse of escapeVarText: what interpolation makes of escaped text (`$${` read as `${`). */
-export function unescapeVarText(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll("$${", () => "${");
-  if (Array.isArray(value)) return value.map(unescapeVarText);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeVarText(v)]));
-  return value;
-}

@@ -14,7 +14,7 @@ import { canonicalDesired, canonicalLive, liveDigest, ownerOf, specDigest, type 
 import { buildCreateBody, buildUpdateBody, resolveSpecRefs, type BodyRefResolver } from "./body.js";
 import { diffCanonical, escapePointer, isUnder, pointerSegments } from "./diff.js";
 import { reviewSecurity } from "./security.js";
-import { ownershipPolicy, prunePolicy } from "./ownership.js";
+import { adoptTargetMissing, ownershipPolicy, prunePolicy } from "./ownership.js";
 import { groupByName } from "../util/group.js";
 import { ownValue } from "../util/record.js";
 import { addressOf, byKind, KIND_ORDER, kindSpec, parentOf, pinOf, versionOf } from "../kinds/index.js";
@@ -178,25 +178,6 @@ function findByNames(
     if (hits.length === 1) return name !== manifest.name ? { found: hits[0] as Live, renamedFrom: name } : { found: hits[0] as Live };
   }
   return { found: null };
-}
-
-/**
- * `adopt: "<id>"` names a resource to take over; finding none by the manifest's names must not
- * quietly create another one: refused, saying where the id is (under another name) or that it
- * is gone.
- */
-function adoptTargetMissing(kind: ResourceKind, manifest: LoadedManifest, byId: ReadonlyMap<string, Live>): Refusal | undefined {
-  const id = manifest.settings.adoptId;
-  if (id === undefined) return undefined;
-  const live = byId.get(id);
-  const where = live ? `is live as "${live.name}", not under the manifest's name` : "is not a live resource of the workspace";
-  return {
-    address: addressOf(kind, manifest.name),
-    code: "adopt-id-mismatch",
-    message: `${manifest.file} adopts ${kind} ${id}, which ${where}.`,
-    hint: live ? `Add "${live.name}" to agentform.previous_names to take it over and rename it, or remove the adopt id.` : "Remove the adopt id (or set adopt: true) to create the resource anew.",
-    ids: [id],
-  };
 }
 
 function lockedEntryFor<T extends { id: string }>(locked: Record<string, T>, name: string, liveId: string | undefined): T | undefined {

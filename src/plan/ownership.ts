@@ -63,6 +63,25 @@ export function ownershipPolicy(
 }
 
 /**
+ * `adopt: "<id>"` names a resource to take over; finding none by the manifest's names must not
+ * quietly create another one: refused, saying where the id is (under another name) or that it
+ * is gone.
+ */
+export function adoptTargetMissing(kind: ResourceKind, manifest: LoadedManifest, byId: ReadonlyMap<string, LiveResource>): Refusal | undefined {
+  const id = manifest.settings.adoptId;
+  if (id === undefined) return undefined;
+  const live = byId.get(id);
+  const where = live ? `is live as "${live.name}", not under the manifest's name` : "is not a live resource of the workspace";
+  return {
+    address: addressOf(kind, manifest.name),
+    code: "adopt-id-mismatch",
+    message: `${manifest.file} adopts ${kind} ${id}, which ${where}.`,
+    hint: live ? `Add "${live.name}" to agentform.previous_names to take it over and rename it, or remove the adopt id.` : "Remove the adopt id (or set adopt: true) to create the resource anew.",
+    ids: [id],
+  };
+}
+
+/**
  * What --prune does with a lockfile entry that no manifest wants: archive it when it is live and
  * ours; drop the entry (leaving the resource alone) when it is gone or not ours; keep it when
  * another manifest's match claimed the resource (a rename).

@@ -68,6 +68,17 @@ export function withListBudget<T>(limit: number, fn: () => Promise<T>): Promise<
   return listBudget.run({ used: 0, limit }, fn);
 }
 
+/**
+ * Charge `bytes` read outside boundedFetch (a page an `ant` process printed) to the list call
+ * running now, if any: the list-too-large problem once its budget is spent.
+ */
+export function chargeListBudget(bytes: number): void {
+  const budget = listBudget.getStore();
+  if (budget === undefined) return;
+  budget.used += bytes;
+  if (budget.used > budget.limit) throw new ResponseProblemError("list-too-large", `the list's responses add up to more than ${budget.limit} bytes`);
+}
+
 /** Statuses whose responses never have a body (fetch refuses to build one for them). */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 

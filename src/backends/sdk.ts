@@ -11,15 +11,14 @@
  * resource is shape-checked (shape.ts) before the reconciler sees it, and a skill's content zip
  * is unpacked under limits of its own (skill-content.ts).
  */
-import { versionOf } from "../kinds/index.js";
-import { createHash } from "node:crypto";
 import Anthropic, { APIError, toFile } from "@anthropic-ai/sdk";
 import { AgentformError, redactSecrets, SafetyError } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
 import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
-import { bodyName, checkCreated, checkLive, checkPage, isId } from "./shape.js";
+import { followPages, listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
+import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
 import { contentDigests, contentFiles, uploadDigests } from "./skill-content.js";
 import { credentialOps } from "./sdk-credentials.js";
 import { deploymentOps } from "./sdk-deployments.js";
@@ -33,35 +32,13 @@ import type {
   ResourceKind,
 } from "./types.js";
 
-/** Page sizes: the API's maximum for agents and skills; environments have no stated maximum. */
-const AGENT_PAGE = 100;
-const ENVIRONMENT_PAGE = 1000;
-/** The vault list's largest page. */
-const VAULT_PAGE = 100;
-const SKILL_PAGE = 100;
-/** The memory store list's largest page (1 to 100). */
-const MEMORY_STORE_PAGE = 100;
+export type { CursorPage, PagedListOptions } from "./pages.js";
 
 export interface SdkBackendOptions {
   /** Per-request timeout; a timed-out request is ambiguous (the server may have committed it). */
   timeoutMs?: number;
   /** Bounds on what a server can send; each defaults to DEFAULT_LIMITS. */
   limits?: Partial<ResponseLimits> | undefined;
-}
-
-/**
- * List options with a page hook: `onPage` is called with each page's resources as it arrives,
- * once the next page has been asked for, so the caller's work on one page overlaps the wait for
- * the next. The objects are those `list` returns. Only kinds with one paged list call it; a page
- * holding an item that does not check out is not passed. It must not throw; it changes no result.
- */
-export interface PagedListOptions extends ListOptions {
-  onPage?(items: readonly LiveOf<ResourceKind>[]): void;
-}
-
-/** What `list` needs of an SDK page: the next one. The raw body is read for checking. */
-export interface CursorPage {
-  getNextPage(): Promise<CursorPage>;
 }
 
 /**
@@ -151,9 +128,7 @@ export function createSdkBackend(settings: ConnectionSettings, options: SdkBacke
       const { pageSize, listVersions } = ops[kind];
       return call(operation, async () => {
         const items = await listAll(limits, operation, pageSize, () => listVersions(id, pageSize));
-        const versions = items.map((item) => checkLive(kind, item, operation, id));
-        // Oldest first, whatever order the server pages in.
-        return versions.sort((a, b) => (versionOf(kind, a) ?? 0) - (versionOf(kind, b) ?? 0));
+        return oldestFirst(kind, items.map((item) => checkLive(kind, item, operation, id)));
       });
     },
   };
@@ -210,26 +185,21 @@ function kindOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 }
   const unsupported: Unsupported = (what) => () => Promise.reject(new BackendError({ operation: what, status: 400, serverMessage: `${what} is not supported` }));
   return {
     agent: {
-      pageSize: AGENT_PAGE,
+      pageSize: PAGE_SIZE.agent,
       list: (limit, includeArchived) => agents.list({ limit, include_archived: includeArchived }, req),
       retrieve: (id, version) => agents.retrieve(id, version !== undefined ? { version } : {}, req),
       create: (body) => agents.create(body as unknown as Anthropic.Beta.AgentCreateParams, req),
-      update: (id, body, expectedVersion) => {
-        const params: RequestBody = { ...body };
-        delete params.version;
-        if (expectedVersion !== undefined) params.version = expectedVersion;
-        return agents.update(id, params as unknown as Anthropic.Beta.AgentUpdateParams, req);
-      },
+      update: (id, body, expectedVersion) => agents.update(id, lockedBody(body, expectedVersion) as unknown as Anthropic.Beta.AgentUpdateParams, req),
       archive: (id) => agents.archive(id, {}, req),
       remove: unsupported("delete agent"),
       listVersions: (id, limit) => agents.versions.list(id, { limit }, req),
     },
     // The API answers an environment's delete with either {id, type: "environment_deleted"} or 204.
-    environment: archivableOps(client.beta.environments, ENVIRONMENT_PAGE, req, unsupported("list versions of an environment")),
+    environment: archivableOps(client.beta.environments, PAGE_SIZE.environment, req, unsupported("list versions of an environment")),
     skill: skillOps(client, downloads, req, unsupported),
-    vault: archivableOps(client.beta.vaults, VAULT_PAGE, req, unsupported("list versions of a vault")),
+    vault: archivableOps(client.beta.vaults, PAGE_SIZE.vault, req, unsupported("list versions of a vault")),
     credential: credentialOps(client, req, (size, first) => withListBudget(limits.maxListBytes, () => followPages(limits, "find the vault of a credential", size, first))),
-    memory_store: archivableOps(client.beta.memoryStores, MEMORY_STORE_PAGE, req, unsupported("list versions of a memory store")),
+    memory_store: archivableOps(client.beta.memoryStores, PAGE_SIZE.memory_store, req, unsupported("list versions of a memory store")),
     deployment: deploymentOps(client, req),
   };
 }
@@ -274,7 +244,7 @@ function skillOps(client: Anthropic, downloads: Anthropic, req: { maxRetries: 0 
   const download = async (skillId: string, versionId: string) => new Uint8Array(await (await downloads.beta.skills.versions.download(versionId, { skill_id: skillId }, req)).arrayBuffer());
   const versionFiles = async (skillId: string, versionId: string) => contentDigests(await download(skillId, versionId), `read the files of skill ${skillId} version ${versionId}`);
   return {
-    pageSize: SKILL_PAGE,
+    pageSize: PAGE_SIZE.skill,
     // The workspace's own skills: Anthropic's are not agentform's to manage.
     list: (limit) => skills.list({ limit, source: "custom" }, req),
     retrieve: (id) => skills.retrieve(id, {}, req),
@@ -335,72 +305,6 @@ function withFiles(raw: unknown, files: Record<string, string>): unknown {
 
 /** Media types a content download may answer with: the local control plane sends application/zip. */
 const BINARY_TYPES = new Set(["application/zip", "application/x-zip-compressed", "application/octet-stream"]);
-
-/**
- * Every item of a paged list. The SDK's own auto-pagination follows `next_page` for as long
- * as the server sends one; here a cursor seen before (a loop) or a page past `maxPages` stops
- * it. Cursors are remembered by digest, so memory stays small however long they are. Every item
- * is held until the list ends, so the bytes of all its pages together are bounded too
- * (`maxListBytes`, charged by boundedFetch).
- */
-function listAll(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>, onPage?: (data: readonly unknown[]) => void): Promise<unknown[]> {
-  return withListBudget(limits.maxListBytes, () => followPages(limits, operation, limit, first, onPage));
-}
-
-/**
- * A list's items, checked; with `onPage`, each page goes to it as it arrives. The result is
- * exactly the unhooked list's: items that checked out on their page are reused, and the rest are
- * checked again at the end, in order, so the same item raises the same error after the same requests.
- */
-async function listChecked<K extends ResourceKind>(kind: K, operation: string, onPage: PagedListOptions["onPage"], pages: (page?: (data: readonly unknown[]) => void) => Promise<unknown[]>): Promise<LiveOf<K>[]> {
-  if (!onPage) return (await pages()).map((item) => checkLive(kind, item, operation));
-  const checked = new Map<unknown, LiveOf<K>>();
-  const items = await pages((data) => {
-    const page: LiveOf<K>[] = [];
-    for (const item of data) {
-      try {
-        const live = checkLive(kind, item, operation);
-        checked.set(item, live);
-        page.push(live);
-      } catch {
-        return;
-      }
-    }
-    onPage(page);
-  });
-  return items.map((item) => checked.get(item) ?? checkLive(kind, item, operation));
-}
-
-async function followPages(limits: ResponseLimits, operation: string, limit: number, first: () => Promise<CursorPage>, onPage?: (data: readonly unknown[]) => void): Promise<unknown[]> {
-  const items: unknown[] = [];
-  const seen = new Set<string>();
-  let page = await first();
-  for (let pages = 1; ; pages++) {
-    const { data, next } = checkPage((page as unknown as { body: unknown }).body, limit, operation);
-    for (const item of data) items.push(item);
-    if (next === null) {
-      onPage?.(data);
-      return items;
-    }
-    const digest = createHash("sha256").update(next).digest("hex");
-    if (seen.has(digest)) {
-      throw new BackendError({ operation, problem: "pagination-loop", serverMessage: `page ${pages + 1} would repeat an earlier cursor` });
-    }
-    if (pages >= limits.maxPages) {
-      throw new BackendError({ operation, problem: "page-limit", serverMessage: `the list did not end within ${limits.maxPages} pages` });
-    }
-    seen.add(digest);
-    // The next page is asked for first: the caller's work on this one fills the wait.
-    const nextPage = page.getNextPage();
-    try {
-      onPage?.(data);
-    } catch (err) {
-      nextPage.catch(() => undefined);
-      throw err;
-    }
-    page = await nextPage;
-  }
-}
 
 function describeName(kind: ResourceKind, body: RequestBody): string {
   const name = bodyName(kind, body);

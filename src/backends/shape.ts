@@ -122,3 +122,14 @@ export function bodyName(kind: ResourceKind, body: RequestBody): string | undefi
   const named = (fromApi ? fromApi(body) : body) as { name?: unknown };
   return typeof named.name === "string" ? named.name : undefined;
 }
+
+/**
+ * An update body with the optimistic lock set: `version` is the version the update was planned
+ * against (a mismatch is a 409), never whatever the body happened to carry.
+ */
+export function lockedBody(body: RequestBody, expectedVersion: number | undefined): RequestBody {
+  const params: RequestBody = { ...body };
+  delete params.version;
+  if (expectedVersion !== undefined) params.version = expectedVersion;
+  return params;
+}

@@ -3,6 +3,7 @@
  * confirm → execute → lockfile. Applies exactly what was shown: a saved plan is re-checked
  * against a fresh plan and refused when any input or live basis moved.
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
@@ -16,6 +17,7 @@ import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction, SecurityFinding } from "../plan/types.js";
 import { inertText, redactPlanValues, renderText } from "../render/index.js";
 import { ACTION_MARKER } from "../render/format.js";
+import type { TargetFlags } from "./target.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
@@ -26,6 +28,7 @@ export interface ApplyFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   autoApprove?: boolean;
   prune?: boolean;
   adopt?: boolean;
@@ -47,7 +50,8 @@ export function registerApply(program: Command, ctx: CommandContext): void {
     .argument("[plan]", "a plan saved by `agentform plan --out`; applied exactly, or refused if anything moved since")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
-    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("--auto-approve", "apply without asking (required when stdin is not a terminal, unless a saved plan is given)")
     .option("--adopt", "take over unmanaged live resources that have a manifest's name")
     .option("--prune", "archive managed resources (in the lockfile, carrying this project's marker) that have no manifest")
@@ -88,6 +92,14 @@ const DONE_VERB: Record<PlanAction, string> = {
   orphan: "left alone",
 };
 
+/** What apply tells the user, on stderr, of what the resilience layer did on its own. */
+function resilienceNotices(ctx: CommandContext, paint: ReturnType<typeof paintFor>): Pick<TargetFlags, "onRetry" | "onDuplicateRemoved"> {
+  return {
+    onRetry: (info) => ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
+    onDuplicateRemoved: (info) => ctx.io.stderr.write(`  ${info.operation}: the client resent it after a lost answer, which had made a second ${info.kind}; removed ${info.id}\n`),
+  };
+}
+
 export async function runApply(planFile: string | undefined, flags: ApplyFlags, ctx: CommandContext): Promise<number> {
   const concurrency = parseConcurrency(flags.concurrency);
   const interactive = process.stdin.isTTY === true;
@@ -104,8 +116,8 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, transferFrom: flags.transferFrom },
     {
       env: ctx.io.env,
-      onRetry: (info) =>
-        ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
+      antPath: flags.antPath,
+      ...resilienceNotices(ctx, paint),
       // The fence again right before each attempt: pacing and back-off waits happen after the
       // executor's own check, and a process paused during one must not write once it lost the lock.
       beforeWrite: async () => {

@@ -30,6 +30,7 @@ export interface AntImportFlags {
   target?: string | undefined;
   config?: string | undefined;
   backend?: "sdk" | "ant" | undefined;
+  antPath?: string | undefined;
   dryRun?: boolean | undefined;
 }
 
@@ -46,7 +47,7 @@ export async function runAntImport(flags: AntImportFlags, ctx: CommandContext): 
     throw new ConfigError("AF-ANT-LOCK-READ", `${lockRel}: ${lockRead.diagnostic.message}`, { hint: "Name the claude-lock.json that `ant apply` wrote, at the root of its repository." });
   }
   const lock = parseAntLock(lockRead.text, lockRel, "");
-  const target = await openTarget(config, flags.target, { backend: flags.backend, env: ctx.io.env });
+  const target = await openTarget(config, flags.target, { backend: flags.backend, antPath: flags.antPath, env: ctx.io.env });
   try {
     checkOrigin(lock, target, lockRel);
     const { files, subFolderFiles, diagnostics } = readAntFiles(config);

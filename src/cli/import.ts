@@ -4,6 +4,7 @@
  * of an existing workspace is adoptions with zero field changes (docs/import.md). It reads the
  * workspace with list calls only and writes files only: never anything to the API.
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
@@ -32,6 +33,7 @@ interface ImportFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   kind?: string;
   name?: string;
   dryRun?: boolean;
@@ -65,7 +67,8 @@ export function registerImport(program: Command, ctx: CommandContext): void {
     .description("Write manifests (marked for adoption) for live resources no manifest describes and no other project owns.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .option("--backend <backend>", "API client to use (sdk or ant)")
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("--kind <kind>", `only this kind (${Object.keys(KINDS).join(", ")})`)
     .option("--name <glob>", "only live names matching this glob (* and ? wildcards)")
     .option("--dry-run", "print what would be written; write nothing")
@@ -82,7 +85,7 @@ export function registerImport(program: Command, ctx: CommandContext): void {
 async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<number> {
   const kinds = selectedKinds(flags.kind);
   const match = nameMatcher(flags.name);
-  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env });
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env, antPath: flags.antPath });
   try {
     reportWarnings(ws, ctx.io);
     const live = await refresh(ws);

@@ -11,6 +11,7 @@
  * at the end (never with refusals in the plan, never in a dry run). The backend it uses refuses
  * any write, so "no API writes" does not rest on the plan alone.
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { AgentformError, ExitCode, OperationalError, SafetyError } from "../errors.js";
@@ -34,6 +35,7 @@ interface RefreshFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   format?: "text" | "json";
   dryRun?: boolean;
   adopt?: boolean;
@@ -45,7 +47,8 @@ export function registerLockRefresh(lock: Command, ctx: CommandContext): void {
     .description("Rebuild the lockfile from live with no API writes: record every resource whose live state equals its manifest, list the rest.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("--dry-run", "print what would be recorded; write nothing")
     .option("--adopt", "also record resources owned through the lockfile alone (skills) that no lockfile lists, when they equal their manifest")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
@@ -90,7 +93,7 @@ interface Sorting {
 async function runLockRefresh(flags: RefreshFlags, ctx: CommandContext): Promise<number> {
   const ws = await openWorkspace(
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
-    { env: ctx.io.env, beforeWrite: refuseWrite },
+    { env: ctx.io.env, antPath: flags.antPath, beforeWrite: refuseWrite },
   );
   reportWarnings(ws, ctx.io);
   let runLock: RunLock | null = null;

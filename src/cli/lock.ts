@@ -2,6 +2,7 @@
  * `agentform lock verify` (can a runtime trust the lockfile?) and `agentform lock get` (the pin
  * a runtime uses, as JSON, for services not written in Node).
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import path from "node:path";
 import { Argument, Command, Option } from "commander";
 import { ConfigError, ExitCode, SafetyError } from "../errors.js";
@@ -31,6 +32,7 @@ interface LockFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   format?: "text" | "json";
 }
 
@@ -42,7 +44,8 @@ export function registerLock(program: Command, ctx: CommandContext): void {
     .description("Check lockfile ↔ manifests ↔ live: ids exist, pinned versions exist, nothing archived, digests match.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText("after", "\nExit codes: 0 the lockfile is sound (warnings allowed), 3 errors found, 4 no or invalid lockfile, 1 other errors.")
     .action(async (flags: LockFlags) => {
@@ -161,7 +164,7 @@ export async function requireLock(file: string): Promise<Lockfile> {
 }
 
 async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env });
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env, antPath: flags.antPath });
   try {
     if (!ws.lock) {
       throw new ConfigError("lockfile-missing", `There is no lockfile at ${ws.lockPath}.`, { hint: "Run `agentform apply` to create it (and commit it)." });

@@ -2,6 +2,7 @@
  * `agentform plan`: load → validate → refresh → plan → render (→ save). Reads only: list
  * calls for the whole workspace, plus one GET per drifted agent under --explain.
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
@@ -25,6 +26,7 @@ export interface PlanFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   out?: string;
   format: "text" | "json" | "markdown";
   detailedExitcode?: boolean;
@@ -43,7 +45,8 @@ export function registerPlan(program: Command, ctx: CommandContext): void {
     .description("Compare the manifests with the live workspace and show what apply would change.")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\"); `all` plans every target")
     .option("-c, --config <file>", "path to agentform.yaml (default: search upwards from the current folder)")
-    .addOption(new Option("--backend <backend>", "API client to use (the ant backend is not available yet)").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("-o, --out <file>", "save the plan (with a digest of its inputs) for `agentform apply <file>`")
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json", "markdown"]).default("text"))
     .option("--detailed-exitcode", "exit 2 when there are changes, 0 when there are none")
@@ -136,7 +139,7 @@ function sectionHeading(target: string, format: PlanFlags["format"]): string {
 async function planTarget(flags: PlanFlags, ctx: CommandContext): Promise<{ plan: Plan; exitCode: number }> {
   const ws = await openWorkspace(
     { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
-    { env: ctx.io.env },
+    { env: ctx.io.env, antPath: flags.antPath },
   );
   reportWarnings(ws, ctx.io);
   try {

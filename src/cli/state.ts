@@ -4,6 +4,7 @@
  * without archiving it: its lockfile entry goes, and its ownership marker where the kind has one)
  * and `transfer` (take over a renamed project's resources, shown as a plan first).
  */
+import { antPathOption, backendOption } from "./backend-options.js";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { ConfigError, ExitCode } from "../errors.js";
@@ -28,6 +29,7 @@ interface StateFlags {
   target?: string;
   config?: string;
   backend?: "sdk" | "ant";
+  antPath?: string;
   format?: "text" | "json";
   autoApprove?: boolean;
   fromProject?: string;
@@ -50,7 +52,8 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .argument("<resource>", "<kind>/<name>, e.g. agent/triage (a vault brings its credentials)")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("--auto-approve", "do not ask for confirmation")
     .addHelpText("after", "\nExit codes: 0 forgotten, 3 refused, 4 unknown resource or usage, 1 other errors.")
     .action(async (resource: string, flags: StateFlags) => {
@@ -62,7 +65,8 @@ export function registerState(program: Command, ctx: CommandContext): void {
     .requiredOption("--from-project <name>", "the project name the resources and the lockfile carry")
     .option("-t, --target <name>", "target from agentform.yaml (default: \"default\")")
     .option("-c, --config <file>", "path to agentform.yaml")
-    .addOption(new Option("--backend <backend>", "API client to use").choices(["sdk", "ant"]))
+    .addOption(backendOption())
+    .addOption(antPathOption())
     .option("--auto-approve", "do not ask for confirmation")
     .option("--prune", "also archive the old project's resources that have no manifest here")
     .option("--allow-empty", "with --prune, allow archiving every resource of a kind")
@@ -107,7 +111,7 @@ interface Forgotten {
 
 async function runStateForget(resource: string, flags: StateFlags, ctx: CommandContext): Promise<number> {
   const { kind, name } = parseResource(resource);
-  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env });
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env, antPath: flags.antPath });
   let runLock: RunLock | null = null;
   try {
     runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });

@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import { ConfigError } from "../errors.js";
-import type { ControlPlane } from "../backends/types.js";
+import type { ConnectionSettings, ControlPlane } from "../backends/types.js";
 import type { ProjectConfig, TargetConfig } from "../manifest/types.js";
 import type { ResponseLimits } from "../backends/http.js";
 import type { PacingStats } from "../backends/pacing.js";
@@ -25,16 +25,22 @@ export interface OpenTarget {
   origin: { baseUrl: string; workspaceId: string | null };
   /** What write pacing did so far: 429s answered to writes, the lowest rate reached. */
   pacing?: () => PacingStats;
+  /** What the user should know about how this target is reached (printed once, to stderr). */
+  notes: string[];
   close(): Promise<void>;
 }
 
 export interface TargetFlags {
   backend?: "sdk" | "ant" | undefined;
+  /** `--ant-path`: the ant binary, before AGENTFORM_ANT and PATH. */
+  antPath?: string | undefined;
   env: NodeJS.ProcessEnv;
   /** Called for each retry the resilience layer makes (progress output). */
   onRetry?: (info: { operation: string; attempt: number; delayMs: number; reason: string }) => void;
   /** Called right before every write attempt (apply's run-lock fence). */
   beforeWrite?: () => Promise<void>;
+  /** Called when a create the ant client resent on its own had made a duplicate, now removed. */
+  onDuplicateRemoved?: (info: { operation: string; kind: string; id: string }) => void;
 }
 
 /** Picks the target: the named one, else "default", else the only one. */
@@ -59,11 +65,8 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): [
 export async function openTarget(config: ProjectConfig, targetName: string | undefined, flags: TargetFlags): Promise<OpenTarget> {
   const [name, settings] = selectTarget(config, targetName);
   const backendKind = flags.backend ?? settings.backend ?? "sdk";
-  if (backendKind === "ant") {
-    throw new ConfigError("backend-unavailable", `The ant backend is not available in this build of agentform.`, {
-      hint: "Use the default sdk backend (omit --backend and targets.<name>.backend).",
-    });
-  }
+  // Found before anything starts or is read: a missing binary is a set-up error, not an API one.
+  const ant = backendKind === "ant" ? await (await import("../backends/ant-locate.js")).locateAnt(flags.antPath, flags.env) : undefined;
   const { limits, maxAttempts } = settingsFromEnv(flags.env);
   const resilience = {
     project: config.project,
@@ -72,22 +75,22 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     maxAttempts,
     onRetry: flags.onRetry,
     beforeWrite: flags.beforeWrite,
+    onDuplicateRemoved: flags.onDuplicateRemoved,
+  };
+  const open = async (connection: ConnectionSettings, close: () => Promise<void>, origin: OpenTarget["origin"]): Promise<OpenTarget> => {
+    const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
+    const sdk = createSdkBackend(connection, { limits });
+    const inner = ant ? (await import("../backends/ant.js")).createAntBackend(connection, { antPath: ant.path, fallback: sdk, limits, env: flags.env }) : sdk;
+    const backend = withResilience(inner, resilience);
+    return { name, settings, backend, pacing: () => backend.pacing(), origin, notes: ant ? [await antNote(name, ant)] : [], close };
   };
 
-  const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
   if (settings.local) {
     const { startLocalControlPlane } = await import("../local/index.js");
     const stateFile = path.resolve(config.root, settings.state_file ?? path.join(".agentform", `local-${name}.json`));
     const server = await startLocalControlPlane({ stateFile });
-    const backend = withResilience(createSdkBackend({ baseUrl: server.baseUrl, apiKey: server.apiKey }, { limits }), resilience);
-    return {
-      name,
-      settings,
-      backend,
-      pacing: () => backend.pacing(),
-      origin: { baseUrl: `local://${path.relative(config.root, stateFile).split(path.sep).join("/")}`, workspaceId: null },
-      close: () => server.close(),
-    };
+    const origin = { baseUrl: `local://${path.relative(config.root, stateFile).split(path.sep).join("/")}`, workspaceId: null };
+    return open({ baseUrl: server.baseUrl, apiKey: server.apiKey }, () => server.close(), origin);
   }
 
   // Checked before the key is even read: a pull request may have changed base_url.
@@ -101,15 +104,15 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
       hint: `export ${keyEnv}=… (never put the key in agentform.yaml), or try the embedded control plane with a target that has \`local: true\`.`,
     });
   }
-  const backend = withResilience(createSdkBackend({ baseUrl, apiKey, workspaceId: settings.workspace_id }, { limits }), resilience);
-  return {
-    name,
-    settings,
-    backend,
-    pacing: () => backend.pacing(),
-    origin: { baseUrl, workspaceId: settings.workspace_id ?? null },
-    close: async () => {},
-  };
+  return open({ baseUrl, apiKey, workspaceId: settings.workspace_id }, async () => {}, { baseUrl, workspaceId: settings.workspace_id ?? null });
+}
+
+/** Which kinds go through ant and which through the SDK, said once per run. */
+async function antNote(target: string, ant: { path: string; version: string }): Promise<string> {
+  const [{ KIND_ORDER, kindSpec }, { joinAnd, kindNoun }] = await Promise.all([import("../kinds/index.js"), import("./kind-counts.js")]);
+  // In the order summaries use: the kinds users write most first.
+  const kinds = (viaAnt: boolean) => joinAnd([...KIND_ORDER].reverse().filter((k) => (kindSpec(k).antCommand !== undefined) === viaAnt).map((k) => `${kindNoun(k)}s`));
+  return `target "${target}" uses ant ${ant.version} (${ant.path}) for ${kinds(true)}; ${kinds(false)} go through the SDK`;
 }
 
 /**

@@ -105,6 +105,7 @@ function transferredLock(lock: Lockfile | null, from: string | undefined, projec
 
 /** Print validation warnings to stderr (a typo in `paths:` must not pass silently). */
 export function reportWarnings(ws: Workspace, io: Io): void {
+  for (const note of ws.target.notes) io.stderr.write(`note: ${note}\n`);
   for (const notice of ws.secrets.notices) io.stderr.write(`warning: ${notice}\n`);
   if (ws.warnings.length === 0) return;
   io.stderr.write(formatDiagnostics(ws.warnings, { color: useColor(io.stderr, io.env) }) + "\n");

@@ -293,6 +293,29 @@ export interface KindSpec<K extends ResourceKind = ResourceKind> {
   namedRefs?(manifest: Obj, nameOf: ImportNameOf): Obj;
   /** How its files in an `ant apply` repository are read, for `import --from-ant`; absent: as they are (no references, no data files). */
   readonly ant?: AntForm;
+  /**
+   * How the official `ant` CLI reaches this kind: the ant backend reads and writes it through
+   * the binary. Absent: the ant backend sends it through the SDK (skills, which ant 1.20 speaks
+   * only in the legacy shape, and the kinds newer than it).
+   */
+  readonly antCommand?: AntCommand;
+}
+
+/** A kind's commands in the `ant` CLI. */
+export interface AntCommand {
+  /** The resource, e.g. `beta:agents` (`ant beta:agents create`). */
+  readonly resource: string;
+  /** The flag naming one resource, e.g. `--agent-id`; its path parameter is the same with `_`. */
+  readonly idFlag: string;
+  /** The versions resource of a versioned kind, e.g. `beta:agents:versions`. */
+  readonly versions?: string;
+  /**
+   * Body fields sent as flags (`--multiagent=<json>`), not piped: ant has flags for some of
+   * their keys (`multiagent.type`, `multiagent.agents`), fills those from a piped object, and then
+   * rebuilds the field from them alone, dropping every other key (a `multiagent_20261001`
+   * roster's advisor and subagents). A field given as a flag is taken whole.
+   */
+  readonly flagFields?: readonly string[];
 }
 
 /**

@@ -51,6 +51,7 @@ export const agentKind: KindSpec<"agent"> = {
   rules: agentRules,
   namedRefs: (manifest, nameOf) => agentNamedRefs(manifest, nameOf),
   ant: agentAnt,
+  antCommand: { resource: "beta:agents", idFlag: "--agent-id", versions: "beta:agents:versions", flagFields: ["multiagent"] },
   toManifest: (live) => {
     const raw = live as unknown as Obj;
     return minimalManifest(withSelfEntries(raw), CREATE_FIELDS, (spec) => canonicalAgentDesired(spec), canonicalAgentLive(raw));

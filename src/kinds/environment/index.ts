@@ -35,6 +35,7 @@ export const environmentKind: KindSpec<"environment"> = {
   renamable: true,
   removal: "archive",
   deletable: true,
+  antCommand: { resource: "beta:environments", idFlag: "--environment-id" },
   // The body always sends the whole config (the server merges package lists per manager).
   createDefaults: {
     config: {

@@ -1,46 +1,41 @@
 /**
  * One run of the official `ant` CLI, under the rules its v1.20 source imposes (docs/backends.md):
  *
- * - Global flags always: `--base-url` (ant ignores ANTHROPIC_BASE_URL unless it comes from a
- *   profile), an explicit `--format` (retrieve and list default to an interactive explorer) and
- *   `--format-error json`.
- * - The body goes in through a 0600 file in a private temporary folder, given as stdin and
- *   deleted afterwards: ant treats stdin as piped only when data arrives within 10 ms, so a pipe
- *   written after the start could be missed and the request sent without a body. Calls without a
- *   body get /dev/null, so nothing on stdin can set a parameter.
- * - The key travels in the environment, never in argv (any user can read another's argv). The
- *   environment is built, not inherited: only the key, the workspace, colour off, and what the
- *   binary needs to run and connect (PATH, HOME, TLS and proxy settings).
+ * - Global flags always: `--base-url` (the relay's: ant-relay.ts, which keeps redirects and
+ *   ant's own resends out), an explicit `--format` (retrieve and list default to an interactive
+ *   explorer) and `--format-error json`.
+ * - The body goes in as stdin from a 0600 file in a private temporary folder, handed over as an
+ *   open file, deleted afterwards: ant treats stdin as piped only when data arrives within 10 ms,
+ *   so a pipe (or a stream a library feeds) could be missed and the request sent without its
+ *   body. Calls without a body get /dev/null, so nothing on stdin can set a parameter.
+ * - The environment is built, not inherited: the run's relay token as its key (never the real
+ *   key, never in argv), colour off, and what the binary needs to run (PATH, HOME, TMPDIR).
  * - Every run has a timeout and a cap on what it may print; it is killed past either.
- * - Writes run with `--debug`, which dumps every HTTP attempt to stderr: ant resends 408, 409,
- *   429, 5xx and lost answers up to twice on its own, with no flag to stop it, and agentform must
- *   know (pacing pays for each attempt, a create resent after a lost answer may have made two).
- *   Only the dumps' request and status lines are read; the dumps are never printed.
  * - A failure becomes the BackendError the SDK backend would raise: the status from ant's own
- *   `METHOD "url": NNN Status` line, the envelope from stdout. No status line means no usable
- *   answer arrived (a lost connection, or a body ant could not decode): ambiguous.
+ *   last line (`METHOD "url": NNN Status`), the envelope from stdout; the relay's own 502s name
+ *   what went wrong upstream. A run that sent no request at all was refused by ant itself.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { ConfigError, redactSecrets, SafetyError } from "../errors.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import type { OwnRetry } from "./types.js";
+import { relayFailure, type Relay, type RunRecord } from "./ant-relay.js";
 
 /** How every run of one target's binary is made. */
 export interface AntProcessSettings {
   antPath: string;
-  baseUrl: string;
-  /** Held in memory and handed to the child's environment only. */
-  apiKey: string;
+  /** The relay every run sends its requests through; it holds the real key. */
+  relay: () => Promise<Relay>;
   workspaceId?: string | undefined;
   /** Longest a run may take, ant's own retries and waits included. */
   timeoutMs: number;
   /** Most bytes one answer may have (ant prints it on stdout). */
   maxResponseBytes: number;
-  /** Where PATH, HOME and the proxy settings come from. */
+  /** Where PATH, HOME and TMPDIR come from. */
   env: NodeJS.ProcessEnv;
 }
 
@@ -53,8 +48,6 @@ export interface AntCall {
   body?: Record<string, unknown> | undefined;
   /** `raw` prints the server's bytes (list pages); `jsonl` one compact document. */
   format: "raw" | "jsonl";
-  /** Record every HTTP attempt (writes: ant resends some on its own). */
-  attempts: boolean;
 }
 
 export interface AntAnswer {
@@ -62,59 +55,86 @@ export interface AntAnswer {
   value: unknown;
   /** Bytes ant printed. */
   bytes: number;
-  /** Every attempt but the last, when recorded: what ant resent on its own. */
-  resent: OwnRetry[];
 }
 
-/** Variables the child may inherit: what finding and reaching the server needs, nothing else. */
-const PASSED_ENV = ["PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SYSTEMROOT"];
+/** Variables the child may inherit: what running the binary needs, nothing else (it talks only to the loopback relay). */
+const PASSED_ENV = ["PATH", "HOME", "TMPDIR", "SYSTEMROOT"];
 
-/** ant makes at most 3 attempts (its SDK's 2 retries); a dump claiming more is not believed. */
-const MAX_ATTEMPTS = 3;
+/** What stderr may hold: a note or two and ant's error line. */
+const MAX_STDERR = 256 * 1024;
 
-/** Room on stderr besides the dumps: notes, the status line, a Go error. */
-const STDERR_SLACK = 256 * 1024;
+/** Body folders of runs in flight, removed even when the process is stopped mid-run. */
+const bodyDirs = new Set<string>();
+let exitHook = false;
 
 /** Run ant once; the parsed answer, or a BackendError as the SDK backend would raise it. */
 export async function runAnt(settings: AntProcessSettings, call: AntCall): Promise<AntAnswer> {
-  const dir = call.body === undefined ? undefined : await mkdtemp(path.join(os.tmpdir(), "agentform-ant-"));
+  const args = argv(settings, call);
+  const bad = args.find((a) => a.includes("\0"));
+  if (bad !== undefined) throw new BackendError({ operation: call.operation, problem: "invalid", serverMessage: "a value for ant holds a NUL character, which no program argument can carry" });
+  const relay = await settings.relay();
+  const run = relay.begin();
+  const dir = call.body === undefined ? undefined : await bodyDir();
+  let record: RunRecord = { requests: 0 };
   try {
-    const stdin = dir === undefined ? "/dev/null" : path.join(dir, "body.json");
     const bodyText = call.body === undefined ? "" : JSON.stringify(call.body);
-    if (dir !== undefined) await writeFile(stdin, bodyText, { mode: 0o600, flag: "wx" });
-    const result = await execa(settings.antPath, argv(settings, call), {
-      inputFile: stdin,
-      env: childEnv(settings),
-      extendEnv: false,
-      timeout: settings.timeoutMs,
-      killSignal: "SIGKILL",
-      // The dumps hold each attempt's request and answer.
-      maxBuffer: { stdout: settings.maxResponseBytes, stderr: call.attempts ? MAX_ATTEMPTS * (bodyText.length + settings.maxResponseBytes) + STDERR_SLACK : STDERR_SLACK },
-      encoding: "utf8",
-      stripFinalNewline: false,
-      reject: false,
-      windowsHide: true,
-    });
-    return answerOf(settings, call, result);
+    if (dir !== undefined) await writeFile(path.join(dir, "body.json"), bodyText, { mode: 0o600, flag: "wx" });
+    // An open file, not a stream: ant must see a regular file on stdin from its first instant.
+    const stdin = dir === undefined ? undefined : await open(path.join(dir, "body.json"), "r");
+    try {
+      const result = await execa(settings.antPath, [`--base-url`, relay.url, ...args], {
+        // A file descriptor goes to the child as it is (execa's types omit it; node's spawn takes it).
+        stdin: stdin === undefined ? "ignore" : (stdin.fd as unknown as "ignore"),
+        env: childEnv(settings, run.token),
+        extendEnv: false,
+        timeout: settings.timeoutMs,
+        killSignal: "SIGKILL",
+        maxBuffer: { stdout: settings.maxResponseBytes, stderr: MAX_STDERR },
+        encoding: "utf8",
+        stripFinalNewline: false,
+        reject: false,
+        windowsHide: true,
+      });
+      record = run.end();
+      return answerOf(settings, call, result, relay.marker, record);
+    } finally {
+      await stdin?.close();
+    }
   } finally {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    run.end();
+    if (dir !== undefined) {
+      await rm(dir, { recursive: true, force: true });
+      bodyDirs.delete(dir);
+    }
   }
 }
 
+/** A private folder for one body, removed at exit should the run be cut short (Ctrl-C). */
+async function bodyDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "agentform-ant-"));
+  bodyDirs.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", () => {
+      for (const d of bodyDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+
 function argv(settings: AntProcessSettings, call: AntCall): string[] {
-  const global = ["--base-url", settings.baseUrl, "--format", call.format, "--format-error", "json"];
+  const global = ["--format", call.format, "--format-error", "json"];
   if (settings.workspaceId !== undefined) global.push(`--workspace-id=${settings.workspaceId}`);
-  if (call.attempts) global.push("--debug");
   return [...global, ...call.args];
 }
 
-function childEnv(settings: AntProcessSettings): Record<string, string> {
+function childEnv(settings: AntProcessSettings, token: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASSED_ENV) {
     const value = settings.env[name];
     if (value !== undefined) env[name] = value;
   }
-  return { ...env, ANTHROPIC_API_KEY: settings.apiKey, FORCE_COLOR: "0", NO_COLOR: "1" };
+  return { ...env, ANTHROPIC_API_KEY: token, FORCE_COLOR: "0", NO_COLOR: "1" };
 }
 
 interface Finished {
@@ -127,21 +147,19 @@ interface Finished {
   failed: boolean;
 }
 
-function answerOf(settings: AntProcessSettings, call: AntCall, result: Finished): AntAnswer {
+function answerOf(settings: AntProcessSettings, call: AntCall, result: Finished, marker: string, record: RunRecord): AntAnswer {
   const stdout = typeof result.stdout === "string" ? result.stdout : "";
   const stderr = typeof result.stderr === "string" ? result.stderr : "";
   if (result.code === "ENOENT" || result.code === "EACCES") throw notRunnable(settings.antPath, result.code);
-  const secrets = [settings.apiKey];
   if (result.timedOut) {
     throw new BackendError({ operation: call.operation, serverMessage: `ant did not finish within ${settings.timeoutMs} ms and was stopped` });
   }
   if (result.isMaxBuffer) {
     throw new BackendError({ operation: call.operation, problem: "too-large", serverMessage: `ant printed more than the ${settings.maxResponseBytes} bytes an answer may have` });
   }
-  const attempts = call.attempts ? attemptsOf(stderr) : [];
-  const resent = attempts.slice(0, -1);
-  if (result.exitCode === 0) return { value: parsed(stdout, call.operation), bytes: Buffer.byteLength(stdout), resent };
-  throw failureOf(call.operation, stdout, stderr, attempts.at(-1), secrets, resent);
+  if (result.exitCode === 0) return { value: parsed(stdout, call.operation), bytes: Buffer.byteLength(stdout) };
+  if (record.requests === 0) throw refusedByAnt(call.operation, stderr);
+  throw failureOf(call.operation, stdout, stderr, marker, record);
 }
 
 /** ant's answer: nothing (a 204), or one JSON document. */
@@ -154,32 +172,48 @@ function parsed(stdout: string, operation: string): unknown {
   }
 }
 
-/** ant's own line for an HTTP error: `POST "https://…": 409 Conflict`. The last one is ant's, printed after every dump. */
+/** ant's own line for an HTTP error, the last it prints: `POST "http://…": 409 Conflict`. */
 const STATUS_LINE = /^[A-Z]+ ".*": (\d{3})\b/;
 
-/** A failed run as a BackendError carrying the attempts ant made before it (`resent`). */
-function failureOf(operation: string, stdout: string, stderr: string, last: OwnRetry | undefined, secrets: readonly string[], resent: OwnRetry[]): BackendError {
-  const lines = stderr.split("\n");
-  const statusLine = [...lines].reverse().find((l) => STATUS_LINE.test(l));
-  const status = statusLine === undefined ? undefined : Number(STATUS_LINE.exec(statusLine)?.[1]);
+/** A failed run that reached the relay, as the BackendError the SDK backend would raise. */
+function failureOf(operation: string, stdout: string, stderr: string, marker: string, record: RunRecord): BackendError {
+  const last = lastLine(stderr);
+  const status = STATUS_LINE.exec(last)?.[1];
   if (status === undefined) {
-    // No answer ant could read: the connection failed, or the body was not the API's JSON.
-    const said = [...lines].reverse().find((l) => l.trim() !== "" && !DUMP_LINE.test(l)) ?? "ant failed without saying why";
-    return withResent(new BackendError({ operation, serverMessage: redactSecrets(`ant: ${said.trim().slice(0, 300)}`, secrets) }), resent);
+    // The relay always answers; an exit without its status line is ant failing on the answer.
+    return new BackendError({ operation, problem: "invalid", serverMessage: `ant could not use the answer: ${inertLine(last)}` });
   }
   const envelope = envelopeOf(stdout);
-  return withResent(
-    new BackendError({
-      operation,
-      status,
-      type: envelope.type,
-      errorCode: envelope.errorCode,
-      requestId: envelope.requestId,
-      retryAfterSeconds: last?.status === status ? last.retryAfterSeconds : undefined,
-      serverMessage: redactSecrets(envelope.message ?? `the server answered ${status}`, secrets),
-    }),
-    resent,
-  );
+  const relayed = relayFailure(marker, envelope.type, envelope.message);
+  if (relayed?.problem === "no-response") return new BackendError({ operation, serverMessage: relayed.message });
+  if (relayed) return new BackendError({ operation, problem: relayed.problem, serverMessage: relayed.message });
+  // The relay saw the answer itself; ant's line and envelope only say what it printed of it.
+  const answered = record.status === Number(status);
+  return new BackendError({
+    operation,
+    status: Number(status),
+    type: envelope.type,
+    errorCode: envelope.errorCode,
+    requestId: envelope.requestId ?? (answered ? record.requestId : undefined),
+    retryAfterSeconds: answered ? record.retryAfterSeconds : undefined,
+    serverMessage: envelope.message ?? `the server answered ${status}`,
+  });
+}
+
+/** ant sent nothing: it refused the request itself (a value it could not parse, a flag it rejected). */
+function refusedByAnt(operation: string, stderr: string): SafetyError {
+  return new SafetyError("ant-refused", `${operation}: ant refused the request before sending it: ${inertLine(lastLine(stderr))}; nothing was sent.`, {
+    hint: "A value in the manifest is one ant cannot send; change it, or use the sdk backend for this target (`backend: sdk`).",
+  });
+}
+
+function lastLine(text: string): string {
+  return text.split("\n").filter((l) => l.trim() !== "").at(-1) ?? "(ant said nothing)";
+}
+
+/** One line of ant's stderr, short, for a message. */
+function inertLine(line: string): string {
+  return redactSecrets(line.trim().slice(0, 300));
 }
 
 /** What the envelope ant printed on stdout says, each field only when it has the right type. */
@@ -200,61 +234,6 @@ function envelopeOf(stdout: string): { type?: string; errorCode?: string; reques
   if (requestId !== undefined) out.requestId = requestId;
   if (message !== undefined) out.message = message;
   return out;
-}
-
-/** The attempts ant made before failing, for the resilience layer (pacing, lost creates). */
-const resentOf = new WeakMap<BackendError, OwnRetry[]>();
-
-function withResent(error: BackendError, resent: OwnRetry[]): BackendError {
-  resentOf.set(error, resent);
-  return error;
-}
-
-/** What ant resent on its own before the call failed with `error` (none for errors raised elsewhere). */
-export function resentBefore(error: unknown): OwnRetry[] {
-  return error instanceof BackendError ? (resentOf.get(error) ?? []) : [];
-}
-
-/** The header lines of `--debug` dumps: `2026/11/30 00:47:51 Request Content:`. */
-const DUMP_LINE = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (Request|Response) Content:$/;
-
-/**
- * Each HTTP attempt in ant's `--debug` dumps, in order, with the status of its answer (undefined:
- * none arrived). An answer's body is the server's and could hold lines that look like dumps; it
- * can only add attempts, which cost pacing and a look for duplicates, never a write of its own,
- * and more attempts than ant makes are not believed.
- */
-export function attemptsOf(stderr: string): OwnRetry[] {
-  const attempts: OwnRetry[] = [];
-  let inResponse = false;
-  for (const line of stderr.split("\n")) {
-    const dump = DUMP_LINE.exec(line);
-    if (dump?.[1] === "Request") {
-      attempts.push({ status: undefined });
-      inResponse = false;
-    } else if (dump?.[1] === "Response") {
-      inResponse = true;
-    } else if (inResponse) {
-      inResponse = responseLine(line, attempts.at(-1));
-    }
-  }
-  return attempts.slice(-MAX_ATTEMPTS);
-}
-
-/** One line of a response dump's head (status line, then headers): whether the head goes on. */
-function responseLine(line: string, attempt: OwnRetry | undefined): boolean {
-  if (attempt === undefined || line.trim() === "") return false;
-  const status = /^HTTP\/[\d.]+ (\d{3})\b/.exec(line);
-  if (status) {
-    attempt.status = Number(status[1]);
-    return true;
-  }
-  const header = /^(Retry-After|Retry-After-Ms):\s*(\S+)\s*$/i.exec(line);
-  if (header) {
-    const seconds = Number(header[2]) / (header[1]!.toLowerCase() === "retry-after-ms" ? 1000 : 1);
-    if (Number.isFinite(seconds) && seconds >= 0) attempt.retryAfterSeconds = seconds;
-  }
-  return true;
 }
 
 function notRunnable(antPath: string, code: string): ConfigError {

@@ -7,43 +7,47 @@
  * What a server sends is held to the SDK backend's rules: lists are followed page by page here
  * (`--format raw` prints one page's envelope), so cursor loops, page limits and the list's byte
  * budget apply as they do there, and every resource is shape-checked. How one run of the binary
- * is made safe (stdin, environment, `@` escaping, caps, errors) is ant-process.ts.
+ * is made safe (stdin, environment, `@` escaping, caps, errors) is ant-process.ts; the loopback
+ * relay its requests go through (no redirects, no resends of ant's own, the key kept from it) is
+ * ant-relay.ts.
  */
 import { kindSpec } from "../kinds/index.js";
 import type { AntCommand } from "../kinds/spec.js";
 import { BackendError } from "./errors.js";
 import { DEFAULT_LIMITS, ResponseProblemError, chargeListBudget, type ResponseLimits } from "./http.js";
-import { antBody, antFlagValue, resentBefore, runAnt, type AntCall, type AntProcessSettings } from "./ant-process.js";
+import { antBody, antFlagValue, runAnt, type AntCall, type AntProcessSettings } from "./ant-process.js";
+import { startRelay, type Relay } from "./ant-relay.js";
 import { listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
 import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
-import type { ConnectionSettings, ControlPlane, ListOptions, LiveOf, RequestBody, ResourceKind, WriteOptions } from "./types.js";
+import type { ConnectionSettings, ControlPlane, ListOptions, LiveOf, RequestBody, ResourceKind } from "./types.js";
 
 export interface AntBackendOptions {
   /** The binary to run (see target.ts for how it is found). */
   antPath: string;
   /** The backend for the kinds ant does not handle: the SDK backend of the same target. */
   fallback: ControlPlane;
-  /** Longest one run of ant may take, its own retries and waits included; default 3 minutes. */
+  /** Longest one request may take upstream; default 60 s, as for the SDK backend. */
   timeoutMs?: number | undefined;
   limits?: Partial<ResponseLimits> | undefined;
   /** Where the child's PATH, HOME and proxy settings come from. */
   env: NodeJS.ProcessEnv;
 }
 
-/**
- * Three attempts of up to a minute each, plus ant's own waits between them: longer than that, the
- * call is stopped and counts as unanswered (a create is then looked for before anything else).
- */
-const DEFAULT_TIMEOUT_MS = 180_000;
+/** A request's time upstream, as the SDK backend allows it. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+/** ant's own start and finish around the one request it sends, on top of the request's time. */
+const PROCESS_SLACK_MS = 15_000;
 
 export function createAntBackend(settings: ConnectionSettings, options: AntBackendOptions): ControlPlane {
   const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Started with the first call, once: a relay for every run of this backend.
+  let relay: Promise<Relay> | undefined;
   const proc: AntProcessSettings = {
     antPath: options.antPath,
-    baseUrl: settings.baseUrl,
-    apiKey: settings.apiKey,
+    relay: () => (relay ??= startRelay({ upstream: settings.baseUrl, apiKey: settings.apiKey, limits, timeoutMs })),
     workspaceId: settings.workspaceId,
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: timeoutMs + limits.bodyTimeoutMs + PROCESS_SLACK_MS,
     maxResponseBytes: limits.maxResponseBytes,
     env: options.env,
   };
@@ -62,23 +66,23 @@ export function createAntBackend(settings: ConnectionSettings, options: AntBacke
       const command = commandOf(kind);
       return command ? ant.get(kind, command, id, getOptions?.version) : sdk.get(kind, id, getOptions);
     },
-    create: (kind, body, writeOptions) => {
+    create: (kind, body) => {
       const command = commandOf(kind);
-      return command ? ant.create(kind, command, body, writeOptions) : sdk.create(kind, body, writeOptions);
+      return command ? ant.create(kind, command, body) : sdk.create(kind, body);
     },
     update: (kind, id, body, updateOptions) => {
       const command = commandOf(kind);
       return command ? ant.update(kind, command, id, body, updateOptions) : sdk.update(kind, id, body, updateOptions);
     },
-    archive: (kind, id, writeOptions) => {
+    archive: (kind, id) => {
       const command = commandOf(kind);
-      return command ? ant.write(kind, command, "archive", id, writeOptions) : sdk.archive(kind, id, writeOptions);
+      return command ? ant.write(kind, command, "archive", id) : sdk.archive(kind, id);
     },
-    delete: async (kind, id, writeOptions) => {
+    delete: async (kind, id) => {
       const command = commandOf(kind);
-      if (!command) return sdk.delete(kind, id, writeOptions);
+      if (!command) return sdk.delete(kind, id);
       if (!kindSpec(kind).deletable) throw new BackendError({ operation: `delete ${kind} ${id}`, status: 400, serverMessage: `delete ${kind} is not supported` });
-      await ant.write(kind, command, "delete", id, writeOptions);
+      await ant.write(kind, command, "delete", id);
     },
     // Nothing ant handles has content to read: its kinds' lists and reads are complete.
     detail: (kind, live) => sdk.detail(kind, live),
@@ -98,25 +102,13 @@ function antCalls(proc: AntProcessSettings, limits: ResponseLimits) {
     if (!isId(id)) throw new BackendError({ operation, problem: "invalid", serverMessage: `${JSON.stringify(String(id).slice(0, 100))} is not an id` });
     return `${command.idFlag}=${id}`;
   };
-  const report = (answer: { resent: readonly { status: number | undefined; retryAfterSeconds?: number | undefined }[] }, options: WriteOptions | undefined) => {
-    for (const attempt of answer.resent) options?.onOwnRetry?.(attempt);
-  };
-  /** Run a write; what ant resent on its own is reported whether or not it succeeded. */
-  const write = async (call: AntCall, options: WriteOptions | undefined) => {
-    try {
-      const answer = await run(call);
-      report(answer, options);
-      return answer.value;
-    } catch (err) {
-      report({ resent: resentBefore(err) }, options);
-      throw err;
-    }
-  };
+  /** A write's answer: one resource (a delete may answer nothing). */
+  const write = async (call: AntCall) => (await run(call)).value;
   /** The first page of a list; each page knows how to get the next. */
   const firstPage = (operation: string, args: readonly string[], limit: number) => {
     const page = async (cursor: string | undefined): Promise<CursorPage> => {
       const cursorArg = cursor === undefined ? [] : [`--page=${antFlagValue(cursor, operation)}`];
-      const answer = await run({ operation, args: [...args, `--limit=${limit}`, ...cursorArg], format: "raw", attempts: false });
+      const answer = await run({ operation, args: [...args, `--limit=${limit}`, ...cursorArg], format: "raw" });
       charge(answer.bytes, operation);
       const body = answer.value;
       // followPages checked this page's cursor before it asks for the next.
@@ -143,25 +135,25 @@ function antCalls(proc: AntProcessSettings, limits: ResponseLimits) {
     async get<K extends ResourceKind>(kind: K, command: AntCommand, id: string, version: number | undefined): Promise<LiveOf<K>> {
       const operation = `get ${kind} ${id}${version !== undefined ? ` version ${version}` : ""}`;
       const args = [command.resource, "retrieve", idArg(command, id, operation), ...(version !== undefined ? [`--version=${version}`] : [])];
-      return checkLive(kind, (await run({ operation, args, format: "jsonl", attempts: false })).value, operation, id);
+      return checkLive(kind, (await run({ operation, args, format: "jsonl" })).value, operation, id);
     },
-    async create<K extends ResourceKind>(kind: K, command: AntCommand, body: RequestBody, options: WriteOptions | undefined): Promise<LiveOf<K>> {
+    async create<K extends ResourceKind>(kind: K, command: AntCommand, body: RequestBody): Promise<LiveOf<K>> {
       const name = bodyName(kind, body);
       const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : "(unnamed)"}`;
       const { piped, flags } = antRequest(body, command, operation);
-      const value = await write({ operation, args: [command.resource, "create", ...flags], body: piped, format: "jsonl", attempts: true }, options);
+      const value = await write({ operation, args: [command.resource, "create", ...flags], body: piped, format: "jsonl" });
       return checkCreated(kind, checkLive(kind, value, operation), body, operation);
     },
-    async update<K extends ResourceKind>(kind: K, command: AntCommand, id: string, body: RequestBody, options: ({ expectedVersion?: number } & WriteOptions) | undefined): Promise<LiveOf<K>> {
+    async update<K extends ResourceKind>(kind: K, command: AntCommand, id: string, body: RequestBody, options: { expectedVersion?: number } | undefined): Promise<LiveOf<K>> {
       const operation = `update ${kind} ${id}`;
       const locked = kindSpec(kind).concurrency === "version" ? lockedBody(body, options?.expectedVersion) : body;
       const { piped, flags } = antRequest(locked, command, operation);
-      const value = await write({ operation, args: [command.resource, "update", idArg(command, id, operation), ...flags], body: piped, format: "jsonl", attempts: true }, options);
+      const value = await write({ operation, args: [command.resource, "update", idArg(command, id, operation), ...flags], body: piped, format: "jsonl" });
       return checkLive(kind, value, operation, id);
     },
-    async write<K extends ResourceKind>(kind: K, command: AntCommand, action: "archive" | "delete", id: string, options: WriteOptions | undefined): Promise<LiveOf<K>> {
+    async write<K extends ResourceKind>(kind: K, command: AntCommand, action: "archive" | "delete", id: string): Promise<LiveOf<K>> {
       const operation = `${action} ${kind} ${id}`;
-      const value = await write({ operation, args: [command.resource, action, idArg(command, id, operation)], format: "jsonl", attempts: true }, options);
+      const value = await write({ operation, args: [command.resource, action, idArg(command, id, operation)], format: "jsonl" });
       // A delete answers {id, type: "…_deleted"} or nothing; only an archive answers the resource.
       return (action === "archive" ? checkLive(kind, value, operation, id) : value) as LiveOf<K>;
     },

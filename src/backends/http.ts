@@ -208,3 +208,17 @@ function printable(value: string): string {
   const media = value.split(";")[0]?.trim() ?? "";
   return media.length <= 80 && /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(media) ? JSON.stringify(media) : "(unrecognised)";
 }
+
+/** Seconds a server asks a client to wait: `retry-after-ms`, else `retry-after` (seconds or an HTTP date). */
+export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  if (!headers || typeof headers.get !== "function") return undefined;
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms) / 1000;
+  const value = headers.get("retry-after");
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, (date - Date.now()) / 1000);
+}

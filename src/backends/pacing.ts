@@ -123,16 +123,6 @@ export class WriteBucket {
     this.tokens = 0;
   }
 
-  /**
-   * A write the client sent again on its own (ant resends some answers itself, past the bucket):
-   * it spends a token after the fact, so the writes after it wait for it.
-   */
-  charge(): void {
-    if (!Number.isFinite(this.perMinute)) return;
-    this.refill(this.now());
-    this.tokens -= 1;
-  }
-
   stats(): PacingStats {
     return { configuredPerMinute: this.configuredPerMinute, currentPerMinute: this.perMinute, lowestPerMinute: this.lowest, rateLimited: this.limited };
   }

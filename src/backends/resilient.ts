@@ -28,7 +28,7 @@ import { SafetyError } from "../errors.js";
 import { BackendError } from "./errors.js";
 import { bodyName } from "./shape.js";
 import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
-import type { ControlPlane, ListOptions, LiveOf, LiveResource, OwnRetry, RequestBody, ResourceKind, WriteOptions } from "./types.js";
+import type { ControlPlane, ListOptions, LiveOf, LiveResource, RequestBody, ResourceKind } from "./types.js";
 import { inParent, kindSpec, parentOf, versionOf } from "../kinds/index.js";
 import { applyMetadataPatch } from "../kinds/values.js";
 import { WriteBucket, type PacingStats } from "./pacing.js";
@@ -59,11 +59,6 @@ export interface ResilienceOptions {
   /** Longest Retry-After honoured; default 30 s. */
   maxRetryAfterMs?: number;
   onRetry?: (info: RetryInfo) => void;
-  /**
-   * Told when a create that the backend's client resent on its own after a lost answer turned
-   * out to have made a second resource, which was then archived.
-   */
-  onDuplicateRemoved?: (info: { operation: string; kind: ResourceKind; id: string }) => void;
   /**
    * Called right before every write attempt, after pacing and back-off waits: the run lock's
    * fence. A process paused during a wait must not send the write once it lost the lock.
@@ -142,18 +137,10 @@ class ResilientBackend implements ResilientControlPlane {
         const existing = await this.findOwned(kind, name, operation, parent);
         if (existing) return existing;
       }
-      // The backend's client may itself have resent this create after an answer that was lost.
-      let resentBlind = false;
-      const seen = (answer: OwnRetry) => {
-        if (mayHaveLanded(answer)) resentBlind = true;
-      };
       try {
-        const created = await this.once(kind, true, (options) => this.inner.create(kind, body, options), seen);
-        if (resentBlind) await this.removeDuplicates(kind, name, parent, created, operation);
-        return created;
+        return await this.once(kind, true, () => this.inner.create(kind, body));
       } catch (err) {
         const error = asBackendError(err, operation);
-        if (resentBlind) mayHaveCommitted = true;
         const existing = await this.createRecovered(kind, name, operation, error, mayHaveCommitted, parent);
         if (existing) return existing;
         // A 429 is refused before any work; anything else retryable may have committed.
@@ -167,23 +154,6 @@ class ResilientBackend implements ResilientControlPlane {
         }
         await this.backoff(operation, error, attempt);
       }
-    }
-  }
-
-  /**
-   * After a create the client resent on its own following a lost answer, and that then
-   * succeeded: the lost attempt may have made the resource too. Our other same-named resources
-   * are that attempt's (a planned create means there was none, and a replace archives the old
-   * one first), so each is archived, which every kind with a marker allows. Kinds without a
-   * marker cannot be told from another's and are left alone; none goes through such a client.
-   */
-  private async removeDuplicates<K extends ResourceKind>(kind: K, name: string | undefined, parent: string | undefined, created: LiveOf<K>, operation: string): Promise<void> {
-    if (name === undefined || kindSpec(kind).ownership !== "marker") return;
-    const all = await this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind));
-    const twins = inParent(kind, all, parent).filter((r) => r.name === name && r.id !== created.id && ownerOf(r) === this.options.project);
-    for (const twin of twins) {
-      await this.archive(kind, twin.id);
-      this.options.onDuplicateRemoved?.({ operation, kind, id: twin.id });
     }
   }
 
@@ -226,7 +196,7 @@ class ResilientBackend implements ResilientControlPlane {
     const expected = updateOptions?.expectedVersion;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(kind, true, (options) => this.inner.update(kind, id, body, { ...updateOptions, ...options }));
+        return await this.once(kind, true, () => this.inner.update(kind, id, body, updateOptions));
       } catch (err) {
         const error = asBackendError(err, operation);
         if (!error.isRetryable || attempt >= this.maxAttempts) throw error;
@@ -245,7 +215,7 @@ class ResilientBackend implements ResilientControlPlane {
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(kind, true, (options) => this.inner.archive(kind, id, options));
+        return await this.once(kind, true, () => this.inner.archive(kind, id));
       } catch (err) {
         const error = asBackendError(err, operation);
         if (mayHaveCommitted && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429) {
@@ -265,7 +235,7 @@ class ResilientBackend implements ResilientControlPlane {
     let mayHaveCommitted = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.once(kind, true, (options) => this.inner.delete(kind, id, options));
+        await this.once(kind, true, () => this.inner.delete(kind, id));
         return;
       } catch (err) {
         const error = asBackendError(err, operation);
@@ -291,11 +261,7 @@ class ResilientBackend implements ResilientControlPlane {
 
   /** The server's Retry-After, within what agentform honours. */
   private retryAfterMs(error: BackendError): number | undefined {
-    return error.retryAfterSeconds === undefined ? undefined : this.cappedMs(error.retryAfterSeconds);
-  }
-
-  private cappedMs(seconds: number): number {
-    return Math.min(Math.max(0, seconds * 1000), this.maxRetryAfterMs);
+    return error.retryAfterSeconds === undefined ? undefined : Math.min(Math.max(0, error.retryAfterSeconds * 1000), this.maxRetryAfterMs);
   }
 
   private delayFor(error: BackendError, attempt: number): number {
@@ -307,22 +273,12 @@ class ResilientBackend implements ResilientControlPlane {
   }
 
   /**
-   * Run one request: pace it if it writes (telling the bucket how it was answered, and charging
-   * it for every attempt the backend's client resent on its own), hold an environment slot while
-   * it is in flight. `seen` is told of each resent attempt too.
+   * Run one request: pace it if it writes (telling the bucket how it was answered), hold an
+   * environment slot while it is in flight.
    */
-  private async once<T>(kind: ResourceKind, write: boolean, fn: (options: WriteOptions) => Promise<T>, seen?: (answer: OwnRetry) => void): Promise<T> {
+  private async once<T>(kind: ResourceKind, write: boolean, fn: () => Promise<T>): Promise<T> {
     const ticket = write ? await this.bucket.take() : undefined;
-    const options: WriteOptions = {
-      onOwnRetry: (answer) => {
-        seen?.(answer);
-        if (ticket === undefined) return;
-        this.bucket.charge();
-        if (answer.status === 429) this.bucket.rateLimited(ticket, answer.retryAfterSeconds === undefined ? undefined : this.cappedMs(answer.retryAfterSeconds));
-      },
-    };
-    const call = () => fn(options);
-    const fenced = write && this.options.beforeWrite ? async () => ((await this.options.beforeWrite?.()), call()) : call;
+    const fenced = write && this.options.beforeWrite ? async () => ((await this.options.beforeWrite?.()), fn()) : fn;
     try {
       const result = await (kindSpec(kind).limitedInFlight ? this.envSlots.run(fenced) : fenced());
       if (ticket !== undefined) this.bucket.succeeded(ticket);
@@ -455,11 +411,6 @@ function unconfirmedCreate(kind: ResourceKind, name: string | undefined, ids: st
       "to keep one as this manifest's, adopt it with `agentform: {adopt: true}`. agentform does not send the create again on its own: that could make a duplicate.",
     details: { kind, name: name ?? null, ids },
   });
-}
-
-/** An answer after which a write may have committed: none arrived, or the server failed part-way. */
-function mayHaveLanded(answer: OwnRetry): boolean {
-  return answer.status === undefined || answer.status === 408 || answer.status >= 500;
 }
 
 function asBackendError(err: unknown, _operation: string): BackendError {

@@ -16,7 +16,7 @@ import { AgentformError, redactSecrets, SafetyError } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, withListBudget, type ResponseLimits } from "./http.js";
+import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, retryAfterSeconds, withListBudget, type ResponseLimits } from "./http.js";
 import { followPages, listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
 import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
 import { contentDigests, contentFiles, uploadDigests } from "./skill-content.js";
@@ -362,17 +362,3 @@ function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
 function statusText(status: number): string {
   return `the server answered ${status}`;
 }
-
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  if (!headers || typeof headers.get !== "function") return undefined;
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms) / 1000;
-  const value = headers.get("retry-after");
-  if (value === null || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, (date - Date.now()) / 1000);
-}
-

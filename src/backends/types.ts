@@ -27,22 +27,6 @@ export interface ParentRef {
   name: string;
 }
 
-/**
- * An answer a backend's own client received and then resent the request on its own (`ant` does,
- * up to twice, for 408, 409, 429, 5xx and lost responses; the SDK backend never does).
- */
-export interface OwnRetry {
-  /** The answer's HTTP status; undefined when none arrived (a write may have committed). */
-  status: number | undefined;
-  retryAfterSeconds?: number | undefined;
-}
-
-/** Options of every write. */
-export interface WriteOptions {
-  /** Told about each attempt the backend's client resent on its own, when the call ends. */
-  onOwnRetry?(answer: OwnRetry): void;
-}
-
 export interface ControlPlane {
   /** "sdk" or "ant"; shown in messages. */
   readonly backend: "sdk" | "ant";
@@ -53,7 +37,7 @@ export interface ControlPlane {
   list<K extends ResourceKind>(kind: K, options?: ListOptions): Promise<LiveOf<K>[]>;
   /** One resource; for agents `version` reads an exact historical version. */
   get<K extends ResourceKind>(kind: K, id: string, options?: { version?: number }): Promise<LiveOf<K>>;
-  create<K extends ResourceKind>(kind: K, body: RequestBody, options?: WriteOptions): Promise<LiveOf<K>>;
+  create<K extends ResourceKind>(kind: K, body: RequestBody): Promise<LiveOf<K>>;
   /**
    * Partial update, with the API's update semantics. For agents `expectedVersion` is sent as the
    * body's `version`, the optimistic lock; a mismatch raises a BackendError with status 409.
@@ -62,11 +46,11 @@ export interface ControlPlane {
     kind: K,
     id: string,
     body: RequestBody,
-    options?: { expectedVersion?: number } & WriteOptions,
+    options?: { expectedVersion?: number },
   ): Promise<LiveOf<K>>;
-  archive<K extends ResourceKind>(kind: K, id: string, options?: WriteOptions): Promise<LiveOf<K>>;
+  archive<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>>;
   /** Only kinds whose spec says `deletable` (environments); the others refuse with a 400. */
-  delete(kind: ResourceKind, id: string, options?: WriteOptions): Promise<void>;
+  delete(kind: ResourceKind, id: string): Promise<void>;
   /**
    * A listed resource completed with what the list omits (a skill's file digests, read from its
    * latest version's content); the resource as it is for kinds whose list is complete.

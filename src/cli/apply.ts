@@ -17,7 +17,6 @@ import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction, SecurityFinding } from "../plan/types.js";
 import { inertText, redactPlanValues, renderText } from "../render/index.js";
 import { ACTION_MARKER } from "../render/format.js";
-import type { TargetFlags } from "./target.js";
 import type { CommandContext } from "./main.js";
 import { paintFor, useColor } from "./output.js";
 import { planInputsDigest } from "./plan.js";
@@ -92,14 +91,6 @@ const DONE_VERB: Record<PlanAction, string> = {
   orphan: "left alone",
 };
 
-/** What apply tells the user, on stderr, of what the resilience layer did on its own. */
-function resilienceNotices(ctx: CommandContext, paint: ReturnType<typeof paintFor>): Pick<TargetFlags, "onRetry" | "onDuplicateRemoved"> {
-  return {
-    onRetry: (info) => ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
-    onDuplicateRemoved: (info) => ctx.io.stderr.write(`  ${info.operation}: the client resent it after a lost answer, which had made a second ${info.kind}; removed ${info.id}\n`),
-  };
-}
-
 export async function runApply(planFile: string | undefined, flags: ApplyFlags, ctx: CommandContext): Promise<number> {
   const concurrency = parseConcurrency(flags.concurrency);
   const interactive = process.stdin.isTTY === true;
@@ -117,7 +108,8 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     {
       env: ctx.io.env,
       antPath: flags.antPath,
-      ...resilienceNotices(ctx, paint),
+      onRetry: (info) =>
+        ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
       // The fence again right before each attempt: pacing and back-off waits happen after the
       // executor's own check, and a process paused during one must not write once it lost the lock.
       beforeWrite: async () => {

@@ -39,8 +39,6 @@ export interface TargetFlags {
   onRetry?: (info: { operation: string; attempt: number; delayMs: number; reason: string }) => void;
   /** Called right before every write attempt (apply's run-lock fence). */
   beforeWrite?: () => Promise<void>;
-  /** Called when a create the ant client resent on its own had made a duplicate, now removed. */
-  onDuplicateRemoved?: (info: { operation: string; kind: string; id: string }) => void;
 }
 
 /** Picks the target: the named one, else "default", else the only one. */
@@ -75,7 +73,6 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     maxAttempts,
     onRetry: flags.onRetry,
     beforeWrite: flags.beforeWrite,
-    onDuplicateRemoved: flags.onDuplicateRemoved,
   };
   const open = async (connection: ConnectionSettings, close: () => Promise<void>, origin: OpenTarget["origin"]): Promise<OpenTarget> => {
     const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);

@@ -66,7 +66,7 @@ async function server(handle: (req: IncomingMessage, res: ServerResponse) => voi
   };
 }
 
-defineBackendContract("ant", (cp) => antBackend(cp.baseUrl, cp.apiKey), { resendsOnItsOwn: true, skip: !ANT, onRegister: () => registered++ });
+defineBackendContract("ant", (cp) => antBackend(cp.baseUrl, cp.apiKey), { skip: !ANT, onRegister: () => registered++ });
 
 describe("ant backend: sending values as they are", () => {
   let cp: LocalControlPlane;
@@ -145,27 +145,34 @@ describe("ant backend: the process", () => {
     }
   });
 
-  antIt("the key reaches ant through its environment only; nothing else is inherited; the body file is removed", async () => {
+  antIt("ant never holds the key (a run token stands in for it); nothing else is inherited; stdin is the body's file, removed after", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "agentform-ant-shim-"));
     const bodies = await mkdtemp(path.join(tmpdir(), "agentform-ant-bodies-"));
     const shim = path.join(dir, "ant");
-    // A recording wrapper around the real binary: argv and environment, then ant itself.
-    await writeFile(shim, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\nenv > "${dir}/env"\nexec "${ANT}" "$@"\n`);
+    // A recording wrapper around the real binary: argv, environment and what stdin is, then ant.
+    await writeFile(shim, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv"\nenv > "${dir}/env"\nreadlink /proc/self/fd/0 > "${dir}/stdin"\nexec "${ANT}" "$@"\n`);
     await chmod(shim, 0o755);
     const cp = await startLocalControlPlane();
     const previousTmp = process.env.TMPDIR;
     process.env.TMPDIR = bodies;
     try {
-      const backend = antBackend(cp.baseUrl, cp.apiKey, { antPath: shim, env: { ...process.env, AGENTFORM_TEST_CANARY: "inherited" } });
+      const backend = antBackend(cp.baseUrl, cp.apiKey, { antPath: shim, env: { ...process.env, AGENTFORM_TEST_CANARY: "inherited", HTTPS_PROXY: "http://127.0.0.1:9" } });
       await backend.create("agent", { name: "shimmed", model: MODEL });
-      const argv = await readFile(path.join(dir, "argv"), "utf8");
+      const argv = (await readFile(path.join(dir, "argv"), "utf8")).split("\n");
       const env = await readFile(path.join(dir, "env"), "utf8");
-      expect(argv).not.toContain(cp.apiKey);
-      expect(argv.split("\n").slice(0, 6)).toEqual(["--base-url", cp.baseUrl, "--format", "jsonl", "--format-error", "json"]);
-      expect(env).toContain(`ANTHROPIC_API_KEY=${cp.apiKey}\n`);
+      expect(argv.slice(2, 6)).toEqual(["--format", "jsonl", "--format-error", "json"]);
+      expect(argv[0]).toBe("--base-url");
+      expect(argv[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(`${argv.join(" ")}\n${env}`).not.toContain(cp.apiKey);
+      expect(env).toMatch(/^ANTHROPIC_API_KEY=agentform-run-[0-9a-f]{48}$/m);
       expect(env).toContain("FORCE_COLOR=0\n");
-      expect(env).not.toContain("AGENTFORM_TEST_CANARY");
+      expect(env).not.toMatch(/AGENTFORM_TEST_CANARY|HTTPS_PROXY/);
+      if (process.platform === "linux") expect((await readFile(path.join(dir, "stdin"), "utf8")).trim()).toMatch(/agentform-ant-[^/]+\/body\.json$/);
       expect(await readdir(bodies)).toEqual([]);
+      // A run token is good for its run only: the relay refuses it afterwards.
+      const token = /^ANTHROPIC_API_KEY=(.*)$/m.exec(env)?.[1] as string;
+      const reuse = await fetch(`${argv[1]}/v1/agents?limit=1`, { headers: { "x-api-key": token } });
+      expect(reuse.status).toBe(401);
     } finally {
       if (previousTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = previousTmp;
@@ -175,13 +182,66 @@ describe("ant backend: the process", () => {
     }
   });
 
+  antIt("a redirect is never followed: the other host gets nothing, and the answer is refused", async () => {
+    const seen: string[] = [];
+    const other = await server((req, res) => {
+      seen.push(String(req.headers["x-api-key"]));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: [], next_page: null }));
+    });
+    const s = await server((req, res) => {
+      res.writeHead(302, { location: `${other.url.replace("127.0.0.1", "localhost")}${req.url}` });
+      res.end();
+    });
+    try {
+      const err = (await failure(antBackend(s.url, "the-real-key").list("agent"))) as BackendError;
+      expect(err.code).toBe("response-redirect");
+      expect(seen).toEqual([]);
+    } finally {
+      await s.close();
+      await other.close();
+    }
+  });
+
+  antIt("ant resends nothing on its own, whatever the server says: one request per call", async () => {
+    let posts = 0;
+    const agent = { id: "agent_011once", type: "agent", name: "once", version: 1, model: { id: MODEL }, metadata: {}, created_at: "2026-01-01T00:00:00Z", archived_at: null };
+    const s = await server((req, res) => {
+      if (req.method === "POST") posts++;
+      // Both would make ant's client send the request again.
+      res.writeHead(req.url?.includes("conflict") ? 409 : 200, { "content-type": "application/json", "x-should-retry": "true" });
+      res.end(JSON.stringify(req.url?.includes("conflict") ? { type: "error", error: { type: "invalid_request_error", message: "version" } } : agent));
+    });
+    try {
+      await antBackend(s.url, "k").create("agent", { name: "once", model: MODEL });
+      expect(posts).toBe(1);
+      const conflict = (await failure(antBackend(s.url, "k").update("agent", "agent_011conflict", { system: "x" }, { expectedVersion: 1 }))) as BackendError;
+      expect([conflict.status, posts]).toEqual([409, 2]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  antIt("a value ant itself cannot parse is refused, not retried as a network failure", async () => {
+    const cp = await startLocalControlPlane();
+    try {
+      cp.clearRequestLog();
+      const err = await failure(antBackend(cp.baseUrl, cp.apiKey).create("agent", { name: "surrogate", model: MODEL, system: "x\ud800y" }));
+      expect([err.code, err.exitCode]).toEqual(["ant-refused", 3]);
+      expect(err.message).toMatch(/nothing was sent/);
+      expect(cp.requestLog()).toEqual([]);
+    } finally {
+      await cp.close();
+    }
+  });
+
   antIt("a call that does not finish is stopped at the timeout, and counts as unanswered", async () => {
     const s = await server(() => undefined);
     try {
       const err = (await failure(antBackend(s.url, "k", { timeoutMs: 1_500 }).get("agent", "agent_011hang"))) as BackendError;
       expect(err).toBeInstanceOf(BackendError);
       expect(err.isAmbiguous).toBe(true);
-      expect(err.message).toMatch(/did not finish within 1500 ms/);
+      expect(err.message).toMatch(/no answer within 1500 ms/);
     } finally {
       await s.close();
     }
@@ -278,7 +338,7 @@ describe("agentform with backend: ant", () => {
     expect(antEdit).toContain("@You are the first responder");
   }, 180_000);
 
-  antIt("a create whose connection drops after commit leaves no duplicate, and 429s ant absorbed are paced and reported", async () => {
+  antIt("a create or update whose connection drops after commit leaves no duplicate and no failure, and 429s are paced and reported", async () => {
     const cp = await startLocalControlPlane();
     const dir = await mkdtemp(path.join(tmpdir(), "agentform-ant-drop-"));
     dirs.push(dir);
@@ -287,15 +347,22 @@ describe("agentform with backend: ant", () => {
     await writeFile(path.join(dir, "agents", "one.yaml"), `name: one\nmodel: ${MODEL}\n`);
     await writeFile(path.join(dir, "agents", "two.yaml"), `name: two\nmodel: ${MODEL}\n`);
     try {
-      cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }, { on: "write", nth: 3, fault: { status: 429, retryAfterSeconds: 1 } }] });
+      cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }, { on: "write", nth: 2, fault: { status: 429, retryAfterSeconds: 1 } }] });
       const applied = await run(dir, ["apply", "--auto-approve"], { ANT_TEST_KEY: cp.apiKey });
       expect(applied.code).toBe(0);
-      expect(applied.stderr).toMatch(/made a second agent; removed agent_/);
       expect(applied.stdout).toMatch(/paced: 1 rate-limit answer absorbed/);
-      const live = await new Anthropic({ apiKey: cp.apiKey, baseURL: cp.baseUrl, maxRetries: 0 }).beta.agents.list({ limit: 100 });
-      expect(live.data.map((a) => a.name).sort()).toEqual(["one", "two"]);
-      const lock = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as { agents: Record<string, { id: string }> };
-      expect(Object.values(lock.agents).map((a) => a.id).sort()).toEqual(live.data.map((a) => a.id).sort());
+      const sdk = new Anthropic({ apiKey: cp.apiKey, baseURL: cp.baseUrl, maxRetries: 0 });
+      const live = (await sdk.beta.agents.list({ limit: 100 })).data;
+      expect(live.map((a) => a.name).sort()).toEqual(["one", "two"]);
+      const lock = JSON.parse(await readFile(path.join(dir, "agentform.lock.json"), "utf8")) as { agents: Record<string, { id: string; version: number }> };
+      expect(Object.values(lock.agents).map((a) => a.id).sort()).toEqual(live.map((a) => a.id).sort());
+      // An update whose answer is lost after it landed: found landed, not called a conflict.
+      await writeFile(path.join(dir, "agents", "one.yaml"), `name: one\nmodel: ${MODEL}\nsystem: edited\n`);
+      cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }] });
+      const updated = await run(dir, ["apply", "--auto-approve"], { ANT_TEST_KEY: cp.apiKey });
+      expect(updated.code).toBe(0);
+      const one = (await sdk.beta.agents.list({ limit: 100 })).data.find((a) => a.name === "one");
+      expect([one?.system, one?.version]).toEqual(["edited", 2]);
       const again = await run(dir, ["plan", "--detailed-exitcode"], { ANT_TEST_KEY: cp.apiKey });
       expect(again.code).toBe(0);
     } finally {

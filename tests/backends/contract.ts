@@ -1,14 +1,8 @@
 /**
- * The ControlPlane contract: every backend (sdk and ant) must pass this suite against the local
- * control plane over real HTTP. Call `defineBackendContract` from a *.test.ts file.
- *
- * One thing differs between clients, and the suite asks which: whether the client resends some
- * answers on its own. The SDK backend never does (agentform's policy decides); `ant` does, up to
- * twice, with no flag to stop it. Where that shows, a test checks each client's own behaviour,
- * and for ant that every resent attempt is reported through `onOwnRetry`.
+ * The ControlPlane contract: every backend (sdk and ant) must pass this suite, unchanged, against
+ * the local control plane over real HTTP. Call `defineBackendContract` from a *.test.ts file.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it as vitestIt } from "vitest";
-import type { OwnRetry } from "../../src/backends/types.js";
 import { BackendError } from "../../src/backends/errors.js";
 import type { ControlPlane } from "../../src/backends/types.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
@@ -27,8 +21,6 @@ async function failure(p: Promise<unknown>): Promise<BackendError> {
 }
 
 export interface ContractOptions {
-  /** The client resends 408, 409, 429, 5xx and lost answers on its own, up to twice (ant). */
-  resendsOnItsOwn?: boolean;
   /** Register every test as skipped (no client to run them with). */
   skip?: boolean;
   /** Called for each test as it is registered (to count the skipped ones). */
@@ -40,7 +32,6 @@ export function defineBackendContract(name: string, makeBackend: (cp: LocalContr
     options.onRegister?.();
     (options.skip ? vitestIt.skip : vitestIt)(title, fn);
   };
-  const resends = options.resendsOnItsOwn ?? false;
   describe(`ControlPlane contract: ${name}`, () => {
     let cp: LocalControlPlane;
     let backend: ControlPlane;
@@ -73,18 +64,16 @@ export function defineBackendContract(name: string, makeBackend: (cp: LocalContr
       expect(listed.find((a) => a.id === created.id)?.version).toBe(2);
     });
 
-    it("an update with a stale expectedVersion is a 409 conflict; only a client that resends on its own sends it again, and says so", async () => {
+    it("an update with a stale expectedVersion is a 409 conflict, sent exactly once", async () => {
       const created = await backend.create("agent", { name: "contract-conflict", model: MODEL });
       await backend.update("agent", created.id, { system: "first" }, { expectedVersion: 1 });
       cp.clearRequestLog();
-      const resent: OwnRetry[] = [];
-      const err = await failure(backend.update("agent", created.id, { system: "second" }, { expectedVersion: 1, onOwnRetry: (a) => resent.push(a) }));
+      const err = await failure(backend.update("agent", created.id, { system: "second" }, { expectedVersion: 1 }));
       expect(err.isConflict).toBe(true);
       expect(err.status).toBe(409);
       expect(err.exitCode).toBe(3);
       expect(err.message).toContain(created.id);
-      expect(cp.requestLog().filter((e) => e.write)).toHaveLength(resends ? 3 : 1);
-      expect(resent).toEqual(resends ? [{ status: 409 }, { status: 409 }] : []);
+      expect(cp.requestLog().filter((e) => e.write)).toHaveLength(1);
       expect((await backend.get("agent", created.id)).system).toBe("first");
     });
 
@@ -134,20 +123,7 @@ export function defineBackendContract(name: string, makeBackend: (cp: LocalContr
       expect(err.hint).toMatch(/plan/);
     });
 
-    it("maps 429 with retry-after and 5xx; the SDK client does not retry on its own", async () => {
-      if (resends) {
-        // Three answers in a row, so ant's own two resends meet them all.
-        cp.setFaults({ script: [1, 2, 3].map((nth) => ({ on: "write" as const, nth, fault: { status: 429 as const, retryAfterSeconds: 1 } })) });
-        const resent: OwnRetry[] = [];
-        const limited = await failure(backend.create("agent", { name: "contract-429", model: MODEL }, { onOwnRetry: (a) => resent.push(a) }));
-        expect([limited.status, limited.retryAfterSeconds, limited.isRetryable]).toEqual([429, 1, true]);
-        expect(resent).toEqual([{ status: 429, retryAfterSeconds: 1 }, { status: 429, retryAfterSeconds: 1 }]);
-        cp.setFaults({ script: [1, 2, 3].map((nth) => ({ on: "write" as const, nth, fault: { status: 503 as const } })) });
-        const unavailable = await failure(backend.create("agent", { name: "contract-503", model: MODEL }));
-        expect([unavailable.status, unavailable.isRetryable]).toEqual([503, true]);
-        expect(cp.requestLog().filter((e) => e.write).map((e) => e.status)).toEqual([429, 429, 429, 503, 503, 503]);
-        return;
-      }
+    it("maps 429 with retry-after and 5xx, and does not retry on its own", async () => {
       cp.setFaults({ script: [{ on: "write", nth: 1, fault: { status: 429, retryAfterSeconds: 7 } }, { on: "write", nth: 2, fault: { status: 503 } }] });
       const limited = await failure(backend.create("agent", { name: "contract-429", model: MODEL }));
       expect(limited.status).toBe(429);
@@ -161,25 +137,12 @@ export function defineBackendContract(name: string, makeBackend: (cp: LocalContr
 
     it("a dropped connection is ambiguous (status undefined), and the write did commit", async () => {
       cp.setFaults({ script: [{ on: "write", nth: 1, fault: { dropAfterCommit: true } }] });
-      const resent: OwnRetry[] = [];
-      const outcome = await backend.create("agent", { name: "contract-dropped", model: MODEL }, { onOwnRetry: (a) => resent.push(a) }).catch((e: unknown) => e);
-      const named = (await backend.list("agent")).filter((a) => a.name === "contract-dropped");
-      if (resends) {
-        // ant sends the create again after the lost answer: two agents, and the lost attempt
-        // reported, which is what lets the resilience layer remove the twin.
-        expect(outcome).not.toBeInstanceOf(Error);
-        expect(resent).toEqual([{ status: undefined }]);
-        expect(cp.requestLog().filter((e) => e.write)).toHaveLength(2);
-        expect(named).toHaveLength(2);
-        return;
-      }
-      expect(outcome).toBeInstanceOf(BackendError);
-      const err = outcome as BackendError;
+      const err = await failure(backend.create("agent", { name: "contract-dropped", model: MODEL }));
       expect(err.status).toBeUndefined();
       expect(err.isAmbiguous).toBe(true);
       expect(err.isRetryable).toBe(true);
       expect(cp.requestLog().filter((e) => e.write)).toHaveLength(1);
-      expect(named).toHaveLength(1);
+      expect((await backend.list("agent")).filter((a) => a.name === "contract-dropped")).toHaveLength(1);
     });
 
     it("never puts the API key in an error", async () => {

@@ -70,8 +70,7 @@ let exitHook = false;
 /** Run ant once; the parsed answer, or a BackendError as the SDK backend would raise it. */
 export async function runAnt(settings: AntProcessSettings, call: AntCall): Promise<AntAnswer> {
   const args = argv(settings, call);
-  const bad = args.find((a) => a.includes("\0"));
-  if (bad !== undefined) throw new BackendError({ operation: call.operation, problem: "invalid", serverMessage: "a value for ant holds a NUL character, which no program argument can carry" });
+  if (args.some((a) => a.includes("\0"))) throw unsendable(call.operation, "a value for ant's command line holds a NUL character, which no program argument can carry");
   const relay = await settings.relay();
   const run = relay.begin();
   const dir = call.body === undefined ? undefined : await bodyDir();
@@ -207,8 +206,13 @@ function refusedByAnt(operation: string, stderr: string): SafetyError {
   });
 }
 
+/**
+ * ant's last line that says something: not the excerpt and caret a parse error adds under its
+ * reason (the excerpt would echo the body, a prompt included).
+ */
 function lastLine(text: string): string {
-  return text.split("\n").filter((l) => l.trim() !== "").at(-1) ?? "(ant said nothing)";
+  const excerpt = /^\s*(>?\s*\d+\s*\||\^+\s*$)/;
+  return text.split("\n").filter((l) => l.trim() !== "" && !excerpt.test(l)).at(-1) ?? "(ant said nothing)";
 }
 
 /** One line of ant's stderr, short, for a message. */

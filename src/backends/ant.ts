@@ -38,7 +38,12 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** ant's own start and finish around the one request it sends, on top of the request's time. */
 const PROCESS_SLACK_MS = 15_000;
 
-export function createAntBackend(settings: ConnectionSettings, options: AntBackendOptions): ControlPlane {
+/** The ant backend; `close` stops its relay (the SDK backend it falls back to holds nothing). */
+export interface AntControlPlane extends ControlPlane {
+  close(): Promise<void>;
+}
+
+export function createAntBackend(settings: ConnectionSettings, options: AntBackendOptions): AntControlPlane {
   const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Started with the first call, once: a relay for every run of this backend.
@@ -58,6 +63,9 @@ export function createAntBackend(settings: ConnectionSettings, options: AntBacke
   return {
     backend: "ant",
     baseUrl: settings.baseUrl,
+    close: async () => {
+      if (relay) await (await relay).close();
+    },
     list: (kind, listOptions) => {
       const command = commandOf(kind);
       return command ? ant.list(kind, command, listOptions) : sdk.list(kind, listOptions);

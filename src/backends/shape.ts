@@ -106,6 +106,7 @@ function invalid(operation: string, what: string): BackendError {
 }
 
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return value === "" ? "empty" : "a string";

@@ -77,9 +77,13 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
   const open = async (connection: ConnectionSettings, close: () => Promise<void>, origin: OpenTarget["origin"]): Promise<OpenTarget> => {
     const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
     const sdk = createSdkBackend(connection, { limits });
-    const inner = ant ? (await import("../backends/ant.js")).createAntBackend(connection, { antPath: ant.path, fallback: sdk, limits, env: flags.env }) : sdk;
-    const backend = withResilience(inner, resilience);
-    return { name, settings, backend, pacing: () => backend.pacing(), origin, notes: ant ? [await antNote(name, ant)] : [], close };
+    const antBackend = ant ? (await import("../backends/ant.js")).createAntBackend(connection, { antPath: ant.path, fallback: sdk, limits, env: flags.env }) : undefined;
+    const backend = withResilience(antBackend ?? sdk, resilience);
+    const closeAll = async () => {
+      await antBackend?.close();
+      await close();
+    };
+    return { name, settings, backend, pacing: () => backend.pacing(), origin, notes: ant ? [await antNote(name, ant)] : [], close: closeAll };
   };
 
   if (settings.local) {

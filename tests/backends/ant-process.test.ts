@@ -3,7 +3,7 @@
  * itself is exercised in ant.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { antBody, antFlagValue } from "../../src/backends/ant-process.js";
+import { antBody, antFlagValue, runAnt } from "../../src/backends/ant-process.js";
 import { AgentformError } from "../../src/errors.js";
 
 const RESERVED = ["id", "anthropic-beta", "agent_id"];
@@ -32,5 +32,27 @@ describe("antBody", () => {
     expect(refused({ agent_id: "agent_x" }).message).toContain('"agent_id"');
     expect(refused({ id: "agent_x" }).message).toContain('"id"');
     expect(antFlagValue("@cursor", "op")).toBe("\\@cursor");
+  });
+});
+
+describe("runAnt", () => {
+  it("refuses a NUL character on ant's command line before starting anything, as an unsendable value", async () => {
+    let relayStarted = false;
+    const settings = {
+      antPath: "/nonexistent/ant",
+      relay: () => {
+        relayStarted = true;
+        throw new Error("no relay expected");
+      },
+      workspaceId: "wrkspc_\u0000x",
+      timeoutMs: 1_000,
+      maxResponseBytes: 1_000,
+      env: {},
+    };
+    const err = await runAnt(settings, { operation: "list agents", args: ["beta:agents", "list"], format: "raw" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentformError);
+    expect([(err as AgentformError).code, (err as AgentformError).exitCode]).toEqual(["ant-value-unsendable", 3]);
+    expect((err as AgentformError).message).toMatch(/NUL/);
+    expect(relayStarted).toBe(false);
   });
 });

@@ -11,11 +11,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAntBackend } from "../../src/backends/ant.js";
+import { createAntBackend, type AntControlPlane } from "../../src/backends/ant.js";
 import { locateAnt } from "../../src/backends/ant-locate.js";
 import { BackendError } from "../../src/backends/errors.js";
 import { createSdkBackend } from "../../src/backends/sdk.js";
-import type { ControlPlane } from "../../src/backends/types.js";
 import { main } from "../../src/cli/main.js";
 import { AgentformError } from "../../src/errors.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
@@ -32,7 +31,7 @@ const antIt = (title: string, fn: () => Promise<void>, timeout?: number) => {
   (ANT ? it : it.skip)(title, fn, timeout);
 };
 
-function antBackend(baseUrl: string, apiKey: string, options: { antPath?: string; timeoutMs?: number; maxResponseBytes?: number; env?: NodeJS.ProcessEnv } = {}): ControlPlane {
+function antBackend(baseUrl: string, apiKey: string, options: { antPath?: string; timeoutMs?: number; maxResponseBytes?: number; env?: NodeJS.ProcessEnv } = {}): AntControlPlane {
   const settings = { baseUrl, apiKey };
   return createAntBackend(settings, {
     antPath: options.antPath ?? (ANT as string),
@@ -173,6 +172,9 @@ describe("ant backend: the process", () => {
       const token = /^ANTHROPIC_API_KEY=(.*)$/m.exec(env)?.[1] as string;
       const reuse = await fetch(`${argv[1]}/v1/agents?limit=1`, { headers: { "x-api-key": token } });
       expect(reuse.status).toBe(401);
+      // Closing the backend (the target) stops the relay: nothing listens there any more.
+      await backend.close();
+      await expect(fetch(`${argv[1]}/v1/agents?limit=1`, { headers: { "x-api-key": token } })).rejects.toThrow();
     } finally {
       if (previousTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = previousTmp;
@@ -228,7 +230,8 @@ describe("ant backend: the process", () => {
       cp.clearRequestLog();
       const err = await failure(antBackend(cp.baseUrl, cp.apiKey).create("agent", { name: "surrogate", model: MODEL, system: "x\ud800y" }));
       expect([err.code, err.exitCode]).toEqual(["ant-refused", 3]);
-      expect(err.message).toMatch(/nothing was sent/);
+      expect(err.message).toMatch(/before sending it: .*surrogate.*; nothing was sent/);
+      expect(err.message).not.toContain("x\ud800y");
       expect(cp.requestLog()).toEqual([]);
     } finally {
       await cp.close();

@@ -13,8 +13,8 @@ import type { Plan, PlanOptions, PlannedResource, Refusal, SavedPlanOptions } fr
 export interface InputsDigestParts {
   /** Every input file (config and manifests) with the sha256 of its bytes. */
   sources: Array<{ file: string; sha256: string }>;
-  /** The lockfile's bytes, or null when there is none. */
-  lockText: string | null;
+  /** The sha256 (hex) of the lockfile's text, or null when there is none. */
+  lockSha256: string | null;
   agentformVersion: string;
   target: string;
   options: PlanOptions;
@@ -27,7 +27,7 @@ export function inputsDigest(parts: InputsDigestParts): string {
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const document = {
     agentformVersion: parts.agentformVersion,
-    lockSha256: parts.lockText === null ? null : createHash("sha256").update(parts.lockText, "utf8").digest("hex"),
+    lockSha256: parts.lockSha256,
     options: {
       adopt: parts.options.adopt,
       agentformVersion: parts.options.agentformVersion,

@@ -12,7 +12,8 @@ import { applyPlan, requireSecrets, type ApplyEvent, type ApplyResult } from "..
 import { hasWrites } from "../plan/index.js";
 import { checkSavedPlan } from "../apply/saved-plan.js";
 import { readSavedPlan } from "../apply/saved-plan-file.js";
-import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
+import type { RunLock } from "../apply/run-lock.js";
+import { runLockHolder } from "./run-lock-holder.js";
 import { emptyLock, writeLock } from "../lock/io.js";
 import type { Plan, PlanAction, SecurityFinding } from "../plan/types.js";
 import { inertText, redactPlanValues, renderText } from "../render/index.js";
@@ -102,34 +103,28 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
   const saved = planFile ? await readSavedPlan(path.resolve(planFile)) : null;
   const paint = paintFor(ctx.io.stderr, ctx.io.env);
 
-  let runLock: RunLock | null = null;
-  const ws = await openWorkspace(
-    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, transferFrom: flags.transferFrom },
-    {
-      env: ctx.io.env,
-      antPath: flags.antPath,
-      onRetry: (info) =>
-        ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
-      // The fence again right before each attempt: pacing and back-off waits happen after the
-      // executor's own check, and a process paused during one must not write once it lost the lock.
-      beforeWrite: async () => {
-        await runLock?.verify();
-      },
-    },
-  );
-  reportWarnings(ws, ctx.io);
-  // Interrupted (Ctrl+C, a cancelled CI job): free the run lock before dying. Every write so far
-  // is in the lockfile or findable by name and marker, so the next apply picks up from here.
-  const onSignal = (signal: NodeJS.Signals) => {
-    runLock?.releaseSync();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
+  // The run lock is taken before the first request (the lists start while the manifests load)
+  // and held until the lockfile is written, so two applies of one target never interleave.
+  const holder = runLockHolder(ctx.io.env);
+  let closeWorkspace = async (): Promise<void> => {};
   try {
-    // Held from before the plan is computed until the lockfile is written, so two applies of
-    // one target on this machine can never interleave.
-    runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    const ws = await openWorkspace(
+      { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, transferFrom: flags.transferFrom, readLive: {}, beforeRequests: holder.take },
+      {
+        env: ctx.io.env,
+        antPath: flags.antPath,
+        onRetry: (info) =>
+        ctx.io.stderr.write(paint.dim(`  retrying ${info.operation} in ${(info.delayMs / 1000).toFixed(1)}s (${info.reason})\n`)),
+        // The fence again right before each attempt: pacing and back-off waits happen after the
+        // executor's own check, and a process paused during one must not write once it lost the lock.
+        beforeWrite: async () => {
+          await holder.lock?.verify();
+        },
+      },
+    );
+    closeWorkspace = ws.close;
+    reportWarnings(ws, ctx.io);
+    const runLock = holder.lock as RunLock;
     const plan = saved ? await checkedSavedPlan(ws, saved, flags) : (await computePlan(ws, planOptions(flags, ws))).plan;
     ctx.io.stdout.write(renderText(plan, { color: useColor(ctx.io.stdout, ctx.io.env) }));
 
@@ -165,10 +160,8 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
     });
     return report(result, lockSaves > 0, plan.summary.orphan, ws, ctx);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (runLock) await runLock.release();
-    await ws.close();
+    await holder.release();
+    await closeWorkspace();
   }
 }
 

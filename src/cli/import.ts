@@ -85,7 +85,8 @@ export function registerImport(program: Command, ctx: CommandContext): void {
 async function runImport(flags: ImportFlags, ctx: CommandContext): Promise<number> {
   const kinds = selectedKinds(flags.kind);
   const match = nameMatcher(flags.name);
-  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env, antPath: flags.antPath });
+  // The lists start while the manifests load: import reads every kind it may write a manifest for.
+  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, readLive: {} }, { env: ctx.io.env, antPath: flags.antPath });
   try {
     reportWarnings(ws, ctx.io);
     const live = await refresh(ws);

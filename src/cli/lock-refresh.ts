@@ -17,7 +17,8 @@ import { Command, Option } from "commander";
 import { AgentformError, ExitCode, OperationalError, SafetyError } from "../errors.js";
 import { applyPlan } from "../apply/index.js";
 import { dropsEntry } from "../apply/lockbook.js";
-import { acquireRunLock, runLockFile, runLockOptionsFromEnv, type RunLock } from "../apply/run-lock.js";
+import type { RunLock } from "../apply/run-lock.js";
+import { runLockHolder } from "./run-lock-holder.js";
 import { addressOf, KIND_ORDER, kindSpec, type LiveResource, type ResourceKind } from "../kinds/index.js";
 import { emptyLock, serializeLock, writeLock } from "../lock/io.js";
 import { lockTable, type LockedEntry } from "../lock/table.js";
@@ -91,24 +92,19 @@ interface Sorting {
 }
 
 async function runLockRefresh(flags: RefreshFlags, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace(
-    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
-    { env: ctx.io.env, antPath: flags.antPath, beforeWrite: refuseWrite },
-  );
-  reportWarnings(ws, ctx.io);
-  let runLock: RunLock | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
-    runLock?.releaseSync();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
+  // Like apply's: a refresh never interleaves with an apply of the same target on this machine
+  // (the lock is taken before the first request). A dry run writes nothing, so, like plan, it
+  // takes no lock.
+  const holder = flags.dryRun ? null : runLockHolder(ctx.io.env);
+  let closeWorkspace = async (): Promise<void> => {};
   try {
-    // Like apply's: a refresh never interleaves with an apply of the same target on this machine.
-    // A dry run writes nothing, so, like plan, it takes no lock.
-    if (!flags.dryRun) {
-      runLock = await acquireRunLock(runLockFile(ws.config.root, ws.target.name), { ...runLockOptionsFromEnv(ctx.io.env), target: ws.target.name });
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-    }
+    const ws = await openWorkspace(
+      { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, readLive: {}, beforeRequests: holder?.take },
+      { env: ctx.io.env, antPath: flags.antPath, beforeWrite: refuseWrite },
+    );
+    closeWorkspace = ws.close;
+    reportWarnings(ws, ctx.io);
+    const runLock = holder?.lock ?? null;
     // The target's pruning has no say here: a refresh records, it never plans archives.
     const { plan, live } = await computePlan(ws, { adopt: flags.adopt ?? false, prune: false, targetPrune: false, allowEmpty: false });
     const sorting = sortPlan(plan, ws, live);
@@ -122,10 +118,8 @@ async function runLockRefresh(flags: RefreshFlags, ctx: CommandContext): Promise
     printRefresh(sorting, { outcome, written: outcome === "changed" && runLock !== null, dryRun: flags.dryRun ?? false, lockName: lockNameOf(ws) }, flags, ctx);
     return sorting.skipped.length > 0 ? ExitCode.changes : ExitCode.ok;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (runLock) await runLock.release();
-    await ws.close();
+    await holder?.release();
+    await closeWorkspace();
   }
 }
 

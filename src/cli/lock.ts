@@ -24,7 +24,7 @@ import { inertJson } from "../render/inert.js";
 import { selectTarget } from "./target.js";
 import { registerLockBreak } from "./lock-break.js";
 import { registerLockRefresh } from "./lock-refresh.js";
-import { completeLive, computePlan, listEveryKind, openWorkspace, readVersion, type LiveState } from "./workflow.js";
+import { computePlan, openWorkspace, readVersion, refresh, type LiveState } from "./workflow.js";
 import { kindCounts, kindNoun } from "./kind-counts.js";
 import { nullRecord, ownValue } from "../util/record.js";
 
@@ -155,23 +155,34 @@ async function requireManifestMatch(config: ProjectConfig, target: string, kind:
 
 export async function requireLock(file: string): Promise<Lockfile> {
   const lock = await readLock(file);
-  if (!lock) {
-    throw new ConfigError("lockfile-missing", `There is no lockfile at ${file}.`, {
-      hint: "Run `agentform apply` to create it (and commit it).",
-    });
-  }
+  if (!lock) throw lockMissing(file);
   return lock;
 }
 
+function lockMissing(file: string): ConfigError {
+  return new ConfigError("lockfile-missing", `There is no lockfile at ${file}.`, { hint: "Run `agentform apply` to create it (and commit it)." });
+}
+
 async function runLockVerify(flags: LockFlags, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend }, { env: ctx.io.env, antPath: flags.antPath });
+  // Archived resources are listed too, so "archived" can be told apart from "gone"; the lists
+  // start while the manifests load, once the lockfile is known to exist.
+  const ws = await openWorkspace(
+    {
+      cwd: process.cwd(),
+      configPath: flags.config,
+      target: flags.target,
+      backend: flags.backend,
+      readLive: { includeArchived: true },
+      beforeRequests: ({ lock, lockPath }) => {
+        if (!lock) throw lockMissing(lockPath);
+      },
+    },
+    { env: ctx.io.env, antPath: flags.antPath },
+  );
   try {
-    if (!ws.lock) {
-      throw new ConfigError("lockfile-missing", `There is no lockfile at ${ws.lockPath}.`, { hint: "Run `agentform apply` to create it (and commit it)." });
-    }
+    if (!ws.lock) throw lockMissing(ws.lockPath);
     const backend = ws.target.backend;
-    // Archived resources are listed too, so "archived" can be told apart from "gone".
-    const live = await completeLive(ws, await listEveryKind(backend, { includeArchived: true }));
+    const live = await refresh(ws);
     const active = Object.fromEntries(KIND_ORDER.map((kind) => [kind, (live[kind] as LiveResource[]).filter((r) => !r.archived_at)])) as LiveState;
     const { plan } = await computePlan(ws, { adopt: false, prune: false, targetPrune: false, allowEmpty: false }, active);
     const versionsExist = await lockedVersionsExist(ws.lock, live, plan, backend);

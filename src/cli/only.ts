@@ -54,7 +54,7 @@ function addressFor(value: string, known: ReadonlySet<string>): string {
   const address = addressOf(kind, name);
   if (!known.has(address)) {
     throw new ConfigError("only-unknown", `--only ${inertText(value)}: no ${kind} manifest is named "${inertText(name)}".`, {
-      hint: "Name a resource by its manifest name (`agentform validate` lists what loads); nothing was sent to the API.",
+      hint: "Name a resource by its manifest name (`agentform validate` lists what loads); nothing was changed.",
     });
   }
   return address;

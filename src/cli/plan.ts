@@ -137,8 +137,9 @@ function sectionHeading(target: string, format: PlanFlags["format"]): string {
 
 /** Plan one target: the plan as shown (saved with --out), and the exit code it calls for. */
 async function planTarget(flags: PlanFlags, ctx: CommandContext): Promise<{ plan: Plan; exitCode: number }> {
+  // The lists start as soon as the target is open, while the manifests load.
   const ws = await openWorkspace(
-    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend },
+    { cwd: process.cwd(), configPath: flags.config, target: flags.target, backend: flags.backend, readLive: {} },
     { env: ctx.io.env, antPath: flags.antPath },
   );
   reportWarnings(ws, ctx.io);
@@ -164,7 +165,7 @@ async function planTarget(flags: PlanFlags, ctx: CommandContext): Promise<{ plan
 export function planInputsDigest(ws: Workspace, flags: Pick<PlanFlags, "adopt" | "prune" | "allowEmpty">): string {
   return inputsDigest({
     sources: ws.load.sources,
-    lockText: ws.lockText,
+    lockSha256: ws.lockSha256,
     agentformVersion: AGENTFORM_VERSION,
     target: ws.target.name,
     options: {

@@ -7,6 +7,7 @@
  * maps of resource kinds a newer minor added) are kept on the parsed object as they are and
  * written back unchanged, so an older agentform applying does not erase another kind's entries.
  */
+import { createHash } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, OperationalError, SafetyError } from "../errors.js";
@@ -73,6 +74,14 @@ export function cloneLock(lock: Lockfile): Lockfile {
  * (bad JSON, a `lockfileVersion` that is not 1.x, a wrong shape) is a ConfigError naming the file.
  */
 export async function readLock(file: string): Promise<Lockfile | null> {
+  return (await readLockFile(file))?.lock ?? null;
+}
+
+/**
+ * {@link readLock}, with the sha256 of the lockfile's text (what a saved plan records of it):
+ * the text itself, megabytes for thousands of resources, need not be kept.
+ */
+export async function readLockFile(file: string): Promise<{ lock: Lockfile; sha256: string } | null> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -82,7 +91,7 @@ export async function readLock(file: string): Promise<Lockfile | null> {
       hint: "Check the file's permissions.",
     });
   }
-  return parseLock(text, file);
+  return { lock: parseLock(text, file), sha256: createHash("sha256").update(text, "utf8").digest("hex") };
 }
 
 /** Parse and validate lockfile text; `file` is only used in messages. */
@@ -103,8 +112,10 @@ export function parseLock(text: string, file: string): Lockfile {
     });
   }
   // The spread keeps unknown top-level fields (a newer minor's maps) so they are written back.
+  // Each table is the object JSON.parse just made, only without a prototype (so "constructor" is
+  // an entry like any other): not copied, as thousands of entries would be twice.
   const lock = data as Lockfile;
-  return { ...lock, ...tables((key) => nullRecord(Object.entries(lock[key] ?? {}))) };
+  return { ...lock, ...tables((key) => (lock[key] === undefined ? nullRecord() : (Object.setPrototypeOf(lock[key], null) as Record<string, LockedEntry>))) };
 }
 
 /** Whether `version` is a minor of the major this agentform reads (1 ≤ v < 2 for major 1). */

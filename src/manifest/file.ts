@@ -263,14 +263,18 @@ function parsedAgain(report: FileReport): Parsed | undefined {
 
 /**
  * Position lookup for a report, parsing its text again on first use. Falls back to line 1,
- * column 1 for a file without text (it could not be read).
+ * column 1 for a file without text (it could not be read). Only what parsing again needs is
+ * kept, not the report: a manifest's lookup lives as long as the manifest (a whole plan), and
+ * thousands of reports' parsed values and diagnostics need not.
  */
 export function lazyLocator(report: FileReport): (pointer: string) => Position {
+  const { text, file, markdown } = report;
+  const bodyField = bodyFieldOf(report);
   let locate: ((pointer: string) => Position) | undefined;
   return (pointer) => {
     if (!locate) {
-      const parsed = parsedAgain(report);
-      locate = parsed === undefined ? () => ({ line: 1, column: 1 }) : locatorOf(parsed, bodyFieldOf(report));
+      const parsed = text === undefined ? undefined : parseText(text, file, markdown);
+      locate = parsed === undefined || "code" in parsed ? () => ({ line: 1, column: 1 }) : locatorOf(parsed, bodyField);
     }
     return locate(pointer);
   };

@@ -10,6 +10,7 @@ import { ConfigError } from "../errors.js";
 import type { ByKind, ResourceKind } from "../kinds/types.js";
 import { byKind, KIND_ORDER, KINDS } from "../kinds/index.js";
 import { nullRecord, ownValue } from "../util/record.js";
+import { eachInSlices, letThrough, mapInSlices } from "../util/slices.js";
 import { formatDiagnostics, sortDiagnostics } from "./format.js";
 import { checkRules } from "./rules.js";
 import { knownModels, schemaDiagnostics } from "./schema.js";
@@ -334,8 +335,19 @@ function toManifest(report: FileReport): LoadedManifest {
     const { name, uploads } = report.folder;
     return { kind: report.kind, name, file: report.file, spec: folderSpec(report), settings: settingsOf(report.value!), locate: lazyLocator(report), uploads };
   }
-  const { agentform: _settings, ...spec } = report.value!;
-  return { kind: report.kind, name: spec[KINDS[report.kind].nameField] as string, file: report.file, spec, settings: settingsOf(report.value!), locate: lazyLocator(report) };
+  const value = report.value!;
+  const spec = specOf(value);
+  return { kind: report.kind, name: spec[KINDS[report.kind].nameField] as string, file: report.file, spec, settings: settingsOf(value), locate: lazyLocator(report) };
+}
+
+/**
+ * A manifest's spec: its value without the `agentform:` block. A plain object without one is the
+ * spec as it is: no copy of it is kept, for thousands of manifests, a whole plan long.
+ */
+function specOf(value: Obj): Obj {
+  if (!Object.hasOwn(value, "agentform") && Object.getPrototypeOf(value) === Object.prototype) return value;
+  const { agentform: _settings, ...spec } = value;
+  return spec;
 }
 
 function keyVariablesOf(config: ProjectConfig): string[] {
@@ -493,7 +505,7 @@ async function scanReports(reports: FileReport[]): Promise<{ diagnostics: Diagno
   const found = await scanTexts([...reports.map((r) => r.text ?? ""), ...extra.map((e) => e.text)]);
   const diagnostics: Diagnostic[] = [];
   const secrets = new Map<string, string[]>();
-  reports.forEach((r, i) => {
+  await eachInSlices(reports, (r, i) => {
     if (r.text === undefined) return;
     const input = { file: r.file, textFindings: found[i]!, spot: spotLocator(r), locate: lazyLocator(r), allow: allowList(r.value), ...(r.value ? { value: r.value } : {}) };
     const result = secretDiagnostics(input);
@@ -566,7 +578,8 @@ async function loadForTarget(config: ProjectConfig, options: LoadProjectOptions)
 
   // One thread on purpose: worker threads were measured slower on 2-core machines (start-up and
   // schema compilation per worker outweigh the parsing they take over); see bench/validate.ts.
-  const reports = candidates.map((c) => (c.folder !== undefined ? analyzeFolder({ ...c, folder: c.folder }, config.root) : analyzeFile(c, config.root, vars)));
+  // In slices: a plan's lists page meanwhile (src/cli/workflow.ts).
+  const reports = await mapInSlices(candidates, (c) => (c.folder !== undefined ? analyzeFolder({ ...c, folder: c.folder }, config.root) : analyzeFile(c, config.root, vars)));
   const loaded = byKind((): LoadedManifest[] => []);
   const unparsedNames = byKind((): string[] => []);
   for (const result of reports) {
@@ -584,7 +597,9 @@ async function loadForTarget(config: ProjectConfig, options: LoadProjectOptions)
     loaded[result.kind].push(manifest);
     for (const child of nestedManifests(manifest)) loaded[child.kind].push(child);
   }
+  await letThrough();
   diagnostics.push(...checkRules(loaded, { unparsedNames, knownModels: knownModels(), keyVariables: keyVariablesOf(config), ...(options.liveNames ? { liveNames: options.liveNames } : {}) }));
+  await letThrough();
   const scan = await scanReports(reports);
   diagnostics.push(...scan.diagnostics);
 

@@ -19,6 +19,7 @@ import { creator as recommended } from "@secretlint/secretlint-rule-preset-recom
 import { CREDENTIAL_SHAPES } from "../errors.js";
 import { pointerToPath } from "./format.js";
 import { toPointer } from "./source.js";
+import { eachInSlices, letThrough } from "../util/slices.js";
 import type { Diagnostic, Position } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -76,6 +77,8 @@ const OWN_SHAPES: Shape[] = [
  */
 function textShapeFindings(text: string): TextFinding[] {
   const out: TextFinding[] = [];
+  // One pass rules out most texts (every manifest is scanned) before the shapes run one by one.
+  if (!ANY_REDACTED_SHAPE.test(text)) return out;
   for (const shape of VALUE_SHAPES) {
     for (const m of text.matchAll(shape.pattern)) {
       out.push({ start: m.index, end: m.index + m[0].length, what: shape.what, preview: preview(m[0]), secret: m[0] });
@@ -157,24 +160,46 @@ function ownShape(text: string, key: string | undefined): Omit<SecretFinding, "a
   return aws ? { what: "an AWS secret access key", preview: preview(aws[0]), secret: aws[0] } : undefined;
 }
 
+/** A path from the scanned value's root, as links to the parent's: made into an array only for a finding. */
+interface PathLink {
+  parent: PathLink | null;
+  segment: string | number;
+}
+
+function pathOf(at: ReadonlyArray<string | number>, link: PathLink | null): Array<string | number> {
+  const segments: Array<string | number> = [];
+  for (let l = link; l !== null; l = l.parent) segments.push(l.segment);
+  return [...at, ...segments.reverse()];
+}
+
 /** Every string (and mapping key) inside `value` shaped like a credential, by agentform's own shapes. Pure. */
 export function findSecrets(value: unknown, at: Array<string | number> = []): SecretFinding[] {
   const out: SecretFinding[] = [];
-  // An explicit stack: values are depth-checked on load, but this is exported for any value.
-  const stack: Array<[unknown, Array<string | number>]> = [[value, at]];
-  while (stack.length > 0) {
-    const [node, path] = stack.pop()!;
+  // An explicit stack: values are depth-checked on load, but this is exported for any value. It
+  // runs over every string of every manifest, so no path is copied unless something is found.
+  const nodes: unknown[] = [value];
+  const links: Array<PathLink | null> = [null];
+  while (nodes.length > 0) {
+    const node = nodes.pop();
+    const link = links.pop() as PathLink | null;
     if (typeof node === "string") {
-      const found = ownShape(node, String(path[path.length - 1] ?? ""));
-      if (found) out.push({ at: path, ...found });
+      const found = ownShape(node, String((link === null ? at[at.length - 1] : link.segment) ?? ""));
+      if (found) out.push({ at: pathOf(at, link), ...found });
     } else if (Array.isArray(node)) {
-      for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], [...path, i]]);
+      for (let i = node.length - 1; i >= 0; i--) {
+        nodes.push(node[i]);
+        links.push({ parent: link, segment: i });
+      }
     } else if (isObject(node)) {
-      for (const [k, v] of Object.entries(node).reverse()) {
+      const keys = Object.keys(node);
+      for (let j = keys.length - 1; j >= 0; j--) {
+        const k = keys[j] as string;
+        const child: PathLink = { parent: link, segment: k };
         // A token pasted as a key (e.g. a metadata key) leaks just the same.
         const inKey = ownShape(k, undefined);
-        if (inKey) out.push({ at: [...path, k], ...inKey, inKey: true });
-        stack.push([v, [...path, k]]);
+        if (inKey) out.push({ at: pathOf(at, child), ...inKey, inKey: true });
+        nodes.push(node[k]);
+        links.push(child);
       }
     }
   }
@@ -225,8 +250,14 @@ function ruleWhat(ruleId: string): string {
   return Object.hasOwn(RULE_WHAT, short) ? RULE_WHAT[short]! : `a credential (secretlint rule ${short})`;
 }
 
-/** One lintSource call costs about 50 µs whatever its size, so files are scanned in batches of this many characters. */
-const BATCH_CHARS = 1024 * 1024;
+/**
+ * One lintSource call costs about 50 µs whatever its size, so files are scanned in batches of
+ * this many characters; not larger: a batch holds the event loop (about 1 ms), and a plan's
+ * lists page while the manifests load; and a batch's text (and what secretlint makes of it)
+ * stays below V8's large-object size, so it is collected young instead of piling up until the
+ * next full collection.
+ */
+const BATCH_CHARS = 48 * 1024;
 const FIELD_PREFIX = /^[\w.-]*["']?\s*(?::|=>|=)\s*["']?/;
 /** Between two files of a batch: every rule's match stops at a blank line. */
 const SEPARATOR = "\n\n";
@@ -261,6 +292,7 @@ export async function scanTexts(texts: readonly string[]): Promise<TextFinding[]
     if (texts[i] === "") continue;
     if (size > 0 && size + texts[i]!.length > BATCH_CHARS) {
       await lintBatch(texts, batch, out);
+      await letThrough();
       batch = [];
       size = 0;
     }
@@ -268,7 +300,7 @@ export async function scanTexts(texts: readonly string[]): Promise<TextFinding[]
     size += texts[i]!.length + SEPARATOR.length;
   }
   if (batch.length > 0) await lintBatch(texts, batch, out);
-  for (let i = 0; i < texts.length; i++) out[i]!.push(...textShapeFindings(texts[i]!));
+  await eachInSlices(texts, (text, i) => out[i]!.push(...textShapeFindings(text)));
   return out;
 }
 

@@ -398,7 +398,7 @@ class FlowReader {
     }
     do out.push(this.node(depth + 1));
     while (this.next("]"));
-    return out;
+    return exactly(out);
   }
 
   private map(depth: number): Record<string, unknown> {
@@ -440,6 +440,14 @@ interface FastLine {
 }
 
 const isSeqItem = (text: string) => text === "-" || text.startsWith("- ");
+
+/**
+ * A sequence as kept: an array grown by push holds room for a dozen more elements, and every
+ * manifest of a large project is kept for a whole plan; a copy is exactly its length.
+ */
+function exactly(items: unknown[]): unknown[] {
+  return items.length === 0 ? items : items.slice();
+}
 
 /**
  * Block mappings and sequences by indentation, with plain, quoted, literal (`|`, `|-`) and
@@ -510,7 +518,7 @@ class BlockReader {
       this.i++;
       out.push(this.value(rest, indent, depth, false));
     }
-    return out;
+    return exactly(out);
   }
 
   /** A value written after `key:` or `- ` on a line of a collection at `indent`. */

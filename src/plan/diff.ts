@@ -61,12 +61,14 @@ function sameJson(a: unknown, b: unknown, depth: number): boolean {
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   let members = 0;
-  for (const k of Object.keys(x)) {
-    if (x[k] === undefined) continue;
+  // for…in with an own-property check, not Object.keys: the same keys, without an array per
+  // object of every resource of every plan.
+  for (const k in x) {
+    if (!Object.hasOwn(x, k) || x[k] === undefined) continue;
     members++;
     if (!Object.hasOwn(y, k) || !sameJson(x[k], y[k], depth + 1)) return false;
   }
-  for (const k of Object.keys(y)) if (y[k] !== undefined) members--;
+  for (const k in y) if (Object.hasOwn(y, k) && y[k] !== undefined) members--;
   return members === 0;
 }
 

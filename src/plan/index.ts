@@ -69,7 +69,7 @@ function matchKind(
   claimed: Set<string>,
   scope: Scope,
 ): Match[] {
-  const manifestNames = new Set(manifests.map((m) => m.name));
+  let manifestNames: Set<string> | undefined; // made when first needed: renames outside agentform are rare
   const matches: Match[] = [];
   // Kinds inside another match only inside the parent their manifest names (a credential, in its vault).
   const indexFor = scopedIndex(allLive, scope);
@@ -86,7 +86,7 @@ function matchKind(
       // Renamed outside agentform: the locked id under a name no manifest holds.
       const lockedId = ownValue(locked, manifest.name)?.id;
       const l = lockedId ? byId.get(lockedId) : undefined;
-      if (l && !claimed.has(l.id) && !manifestNames.has(l.name) && (byName.get(l.name)?.length ?? 0) === 1) {
+      if (l && !claimed.has(l.id) && !(manifestNames ??= new Set(manifests.map((m) => m.name))).has(l.name) && (byName.get(l.name)?.length ?? 0) === 1) {
         found = l;
         renamedFrom = l.name;
         renamedOutOfBand = true;
@@ -194,11 +194,10 @@ function driftOf(
   live: Live | null,
   forceDetected: boolean,
 ): DriftInfo | null {
-  const liveIdsOfKind = liveIds(input, kind);
   if (!lockedEntry) return null;
   // Only numbered versions are drift information; a skill's version id is checked through its digest.
   const lockedVersion = typeof lockedEntry.version === "number" ? { lockedVersion: lockedEntry.version } : {};
-  if (!live && liveIdsOfKind.has(lockedEntry.id)) {
+  if (!live && liveIds(input, kind).has(lockedEntry.id)) {
     // The locked resource still exists but under a name another manifest (or resource) holds:
     // changed outside agentform, not gone.
     return { detected: true, lockedLiveDigest: lockedEntry.liveDigest, ...lockedVersion };
@@ -235,11 +234,12 @@ function basisOf(input: PlanInput, kind: ResourceKind, live: Live | null): Plann
  */
 const liveDigestMemo = new WeakMap<PlanInput, Map<Live, string>>();
 function liveDigestIn(input: PlanInput, kind: ResourceKind, live: Live): string {
+  const paged = input.precomputed?.liveDigests?.get(live);
+  if (paged !== undefined) return paged;
   let memo = liveDigestMemo.get(input);
   if (!memo) liveDigestMemo.set(input, (memo = new Map()));
-  let found = memo.get(live) ?? input.precomputed?.liveDigests?.get(live);
-  if (found === undefined) found = liveDigest(kind, live);
-  memo.set(live, found);
+  let found = memo.get(live);
+  if (found === undefined) memo.set(live, (found = liveDigest(kind, live)));
   return found;
 }
 
@@ -263,12 +263,18 @@ function impactOf(kind: ResourceKind, action: PlanAction): Impact {
 
 /** Manifests of one kind ordered so that referenced ones come before those referencing them; ties by name. */
 function topoOrder(kind: ResourceKind, matches: readonly Match[]): Match[] {
+  const sameKindRefs = matches.map((m) => kindSpec(kind).references(m.manifest.spec).filter((r) => r.kind === kind).map((r) => r.name));
+  // No manifest of the kind names another (most kinds, most plans): name order is the order.
+  if (sameKindRefs.every((names) => names.length === 0)) {
+    const sorted = sortByName(matches.map((m) => ({ name: m.manifest.name, m })));
+    if (sorted.every((x, i) => i === 0 || (sorted[i - 1] as { name: string }).name !== x.name)) return sorted.map(({ m }) => m);
+  }
   const byName = new Map(matches.map((m) => [m.manifest.name, m] as const));
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();
-  for (const m of matches) {
-    const names = kindSpec(kind).references(m.manifest.spec).filter((r) => r.kind === kind).map((r) => r.name);
-    const deps = [...new Set(names)].filter((r) => byName.has(r) && r !== m.manifest.name);
+  for (const [i, m] of matches.entries()) {
+    const names = sameKindRefs[i] as string[];
+    const deps = names.length === 0 ? [] : [...new Set(names)].filter((r) => byName.has(r) && r !== m.manifest.name);
     waitingOn.set(m.manifest.name, deps.length);
     for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), m.manifest.name]);
   }
@@ -304,8 +310,12 @@ function topoOrder(kind: ResourceKind, matches: readonly Match[]): Match[] {
 interface Planned {
   entry: PlannedResource;
   live: Live | null;
-  /** The manifest's canonical form, references resolved. */
-  desired: Obj;
+  /**
+   * The manifest's canonical form, references resolved: kept only for creates and replaces, the
+   * one use of it once the entry is planned (unique keys, rename hints). Thousands of unchanged
+   * resources need not hold theirs until the plan is done.
+   */
+  desired?: Obj;
   /** Where in its file the manifest is written, for kinds written inside another's (a JSON pointer). */
   within?: string;
 }
@@ -329,24 +339,28 @@ type PlanResolver = (target: KindRef, from?: string) => RefResolution;
  */
 function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked: Record<string, LockedEntry>, resolve: PlanResolver): Planned {
   const { manifest, live } = match;
-  const dependsOn = new Set<string>();
-  const followedKeys = new Map<string, string>(); // reference key → target address, for refs without a version
+  const address = addressOf(kind, manifest.name);
+  // Made on the first reference resolved: most resources reference nothing.
+  let dependsOn: Set<string> | undefined;
+  let followedKeys: Map<string, string> | undefined; // reference key → target address, for refs without a version
   const resolveRef = (target: KindRef): ResolvedRef | undefined => {
-    const r = resolve(target, addressOf(kind, manifest.name));
+    const r = resolve(target, address);
     if (!r) return undefined;
-    if (r.dependsOn) dependsOn.add(r.dependsOn);
-    if (target.version === undefined) followedKeys.set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
+    if (r.dependsOn) (dependsOn ??= new Set()).add(r.dependsOn);
+    if (target.version === undefined) (followedKeys ??= new Map()).set(r.ref.id === KNOWN_AFTER_APPLY ? `ref:${target.name}` : r.ref.id, addressOf(target.kind, target.name));
     return r.ref;
   };
-  const address = addressOf(kind, manifest.name);
   const spec = withSecretStatus(manifest.spec, input.secretStatus?.[live ? `${address}@${live.id}` : address]);
-  const desired = canonicalDesired(kind, spec, { resolveRef });
+  // Compared already while the lists paged (and found equal): nothing to compare again.
+  const known = live !== null && spec === manifest.spec && input.precomputed?.unchanged?.get(manifest) === live;
+  const desired = known ? null : canonicalDesired(kind, spec, { resolveRef });
   const bodyResolver: BodyRefResolver = (target) => resolve(target)?.ref;
   const resolvedSpec = resolveSpecRefs(kind, spec, bodyResolver);
 
+  // A create is never `known` (that takes a live resource): its desired form is there.
   const diff = live
-    ? planUpdate(kind, match, live, desired, resolvedSpec, followedKeys, input.project)
-    : { action: "create" as const, changes: [], ignored: [], security: reviewSecurity(kind, null, desired), request: { method: "create" as const, body: buildCreateBody(kind, resolvedSpec, input.project) } };
+    ? planUpdate(kind, match, live, desired, resolvedSpec, followedKeys ?? NO_KEYS, input.project)
+    : { action: "create" as const, changes: [], ignored: [], security: reviewSecurity(kind, null, desired as Obj), request: { method: "create" as const, body: buildCreateBody(kind, resolvedSpec, input.project) } };
   const { action, changes, ignored, security, request, repinReasons } = diff as DiffOutcome;
 
   // A manifest renamed through previous_names whose old resource is gone: its lockfile entry is
@@ -360,7 +374,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   }
 
   const entry: PlannedResource = {
-    address: addressOf(kind, manifest.name),
+    address,
     kind,
     name: manifest.name,
     action,
@@ -373,7 +387,7 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
     // An adoption without a request (a kind owned through the lockfile, unchanged) touches nothing.
     impact: request === null && action === "adopt" ? "none" : impactOf(kind, action),
     security,
-    dependsOn: [...dependsOn].sort(),
+    dependsOn: dependsOn ? [...dependsOn].sort() : [],
     request,
     specDigest: input.precomputed?.specDigests?.get(manifest) ?? specDigest(manifest),
   };
@@ -389,8 +403,11 @@ function planResource(kind: ResourceKind, match: Match, input: PlanInput, locked
   // A state the server put the resource in (a deployment paused for an error) is drift on every
   // plan while it lasts, whatever the lockfile recorded.
   if (serverDrift !== undefined) entry.drift = { ...(entry.drift ?? {}), detected: true };
-  return { entry, live, desired, ...(manifest.within !== undefined ? { within: manifest.within } : {}) };
+  const creates = (action === "create" || action === "replace") && desired !== null;
+  return { entry, live, ...(creates ? { desired } : {}), ...(manifest.within !== undefined ? { within: manifest.within } : {}) };
 }
+
+const NO_KEYS: ReadonlyMap<string, string> = new Map();
 
 /** The spec with what the CLI found of its secrets, for its kind to compare and send (src/kinds/spec.ts). */
 function withSecretStatus(spec: Obj, status: SecretStatus | undefined): Obj {
@@ -406,19 +423,12 @@ interface DiffOutcome {
   repinReasons?: string[];
 }
 
-/** A matched manifest against its live resource: changes, ignored differences, action, update body. */
-function planUpdate(
+/** A match's differences sorted into changes and ignored ones, with the changes' security review and re-pins. */
+function sortedChanges(
   kind: ResourceKind,
-  match: Match,
-  live: Live,
-  desired: Obj,
-  resolvedSpec: Obj,
-  followedKeys: ReadonlyMap<string, string>,
-  project: string,
-): DiffOutcome {
-  const ignore = match.manifest.settings.ignore;
-  const current = canonicalLive(kind, live, desired);
-  const all = diffCanonical(current, desired);
+  all: FieldChange[],
+  { current, desired, ignore, followedKeys }: { current: Obj; desired: Obj; ignore: readonly string[]; followedKeys: ReadonlyMap<string, string> },
+): { changes: FieldChange[]; ignored: FieldChange[]; security: SecurityFinding[]; repins: number; repinReasons?: string[] } {
   // The API replaces these fields whole, so once one is sent for another change, an ignored
   // difference inside it is overwritten too: it is a change, shown and security-reviewed as one.
   const wholeFields = kindSpec(kind).wholeFields;
@@ -436,6 +446,25 @@ function planUpdate(
     .filter((f) => followedKey(f.pointer) === undefined);
   const repinChanges = changes.filter((c) => followedKey(c.pointer) !== undefined);
   const repinReasons = repinChanges.length > 0 ? [...new Set(repinChanges.map((c) => followedKey(c.pointer) as string))].sort() : undefined;
+  return { changes, ignored, security, repins: repinChanges.length, ...(repinReasons ? { repinReasons } : {}) };
+}
+
+/** A matched manifest against its live resource: changes, ignored differences, action, update body. */
+function planUpdate(
+  kind: ResourceKind,
+  match: Match,
+  live: Live,
+  desired: Obj | null,
+  resolvedSpec: Obj,
+  followedKeys: ReadonlyMap<string, string>,
+  project: string,
+): DiffOutcome {
+  const ignore = match.manifest.settings.ignore;
+  // null: known equal to live (compared while the lists paged), so no difference to find.
+  const current = desired === null ? null : canonicalLive(kind, live, desired);
+  const all = current === null ? [] : diffCanonical(current, desired);
+  // Identical forms (most entries of most plans) change nothing: nothing to sort, review or send.
+  const { changes, ignored, security, repins, repinReasons } = all.length === 0 ? { changes: [], ignored: [], security: [], repins: 0 } : sortedChanges(kind, all, { current: current as Obj, desired: desired as Obj, ignore, followedKeys });
   const replaces = kindSpec(kind).replaces;
   if (replaces && changes.some((c) => replaces(c))) {
     // No update can make this change: archive the resource and create it anew, shown as such.
@@ -447,7 +476,7 @@ function planUpdate(
   if (match.renamedFrom !== undefined && changes.length > 0) action = "rename";
   else if (match.adopt) action = "adopt";
   else if (changes.length === 0) action = "noop";
-  else if (repinChanges.length === changes.length) action = "repin";
+  else if (repins === changes.length) action = "repin";
   else action = "update";
   let request: PlannedResource["request"] = null;
   // Adopting a resource owned through the lockfile alone, with nothing to change, is a lockfile
@@ -655,7 +684,13 @@ interface ImpossiblePin {
  * live resource of that name. Pins that can never be satisfied are collected as they are seen.
  */
 function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, impossible: Map<string, ImpossiblePin>): PlanResolver {
-  const liveByName = new Map(KIND_ORDER.map((kind) => [kind, groupByName<Live>(input.live[kind])] as const));
+  // Indexed per kind when a reference first needs it: most plans resolve none outside the plan.
+  const liveByName = new Map<ResourceKind, Map<string, Live[]>>();
+  const liveNamed = (kind: ResourceKind, name: string): Live[] => {
+    let index = liveByName.get(kind);
+    if (!index) liveByName.set(kind, (index = groupByName<Live>(input.live[kind])));
+    return index.get(name) ?? [];
+  };
   return (target, from) => {
     const { kind, name, version: explicit } = target;
     // Only numbered versions can be checked offline; a pinned version id is the API's to refuse.
@@ -689,7 +724,7 @@ function refResolver(planned: ReadonlyMap<string, Planned>, input: PlanInput, im
       return { ref: { id: live.id, version: KNOWN_AFTER_APPLY }, dependsOn: entry.address };
     }
     // Not planned here (refused, in a reference cycle, or not a manifest): use the live resource if unambiguous.
-    const hits = liveByName.get(kind)?.get(name) ?? [];
+    const hits = liveNamed(kind, name);
     if (hits.length !== 1) return undefined;
     const l = hits[0] as Live;
     return { ref: withVersion(l.id, explicit ?? pinOf(kind, l)) };
@@ -704,7 +739,7 @@ function uniqueKeyRefusals(input: PlanInput, planned: ReadonlyMap<string, Planne
   const refusals: Refusal[] = [];
   for (const { entry, desired } of planned.values()) {
     const keyOf = kindSpec(entry.kind).uniqueKey;
-    const key = entry.action === "create" || entry.action === "replace" ? keyOf?.(desired) : undefined;
+    const key = (entry.action === "create" || entry.action === "replace") && desired ? keyOf?.(desired) : undefined;
     if (!keyOf || key === undefined) continue;
     // A holder this plan archives before the create frees the key in time.
     const holder = (input.live[entry.kind] as Live[]).find((l) => l.id !== entry.id && !archivedFirst.has(l.id) && keyOf(canonicalLive(entry.kind, l)) === key);
@@ -874,7 +909,7 @@ function withLockName(entry: PlannedResource, lockName: string): PlannedResource
  * create's fields differ, and both entries say how to rename in place.
  */
 function renameHints(leftovers: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>, input: PlanInput): void {
-  const creates = [...planned.values()].filter((p) => p.entry.action === "create" && kindSpec(p.entry.kind).renamable);
+  const creates = [...planned.values()].flatMap((p) => (p.entry.action === "create" && p.desired && kindSpec(p.entry.kind).renamable ? [{ ...p, desired: p.desired }] : []));
   const pairs = leftovers.flatMap((old) => {
     const live = (input.live[old.kind] as Live[]).find((l) => l.id === old.id);
     if (!live || !kindSpec(old.kind).renamable) return [];
@@ -944,6 +979,8 @@ function archiveEntry(kind: ResourceKind, l: Live, locked: LockedEntry, input: P
  * is waited for instead.
  */
 function stillUsedRefusals(input: PlanInput, removals: readonly PlannedResource[], planned: ReadonlyMap<string, Planned>): Refusal[] {
+  // Nothing removed, nothing to refuse: no need to gather what every live resource uses.
+  if (removals.length === 0) return [];
   const removed = new Set(removals.map((r) => r.id));
   const writes = [...planned.values()].filter((p) => p.entry.request !== null);
   const rewritten = new Set(writes.flatMap((p) => (p.live ? [p.live.id] : [])));

@@ -317,5 +317,12 @@ export interface PlanInput {
   precomputed?: {
     liveDigests?: ReadonlyMap<LiveResource, string>;
     specDigests?: ReadonlyMap<LoadedManifest, string>;
+    /**
+     * Manifests the caller found equal to a live resource (src/cli/compare-pages.ts, while the
+     * lists paged): the manifest's canonical form, with no reference resolved (none asked to
+     * be), has no difference from that resource's canonical form. Used only when the planner
+     * matches the manifest to that very object and sends it no secret status.
+     */
+    unchanged?: ReadonlyMap<LoadedManifest, LiveResource>;
   };
 }

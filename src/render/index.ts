@@ -36,6 +36,8 @@ export { escapeMarkdown, fenced } from "./markdown-escape.js";
  * this plan is shown as its name. The JSON plan keeps the ids (it is data).
  */
 export function withNames(plan: Plan): Plan {
+  // Only pointers and messages get names: a plan without any (no change, no finding) is as it is.
+  if (plan.resources.every((r) => r.changes.length === 0 && r.security.length === 0 && !r.drift?.changes)) return plan;
   const names = new Map<string, string>();
   for (const r of plan.resources) if (r.id) names.set(r.id, r.name);
   if (names.size === 0) return plan;
@@ -56,7 +58,8 @@ export function withNames(plan: Plan): Plan {
   const changes = (list: FieldChange[]) => list.map((c) => ({ ...c, pointer: inPointer(c.pointer) }));
   return {
     ...plan,
-    resources: plan.resources.map((r) => ({
+    // An entry without pointers or messages (most of a large plan) has no id to name: kept as it is.
+    resources: plan.resources.map((r) => (r.changes.length === 0 && r.security.length === 0 && !r.drift?.changes ? r : {
       ...r,
       changes: changes(r.changes),
       // Ignored differences keep their canonical pointers: those are what `agentform.ignore`
@@ -65,6 +68,14 @@ export function withNames(plan: Plan): Plan {
       security: r.security.map((f) => ({ ...f, pointer: inPointer(f.pointer), message: inText(f.message) })),
     })),
   };
+}
+
+/** An entry whose only free text is its address, name, id and file, none of which needs escaping: nothing to make inert. */
+function alreadyInert(r: PlannedResource): boolean {
+  const bare = r.changes.length === 0 && r.ignored.length === 0 && r.security.length === 0 && r.dependsOn.length === 0 && !r.drift?.changes;
+  const plain = r.renamedFrom === undefined && !r.repinReasons && !r.lockOnly && !r.notes;
+  const same = (s: string | null) => s === null || inertText(s) === s;
+  return bare && plain && same(r.address) && same(r.name) && same(r.id) && same(r.file);
 }
 
 /**
@@ -80,7 +91,7 @@ function inertFields(plan: Plan): Plan {
     project: t(plan.project),
     target: t(plan.target),
     refusals: plan.refusals.map((f) => ({ ...f, address: t(f.address), code: t(f.code), message: t(f.message), hint: t(f.hint) })),
-    resources: plan.resources.map((r) => ({
+    resources: plan.resources.map((r) => (alreadyInert(r) ? r : {
       ...r,
       address: t(r.address),
       name: t(r.name),

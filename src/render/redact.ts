@@ -34,6 +34,8 @@ function redactChanges(list: FieldChange[]): FieldChange[] {
 }
 
 function redactResource(r: PlannedResource): PlannedResource {
+  // Most entries of a large plan show no value at all: they stay as they are, not copied.
+  if (r.changes.length === 0 && r.ignored.length === 0 && !r.request?.body && !r.drift?.changes && !r.lockOnly?.pinned?.changes) return r;
   const out: PlannedResource = { ...r, changes: redactChanges(r.changes), ignored: redactChanges(r.ignored) };
   if (r.request?.body) out.request = { ...r.request, body: redactValue(r.request.body) as Record<string, unknown> };
   if (r.drift?.changes) out.drift = { ...r.drift, changes: redactChanges(r.drift.changes) };

@@ -8,7 +8,7 @@ const parts = {
     { file: "agentform.yaml", sha256: "aa" },
     { file: "agents/triage.md", sha256: "bb" },
   ],
-  lockText: '{"lockfileVersion":1}\n',
+  lockSha256: "8d5c1c6c4a0b1f0e2e1c3b6a9f6b2b4e0d1c8a7f6e5d4c3b2a1f0e9d8c7b6a5f",
   agentformVersion: "0.1.0",
   target: "default",
   options,
@@ -22,8 +22,8 @@ describe("inputsDigest", () => {
   });
   it.each([
     ["a manifest", { sources: [parts.sources[0]!, { file: "agents/triage.md", sha256: "cc" }] }],
-    ["the lockfile", { lockText: '{"lockfileVersion":1} \n' }],
-    ["no lockfile", { lockText: null }],
+    ["the lockfile", { lockSha256: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" }],
+    ["no lockfile", { lockSha256: null }],
     ["the agentform version", { agentformVersion: "0.2.0" }],
     ["the target", { target: "prod" }],
     ["an option", { options: { ...options, prune: true } }],

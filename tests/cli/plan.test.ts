@@ -154,16 +154,41 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
     expect(writes()).toEqual([]);
   });
 
-  it("invalid manifests exit 4 naming the file, and no request reaches the server", async () => {
+  it("invalid manifests exit 4 naming the file, and no write reaches the server (the lists that started are abandoned)", async () => {
     await writeFile(path.join(dir, "agents", "broken.yaml"), "name: broken\nsystem: no model here\nfavourite_colour: blue\n");
-    const result = await run(["plan", "--detailed-exitcode"]);
+    // triage and billing are valid and not live yet: a plan or apply that went on would create them.
+    for (const args of [["plan", "--detailed-exitcode"], ["apply", "--auto-approve"]]) {
+      const result = await run(args);
+      expect(result.code).toBe(4);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/agents\/broken\.yaml:1:1 missing required key "model"/);
+      expect(result.stderr).toMatch(/\[invalid-manifests\]/);
+      expect(result.stderr).toMatch(/hint: .*nothing was changed/);
+      expect(result.stderr).not.toMatch(/nothing was sent/);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(writes()).toEqual([]);
+    // Reads only, and none still under way once the command has returned.
+    const settled = cp.requestLog();
+    expect(settled.every((e) => e.method === "GET")).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cp.requestLog()).toEqual(settled);
+    await expect(readFile(path.join(dir, "agentform.lock.json"), "utf8")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("invalid manifests outrank a failing list: a wrong API key still gets the manifest diagnostics, exit 4", async () => {
+    await writeFile(path.join(dir, "agents", "broken.yaml"), "name: broken\nsystem: no model here\n");
+    const result = await run(["plan"], { [KEY_ENV]: "sk-ant-wrong-key-0000000000" });
     expect(result.code).toBe(4);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/broken\.yaml/);
+    expect(result.stderr).toMatch(/agents\/broken\.yaml:1:1 missing required key "model" \[AF-SCHEMA-REQUIRED\]/);
     expect(result.stderr).toMatch(/\[invalid-manifests\]/);
-    expect(result.stderr).toMatch(/hint: .*nothing was sent to the API/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(cp.requestLog()).toEqual([]);
+    expect(result.stderr).not.toMatch(/401|authentication/i);
+    // The same key with valid manifests: the list's own failure is what is reported.
+    await rm(path.join(dir, "agents", "broken.yaml"));
+    const unauthorized = await run(["plan"], { [KEY_ENV]: "sk-ant-wrong-key-0000000000" });
+    expect(unauthorized.code).toBe(1);
+    expect(unauthorized.stderr).toMatch(/401/);
+    expect(writes()).toEqual([]);
   });
 
   it("--fail-on-drift exits 3 after an out-of-band update, and the text marks the drift", async () => {

@@ -236,7 +236,7 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     expect((await p.run("plan", "--detailed-exitcode")).code).toBe(0);
   });
 
-  it("a manifest reading its secret from a target's API key variable is refused before anything is sent", async () => {
+  it("a manifest reading its secret from a target's API key variable is refused before anything is written", async () => {
     const p = (project = await cliProject({ "vaults/github.yaml": VAULT.replace("GITHUB_MCP_TOKEN", "AGENTFORM_TEST_KEY") }));
     const validate = await p.run("validate");
     expect(validate.code).toBe(4);
@@ -246,11 +246,16 @@ describe("vault credentials: what plan refuses or settles before apply", () => {
     await p.write({ "agentform.yaml": `project: support-bots\ntargets:\n  default:\n    base_url: ${p.cp.baseUrl}\n    api_key_env: AGENTFORM_TEST_KEY\n  other:\n    api_key_env: MY_KEY\n` });
     p.env.MY_KEY = "the-other-targets-api-key";
     expect((await p.run("validate")).stdout).toMatch(/vaults\/github\.yaml:7:\d+.*AF-CREDENTIAL-ENV-RESERVED|AF-CREDENTIAL-ENV-RESERVED[\s\S]*vaults\/github\.yaml:7/);
-    const plan = await p.run("plan");
-    expect(plan.code).toBe(4);
-    expect(plan.stderr).toContain("AF-CREDENTIAL-ENV-RESERVED");
-    expect(plan.stdout + plan.stderr).not.toContain("the-other-targets-api-key");
-    expect(p.cp.requestLog()).toEqual([]);
+    for (const command of [["plan"], ["apply", "--auto-approve"]]) {
+      const result = await p.run(...command);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain("AF-CREDENTIAL-ENV-RESERVED");
+      expect(result.stdout + result.stderr).not.toContain("the-other-targets-api-key");
+    }
+    // The lists may have started while the manifests loaded: reads of this target's own
+    // workspace, with its own key (answered 200). Nothing was written, so no key went anywhere.
+    expect(p.writes()).toEqual([]);
+    expect(p.cp.requestLog().every((e) => e.method === "GET" && e.status === 200)).toBe(true);
   });
 
   it("a plan saved with --rotate is applied only with --rotate", async () => {

@@ -90,12 +90,15 @@ describe("per-target values (vars)", () => {
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('Target "staging" is not declared in agentform.yaml');
 
-    // Plans use the selected target only: dev plans, prod is refused before any API call.
+    // Plans use the selected target only: dev plans, prod is refused (exit 4) and nothing is
+    // written, not even by an apply (the lists may have started while the manifests loaded).
     expect((await p.run("plan", "--target", "dev")).code).toBe(0);
     p.cp.clearRequestLog();
-    const refused = await p.run("plan", "--target", "prod");
-    expect(refused.code).toBe(4);
-    expect(refused.stderr).toContain("agents/triage.md:7:3 metadata.tier: vars.TIER is not defined for target \"prod\"");
-    expect(p.cp.requestLog()).toEqual([]);
+    for (const command of [["plan"], ["apply", "--auto-approve"]]) {
+      const refused = await p.run(...command, "--target", "prod");
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toContain("agents/triage.md:7:3 metadata.tier: vars.TIER is not defined for target \"prod\"");
+    }
+    expect(p.writes()).toEqual([]);
   });
 });

@@ -235,6 +235,22 @@ describe("the scanner pieces", () => {
     expect(findSecrets(deep)).toHaveLength(1);
   });
 
+  it("findSecrets gives each finding its own full path, in document order, keys before what they hold", () => {
+    const google = j("AI", "za", alnum(35, 59));
+    const anthropic = j("sk-", "ant-", alnum(40, 61));
+    const value = { name: "n", tools: [{ url: "https://example.com" }, { headers: { [anthropic]: "x", Authorization: google } }], metadata: { aws_secret: "a".repeat(40) } };
+    const found = findSecrets(value, ["spec"]);
+    expect(found.map((f) => ({ at: f.at, what: f.what, inKey: f.inKey === true }))).toEqual([
+      { at: ["spec", "tools", 1, "headers", anthropic], what: "an Anthropic API key", inKey: true },
+      { at: ["spec", "tools", 1, "headers", "Authorization"], what: "a Google API key", inKey: false },
+      { at: ["spec", "metadata", "aws_secret"], what: "an AWS secret access key", inKey: false },
+    ]);
+    // Paths are not shared between findings.
+    expect(found[0]!.at).not.toBe(found[1]!.at);
+    // The key of a string at the root is the last segment of `at`.
+    expect(findSecrets("a".repeat(40), ["config", "aws_secret_key"]).map((f) => f.at)).toEqual([["config", "aws_secret_key"]]);
+  });
+
   it("scrubSecrets replaces whole and shortened quotations by a prefix", () => {
     const secret = j("sk-", "ant-", alnum(40, 61));
     expect(scrubSecrets(`value "${secret}" and "${secret.slice(0, 20)}…"`, [secret])).toBe('value "sk-ant…" and "sk-ant……"');

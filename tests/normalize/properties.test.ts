@@ -74,3 +74,71 @@ describe("normalization properties", () => {
     );
   });
 });
+
+/**
+ * The canonical text as agentform 0.1.0 wrote it, member by member: digests are recorded in
+ * lockfiles, so however canonicalJson is computed, its text must never change.
+ */
+function referenceJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? "" : ",") + (referenceJson(value[i] === undefined ? null : value[i]) ?? "");
+    return out + "]";
+  }
+  let out = "{";
+  for (const k of Object.keys(value).sort()) {
+    const member = (value as Record<string, unknown>)[k];
+    if (member === undefined) continue;
+    out += (out.length === 1 ? "" : ",") + JSON.stringify(k) + ":" + referenceJson(member);
+  }
+  return out + "}";
+}
+
+function outcome(fn: () => string): { text: string } | { error: string } {
+  try {
+    return { text: fn() };
+  } catch (err) {
+    return { error: (err as Error).constructor.name };
+  }
+}
+
+describe("canonicalJson writes exactly the text it always wrote", () => {
+  // Keys that V8 lists first whatever their insertion order, keys that name prototype members,
+  // and keys in and out of order.
+  const key = fc.oneof(fc.constantFrom("0", "1", "9", "10", "01", "-1", "4294967295", "1e3", "__proto__", "constructor", "toJSON", "", "a", "B", "é"), fc.string({ maxLength: 4 }));
+  const plain = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: "small" }, fc.constant(null), fc.constant(undefined), fc.boolean(), fc.double(), fc.integer(), fc.string(), tie("array"), tie("object")),
+    array: fc.array(tie("value"), { maxLength: 5 }),
+    object: fc.array(fc.tuple(key, tie("value")), { maxLength: 6 }).map((entries) => {
+      const o: Record<string, unknown> = {};
+      // defineProperty: a "__proto__" key is an own member, as JSON.parse makes it.
+      for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+      return o;
+    }),
+  })).value;
+
+  it("for JSON data with any keys, in any order, undefined members and holes included", () => {
+    fc.assert(
+      fc.property(plain, (value) => {
+        expect(canonicalJson(value)).toBe(referenceJson(value));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("for values that are not JSON data: dates, maps, class instances, functions, bigints, sparse and boxed values", () => {
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withSparseArray: true, withTypedArray: true }), (value) => {
+        expect(outcome(() => canonicalJson(value))).toEqual(outcome(() => referenceJson(value)));
+      }),
+      { numRuns: 2000 },
+    );
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    for (const odd of [() => 1, Symbol("s"), 10n, new Point(1), new Date(0), [1, () => 1, undefined], { b: () => 1, a: Symbol("s") }, { toJSON: () => "x" }, Object.assign(Object.create(null), { b: 1, a: 2 })]) {
+      expect(outcome(() => canonicalJson(odd))).toEqual(outcome(() => referenceJson(odd)));
+    }
+  });
+});

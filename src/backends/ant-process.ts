@@ -31,7 +31,7 @@ export interface AntProcessSettings {
   /** The relay every run sends its requests through; it holds the real key. */
   relay: () => Promise<Relay>;
   workspaceId?: string | undefined;
-  /** Longest a run may take, ant's own retries and waits included. */
+  /** Longest a run may take: its one request's time upstream, plus the process's own.*/
   timeoutMs: number;
   /** Most bytes one answer may have (ant prints it on stdout). */
   maxResponseBytes: number;
@@ -74,7 +74,6 @@ export async function runAnt(settings: AntProcessSettings, call: AntCall): Promi
   const relay = await settings.relay();
   const run = relay.begin();
   const dir = call.body === undefined ? undefined : await bodyDir();
-  let record: RunRecord = { requests: 0 };
   try {
     const bodyText = call.body === undefined ? "" : JSON.stringify(call.body);
     if (dir !== undefined) await writeFile(path.join(dir, "body.json"), bodyText, { mode: 0o600, flag: "wx" });
@@ -94,8 +93,7 @@ export async function runAnt(settings: AntProcessSettings, call: AntCall): Promi
         reject: false,
         windowsHide: true,
       });
-      record = run.end();
-      return answerOf(settings, call, result, relay.marker, record);
+      return answerOf(settings, call, result, relay.marker, run.end());
     } finally {
       await stdin?.close();
     }
@@ -143,7 +141,6 @@ interface Finished {
   timedOut: boolean;
   isMaxBuffer: boolean;
   code?: string | undefined;
-  failed: boolean;
 }
 
 function answerOf(settings: AntProcessSettings, call: AntCall, result: Finished, marker: string, record: RunRecord): AntAnswer {
@@ -221,23 +218,17 @@ function inertLine(line: string): string {
 }
 
 /** What the envelope ant printed on stdout says, each field only when it has the right type. */
-function envelopeOf(stdout: string): { type?: string; errorCode?: string; requestId?: string; message?: string } {
+function envelopeOf(stdout: string): { type: string | undefined; errorCode: string | undefined; requestId: string | undefined; message: string | undefined } {
   let body: unknown;
   try {
     body = JSON.parse(stdout);
   } catch {
-    return {};
+    body = undefined;
   }
   const error = isObj(body) && isObj(body.error) ? body.error : {};
   const details = isObj(error.details) ? error.details : {};
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const out: { type?: string; errorCode?: string; requestId?: string; message?: string } = {};
-  const [type, errorCode, requestId, message] = [str(error.type), str(details.error_code), isObj(body) ? str(body.request_id) : undefined, str(error.message)];
-  if (type !== undefined) out.type = type;
-  if (errorCode !== undefined) out.errorCode = errorCode;
-  if (requestId !== undefined) out.requestId = requestId;
-  if (message !== undefined) out.message = message;
-  return out;
+  return { type: str(error.type), errorCode: str(details.error_code), requestId: isObj(body) ? str(body.request_id) : undefined, message: str(error.message) };
 }
 
 function notRunnable(antPath: string, code: string): ConfigError {

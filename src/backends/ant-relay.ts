@@ -26,6 +26,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { boundedFetch, ResponseProblemError, retryAfterSeconds, type ResponseLimits } from "./http.js";
 import type { ResponseProblem } from "./errors.js";
+// The local control plane's bounded body reader: the relay is a server at the same edge.
+import { ApiError } from "../local/api-error.js";
+import { readBodyBytes } from "../local/http-guard.js";
 
 export interface RelaySettings {
   /** Where requests go: the target's base URL, without a trailing slash. */
@@ -112,8 +115,13 @@ async function relay(req: IncomingMessage, res: ServerResponse, ctx: RelayContex
     return;
   }
   record.requests++;
-  const body = await readBody(req);
-  if (body === undefined) return fail(res, ctx.marker, { problem: "too-large", message: `ant sent a body over ${MAX_REQUEST_BYTES} bytes` });
+  let body: Buffer;
+  try {
+    body = await readBodyBytes(req, { maxBytes: MAX_REQUEST_BYTES, timeoutMs: ctx.settings.limits.bodyTimeoutMs });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 413) return fail(res, ctx.marker, { problem: "too-large", message: `ant sent a body over ${MAX_REQUEST_BYTES} bytes` });
+    throw err;
+  }
   let answer: Response;
   try {
     answer = await ctx.fetchBounded(`${ctx.settings.upstream}${req.url ?? "/"}`, {
@@ -146,18 +154,6 @@ function relayedHeaders(req: IncomingMessage, apiKey: string): Headers {
   }
   headers.set("x-api-key", apiKey);
   return headers;
-}
-
-/** The request body, or undefined past MAX_REQUEST_BYTES. */
-async function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).byteLength;
-    if (total > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function fail(res: ServerResponse, marker: string, failure: RelayFailure): void {

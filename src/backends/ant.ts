@@ -14,7 +14,7 @@
 import { kindSpec } from "../kinds/index.js";
 import type { AntCommand } from "../kinds/spec.js";
 import { BackendError } from "./errors.js";
-import { DEFAULT_LIMITS, ResponseProblemError, chargeListBudget, type ResponseLimits } from "./http.js";
+import { chargeListBudget, limitsWith, ResponseProblemError, type ResponseLimits } from "./http.js";
 import { antBody, antFlagValue, runAnt, type AntCall, type AntProcessSettings } from "./ant-process.js";
 import { startRelay, type Relay } from "./ant-relay.js";
 import { listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
@@ -29,7 +29,7 @@ export interface AntBackendOptions {
   /** Longest one request may take upstream; default 60 s, as for the SDK backend. */
   timeoutMs?: number | undefined;
   limits?: Partial<ResponseLimits> | undefined;
-  /** Where the child's PATH, HOME and proxy settings come from. */
+  /** Where the child's PATH, HOME and TMPDIR come from. */
   env: NodeJS.ProcessEnv;
 }
 
@@ -44,7 +44,7 @@ export interface AntControlPlane extends ControlPlane {
 }
 
 export function createAntBackend(settings: ConnectionSettings, options: AntBackendOptions): AntControlPlane {
-  const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) };
+  const limits = limitsWith(options.limits);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Started with the first call, once: a relay for every run of this backend.
   let relay: Promise<Relay> | undefined;
@@ -88,8 +88,8 @@ export function createAntBackend(settings: ConnectionSettings, options: AntBacke
     },
     delete: async (kind, id) => {
       const command = commandOf(kind);
-      if (!command) return sdk.delete(kind, id);
-      if (!kindSpec(kind).deletable) throw new BackendError({ operation: `delete ${kind} ${id}`, status: 400, serverMessage: `delete ${kind} is not supported` });
+      // A kind the API cannot delete is refused by the SDK backend, as it is there, unsent.
+      if (!command || !kindSpec(kind).deletable) return sdk.delete(kind, id);
       await ant.write(kind, command, "delete", id);
     },
     // Nothing ant handles has content to read: its kinds' lists and reads are complete.
@@ -110,8 +110,6 @@ function antCalls(proc: AntProcessSettings, limits: ResponseLimits) {
     if (!isId(id)) throw new BackendError({ operation, problem: "invalid", serverMessage: `${JSON.stringify(String(id).slice(0, 100))} is not an id` });
     return `${command.idFlag}=${id}`;
   };
-  /** A write's answer: one resource (a delete may answer nothing). */
-  const write = async (call: AntCall) => (await run(call)).value;
   /** The first page of a list; each page knows how to get the next. */
   const firstPage = (operation: string, args: readonly string[], limit: number) => {
     const page = async (cursor: string | undefined): Promise<CursorPage> => {
@@ -149,19 +147,19 @@ function antCalls(proc: AntProcessSettings, limits: ResponseLimits) {
       const name = bodyName(kind, body);
       const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : "(unnamed)"}`;
       const { piped, flags } = antRequest(body, command, operation);
-      const value = await write({ operation, args: [command.resource, "create", ...flags], body: piped, format: "jsonl" });
+      const { value } = await run({ operation, args: [command.resource, "create", ...flags], body: piped, format: "jsonl" });
       return checkCreated(kind, checkLive(kind, value, operation), body, operation);
     },
     async update<K extends ResourceKind>(kind: K, command: AntCommand, id: string, body: RequestBody, options: { expectedVersion?: number } | undefined): Promise<LiveOf<K>> {
       const operation = `update ${kind} ${id}`;
       const locked = kindSpec(kind).concurrency === "version" ? lockedBody(body, options?.expectedVersion) : body;
       const { piped, flags } = antRequest(locked, command, operation);
-      const value = await write({ operation, args: [command.resource, "update", idArg(command, id, operation), ...flags], body: piped, format: "jsonl" });
+      const { value } = await run({ operation, args: [command.resource, "update", idArg(command, id, operation), ...flags], body: piped, format: "jsonl" });
       return checkLive(kind, value, operation, id);
     },
     async write<K extends ResourceKind>(kind: K, command: AntCommand, action: "archive" | "delete", id: string): Promise<LiveOf<K>> {
       const operation = `${action} ${kind} ${id}`;
-      const value = await write({ operation, args: [command.resource, action, idArg(command, id, operation)], format: "jsonl" });
+      const { value } = await run({ operation, args: [command.resource, action, idArg(command, id, operation)], format: "jsonl" });
       // A delete answers {id, type: "…_deleted"} or nothing; only an archive answers the resource.
       return (action === "archive" ? checkLive(kind, value, operation, id) : value) as LiveOf<K>;
     },

@@ -52,6 +52,11 @@ export const DEFAULT_LIMITS: ResponseLimits = {
   maxListBytes: 256 * 1024 * 1024,
 };
 
+/** The limits with `partial`'s defined values over the defaults (`{ maxPages: undefined }` keeps the default). */
+export function limitsWith(partial: Partial<ResponseLimits> | undefined): ResponseLimits {
+  return { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
 /** Bytes read so far by one list call, against its limit. */
 interface ListBudget {
   used: number;

@@ -21,7 +21,9 @@ export const PAGE_SIZE = { agent: 100, environment: 1000, vault: 100, skill: 100
  * List options with a page hook: `onPage` is called with each page's resources as it arrives,
  * once the next page has been asked for, so the caller's work on one page overlaps the wait for
  * the next. The objects are those `list` returns. Only kinds with one paged list call it; a page
- * holding an item that does not check out is not passed. It must not throw; it changes no result.
+ * holding an item that does not check out is not passed. It changes no result; a throw from it
+ * ends the list with that error, and no page after the one already asked for is requested
+ * (that is how a caller abandons a list it no longer needs).
  */
 export interface PagedListOptions extends ListOptions {
   onPage?(items: readonly LiveOf<ResourceKind>[]): void;

@@ -16,7 +16,7 @@ import { AgentformError, redactSecrets, SafetyError } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
 import { BackendError } from "./errors.js";
-import { boundedFetch, DEFAULT_LIMITS, ResponseProblemError, retryAfterSeconds, withListBudget, type ResponseLimits } from "./http.js";
+import { boundedFetch, limitsWith, ResponseProblemError, retryAfterSeconds, withListBudget, type ResponseLimits } from "./http.js";
 import { followPages, listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
 import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
 import { contentDigests, contentFiles, uploadDigests } from "./skill-content.js";
@@ -58,7 +58,7 @@ async function callWith<T>(secrets: readonly string[], operation: string, fn: ()
 }
 
 export function createSdkBackend(settings: ConnectionSettings, options: SdkBackendOptions = {}): ControlPlane {
-  const limits: ResponseLimits = { ...DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
+  const limits = limitsWith(options.limits);
   const client = sdkClient(settings, options, limits);
   const secrets = [settings.apiKey];
   const req = { maxRetries: 0 } as const;
@@ -352,11 +352,6 @@ function responseProblem(err: unknown): ResponseProblemError | undefined {
     if (e instanceof ResponseProblemError) return e;
   }
   return undefined;
-}
-
-/** Options spelled `{ maxPages: undefined }` keep their default. */
-function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
-  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function statusText(status: number): string {

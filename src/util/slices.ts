@@ -9,22 +9,22 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 const SLICE_MS = 1;
 
 /** `fn` over every item, in order, in slices of about {@link SLICE_MS} ms. */
-export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R): Promise<R[]> {
-  const out: R[] = [];
+export async function eachInSlices<T>(items: readonly T[], fn: (item: T, index: number) => void): Promise<void> {
   let since = performance.now();
   for (let i = 0; i < items.length; i++) {
     if (performance.now() - since > SLICE_MS) {
       await nextTurn();
       since = performance.now();
     }
-    out.push(fn(items[i] as T, i));
+    fn(items[i] as T, i);
   }
-  return out;
 }
 
-/** `fn` over every item, in order, in slices of about {@link SLICE_MS} ms. */
-export async function eachInSlices<T>(items: readonly T[], fn: (item: T, index: number) => void): Promise<void> {
-  await mapInSlices(items, fn);
+/** `fn` over every item, in order, in slices of about {@link SLICE_MS} ms, with its results. */
+export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R): Promise<R[]> {
+  const out: R[] = [];
+  await eachInSlices(items, (item, i) => out.push(fn(item, i)));
+  return out;
 }
 
 /**

@@ -258,7 +258,7 @@ describe("ant backend: the process", () => {
         return;
       }
       res.writeHead(502, { "content-type": "text/html" });
-      res.end("<html>bad gateway sk-ant-not-a-key</html>");
+      res.end("<html>bad gateway</html>");
     });
     try {
       const big = (await failure(antBackend(s.url, "k", { maxResponseBytes: 50_000 }).get("agent", "agent_011big"))) as BackendError;

@@ -178,14 +178,14 @@ describe("agentform plan (CLI, in-process, local control plane)", () => {
 
   it("invalid manifests outrank a failing list: a wrong API key still gets the manifest diagnostics, exit 4", async () => {
     await writeFile(path.join(dir, "agents", "broken.yaml"), "name: broken\nsystem: no model here\n");
-    const result = await run(["plan"], { [KEY_ENV]: "sk-ant-wrong-key-0000000000" });
+    const result = await run(["plan"], { [KEY_ENV]: "wrong-key-for-this-test" });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/agents\/broken\.yaml:1:1 missing required key "model" \[AF-SCHEMA-REQUIRED\]/);
     expect(result.stderr).toMatch(/\[invalid-manifests\]/);
     expect(result.stderr).not.toMatch(/401|authentication/i);
     // The same key with valid manifests: the list's own failure is what is reported.
     await rm(path.join(dir, "agents", "broken.yaml"));
-    const unauthorized = await run(["plan"], { [KEY_ENV]: "sk-ant-wrong-key-0000000000" });
+    const unauthorized = await run(["plan"], { [KEY_ENV]: "wrong-key-for-this-test" });
     expect(unauthorized.code).toBe(1);
     expect(unauthorized.stderr).toMatch(/401/);
     expect(writes()).toEqual([]);

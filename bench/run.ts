@@ -37,11 +37,12 @@ summary.local = await benchLocal();
 console.log(JSON.stringify(summary.local, null, 2));
 
 console.log("\n## plan / apply against the local control plane (20 ms injected latency)");
-console.log("| agents | envs | step | requests (reads/writes) | wall | exit |");
-console.log("|---:|---:|---|---:|---:|---:|");
+console.log("| agents | envs | step | requests (reads/writes) | wall | peak RSS (median, max of 5) | exit |");
+console.log("|---:|---:|---|---:|---:|---:|---:|");
 summary.planApply = await benchPlanApply(sizes);
 for (const f of summary.planApply as Awaited<ReturnType<typeof benchPlanApply>>) {
-  console.log(`| ${f.agents} | ${f.environments} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${f.exitCode} |`);
+  const rss = f.peakRssMiB ? `${f.peakRssMiB.median} MiB, ${f.peakRssMiB.max} MiB` : "";
+  console.log(`| ${f.agents} | ${f.environments} | ${f.step} | ${f.requests} (${f.reads}/${f.writes}) | ${(f.wallMs / 1000).toFixed(2)} s | ${rss} | ${f.exitCode} |`);
 }
 console.log("\n## vault credentials (10 vaults × 20, 20 ms injected latency; every plan checks each secret's scrypt digest)");
 console.log("| credentials | step | requests (reads/writes) | wall | exit |");
@@ -57,7 +58,7 @@ if (rateAgents > 0) {
   console.log(rateBoundTable(summary.rateBound as Awaited<ReturnType<typeof benchRateBound>>));
 }
 summary.peakRssBytes = process.resourceUsage().maxRSS * 1024;
-console.log(`\npeak RSS: ${mib(summary.peakRssBytes as number)}`);
+console.log(`\npeak RSS of the bench process (server and in-process runs): ${mib(summary.peakRssBytes as number)}`);
 mkdirSync(".agentform", { recursive: true });
 writeFileSync(".agentform/bench-summary.json", `${JSON.stringify(summary, null, 2)}\n`);
 console.log("summary: .agentform/bench-summary.json");

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in dist/ (built by `npm run build`, which `npm ci` runs via `prepare`).
+import { tuneHeapForCli } from "../dist/cli/heap.js";
 import { main } from "../dist/cli/main.js";
+
+// A plan is one short batch: collect garbage sooner than V8's server-minded defaults would.
+tuneHeapForCli();
 
 // `agentform plan | head` closes stdout early: stop quietly instead of crashing with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

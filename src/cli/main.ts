@@ -31,6 +31,18 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ["import", async () => (await import("./import.js")).registerImport],
 ];
 
+/**
+ * Commands that open a target. They start loading the SDK backend alongside their own modules:
+ * loaded when the target opens, it took 200–300 ms (longer while the manifests load), and the
+ * lists could not start before it.
+ */
+const OPENS_TARGET: ReadonlySet<string> = new Set(["plan", "apply", "lock", "state", "import"]);
+
+/** Start loading the SDK backend; a failure is reported where the target imports it for real. */
+function warmBackend(): void {
+  Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]).catch(() => undefined);
+}
+
 /** The command argv names (its first argument that is no option), if it is one of ours. */
 function commandOf(argv: readonly string[]): string | undefined {
   const first = argv.slice(2).find((a) => !a.startsWith("-"));
@@ -68,7 +80,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout.write(`${AGENTFORM_VERSION}\n`);
     return ExitCode.ok;
   }
-  const program = await buildProgram(ctx, commandOf(argv));
+  const command = commandOf(argv);
+  if (command !== undefined && OPENS_TARGET.has(command)) warmBackend();
+  const program = await buildProgram(ctx, command);
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;

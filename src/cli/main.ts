@@ -32,15 +32,22 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
 ];
 
 /**
- * Commands that open a target. They start loading the SDK backend alongside their own modules:
- * loaded when the target opens, it took 200–300 ms (longer while the manifests load), and the
- * lists could not start before it.
+ * Commands that open a target (a subcommand after its command). They start loading the SDK
+ * backend alongside their own modules: loaded when the target opens, it took 200–300 ms (longer
+ * while the manifests load), and the lists could not start before it. `lock get` and the
+ * commands that read only files must not pay for it.
  */
-const OPENS_TARGET: ReadonlySet<string> = new Set(["plan", "apply", "lock", "state", "import"]);
+const OPENS_TARGET: ReadonlySet<string> = new Set(["plan", "apply", "import", "lock verify", "lock refresh", "state forget", "state transfer"]);
 
 /** Start loading the SDK backend; a failure is reported where the target imports it for real. */
 function warmBackend(): void {
   Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]).catch(() => undefined);
+}
+
+/** Whether argv runs a command that opens a target: its first word, or its first two. */
+export function opensTarget(argv: readonly string[]): boolean {
+  const [first, second] = argv.slice(2).filter((a) => !a.startsWith("-"));
+  return first !== undefined && (OPENS_TARGET.has(first) || OPENS_TARGET.has(`${first} ${second}`));
 }
 
 /** The command argv names (its first argument that is no option), if it is one of ours. */
@@ -80,9 +87,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout.write(`${AGENTFORM_VERSION}\n`);
     return ExitCode.ok;
   }
-  const command = commandOf(argv);
-  if (command !== undefined && OPENS_TARGET.has(command)) warmBackend();
-  const program = await buildProgram(ctx, command);
+  if (opensTarget(argv)) warmBackend();
+  const program = await buildProgram(ctx, commandOf(argv));
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in dist/ (built by `npm run build`, which `npm ci` runs via `prepare`).
-import { tuneHeapForCli } from "../dist/cli/heap.js";
-import { main } from "../dist/cli/main.js";
+// Thin launcher: the CLI lives in dist/bundle/ (built by `npm run build`, which `npm ci` runs via
+// `prepare`; scripts/bundle-cli.mjs says why it is a bundle).
+import { tuneHeapForCli } from "../dist/bundle/heap.js";
+import { main } from "../dist/bundle/main.js";
 
 // A plan is one short batch: collect garbage sooner than V8's server-minded defaults would.
 tuneHeapForCli();

@@ -23,11 +23,7 @@ export const TOKEN = `ghs_${"standinTOKEN7f3a9c".padEnd(36, "q")}`;
 export const ACTIONS_BOT: StandinUser = { login: "github-actions[bot]", type: "Bot" };
 
 /** `npm test` builds first; build here only when this folder runs on its own. */
-export async function ensureBuilt(): Promise<void> {
-  if (!existsSync(MAIN) || !existsSync(path.join(root, "dist/cli/main.js"))) {
-    await execa("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root });
-  }
-}
+export { ensureBuilt } from "../helpers/built.js";
 
 export function sha(seed: string): string {
   return seed.padEnd(40, "0").replace(/[^0-9a-f]/g, "a").slice(0, 40);

@@ -9,13 +9,14 @@
  * package-lock.json pins (what `npm ci` installed, hence what the cache holds); npm installs the
  * tarball from the file and everything else from the cache, and never reaches the network.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "../helpers/built.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const INSTALL_TIMEOUT = 60_000;
@@ -29,23 +30,6 @@ function childEnv(): Record<string, string> {
 
 function run(cwd: string, command: string, args: string[], timeout = 30_000) {
   return execa(command, args, { cwd, reject: false, env: childEnv(), extendEnv: false, timeout, stdin: "ignore" });
-}
-
-/** The newest modification time of a file under `dir`. */
-function newest(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-    const p = path.join(dir, e.name);
-    return Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }, 0);
-}
-
-/** dist/ as `npm run build` makes it, rebuilt only when a source file is newer than the last build. */
-async function ensureBuilt(): Promise<void> {
-  const main = path.join(repo, "dist", "cli", "main.js");
-  if (existsSync(main) && existsSync(path.join(repo, "dist", "cli", "init.js")) && statSync(main).mtimeMs >= newest(path.join(repo, "src"))) return;
-  const build = await run(repo, "npm", ["run", "build"], 120_000);
-  // tsc emits even when a file it compiles has type errors (the typecheck reports those); what matters here is dist/.
-  if (!existsSync(path.join(repo, "dist", "cli", "init.js"))) throw new Error(`npm run build did not produce dist/:\n${build.stdout}\n${build.stderr}`);
 }
 
 interface LockEntry {
@@ -111,7 +95,7 @@ describe("the packed package, installed into an empty folder", () => {
   });
 
   it("ships the CLI, its build, the schemas, the templates and the runtime reader, and no sources or tests", () => {
-    for (const file of ["bin/agentform.js", "dist/cli/main.js", "dist/cli/init.js", "dist/lock/runtime.js", "dist/lock/runtime.d.ts", "schemas/agent.schema.json", "schemas/project.schema.json", "templates/project/agentform.yaml", "templates/workflows/agentform-plan.yml", "templates/workflows/agentform-apply.yml", "package.json", "README.md"]) {
+    for (const file of ["bin/agentform.js", "dist/bundle/main.js", "dist/bundle/heap.js", "dist/bundle/validators.js", "dist/cli/main.js", "dist/cli/init.js", "dist/lock/runtime.js", "dist/lock/runtime.d.ts", "schemas/agent.schema.json", "schemas/project.schema.json", "templates/project/agentform.yaml", "templates/workflows/agentform-plan.yml", "templates/workflows/agentform-apply.yml", "package.json", "README.md"]) {
       expect(packed, file).toContain(file);
     }
     expect(packed.filter((f) => /^(src|tests|bench|scripts|\.ci|node_modules)\//.test(f))).toEqual([]);

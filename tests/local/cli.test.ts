@@ -2,18 +2,16 @@
  * `agentform local serve` as a real child process: prints its URL, serves, exits 0 on SIGTERM.
  */
 import { execa } from "execa";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "../helpers/built.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 beforeAll(async () => {
   // `npm test` builds before vitest; build here only when running this file on its own.
-  if (!existsSync(path.join(root, "dist/cli/main.js")) || !existsSync(path.join(root, "dist/local/index.js"))) {
-    await execa("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, reject: false });
-  }
+  await ensureBuilt();
 }, 120_000);
 
 describe("agentform local serve", () => {

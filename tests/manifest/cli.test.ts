@@ -1,10 +1,10 @@
 /** `agentform validate`: in-process through main() with a captured Io, and once as a real child process. */
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { Writable } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { ensureBuilt } from "../helpers/built.js";
 import { main } from "../../src/cli/main.js";
 import type { Io } from "../../src/cli/output.js";
 
@@ -96,13 +96,8 @@ describe("agentform validate (in-process)", () => {
 });
 
 describe("agentform validate (child process)", () => {
-  const mine = [path.join(repo, "src/cli/validate.ts"), ...readdirSync(path.join(repo, "src/manifest")).map((f) => path.join(repo, "src/manifest", f))];
-  const built = path.join(repo, "dist/cli/validate.js");
-  const stale = () => !existsSync(path.join(repo, "dist/cli/main.js")) || !existsSync(built) || mine.some((f) => statSync(f).mtimeMs > statSync(built).mtimeMs);
-
   it("exits 0 on the example fleet and 4 with JSON on the corpus", async () => {
-    // Other modules may not typecheck mid-change; tsc still emits, which is all this needs.
-    if (stale()) await execa("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repo, reject: false });
+    await ensureBuilt();
     const bin = path.join(repo, "bin/agentform.js");
     const ok = await execa("node", [bin, "validate"], { cwd: repo, reject: false, env: { NO_COLOR: "1" } });
     expect(ok.exitCode).toBe(0);

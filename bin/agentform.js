@@ -2,7 +2,11 @@
 // Thin launcher: the CLI lives in dist/bundle/ (built by `npm run build`, which `npm ci` runs via
 // `prepare`; scripts/bundle-cli.mjs says why it is a bundle).
 import { tuneHeapForCli } from "../dist/bundle/heap.js";
-import { main } from "../dist/bundle/main.js";
+
+// Debug stack traces name the compiled modules rather than the bundle's chunks (source maps are
+// read only for modules loaded after this, hence the import below).
+if (process.env.AGENTFORM_DEBUG) process.setSourceMapsEnabled(true);
+const { main } = await import("../dist/bundle/main.js");
 
 // A plan is one short batch: collect garbage sooner than V8's server-minded defaults would.
 tuneHeapForCli();

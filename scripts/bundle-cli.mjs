@@ -23,6 +23,10 @@ await build({
   platform: "node",
   target: "node20",
   logLevel: "warning",
+  // For AGENTFORM_DEBUG's stack traces (bin/agentform.js turns source maps on then): they name
+  // the compiled module and line, not a chunk's. Mappings only, which keeps the maps small.
+  sourcemap: "linked",
+  sourcesContent: false,
   // Bundled CommonJS packages (commander, secretlint's) call require() for Node's own modules,
   // which an ES module has no binding for.
   banner: { js: 'import { createRequire as __agentformCreateRequire } from "node:module";\nconst require = __agentformCreateRequire(import.meta.url);' },

@@ -20,13 +20,18 @@ export const CLI_HEAP_FLAGS: readonly string[] = ["--semi-space-growth-factor=1"
 /** V8 major versions these flags were checked on (Node 20 ships 11; Node 22 12; Node 24 13). */
 const CHECKED_V8_MAJORS = new Set([11, 12, 13]);
 
-/** Flags by which a user sizes the heap themselves: any of them means theirs win. */
+/**
+ * Flags by which a user sizes the young generation or the heap's growth themselves: any of them
+ * means theirs win. `--max-old-space-size` only caps the heap, and these settings keep under it.
+ * V8 reads `_` and `-` in a flag's name alike.
+ */
 const USER_HEAP_FLAG = /--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent|max-heap-size|optimize-for-size)\b/;
 
 /** The flags to set for this process: none when the user sized the heap or V8 is unchecked. */
 export function cliHeapFlags(execArgv: readonly string[], nodeOptions: string | undefined, v8Version: string): readonly string[] {
   if (!CHECKED_V8_MAJORS.has(Number(v8Version.split(".")[0]))) return [];
-  if (execArgv.some((a) => USER_HEAP_FLAG.test(a)) || USER_HEAP_FLAG.test(nodeOptions ?? "")) return [];
+  const userSized = (text: string) => USER_HEAP_FLAG.test(text.replaceAll("_", "-"));
+  if (execArgv.some(userSized) || userSized(nodeOptions ?? "")) return [];
   return CLI_HEAP_FLAGS;
 }
 

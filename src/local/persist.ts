@@ -7,7 +7,7 @@
  * flushes whatever is pending. A commit is visible to clients immediately (memory is the source
  * of truth); a crash loses at most the commits of the last FLUSH_DELAY_MS.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationalError } from "../errors.js";
@@ -21,6 +21,14 @@ export const FLUSH_DELAY_MS = 50;
 /** Take `<stateFile>.lock` (exclusive create holding our pid); a lock left by a dead process is replaced. */
 export function acquireLock(stateFile: string): string {
   const lockFile = `${stateFile}.lock`;
+  try {
+    mkdirSync(path.dirname(stateFile), { recursive: true });
+  } catch (err) {
+    throw new OperationalError("local-state-unwritable", `cannot create the folder of the local state file ${stateFile}: ${(err as Error).message}`, {
+      hint: "every folder on its path must be a folder (not a file) you can write to; `state_file` in agentform.yaml can move it",
+      cause: err,
+    });
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockFile, "wx");

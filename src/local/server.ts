@@ -5,7 +5,6 @@
  * uploads are parsed by multipart.ts and checked by skill-config.ts; vaults and credentials are
  * kept by vaults.ts, memory stores by memory-stores.ts, deployments by deployments.ts.
  */
-import { mkdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { ApiError, badRequest, errorTypeForStatus, notFound } from "./api-error.js";
@@ -417,7 +416,6 @@ interface StateHandle {
 /** Take the lock, load the file (validated entry by entry) and hook the writer to commits. */
 function openState(stateFileOption: string, store: Store): StateHandle {
   const stateFile = path.resolve(stateFileOption);
-  mkdirSync(path.dirname(stateFile), { recursive: true });
   const lockFile = acquireLock(stateFile);
   try {
     loadState(stateFile, store);

@@ -20,6 +20,16 @@ describe("cliHeapFlags", () => {
     expect(cliHeapFlags([], "--optimize-for-size", "12.4.254.21")).toEqual([]);
   });
 
+  it("knows a flag spelt with underscores, as V8 does", () => {
+    expect(cliHeapFlags(["--max_semi_space_size=64"], undefined, "11.3.244.8")).toEqual([]);
+    expect(cliHeapFlags(["--semi_space_growth_factor=4"], undefined, "11.3.244.8")).toEqual([]);
+    expect(cliHeapFlags([], "--heap_growing-percent=20", "11.3.244.8")).toEqual([]);
+  });
+
+  it("keeps its settings under a cap on the old generation, which sizes neither", () => {
+    expect(cliHeapFlags(["--max-old-space-size=4096"], "--max_old_space_size=100", "11.3.244.8")).toEqual(CLI_HEAP_FLAGS);
+  });
+
   it("sets nothing on a V8 it was not checked against (an unknown flag would print an error)", () => {
     expect(cliHeapFlags([], undefined, "10.2.154.26")).toEqual([]);
     expect(cliHeapFlags([], undefined, "14.0.1")).toEqual([]);
@@ -45,5 +55,6 @@ describe("bin/agentform.js heap settings", () => {
     expect(await newSpace([])).toBeLessThanOrEqual(2 * MiB);
     // The same run with the user's own (default-valued) heap flag: V8 grows it as usual.
     expect(await newSpace(["--heap-growing-percent=0"])).toBeGreaterThan(2 * MiB);
+    expect(await newSpace(["--semi_space_growth_factor=2"])).toBeGreaterThan(2 * MiB);
   }, 60_000);
 });

@@ -90,4 +90,14 @@ describe("persistence", () => {
     // A refused start leaves no lock behind.
     expect(await readdir(dir)).toEqual(["state.json"]);
   });
+
+  it("refuses, with its own code, a state file whose folder is a file (was an internal error)", async () => {
+    await writeFile(path.join(dir, ".agentform"), "a file where the folder goes\n");
+    const stateFile = path.join(dir, ".agentform", "local-default.json");
+    const err = await startLocalControlPlane({ stateFile }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentformError);
+    expect((err as AgentformError).code).toBe("local-state-unwritable");
+    expect((err as AgentformError).message).toContain(stateFile);
+    expect((err as AgentformError).hint).toContain("state_file");
+  });
 });

@@ -5,8 +5,12 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 
-/** About how long a slice runs before the event loop is let through. */
-const SLICE_MS = 1;
+/**
+ * About how long a slice runs before the event loop is let through. A page's body arrives in
+ * several reads, each waiting out the slice in progress: with 1 ms slices a 5,000-agent plan
+ * spent about 3 % longer paging; shorter slices cost only their yields (a few µs each).
+ */
+const SLICE_MS = 0.25;
 
 /** `fn` over every item, in order, in slices of about {@link SLICE_MS} ms. */
 export async function eachInSlices<T>(items: readonly T[], fn: (item: T, index: number) => void): Promise<void> {

@@ -7,7 +7,7 @@
  * flushes whatever is pending. A commit is visible to clients immediately (memory is the source
  * of truth); a crash loses at most the commits of the last FLUSH_DELAY_MS.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { OperationalError } from "../errors.js";
@@ -100,6 +100,22 @@ export function loadState(stateFile: string, store: Store): void {
   store.load(snapshot);
 }
 
+/** The temporary file a writer in process `pid` writes the state to before renaming it into place. */
+function tempFileOf(stateFile: string, pid: number): string {
+  return path.join(path.dirname(stateFile), `.${path.basename(stateFile)}.${pid}.tmp`);
+}
+
+/**
+ * Remove the temporary files of writers that were killed between write and rename (Ctrl-C during
+ * an apply): with the lock held, no other process writes this state file, so each is left over.
+ */
+export function removeLeftoverTemps(stateFile: string): void {
+  const prefix = `.${path.basename(stateFile)}.`;
+  for (const name of readdirSync(path.dirname(stateFile))) {
+    if (name.startsWith(prefix) && /^\d+\.tmp$/.test(name.slice(prefix.length))) rmSync(path.join(path.dirname(stateFile), name), { force: true });
+  }
+}
+
 /** Coalesces state writes; one write in flight at a time. */
 export class StateWriter {
   private timer: NodeJS.Timeout | null = null;
@@ -129,7 +145,7 @@ export class StateWriter {
       this.dirty = false;
       // Serialize synchronously so the file holds one consistent moment of the state.
       const text = JSON.stringify(this.store.snapshot(), null, 2) + "\n";
-      const temp = path.join(path.dirname(this.stateFile), `.${path.basename(this.stateFile)}.${process.pid}.tmp`);
+      const temp = tempFileOf(this.stateFile, process.pid);
       try {
         await mkdir(path.dirname(this.stateFile), { recursive: true });
         // Owner-only: the file holds what the workspace holds (digests of credential secrets, never

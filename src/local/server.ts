@@ -14,7 +14,7 @@ import { checkAuth, checkHost, decodeSegment, lingerOnEarlyReply, parseTarget, r
 import { MEMORY_STORE_LIST_DEFAULT_LIMIT, MEMORY_STORE_LIST_MAX_LIMIT, type MemoryStores } from "./memory-stores.js";
 import type { ListQuery } from "./paging.js";
 import { boundaryOf, parseMultipart, type FormPart } from "./multipart.js";
-import { acquireLock, loadState, releaseLock, StateWriter } from "./persist.js";
+import { acquireLock, loadState, releaseLock, removeLeftoverTemps, StateWriter } from "./persist.js";
 import {
   AGENT_LIST_DEFAULT_LIMIT,
   AGENT_LIST_MAX_LIMIT,
@@ -418,6 +418,7 @@ function openState(stateFileOption: string, store: Store): StateHandle {
   const stateFile = path.resolve(stateFileOption);
   const lockFile = acquireLock(stateFile);
   try {
+    removeLeftoverTemps(stateFile);
     loadState(stateFile, store);
   } catch (err) {
     releaseLock(lockFile);

@@ -91,6 +91,16 @@ describe("persistence", () => {
     expect(await readdir(dir)).toEqual(["state.json"]);
   });
 
+  it("removes the temporary files of writers killed before their rename, and nothing else", async () => {
+    const stateFile = path.join(dir, "state.json");
+    await writeFile(path.join(dir, ".state.json.4242.tmp"), "{half a state");
+    await writeFile(path.join(dir, ".state.json.notes.tmp"), "not ours");
+    await writeFile(path.join(dir, ".other.json.4242.tmp"), "another state file's");
+    const cp = await startLocalControlPlane({ stateFile });
+    await cp.close();
+    expect((await readdir(dir)).sort()).toEqual([".other.json.4242.tmp", ".state.json.notes.tmp"]);
+  });
+
   it("refuses, with its own code, a state file whose folder is a file (was an internal error)", async () => {
     await writeFile(path.join(dir, ".agentform"), "a file where the folder goes\n");
     const stateFile = path.join(dir, ".agentform", "local-default.json");

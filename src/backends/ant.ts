@@ -11,6 +11,7 @@
  * relay its requests go through (no redirects, no resends of ant's own, the key kept from it) is
  * ant-relay.ts.
  */
+import { AgentformError } from "../errors.js";
 import { kindSpec } from "../kinds/index.js";
 import type { AntCommand } from "../kinds/spec.js";
 import { BackendError } from "./errors.js";
@@ -41,6 +42,7 @@ const PROCESS_SLACK_MS = 15_000;
 /** The ant backend; `close` stops its relay (the SDK backend it falls back to holds nothing). */
 export interface AntControlPlane extends ControlPlane {
   close(): Promise<void>;
+  unsendable(kind: ResourceKind, body: RequestBody): AgentformError | undefined;
 }
 
 export function createAntBackend(settings: ConnectionSettings, options: AntBackendOptions): AntControlPlane {
@@ -91,6 +93,17 @@ export function createAntBackend(settings: ConnectionSettings, options: AntBacke
       // A kind the API cannot delete is refused by the SDK backend, as it is there, unsent.
       if (!command || !kindSpec(kind).deletable) return sdk.delete(kind, id);
       await ant.write(kind, command, "delete", id);
+    },
+    unsendable: (kind, body) => {
+      const command = commandOf(kind);
+      if (!command) return undefined;
+      try {
+        antRequest(body, command, `${kind} ${JSON.stringify(bodyName(kind, body) ?? "")}`);
+        return undefined;
+      } catch (err) {
+        if (err instanceof AgentformError) return err;
+        throw err;
+      }
     },
     // Nothing ant handles has content to read: its kinds' lists and reads are complete.
     detail: (kind, live) => sdk.detail(kind, live),

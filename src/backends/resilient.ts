@@ -24,7 +24,7 @@
  *   A skill update uploads a new version; resent after a lost response it makes a second version
  *   with the same files, which changes nothing anyone compares.
  */
-import { SafetyError } from "../errors.js";
+import { SafetyError, type AgentformError } from "../errors.js";
 import { BackendError } from "./errors.js";
 import { bodyName } from "./shape.js";
 import { canonicalJson, canonicalLive, ownerOf } from "../normalize/index.js";
@@ -116,6 +116,10 @@ class ResilientBackend implements ResilientControlPlane {
 
   pacing(): PacingStats {
     return this.bucket.stats();
+  }
+
+  unsendable(kind: ResourceKind, body: RequestBody): AgentformError | undefined {
+    return this.inner.unsendable?.(kind, body);
   }
 
   list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {

@@ -7,6 +7,7 @@
  * Live resources are returned exactly as the API sent them (parsed JSON); normalizing them is
  * the job of `src/normalize`, never of a backend.
  */
+import type { AgentformError } from "../errors.js";
 import type { LiveOf, RequestBody, ResourceKind } from "../kinds/types.js";
 
 // The kinds are defined by the core; backends implement them.
@@ -63,6 +64,12 @@ export interface ControlPlane {
   files<K extends ResourceKind>(kind: K, live: LiveOf<K>): Promise<Record<string, Uint8Array>>;
   /** Every version of a versioned resource, oldest first. */
   listVersions<K extends ResourceKind>(kind: K, id: string): Promise<LiveOf<K>[]>;
+  /**
+   * The error a create or update of `kind` with `body` would raise before anything is sent (a
+   * value the `ant` CLI cannot pass on), or undefined when it would not. Asked at plan time, so
+   * that the plan refuses what apply would; the SDK backend sends any body and has no such method.
+   */
+  unsendable?(kind: ResourceKind, body: RequestBody): AgentformError | undefined;
 }
 
 /** Connection settings for a target, resolved from agentform.yaml and the environment. */

@@ -16,7 +16,7 @@ import type { PagedListOptions } from "../backends/sdk.js";
 import { liveDigest, specDigest } from "../normalize/index.js";
 import type { Lockfile } from "../lock/types.js";
 import { lockfileName } from "../lock/types.js";
-import type { Plan, PlanInput, PlanOptions } from "../plan/types.js";
+import type { Plan, PlanInput, PlanOptions, Refusal } from "../plan/types.js";
 import { loadConfig, loadProject, formatDiagnostics } from "../manifest/index.js";
 import { readLockFile, checkLockOrigin } from "../lock/io.js";
 import { annotatePinned, buildPlan, pinnedVersionsWanted } from "../plan/index.js";
@@ -382,7 +382,23 @@ export async function computePlan(
     precomputed: { specDigests, ...(pagedDigests.has(live) ? { liveDigests: pagedDigests.get(live) } : {}), ...(comparer ? { unchanged: comparer.unchanged } : {}) },
     ...(options.prune || targetPrune ? { lockedVersions: await lockedVersionsBehind(ws, live, read) } : {}),
   });
-  return { plan: await withPinnedVersions(plan, live, read), live };
+  return { plan: withUnsendable(await withPinnedVersions(plan, live, read), ws.target.backend), live };
+}
+
+/**
+ * The plan with a refusal for each write its target's backend could not send (a value the `ant`
+ * CLI cannot pass on): found here, the plan refuses (exit 3) what apply would find only when it
+ * reached that write, after the writes before it.
+ */
+function withUnsendable(plan: Plan, backend: ControlPlane): Plan {
+  if (!backend.unsendable) return plan;
+  const refusals: Refusal[] = [];
+  for (const entry of plan.resources) {
+    const body = entry.request?.body;
+    const err = body === undefined ? undefined : backend.unsendable(entry.kind, body);
+    if (err) refusals.push({ address: entry.address, code: err.code, message: err.message, hint: err.hint ?? "" });
+  }
+  return refusals.length === 0 ? plan : { ...plan, refusals: [...plan.refusals, ...refusals] };
 }
 
 /**

@@ -273,6 +273,22 @@ describe("ant backend: the process", () => {
   }, 20_000);
 });
 
+describe("ant backend: what it cannot send, known before anything runs", () => {
+  // No binary needed: the check builds ant's request and runs nothing.
+  const backend = () => antBackend("http://127.0.0.1:9", "unused-key", { antPath: "/nonexistent/ant" });
+
+  it("names the value ant cannot pass on, for the kinds ant writes, and nothing else", () => {
+    const err = backend().unsendable("agent", { name: "a", model: MODEL, metadata: { note: "\\@literal" } });
+    expect(err?.code).toBe("ant-value-unsendable");
+    expect(err?.message).toContain("/metadata/note");
+    expect(err?.hint).toContain("backend: sdk");
+    expect(backend().unsendable("environment", { name: "e", environment_id: "env_x" })?.code).toBe("ant-value-unsendable");
+    // `@` alone is escaped and sent; vaults go through the SDK, which sends anything.
+    expect(backend().unsendable("agent", { name: "a", model: MODEL, system: "@file-looking", multiagent: { type: "coordinator", agents: [] } })).toBeUndefined();
+    expect(backend().unsendable("vault", { display_name: "\\@v" })).toBeUndefined();
+  });
+});
+
 describe("agentform with backend: ant", () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -340,6 +356,33 @@ describe("agentform with backend: ant", () => {
     expect(antEdit).toBe(sdkEdit);
     expect(antEdit).toContain("@You are the first responder");
   }, 180_000);
+
+  antIt("a value ant cannot send is refused by plan and by apply before any write, where the SDK would send it", async () => {
+    const cp = await startLocalControlPlane();
+    const dir = await mkdtemp(path.join(tmpdir(), "agentform-ant-unsendable-"));
+    dirs.push(dir);
+    const config = (backend: string) => `project: unsendable\ntargets:\n  default:\n    base_url: ${cp.baseUrl}\n    api_key_env: ANT_TEST_KEY\n    backend: ${backend}\n`;
+    await writeFile(path.join(dir, "agentform.yaml"), config("ant"));
+    await mkdir(path.join(dir, "agents"));
+    await writeFile(path.join(dir, "agents", "fine.yaml"), `name: fine\nmodel: ${MODEL}\n`);
+    await writeFile(path.join(dir, "agents", "escaped.yaml"), `name: escaped\nmodel: ${MODEL}\nsystem: '\\@not a file'\n`);
+    try {
+      const env = { ANT_TEST_KEY: cp.apiKey };
+      const plan = await run(dir, ["plan"], env);
+      expect(plan.code).toBe(3);
+      expect(plan.stdout + plan.stderr).toContain("ant-value-unsendable");
+      expect(plan.stdout + plan.stderr).toContain("agent.escaped");
+      cp.clearRequestLog();
+      const apply = await run(dir, ["apply", "--auto-approve"], env);
+      expect(apply.code).toBe(3);
+      expect(cp.requestLog().filter((r) => r.write)).toEqual([]);
+      // The same manifests through the SDK: nothing to refuse.
+      await writeFile(path.join(dir, "agentform.yaml"), config("sdk"));
+      expect((await run(dir, ["plan", "--detailed-exitcode"], env)).code).toBe(2);
+    } finally {
+      await cp.close();
+    }
+  }, 60_000);
 
   antIt("a create or update whose connection drops after commit leaves no duplicate and no failure, and 429s are paced and reported", async () => {
     const cp = await startLocalControlPlane();

@@ -22,7 +22,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { ConfigError, redactSecrets, SafetyError } from "../errors.js";
 import { isObj } from "../kinds/values.js";
-import { BackendError } from "./errors.js";
+import { answeredStatus, BackendError } from "./errors.js";
 import { relayFailure, type Relay, type RunRecord } from "./ant-relay.js";
 
 /** How every run of one target's binary is made. */
@@ -192,7 +192,7 @@ function failureOf(operation: string, stdout: string, stderr: string, marker: st
     errorCode: envelope.errorCode,
     requestId: envelope.requestId ?? (answered ? record.requestId : undefined),
     retryAfterSeconds: answered ? record.retryAfterSeconds : undefined,
-    serverMessage: envelope.message ?? `the server answered ${status}`,
+    serverMessage: envelope.message ?? answeredStatus(Number(status)),
   });
 }
 

@@ -19,7 +19,7 @@ import { chargeListBudget, limitsWith, ResponseProblemError, type ResponseLimits
 import { antBody, antFlagValue, runAnt, type AntCall, type AntProcessSettings } from "./ant-process.js";
 import { startRelay, type Relay } from "./ant-relay.js";
 import { listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
-import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
+import { checkCreated, checkLive, describeName, isId, lockedBody } from "./shape.js";
 import type { ConnectionSettings, ControlPlane, ListOptions, LiveOf, RequestBody, ResourceKind } from "./types.js";
 
 export interface AntBackendOptions {
@@ -98,7 +98,7 @@ export function createAntBackend(settings: ConnectionSettings, options: AntBacke
       const command = commandOf(kind);
       if (!command) return undefined;
       try {
-        antRequest(body, command, `${kind} ${JSON.stringify(bodyName(kind, body) ?? "")}`);
+        antRequest(body, command, `${kind} ${describeName(kind, body)}`);
         return undefined;
       } catch (err) {
         if (err instanceof AgentformError) return err;
@@ -157,8 +157,7 @@ function antCalls(proc: AntProcessSettings, limits: ResponseLimits) {
       return checkLive(kind, (await run({ operation, args, format: "jsonl" })).value, operation, id);
     },
     async create<K extends ResourceKind>(kind: K, command: AntCommand, body: RequestBody): Promise<LiveOf<K>> {
-      const name = bodyName(kind, body);
-      const operation = `create ${kind} ${name !== undefined ? JSON.stringify(name) : "(unnamed)"}`;
+      const operation = `create ${kind} ${describeName(kind, body)}`;
       const { piped, flags } = antRequest(body, command, operation);
       const { value } = await run({ operation, args: [command.resource, "create", ...flags], body: piped, format: "jsonl" });
       return checkCreated(kind, checkLive(kind, value, operation), body, operation);

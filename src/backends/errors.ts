@@ -68,6 +68,11 @@ export interface BackendErrorInit {
   cause?: unknown;
 }
 
+/** What a failed answer says when the server gave no message of its own (the same through every backend). */
+export function answeredStatus(status: number): string {
+  return `the server answered ${status}`;
+}
+
 export class BackendError extends AgentformError {
   readonly status: number | undefined;
   readonly type: string | undefined;

@@ -15,10 +15,10 @@ import Anthropic, { APIError, toFile } from "@anthropic-ai/sdk";
 import { AgentformError, redactSecrets, SafetyError } from "../errors.js";
 import type { LiveSkill } from "../kinds/types.js";
 import { isObj } from "../kinds/values.js";
-import { BackendError } from "./errors.js";
+import { answeredStatus, BackendError } from "./errors.js";
 import { boundedFetch, limitsWith, ResponseProblemError, retryAfterSeconds, withListBudget, type ResponseLimits } from "./http.js";
 import { followPages, listAll, listChecked, oldestFirst, PAGE_SIZE, type CursorPage, type PagedListOptions } from "./pages.js";
-import { bodyName, checkCreated, checkLive, isId, lockedBody } from "./shape.js";
+import { checkCreated, checkLive, describeName, isId, lockedBody } from "./shape.js";
 import { contentDigests, contentFiles, uploadDigests } from "./skill-content.js";
 import { credentialOps } from "./sdk-credentials.js";
 import { deploymentOps } from "./sdk-deployments.js";
@@ -306,11 +306,6 @@ function withFiles(raw: unknown, files: Record<string, string>): unknown {
 /** Media types a content download may answer with: the local control plane sends application/zip. */
 const BINARY_TYPES = new Set(["application/zip", "application/x-zip-compressed", "application/octet-stream"]);
 
-function describeName(kind: ResourceKind, body: RequestBody): string {
-  const name = bodyName(kind, body);
-  return name !== undefined ? JSON.stringify(name) : "(unnamed)";
-}
-
 /** Map anything the SDK throws to a BackendError, keeping status, codes and retry-after. */
 export function toBackendError(err: unknown, operation: string, secrets: readonly string[] = []): BackendError {
   if (err instanceof BackendError) return err;
@@ -331,7 +326,7 @@ export function toBackendError(err: unknown, operation: string, secrets: readonl
       requestId: err.requestID ?? headers?.get("request-id") ?? undefined,
       retryAfterSeconds: retryAfterSeconds(headers),
       operation,
-      serverMessage: redactSecrets(err.apiMessage ?? statusText(err.status), secrets),
+      serverMessage: redactSecrets(err.apiMessage ?? answeredStatus(err.status), secrets),
       cause: err,
     });
   }
@@ -354,6 +349,3 @@ function responseProblem(err: unknown): ResponseProblemError | undefined {
   return undefined;
 }
 
-function statusText(status: number): string {
-  return `the server answered ${status}`;
-}

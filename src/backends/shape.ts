@@ -124,6 +124,12 @@ export function bodyName(kind: ResourceKind, body: RequestBody): string | undefi
   return typeof named.name === "string" ? named.name : undefined;
 }
 
+/** A body's name for messages: quoted, or "(unnamed)" when it has none. */
+export function describeName(kind: ResourceKind, body: RequestBody): string {
+  const name = bodyName(kind, body);
+  return name !== undefined ? JSON.stringify(name) : "(unnamed)";
+}
+
 /**
  * An update body with the optimistic lock set: `version` is the version the update was planned
  * against (a mismatch is a 409), never whatever the body happened to carry.

@@ -3,13 +3,14 @@
 // `prepare`; scripts/bundle-cli.mjs says why it is a bundle).
 import { tuneHeapForCli } from "../dist/bundle/heap.js";
 
+// A plan is one short batch: collect garbage sooner than V8's server-minded defaults would
+// (before the CLI loads, so that its loading is collected so too).
+tuneHeapForCli();
+
 // Debug stack traces name the compiled modules rather than the bundle's chunks (source maps are
 // read only for modules loaded after this, hence the import below).
 if (process.env.AGENTFORM_DEBUG) process.setSourceMapsEnabled(true);
 const { main } = await import("../dist/bundle/main.js");
-
-// A plan is one short batch: collect garbage sooner than V8's server-minded defaults would.
-tuneHeapForCli();
 
 // `agentform plan | head` closes stdout early: stop quietly instead of crashing with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

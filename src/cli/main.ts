@@ -41,18 +41,25 @@ const OPENS_TARGET: ReadonlySet<string> = new Set(["plan", "apply", "import", "l
 
 /** Start loading the SDK backend; a failure is reported where the target imports it for real. */
 function warmBackend(): void {
-  Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]).catch(() => undefined);
+  import("./target.js")
+    .then((target) => target.backendModules())
+    .catch(() => undefined);
+}
+
+/** The arguments of argv that are no option: the command, its subcommand, their arguments. */
+function words(argv: readonly string[]): string[] {
+  return argv.slice(2).filter((a) => !a.startsWith("-"));
 }
 
 /** Whether argv runs a command that opens a target: its first word, or its first two. */
 export function opensTarget(argv: readonly string[]): boolean {
-  const [first, second] = argv.slice(2).filter((a) => !a.startsWith("-"));
+  const [first, second] = words(argv);
   return first !== undefined && (OPENS_TARGET.has(first) || OPENS_TARGET.has(`${first} ${second}`));
 }
 
 /** The command argv names (its first argument that is no option), if it is one of ours. */
 function commandOf(argv: readonly string[]): string | undefined {
-  const first = argv.slice(2).find((a) => !a.startsWith("-"));
+  const [first] = words(argv);
   return COMMANDS.some(([name]) => name === first) ? first : undefined;
 }
 

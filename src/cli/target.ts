@@ -60,6 +60,14 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): [
   return [chosen, settings];
 }
 
+/**
+ * What every opened target loads: the SDK backend and the resilience layer around it. Loaded
+ * lazily (most of the start-up of a command that opens a target); main.ts starts it early.
+ */
+export function backendModules() {
+  return Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
+}
+
 export async function openTarget(config: ProjectConfig, targetName: string | undefined, flags: TargetFlags): Promise<OpenTarget> {
   const [name, settings] = selectTarget(config, targetName);
   const backendKind = flags.backend ?? settings.backend ?? "sdk";
@@ -75,7 +83,7 @@ export async function openTarget(config: ProjectConfig, targetName: string | und
     beforeWrite: flags.beforeWrite,
   };
   const open = async (connection: ConnectionSettings, close: () => Promise<void>, origin: OpenTarget["origin"]): Promise<OpenTarget> => {
-    const [{ createSdkBackend }, { withResilience }] = await Promise.all([import("../backends/sdk.js"), import("../backends/resilient.js")]);
+    const [{ createSdkBackend }, { withResilience }] = await backendModules();
     const sdk = createSdkBackend(connection, { limits });
     const antBackend = ant ? (await import("../backends/ant.js")).createAntBackend(connection, { antPath: ant.path, fallback: sdk, limits, env: flags.env }) : undefined;
     const backend = withResilience(antBackend ?? sdk, resilience);

@@ -252,12 +252,15 @@ const bodyFieldOf = (report: FileReport) => (report.markdown ? bodyForm(report.k
 
 const reparsed = new WeakMap<FileReport, Parsed | undefined>();
 
+/** A file's text parsed again, or undefined when it has none or it does not parse. */
+function parseAgain(text: string | undefined, file: string, markdown: boolean): Parsed | undefined {
+  const parsed = text === undefined ? undefined : parseText(text, file, markdown);
+  return parsed === undefined || "code" in parsed ? undefined : parsed;
+}
+
 /** The report's text parsed again (once), or undefined when it has no usable text. */
 function parsedAgain(report: FileReport): Parsed | undefined {
-  if (!reparsed.has(report)) {
-    const parsed = report.text === undefined ? undefined : parseText(report.text, report.file, report.markdown);
-    reparsed.set(report, parsed === undefined || "code" in parsed ? undefined : parsed);
-  }
+  if (!reparsed.has(report)) reparsed.set(report, parseAgain(report.text, report.file, report.markdown));
   return reparsed.get(report);
 }
 
@@ -273,8 +276,8 @@ export function lazyLocator(report: FileReport): (pointer: string) => Position {
   let locate: ((pointer: string) => Position) | undefined;
   return (pointer) => {
     if (!locate) {
-      const parsed = text === undefined ? undefined : parseText(text, file, markdown);
-      locate = parsed === undefined || "code" in parsed ? () => ({ line: 1, column: 1 }) : locatorOf(parsed, bodyField);
+      const parsed = parseAgain(text, file, markdown);
+      locate = parsed === undefined ? () => ({ line: 1, column: 1 }) : locatorOf(parsed, bodyField);
     }
     return locate(pointer);
   };

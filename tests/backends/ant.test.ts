@@ -20,6 +20,7 @@ import { AgentformError } from "../../src/errors.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
 import { ANT, antSkipLine } from "../helpers/ant.js";
 import { capture } from "../helpers/capture.js";
+import { rejectionOf } from "../helpers/rejection.js";
 import { defineBackendContract } from "./contract.js";
 
 const MODEL = "claude-sonnet-5-5";
@@ -42,14 +43,7 @@ function antBackend(baseUrl: string, apiKey: string, options: { antPath?: string
   });
 }
 
-async function failure(p: Promise<unknown>): Promise<AgentformError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AgentformError);
-  return err as AgentformError;
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, AgentformError);
 
 /** A throwaway HTTP server; `handle` answers every request. */
 async function server(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {

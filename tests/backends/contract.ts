@@ -3,6 +3,7 @@
  * the local control plane over real HTTP. Call `defineBackendContract` from a *.test.ts file.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it as vitestIt } from "vitest";
+import { rejectionOf } from "../helpers/rejection.js";
 import { BackendError } from "../../src/backends/errors.js";
 import type { ControlPlane } from "../../src/backends/types.js";
 import { startLocalControlPlane, type LocalControlPlane } from "../../src/local/index.js";
@@ -10,15 +11,7 @@ import { seedAgents } from "../../src/local/seed.js";
 
 const MODEL = "claude-sonnet-5-5";
 
-async function failure(p: Promise<unknown>): Promise<BackendError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BackendError);
-    return err as BackendError;
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = (p: Promise<unknown>) => rejectionOf(p, BackendError);
 
 export interface ContractOptions {
   /** Register every test as skipped (no client to run them with). */

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import Anthropic from "@anthropic-ai/sdk";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "../helpers/rejection.js";
 import { AgentformError } from "../../src/errors.js";
 import { BackendError } from "../../src/backends/errors.js";
 import { withResilience, type RetryInfo } from "../../src/backends/resilient.js";
@@ -40,15 +41,7 @@ function digestsOf(files: Files): Record<string, string> {
   return Object.fromEntries(Object.entries(files).map(([rel, content]) => [rel, sha(bytesOf(content))]));
 }
 
-async function failure<E extends Error>(p: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(type);
-    return err as E;
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = rejectionOf;
 
 describe("sdk backend: skills on the local control plane", () => {
   let cp: LocalControlPlane;

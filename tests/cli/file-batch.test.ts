@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "../helpers/rejection.js";
 import { applyFileBatch, type FileOp } from "../../src/cli/file-batch.js";
 import { tree } from "../helpers/tree.js";
 import { createHash } from "node:crypto";
@@ -15,15 +16,7 @@ import { createHash } from "node:crypto";
 const digest = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 import { AgentformError, ExitCode } from "../../src/errors.js";
 
-async function failure(promise: Promise<unknown>): Promise<AgentformError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AgentformError);
-    return err as AgentformError;
-  }
-  throw new Error("expected the batch to fail");
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, AgentformError);
 
 describe("applyFileBatch", () => {
   let root: string;

@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterEach, beforeEach, expect } from "vitest";
 import { AgentformError } from "../../src/errors.js";
 import { startLocalControlPlane, type LocalControlPlane, type LocalServerOptions } from "../../src/local/index.js";
+import { rejectionOf } from "../helpers/rejection.js";
 
 export interface Harness {
   cp: LocalControlPlane;
@@ -25,14 +26,8 @@ export function clientFor(cp: LocalControlPlane, maxRetries = 0): Anthropic {
 }
 
 /** Await a promise that must reject, and return the error for closer inspection. */
-export async function failure(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error("expected the request to fail, but it succeeded");
+export function failure(p: Promise<unknown>): Promise<APIError> {
+  return rejectionOf(p, APIError);
 }
 
 export const tick = () => new Promise((r) => setTimeout(r, 5));

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "../helpers/rejection.js";
 import { ConfigError } from "../../src/errors.js";
 import { loadConfig, loadProject } from "../../src/manifest/index.js";
 import { LineIndex, MAX_DEPTH, parseYaml } from "../../src/manifest/source.js";
@@ -53,14 +54,7 @@ async function project(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-async function configError(promise: Promise<unknown>): Promise<ConfigError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  return err as ConfigError;
-}
+const configError = (promise: Promise<unknown>) => rejectionOf(promise, ConfigError);
 
 const codes = (diags: Diagnostic[]) => diags.map((d) => `${d.file} ${d.code}`);
 const AGENT = "name: ok\nmodel: claude-sonnet-5-5\n";

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "../helpers/rejection.js";
 import { ConfigError } from "../../src/errors.js";
 import { loadConfig, loadProject, MAX_FILE_BYTES } from "../../src/manifest/index.js";
 
@@ -22,14 +23,7 @@ async function project(files: Record<string, string | Buffer>): Promise<string> 
   return dir;
 }
 
-async function configError(promise: Promise<unknown>): Promise<ConfigError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConfigError);
-  return err as ConfigError;
-}
+const configError = (promise: Promise<unknown>) => rejectionOf(promise, ConfigError);
 
 describe("loadConfig", () => {
   it("walks up from a subfolder and fills defaults", async () => {

@@ -31,11 +31,13 @@ export interface PlanApplyFigures {
 
 const CLI_RUNS = 5;
 const BIN = new URL("../bin/agentform.js", import.meta.url).pathname;
+/** What bin/agentform.js runs; absent until `npm run build`. */
+export const BUILT_CLI = new URL("../dist/bundle/main.js", import.meta.url);
 /** Prints the process's peak RSS (KiB → MiB) on stderr as it exits. */
 const REPORT_RSS = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('\\npeak-rss-mib ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n'))")}`;
 
 /** One built-CLI run: spawned, not awaited synchronously, since the server answering it runs in this process. */
-async function cliOnce(dir: string, key: string, nodeFlags: string[], args: string[]): Promise<{ wallMs: number; rssMiB: number; exitCode: number }> {
+export async function cliOnce(dir: string, key: string, nodeFlags: string[], args: string[]): Promise<{ wallMs: number; rssMiB: number; exitCode: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeFlags, "--import", REPORT_RSS, BIN, ...args], { cwd: dir, env: { ...process.env, BENCH_KEY: key, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -167,7 +169,7 @@ export async function benchPlanApply(sizes: number[] = [100, 1000, 5000]): Promi
       await writeFleet(dir, agents, environments, 10);
       record("apply (10% changed)", await run(cp, dir, ["apply", "--auto-approve", "--concurrency", "16"]));
       record("plan after apply", await run(cp, dir, ["plan", "--detailed-exitcode"]));
-      if (existsSync(new URL("../dist/cli/main.js", import.meta.url))) {
+      if (existsSync(BUILT_CLI)) {
         figures.push({ agents, environments, step: "plan after apply, built CLI", ...(await cliPlan(cp, dir, [])) });
         // Any heap flag of the user's own turns agentform's settings off; this one is V8's default.
         figures.push({ agents, environments, step: "same, V8 default heap", ...(await cliPlan(cp, dir, ["--heap-growing-percent=0"])) });

@@ -18,7 +18,7 @@ import { parseDocument } from "yaml";
 import { loadConfig, loadProject } from "../src/manifest/index.js";
 import { startLocalControlPlane } from "../src/local/index.js";
 import { agentYaml, environmentYaml } from "./validate.js";
-import { run } from "./plan-apply.js";
+import { BUILT_CLI, cliOnce, run } from "./plan-apply.js";
 
 const args = process.argv.slice(2);
 const profOut = args.includes("--prof") ? args[args.indexOf("--prof") + 1] : undefined;
@@ -106,19 +106,11 @@ async function plan(agents: number): Promise<void> {
       const log = cp.requestLog();
       console.log(`plan in its own process: ${child.wallMs} ms wall (main() only), peak RSS ${child.rssMiB} MiB, ${log.length} requests, exit ${child.exitCode}`);
     }
-    // The built CLI (dist/, when built), as users run it: no tsx in the process.
-    const bin = new URL("../bin/agentform.js", import.meta.url).pathname;
-    if (existsSync(new URL("../dist/cli/main.js", import.meta.url))) {
+    // The built CLI (dist/bundle/, when built), as users run it: no tsx in the process.
+    if (existsSync(BUILT_CLI)) {
       cp.clearRequestLog();
-      const { spawn } = await import("node:child_process");
-      const started = performance.now();
-      const rss = "process.on('exit', () => process.stderr.write('RSS ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n'))";
-      // Asynchronously: the server answering it runs in this process.
-      const built = spawn(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(rss)}`, bin, "plan", "--detailed-exitcode"], { cwd: dir, env: { ...process.env, BENCH_KEY: cp.apiKey, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      built.stderr.on("data", (d) => (stderr += String(d)));
-      const status = await new Promise((resolve) => built.on("close", resolve));
-      console.log(`plan by the built CLI (node bin/agentform.js plan): ${Math.round(performance.now() - started)} ms wall with process start, peak RSS ${/RSS (\d+)/.exec(stderr)?.[1]} MiB, ${cp.requestLog().length} requests, exit ${status}`);
+      const built = await cliOnce(dir, cp.apiKey, [], ["plan", "--detailed-exitcode"]);
+      console.log(`plan by the built CLI (node bin/agentform.js plan): ${Math.round(built.wallMs)} ms wall with process start, peak RSS ${built.rssMiB} MiB, ${cp.requestLog().length} requests, exit ${built.exitCode}`);
     }
   } finally {
     await cp.close();

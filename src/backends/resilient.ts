@@ -92,6 +92,8 @@ export function withResilience(backend: ControlPlane, options: ResilienceOptions
 class ResilientBackend implements ResilientControlPlane {
   readonly backend: "sdk" | "ant";
   readonly baseUrl: string;
+  /** The inner backend's own, when it has one: a backend without it sends any body. */
+  readonly unsendable?: (kind: ResourceKind, body: RequestBody) => AgentformError | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly maxAttempts: number;
@@ -105,6 +107,7 @@ class ResilientBackend implements ResilientControlPlane {
   ) {
     this.backend = inner.backend;
     this.baseUrl = inner.baseUrl;
+    if (inner.unsendable) this.unsendable = inner.unsendable.bind(inner);
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
     const now = options.now ?? Date.now;
@@ -118,9 +121,6 @@ class ResilientBackend implements ResilientControlPlane {
     return this.bucket.stats();
   }
 
-  unsendable(kind: ResourceKind, body: RequestBody): AgentformError | undefined {
-    return this.inner.unsendable?.(kind, body);
-  }
 
   list<K extends ResourceKind>(kind: K, listOptions?: ListOptions): Promise<LiveOf<K>[]> {
     return this.retrying(`list ${kind}s`, kind, false, () => this.inner.list(kind, listOptions));
